@@ -1,0 +1,43 @@
+package dev.squeeze.models.zoo;
+
+import dev.squeeze.models.BadInputException;
+import org.nd4j.linalg.activations.Activation;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The named architectures. Adding a model: one class (or one {@link Mlp} instance) and one line here. */
+public final class ModelZoo {
+    private static final Map<String, ModelArchitecture> MODELS = new LinkedHashMap<>();
+
+    static {
+        register(new Mlp("mlp-tiny", "784-32-10 ReLU MLP; trains in seconds, for tests",
+                new int[]{32}, Activation.RELU));
+        register(new Mlp("lenet-300-100", "784-300-100-10 ReLU MLP, the lottery-ticket paper's LeNet-300-100",
+                new int[]{300, 100}, Activation.RELU));
+        register(new Mlp("mlp-1200", "784-1200-1200-10 ReLU MLP with dropout (Hinton's distillation teacher)",
+                new int[]{1200, 1200}, Activation.RELU, 0.8, 0.5));
+    }
+
+    private ModelZoo() {
+    }
+
+    private static void register(ModelArchitecture model) {
+        MODELS.put(model.name(), model);
+    }
+
+    /** The architecture called {@code name}; a {@link BadInputException} listing the known names otherwise. */
+    public static ModelArchitecture get(String name) {
+        ModelArchitecture model = MODELS.get(name);
+        if (model == null) {
+            throw new BadInputException("unknown model '" + name + "'; known models: " + String.join(", ", MODELS.keySet())
+                    + " (squeeze models lists them)");
+        }
+        return model;
+    }
+
+    public static Map<String, ModelArchitecture> all() {
+        return Collections.unmodifiableMap(MODELS);
+    }
+}
