@@ -1,0 +1,33 @@
+package dev.squeeze.compress.ledger;
+
+import dev.squeeze.models.BadInputException;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/** Where a run stands. Stored as the lowercase {@link #text()}. */
+public enum RunStatus {
+    /** Started and not yet ended (or its process died without a word: see its start time). */
+    RUNNING,
+    /** Ended normally; its results are filled in. */
+    DONE,
+    /** Ended by an error; the reason is in its notes. */
+    FAILED,
+    /** Stopped on purpose (Ctrl-C, a guard that stopped a diverging run); the reason is in its notes. */
+    INTERRUPTED;
+
+    /** The stored and printed form: {@code running}, {@code done}, {@code failed}, {@code interrupted}. */
+    public String text() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The status written as {@code text} (any case); a {@link BadInputException} listing the valid ones otherwise. */
+    public static RunStatus parse(String text) {
+        for (RunStatus status : values()) {
+            if (status.text().equalsIgnoreCase(text == null ? "" : text.trim())) return status;
+        }
+        throw new BadInputException("unknown run status '" + text + "'; valid: "
+                + Arrays.stream(values()).map(RunStatus::text).collect(Collectors.joining(", ")));
+    }
+}
