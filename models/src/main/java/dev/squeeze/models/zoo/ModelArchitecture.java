@@ -14,16 +14,6 @@ public interface ModelArchitecture {
     /** One line for {@code --help} and listings. */
     String description();
 
-    /** Learning rate that trains this architecture well with Adam; the trainer's default. */
-    default double defaultLearningRate() {
-        return 1e-3;
-    }
-
-    /** Mini-batch size the trainer uses unless told otherwise. */
-    default int defaultBatchSize() {
-        return 60;
-    }
-
     /**
      * The network for inputs of {@code settings.inputShape()} and {@code settings.numClasses()} classes,
      * a softmax output trained with cross-entropy. Inputs arrive flat ({@code [batch, prod(inputShape)]}).

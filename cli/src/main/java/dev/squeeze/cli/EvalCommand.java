@@ -1,0 +1,45 @@
+package dev.squeeze.cli;
+
+import dev.squeeze.compress.eval.Evaluation;
+import dev.squeeze.compress.eval.EvaluationService;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Evaluate a model file: accuracy, per-class accuracy, confusion matrix.",
+        description = {"Evaluate a model file on a test set: accuracy, per-class accuracy, confusion matrix.",
+                "Inputs are normalized with the statistics saved in the model file (fitted on its training split)."},
+        footer = {"", "Example:", "  squeeze eval --model-file squeeze-runs/train-<hash>/model.zip"})
+final class EvalCommand implements Callable<Integer> {
+    @ParentCommand
+    SqueezeCommand root;
+    @Spec
+    CommandSpec spec;
+    @Mixin
+    VerboseOption verbose;
+    @Mixin
+    DataOptions data;
+
+    @Option(names = "--model-file", required = true, paramLabel = "FILE", description = "A model.zip written by squeeze.")
+    Path modelFile;
+
+    @Option(names = "--dataset", paramLabel = "NAME", description = "Test set to use (default: the one the model was trained on).")
+    String dataset;
+
+    @Override
+    public Integer call() {
+        var err = spec.commandLine().getErr();
+        Evaluation evaluation = new EvaluationService(CommandContext.datasetLocator(root.env(), err))
+                .evaluateTestSet(modelFile, dataset, data.dataDir);
+        spec.commandLine().getOut().print(evaluation.format());
+        spec.commandLine().getOut().flush();
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,80 @@
+package dev.squeeze.cli;
+
+import dev.squeeze.compress.ledger.RunLedger;
+import dev.squeeze.compress.ledger.RunQuery;
+import dev.squeeze.compress.ledger.RunTable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.util.concurrent.Callable;
+
+@Command(name = "runs", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "List every run (the experiment table); add notes to runs.",
+        description = {"The experiment table: every run with its commit, stage, model, dataset, accuracies,",
+                "sizes and notes, newest first."},
+        subcommands = RunsCommand.Note.class,
+        footer = {"", "Examples:", "  squeeze runs --model lenet-300-100 --sort test_acc",
+                "  squeeze runs note 3f2a9c1b \"lr 1e-3 beats 3e-3 here\""})
+final class RunsCommand implements Callable<Integer> {
+    @ParentCommand
+    SqueezeCommand root;
+    @Spec
+    CommandSpec spec;
+    @Mixin
+    VerboseOption verbose;
+    @Mixin
+    WorkspaceOptions workspace;
+
+    @Option(names = "--model", paramLabel = "NAME", description = "Only runs of this model.")
+    String model;
+    @Option(names = "--dataset", paramLabel = "NAME", description = "Only runs on this dataset.")
+    String dataset;
+    @Option(names = "--stage", paramLabel = "STAGE", description = "Only runs of this stage (train, distill, prune, ...).")
+    String stage;
+    @Option(names = "--sort", paramLabel = "COLUMN",
+            description = "Sort by this column, highest first for numbers (e.g. test_acc, val_acc, started_at).")
+    String sort;
+    @Option(names = "--json", description = "Print JSON instead of a table.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        RunQuery query = RunQuery.all().withModel(model).withDataset(dataset).withStage(stage);
+        if (sort != null) query = query.sortedBy(sort, true);
+        try (RunLedger ledger = RunLedger.open(workspace.resolve(root.env()).ledgerLocation())) {
+            var runs = ledger.query(query);
+            spec.commandLine().getOut().print(json ? RunTable.json(runs) : RunTable.text(runs));
+            spec.commandLine().getOut().flush();
+        }
+        return ExitCodes.OK;
+    }
+
+    @Command(name = "note", mixinStandardHelpOptions = true, description = "Add a note to a run (appended to its notes).")
+    static final class Note implements Callable<Integer> {
+        @ParentCommand
+        RunsCommand runs;
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        VerboseOption verbose;
+
+        @Parameters(index = "0", paramLabel = "ID", description = "Run id, or a unique prefix of it.")
+        String id;
+        @Parameters(index = "1", paramLabel = "TEXT", description = "The note.")
+        String text;
+
+        @Override
+        public Integer call() {
+            try (RunLedger ledger = RunLedger.open(runs.workspace.resolve(runs.root.env()).ledgerLocation())) {
+                ledger.addNote(id, text);
+                spec.commandLine().getErr().println("noted on run " + ledger.get(id).orElseThrow().id());
+            }
+            return ExitCodes.OK;
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package dev.squeeze.cli;
+
+import picocli.CommandLine.Command;
+
+import java.util.Map;
+
+@Command(name = "squeeze", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        description = {"Shrink trained neural networks and serve them: train, distill, prune",
+                "(lottery tickets), quantize (int8), export (ONNX), serve. Every run is",
+                "recorded in a ledger.", ""},
+        subcommands = {TrainCommand.class, EvalCommand.class, RunsCommand.class, ModelsCommand.class},
+        commandListHeading = "%nCommands:%n",
+        footer = {"", "Runs and the ledger live in $SQUEEZE_HOME (default ./squeeze-runs).",
+                "'squeeze COMMAND --help' explains each command."})
+public final class SqueezeCommand implements Runnable {
+    private final Map<String, String> env;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    SqueezeCommand(Map<String, String> env) {
+        this.env = env;
+    }
+
+    Map<String, String> env() {
+        return env;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+}

@@ -1,0 +1,81 @@
+package dev.squeeze.compress.artifacts;
+
+import dev.squeeze.models.BadInputException;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.zip.ZipException;
+
+/**
+ * A Squeeze model file: DL4J's model zip with our metadata ({@link ModelInfo}) as an extra entry, and
+ * optionally a second entry for whatever state a stage needs to resume (e.g. training progress).
+ * Written atomically; DL4J's own loader ignores the extra entries.
+ */
+public final class ModelFile {
+    static final String INFO_ENTRY = "squeeze-model.json";
+    static final String STATE_ENTRY = "squeeze-state.json";
+
+    private ModelFile() {
+    }
+
+    /** A loaded model with its metadata, and the resume state when the file holds one. */
+    public record Loaded(MultiLayerNetwork network, ModelInfo info, Optional<String> stateJson) {
+    }
+
+    /**
+     * Writes {@code net} with {@code info} to {@code target} atomically.
+     *
+     * @param withUpdater keep the optimizer state (needed to resume training; doubles the size for Adam)
+     * @param stateJson   resume state to store in the same file, or null
+     */
+    public static void save(Path target, MultiLayerNetwork net, ModelInfo info, boolean withUpdater, String stateJson) {
+        AtomicFiles.write(target, tmp -> {
+            ModelSerializer.writeModel(net, tmp.toFile(), withUpdater);
+            try (FileSystem zip = FileSystems.newFileSystem(tmp)) {
+                Files.writeString(zip.getPath(INFO_ENTRY), Json.write(info), StandardCharsets.UTF_8);
+                if (stateJson != null) Files.writeString(zip.getPath(STATE_ENTRY), stateJson, StandardCharsets.UTF_8);
+            }
+        });
+    }
+
+    public static void save(Path target, MultiLayerNetwork net, ModelInfo info) {
+        save(target, net, info, false, null);
+    }
+
+    /** Loads a model file; anything that is not one gives a {@link BadInputException} naming the file. */
+    public static Loaded load(Path file, boolean withUpdater) {
+        if (!Files.isRegularFile(file)) {
+            throw new BadInputException("model file " + file + " does not exist; train one with 'squeeze train' "
+                    + "(its path is printed at the end) or list runs with 'squeeze runs'");
+        }
+        ModelInfo info;
+        Optional<String> state;
+        try (FileSystem zip = FileSystems.newFileSystem(file)) {
+            info = Json.read(Files.readString(zip.getPath(INFO_ENTRY)), ModelInfo.class);
+            Path statePath = zip.getPath(STATE_ENTRY);
+            state = Files.exists(statePath) ? Optional.of(Files.readString(statePath)) : Optional.empty();
+        } catch (NoSuchFileException e) {
+            throw new BadInputException(file + " has no " + INFO_ENTRY + ": it was not written by squeeze "
+                    + "(a plain DL4J model?); train it with 'squeeze train'");
+        } catch (ZipException | java.nio.file.ProviderNotFoundException e) {
+            throw new BadInputException(file + " is not a squeeze model file (not a zip archive; truncated or "
+                    + "another format)");
+        } catch (IOException e) {
+            throw new BadInputException("cannot read model file " + file + ": " + e.getMessage());
+        }
+        try {
+            MultiLayerNetwork net = ModelSerializer.restoreMultiLayerNetwork(file.toFile(), withUpdater);
+            return new Loaded(net, info, state);
+        } catch (IOException | RuntimeException e) {
+            throw new BadInputException("cannot load the network in " + file + ": " + e.getMessage());
+        }
+    }
+}

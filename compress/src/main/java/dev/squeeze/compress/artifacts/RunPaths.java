@@ -1,0 +1,58 @@
+package dev.squeeze.compress.artifacts;
+
+import dev.squeeze.models.BadInputException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Every artifact name of a run, in one place. A run's folder is named by its stage and the hash of its
+ * configuration, so the same configuration always lands in the same folder.
+ */
+public record RunPaths(Path dir) {
+
+    public static RunPaths of(Path runsRoot, String stage, String configHash) {
+        return new RunPaths(runsRoot.resolve(stage + "-" + configHash));
+    }
+
+    /** The best checkpoint (by validation accuracy): the run's product. */
+    public Path model() {
+        return dir.resolve("model.zip");
+    }
+
+    /** The latest epoch's weights, optimizer state and progress: what an interrupted run resumes from. */
+    public Path resumeCheckpoint() {
+        return dir.resolve("last.zip");
+    }
+
+    /** Per-epoch metrics as CSV. */
+    public Path history() {
+        return dir.resolve("history.csv");
+    }
+
+    /** The full configuration as JSON. */
+    public Path config() {
+        return dir.resolve("config.json");
+    }
+
+    /**
+     * Creates {@code root} if needed and proves it writable now, before any long work, so a bad
+     * {@code --output} fails at once with one line instead of after an hour of training.
+     */
+    public static void requireWritable(Path root) {
+        try {
+            Files.createDirectories(root);
+            Path probe = Files.createTempFile(root, ".write-probe", ".tmp");
+            Files.delete(probe);
+        } catch (IOException | SecurityException e) {
+            throw new BadInputException("output directory " + root + " is not writable (" + describe(e)
+                    + "); choose another with --output DIR");
+        }
+    }
+
+    private static String describe(Exception e) {
+        String name = e.getClass().getSimpleName().replace("Exception", "");
+        return e.getMessage() == null ? name : name + ": " + e.getMessage();
+    }
+}

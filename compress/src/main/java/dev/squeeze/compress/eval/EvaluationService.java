@@ -1,0 +1,40 @@
+package dev.squeeze.compress.eval;
+
+import dev.squeeze.compress.artifacts.ModelFile;
+import dev.squeeze.compress.artifacts.ModelInfo;
+import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.data.DatasetLoader;
+import dev.squeeze.models.data.DatasetLocator;
+import dev.squeeze.models.data.ImageDataset;
+import dev.squeeze.models.data.LabeledData;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/** Evaluates a saved model on a dataset's test set with the normalization saved in the model file. */
+public final class EvaluationService {
+    private final DatasetLocator locator;
+
+    public EvaluationService(DatasetLocator locator) {
+        this.locator = locator;
+    }
+
+    /**
+     * @param dataset the dataset to test on, or null for the one the model was trained on
+     * @param dataDir where the dataset's files are, or null to locate them
+     */
+    public Evaluation evaluateTestSet(Path modelFile, String dataset, Path dataDir) {
+        ModelFile.Loaded loaded = ModelFile.load(modelFile, false);
+        ModelInfo info = loaded.info();
+        String name = dataset != null ? dataset : info.dataset();
+        ImageDataset data = DatasetLoader.load(name, dataDir, locator);
+        LabeledData test = data.test();
+        long expectedFeatures = Arrays.stream(info.inputShape()).reduce(1, (a, b) -> a * b);
+        if (test.featureSize() != expectedFeatures || test.numClasses() != info.numClasses()) {
+            throw new BadInputException(modelFile + " takes " + expectedFeatures + " inputs and predicts "
+                    + info.numClasses() + " classes, but " + name + " has " + test.featureSize() + " inputs and "
+                    + test.numClasses() + " classes; pick the dataset it was trained on (" + info.dataset() + ")");
+        }
+        return Evaluator.evaluate(loaded.network(), info.normalization().apply(test), data.spec().classNames());
+    }
+}

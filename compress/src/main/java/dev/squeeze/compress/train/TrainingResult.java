@@ -1,0 +1,14 @@
+package dev.squeeze.compress.train;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * How a training run went.
+ *
+ * @param resumedAfterEpoch 0 for a fresh run, else the epoch an interrupted run resumed after
+ * @param stopReason        why training ended, in words
+ */
+public record TrainingResult(List<EpochMetrics> history, int bestEpoch, double bestValidationAccuracy,
+                             double trainAccuracyAtBest, int resumedAfterEpoch, String stopReason, Path model) {
+}

@@ -1,0 +1,119 @@
+package dev.squeeze.compress.train;
+
+import dev.squeeze.compress.artifacts.AtomicFiles;
+import dev.squeeze.compress.artifacts.CodeVersion;
+import dev.squeeze.compress.artifacts.ModelFile;
+import dev.squeeze.compress.artifacts.ModelInfo;
+import dev.squeeze.compress.artifacts.RunPaths;
+import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.eval.Evaluation;
+import dev.squeeze.compress.eval.Evaluator;
+import dev.squeeze.compress.eval.ModelSize;
+import dev.squeeze.compress.ledger.ConfigHash;
+import dev.squeeze.compress.ledger.NewRun;
+import dev.squeeze.compress.ledger.RunLedger;
+import dev.squeeze.compress.ledger.RunRecord;
+import dev.squeeze.compress.ledger.RunResult;
+import dev.squeeze.compress.ledger.RunStatus;
+import dev.squeeze.models.data.DatasetLoader;
+import dev.squeeze.models.data.DatasetLocator;
+import dev.squeeze.models.data.DatasetRegistry;
+import dev.squeeze.models.zoo.ModelZoo;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * {@code squeeze train} as a service: names the run by its configuration hash, reuses an identical
+ * finished run or resumes an interrupted one, records the run in the ledger, trains, and evaluates the
+ * best checkpoint on the test set once.
+ */
+public final class TrainingService {
+    public static final String STAGE = "train";
+
+    private final Workspace workspace;
+    private final DatasetLocator locator;
+    private final TrainingMonitor monitor;
+
+    public TrainingService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
+        this.workspace = workspace;
+        this.locator = locator;
+        this.monitor = monitor;
+    }
+
+    /**
+     * @param dataDir where the dataset's files are, or null to locate them
+     * @param force   train again even when an identical configuration has finished
+     */
+    public TrainOutcome train(TrainParams params, Path dataDir, boolean force) {
+        // Bad names and an unwritable output fail here, before any data is read.
+        ModelZoo.get(params.model());
+        DatasetRegistry.get(params.dataset());
+        ConfigHash hash = ConfigHash.of(params, TrainParams.DEFAULTS);
+        RunPaths paths = RunPaths.of(workspace.runsRoot(), STAGE, hash.value());
+        RunPaths.requireWritable(workspace.runsRoot());
+
+        try (RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+            // Hashes of different stages' settings may coincide; the stage tells them apart.
+            Optional<RunRecord> previous = ledger.latestByHash(hash.value()).filter(r -> STAGE.equals(r.stage()));
+            if (previous.isPresent() && previous.get().status() == RunStatus.DONE && Files.isRegularFile(paths.model())) {
+                if (!force) return new TrainOutcome(previous.get(), paths, null, true);
+            }
+            if (force) deleteCheckpoints(paths);
+
+            var data = TrainingData.prepare(DatasetLoader.load(params.dataset(), dataDir, locator),
+                    params.validationFraction());
+            NewRun newRun = NewRun.of(STAGE, params.model(), params.dataset(), hash)
+                    .withCodeCommit(CodeVersion.commit())
+                    .withArtifactDir(paths.dir().toString());
+            if (Files.isRegularFile(paths.resumeCheckpoint()) && previous.isPresent()) {
+                newRun = newRun.withParent(previous.get().id()).withNotes("resumes run " + previous.get().id());
+            }
+            RunRecord run = ledger.start(newRun);
+            AtomicFiles.writeString(paths.config(), hash.configJson());
+            monitor.message("run " + run.id() + ": training " + params.model() + " on " + params.dataset() + " ("
+                    + data.train().size() + " train / " + data.validation().size() + " validation / "
+                    + data.test().size() + " test), artifacts in " + paths.dir());
+
+            Thread onInterrupt = new Thread(() -> ledger.fail(run.id(), RunStatus.INTERRUPTED,
+                    "interrupted; the same command resumes after the last finished epoch"));
+            Runtime.getRuntime().addShutdownHook(onInterrupt);
+            try {
+                ModelInfo info = new ModelInfo(params.model(), params.dataset(), data.inputShape(), data.classNames(),
+                        data.normalization(), hash.value(), run.id(), 0, Double.NaN);
+                TrainingResult result = new Trainer(monitor).train(params, data, paths, info);
+                ModelFile.Loaded best = ModelFile.load(paths.model(), false);
+                Evaluation test = Evaluator.evaluate(best.network(), data.test(), data.classNames());
+                ModelSize size = ModelSize.of(best.network(), paths.model());
+                ledger.finish(run.id(), RunResult.of(result.trainAccuracyAtBest(), result.bestValidationAccuracy(),
+                        test.accuracy()).withSizes(size.params(), size.nonzeroParams(), size.fileBytes()));
+                return new TrainOutcome(ledger.get(run.id()).orElseThrow(), paths, result, false);
+            } catch (RuntimeException e) {
+                ledger.fail(run.id(), RunStatus.FAILED, String.valueOf(e.getMessage()));
+                throw e;
+            } finally {
+                removeHook(onInterrupt);
+            }
+        }
+    }
+
+    private static void deleteCheckpoints(RunPaths paths) {
+        try {
+            Files.deleteIfExists(paths.resumeCheckpoint());
+            Files.deleteIfExists(paths.model());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clear " + paths.dir() + " for --force: " + e.getMessage(), e);
+        }
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException alreadyShuttingDown) {
+            // the hook is running or has run: it records the interruption
+        }
+    }
+}
