@@ -91,7 +91,7 @@ public final class TrainingService {
                 ledger.finish(run.id(), RunResult.of(result.trainAccuracyAtBest(), result.bestValidationAccuracy(),
                         test.accuracy()).withSizes(size.params(), size.nonzeroParams(), size.fileBytes()));
                 return new TrainOutcome(ledger.get(run.id()).orElseThrow(), paths, result, false);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 ledger.fail(run.id(), RunStatus.FAILED, String.valueOf(e.getMessage()));
                 throw e;
             } finally {
