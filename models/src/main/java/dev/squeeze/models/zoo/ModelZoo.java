@@ -18,6 +18,7 @@ public final class ModelZoo {
                 new int[]{300, 100}, Activation.RELU));
         register(new Mlp("mlp-1200", "784-1200-1200-10 ReLU MLP with dropout (Hinton's distillation teacher)",
                 new int[]{1200, 1200}, Activation.RELU, 0.8, 0.5));
+        register(new LeNet5());
     }
 
     private ModelZoo() {
