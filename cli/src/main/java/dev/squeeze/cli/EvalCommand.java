@@ -14,8 +14,8 @@ import java.util.concurrent.Callable;
 
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         header = "Evaluate a model file: accuracy, per-class accuracy, confusion matrix.",
-        description = {"Evaluate a model file on a test set: accuracy, per-class accuracy, confusion matrix.",
-                "Inputs are normalized with the statistics saved in the model file (fitted on its training split)."},
+        description = {"Inputs are normalized with the statistics saved in the model file (fitted on",
+                "its training split), so evaluation sees exactly what training saw.", ""},
         footer = {"", "Example:", "  squeeze eval --model-file squeeze-runs/train-<hash>/model.zip"})
 final class EvalCommand implements Callable<Integer> {
     @ParentCommand

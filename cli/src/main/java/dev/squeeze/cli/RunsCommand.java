@@ -15,8 +15,8 @@ import java.util.concurrent.Callable;
 
 @Command(name = "runs", mixinStandardHelpOptions = true, sortOptions = false,
         header = "List every run (the experiment table); add notes to runs.",
-        description = {"The experiment table: every run with its commit, stage, model, dataset, accuracies,",
-                "sizes and notes, newest first."},
+        description = {"The experiment table: every run with its code commit, stage, model, dataset,",
+                "accuracies, sizes, status and notes, newest first.", ""},
         subcommands = RunsCommand.Note.class,
         footer = {"", "Examples:", "  squeeze runs --model lenet-300-100 --sort test_acc",
                 "  squeeze runs note 3f2a9c1b \"lr 1e-3 beats 3e-3 here\""})

@@ -14,10 +14,11 @@ import java.util.concurrent.Callable;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         header = "Train a zoo model, guarded against silent bugs; record the run.",
-        description = {"Train a zoo model with guards: features and labels shuffled together, a stop on a NaN",
-                "loss, early stopping on validation accuracy, an atomic checkpoint every epoch.",
-                "The run is named by the hash of its settings: the same command again reuses a finished run",
-                "or resumes an interrupted one. Every run is a row in the ledger ('squeeze runs')."},
+        description = {"Guards: features and labels are shuffled together, a NaN loss stops training at",
+                "once, early stopping keeps the best epoch, every epoch is checkpointed atomically.",
+                "The run is named by the hash of its settings: the same command again reuses a",
+                "finished run or resumes an interrupted one. Every run is a row in the ledger",
+                "('squeeze runs').", ""},
         footer = {"", "Example:", "  squeeze train --model lenet-300-100 --epochs 20 --lr 1e-3"})
 final class TrainCommand implements Callable<Integer> {
     @ParentCommand
