@@ -31,6 +31,14 @@ public record RunPaths(Path dir) {
         return dir.resolve("history.csv");
     }
 
+    /**
+     * The run's lock ({@link RunLock}), beside the run folders rather than in one, so that a run that fails
+     * before it starts leaves no folder behind.
+     */
+    public Path lockFile() {
+        return dir.toAbsolutePath().getParent().resolve(".locks").resolve(dir.getFileName() + ".lock");
+    }
+
     /** The full configuration as JSON. */
     public Path config() {
         return dir.resolve("config.json");

@@ -4,6 +4,7 @@ import dev.squeeze.compress.artifacts.AtomicFiles;
 import dev.squeeze.compress.artifacts.CodeVersion;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
+import dev.squeeze.compress.artifacts.RunLock;
 import dev.squeeze.compress.artifacts.RunPaths;
 import dev.squeeze.compress.artifacts.Workspace;
 import dev.squeeze.compress.eval.Evaluation;
@@ -56,7 +57,8 @@ public final class TrainingService {
         RunPaths paths = RunPaths.of(workspace.runsRoot(), STAGE, hash.value());
         RunPaths.requireWritable(workspace.runsRoot());
 
-        try (RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+        try (RunLock lock = RunLock.acquire(paths);
+             RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
             // Hashes of different stages' settings may coincide; the stage tells them apart.
             Optional<RunRecord> previous = ledger.latestByHash(hash.value()).filter(r -> STAGE.equals(r.stage()));
             if (previous.isPresent() && previous.get().status() == RunStatus.DONE && Files.isRegularFile(paths.model())) {

@@ -1,0 +1,51 @@
+package dev.squeeze.compress.artifacts;
+
+import dev.squeeze.models.BadInputException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class RunLockTest {
+    @TempDir
+    Path root;
+
+    @Test
+    void aSecondHolderIsRefusedUntilTheFirstLetsGo() {
+        RunPaths paths = RunPaths.of(root, "train", "abc123abc123");
+        try (RunLock first = RunLock.acquire(paths)) {
+            var e = assertThrows(BadInputException.class, () -> RunLock.acquire(paths));
+            assertTrue(e.getMessage().contains("another squeeze process"), e.getMessage());
+            try (RunLock other = RunLock.acquire(RunPaths.of(root, "train", "def456def456"))) {
+                // another configuration is free
+            }
+        }
+        try (RunLock again = RunLock.acquire(paths)) {
+            assertFalse(Files.exists(paths.dir()), "the lock lives beside the run folders, not in one");
+        }
+    }
+
+    @Test
+    void anotherProcessHoldingTheLockIsSeen() throws Exception {
+        RunPaths paths = RunPaths.of(root, "train", "abc123abc123");
+        Process holder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), LockHolder.class.getName(), root.toString(), "abc123abc123")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            var out = new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream()));
+            assertTrue("locked".equals(out.readLine()), "the holder took the lock");
+            assertThrows(BadInputException.class, () -> RunLock.acquire(paths));
+        } finally {
+            holder.getOutputStream().close();
+            holder.waitFor();
+        }
+        try (RunLock mine = RunLock.acquire(paths)) {
+            // released when the other process let go
+        }
+    }
+}
