@@ -13,8 +13,7 @@ final class CommandContext {
 
     /** The dataset locator for {@code env}, reporting what it does on {@code err}. */
     static DatasetLocator datasetLocator(Map<String, String> env, PrintWriter err) {
-        return new DatasetLocator(env.get(DatasetLocator.ENV_VAR), DatasetLocator.DEFAULT_SYSTEM_ROOT,
-                DatasetLocator.defaultCacheRoot())
+        return DatasetLocator.fromEnvironment(env)
                 .withProgress(line -> {
                     err.println(line);
                     err.flush();
