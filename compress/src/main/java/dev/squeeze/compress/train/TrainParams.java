@@ -1,6 +1,11 @@
 package dev.squeeze.compress.train;
 
 import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.data.Datasets;
+import dev.squeeze.models.zoo.Inits;
+import org.deeplearning4j.nn.weights.WeightInit;
+
+import java.util.List;
 
 /**
  * The settings that decide what a training run produces; their hash names the run. Where to write and
@@ -15,9 +20,14 @@ import dev.squeeze.models.BadInputException;
  * @param patience           epochs without a better validation accuracy before stopping
  * @param validationFraction share of the training set held out (with a fixed seed) for validation
  * @param lrDecay            the learning rate is multiplied by this after every epoch (1 keeps it constant)
+ * @param init               weight initialisation for every layer ({@link Inits#parse}), or null for the one
+ *                           that suits each layer's activation
+ * @param label              a CSV dataset's label column, or null (the last column)
+ * @param categorical        a CSV dataset's categorical columns, or null to infer them
  */
 public record TrainParams(String model, String dataset, int epochs, int batch, double learningRate, long seed,
-                          int patience, double validationFraction, double lrDecay) {
+                          int patience, double validationFraction, double lrDecay, String init, String label,
+                          List<String> categorical) {
 
     public static final String DEFAULT_DATASET = "fashion-mnist";
     public static final int DEFAULT_EPOCHS = 30;
@@ -30,7 +40,8 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
 
     /** The defaults; fields equal to these are left out of the configuration hash. */
     public static final TrainParams DEFAULTS = new TrainParams(null, DEFAULT_DATASET, DEFAULT_EPOCHS, DEFAULT_BATCH,
-            DEFAULT_LEARNING_RATE, DEFAULT_SEED, DEFAULT_PATIENCE, DEFAULT_VALIDATION_FRACTION, DEFAULT_LR_DECAY);
+            DEFAULT_LEARNING_RATE, DEFAULT_SEED, DEFAULT_PATIENCE, DEFAULT_VALIDATION_FRACTION, DEFAULT_LR_DECAY, null, null,
+            null);
 
     public TrainParams {
         if (epochs < 1) throw new BadInputException("--epochs must be at least 1, got " + epochs);
@@ -45,6 +56,14 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
         if (!(lrDecay > 0 && lrDecay <= 1)) {
             throw new BadInputException("--lr-decay must lie in (0, 1] (1 keeps the rate constant), got " + lrDecay);
         }
+        if (init != null) Inits.parse(init);
+        categorical = categorical == null ? null : List.copyOf(categorical);
+    }
+
+    /** Settings of image datasets, with the init that suits each activation. */
+    public TrainParams(String model, String dataset, int epochs, int batch, double learningRate, long seed,
+                       int patience, double validationFraction, double lrDecay) {
+        this(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay, null, null, null);
     }
 
     /** The defaults for {@code model}. */
@@ -53,7 +72,33 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
     }
 
     public TrainParams withModel(String model) {
-        return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay);
+        return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
+                init, label, categorical);
+    }
+
+    public TrainParams withDataset(String dataset, String label, List<String> categorical) {
+        return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
+                init, label, categorical);
+    }
+
+    public TrainParams withLearningRate(double learningRate) {
+        return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
+                init, label, categorical);
+    }
+
+    public TrainParams withInit(String init) {
+        return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
+                init, label, categorical);
+    }
+
+    /** The dataset options only tables have. */
+    public Datasets.TableOptions tableOptions() {
+        return new Datasets.TableOptions(label, categorical);
+    }
+
+    /** The weight init to force on every layer, or null for the one suited to each activation. */
+    public WeightInit weightInit() {
+        return init == null ? null : Inits.parse(init);
     }
 
     /** The learning rate during {@code epoch} (1-based): decayed once per finished epoch. */

@@ -40,7 +40,8 @@ public final class Trainer {
 
     /** A freshly initialised network for {@code params}, seeded, for {@code data}'s input shape and classes. */
     public static MultiLayerNetwork newNetwork(TrainParams params, TrainingData data) {
-        var settings = new BuildSettings(params.seed(), params.learningRate(), data.inputShape(), data.classNames().size());
+        var settings = new BuildSettings(params.seed(), params.learningRate(), data.inputShape(), data.classNames().size(),
+                params.weightInit());
         MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.get(params.model()).configuration(settings));
         net.init();
         return net;

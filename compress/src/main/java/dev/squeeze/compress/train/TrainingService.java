@@ -16,9 +16,8 @@ import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
 import dev.squeeze.compress.ledger.RunStatus;
-import dev.squeeze.models.data.DatasetLoader;
 import dev.squeeze.models.data.DatasetLocator;
-import dev.squeeze.models.data.DatasetRegistry;
+import dev.squeeze.models.data.Datasets;
 import dev.squeeze.models.zoo.ModelZoo;
 
 import java.io.IOException;
@@ -52,7 +51,7 @@ public final class TrainingService {
     public TrainOutcome train(TrainParams params, Path dataDir, boolean force) {
         // Bad names and an unwritable output fail here, before any data is read.
         ModelZoo.get(params.model());
-        DatasetRegistry.get(params.dataset());
+        Datasets.check(params.dataset());
         ConfigHash hash = ConfigHash.of(params, TrainParams.DEFAULTS);
         RunPaths paths = RunPaths.of(workspace.runsRoot(), STAGE, hash.value());
         RunPaths.requireWritable(workspace.runsRoot());
@@ -66,7 +65,7 @@ public final class TrainingService {
             }
             if (force) deleteCheckpoints(paths);
 
-            var data = TrainingData.prepare(DatasetLoader.load(params.dataset(), dataDir, locator),
+            var data = TrainingData.prepare(Datasets.open(params.dataset(), dataDir, locator, params.tableOptions()),
                     params.validationFraction());
             NewRun newRun = NewRun.of(STAGE, params.model(), params.dataset(), hash)
                     .withCodeCommit(CodeVersion.commit())

@@ -118,7 +118,7 @@ class TrainingServiceTest {
         var info = ModelFile.load(outcome.paths().model(), false).info();
         TrainingData data = Fixtures.fashionMnist();
         assertEquals(data.normalization(), info.normalization());
-        var everything = dev.squeeze.models.data.Normalization.fitOn(
+        var everything = dev.squeeze.models.data.Normalization.global(
                 dev.squeeze.models.data.DatasetLoader.load("fashion-mnist", Fixtures.fashionMnistDir()).train());
         assertFalse(everything.equals(info.normalization()), "validation examples are not part of the statistics");
     }

@@ -1,6 +1,7 @@
 package dev.squeeze.models.data;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * A loaded image dataset: raw pixel values 0..255, flattened, with labels 0..numClasses-1.
@@ -10,7 +11,27 @@ import java.nio.file.Path;
  * @param test   the test split
  * @param source the directory the files were read from
  */
-public record ImageDataset(DatasetSpec spec, LabeledData train, LabeledData test, Path source) {
+public record ImageDataset(DatasetSpec spec, LabeledData train, LabeledData test, Path source) implements Dataset {
+
+    @Override
+    public String name() {
+        return spec.name();
+    }
+
+    @Override
+    public List<String> classNames() {
+        return spec.classNames();
+    }
+
+    @Override
+    public long[] inputShape() {
+        return spec.inputShape();
+    }
+
+    @Override
+    public List<FeatureColumn> columns() {
+        return FeatureColumn.pixels(spec.featureSize());
+    }
 
     /** Whether both splits hold as many examples as the published dataset (false for fixtures and other subsets). */
     public boolean isComplete() {

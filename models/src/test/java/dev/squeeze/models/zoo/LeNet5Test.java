@@ -37,7 +37,7 @@ class LeNet5Test {
     static void loadFixtures() {
         ImageDataset data = DatasetLoader.load("fashion-mnist",
                 Path.of(System.getProperty("squeeze.fixtures", "src/test/fixtures"), "fashion-mnist"));
-        Normalization norm = Normalization.fitOn(data.train());
+        Normalization norm = Normalization.global(data.train());
         train = norm.apply(data.train());
         test = norm.apply(data.test());
     }

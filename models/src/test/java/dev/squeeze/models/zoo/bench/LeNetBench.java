@@ -41,7 +41,7 @@ public final class LeNetBench {
 
         LabeledData all = DatasetLoader.read(DatasetRegistry.get(DatasetRegistry.FASHION_MNIST), data).train();
         TrainValSplit split = TrainValSplit.carve(all, TrainValSplit.DEFAULT_VALIDATION_FRACTION, 42);
-        LabeledData train = Normalization.fitOn(split.train()).apply(split.train());
+        LabeledData train = Normalization.global(split.train()).apply(split.train());
         List<DataSet> batches = new ArrayList<>();
         for (int from = 0; from + batch <= train.size(); from += batch) batches.add(train.toDataSet(null, from, from + batch));
 
