@@ -36,6 +36,8 @@ final class RunsCommand implements Callable<Integer> {
     String dataset;
     @Option(names = "--stage", paramLabel = "STAGE", description = "Only runs of this stage (train, distill, prune, ...).")
     String stage;
+    @Option(names = "--sweep", paramLabel = "ID", description = "Only the trials of this sweep ('squeeze sweep' prints its id).")
+    String sweep;
     @Option(names = "--sort", paramLabel = "COLUMN",
             description = "Sort by this column, highest first for numbers (e.g. test_acc, val_acc, started_at).")
     String sort;
@@ -44,7 +46,8 @@ final class RunsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        RunQuery query = RunQuery.all().withModel(model).withDataset(dataset).withStage(stage);
+        RunQuery query = RunQuery.all().withModel(model).withDataset(dataset).withStage(stage)
+                .withSweepId(sweep);
         if (sort != null) query = query.sortedBy(sort, true);
         try (RunLedger ledger = RunLedger.open(workspace.resolve(root.env()).ledgerLocation())) {
             var runs = ledger.query(query);

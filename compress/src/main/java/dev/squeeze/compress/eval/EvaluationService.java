@@ -3,9 +3,9 @@ package dev.squeeze.compress.eval;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
 import dev.squeeze.models.BadInputException;
-import dev.squeeze.models.data.DatasetLoader;
+import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.DatasetLocator;
-import dev.squeeze.models.data.ImageDataset;
+import dev.squeeze.models.data.Datasets;
 import dev.squeeze.models.data.LabeledData;
 
 import java.nio.file.Path;
@@ -27,7 +27,8 @@ public final class EvaluationService {
         ModelFile.Loaded loaded = ModelFile.load(modelFile, false);
         ModelInfo info = loaded.info();
         String name = dataset != null ? dataset : info.dataset();
-        ImageDataset data = DatasetLoader.load(name, dataDir, locator);
+        Datasets.TableOptions table = info.table() != null ? info.table() : Datasets.TableOptions.NONE;
+        Dataset data = Datasets.open(name, dataDir, locator, Datasets.isCsv(name) ? table : Datasets.TableOptions.NONE);
         LabeledData test = data.test();
         long expectedFeatures = Arrays.stream(info.inputShape()).reduce(1, (a, b) -> a * b);
         if (test.featureSize() != expectedFeatures || test.numClasses() != info.numClasses()) {
@@ -35,6 +36,6 @@ public final class EvaluationService {
                     + info.numClasses() + " classes, but " + name + " has " + test.featureSize() + " inputs and "
                     + test.numClasses() + " classes; pick the dataset it was trained on (" + info.dataset() + ")");
         }
-        return Evaluator.evaluate(loaded.network(), info.normalization().apply(test), data.spec().classNames());
+        return Evaluator.evaluate(loaded.network(), info.normalization().apply(test), data.classNames());
     }
 }

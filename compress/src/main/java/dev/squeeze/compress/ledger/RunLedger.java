@@ -233,6 +233,26 @@ public final class RunLedger implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes run {@code id} (or a unique prefix) part of sweep {@code sweepId} if it belongs to no sweep yet: a
+     * sweep that reuses an earlier identical run claims it, but never takes a run from another sweep.
+     *
+     * @return whether the run was tagged (false: it already belonged to a sweep, possibly this one)
+     */
+    public boolean tagSweep(String id, String sweepId) {
+        if (sweepId == null || sweepId.isBlank()) throw new IllegalArgumentException("no sweep id given");
+        synchronized (lock) {
+            String full = resolve(id);
+            // One conditional statement, so two sweeps claiming the same run at once cannot both win.
+            try (PreparedStatement statement = prepare("UPDATE runs SET sweep_id = ? WHERE id = ? AND sweep_id IS NULL")) {
+                bind(statement, sweepId.strip(), full);
+                return statement.executeUpdate() == 1;
+            } catch (SQLException e) {
+                throw failure("tagging run " + full + " with sweep " + sweepId, e);
+            }
+        }
+    }
+
     /** Appends a line of {@code text} to the notes of run {@code id} (or a unique prefix). */
     public void addNote(String id, String text) {
         if (text == null || text.isBlank()) throw new BadInputException("a note needs some text");

@@ -8,7 +8,6 @@ import dev.squeeze.compress.artifacts.RunPaths;
 import dev.squeeze.compress.eval.Evaluation;
 import dev.squeeze.compress.eval.Evaluator;
 import dev.squeeze.models.data.LabeledData;
-import dev.squeeze.models.data.TrainValSplit;
 import dev.squeeze.models.zoo.BuildSettings;
 import dev.squeeze.models.zoo.ModelZoo;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -70,7 +69,11 @@ public final class Trainer {
         List<EpochMetrics> history = new ArrayList<>(state.history());
         LabeledData train = data.train();
         LabeledData trainSample = train.head(TRAIN_ACCURACY_SAMPLE);
-        int steps = (train.size() + params.batch() - 1) / params.batch();
+        BatchSource batches = new ShuffledBatches(train, params.batch(), params.seed());
+        int steps = batches.batchesPerEpoch();
+        TrainingWatch watch = new TrainingWatch();
+        List<String> warnings = new ArrayList<>();
+        for (int i = 1; i <= history.size(); i++) watch.inspect(history.subList(0, i));   // said before the resume
         String stopReason = "reached " + params.epochs() + " epochs";
         if (state.epochsSinceBest() >= params.patience()) {
             stopReason = "early stop: no better validation accuracy for " + params.patience() + " epochs";
@@ -80,21 +83,19 @@ public final class Trainer {
             monitor.epochStarted(epoch, params.epochs(), steps);
             // Set from the epoch, not multiplied in place, so a resumed run uses exactly the same rate.
             net.setLearningRate(params.learningRateAt(epoch));
-            int[] order = TrainValSplit.permutation(train.size(), epochSeed(params.seed(), epoch));
             long start = System.nanoTime();
             double lossSum = 0;
             int seen = 0;
             for (int step = 0; step < steps; step++) {
-                int from = step * params.batch();
-                int to = Math.min(train.size(), from + params.batch());
-                DataSet batch = train.toDataSet(order, from, to);
+                DataSet batch = batches.batch(epoch, step);
                 net.fit(batch);
                 double loss = net.score();
                 if (!Double.isFinite(loss)) {
                     throw diverged(params, params.learningRateAt(epoch), loss, epoch, step + 1, state, paths);
                 }
-                lossSum += loss * (to - from);
-                seen += to - from;
+                int size = batch.numExamples();
+                lossSum += loss * size;
+                seen += size;
                 monitor.stepDone(step + 1, loss, seen / seconds(start));
             }
             double seconds = seconds(start);
@@ -116,6 +117,10 @@ public final class Trainer {
             ModelFile.save(paths.resumeCheckpoint(), net, info.atEpoch(epoch, valEval.accuracy()), true, Json.write(state));
             writeHistory(paths, history);
             monitor.epochFinished(metrics);
+            for (String warning : watch.inspect(history)) {
+                warnings.add(warning);
+                monitor.message(warning);
+            }
             if (state.epochsSinceBest() >= params.patience()) {
                 stopReason = "early stop: no better validation accuracy for " + params.patience() + " epochs";
             }
@@ -123,12 +128,7 @@ public final class Trainer {
         int bestEpoch = state.bestEpoch();
         EpochMetrics bestMetrics = history.stream().filter(m -> m.epoch() == bestEpoch).findFirst().orElseThrow();
         return new TrainingResult(List.copyOf(history), state.bestEpoch(), state.bestValidationAccuracy(),
-                bestMetrics.trainAccuracy(), resumedAfter, stopReason, paths.model());
-    }
-
-    /** The shuffle of each epoch depends only on the seed and the epoch, so a resumed run sees the same order. */
-    static long epochSeed(long seed, int epoch) {
-        return seed * 1_000_003L + epoch;
+                bestMetrics.trainAccuracy(), resumedAfter, stopReason, paths.model(), List.copyOf(warnings));
     }
 
     private static Optional<ModelFile.Loaded> loadResumeCheckpoint(RunPaths paths) {

@@ -37,11 +37,25 @@ public final class TrainingService {
     private final Workspace workspace;
     private final DatasetLocator locator;
     private final TrainingMonitor monitor;
+    private final String sweepId;
 
     public TrainingService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
+        this(workspace, locator, monitor, null);
+    }
+
+    private TrainingService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor, String sweepId) {
         this.workspace = workspace;
         this.locator = locator;
         this.monitor = monitor;
+        this.sweepId = sweepId;
+    }
+
+    /**
+     * This service as a trial of sweep {@code id}: the runs it records carry the sweep id, and a finished run it
+     * reuses joins the sweep unless it already belongs to one ({@link RunLedger#tagSweep}).
+     */
+    public TrainingService withSweep(String id) {
+        return new TrainingService(workspace, locator, monitor, id);
     }
 
     /**
@@ -51,7 +65,7 @@ public final class TrainingService {
     public TrainOutcome train(TrainParams params, Path dataDir, boolean force) {
         // Bad names and an unwritable output fail here, before any data is read.
         ModelZoo.get(params.model());
-        Datasets.check(params.dataset());
+        Datasets.check(params.dataset(), dataDir);
         ConfigHash hash = ConfigHash.of(params, TrainParams.DEFAULTS);
         RunPaths paths = RunPaths.of(workspace.runsRoot(), STAGE, hash.value());
         RunPaths.requireWritable(workspace.runsRoot());
@@ -61,15 +75,16 @@ public final class TrainingService {
             // Hashes of different stages' settings may coincide; the stage tells them apart.
             Optional<RunRecord> previous = ledger.latestByHash(hash.value()).filter(r -> STAGE.equals(r.stage()));
             if (previous.isPresent() && previous.get().status() == RunStatus.DONE && Files.isRegularFile(paths.model())) {
-                if (!force) return new TrainOutcome(previous.get(), paths, null, true);
+                if (!force) return new TrainOutcome(joinSweep(ledger, previous.get()), paths, null, true);
             }
             if (force) deleteCheckpoints(paths);
 
-            var data = TrainingData.prepare(Datasets.open(params.dataset(), dataDir, locator, params.tableOptions()),
-                    params.validationFraction());
-            NewRun newRun = NewRun.of(STAGE, params.model(), params.dataset(), hash)
+            var data = TrainingData.prepare(Datasets.open(params.dataset(), dataDir, locator, params.tableOptions(),
+                    monitor::message), params.validationFraction());
+            NewRun newRun = NewRun.of(STAGE, params.model(), data.dataset(), hash)
                     .withCodeCommit(CodeVersion.commit())
-                    .withArtifactDir(paths.dir().toString());
+                    .withArtifactDir(paths.dir().toString())
+                    .withSweep(sweepId);
             if (Files.isRegularFile(paths.resumeCheckpoint()) && previous.isPresent()) {
                 newRun = newRun.withParent(previous.get().id()).withNotes("resumes run " + previous.get().id());
             }
@@ -83,12 +98,14 @@ public final class TrainingService {
                     "interrupted; the same command resumes after the last finished epoch"));
             Runtime.getRuntime().addShutdownHook(onInterrupt);
             try {
-                ModelInfo info = new ModelInfo(params.model(), params.dataset(), data.inputShape(), data.classNames(),
-                        data.normalization(), hash.value(), run.id(), 0, Double.NaN);
+                ModelInfo info = new ModelInfo(params.model(), params.dataset(), params.tableOptions(), data.inputShape(),
+                        data.classNames(), data.normalization(), hash.value(), run.id(), 0, Double.NaN);
                 TrainingResult result = new Trainer(monitor).train(params, data, paths, info);
                 ModelFile.Loaded best = ModelFile.load(paths.model(), false);
                 Evaluation test = Evaluator.evaluate(best.network(), data.test(), data.classNames());
                 ModelSize size = ModelSize.of(best.network(), paths.model());
+                // The watch's warnings belong in the experiment table beside the numbers they qualify.
+                for (String warning : result.warnings()) ledger.addNote(run.id(), warning);
                 ledger.finish(run.id(), RunResult.of(result.trainAccuracyAtBest(), result.bestValidationAccuracy(),
                         test.accuracy()).withSizes(size.params(), size.nonzeroParams(), size.fileBytes()));
                 return new TrainOutcome(ledger.get(run.id()).orElseThrow(), paths, result, false);
@@ -99,6 +116,13 @@ public final class TrainingService {
                 removeHook(onInterrupt);
             }
         }
+    }
+
+    /** {@code run}, tagged with this service's sweep when it has one and the run belongs to no sweep yet. */
+    private RunRecord joinSweep(RunLedger ledger, RunRecord run) {
+        if (sweepId == null || run.sweepId() != null) return run;
+        ledger.tagSweep(run.id(), sweepId);
+        return ledger.get(run.id()).orElseThrow();
     }
 
     private static void deleteCheckpoints(RunPaths paths) {

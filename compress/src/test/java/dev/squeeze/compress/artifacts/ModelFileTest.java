@@ -27,7 +27,7 @@ class ModelFileTest {
     void roundTripsWeightsAndMetadata() {
         TrainingData data = Fixtures.fashionMnist();
         MultiLayerNetwork net = Trainer.newNetwork(TrainParams.of("mlp-tiny"), data);
-        ModelInfo info = new ModelInfo("mlp-tiny", "fashion-mnist", data.inputShape(), data.classNames(),
+        ModelInfo info = new ModelInfo("mlp-tiny", "fashion-mnist", null, data.inputShape(), data.classNames(),
                 data.normalization(), "abc", "run1", 4, 0.75);
         Path file = dir.resolve("model.zip");
         ModelFile.save(file, net, info, true, "{\"k\":1}");
@@ -55,7 +55,7 @@ class ModelFileTest {
         TrainingData data = Fixtures.fashionMnist();
         MultiLayerNetwork net = Trainer.newNetwork(TrainParams.of("mlp-tiny"), data);
         Path file = dir.resolve("model.zip");
-        ModelFile.save(file, net, new ModelInfo("mlp-tiny", "fashion-mnist", data.inputShape(), data.classNames(),
+        ModelFile.save(file, net, new ModelInfo("mlp-tiny", "fashion-mnist", null, data.inputShape(), data.classNames(),
                 data.normalization(), "abc", "run1", 1, 0.5));
         byte[] whole = Files.readAllBytes(file);
         Path cut = Files.write(dir.resolve("cut.zip"), Arrays.copyOf(whole, whole.length / 2));

@@ -186,6 +186,23 @@ abstract class RunLedgerContract {
     }
 
     @Test
+    void tagSweepClaimsOnlyRunsOfNoSweep() {
+        RunRecord loose = ledger.start(train("mlp-tiny"));
+        RunRecord taken = ledger.start(train("mlp-tiny").withSweep("sw-first"));
+
+        assertTrue(ledger.tagSweep(loose.id().substring(0, 6), "sw-second"));
+        assertEquals("sw-second", ledger.get(loose.id()).orElseThrow().sweepId());
+        assertFalse(ledger.tagSweep(loose.id(), "sw-third"), "a run belongs to the first sweep that claims it");
+        assertFalse(ledger.tagSweep(taken.id(), "sw-second"));
+        assertEquals("sw-second", ledger.get(loose.id()).orElseThrow().sweepId());
+        assertEquals("sw-first", ledger.get(taken.id()).orElseThrow().sweepId());
+        assertEquals(ids(loose), ids(ledger.query(RunQuery.all().withSweepId("sw-second"))));
+
+        assertThrows(BadInputException.class, () -> ledger.tagSweep("deadbeef", "sw-second"));
+        assertThrows(IllegalArgumentException.class, () -> ledger.tagSweep(loose.id(), " "));
+    }
+
+    @Test
     void unknownRunIdsAreUserErrors() {
         BadInputException note = assertThrows(BadInputException.class, () -> ledger.addNote("deadbeef", "x"));
         assertTrue(note.getMessage().contains("no run with id 'deadbeef'"), note.getMessage());

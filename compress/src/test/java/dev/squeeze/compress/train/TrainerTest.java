@@ -37,7 +37,7 @@ class TrainerTest {
     }
 
     private static ModelInfo info() {
-        return new ModelInfo("mlp-tiny", "fashion-mnist", data.inputShape(), data.classNames(), data.normalization(),
+        return new ModelInfo("mlp-tiny", "fashion-mnist", null, data.inputShape(), data.classNames(), data.normalization(),
                 "test", "test", 0, Double.NaN);
     }
 
@@ -133,7 +133,7 @@ class TrainerTest {
 
     @Test
     void shufflesFeaturesAndLabelsTogether() {
-        int[] order = dev.squeeze.models.data.TrainValSplit.permutation(data.train().size(), Trainer.epochSeed(1, 1));
+        int[] order = dev.squeeze.models.data.TrainValSplit.permutation(data.train().size(), ShuffledBatches.epochSeed(1, 1));
         var batch = data.train().toDataSet(order, 0, 50);
         for (int i = 0; i < 50; i++) {
             int source = order[i];

@@ -71,6 +71,39 @@ public record LabeledData(float[] features, int[] labels, int featureSize, int n
         return toDataSet(null, 0, size());
     }
 
+    /** {@code this} followed by {@code other} (same features and classes). */
+    public LabeledData concat(LabeledData other) {
+        if (other.featureSize != featureSize || other.numClasses != numClasses) {
+            throw new IllegalArgumentException("cannot concatenate data of different shapes");
+        }
+        float[] f = Arrays.copyOf(features, features.length + other.features.length);
+        System.arraycopy(other.features, 0, f, features.length, other.features.length);
+        int[] l = Arrays.copyOf(labels, labels.length + other.labels.length);
+        System.arraycopy(other.labels, 0, l, labels.length, other.labels.length);
+        return new LabeledData(f, l, featureSize, numClasses);
+    }
+
+    /** Whether example {@code i} has exactly the features {@code row[from..from+featureSize)}. */
+    public boolean sameFeatures(int i, float[] row, int from) {
+        return Arrays.equals(features, i * featureSize, (i + 1) * featureSize, row, from, from + featureSize);
+    }
+
+    /** A 64-bit hash of example {@code i}'s features, for finding identical examples. */
+    public long featureHash(int i) {
+        return featureHash(features, i * featureSize, featureSize);
+    }
+
+    /** A 64-bit hash of {@code length} feature values starting at {@code from}. */
+    public static long featureHash(float[] values, int from, int length) {
+        long h = 0xcbf29ce484222325L;
+        for (int k = from; k < from + length; k++) {
+            h ^= Float.floatToIntBits(values[k]);
+            h *= 0x100000001b3L;
+            h ^= h >>> 29;
+        }
+        return h;
+    }
+
     /** How many examples carry each label. */
     public int[] classCounts() {
         int[] counts = new int[numClasses];

@@ -1,0 +1,65 @@
+package dev.squeeze.cli;
+
+import dev.squeeze.compress.train.TrainParams;
+import picocli.CommandLine.Option;
+
+import java.util.List;
+
+/**
+ * The training settings other than the model, shared by {@code train} and {@code sweep} (where they are the base
+ * every trial starts from). Defaults come from {@link TrainParams}.
+ */
+final class TrainOptions {
+    @Option(names = "--dataset", paramLabel = "NAME|FILE.csv", defaultValue = TrainParams.DEFAULT_DATASET,
+            description = "fashion-mnist, mnist, or a CSV file with a header row (default: ${DEFAULT-VALUE}).")
+    String dataset;
+
+    @Option(names = "--label", paramLabel = "COLUMN",
+            description = "CSV datasets: the label column (default: the last column).")
+    String label;
+
+    @Option(names = "--categorical", paramLabel = "COLUMN", split = ",",
+            description = "CSV datasets: columns to treat as categories (one-hot, never standardised); "
+                    + "default: inferred (text columns, and numeric columns with two values).")
+    List<String> categorical;
+
+    @Option(names = "--init", paramLabel = "NAME",
+            description = "One weight init for every layer: he, xavier, zero, ... (default: the init that suits "
+                    + "each layer's activation, He for ReLU and Xavier for tanh/sigmoid).")
+    String init;
+
+    @Option(names = "--epochs", paramLabel = "N", defaultValue = "" + TrainParams.DEFAULT_EPOCHS,
+            description = "Most epochs; early stopping may end sooner (default: ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "" + TrainParams.DEFAULT_BATCH,
+            description = "Mini-batch size (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--lr", paramLabel = "X", defaultValue = "" + TrainParams.DEFAULT_LEARNING_RATE,
+            description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--lr-decay", paramLabel = "F", defaultValue = "" + TrainParams.DEFAULT_LR_DECAY,
+            description = "Multiply the learning rate by F after every epoch; 1 keeps it constant (default: ${DEFAULT-VALUE}).")
+    double lrDecay;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "" + TrainParams.DEFAULT_SEED,
+            description = "Seed for initial weights, dropout and shuffling; same seed, data and threads give "
+                    + "identical weights (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--patience", paramLabel = "N", defaultValue = "" + TrainParams.DEFAULT_PATIENCE,
+            description = "Stop after N epochs without a better validation accuracy (default: ${DEFAULT-VALUE}).")
+    int patience;
+
+    @Option(names = "--val-fraction", paramLabel = "F", defaultValue = "" + TrainParams.DEFAULT_VALIDATION_FRACTION,
+            description = "Share of the training set held out for validation, with a fixed seed (default: ${DEFAULT-VALUE}).")
+    double validationFraction;
+
+    /** These settings for {@code model} (null when a sweep's grid names the models). */
+    TrainParams params(String model) {
+        return new TrainParams(model, dataset, epochs, batch, lr, seed, patience, validationFraction, lrDecay, init,
+                label, categorical);
+    }
+}

@@ -1,0 +1,84 @@
+package dev.squeeze.compress.doctor;
+
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.weights.IWeightInit;
+import org.deeplearning4j.nn.weights.WeightInitConstant;
+import org.deeplearning4j.nn.weights.WeightInitRelu;
+import org.deeplearning4j.nn.weights.WeightInitReluUniform;
+import org.deeplearning4j.nn.weights.WeightInitXavier;
+import org.deeplearning4j.nn.weights.WeightInitXavierUniform;
+import org.nd4j.linalg.activations.IActivation;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Activation / init pairs: ReLU-family layers want He, tanh and sigmoid want Xavier/Glorot; a constant
+ * (e.g. all-zero) init makes every unit of a layer compute the same thing. A mismatch is a warning, not a
+ * failure: the lottery-ticket paper trains ReLU with Glorot on purpose.
+ */
+final class InitCheck {
+    static final String NAME = "activation/init pairs";
+
+    private InitCheck() {
+    }
+
+    static CheckResult run(MultiLayerConfiguration conf) {
+        List<String> reluXavier = new ArrayList<>();
+        List<String> saturatingHe = new ArrayList<>();
+        List<String> constant = new ArrayList<>();
+        List<String> fine = new ArrayList<>();
+        for (int i = 0; i < conf.getConfs().size(); i++) {
+            if (!(conf.getConf(i).getLayer() instanceof BaseLayer layer) || layer.getWeightInitFn() == null) continue;
+            IActivation activation = layer.getActivationFn();
+            IWeightInit init = layer.getWeightInitFn();
+            String act = activationName(activation);
+            String desc = String.format(Locale.ROOT, "%d (%s, %s)", i, act, initName(init));
+            if (init instanceof WeightInitConstant) {
+                constant.add(desc);
+            } else if (reluFamily(act) && (init instanceof WeightInitXavier || init instanceof WeightInitXavierUniform)) {
+                reluXavier.add(desc);
+            } else if (saturating(act) && (init instanceof WeightInitRelu || init instanceof WeightInitReluUniform)) {
+                saturatingHe.add(desc);
+            } else {
+                fine.add(desc);
+            }
+        }
+        if (!constant.isEmpty()) {
+            return CheckResult.fail(NAME, "constant init in layers " + String.join(", ", constant)
+                            + ": every unit of a layer computes the same thing and gets the same gradient",
+                    "use he for ReLU layers and xavier for tanh/sigmoid (leave --init unset for that)");
+        }
+        List<String> problems = new ArrayList<>();
+        if (!reluXavier.isEmpty()) problems.add("ReLU with Xavier/Glorot in layers " + String.join(", ", reluXavier));
+        if (!saturatingHe.isEmpty()) problems.add("tanh/sigmoid with He in layers " + String.join(", ", saturatingHe));
+        if (!problems.isEmpty()) {
+            return CheckResult.warn(NAME, String.join("; ", problems),
+                    "ReLU wants He (--init he, or leave --init unset), tanh/sigmoid want Xavier; keep Glorot only to "
+                            + "reproduce a paper that uses it (the lottery-ticket paper does)");
+        }
+        return CheckResult.pass(NAME, "layers " + String.join(", ", fine));
+    }
+
+    private static String activationName(IActivation activation) {
+        return activation.getClass().getSimpleName().replace("Activation", "").toLowerCase(Locale.ROOT);
+    }
+
+    private static String initName(IWeightInit init) {
+        if (init instanceof WeightInitRelu || init instanceof WeightInitReluUniform) return "he";
+        if (init instanceof WeightInitXavier || init instanceof WeightInitXavierUniform) return "xavier";
+        if (init instanceof WeightInitConstant) return init.equals(new WeightInitConstant(0.0)) ? "zero" : "constant";
+        return init.getClass().getSimpleName().replace("WeightInit", "").toLowerCase(Locale.ROOT);
+    }
+
+    private static boolean reluFamily(String act) {
+        return act.contains("relu") || act.equals("elu") || act.equals("selu") || act.equals("gelu")
+                || act.equals("swish") || act.equals("mish");
+    }
+
+    private static boolean saturating(String act) {
+        return act.equals("tanh") || act.equals("sigmoid") || act.equals("hardtanh") || act.equals("hardsigmoid");
+    }
+}

@@ -1,0 +1,343 @@
+package dev.squeeze.compress.sweep;
+
+import dev.squeeze.compress.ledger.CanonicalJson;
+import dev.squeeze.compress.train.TrainParams;
+import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.zoo.ModelZoo;
+
+import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * A hyperparameter grid, {@code lr=1e-3,3e-3,1e-2;batch=32,128}: settings of {@link TrainParams} by their
+ * command-line names ({@link #KEYS}), each with the values to try, in the order written.
+ *
+ * <p>Every value is checked when the grid is parsed, by building a {@link TrainParams} with it (so the rules and
+ * messages are the training command's own) and, for {@code model}, by looking it up in the zoo. Numbers are kept
+ * in canonical form ({@code 1e-3} and {@code 0.001} are one value, and listing both is an error).
+ *
+ * <p>{@link #trials} enumerates the full cartesian product, the first key outermost and the last varying fastest.
+ * {@link #sample} draws distinct combinations with a seed; it draws from the grid in a canonical order (keys and
+ * values sorted), so writing the same grid in another order samples the same combinations.
+ */
+public final class SweepGrid {
+
+    /** The settings a grid may sweep, by their command-line names. */
+    public static final List<String> KEYS;
+
+    /** Most trials one sweep may run: a larger grid is almost certainly a typo; sample it with --random. */
+    public static final int MAX_TRIALS = 10_000;
+
+    private static final String EXAMPLE = "e.g. --grid 'lr=1e-3,3e-3;batch=32,128'";
+
+    /** A sweepable setting: its command-line name and the {@link TrainParams} component it sets. */
+    private enum Key {
+        LR("lr", "learningRate"),
+        BATCH("batch", "batch"),
+        EPOCHS("epochs", "epochs"),
+        SEED("seed", "seed"),
+        PATIENCE("patience", "patience"),
+        LR_DECAY("lr-decay", "lrDecay"),
+        MODEL("model", "model"),
+        INIT("init", "init");
+
+        final String flag;
+        final int index;
+        final Class<?> type;
+
+        Key(String flag, String component) {
+            this.flag = flag;
+            this.index = componentIndex(component);
+            this.type = TrainParams.class.getRecordComponents()[index].getType();
+        }
+
+        static Key of(String flag) {
+            for (Key key : values()) if (key.flag.equals(flag)) return key;
+            return null;
+        }
+
+        /** The value {@code text} stands for; a {@link BadInputException} when it cannot be one. */
+        Object parse(String text) {
+            try {
+                Object value;
+                if (type == double.class) value = Double.parseDouble(text);
+                else if (type == int.class) value = Integer.parseInt(text);
+                else if (type == long.class) value = Long.parseLong(text);
+                else value = text;
+                if (this == MODEL) ModelZoo.get(text);
+                with(TrainParams.DEFAULTS, value); // the training command's own checks and messages
+                return value;
+            } catch (NumberFormatException e) {
+                throw bad("value " + flag + "=" + text + " is not " + (type == double.class ? "a number" : "an integer"));
+            } catch (BadInputException e) {
+                throw bad("value " + flag + "=" + text + ": " + e.getMessage());
+            }
+        }
+
+        /** The value as written in labels and the sweep's identity: canonical numbers, strings as given. */
+        String text(Object value) {
+            return value instanceof String s ? s : CanonicalJson.write(value);
+        }
+
+        /** {@code params} with this setting set to {@code value}. */
+        TrainParams with(TrainParams params, Object value) {
+            return TrainParamsCopy.with(params, index, value);
+        }
+
+        Object get(TrainParams params) {
+            return TrainParamsCopy.get(params, index);
+        }
+
+        private static int componentIndex(String name) {
+            RecordComponent[] components = TrainParams.class.getRecordComponents();
+            for (int i = 0; i < components.length; i++) if (components[i].getName().equals(name)) return i;
+            throw new IllegalStateException("TrainParams has no component " + name);
+        }
+    }
+
+    static {
+        KEYS = Arrays.stream(Key.values()).map(k -> k.flag).toList();
+    }
+
+    private final Map<Key, List<Object>> values;
+
+    private SweepGrid(Map<Key, List<Object>> values) {
+        this.values = values;
+    }
+
+    /**
+     * Parses {@code key=v1,v2;key2=v3,...}; blanks around the separators are ignored.
+     *
+     * @throws BadInputException on malformed text, an unknown or repeated key, an empty or repeated value, or a
+     *                           value the setting does not accept; the message names the problem and the valid keys
+     */
+    public static SweepGrid parse(String text) {
+        if (text == null || text.isBlank()) throw bad("the grid is empty");
+        Map<Key, List<Object>> values = new LinkedHashMap<>();
+        for (String entry : text.split(";")) {
+            if (entry.isBlank()) continue; // a trailing ';' is harmless
+            int equals = entry.indexOf('=');
+            if (equals < 0) throw bad("'" + entry.strip() + "' is not key=v1,v2,...");
+            String flag = entry.substring(0, equals).strip();
+            if (flag.isEmpty()) throw bad("'" + entry.strip() + "' has no key before '='");
+            Key key = Key.of(flag.toLowerCase(Locale.ROOT));
+            if (key == null) throw bad("unknown key '" + flag + "'");
+            if (values.containsKey(key)) throw bad("key '" + key.flag + "' is given twice");
+            String list = entry.substring(equals + 1);
+            if (list.isBlank()) throw bad("key '" + key.flag + "' has no values");
+            List<Object> parsed = new ArrayList<>();
+            for (String raw : list.split(",", -1)) {
+                String value = raw.strip();
+                if (value.isEmpty()) throw bad("key '" + key.flag + "' has an empty value in '" + list.strip() + "'");
+                Object v = key.parse(value);
+                if (parsed.contains(v)) throw bad("key '" + key.flag + "' lists " + key.text(v) + " twice");
+                parsed.add(v);
+            }
+            values.put(key, List.copyOf(parsed));
+        }
+        if (values.isEmpty()) throw bad("the grid is empty");
+        return new SweepGrid(Collections.unmodifiableMap(values));
+    }
+
+    /** The swept keys, in the order written. */
+    public List<String> keys() {
+        return values.keySet().stream().map(k -> k.flag).toList();
+    }
+
+    /** Whether the grid sweeps {@code key} (a name from {@link #KEYS}). */
+    public boolean sweeps(String key) {
+        Key k = Key.of(key);
+        return k != null && values.containsKey(k);
+    }
+
+    /** Key to the texts of its values, both in the order written. */
+    public Map<String, List<String>> values() {
+        Map<String, List<String>> texts = new LinkedHashMap<>();
+        values.forEach((key, list) -> texts.put(key.flag, list.stream().map(key::text).toList()));
+        return Collections.unmodifiableMap(texts);
+    }
+
+    /** How many combinations the grid has. */
+    public long size() {
+        long size = 1;
+        for (List<Object> list : values.values()) {
+            try {
+                size = Math.multiplyExact(size, list.size());
+            } catch (ArithmeticException e) {
+                return Long.MAX_VALUE;
+            }
+        }
+        return size;
+    }
+
+    /**
+     * The grid with keys and values sorted, {@code batch=32,128;lr=0.001,0.003}: the same for every way of writing
+     * the same grid, so it can name the sweep.
+     */
+    public String canonicalText() {
+        return canonical().entrySet().stream()
+                .map(e -> e.getKey().flag + "=" + e.getValue().stream().map(e.getKey()::text).collect(Collectors.joining(",")))
+                .collect(Collectors.joining(";"));
+    }
+
+    /**
+     * {@code base} with every swept setting back at its default: the part of the base settings that a sweep's
+     * trials actually use (a base {@code --lr} is overridden when the grid sweeps {@code lr}).
+     */
+    public TrainParams unswept(TrainParams base) {
+        TrainParams params = base;
+        for (Key key : values.keySet()) params = key.with(params, key.get(TrainParams.DEFAULTS));
+        return params;
+    }
+
+    /**
+     * Every combination applied to {@code base}, the first key outermost.
+     *
+     * @throws BadInputException if the grid has more than {@link #MAX_TRIALS} combinations
+     */
+    public List<SweepTrial> trials(TrainParams base) {
+        long size = size();
+        if (size > MAX_TRIALS) {
+            throw new BadInputException(String.format(Locale.ROOT, "the grid has %,d combinations, more than the "
+                    + "%,d one sweep may run; sample some with --random N", size, MAX_TRIALS));
+        }
+        List<Key> keys = List.copyOf(values.keySet());
+        List<Map<Key, Object>> combinations = new ArrayList<>();
+        for (long i = 0; i < size; i++) combinations.add(combination(values, keys, i));
+        return trials(base, combinations);
+    }
+
+    /**
+     * {@code n} distinct combinations drawn with {@code seed}, in grid order; the whole grid when {@code n} is at
+     * least its size (the caller says so: {@link SweepParams#randomCoversGrid()}).
+     */
+    public List<SweepTrial> sample(TrainParams base, int n, long seed) {
+        if (n < 1) throw new BadInputException("--random must be at least 1, got " + n);
+        long size = size();
+        if (n >= size) return trials(base);
+        if (n > MAX_TRIALS) {
+            throw new BadInputException(String.format(Locale.ROOT, "--random %,d is more than the %,d trials one "
+                    + "sweep may run", n, MAX_TRIALS));
+        }
+        Map<Key, List<Object>> canonical = canonical();
+        List<Key> canonicalKeys = List.copyOf(canonical.keySet());
+        Random random = new Random(seed);
+        Set<Long> drawn = new LinkedHashSet<>();
+        while (drawn.size() < n) drawn.add(random.nextLong(size));
+        List<Map<Key, Object>> combinations = new ArrayList<>();
+        for (long index : drawn) combinations.add(combination(canonical, canonicalKeys, index));
+        // Run and report them in the order the user wrote the grid.
+        combinations.sort(Comparator.comparingLong(this::indexOf));
+        return trials(base, combinations);
+    }
+
+    @Override
+    public String toString() {
+        return values().entrySet().stream().map(e -> e.getKey() + "=" + String.join(",", e.getValue()))
+                .collect(Collectors.joining(";"));
+    }
+
+    private List<SweepTrial> trials(TrainParams base, List<Map<Key, Object>> combinations) {
+        List<SweepTrial> trials = new ArrayList<>();
+        for (Map<Key, Object> combination : combinations) {
+            Map<String, String> settings = new LinkedHashMap<>();
+            TrainParams params = base;
+            for (Key key : values.keySet()) {
+                Object value = combination.get(key);
+                settings.put(key.flag, key.text(value));
+                params = key.with(params, value);
+            }
+            trials.add(new SweepTrial(trials.size() + 1, combinations.size(), settings, params));
+        }
+        return List.copyOf(trials);
+    }
+
+    /** Combination number {@code index} of {@code grid} in mixed radix, the last key varying fastest. */
+    private static Map<Key, Object> combination(Map<Key, List<Object>> grid, List<Key> keys, long index) {
+        Map<Key, Object> combination = new LinkedHashMap<>();
+        for (int k = keys.size() - 1; k >= 0; k--) {
+            List<Object> list = grid.get(keys.get(k));
+            combination.put(keys.get(k), list.get((int) (index % list.size())));
+            index /= list.size();
+        }
+        return combination;
+    }
+
+    /** Where {@code combination} comes in {@link #trials}' order. */
+    private long indexOf(Map<Key, Object> combination) {
+        long index = 0;
+        for (Map.Entry<Key, List<Object>> entry : values.entrySet()) {
+            index = index * entry.getValue().size() + entry.getValue().indexOf(combination.get(entry.getKey()));
+        }
+        return index;
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private Map<Key, List<Object>> canonical() {
+        Map<Key, List<Object>> sorted = new TreeMap<>(Comparator.comparing((Key k) -> k.flag));
+        values.forEach((key, list) -> {
+            List<Object> copy = new ArrayList<>(list);
+            copy.sort((a, b) -> ((Comparable) a).compareTo(b)); // one key's values share one type
+            sorted.put(key, copy);
+        });
+        return sorted;
+    }
+
+    private static BadInputException bad(String problem) {
+        return new BadInputException("bad --grid: " + problem + "; valid keys: " + String.join(", ", KEYS) + " ("
+                + EXAMPLE + ")");
+    }
+
+    /**
+     * Copies of {@link TrainParams} with one component changed, through its canonical constructor, so the
+     * constructor's checks run and a component added to TrainParams needs no change here.
+     */
+    private static final class TrainParamsCopy {
+        private static final RecordComponent[] COMPONENTS = TrainParams.class.getRecordComponents();
+        private static final Constructor<TrainParams> CONSTRUCTOR;
+
+        static {
+            try {
+                CONSTRUCTOR = TrainParams.class.getDeclaredConstructor(
+                        Arrays.stream(COMPONENTS).map(RecordComponent::getType).toArray(Class<?>[]::new));
+            } catch (NoSuchMethodException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        static Object get(TrainParams params, int index) {
+            try {
+                return COMPONENTS[index].getAccessor().invoke(params);
+            } catch (IllegalAccessException | InvocationTargetException e) {
+                throw new IllegalStateException("cannot read TrainParams." + COMPONENTS[index].getName(), e);
+            }
+        }
+
+        static TrainParams with(TrainParams params, int index, Object value) {
+            Object[] args = new Object[COMPONENTS.length];
+            for (int i = 0; i < args.length; i++) args[i] = i == index ? value : get(params, i);
+            try {
+                return CONSTRUCTOR.newInstance(args);
+            } catch (InvocationTargetException e) {
+                if (e.getCause() instanceof RuntimeException cause) throw cause; // the constructor's BadInputException
+                throw new IllegalStateException("cannot build TrainParams", e.getCause());
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("cannot build TrainParams", e);
+            }
+        }
+    }
+}
