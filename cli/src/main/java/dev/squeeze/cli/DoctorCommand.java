@@ -5,9 +5,6 @@ import dev.squeeze.compress.doctor.DoctorReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.concurrent.Callable;
 
@@ -25,13 +22,7 @@ import java.util.concurrent.Callable;
                 "CSV and PNG. Exit code 0 when nothing fails, 1 otherwise.", ""},
         footer = {"", "Examples:", "  squeeze doctor --model lenet-300-100",
                 "  squeeze doctor --model mlp-tabular --dataset penguins.csv --label species --lr 1e-2"})
-final class DoctorCommand implements Callable<Integer> {
-    @ParentCommand
-    SqueezeCommand root;
-    @Spec
-    CommandSpec spec;
-    @Mixin
-    VerboseOption verbose;
+final class DoctorCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin
     DataOptions data;
     @Mixin
@@ -48,14 +39,13 @@ final class DoctorCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        var err = spec.commandLine().getErr();
-        DoctorReport report = new Doctor(workspace.resolve(root.env()), CommandContext.datasetLocator(root.env(), err),
+        var err = err();
+        DoctorReport report = new Doctor(workspace.resolve(env()), CommandContext.datasetLocator(env(), err),
                 line -> {
                     err.println(line);
                     err.flush();
                 }).examine(settings.params(model), data.dataDir);
-        spec.commandLine().getOut().print(json ? report.json() + System.lineSeparator() : report.format());
-        spec.commandLine().getOut().flush();
+        print(json ? report.json() + System.lineSeparator() : report.format());
         return report.failed() ? ExitCodes.FAILURE : ExitCodes.OK;
     }
 }

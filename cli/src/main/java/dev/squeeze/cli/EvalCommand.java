@@ -5,9 +5,6 @@ import dev.squeeze.compress.eval.EvaluationService;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -17,13 +14,7 @@ import java.util.concurrent.Callable;
         description = {"Inputs are normalized with the statistics saved in the model file (fitted on",
                 "its training split), so evaluation sees exactly what training saw.", ""},
         footer = {"", "Example:", "  squeeze eval --model-file squeeze-runs/train-<hash>/model.zip"})
-final class EvalCommand implements Callable<Integer> {
-    @ParentCommand
-    SqueezeCommand root;
-    @Spec
-    CommandSpec spec;
-    @Mixin
-    VerboseOption verbose;
+final class EvalCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin
     DataOptions data;
 
@@ -35,11 +26,10 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        var err = spec.commandLine().getErr();
-        Evaluation evaluation = new EvaluationService(CommandContext.datasetLocator(root.env(), err))
+        var err = err();
+        Evaluation evaluation = new EvaluationService(CommandContext.datasetLocator(env(), err))
                 .evaluateTestSet(modelFile, dataset, data.dataDir);
-        spec.commandLine().getOut().print(evaluation.format());
-        spec.commandLine().getOut().flush();
+        print(evaluation.format());
         return ExitCodes.OK;
     }
 }

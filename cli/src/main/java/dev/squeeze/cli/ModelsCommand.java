@@ -2,15 +2,11 @@ package dev.squeeze.cli;
 
 import dev.squeeze.models.zoo.ModelZoo;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.concurrent.Callable;
 
 @Command(name = "models", mixinStandardHelpOptions = true, description = "List the model zoo: the names --model accepts.")
-final class ModelsCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+final class ModelsCommand extends SqueezeSubcommand implements Callable<Integer> {
 
     @Override
     public Integer call() {

@@ -20,13 +20,7 @@ import java.util.concurrent.Callable;
         subcommands = RunsCommand.Note.class,
         footer = {"", "Examples:", "  squeeze runs --model lenet-300-100 --sort test_acc",
                 "  squeeze runs note 3f2a9c1b \"lr 1e-3 beats 3e-3 here\""})
-final class RunsCommand implements Callable<Integer> {
-    @ParentCommand
-    SqueezeCommand root;
-    @Spec
-    CommandSpec spec;
-    @Mixin
-    VerboseOption verbose;
+final class RunsCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin
     WorkspaceOptions workspace;
 
@@ -49,10 +43,9 @@ final class RunsCommand implements Callable<Integer> {
         RunQuery query = RunQuery.all().withModel(model).withDataset(dataset).withStage(stage)
                 .withSweepId(sweep);
         if (sort != null) query = query.sortedBy(sort, true);
-        try (RunLedger ledger = RunLedger.open(workspace.resolve(root.env()).ledgerLocation())) {
+        try (RunLedger ledger = RunLedger.open(workspace.resolve(env()).ledgerLocation())) {
             var runs = ledger.query(query);
-            spec.commandLine().getOut().print(json ? RunTable.json(runs) : RunTable.text(runs));
-            spec.commandLine().getOut().flush();
+            print(json ? RunTable.json(runs) : RunTable.text(runs));
         }
         return ExitCodes.OK;
     }

@@ -7,9 +7,7 @@ import dev.squeeze.compress.sweep.SweepService;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
+
 
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -29,13 +27,7 @@ import java.util.concurrent.Callable;
         footer = {"", "Examples:", "  squeeze sweep --model mlp-tiny --grid 'lr=1e-3,3e-3,1e-2;batch=32,128'",
                 "  squeeze sweep --grid 'model=mlp-tiny,lenet-300-100;lr=1e-3,1e-2' --parallel 2",
                 "  squeeze runs --sweep <id>    the sweep's trials in the experiment table"})
-final class SweepCommand implements Callable<Integer> {
-    @ParentCommand
-    SqueezeCommand root;
-    @Spec
-    CommandSpec spec;
-    @Mixin
-    VerboseOption verbose;
+final class SweepCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin
     DataOptions data;
     @Mixin
@@ -68,15 +60,14 @@ final class SweepCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         SweepParams params = new SweepParams(settings.params(model), SweepGrid.parse(grid), random, parallel);
-        PrintWriter err = spec.commandLine().getErr();
-        var service = new SweepService(workspace.resolve(root.env()), CommandContext.datasetLocator(root.env(), err),
+        PrintWriter err = err();
+        var service = new SweepService(workspace.resolve(env()), CommandContext.datasetLocator(env(), err),
                 line -> {
                     err.println(line);
                     err.flush();
                 });
         SweepOutcome outcome = service.run(params, data.dataDir);
-        spec.commandLine().getOut().print(json ? outcome.json() : outcome.format());
-        spec.commandLine().getOut().flush();
+        print(json ? outcome.json() : outcome.format());
         return outcome.succeeded() > 0 ? ExitCodes.OK : ExitCodes.FAILURE;
     }
 }

@@ -6,9 +6,6 @@ import dev.squeeze.compress.train.TrainingService;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.concurrent.Callable;
 
@@ -20,13 +17,7 @@ import java.util.concurrent.Callable;
                 "finished run or resumes an interrupted one. Every run is a row in the ledger",
                 "('squeeze runs').", ""},
         footer = {"", "Example:", "  squeeze train --model lenet-300-100 --epochs 20 --lr 1e-3"})
-final class TrainCommand implements Callable<Integer> {
-    @ParentCommand
-    SqueezeCommand root;
-    @Spec
-    CommandSpec spec;
-    @Mixin
-    VerboseOption verbose;
+final class TrainCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin
     DataOptions data;
     @Mixin
@@ -44,13 +35,12 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         TrainParams params = settings.params(model);
-        var err = spec.commandLine().getErr();
-        try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(root.env()))) {
-            var service = new TrainingService(workspace.resolve(root.env()),
-                    CommandContext.datasetLocator(root.env(), err), monitor);
+        var err = err();
+        try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
+            var service = new TrainingService(workspace.resolve(env()),
+                    CommandContext.datasetLocator(env(), err), monitor);
             TrainOutcome outcome = service.train(params, data.dataDir, force);
-            spec.commandLine().getOut().print(outcome.format());
-            spec.commandLine().getOut().flush();
+            print(outcome.format());
         }
         return ExitCodes.OK;
     }
