@@ -1,5 +1,7 @@
 package dev.squeeze.compress.ledger;
 
+import dev.squeeze.compress.report.FixedWidthTable;
+
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
@@ -50,21 +52,20 @@ public final class RunTable {
 
     /** The runs as a fixed-width table; {@code (no runs)} under the header when there are none. */
     public static String text(List<RunRecord> runs) {
-        String[][] cells = new String[runs.size()][COLUMNS.size()];
-        int[] widths = new int[COLUMNS.size()];
-        for (int c = 0; c < COLUMNS.size(); c++) {
-            widths[c] = COLUMNS.get(c).header().length();
-            for (int r = 0; r < runs.size(); r++) {
-                String cell = COLUMNS.get(c).cell().apply(runs.get(r));
-                cells[r][c] = cell == null || cell.isEmpty() ? "-" : cell;
-                widths[c] = Math.max(widths[c], cells[r][c].length());
+        List<String[]> lines = new java.util.ArrayList<>();
+        lines.add(COLUMNS.stream().map(Column::header).toArray(String[]::new));
+        boolean[] rightAligned = new boolean[COLUMNS.size()];
+        for (int c = 0; c < COLUMNS.size(); c++) rightAligned[c] = COLUMNS.get(c).rightAligned();
+        for (RunRecord run : runs) {
+            String[] row = new String[COLUMNS.size()];
+            for (int c = 0; c < row.length; c++) {
+                String cell = COLUMNS.get(c).cell().apply(run);
+                row[c] = cell == null || cell.isEmpty() ? "-" : cell;
             }
+            lines.add(row);
         }
-        StringBuilder out = new StringBuilder();
-        line(out, widths, COLUMNS.stream().map(Column::header).toArray(String[]::new));
-        for (String[] row : cells) line(out, widths, row);
-        if (runs.isEmpty()) out.append("(no runs)\n");
-        return out.toString();
+        String table = FixedWidthTable.format(lines, rightAligned);
+        return runs.isEmpty() ? table + "(no runs)\n" : table;
     }
 
     /** The runs as a JSON array, one object per line, keys in {@link RunRecord#COLUMNS} order. */
@@ -77,16 +78,6 @@ public final class RunTable {
             out.append(i + 1 < runs.size() ? ",\n" : "\n");
         }
         return out.append("]\n").toString();
-    }
-
-    private static void line(StringBuilder out, int[] widths, String[] cells) {
-        StringBuilder line = new StringBuilder();
-        for (int c = 0; c < cells.length; c++) {
-            if (c > 0) line.append("  ");
-            String pad = " ".repeat(widths[c] - cells[c].length());
-            line.append(COLUMNS.get(c).rightAligned() ? pad + cells[c] : cells[c] + pad);
-        }
-        out.append(line.toString().stripTrailing()).append('\n');
     }
 
     private static String percent(Double fraction) {

@@ -1,5 +1,7 @@
 package dev.squeeze.compress.sweep;
 
+import dev.squeeze.compress.report.FixedWidthTable;
+
 import dev.squeeze.compress.ledger.CanonicalJson;
 
 import java.util.ArrayList;
@@ -164,7 +166,7 @@ public record SensitivityTable(List<Row> rows, TrialOutcome best, List<String> n
         }
         boolean[] right = {true, false, true, false, false, true, false};
         StringBuilder out = new StringBuilder();
-        appendColumns(out, lines, right);
+        out.append(FixedWidthTable.format(lines, right));
         out.append('\n');
         if (best == null) {
             out.append("best    no trial finished\n");
@@ -229,22 +231,5 @@ public record SensitivityTable(List<Row> rows, TrialOutcome best, List<String> n
 
     private static String points(Double spread) {
         return spread == null ? "-" : String.format(Locale.ROOT, "%.2f pts", 100 * spread);
-    }
-
-    /** Fixed-width columns two spaces apart, trailing blanks trimmed. */
-    private static void appendColumns(StringBuilder out, List<String[]> lines, boolean[] rightAligned) {
-        int[] widths = new int[rightAligned.length];
-        for (String[] line : lines) {
-            for (int c = 0; c < line.length; c++) widths[c] = Math.max(widths[c], line[c].length());
-        }
-        for (String[] line : lines) {
-            StringBuilder text = new StringBuilder();
-            for (int c = 0; c < line.length; c++) {
-                if (c > 0) text.append("  ");
-                String pad = " ".repeat(widths[c] - line[c].length());
-                text.append(rightAligned[c] ? pad + line[c] : line[c] + pad);
-            }
-            out.append(text.toString().stripTrailing()).append('\n');
-        }
     }
 }
