@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 import java.util.concurrent.Callable;
 
 @Command(name = "doctor", mixinStandardHelpOptions = true, sortOptions = false,
-        header = "Check a model and its data for the silent training bugs, before a long run.",
+        header = "Check model and data for the silent training bugs before a long run.",
         description = {"Runs, on your model and data, through the same pipeline as 'train':",
                 "  overfit one batch      can the model memorise 32 examples? if not, what the loss did",
                 "  initial loss           near ln(classes) before training?",
