@@ -23,6 +23,11 @@ final class TrainOptions {
                     + "default: inferred (text columns, and numeric columns with two values).")
     List<String> categorical;
 
+    @Option(names = "--snapshot", paramLabel = "POINT",
+            description = "Also save the weights and optimizer state after this many steps (500it) or epochs (1ep), "
+                    + "for lottery-ticket late rewinding (the initialisation is always saved).")
+    String snapshot;
+
     @Option(names = "--init", paramLabel = "NAME",
             description = "One weight init for every layer: he, xavier, zero, ... (default: the init that suits "
                     + "each layer's activation, He for ReLU and Xavier for tanh/sigmoid).")
@@ -60,6 +65,6 @@ final class TrainOptions {
     /** These settings for {@code model} (null when a sweep's grid names the models). */
     TrainParams params(String model) {
         return new TrainParams(model, dataset, epochs, batch, lr, seed, patience, validationFraction, lrDecay, init,
-                label, categorical);
+                label, categorical, snapshot);
     }
 }

@@ -26,6 +26,14 @@ public record RunPaths(Path dir) {
         return dir.resolve("last.zip");
     }
 
+    /**
+     * Weights and optimizer state at a rewind point ({@code rewind-0.zip} is the initialisation,
+     * {@code rewind-500it.zip} after 500 steps): what lottery-ticket pruning rewinds surviving weights to.
+     */
+    public Path snapshot(dev.squeeze.compress.train.RewindPoint point) {
+        return dir.resolve("rewind-" + point.label() + ".zip");
+    }
+
     /** Per-epoch metrics as CSV. */
     public Path history() {
         return dir.resolve("history.csv");

@@ -93,7 +93,9 @@ public final class RunLedger implements AutoCloseable {
                     )""",
                     "CREATE INDEX runs_config_hash ON runs (config_hash, started_at)",
                     "CREATE INDEX runs_started_at ON runs (started_at)",
-                    "CREATE INDEX runs_sweep_id ON runs (sweep_id)"));
+                    "CREATE INDEX runs_sweep_id ON runs (sweep_id)"),
+            // 2: stage-specific measurements as JSON (a pruning level's per-layer sparsity, early-stop iteration, time)
+            List.of("ALTER TABLE runs ADD COLUMN details {text}"));
 
     /** What differs between the two databases: kept to column types and the migration lock. */
     private enum Dialect {
@@ -211,9 +213,9 @@ public final class RunLedger implements AutoCloseable {
     public void finish(String id, RunResult result) {
         synchronized (lock) {
             update("finishing run " + id, "UPDATE runs SET status = ?, ended_at = ?, train_acc = ?, val_acc = ?,"
-                            + " test_acc = ?, params = ?, nonzero_params = ?, file_bytes = ? WHERE id = ?",
+                            + " test_acc = ?, params = ?, nonzero_params = ?, file_bytes = ?, details = ? WHERE id = ?",
                     RunStatus.DONE.text(), now(), result.trainAcc(), result.valAcc(), result.testAcc(),
-                    result.params(), result.nonzeroParams(), result.fileBytes(), resolve(id));
+                    result.params(), result.nonzeroParams(), result.fileBytes(), result.details(), resolve(id));
         }
     }
 
@@ -559,7 +561,7 @@ public final class RunLedger implements AutoCloseable {
                 rs.getString("model"), rs.getString("dataset"), rs.getString("stage"),
                 nullableDouble(rs, "train_acc"), nullableDouble(rs, "val_acc"), nullableDouble(rs, "test_acc"),
                 nullableLong(rs, "params"), nullableLong(rs, "nonzero_params"), nullableLong(rs, "file_bytes"),
-                rs.getString("artifact_dir"), rs.getString("notes"), rs.getString("sweep_id"));
+                rs.getString("artifact_dir"), rs.getString("notes"), rs.getString("sweep_id"), rs.getString("details"));
     }
 
     private static Double nullableDouble(ResultSet rs, String column) throws SQLException {

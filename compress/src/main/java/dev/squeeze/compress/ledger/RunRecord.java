@@ -34,12 +34,13 @@ import java.util.Map;
 public record RunRecord(String id, String parentId, Instant startedAt, Instant endedAt, RunStatus status,
                         String codeCommit, String configHash, String configJson, String model, String dataset,
                         String stage, Double trainAcc, Double valAcc, Double testAcc, Long params,
-                        Long nonzeroParams, Long fileBytes, String artifactDir, String notes, String sweepId) {
+                        Long nonzeroParams, Long fileBytes, String artifactDir, String notes, String sweepId,
+                        String details) {
 
     /** The {@code runs} table's columns, in table order: the names {@link RunQuery} sorts by and JSON uses. */
     public static final List<String> COLUMNS = List.of("id", "parent_id", "started_at", "ended_at", "status",
             "code_commit", "config_hash", "config_json", "model", "dataset", "stage", "train_acc", "val_acc",
-            "test_acc", "params", "nonzero_params", "file_bytes", "artifact_dir", "notes", "sweep_id");
+            "test_acc", "params", "nonzero_params", "file_bytes", "artifact_dir", "notes", "sweep_id", "details");
 
     /**
      * How times are stored: ISO-8601 UTC with exactly three fraction digits, so that text order is time order
@@ -71,6 +72,7 @@ public record RunRecord(String id, String parentId, Instant startedAt, Instant e
         row.put("artifact_dir", artifactDir);
         row.put("notes", notes);
         row.put("sweep_id", sweepId);
+        row.put("details", details);
         return row;
     }
 }

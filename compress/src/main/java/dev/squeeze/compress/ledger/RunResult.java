@@ -9,9 +9,11 @@ package dev.squeeze.compress.ledger;
  * @param params        number of weights and biases
  * @param nonzeroParams how many of them are not zero (after pruning, fewer than {@code params})
  * @param fileBytes     size of the run's model file on disk
+ * @param details       stage-specific measurements as a JSON object (e.g. a pruning level's per-layer
+ *                      sparsity, early-stop iteration and time), or null
  */
 public record RunResult(Double trainAcc, Double valAcc, Double testAcc,
-                        Long params, Long nonzeroParams, Long fileBytes) {
+                        Long params, Long nonzeroParams, Long fileBytes, String details) {
 
     public RunResult {
         checkFraction("train accuracy", trainAcc);
@@ -27,11 +29,15 @@ public record RunResult(Double trainAcc, Double valAcc, Double testAcc,
 
     /** Accuracies only; add sizes with {@link #withSizes}. */
     public static RunResult of(Double trainAcc, Double valAcc, Double testAcc) {
-        return new RunResult(trainAcc, valAcc, testAcc, null, null, null);
+        return new RunResult(trainAcc, valAcc, testAcc, null, null, null, null);
     }
 
     public RunResult withSizes(Long params, Long nonzeroParams, Long fileBytes) {
-        return new RunResult(trainAcc, valAcc, testAcc, params, nonzeroParams, fileBytes);
+        return new RunResult(trainAcc, valAcc, testAcc, params, nonzeroParams, fileBytes, details);
+    }
+
+    public RunResult withDetails(String json) {
+        return new RunResult(trainAcc, valAcc, testAcc, params, nonzeroParams, fileBytes, json);
     }
 
     // A percentage passed where a fraction belongs would sort and print as nonsense, so refuse it here.

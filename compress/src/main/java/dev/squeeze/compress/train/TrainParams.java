@@ -24,10 +24,12 @@ import java.util.List;
  *                           that suits each layer's activation
  * @param label              a CSV dataset's label column, or null (the last column)
  * @param categorical        a CSV dataset's categorical columns, or null to infer them
+ * @param snapshot           also save the weights and optimizer state at this point ({@code 500it}, {@code 1ep})
+ *                           for late rewinding; the initialisation is always saved
  */
 public record TrainParams(String model, String dataset, int epochs, int batch, double learningRate, long seed,
                           int patience, double validationFraction, double lrDecay, String init, String label,
-                          List<String> categorical) {
+                          List<String> categorical, String snapshot) {
 
     public static final String DEFAULT_DATASET = "fashion-mnist";
     public static final int DEFAULT_EPOCHS = 30;
@@ -41,7 +43,7 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
     /** The defaults; fields equal to these are left out of the configuration hash. */
     public static final TrainParams DEFAULTS = new TrainParams(null, DEFAULT_DATASET, DEFAULT_EPOCHS, DEFAULT_BATCH,
             DEFAULT_LEARNING_RATE, DEFAULT_SEED, DEFAULT_PATIENCE, DEFAULT_VALIDATION_FRACTION, DEFAULT_LR_DECAY, null, null,
-            null);
+            null, null);
 
     public TrainParams {
         if (epochs < 1) throw new BadInputException("--epochs must be at least 1, got " + epochs);
@@ -58,12 +60,14 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
         }
         if (init != null) Inits.parse(init);
         categorical = categorical == null ? null : List.copyOf(categorical);
+        if (snapshot != null) snapshot = RewindPoint.parse(snapshot).label();
     }
 
     /** Settings of image datasets, with the init that suits each activation. */
     public TrainParams(String model, String dataset, int epochs, int batch, double learningRate, long seed,
                        int patience, double validationFraction, double lrDecay) {
-        this(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay, null, null, null);
+        this(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay, null, null, null,
+                null);
     }
 
     /** The defaults for {@code model}. */
@@ -73,22 +77,32 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
 
     public TrainParams withModel(String model) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical);
+                init, label, categorical, snapshot);
     }
 
     public TrainParams withDataset(String dataset, String label, List<String> categorical) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical);
+                init, label, categorical, snapshot);
     }
 
     public TrainParams withLearningRate(double learningRate) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical);
+                init, label, categorical, snapshot);
     }
 
     public TrainParams withInit(String init) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical);
+                init, label, categorical, snapshot);
+    }
+
+    public TrainParams withSeed(long seed) {
+        return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
+                init, label, categorical, snapshot);
+    }
+
+    public TrainParams withSnapshot(String snapshot) {
+        return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
+                init, label, categorical, snapshot);
     }
 
     /** The dataset options only tables have. */

@@ -53,17 +53,24 @@ public final class Trainer {
      * @param info metadata every checkpoint carries (its epoch and accuracy are filled in here)
      */
     public TrainingResult train(TrainParams params, TrainingData data, RunPaths paths, ModelInfo info) {
+        return train(params, data, paths, info, TrainingHooks.plain(params, data));
+    }
+
+    /** As {@link #train(TrainParams, TrainingData, RunPaths, ModelInfo)}, with a stage's {@code hooks}. */
+    public TrainingResult train(TrainParams params, TrainingData data, RunPaths paths, ModelInfo info, TrainingHooks hooks) {
         MultiLayerNetwork net;
         TrainingState state;
         Optional<ModelFile.Loaded> resume = loadResumeCheckpoint(paths);
         if (resume.isPresent()) {
             net = resume.get().network();
+            hooks.afterStep().accept(net);
             state = readState(resume.get().stateJson().orElseThrow());
             monitor.message("resuming " + paths.dir().getFileName() + " after epoch " + state.epochsDone()
                     + " (best val acc " + percent(state.bestValidationAccuracy()) + " at epoch " + state.bestEpoch() + ")");
         } else {
-            net = newNetwork(params, data);
+            net = hooks.start().get();
             state = new TrainingState(0, 0, Double.NEGATIVE_INFINITY, 0, List.of());
+            if (hooks.saveSnapshots()) saveSnapshot(paths, RewindPoint.INIT, net, info);
         }
         int resumedAfter = state.epochsDone();
         List<EpochMetrics> history = new ArrayList<>(state.history());
@@ -71,6 +78,7 @@ public final class Trainer {
         LabeledData trainSample = train.head(TRAIN_ACCURACY_SAMPLE);
         BatchSource batches = new ShuffledBatches(train, params.batch(), params.seed());
         int steps = batches.batchesPerEpoch();
+        RewindPoint snapshot = params.snapshot() == null || !hooks.saveSnapshots() ? null : RewindPoint.parse(params.snapshot());
         TrainingWatch watch = new TrainingWatch();
         List<String> warnings = new ArrayList<>();
         for (int i = 1; i <= history.size(); i++) watch.inspect(history.subList(0, i));   // said before the resume
@@ -89,6 +97,10 @@ public final class Trainer {
             for (int step = 0; step < steps; step++) {
                 DataSet batch = batches.batch(epoch, step);
                 net.fit(batch);
+                hooks.afterStep().accept(net);
+                if (snapshot != null && (long) (epoch - 1) * steps + step + 1 == snapshot.iteration(steps)) {
+                    saveSnapshot(paths, snapshot, net, info);
+                }
                 double loss = net.score();
                 if (!Double.isFinite(loss)) {
                     throw diverged(params, params.learningRateAt(epoch), loss, epoch, step + 1, state, paths);
@@ -129,6 +141,11 @@ public final class Trainer {
         EpochMetrics bestMetrics = history.stream().filter(m -> m.epoch() == bestEpoch).findFirst().orElseThrow();
         return new TrainingResult(List.copyOf(history), state.bestEpoch(), state.bestValidationAccuracy(),
                 bestMetrics.trainAccuracy(), resumedAfter, stopReason, paths.model(), List.copyOf(warnings));
+    }
+
+    /** Weights and optimizer state at {@code point}, what pruning rewinds surviving weights to. */
+    private static void saveSnapshot(RunPaths paths, RewindPoint point, MultiLayerNetwork net, ModelInfo info) {
+        ModelFile.save(paths.snapshot(point), net, info.atEpoch(0, Double.NaN), true, null);
     }
 
     private static Optional<ModelFile.Loaded> loadResumeCheckpoint(RunPaths paths) {

@@ -140,6 +140,14 @@ abstract class RunLedgerContract {
     }
 
     @Test
+    void finishStoresStageDetailsAsJson() {
+        RunRecord run = ledger.start(NewRun.of("prune", "lenet-300-100", "fashion-mnist", null));
+        String details = "{\"level\":3,\"remaining\":{\"0_W\":0.512,\"total\":0.513},\"early_stop_iteration\":8100}";
+        ledger.finish(run.id(), RunResult.of(null, 0.89, 0.88).withDetails(details));
+        assertEquals(details, ledger.get(run.id()).orElseThrow().details());
+    }
+
+    @Test
     void finishKeepsMissingResultsNull() {
         RunRecord run = ledger.start(NewRun.of("export", "mlp-tiny", null, null));
         ledger.finish(run.id(), RunResult.of(null, null, 0.5).withSizes(null, null, 4_096L));

@@ -47,10 +47,12 @@ class SqliteRunLedgerTest extends RunLedgerContract {
                 rs.next();
                 assertEquals("wal", rs.getString(1));
             }
-            try (ResultSet rs = s.executeQuery("SELECT version FROM schema_version")) {
-                assertTrue(rs.next());
-                assertEquals(1, rs.getInt(1));
-                assertFalse(rs.next(), "one migration, recorded once");
+            try (ResultSet rs = s.executeQuery("SELECT version FROM schema_version ORDER BY version")) {
+                for (int version = 1; version <= 2; version++) {
+                    assertTrue(rs.next());
+                    assertEquals(version, rs.getInt(1));
+                }
+                assertFalse(rs.next(), "each migration recorded once");
             }
         }
     }

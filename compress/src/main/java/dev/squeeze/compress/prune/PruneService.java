@@ -1,0 +1,334 @@
+package dev.squeeze.compress.prune;
+
+import dev.squeeze.compress.artifacts.AtomicFiles;
+import dev.squeeze.compress.artifacts.CodeVersion;
+import dev.squeeze.compress.artifacts.Json;
+import dev.squeeze.compress.artifacts.ModelFile;
+import dev.squeeze.compress.artifacts.ModelInfo;
+import dev.squeeze.compress.artifacts.RunLock;
+import dev.squeeze.compress.artifacts.RunPaths;
+import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.eval.Evaluation;
+import dev.squeeze.compress.eval.Evaluator;
+import dev.squeeze.compress.eval.ModelSize;
+import dev.squeeze.compress.ledger.ConfigHash;
+import dev.squeeze.compress.ledger.NewRun;
+import dev.squeeze.compress.ledger.RunLedger;
+import dev.squeeze.compress.ledger.RunQuery;
+import dev.squeeze.compress.ledger.RunRecord;
+import dev.squeeze.compress.ledger.RunResult;
+import dev.squeeze.compress.ledger.RunStatus;
+import dev.squeeze.compress.report.LineChart;
+import dev.squeeze.compress.train.RewindPoint;
+import dev.squeeze.compress.train.TrainParams;
+import dev.squeeze.compress.train.Trainer;
+import dev.squeeze.compress.train.TrainingData;
+import dev.squeeze.compress.train.TrainingHooks;
+import dev.squeeze.compress.train.TrainingMonitor;
+import dev.squeeze.compress.train.TrainingResult;
+import dev.squeeze.compress.train.TrainingService;
+import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.data.DatasetLocator;
+import dev.squeeze.models.data.Datasets;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * {@code squeeze prune}: iterative magnitude pruning with rewinding. Each level prunes the smallest surviving
+ * weights of the previous level's trained network, rewinds the survivors (and the optimizer state) to the
+ * rewind point, and retrains with the mask enforced after every step. Each level is saved atomically as it
+ * completes, so the same command after a kill continues from the last complete level.
+ */
+public final class PruneService {
+    public static final String STAGE = "prune";
+    public static final String CONTROL_STAGE = "prune-control";
+    /** Seeds of the re-initialisation control: far from the training seed, different per level. */
+    static final long REINIT_SEED_OFFSET = 1_000_003L;
+
+    private final Workspace workspace;
+    private final DatasetLocator locator;
+    private final TrainingMonitor monitor;
+
+    public PruneService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
+        this.workspace = workspace;
+        this.locator = locator;
+        this.monitor = monitor;
+    }
+
+    /** The dense run a search starts from: its settings, ledger row and folder. */
+    record Source(TrainParams params, RunRecord run, RunPaths paths) {
+    }
+
+    /**
+     * @param from    a training run id (or unique prefix) or the path of its model file
+     * @param dataDir where the dataset's files are, or null to locate them
+     */
+    public PruneOutcome prune(PruneParams requested, String from, Path dataDir) {
+        long started = System.nanoTime();
+        RunPaths.requireWritable(workspace.runsRoot());
+        Source named = resolve(from);
+        RewindPoint rewind = RewindPoint.parse(requested.rewindTo());
+        Source source = Files.isRegularFile(named.paths().snapshot(rewind)) ? named
+                : trainWithSnapshot(named, rewind, dataDir);
+        PruneParams params = requested.withSource(source.run().configHash());
+        String hash = ConfigHash.of(params, PruneParams.DEFAULTS).value();
+        RunPaths search = RunPaths.of(workspace.runsRoot(), STAGE, hash);
+
+        try (RunLock lock = RunLock.acquire(search);
+             RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+            TrainParams train = source.params().withSnapshot(null);
+            TrainingData data = TrainingData.prepare(Datasets.open(train.dataset(), dataDir, locator, train.tableOptions(),
+                    monitor::message), train.validationFraction());
+            int steps = (data.train().size() + train.batch() - 1) / train.batch();
+            ModelFile.Loaded dense = ModelFile.load(source.paths().model(), false);
+            AtomicFiles.writeString(search.config(), ConfigHash.of(params, PruneParams.DEFAULTS).configJson());
+            LevelResult denseResult = new LevelResult(0, "dense", source.run().id(), Mask.dense(dense.network()).fractions(),
+                    source.run().testAcc(), source.run().valAcc(), (long) dense.info().epoch() * steps,
+                    source.run().endedAt() == null ? Double.NaN
+                            : java.time.Duration.between(source.run().startedAt(), source.run().endedAt()).toMillis() / 1e3,
+                    source.run().params(), source.run().nonzeroParams(), source.run().fileBytes());
+            monitor.message(String.format(Locale.ROOT, "search %s: %d levels from run %s (dense test %.2f%%), rewind to %s",
+                    hash, params.levels(), source.run().id(), 100 * denseResult.testAccuracy(), rewind.label()));
+
+            Level level = new Level(this, ledger, params, train, data, source, hash, steps);
+            Mask mask = Mask.dense(dense.network());
+            Mask randomMask = mask;
+            MultiLayerNetwork trained = dense.network();
+            String parent = source.run().id();
+            List<LevelResult> tickets = new ArrayList<>();
+            List<LevelResult> controls = new ArrayList<>();
+            for (int l = 1; l <= params.levels(); l++) {
+                Path dir = search.dir().resolve("level-" + l);
+                Path done = dir.resolve("level.json");
+                Mask previous = mask;
+                if (Files.isRegularFile(done)) {
+                    Completed completed = read(done);
+                    mask = Mask.load(dir.resolve("mask.bin"));
+                    if (params.control() == PruneControl.RANDOM) randomMask = Mask.load(dir.resolve("random-mask.bin"));
+                    trained = ModelFile.load(new RunPaths(dir).model(), false).network();
+                    tickets.add(completed.ticket());
+                    if (completed.control() != null) controls.add(completed.control());
+                    parent = completed.ticket().runId();
+                    monitor.message("level " + l + " already complete (run " + parent + ")");
+                    continue;
+                }
+                mask = MagnitudePruning.prune(mask, trained, params.rate(), params.scope());
+                if (!mask.isSubsetOf(previous)) throw new IllegalStateException("a pruning mask grew");
+                mask.save(dir.resolve("mask.bin"));
+                Mask levelMask = mask;
+                monitor.message(String.format(Locale.ROOT, "level %d/%d: %.1f%% of weights remain", l, params.levels(),
+                        100 * mask.totalFraction()));
+                LevelResult ticket = level.train(l, "ticket", dir, parent, levelMask, () -> rewound(source.paths().snapshot(rewind), levelMask));
+                LevelResult control = null;
+                if (params.control() == PruneControl.REINIT) {
+                    long seed = train.seed() + REINIT_SEED_OFFSET * l;
+                    control = level.train(l, "reinit", dir.resolve("reinit"), ticket.runId(), levelMask, () -> {
+                        MultiLayerNetwork fresh = Trainer.newNetwork(train.withSeed(seed), data);
+                        levelMask.applyTo(fresh);
+                        return fresh;
+                    });
+                } else if (params.control() == PruneControl.RANDOM) {
+                    randomMask = MagnitudePruning.randomLike(randomMask, levelMask, train.seed() + l);
+                    randomMask.save(dir.resolve("random-mask.bin"));
+                    Mask random = randomMask;
+                    control = level.train(l, "random", dir.resolve("random"), ticket.runId(), random,
+                            () -> rewound(source.paths().snapshot(rewind), random));
+                }
+                // Written last: a level without it is redone after a kill, from its own resume checkpoint.
+                AtomicFiles.writeString(done, Json.write(new Completed(ticket, control)));
+                tickets.add(ticket);
+                if (control != null) controls.add(control);
+                trained = ModelFile.load(new RunPaths(dir).model(), false).network();
+                parent = ticket.runId();
+            }
+
+            // What is exported is the last level's trained ticket, never the dense or the rewound network.
+            Path ticketFile = search.dir().resolve("ticket.zip");
+            Path last = new RunPaths(search.dir().resolve("level-" + params.levels())).model();
+            AtomicFiles.write(ticketFile, file -> Files.copy(last, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING));
+            Path plot = search.dir().resolve("tickets.png");
+            Path table = search.dir().resolve("tickets.csv");
+            writeReport(denseResult, tickets, controls, params, plot, table);
+            return new PruneOutcome(hash, params, denseResult, List.copyOf(tickets), List.copyOf(controls), ticketFile,
+                    plot, table, (System.nanoTime() - started) / 1e9);
+        }
+    }
+
+    /** A level's saved results; its presence marks the level complete. */
+    record Completed(LevelResult ticket, LevelResult control) {
+    }
+
+    /** The surviving weights and the optimizer state as they were at the rewind point, pruned by {@code mask}. */
+    static MultiLayerNetwork rewound(Path snapshot, Mask mask) {
+        MultiLayerNetwork net = ModelFile.load(snapshot, true).network();
+        mask.applyTo(net);
+        return net;
+    }
+
+    /** Trains one level's network (ticket or control) with the mask enforced, records it in the ledger. */
+    private record Level(PruneService service, RunLedger ledger, PruneParams params, TrainParams train, TrainingData data,
+                         Source source, String hash, int steps) {
+
+        LevelResult train(int level, String kind, Path dir, String parent, Mask mask, Supplier<MultiLayerNetwork> start) {
+            long begin = System.nanoTime();
+            boolean control = !kind.equals("ticket");
+            String note = String.format(Locale.ROOT, "%s level %d/%d: %.1f%% of weights remain; rewind to %s%s",
+                    control ? kind + " control of" : "lottery ticket", level, params.levels(), 100 * mask.totalFraction(),
+                    params.rewindTo(), control && kind.equals("reinit") ? " (fresh random init)" : "");
+            RunRecord run = ledger.start(NewRun.of(control ? CONTROL_STAGE : STAGE, train.model(), data.dataset(), null)
+                    .withParent(parent).withCodeCommit(CodeVersion.commit()).withArtifactDir(dir.toString())
+                    .withNotes(note));
+            Thread onInterrupt = new Thread(() -> ledger.fail(run.id(), RunStatus.INTERRUPTED,
+                    "interrupted; the same prune command continues from the last complete level"));
+            Runtime.getRuntime().addShutdownHook(onInterrupt);
+            try {
+                service.monitor.message("  " + note + " (run " + run.id() + ")");
+                RunPaths paths = new RunPaths(dir);
+                ModelInfo info = new ModelInfo(train.model(), train.dataset(), train.tableOptions(), data.inputShape(),
+                        data.classNames(), data.normalization(), hash, run.id(), 0, Double.NaN);
+                TrainingResult result = new Trainer(service.monitor).train(train, data, paths, info,
+                        new TrainingHooks(start, mask::applyTo, false));
+                MultiLayerNetwork best = ModelFile.load(paths.model(), false).network();
+                Evaluation test = Evaluator.evaluate(best, data.test(), data.classNames());
+                ModelSize size = ModelSize.of(best, paths.model());
+                double seconds = (System.nanoTime() - begin) / 1e9;
+                long earlyStop = (long) result.bestEpoch() * steps;
+                Map<String, Object> details = new LinkedHashMap<>();
+                details.put("level", level);
+                details.put("kind", kind);
+                details.put("remaining", mask.fractions());
+                details.put("early_stop_iteration", earlyStop);
+                details.put("seconds", Math.round(seconds * 10) / 10.0);
+                details.put("rewind_to", params.rewindTo());
+                ledger.finish(run.id(), RunResult.of(result.trainAccuracyAtBest(), result.bestValidationAccuracy(),
+                        test.accuracy()).withSizes(size.params(), size.nonzeroParams(), size.fileBytes())
+                        .withDetails(Json.write(details).replaceAll("\\s+", "")));
+                return new LevelResult(level, kind, run.id(), mask.fractions(), test.accuracy(),
+                        result.bestValidationAccuracy(), earlyStop, seconds, size.params(), size.nonzeroParams(),
+                        size.fileBytes());
+            } catch (RuntimeException | Error e) {
+                ledger.fail(run.id(), RunStatus.FAILED, String.valueOf(e.getMessage()));
+                throw e;
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(onInterrupt);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook records the interruption
+                }
+            }
+        }
+    }
+
+    /** The dense run named by a run id (or prefix) or by its model file. */
+    private Source resolve(String from) {
+        Path asFile = Path.of(from);
+        Path dir;
+        RunRecord run;
+        try (RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+            if (Files.isRegularFile(asFile)) {
+                dir = asFile.toAbsolutePath().getParent();
+                ModelInfo info = ModelFile.load(asFile, false).info();
+                run = ledger.get(info.runId()).orElse(null);
+            } else {
+                run = ledger.get(from).orElseThrow(() -> new BadInputException("no run or model file '" + from
+                        + "'; give a training run id from 'squeeze runs --stage train' or the path of its model.zip"));
+                if (run.artifactDir() == null) throw new BadInputException("run " + run.id() + " has no artifact folder");
+                dir = Path.of(run.artifactDir());
+            }
+            if (run == null || !TrainingService.STAGE.equals(run.stage()) || run.status() != RunStatus.DONE) {
+                throw new BadInputException("'" + from + "' is not a finished training run in ledger "
+                        + workspace.ledgerLocation() + "; prune starts from a run of 'squeeze train'");
+            }
+        }
+        TrainParams params;
+        try {
+            params = Json.read(Files.readString(new RunPaths(dir).config()), TrainParams.class);
+        } catch (IOException e) {
+            throw new BadInputException("cannot read the settings of run " + run.id() + " (" + new RunPaths(dir).config()
+                    + "): " + e.getMessage());
+        }
+        return new Source(params, run, new RunPaths(dir));
+    }
+
+    /**
+     * The dense run again with a snapshot at the rewind point: same settings and seed, so the same weights
+     * (training is deterministic), plus the weights at iteration k that late rewinding needs. Reused when it
+     * already exists.
+     */
+    private Source trainWithSnapshot(Source source, RewindPoint rewind, Path dataDir) {
+        if (rewind.equals(RewindPoint.INIT)) {
+            throw new BadInputException("run " + source.run().id() + " has no saved initialisation (" + source.paths()
+                    .snapshot(rewind) + "); train it again with this version of squeeze (--force)");
+        }
+        monitor.message("run " + source.run().id() + " has no weights saved at " + rewind.label()
+                + "; training the dense network again with --snapshot " + rewind.label());
+        var outcome = new TrainingService(workspace, locator, monitor).train(source.params().withSnapshot(rewind.label()),
+                dataDir, false);
+        return new Source(source.params().withSnapshot(rewind.label()), outcome.run(), outcome.paths());
+    }
+
+    private static Completed read(Path file) {
+        try {
+            return Json.read(Files.readString(file), Completed.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("unreadable level record " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** tickets.csv and tickets.png: test accuracy and early-stop iteration against weights remaining. */
+    private static void writeReport(LevelResult dense, List<LevelResult> tickets, List<LevelResult> controls,
+                                    PruneParams params, Path plot, Path table) {
+        StringBuilder csv = new StringBuilder("level,kind,weights_remaining,test_acc,early_stop_iteration,seconds,run\n");
+        List<LevelResult> all = new ArrayList<>();
+        all.add(dense);
+        all.addAll(tickets);
+        all.addAll(controls);
+        for (LevelResult r : all) {
+            csv.append(String.format(Locale.ROOT, "%d,%s,%.6f,%.6f,%d,%.1f,%s%n", r.level(), r.kind(), r.totalRemaining(),
+                    r.testAccuracy(), r.earlyStopIteration(), r.seconds(), r.runId()));
+        }
+        AtomicFiles.writeString(table, csv.toString());
+
+        Map<String, double[][]> accuracy = new LinkedHashMap<>();
+        accuracy.put("ticket (rewind to " + params.rewindTo() + ")", series(dense, tickets, true));
+        if (!controls.isEmpty()) {
+            accuracy.put(params.control().name().toLowerCase(Locale.ROOT) + " control", series(null, controls, true));
+        }
+        double[] xs = new double[tickets.size() + 1];
+        xs[0] = 100;
+        for (int i = 0; i < tickets.size(); i++) xs[i + 1] = 100 * tickets.get(i).totalRemaining();
+        double[] flat = new double[xs.length];
+        java.util.Arrays.fill(flat, 100 * dense.testAccuracy());
+        accuracy.put("dense", new double[][]{xs, flat});
+        LineChart.save(plot, "test accuracy against weights remaining", "% of weights remaining (log)", "test accuracy %",
+                true, accuracy, true);
+        Map<String, double[][]> iterations = new LinkedHashMap<>();
+        iterations.put("ticket", series(dense, tickets, false));
+        if (!controls.isEmpty()) iterations.put(params.control().name().toLowerCase(Locale.ROOT) + " control", series(null, controls, false));
+        LineChart.save(plot.resolveSibling("early-stop.png"), "early-stop iteration against weights remaining",
+                "% of weights remaining (log)", "early-stop iteration", true, iterations, true);
+    }
+
+    private static double[][] series(LevelResult first, List<LevelResult> rest, boolean accuracy) {
+        List<LevelResult> points = new ArrayList<>();
+        if (first != null) points.add(first);
+        points.addAll(rest);
+        double[] x = new double[points.size()];
+        double[] y = new double[points.size()];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = 100 * points.get(i).totalRemaining();
+            y[i] = accuracy ? 100 * points.get(i).testAccuracy() : points.get(i).earlyStopIteration();
+        }
+        return new double[][]{x, y};
+    }
+}

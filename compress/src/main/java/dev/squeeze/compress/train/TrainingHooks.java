@@ -1,0 +1,24 @@
+package dev.squeeze.compress.train;
+
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * How a stage other than plain training bends the training loop: where the network starts (e.g. rewound
+ * weights), what happens after every optimizer step (e.g. re-applying a pruning mask), and whether the
+ * rewind snapshots are saved.
+ *
+ * @param start         the network to train when there is nothing to resume
+ * @param afterStep     runs after every optimizer step, and once after a resume checkpoint is loaded
+ * @param saveSnapshots save the weights and optimizer state at iteration 0 and at {@code TrainParams.snapshot}
+ */
+public record TrainingHooks(Supplier<MultiLayerNetwork> start, Consumer<MultiLayerNetwork> afterStep,
+                            boolean saveSnapshots) {
+
+    /** Plain training: a fresh seeded network, nothing after each step, snapshots saved for later rewinding. */
+    public static TrainingHooks plain(TrainParams params, TrainingData data) {
+        return new TrainingHooks(() -> Trainer.newNetwork(params, data), net -> { }, true);
+    }
+}

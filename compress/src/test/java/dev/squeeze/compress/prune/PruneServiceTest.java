@@ -1,0 +1,209 @@
+package dev.squeeze.compress.prune;
+
+import dev.squeeze.compress.artifacts.ModelFile;
+import dev.squeeze.compress.artifacts.RunPaths;
+import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.ledger.RunLedger;
+import dev.squeeze.compress.ledger.RunQuery;
+import dev.squeeze.compress.ledger.RunRecord;
+import dev.squeeze.compress.ledger.RunStatus;
+import dev.squeeze.compress.train.EpochMetrics;
+import dev.squeeze.compress.train.Fixtures;
+import dev.squeeze.compress.train.RewindPoint;
+import dev.squeeze.compress.train.TrainOutcome;
+import dev.squeeze.compress.train.TrainParams;
+import dev.squeeze.compress.train.TrainingMonitor;
+import dev.squeeze.compress.train.TrainingService;
+import dev.squeeze.models.data.DatasetLocator;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Lottery-ticket searches through the real loop on real fixture data, with a real SQLite ledger. */
+class PruneServiceTest {
+    @TempDir
+    Path tmp;
+
+    private static final TrainParams DENSE = new TrainParams("mlp-tiny", "fashion-mnist", 2, 60, 1e-3, 5, 3, 0.1, 0.8);
+
+    private static Workspace workspace(Path home) {
+        return new Workspace(home, home.resolve("ledger.db").toString());
+    }
+
+    private static DatasetLocator locator() {
+        return new DatasetLocator(null, null, null);
+    }
+
+    private static TrainOutcome dense(Path home) {
+        return new TrainingService(workspace(home), locator(), TrainingMonitor.SILENT).train(DENSE, Fixtures.fashionMnistDir(), false);
+    }
+
+    private static PruneOutcome prune(Path home, String from, PruneParams params, TrainingMonitor monitor) {
+        return new PruneService(workspace(home), locator(), monitor).prune(params, from, Fixtures.fashionMnistDir());
+    }
+
+    private static float[] params(Path modelFile) {
+        return ModelFile.load(modelFile, false).network().params().dup('c').data().asFloat();
+    }
+
+    @Test
+    void aSearchKeepsPrunedWeightsAtZeroAndExportsTheTrainedTicket() {
+        Path home = tmp.resolve("a");
+        TrainOutcome dense = dense(home);
+        PruneOutcome outcome = prune(home, dense.run().id(), new PruneParams(null, 3, 0.2, "0", PruneScope.LAYER,
+                PruneControl.NONE), TrainingMonitor.SILENT);
+        assertEquals(3, outcome.tickets().size());
+        Path search = outcome.ticket().getParent();
+
+        Mask previous = null;
+        for (int level = 1; level <= 3; level++) {
+            Path dir = search.resolve("level-" + level);
+            Mask mask = Mask.load(dir.resolve("mask.bin"));
+            if (previous != null) assertTrue(mask.isSubsetOf(previous), "masks only shrink");
+            previous = mask;
+            MultiLayerNetwork trained = ModelFile.load(new RunPaths(dir).model(), false).network();
+            for (var e : mask.flags().entrySet()) {
+                float[] w = trained.getParam(e.getKey()).dup('c').data().asFloat();
+                boolean anySurvivorMoved = false;
+                for (int i = 0; i < w.length; i++) {
+                    if (!e.getValue()[i]) assertEquals(0f, w[i], 0f, "pruned weight " + e.getKey() + "[" + i + "] after training");
+                    else anySurvivorMoved |= w[i] != 0f;
+                }
+                assertTrue(anySurvivorMoved);
+            }
+            assertEquals(mask.totalFraction(), outcome.tickets().get(level - 1).totalRemaining(), 1e-12);
+        }
+        assertEquals(0.8 * 0.8 * 0.8, outcome.tickets().get(2).remaining().get("0_W"), 1e-3);
+
+        float[] exported = params(outcome.ticket());
+        assertArrayEquals(params(new RunPaths(search.resolve("level-3")).model()), exported, "the trained ticket is exported");
+        assertFalse(java.util.Arrays.equals(params(dense.paths().model()), exported), "not the dense network");
+        float[] rewound = PruneService.rewound(dense.paths().snapshot(RewindPoint.INIT), previous).params().dup('c').data().asFloat();
+        assertFalse(java.util.Arrays.equals(rewound, exported), "not the rewound network");
+        assertTrue(Files.isRegularFile(outcome.plot()) && Files.isRegularFile(outcome.table()));
+
+        try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
+            List<RunRecord> levels = ledger.query(RunQuery.all().withStage(PruneService.STAGE).sortedBy("started_at", false));
+            assertEquals(3, levels.size());
+            assertEquals(dense.run().id(), levels.get(0).parentId(), "level 1 is a child of the dense run");
+            assertEquals(levels.get(0).id(), levels.get(1).parentId());
+            assertEquals(levels.get(1).id(), levels.get(2).parentId());
+            assertTrue(levels.get(2).details().contains("\"early_stop_iteration\""), levels.get(2).details());
+            assertTrue(levels.get(2).details().contains("\"0_W\":0.511997"), levels.get(2).details());
+            assertTrue(levels.get(2).nonzeroParams() < levels.get(2).params());
+        }
+    }
+
+    @Test
+    void rewindingRestoresTheSavedWeightsBitForBit() {
+        Path home = tmp.resolve("r");
+        TrainOutcome dense = dense(home);
+        MultiLayerNetwork trained = ModelFile.load(dense.paths().model(), false).network();
+        Mask mask = MagnitudePruning.prune(Mask.dense(trained), trained, 0.5, PruneScope.LAYER);
+        MultiLayerNetwork init = ModelFile.load(dense.paths().snapshot(RewindPoint.INIT), true).network();
+        MultiLayerNetwork rewound = PruneService.rewound(dense.paths().snapshot(RewindPoint.INIT), mask);
+        for (var e : mask.flags().entrySet()) {
+            float[] saved = init.getParam(e.getKey()).dup('c').data().asFloat();
+            float[] now = rewound.getParam(e.getKey()).dup('c').data().asFloat();
+            for (int i = 0; i < saved.length; i++) {
+                if (e.getValue()[i]) {
+                    assertEquals(Float.floatToIntBits(saved[i]), Float.floatToIntBits(now[i]), "survivor " + e.getKey() + "[" + i + "]");
+                } else {
+                    assertTrue(now[i] == 0f, "pruned " + e.getKey() + "[" + i + "] is zero (a negative weight times 0 is -0.0)");
+                }
+            }
+        }
+        assertEquals(init.getUpdater().getStateViewArray(), rewound.getUpdater().getStateViewArray(), "optimizer state rewound too");
+    }
+
+    @Test
+    void aKilledSearchContinuesFromTheLastCompleteLevelToTheSameResult() {
+        PruneParams params = new PruneParams(null, 3, 0.2, "0", PruneScope.LAYER, PruneControl.NONE);
+        Path whole = tmp.resolve("whole");
+        PruneOutcome uninterrupted = prune(whole, dense(whole).run().id(), params, TrainingMonitor.SILENT);
+
+        Path killed = tmp.resolve("killed");
+        String denseId = dense(killed).run().id();
+        var dieInLevelTwo = new TrainingMonitor() {
+            int level;
+
+            @Override
+            public void message(String line) {
+                if (line.startsWith("level ")) level++;
+            }
+
+            @Override
+            public void epochFinished(EpochMetrics metrics) {
+                if (level == 2 && metrics.epoch() == 1) throw new IllegalStateException("killed");
+            }
+        };
+        assertThrows(IllegalStateException.class, () -> prune(killed, denseId, params, dieInLevelTwo));
+        var messages = new java.util.ArrayList<String>();
+        PruneOutcome resumed = prune(killed, denseId, params, new TrainingMonitor() {
+            @Override
+            public void message(String line) {
+                messages.add(line);
+            }
+        });
+        assertTrue(messages.stream().anyMatch(m -> m.startsWith("level 1 already complete")), messages.toString());
+        assertTrue(messages.stream().anyMatch(m -> m.startsWith("resuming")), "level 2 resumes its own checkpoint: " + messages);
+        assertArrayEquals(params(uninterrupted.ticket()), params(resumed.ticket()), "same result as an uninterrupted run");
+        for (int i = 0; i < 3; i++) {
+            assertEquals(uninterrupted.tickets().get(i).testAccuracy(), resumed.tickets().get(i).testAccuracy(), 0.0);
+        }
+        try (RunLedger ledger = RunLedger.open(workspace(killed).ledgerLocation())) {
+            assertEquals(1, ledger.query(RunQuery.all().withStatus(RunStatus.FAILED)).size(), "the killed level's row");
+        }
+    }
+
+    @Test
+    void controlsTrainBesideEachLevel() {
+        Path home = tmp.resolve("c");
+        String denseId = dense(home).run().id();
+        PruneOutcome reinit = prune(home, denseId, new PruneParams(null, 2, 0.5, "0", PruneScope.LAYER,
+                PruneControl.REINIT), TrainingMonitor.SILENT);
+        assertEquals(2, reinit.controls().size());
+        assertEquals(reinit.tickets().get(1).totalRemaining(), reinit.controls().get(1).totalRemaining(), 0.0,
+                "the same mask");
+        assertTrue(reinit.format().contains("REINIT ACC"), reinit.format());
+
+        PruneOutcome random = prune(home, denseId, new PruneParams(null, 2, 0.5, "0", PruneScope.LAYER,
+                PruneControl.RANDOM), TrainingMonitor.SILENT);
+        Path level2 = random.ticket().getParent().resolve("level-2");
+        Mask ticketMask = Mask.load(level2.resolve("mask.bin"));
+        Mask randomMask = Mask.load(level2.resolve("random-mask.bin"));
+        for (String key : ticketMask.flags().keySet()) assertEquals(ticketMask.remaining(key), randomMask.remaining(key));
+        assertFalse(ticketMask.equals(randomMask));
+        try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
+            assertEquals(4, ledger.query(RunQuery.all().withStage(PruneService.CONTROL_STAGE)).size());
+        }
+    }
+
+    @Test
+    void lateRewindingTrainsTheDenseRunAgainWithASnapshotWhenItHasNone() {
+        Path home = tmp.resolve("late");
+        TrainOutcome dense = dense(home);
+        assertFalse(Files.exists(dense.paths().snapshot(RewindPoint.parse("40it"))));
+        PruneOutcome outcome = prune(home, dense.run().id(), new PruneParams(null, 1, 0.2, "40it", PruneScope.LAYER,
+                PruneControl.NONE), TrainingMonitor.SILENT);
+        assertEquals(1, outcome.tickets().size());
+        try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
+            List<RunRecord> trains = ledger.query(RunQuery.all().withStage(TrainingService.STAGE));
+            assertEquals(2, trains.size(), "the dense run again, with --snapshot 40it");
+            RunRecord withSnapshot = trains.stream().filter(r -> r.configJson().contains("40it")).findFirst().orElseThrow();
+            assertEquals(dense.run().testAcc(), withSnapshot.testAcc(), 0.0, "same seed: the same dense network");
+            assertTrue(Files.isRegularFile(Path.of(withSnapshot.artifactDir()).resolve("rewind-40it.zip")));
+            assertEquals(withSnapshot.id(), ledger.query(RunQuery.all().withStage(PruneService.STAGE)).get(0).parentId());
+        }
+    }
+}
