@@ -5,6 +5,7 @@ import dev.squeeze.compress.prune.PruneOutcome;
 import dev.squeeze.compress.prune.PruneParams;
 import dev.squeeze.compress.prune.PruneScope;
 import dev.squeeze.compress.prune.PruneService;
+import dev.squeeze.compress.prune.Structure;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -53,6 +54,12 @@ final class PruneCommand extends SqueezeSubcommand implements Callable<Integer> 
             description = "Train a control beside each level (default: ${DEFAULT-VALUE}).")
     PruneControl control;
 
+    @Option(names = "--structure", paramLabel = "none|neurons|channels", defaultValue = "none",
+            description = "Prune single weights (none: zeros, same file size), or remove whole neurons of dense layers "
+                    + "or filters of convolutions by their norm, writing a physically smaller, faster network "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String structure;
+
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
@@ -61,7 +68,8 @@ final class PruneCommand extends SqueezeSubcommand implements Callable<Integer> 
         var err = err();
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
             PruneOutcome outcome = new PruneService(workspace.resolve(env()), CommandContext.datasetLocator(env(), err),
-                    monitor).prune(new PruneParams(null, levels, rate, rewindTo, scope, control), from, data.dataDir);
+                    monitor).prune(new PruneParams(null, levels, rate, rewindTo, scope, control,
+                    "none".equalsIgnoreCase(structure) ? null : Structure.parse(structure)), from, data.dataDir);
             print(json ? outcome.json() + System.lineSeparator() : outcome.format());
         }
         return ExitCodes.OK;

@@ -30,8 +30,11 @@ public record PruneOutcome(String searchId, PruneParams params, LevelResult dens
         boolean[] right = new boolean[header.size()];
         for (int i = 1; i < right.length; i++) right[i] = i != 6;
         StringBuilder out = new StringBuilder(String.format(Locale.ROOT,
-                "lottery-ticket search %s: %d levels, rate %.2f (%s), rewind to %s%s%n%n", searchId, params.levels(),
-                params.rate(), params.scope().name().toLowerCase(Locale.ROOT), params.rewindTo(),
+                "%s search %s: %d levels, rate %.2f (%s), rewind to %s%s%n%n",
+                params.structure() == null ? "lottery-ticket" : "structured (" + params.structure().cliName() + ")",
+                searchId, params.levels(), params.rate(),
+                params.structure() == null ? params.scope().name().toLowerCase(Locale.ROOT) : "per layer",
+                params.rewindTo(),
                 control == null ? "" : ", control " + control));
         out.append(FixedWidthTable.format(lines, right));
         out.append(String.format(Locale.ROOT, "%nticket  %s%nplot    %s%ntable   %s%ntime    %.0f s in all%n",

@@ -107,9 +107,35 @@ public final class PruneService {
             String parent = source.run().id();
             List<LevelResult> tickets = new ArrayList<>();
             List<LevelResult> controls = new ArrayList<>();
+            MultiLayerNetwork rewoundShape = params.structure() == null ? null
+                    : ModelFile.load(source.paths().snapshot(rewind), true).network();
             for (int l = 1; l <= params.levels(); l++) {
                 Path dir = search.dir().resolve("level-" + l);
                 Path done = dir.resolve("level.json");
+                if (params.structure() != null) {
+                    LevelResult ticket;
+                    if (Files.isRegularFile(done)) {
+                        ticket = read(done).ticket();
+                        monitor.message("level " + l + " already complete (run " + ticket.runId() + ")");
+                    } else {
+                        // Select on the trained network, cut the rewound one the same way: the survivors rewound.
+                        StructuredSelection keep = StructuredPruning.select(trained, params.rate(), params.structure());
+                        MultiLayerNetwork start = StructuredPruning.apply(rewoundShape, keep);
+                        if (rewind.iteration(steps) > 0) start.setIterationCount((int) rewind.iteration(steps));
+                        ModelFile.save(dir.resolve("rewound.zip"), start, dense.info(), true, null);
+                        Map<String, Double> remaining = sizeRelativeTo(start, dense.network());
+                        monitor.message(String.format(Locale.ROOT, "level %d/%d: %s, %.1f%% of weights remain", l,
+                                params.levels(), keep.describe(), 100 * remaining.get("total")));
+                        ticket = level.train(l, "ticket", dir, parent, remaining,
+                                () -> ModelFile.load(dir.resolve("rewound.zip"), true).network(), net -> { });
+                        AtomicFiles.writeString(done, Json.write(new Completed(ticket, null)));
+                    }
+                    tickets.add(ticket);
+                    rewoundShape = ModelFile.load(dir.resolve("rewound.zip"), true).network();
+                    trained = ModelFile.load(new RunPaths(dir).model(), false).network();
+                    parent = ticket.runId();
+                    continue;
+                }
                 Mask previous = mask;
                 if (Files.isRegularFile(done)) {
                     Completed completed = read(done);
@@ -164,6 +190,29 @@ public final class PruneService {
         }
     }
 
+    /** Per weight parameter and in total, {@code net}'s parameter count relative to {@code dense}'s. */
+    static Map<String, Double> sizeRelativeTo(MultiLayerNetwork net, MultiLayerNetwork dense) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (String key : Mask.prunableParams(dense)) {
+            out.put(key, (double) net.getParam(key).length() / dense.getParam(key).length());
+        }
+        out.put("total", (double) net.numParams() / dense.numParams());
+        return out;
+    }
+
+    /** Layer widths from input to output, e.g. {@code 784-240-80-10}. */
+    static String widths(MultiLayerNetwork net) {
+        StringBuilder out = new StringBuilder();
+        var confs = net.getLayerWiseConfigurations().getConfs();
+        for (int i = 0; i < confs.size(); i++) {
+            if (confs.get(i).getLayer() instanceof org.deeplearning4j.nn.conf.layers.FeedForwardLayer f) {
+                if (out.length() == 0) out.append(f.getNIn());
+                out.append('-').append(f.getNOut());
+            }
+        }
+        return out.toString();
+    }
+
     /** A level's saved results; its presence marks the level complete. */
     record Completed(LevelResult ticket, LevelResult control) {
     }
@@ -180,10 +229,21 @@ public final class PruneService {
                          Source source, String hash, int steps) {
 
         LevelResult train(int level, String kind, Path dir, String parent, Mask mask, Supplier<MultiLayerNetwork> start) {
+            return train(level, kind, dir, parent, mask.fractions(), start, mask::applyTo);
+        }
+
+        /**
+         * @param remaining per layer and in total, the share of the dense network's weights this network keeps
+         * @param afterStep what keeps it pruned after every optimizer step (nothing for a structurally smaller net)
+         */
+        LevelResult train(int level, String kind, Path dir, String parent, Map<String, Double> remaining,
+                          Supplier<MultiLayerNetwork> start, java.util.function.Consumer<MultiLayerNetwork> afterStep) {
             long begin = System.nanoTime();
             boolean control = !kind.equals("ticket");
+            String what = params.structure() == null ? "lottery ticket"
+                    : "structured (" + params.structure().cliName() + ")";
             String note = String.format(Locale.ROOT, "%s level %d/%d: %.1f%% of weights remain; rewind to %s%s",
-                    control ? kind + " control of" : "lottery ticket", level, params.levels(), 100 * mask.totalFraction(),
+                    control ? kind + " control of" : what, level, params.levels(), 100 * remaining.get("total"),
                     params.rewindTo(), control && kind.equals("reinit") ? " (fresh random init)" : "");
             RunRecord run = ledger.start(NewRun.of(control ? CONTROL_STAGE : STAGE, train.model(), data.dataset(), null)
                     .withParent(parent).withCodeCommit(CodeVersion.commit()).withArtifactDir(dir.toString())
@@ -197,7 +257,7 @@ public final class PruneService {
                 ModelInfo info = new ModelInfo(train.model(), train.dataset(), train.tableOptions(), data.inputShape(),
                         data.classNames(), data.normalization(), hash, run.id(), 0, Double.NaN);
                 TrainingResult result = new Trainer(service.monitor).train(train, data, paths, info,
-                        new TrainingHooks(start, mask::applyTo, false));
+                        new TrainingHooks(start, afterStep, false));
                 MultiLayerNetwork best = ModelFile.load(paths.model(), false).network();
                 Evaluation test = Evaluator.evaluate(best, data.test(), data.classNames());
                 ModelSize size = ModelSize.of(best, paths.model());
@@ -206,14 +266,15 @@ public final class PruneService {
                 Map<String, Object> details = new LinkedHashMap<>();
                 details.put("level", level);
                 details.put("kind", kind);
-                details.put("remaining", mask.fractions());
+                details.put("remaining", remaining);
                 details.put("early_stop_iteration", earlyStop);
                 details.put("seconds", Math.round(seconds * 10) / 10.0);
                 details.put("rewind_to", params.rewindTo());
                 ledger.finish(run.id(), RunResult.of(result.trainAccuracyAtBest(), result.bestValidationAccuracy(),
                         test.accuracy()).withSizes(size.params(), size.nonzeroParams(), size.fileBytes())
                         .withDetails(Json.write(details).replaceAll("\\s+", "")));
-                return new LevelResult(level, kind, run.id(), mask.fractions(), test.accuracy(),
+                if (params.structure() != null) details.put("widths", widths(best));
+                return new LevelResult(level, kind, run.id(), remaining, test.accuracy(),
                         result.bestValidationAccuracy(), earlyStop, seconds, size.params(), size.nonzeroParams(),
                         size.fileBytes());
             } catch (RuntimeException | Error e) {

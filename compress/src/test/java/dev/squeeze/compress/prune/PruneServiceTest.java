@@ -190,6 +190,21 @@ class PruneServiceTest {
     }
 
     @Test
+    void structuredPruningWritesAPhysicallySmallerTicket() throws Exception {
+        Path home = tmp.resolve("s");
+        TrainOutcome dense = dense(home);
+        PruneOutcome outcome = prune(home, dense.run().id(), new PruneParams(null, 2, 0.5, "0", PruneScope.LAYER,
+                PruneControl.NONE, Structure.NEURONS), TrainingMonitor.SILENT);
+        MultiLayerNetwork ticket = ModelFile.load(outcome.ticket(), false).network();
+        assertEquals(784 * 8 + 8 + 8 * 10 + 10, ticket.numParams(), "784-32-10 halved twice: 784-8-10");
+        assertEquals(ticket.numParams(), outcome.tickets().get(1).nonzeroParams(), 0, "no zeros left: the net is smaller");
+        assertTrue(Files.size(outcome.ticket()) < Files.size(dense.paths().model()) / 2);
+        assertTrue(outcome.format().startsWith("structured (neurons) search"), outcome.format());
+        assertThrows(dev.squeeze.models.BadInputException.class, () -> new PruneParams(null, 2, 0.5, "0",
+                PruneScope.LAYER, PruneControl.REINIT, Structure.NEURONS));
+    }
+
+    @Test
     void lateRewindingTrainsTheDenseRunAgainWithASnapshotWhenItHasNone() {
         Path home = tmp.resolve("late");
         TrainOutcome dense = dense(home);

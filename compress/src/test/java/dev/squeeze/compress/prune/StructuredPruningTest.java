@@ -143,7 +143,6 @@ class StructuredPruningTest {
         double pruned = Evaluator.evaluate(small, data.test(), data.classNames()).accuracy();
         fit(small, 2);
         double retrained = Evaluator.evaluate(small, data.test(), data.classNames()).accuracy();
-        System.out.println("RETRAIN pruned=" + pruned + " retrained=" + retrained);
         assertTrue(Double.isFinite(small.score()));
         assertTrue(retrained > 0.7 && retrained >= pruned - 0.02,
                 "784-150-50-10 retrained 2 epochs on 1,800 examples: " + retrained + " (right after pruning " + pruned + ")");
