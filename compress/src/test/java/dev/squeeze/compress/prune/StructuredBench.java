@@ -32,7 +32,9 @@ import java.util.Map;
  *   dev.squeeze.compress.prune.StructuredBench squeeze-runs/train-ad87d3baea3e/model.zip 0.2,0.5,0.8 neurons
  * </pre>
  *
- * Arguments: model file; fractions to drop, comma-separated (default 0.5); structure (default neurons).
+ * Arguments: model file; fractions to drop, comma-separated (default 0.5); structure (default neurons); then
+ * any number of further model files measured as they are (e.g. a retrained structured ticket.zip from
+ * {@code squeeze prune --structure neurons}), so a cut-but-untrained net and a retrained one sit side by side.
  * Latency samples alternate between the models in rounds, so a slow spell on a shared machine hits all alike.
  */
 public final class StructuredBench {
@@ -66,6 +68,13 @@ public final class StructuredBench {
             String name = String.format(Locale.ROOT, "%s %.0f%%", structure.cliName(), 100 * f);
             models.put(name, StructuredPruning.apply(loaded.network(), keep));
             shapes.put(name, keep.describe());
+        }
+
+        for (int i = 3; i < args.length; i++) {
+            MultiLayerNetwork extra = ModelFile.load(Path.of(args[i]), false).network();
+            String name = "retrained " + (i - 2);
+            models.put(name, extra);
+            shapes.put(name, StructuredPruning.select(extra, 0, structure).describe());
         }
 
         long features = Arrays.stream(loaded.info().inputShape()).reduce(1, (a, b) -> a * b);
