@@ -29,6 +29,8 @@ public final class Mask {
 
     private final Map<String, boolean[]> keep;
     private final Map<String, long[]> shapes;
+    /** The flags as 0/1 arrays, built on first use: applying runs after every optimizer step. */
+    private final Map<String, INDArray> arrays = new java.util.HashMap<>();
 
     private Mask(Map<String, boolean[]> keep, Map<String, long[]> shapes) {
         this.keep = keep;
@@ -78,12 +80,17 @@ public final class Mask {
     public void applyTo(MultiLayerNetwork net) {
         keep.forEach((key, flags) -> {
             INDArray w = net.getParam(key);
-            float[] m = new float[flags.length];
-            for (int i = 0; i < m.length; i++) m[i] = flags[i] ? 1f : 0f;
-            // Flags are in C (row-major) order, as every reader here takes them (dup('c')); a dense layer's W view
-            // is F-ordered, so the mask array must say its own order. getParam is a live view of the flat
-            // parameter vector: multiplying in place prunes the network.
-            w.muli(Nd4j.create(m, w.shape(), 'c').castTo(w.dataType()));
+            INDArray m = arrays.get(key);
+            if (m == null || m.dataType() != w.dataType()) {
+                float[] values = new float[flags.length];
+                for (int i = 0; i < values.length; i++) values[i] = flags[i] ? 1f : 0f;
+                // Flags are in C (row-major) order, as every reader here takes them (dup('c')); a dense layer's W
+                // view is F-ordered, so the mask array must say its own order.
+                m = Nd4j.create(values, w.shape(), 'c').castTo(w.dataType());
+                arrays.put(key, m);
+            }
+            // getParam is a live view of the flat parameter vector: multiplying in place prunes the network.
+            w.muli(m);
         });
     }
 
