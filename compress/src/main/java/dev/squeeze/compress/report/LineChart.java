@@ -27,6 +27,7 @@ public final class LineChart {
         XYChart chart = new XYChartBuilder().width(760).height(440).title(title).xAxisTitle(xName).yAxisTitle(yName).build();
         chart.getStyler().setLegendVisible(series.size() > 1);
         chart.getStyler().setXAxisLogarithmic(logX);
+        chart.getStyler().setXAxisLogarithmicDecadeOnly(false);   // ticks between decades: 20, 50, ... not just 10, 100
         series.forEach((name, xy) -> {
             int n = 0;
             double[] xs = new double[xy[0].length];
