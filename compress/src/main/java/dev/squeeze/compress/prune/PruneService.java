@@ -7,6 +7,7 @@ import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
 import dev.squeeze.compress.artifacts.RunLock;
 import dev.squeeze.compress.artifacts.RunPaths;
+import dev.squeeze.compress.artifacts.TrainedRun;
 import dev.squeeze.compress.artifacts.Workspace;
 import dev.squeeze.compress.eval.Evaluation;
 import dev.squeeze.compress.eval.Evaluator;
@@ -65,10 +66,6 @@ public final class PruneService {
         this.monitor = monitor;
     }
 
-    /** The dense run a search starts from: its settings, ledger row and folder. */
-    record Source(TrainParams params, RunRecord run, RunPaths paths) {
-    }
-
     /**
      * @param from    a training run id (or unique prefix) or the path of its model file
      * @param dataDir where the dataset's files are, or null to locate them
@@ -76,9 +73,9 @@ public final class PruneService {
     public PruneOutcome prune(PruneParams requested, String from, Path dataDir) {
         long started = System.nanoTime();
         RunPaths.requireWritable(workspace.runsRoot());
-        Source named = resolve(from);
+        TrainedRun named = TrainedRun.resolve(from, workspace, TrainingService.STAGE);
         RewindPoint rewind = RewindPoint.parse(requested.rewindTo());
-        Source source = Files.isRegularFile(named.paths().snapshot(rewind)) ? named
+        TrainedRun source = Files.isRegularFile(named.paths().snapshot(rewind)) ? named
                 : trainWithSnapshot(named, rewind, dataDir);
         PruneParams params = requested.withSource(source.run().configHash());
         String hash = ConfigHash.of(params, PruneParams.DEFAULTS).value();
@@ -226,7 +223,7 @@ public final class PruneService {
 
     /** Trains one level's network (ticket or control) with the mask enforced, records it in the ledger. */
     private record Level(PruneService service, RunLedger ledger, PruneParams params, TrainParams train, TrainingData data,
-                         Source source, String hash, int steps) {
+                         TrainedRun source, String hash, int steps) {
 
         LevelResult train(int level, String kind, Path dir, String parent, Mask mask, Supplier<MultiLayerNetwork> start) {
             return train(level, kind, dir, parent, mask.fractions(), start, mask::applyTo);
@@ -290,43 +287,12 @@ public final class PruneService {
         }
     }
 
-    /** The dense run named by a run id (or prefix) or by its model file. */
-    private Source resolve(String from) {
-        Path asFile = Path.of(from);
-        Path dir;
-        RunRecord run;
-        try (RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
-            if (Files.isRegularFile(asFile)) {
-                dir = asFile.toAbsolutePath().getParent();
-                ModelInfo info = ModelFile.load(asFile, false).info();
-                run = ledger.get(info.runId()).orElse(null);
-            } else {
-                run = ledger.get(from).orElseThrow(() -> new BadInputException("no run or model file '" + from
-                        + "'; give a training run id from 'squeeze runs --stage train' or the path of its model.zip"));
-                if (run.artifactDir() == null) throw new BadInputException("run " + run.id() + " has no artifact folder");
-                dir = Path.of(run.artifactDir());
-            }
-            if (run == null || !TrainingService.STAGE.equals(run.stage()) || run.status() != RunStatus.DONE) {
-                throw new BadInputException("'" + from + "' is not a finished training run in ledger "
-                        + workspace.ledgerLocation() + "; prune starts from a run of 'squeeze train'");
-            }
-        }
-        TrainParams params;
-        try {
-            params = Json.read(Files.readString(new RunPaths(dir).config()), TrainParams.class);
-        } catch (IOException e) {
-            throw new BadInputException("cannot read the settings of run " + run.id() + " (" + new RunPaths(dir).config()
-                    + "): " + e.getMessage());
-        }
-        return new Source(params, run, new RunPaths(dir));
-    }
-
     /**
      * The dense run again with a snapshot at the rewind point: same settings and seed, so the same weights
      * (training is deterministic), plus the weights at iteration k that late rewinding needs. Reused when it
      * already exists.
      */
-    private Source trainWithSnapshot(Source source, RewindPoint rewind, Path dataDir) {
+    private TrainedRun trainWithSnapshot(TrainedRun source, RewindPoint rewind, Path dataDir) {
         if (rewind.equals(RewindPoint.INIT)) {
             throw new BadInputException("run " + source.run().id() + " has no saved initialisation (" + source.paths()
                     .snapshot(rewind) + "); train it again with this version of squeeze (--force)");
@@ -335,7 +301,7 @@ public final class PruneService {
                 + "; training the dense network again with --snapshot " + rewind.label());
         var outcome = new TrainingService(workspace, locator, monitor).train(source.params().withSnapshot(rewind.label()),
                 dataDir, false);
-        return new Source(source.params().withSnapshot(rewind.label()), outcome.run(), outcome.paths());
+        return new TrainedRun(source.params().withSnapshot(rewind.label()), outcome.run(), outcome.paths());
     }
 
     private static Completed read(Path file) {

@@ -3,6 +3,7 @@ package dev.squeeze.compress.train;
 import dev.squeeze.models.data.LabeledData;
 import dev.squeeze.models.data.TrainValSplit;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The training pipeline's batches: each epoch one permutation of the example indices, seeded by the run's
@@ -13,13 +14,29 @@ public final class ShuffledBatches implements BatchSource {
     private final LabeledData data;
     private final int batchSize;
     private final long seed;
+    private final float[] softTargets;
     private int orderEpoch = -1;
     private int[] order;
 
     public ShuffledBatches(LabeledData data, int batchSize, long seed) {
+        this(data, batchSize, seed, null);
+    }
+
+    /**
+     * Batches whose label rows are {@code [softTargets | one-hot label]} (width 2K): what distillation's loss
+     * reads. Soft targets travel through the same permutation as features and labels.
+     *
+     * @param softTargets {@code [size, numClasses]} row-major, one row per example, or null for one-hot labels only
+     */
+    public ShuffledBatches(LabeledData data, int batchSize, long seed, float[] softTargets) {
+        if (softTargets != null && softTargets.length != (long) data.size() * data.numClasses()) {
+            throw new IllegalArgumentException(softTargets.length + " soft targets for " + data.size() + " examples of "
+                    + data.numClasses() + " classes");
+        }
         this.data = data;
         this.batchSize = batchSize;
         this.seed = seed;
+        this.softTargets = softTargets;
     }
 
     @Override
@@ -34,7 +51,16 @@ public final class ShuffledBatches implements BatchSource {
             orderEpoch = epoch;
         }
         int from = step * batchSize;
-        return data.toDataSet(order, from, Math.min(data.size(), from + batchSize));
+        int to = Math.min(data.size(), from + batchSize);
+        DataSet batch = data.toDataSet(order, from, to);
+        if (softTargets == null) return batch;
+        int k = data.numClasses();
+        float[] labels = new float[(to - from) * 2 * k];
+        for (int i = 0; i < to - from; i++) {
+            System.arraycopy(softTargets, order[from + i] * k, labels, i * 2 * k, k);
+            labels[i * 2 * k + k + data.labels()[order[from + i]]] = 1f;
+        }
+        return new DataSet(batch.getFeatures(), Nd4j.create(labels, new long[]{to - from, 2L * k}, 'c'));
     }
 
     static long epochSeed(long seed, int epoch) {

@@ -95,6 +95,11 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
                 init, label, categorical, snapshot);
     }
 
+    public TrainParams withEpochs(int epochs) {
+        return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
+                init, label, categorical, snapshot);
+    }
+
     public TrainParams withSeed(long seed) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
                 init, label, categorical, snapshot);

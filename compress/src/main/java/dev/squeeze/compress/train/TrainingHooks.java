@@ -13,9 +13,14 @@ import java.util.function.Supplier;
  * @param start         the network to train when there is nothing to resume
  * @param afterStep     runs after every optimizer step, and once after a resume checkpoint is loaded
  * @param saveSnapshots save the weights and optimizer state at iteration 0 and at {@code TrainParams.snapshot}
+ * @param softTargets   per training example, teacher probabilities to distill ({@link ShuffledBatches}), or null
  */
 public record TrainingHooks(Supplier<MultiLayerNetwork> start, Consumer<MultiLayerNetwork> afterStep,
-                            boolean saveSnapshots) {
+                            boolean saveSnapshots, float[] softTargets) {
+
+    public TrainingHooks(Supplier<MultiLayerNetwork> start, Consumer<MultiLayerNetwork> afterStep, boolean saveSnapshots) {
+        this(start, afterStep, saveSnapshots, null);
+    }
 
     /** Plain training: a fresh seeded network, nothing after each step, snapshots saved for later rewinding. */
     public static TrainingHooks plain(TrainParams params, TrainingData data) {

@@ -18,6 +18,7 @@ public final class ModelZoo {
                 new int[]{300, 100}, Activation.RELU));
         register(new Mlp("mlp-1200", "784-1200-1200-10 ReLU MLP with dropout (Hinton's distillation teacher)",
                 new int[]{1200, 1200}, Activation.RELU, 0.8, 0.5));
+        register(new Mlp("mlp-100", "784-100-10 ReLU MLP, a small distillation student", new int[]{100}, Activation.RELU));
         register(new LeNet5());
         register(new Mlp("mlp-tabular", "N-32-16-K ReLU MLP for tables (CSV datasets)", new int[]{32, 16}, Activation.RELU));
     }

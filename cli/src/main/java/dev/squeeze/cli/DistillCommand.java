@@ -1,0 +1,69 @@
+package dev.squeeze.cli;
+
+import dev.squeeze.compress.distill.DistillOutcome;
+import dev.squeeze.compress.distill.DistillParams;
+import dev.squeeze.compress.distill.DistillService;
+import dev.squeeze.models.BadInputException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "distill", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Distil one or more teachers into a smaller student (Hinton et al. 2015).",
+        description = {"Trains --student on alpha * T^2 * KL(teacher_T || student_T) + (1 - alpha) * CE(labels, student),",
+                "the teachers' logits averaged (an ensemble when --teacher is repeated) and computed once. Beside it,",
+                "the same student on hard labels alone, same budget and seed (reused when the ledger holds it), so",
+                "the gain is always visible. --temperature auto tries " + "2, 4 and 8 and keeps the best on validation.", ""},
+        footer = {"", "Examples:", "  squeeze distill --teacher 3f2a9c1b --student mlp-100 --epochs 15",
+                "  squeeze distill --teacher a1 --teacher b2 --teacher c3 --student mlp-100 --temperature auto"})
+final class DistillCommand extends SqueezeSubcommand implements Callable<Integer> {
+    @Mixin
+    DataOptions data;
+    @Mixin
+    WorkspaceOptions workspace;
+
+    @Option(names = "--teacher", required = true, paramLabel = "RUN|FILE",
+            description = "A trained run id (or prefix) or model file; repeat for an ensemble.")
+    List<String> teachers;
+
+    @Option(names = "--student", required = true, paramLabel = "NAME", description = "Zoo model to train as the student.")
+    String student;
+
+    @Option(names = "--temperature", paramLabel = "T|auto", defaultValue = "" + DistillParams.DEFAULT_TEMPERATURE,
+            description = "Softmax temperature of the soft term, or auto (default: ${DEFAULT-VALUE}).")
+    String temperature;
+
+    @Option(names = "--alpha", paramLabel = "A", defaultValue = "" + DistillParams.DEFAULT_ALPHA,
+            description = "Weight of the soft term; 1 - A weighs the hard labels (default: ${DEFAULT-VALUE}).")
+    double alpha;
+
+    @Mixin
+    TrainOptions settings;
+
+    @Option(names = "--json", description = "Print the result as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        List<Double> temperatures;
+        if ("auto".equalsIgnoreCase(temperature)) {
+            temperatures = DistillParams.AUTO_TEMPERATURES;
+        } else {
+            try {
+                temperatures = List.of(Double.parseDouble(temperature));
+            } catch (NumberFormatException e) {
+                throw new BadInputException("--temperature must be a positive number or auto, got '" + temperature + "'");
+            }
+        }
+        var err = err();
+        try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
+            DistillOutcome outcome = new DistillService(workspace.resolve(env()), CommandContext.datasetLocator(env(), err),
+                    monitor).distill(teachers, settings.params(student), temperatures, alpha, data.dataDir);
+            print(json ? outcome.json() + System.lineSeparator() : outcome.format());
+        }
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,209 @@
+package dev.squeeze.compress.distill;
+
+import dev.squeeze.compress.artifacts.AtomicFiles;
+import dev.squeeze.compress.artifacts.CodeVersion;
+import dev.squeeze.compress.artifacts.Json;
+import dev.squeeze.compress.artifacts.ModelFile;
+import dev.squeeze.compress.artifacts.ModelInfo;
+import dev.squeeze.compress.artifacts.RunLock;
+import dev.squeeze.compress.artifacts.RunPaths;
+import dev.squeeze.compress.artifacts.TrainedRun;
+import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.eval.Evaluation;
+import dev.squeeze.compress.eval.Evaluator;
+import dev.squeeze.compress.eval.ModelSize;
+import dev.squeeze.compress.ledger.ConfigHash;
+import dev.squeeze.compress.ledger.NewRun;
+import dev.squeeze.compress.ledger.RunLedger;
+import dev.squeeze.compress.ledger.RunRecord;
+import dev.squeeze.compress.ledger.RunResult;
+import dev.squeeze.compress.ledger.RunStatus;
+import dev.squeeze.compress.train.TrainOutcome;
+import dev.squeeze.compress.train.TrainParams;
+import dev.squeeze.compress.train.Trainer;
+import dev.squeeze.compress.train.TrainingData;
+import dev.squeeze.compress.train.TrainingHooks;
+import dev.squeeze.compress.train.TrainingMonitor;
+import dev.squeeze.compress.train.TrainingResult;
+import dev.squeeze.compress.train.TrainingService;
+import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.data.Dataset;
+import dev.squeeze.models.data.DatasetLocator;
+import dev.squeeze.models.data.Datasets;
+import dev.squeeze.models.data.TrainValSplit;
+import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@code squeeze distill}: trains a student on the averaged soft targets of one or more teachers (Hinton et al.
+ * 2015) and, beside it, the same student on hard labels alone with the same budget and seed, so the gain is
+ * always visible. Teacher logits are computed once per training example and reused every epoch.
+ */
+public final class DistillService {
+    public static final String STAGE = "distill";
+
+    private final Workspace workspace;
+    private final DatasetLocator locator;
+    private final TrainingMonitor monitor;
+
+    public DistillService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
+        this.workspace = workspace;
+        this.locator = locator;
+        this.monitor = monitor;
+    }
+
+    /**
+     * @param teacherRefs  teacher run ids (or prefixes) or model files
+     * @param student      the student's training settings (its model, dataset, epochs, seed, ...)
+     * @param temperatures one temperature, or several to try (the best on the validation split is kept)
+     */
+    public DistillOutcome distill(List<String> teacherRefs, TrainParams student, List<Double> temperatures, double alpha,
+                                  Path dataDir) {
+        if (teacherRefs.isEmpty()) throw new BadInputException("give at least one --teacher RUN|FILE");
+        RunPaths.requireWritable(workspace.runsRoot());
+        List<TrainedRun> teachers = teacherRefs.stream().map(ref -> TrainedRun.resolve(ref, workspace, TrainingService.STAGE)).toList();
+        List<ModelFile.Loaded> teacherModels = teachers.stream().map(t -> ModelFile.load(t.paths().model(), false)).toList();
+        Dataset dataset = Datasets.open(student.dataset(), dataDir, locator, student.tableOptions(), monitor::message);
+        checkCompatible(teachers, teacherModels, dataset);
+        TrainingData data = TrainingData.prepare(dataset, student.validationFraction());
+        TrainValSplit raw = TrainingData.carve(dataset, student.validationFraction());
+
+        monitor.message("teacher logits for " + raw.train().size() + " training examples, computed once");
+        float[] logits = TeacherLogits.average(teacherModels, raw.train());
+        List<DistillOutcome.Row> teacherRows = new ArrayList<>();
+        for (int i = 0; i < teachers.size(); i++) {
+            RunRecord r = teachers.get(i).run();
+            teacherRows.add(new DistillOutcome.Row("teacher " + r.model(), r.id(), null, r.valAcc(), r.testAcc(),
+                    r.params(), r.fileBytes()));
+        }
+        DistillOutcome.Row ensemble = null;
+        double ensembleTest = Double.NaN;
+        if (teachers.size() > 1) {
+            ensembleTest = TeacherLogits.accuracy(TeacherLogits.average(teacherModels, dataset.test()), dataset.test());
+            ensemble = new DistillOutcome.Row("ensemble of " + teachers.size(), null, null, Double.NaN, ensembleTest, -1, -1);
+        }
+
+        // The same student on hard labels alone, same budget and seed: reused when the ledger holds it.
+        TrainOutcome alone = new TrainingService(workspace, locator, monitor).train(student, dataDir, false);
+        DistillOutcome.Row aloneRow = row("student " + student.model() + " alone", alone.run(), null);
+
+        List<String> teacherHashes = teachers.stream().map(t -> t.run().configHash()).toList();
+        List<DistillOutcome.Row> distilled = new ArrayList<>();
+        DistillOutcome.Row best = null;
+        Path bestModel = null;
+        for (double temperature : temperatures) {
+            DistillParams params = new DistillParams(teacherHashes, student, temperature, alpha);
+            ConfigHash hash = ConfigHash.of(params, DistillParams.DEFAULTS);
+            RunPaths paths = RunPaths.of(workspace.runsRoot(), STAGE, hash.value());
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("teachers", teachers.stream().map(t -> t.run().id()).toList());
+            details.put("teacher_test_acc", teachers.stream().map(t -> t.run().testAcc()).toList());
+            if (teachers.size() > 1) details.put("ensemble_test_acc", ensembleTest);
+            details.put("temperature", temperature);
+            details.put("alpha", alpha);
+            details.put("student_alone_run", alone.run().id());
+            details.put("student_alone_test_acc", alone.run().testAcc());
+            RunRecord run = trainStudent(params, hash, paths, data, logits, teachers.get(0).run().id(), details);
+            DistillOutcome.Row r = row("student " + student.model() + " distilled", run, temperature);
+            distilled.add(r);
+            if (best == null || r.validationAccuracy() > best.validationAccuracy()) {
+                best = r;
+                bestModel = paths.model();
+            }
+        }
+        return new DistillOutcome(teacherRows, ensemble, aloneRow, distilled, best, bestModel);
+    }
+
+    private static DistillOutcome.Row row(String what, RunRecord r, Double temperature) {
+        return new DistillOutcome.Row(what, r.id(), temperature, r.valAcc(), r.testAcc(), r.params(), r.fileBytes());
+    }
+
+    /** Teachers and student must see the same inputs and predict the same classes: checked before any training. */
+    private static void checkCompatible(List<TrainedRun> teachers, List<ModelFile.Loaded> models, Dataset dataset) {
+        long features = Arrays.stream(dataset.inputShape()).reduce(1, (a, b) -> a * b);
+        for (int i = 0; i < teachers.size(); i++) {
+            ModelInfo info = models.get(i).info();
+            long teacherFeatures = Arrays.stream(info.inputShape()).reduce(1, (a, b) -> a * b);
+            if (teacherFeatures != features || info.numClasses() != dataset.classNames().size()) {
+                throw new BadInputException(String.format(Locale.ROOT, "teacher %s takes %d inputs and predicts %d "
+                                + "classes, but the student's dataset %s has %d inputs and %d classes; distil on the "
+                                + "dataset the teacher was trained on (%s)", teachers.get(i).run().id(), teacherFeatures,
+                        info.numClasses(), dataset.name(), features, dataset.classNames().size(), info.dataset()));
+            }
+        }
+    }
+
+    /** One distilled student: reused when finished, otherwise trained (resuming an interrupted run). */
+    private RunRecord trainStudent(DistillParams params, ConfigHash hash, RunPaths paths, TrainingData data,
+                                   float[] logits, String parent, Map<String, Object> details) {
+        try (RunLock lock = RunLock.acquire(paths); RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+            Optional<RunRecord> previous = ledger.latestByHash(hash.value()).filter(r -> STAGE.equals(r.stage()));
+            if (previous.isPresent() && previous.get().status() == RunStatus.DONE && Files.isRegularFile(paths.model())) {
+                monitor.message("T=" + params.temperature() + ": already distilled as run " + previous.get().id());
+                return previous.get();
+            }
+            TrainParams student = params.student();
+            RunRecord run = ledger.start(NewRun.of(STAGE, student.model(), data.dataset(), hash).withParent(parent)
+                    .withCodeCommit(CodeVersion.commit()).withArtifactDir(paths.dir().toString())
+                    .withNotes(String.format(Locale.ROOT, "distilled from %s at T=%s, alpha=%s", details.get("teachers"),
+                            params.temperature(), params.alpha())));
+            AtomicFiles.writeString(paths.config(), hash.configJson());
+            monitor.message(String.format(Locale.ROOT, "run %s: distilling into %s at T=%s, alpha=%s", run.id(),
+                    student.model(), params.temperature(), params.alpha()));
+            Thread onInterrupt = new Thread(() -> ledger.fail(run.id(), RunStatus.INTERRUPTED,
+                    "interrupted; the same command resumes after the last finished epoch"));
+            Runtime.getRuntime().addShutdownHook(onInterrupt);
+            try {
+                ModelInfo info = new ModelInfo(student.model(), student.dataset(), student.tableOptions(),
+                        data.inputShape(), data.classNames(), data.normalization(), hash.value(), run.id(), 0, Double.NaN);
+                float[] soft = TeacherLogits.softTargets(logits, data.classNames().size(), params.temperature());
+                TrainingResult result = new Trainer(monitor).train(student, data, paths, info, new TrainingHooks(
+                        () -> studentNetwork(params, data), net -> { }, false, soft));
+                // The saved student is a plain classifier: downstream stages know nothing of distillation.
+                ModelFile.Loaded best = ModelFile.load(paths.model(), false);
+                ((BaseOutputLayer) best.network().getLayerWiseConfigurations().getConf(
+                        best.network().getnLayers() - 1).getLayer()).setLossFn(new LossMCXENT());
+                ModelFile.save(paths.model(), best.network(), best.info());
+                Evaluation test = Evaluator.evaluate(best.network(), data.test(), data.classNames());
+                ModelSize size = ModelSize.of(best.network(), paths.model());
+                ledger.finish(run.id(), RunResult.of(result.trainAccuracyAtBest(), result.bestValidationAccuracy(),
+                        test.accuracy()).withSizes(size.params(), size.nonzeroParams(), size.fileBytes())
+                        .withDetails(Json.write(details).replaceAll("\\s+", "")));
+                return ledger.get(run.id()).orElseThrow();
+            } catch (RuntimeException | Error e) {
+                ledger.fail(run.id(), RunStatus.FAILED, String.valueOf(e.getMessage()));
+                throw e;
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(onInterrupt);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook records the interruption
+                }
+            }
+        }
+    }
+
+    /** The student with its output layer trained on the distillation loss (softmax kept, so output() stays probabilities). */
+    static MultiLayerNetwork studentNetwork(DistillParams params, TrainingData data) {
+        MultiLayerNetwork net = Trainer.newNetwork(params.student(), data);
+        var conf = net.getLayerWiseConfigurations();
+        ((BaseOutputLayer) conf.getConf(net.getnLayers() - 1).getLayer())
+                .setLossFn(new DistillationLoss(params.alpha(), params.temperature()));
+        MultiLayerNetwork student = new MultiLayerNetwork(conf);
+        student.init(net.params().dup(), false);
+        return student;
+    }
+}

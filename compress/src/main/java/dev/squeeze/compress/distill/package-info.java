@@ -1,0 +1,5 @@
+/**
+ * Knowledge distillation (Hinton, Vinyals, Dean 2015): a student trained on a teacher's soft targets at a
+ * temperature T, with {@link dev.squeeze.compress.distill.DistillationLoss} as the student's loss.
+ */
+package dev.squeeze.compress.distill;

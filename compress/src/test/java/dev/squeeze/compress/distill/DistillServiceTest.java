@@ -1,0 +1,93 @@
+package dev.squeeze.compress.distill;
+
+import dev.squeeze.compress.artifacts.ModelFile;
+import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.ledger.RunLedger;
+import dev.squeeze.compress.ledger.RunQuery;
+import dev.squeeze.compress.ledger.RunRecord;
+import dev.squeeze.compress.train.Fixtures;
+import dev.squeeze.compress.train.TrainOutcome;
+import dev.squeeze.compress.train.TrainParams;
+import dev.squeeze.compress.train.TrainingMonitor;
+import dev.squeeze.compress.train.TrainingService;
+import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.data.DatasetLocator;
+import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Distillation through the real loop on real fixture data, with a real SQLite ledger. */
+class DistillServiceTest {
+    @TempDir
+    Path home;
+
+    private Workspace workspace() {
+        return new Workspace(home, home.resolve("ledger.db").toString());
+    }
+
+    private TrainOutcome train(TrainParams params, Path data) {
+        return new TrainingService(workspace(), new DatasetLocator(null, null, null), TrainingMonitor.SILENT)
+                .train(params, data, false);
+    }
+
+    private DistillService service() {
+        return new DistillService(workspace(), new DatasetLocator(null, null, null), TrainingMonitor.SILENT);
+    }
+
+    private static final TrainParams STUDENT = new TrainParams("mlp-tiny", "fashion-mnist", 3, 60, 1e-3, 3, 3, 0.1, 0.8);
+
+    @Test
+    void distilsAnEnsembleAndRecordsTheStudentAloneBesideIt() {
+        TrainOutcome t1 = train(new TrainParams("lenet-300-100", "fashion-mnist", 3, 60, 1e-3, 1, 3, 0.1, 0.8), Fixtures.fashionMnistDir());
+        TrainOutcome t2 = train(new TrainParams("lenet-300-100", "fashion-mnist", 3, 60, 1e-3, 2, 3, 0.1, 0.8), Fixtures.fashionMnistDir());
+        DistillOutcome outcome = service().distill(List.of(t1.run().id(), t2.paths().model().toString()), STUDENT,
+                List.of(2.0, 4.0), 0.7, Fixtures.fashionMnistDir());
+
+        assertEquals(2, outcome.teachers().size());
+        assertTrue(outcome.ensemble() != null && outcome.ensemble().testAccuracy() > 0.5, "ensemble accuracy reported");
+        assertEquals(2, outcome.distilled().size());
+        assertTrue(outcome.format().contains("student mlp-tiny alone") && outcome.format().contains("ensemble of 2"),
+                outcome.format());
+
+        var saved = ModelFile.load(outcome.model(), false).network();
+        var output = (BaseOutputLayer) saved.getLayerWiseConfigurations().getConf(saved.getnLayers() - 1).getLayer();
+        assertInstanceOf(LossMCXENT.class, output.getLossFn(), "the saved student is a plain classifier");
+
+        try (RunLedger ledger = RunLedger.open(workspace().ledgerLocation())) {
+            List<RunRecord> distilled = ledger.query(RunQuery.all().withStage(DistillService.STAGE));
+            assertEquals(2, distilled.size());
+            String details = distilled.get(0).details();
+            assertTrue(details.contains("\"student_alone_test_acc\"") && details.contains("\"ensemble_test_acc\"")
+                    && details.contains("\"alpha\":0.7"), details);
+            assertEquals(3, ledger.query(RunQuery.all().withStage(TrainingService.STAGE)).size(), "two teachers, the student alone");
+        }
+
+        // Again: the student alone and the distilled students are reused, nothing is trained twice.
+        DistillOutcome again = service().distill(List.of(t1.run().id(), t2.run().id()), STUDENT, List.of(4.0), 0.7,
+                Fixtures.fashionMnistDir());
+        assertEquals(outcome.distilled().get(1).runId(), again.distilled().get(0).runId());
+        assertEquals(outcome.alone().runId(), again.alone().runId());
+    }
+
+    @Test
+    void aTeacherOfAnotherShapeIsRefusedBeforeAnyTraining() {
+        Path penguins = Path.of(System.getProperty("squeeze.fixtures"), "penguins", "penguins.csv");
+        TrainOutcome tabular = train(TrainParams.of("mlp-tabular").withDataset(penguins.toString(), "species", null)
+                .withEpochs(2), null);
+        var e = assertThrows(BadInputException.class, () -> service().distill(List.of(tabular.run().id()), STUDENT,
+                List.of(4.0), 0.9, Fixtures.fashionMnistDir()));
+        assertTrue(e.getMessage().contains("takes 9 inputs and predicts 3 classes"), e.getMessage());
+        try (RunLedger ledger = RunLedger.open(workspace().ledgerLocation())) {
+            assertEquals(1, ledger.query(RunQuery.all()).size(), "nothing trained but the teacher");
+        }
+    }
+}
