@@ -1,5 +1,6 @@
 package dev.squeeze.cli;
 
+import dev.squeeze.compress.distill.EnsembleService;
 import dev.squeeze.compress.train.TrainOutcome;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.TrainingService;
@@ -29,6 +30,11 @@ final class TrainCommand extends SqueezeSubcommand implements Callable<Integer> 
     @Mixin
     TrainOptions settings;
 
+    @Option(names = "--ensemble", paramLabel = "N",
+            description = "Train N members with seeds S..S+N-1 and record them as one ensemble (a distillation "
+                    + "teacher: 'squeeze distill --teacher ENSEMBLE_ID').")
+    Integer ensemble;
+
     @Option(names = "--force", description = "Train again even if this exact configuration has already finished.")
     boolean force;
 
@@ -37,6 +43,17 @@ final class TrainCommand extends SqueezeSubcommand implements Callable<Integer> 
         TrainParams params = settings.params(model);
         var err = err();
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
+            if (ensemble != null) {
+                var trained = new EnsembleService(workspace.resolve(env()), CommandContext.datasetLocator(env(), err),
+                        monitor).train(params, ensemble, data.dataDir);
+                for (TrainOutcome member : trained.members()) {
+                    print(String.format(java.util.Locale.ROOT, "member    %s  seed %d  test %.2f%%%n", member.run().id(),
+                            params.seed() + trained.members().indexOf(member), 100 * member.run().testAcc()));
+                }
+                print(String.format(java.util.Locale.ROOT, "ensemble  %s  test %.2f%% (averaged logits); use it as "
+                        + "'squeeze distill --teacher %s'%n", trained.run().id(), 100 * trained.run().testAcc(), trained.run().id()));
+                return ExitCodes.OK;
+            }
             var service = new TrainingService(workspace.resolve(env()),
                     CommandContext.datasetLocator(env(), err), monitor);
             TrainOutcome outcome = service.train(params, data.dataDir, force);

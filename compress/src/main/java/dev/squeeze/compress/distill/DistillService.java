@@ -74,7 +74,7 @@ public final class DistillService {
                                   Path dataDir) {
         if (teacherRefs.isEmpty()) throw new BadInputException("give at least one --teacher RUN|FILE");
         RunPaths.requireWritable(workspace.runsRoot());
-        List<TrainedRun> teachers = teacherRefs.stream().map(ref -> TrainedRun.resolve(ref, workspace, TrainingService.STAGE)).toList();
+        List<TrainedRun> teachers = resolveTeachers(teacherRefs);
         List<ModelFile.Loaded> teacherModels = teachers.stream().map(t -> ModelFile.load(t.paths().model(), false)).toList();
         Dataset dataset = Datasets.open(student.dataset(), dataDir, locator, student.tableOptions(), monitor::message);
         checkCompatible(teachers, teacherModels, dataset);
@@ -125,6 +125,26 @@ public final class DistillService {
             }
         }
         return new DistillOutcome(teacherRows, ensemble, aloneRow, distilled, best, bestModel);
+    }
+
+    /** Each reference is a trained run, its model file, or an ensemble run (which stands for its members). */
+    private List<TrainedRun> resolveTeachers(List<String> refs) {
+        List<TrainedRun> out = new ArrayList<>();
+        for (String ref : refs) {
+            Optional<RunRecord> ensemble;
+            try (RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+                ensemble = java.nio.file.Files.isRegularFile(Path.of(ref)) ? Optional.empty()
+                        : ledger.get(ref).filter(r -> EnsembleService.STAGE.equals(r.stage()));
+            }
+            if (ensemble.isPresent()) {
+                for (String member : EnsembleService.members(ensemble.get())) {
+                    out.add(TrainedRun.resolve(member, workspace, TrainingService.STAGE));
+                }
+            } else {
+                out.add(TrainedRun.resolve(ref, workspace, TrainingService.STAGE));
+            }
+        }
+        return out;
     }
 
     private static DistillOutcome.Row row(String what, RunRecord r, Double temperature) {

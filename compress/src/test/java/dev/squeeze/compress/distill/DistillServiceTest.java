@@ -79,6 +79,28 @@ class DistillServiceTest {
     }
 
     @Test
+    void withAlphaZeroTheDistilledStudentIsExactlyTheStudentAlone() {
+        TrainOutcome teacher = train(new TrainParams("lenet-300-100", "fashion-mnist", 2, 60, 1e-3, 1, 3, 0.1, 0.8), Fixtures.fashionMnistDir());
+        DistillOutcome outcome = service().distill(List.of(teacher.run().id()), STUDENT, List.of(4.0), 0.0,
+                Fixtures.fashionMnistDir());
+        // alpha 0 leaves only cross-entropy on the hard labels: same loss, same gradients, same batches.
+        assertEquals(outcome.alone().testAccuracy(), outcome.distilled().get(0).testAccuracy(), 0.0);
+        assertEquals(outcome.alone().validationAccuracy(), outcome.distilled().get(0).validationAccuracy(), 0.0);
+    }
+
+    @Test
+    void anEnsembleRunStandsForItsMembers() {
+        var ensemble = new EnsembleService(workspace(), new DatasetLocator(null, null, null), TrainingMonitor.SILENT)
+                .train(new TrainParams("mlp-tiny", "fashion-mnist", 2, 60, 1e-3, 7, 3, 0.1, 0.8), 3, Fixtures.fashionMnistDir());
+        assertEquals(3, ensemble.members().size());
+        assertEquals(EnsembleService.STAGE, ensemble.run().stage());
+        DistillOutcome outcome = service().distill(List.of(ensemble.run().id()), STUDENT, List.of(4.0), 0.9,
+                Fixtures.fashionMnistDir());
+        assertEquals(3, outcome.teachers().size(), "the ensemble's members are the teachers");
+        assertEquals(ensemble.run().testAcc(), outcome.ensemble().testAccuracy(), 1e-12);
+    }
+
+    @Test
     void aTeacherOfAnotherShapeIsRefusedBeforeAnyTraining() {
         Path penguins = Path.of(System.getProperty("squeeze.fixtures"), "penguins", "penguins.csv");
         TrainOutcome tabular = train(TrainParams.of("mlp-tabular").withDataset(penguins.toString(), "species", null)
