@@ -32,6 +32,10 @@ final class DistillCommand extends SqueezeSubcommand implements Callable<Integer
     @Option(names = "--student", required = true, paramLabel = "NAME", description = "Zoo model to train as the student.")
     String student;
 
+    @Option(names = "--student-from", paramLabel = "FILE",
+            description = "Start the student from this model file (of the student's architecture) instead of a fresh init.")
+    java.nio.file.Path studentFrom;
+
     @Option(names = "--temperature", paramLabel = "T|auto", defaultValue = "" + DistillParams.DEFAULT_TEMPERATURE,
             description = "Softmax temperature of the soft term, or auto (default: ${DEFAULT-VALUE}).")
     String temperature;
@@ -61,7 +65,7 @@ final class DistillCommand extends SqueezeSubcommand implements Callable<Integer
         var err = err();
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
             DistillOutcome outcome = new DistillService(workspace.resolve(env()), CommandContext.datasetLocator(env(), err),
-                    monitor).distill(teachers, settings.params(student), temperatures, alpha, data.dataDir);
+                    monitor).distill(teachers, settings.params(student), temperatures, alpha, studentFrom, data.dataDir);
             print(json ? outcome.json() + System.lineSeparator() : outcome.format());
         }
         return ExitCodes.OK;

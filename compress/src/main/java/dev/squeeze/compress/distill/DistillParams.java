@@ -12,15 +12,17 @@ import java.util.List;
  * @param student     how the student trains (model, dataset, epochs, seed, ...)
  * @param temperature softens the teacher's and the student's softmax in the soft term
  * @param alpha       weight of the soft term; {@code 1 - alpha} weighs the hard-label cross-entropy
+ * @param studentFrom a model file whose weights the student starts from, or null for a fresh initialisation
  */
-public record DistillParams(List<String> teachers, TrainParams student, double temperature, double alpha) {
+public record DistillParams(List<String> teachers, TrainParams student, double temperature, double alpha,
+                            String studentFrom) {
 
     public static final double DEFAULT_TEMPERATURE = 4;
     public static final double DEFAULT_ALPHA = 0.9;
     /** What {@code --temperature auto} tries, keeping the best on the validation split. */
     public static final List<Double> AUTO_TEMPERATURES = List.of(2.0, 4.0, 8.0);
     public static final DistillParams DEFAULTS = new DistillParams(null, TrainParams.DEFAULTS, DEFAULT_TEMPERATURE,
-            DEFAULT_ALPHA);
+            DEFAULT_ALPHA, null);
 
     public DistillParams {
         if (!(temperature > 0) || !Double.isFinite(temperature)) {

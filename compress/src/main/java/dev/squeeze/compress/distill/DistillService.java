@@ -72,6 +72,12 @@ public final class DistillService {
      */
     public DistillOutcome distill(List<String> teacherRefs, TrainParams student, List<Double> temperatures, double alpha,
                                   Path dataDir) {
+        return distill(teacherRefs, student, temperatures, alpha, null, dataDir);
+    }
+
+    /** @param studentFrom a model file of the student's architecture to start from, or null for a fresh student */
+    public DistillOutcome distill(List<String> teacherRefs, TrainParams student, List<Double> temperatures, double alpha,
+                                  Path studentFrom, Path dataDir) {
         if (teacherRefs.isEmpty()) throw new BadInputException("give at least one --teacher RUN|FILE");
         RunPaths.requireWritable(workspace.runsRoot());
         List<TrainedRun> teachers = resolveTeachers(teacherRefs);
@@ -79,6 +85,7 @@ public final class DistillService {
         Dataset dataset = Datasets.open(student.dataset(), dataDir, locator, student.tableOptions(), monitor::message);
         checkCompatible(teachers, teacherModels, dataset);
         TrainingData data = TrainingData.prepare(dataset, student.validationFraction());
+        if (studentFrom != null) checkStudentFile(studentFrom, student, data);
         TrainValSplit raw = TrainingData.carve(dataset, student.validationFraction());
 
         monitor.message("teacher logits for " + raw.train().size() + " training examples, computed once");
@@ -105,7 +112,8 @@ public final class DistillService {
         DistillOutcome.Row best = null;
         Path bestModel = null;
         for (double temperature : temperatures) {
-            DistillParams params = new DistillParams(teacherHashes, student, temperature, alpha);
+            DistillParams params = new DistillParams(teacherHashes, student, temperature, alpha,
+                    studentFrom == null ? null : studentFrom.toAbsolutePath().normalize().toString());
             ConfigHash hash = ConfigHash.of(params, DistillParams.DEFAULTS);
             RunPaths paths = RunPaths.of(workspace.runsRoot(), STAGE, hash.value());
             Map<String, Object> details = new LinkedHashMap<>();
@@ -216,9 +224,23 @@ public final class DistillService {
         }
     }
 
+    /** A student file must hold the student's architecture: same parameter layout. */
+    private static void checkStudentFile(Path file, TrainParams student, TrainingData data) {
+        MultiLayerNetwork fresh = Trainer.newNetwork(student, data);
+        MultiLayerNetwork given = ModelFile.load(file, false).network();
+        if (!Arrays.equals(fresh.params().shape(), given.params().shape()) || fresh.getnLayers() != given.getnLayers()) {
+            throw new BadInputException("--student-from " + file + " holds " + given.numParams() + " parameters in "
+                    + given.getnLayers() + " layers, but " + student.model() + " has " + fresh.numParams() + " in "
+                    + fresh.getnLayers() + "; give a model file of the student's architecture");
+        }
+    }
+
     /** The student with its output layer trained on the distillation loss (softmax kept, so output() stays probabilities). */
     static MultiLayerNetwork studentNetwork(DistillParams params, TrainingData data) {
         MultiLayerNetwork net = Trainer.newNetwork(params.student(), data);
+        if (params.studentFrom() != null) {
+            net.setParams(ModelFile.load(Path.of(params.studentFrom()), false).network().params().dup());
+        }
         var conf = net.getLayerWiseConfigurations();
         ((BaseOutputLayer) conf.getConf(net.getnLayers() - 1).getLayer())
                 .setLossFn(new DistillationLoss(params.alpha(), params.temperature()));

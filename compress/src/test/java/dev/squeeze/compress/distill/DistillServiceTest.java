@@ -101,6 +101,20 @@ class DistillServiceTest {
     }
 
     @Test
+    void aStudentCanStartFromAFileOfItsArchitecture() {
+        TrainOutcome teacher = train(new TrainParams("lenet-300-100", "fashion-mnist", 2, 60, 1e-3, 1, 3, 0.1, 0.8), Fixtures.fashionMnistDir());
+        TrainOutcome start = train(STUDENT.withSeed(99), Fixtures.fashionMnistDir());
+        DistillOutcome fromFile = service().distill(List.of(teacher.run().id()), STUDENT, List.of(4.0), 0.5,
+                start.paths().model(), Fixtures.fashionMnistDir());
+        DistillOutcome fresh = service().distill(List.of(teacher.run().id()), STUDENT, List.of(4.0), 0.5, null,
+                Fixtures.fashionMnistDir());
+        assertTrue(!fromFile.distilled().get(0).runId().equals(fresh.distilled().get(0).runId()), "a different run");
+        var e = assertThrows(BadInputException.class, () -> service().distill(List.of(teacher.run().id()), STUDENT,
+                List.of(4.0), 0.5, teacher.paths().model(), Fixtures.fashionMnistDir()));
+        assertTrue(e.getMessage().contains("--student-from"), e.getMessage());
+    }
+
+    @Test
     void aTeacherOfAnotherShapeIsRefusedBeforeAnyTraining() {
         Path penguins = Path.of(System.getProperty("squeeze.fixtures"), "penguins", "penguins.csv");
         TrainOutcome tabular = train(TrainParams.of("mlp-tabular").withDataset(penguins.toString(), "species", null)
