@@ -15,7 +15,6 @@ import dev.squeeze.compress.eval.ModelSize;
 import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.compress.ledger.NewRun;
 import dev.squeeze.compress.ledger.RunLedger;
-import dev.squeeze.compress.ledger.RunQuery;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
 import dev.squeeze.compress.ledger.RunStatus;
