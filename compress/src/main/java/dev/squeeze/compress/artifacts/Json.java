@@ -13,12 +13,23 @@ public final class Json {
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
+    private static final ObjectMapper COMPACT = new ObjectMapper();
+
     private Json() {
     }
 
     public static String write(Object value) {
         try {
             return MAPPER.writeValueAsString(value);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** One line, no indentation: for JSON stored in a ledger column. */
+    public static String writeCompact(Object value) {
+        try {
+            return COMPACT.writeValueAsString(value);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

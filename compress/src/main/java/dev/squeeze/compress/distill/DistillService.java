@@ -14,6 +14,7 @@ import dev.squeeze.compress.eval.Evaluator;
 import dev.squeeze.compress.eval.ModelSize;
 import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.compress.ledger.NewRun;
+import dev.squeeze.compress.ledger.RecordedRun;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
@@ -182,43 +183,33 @@ public final class DistillService {
                 return previous.get();
             }
             TrainParams student = params.student();
-            RunRecord run = ledger.start(NewRun.of(STAGE, student.model(), data.dataset(), hash).withParent(parent)
+            NewRun newRun = NewRun.of(STAGE, student.model(), data.dataset(), hash).withParent(parent)
                     .withCodeCommit(CodeVersion.commit()).withArtifactDir(paths.dir().toString())
                     .withNotes(String.format(Locale.ROOT, "distilled from %s at T=%s, alpha=%s", details.get("teachers"),
-                            params.temperature(), params.alpha())));
-            AtomicFiles.writeString(paths.config(), hash.configJson());
-            monitor.message(String.format(Locale.ROOT, "run %s: distilling into %s at T=%s, alpha=%s", run.id(),
-                    student.model(), params.temperature(), params.alpha()));
-            Thread onInterrupt = new Thread(() -> ledger.fail(run.id(), RunStatus.INTERRUPTED,
-                    "interrupted; the same command resumes after the last finished epoch"));
-            Runtime.getRuntime().addShutdownHook(onInterrupt);
-            try {
-                ModelInfo info = new ModelInfo(student.model(), student.dataset(), student.tableOptions(),
-                        data.inputShape(), data.classNames(), data.normalization(), hash.value(), run.id(), 0, Double.NaN);
-                float[] soft = TeacherLogits.softTargets(logits, data.classNames().size(), params.temperature());
-                TrainingResult result = new Trainer(monitor).train(student, data, paths, info, new TrainingHooks(
-                        () -> studentNetwork(params, data), net -> { }, false, soft));
-                // The saved student is a plain classifier: downstream stages know nothing of distillation.
-                ModelFile.Loaded best = ModelFile.load(paths.model(), false);
-                ((BaseOutputLayer) best.network().getLayerWiseConfigurations().getConf(
-                        best.network().getnLayers() - 1).getLayer()).setLossFn(new LossMCXENT());
-                ModelFile.save(paths.model(), best.network(), best.info());
-                Evaluation test = Evaluator.evaluate(best.network(), data.test(), data.classNames());
-                ModelSize size = ModelSize.of(best.network(), paths.model());
-                ledger.finish(run.id(), RunResult.of(result.trainAccuracyAtBest(), result.bestValidationAccuracy(),
-                        test.accuracy()).withSizes(size.params(), size.nonzeroParams(), size.fileBytes())
-                        .withDetails(Json.write(details).replaceAll("\\s+", "")));
-                return ledger.get(run.id()).orElseThrow();
-            } catch (RuntimeException | Error e) {
-                ledger.fail(run.id(), RunStatus.FAILED, String.valueOf(e.getMessage()));
-                throw e;
-            } finally {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(onInterrupt);
-                } catch (IllegalStateException shuttingDown) {
-                    // the hook records the interruption
-                }
-            }
+                            params.temperature(), params.alpha()));
+            return RecordedRun.record(ledger, newRun, "interrupted; the same command resumes after the last finished epoch",
+                    run -> {
+                        AtomicFiles.writeString(paths.config(), hash.configJson());
+                        monitor.message(String.format(Locale.ROOT, "run %s: distilling into %s at T=%s, alpha=%s",
+                                run.id(), student.model(), params.temperature(), params.alpha()));
+                        ModelInfo info = new ModelInfo(student.model(), student.dataset(), student.tableOptions(),
+                                data.inputShape(), data.classNames(), data.normalization(), hash.value(), run.id(), 0,
+                                Double.NaN);
+                        float[] soft = TeacherLogits.softTargets(logits, data.classNames().size(), params.temperature());
+                        TrainingResult result = new Trainer(monitor).train(student, data, paths, info, new TrainingHooks(
+                                () -> studentNetwork(params, data), net -> { }, false, soft));
+                        // The saved student is a plain classifier: downstream stages know nothing of distillation.
+                        ModelFile.Loaded best = ModelFile.load(paths.model(), false);
+                        ((BaseOutputLayer) best.network().getLayerWiseConfigurations().getConf(
+                                best.network().getnLayers() - 1).getLayer()).setLossFn(new LossMCXENT());
+                        ModelFile.save(paths.model(), best.network(), best.info());
+                        Evaluation test = Evaluator.evaluate(best.network(), data.test(), data.classNames());
+                        ModelSize size = ModelSize.of(best.network(), paths.model());
+                        return new RecordedRun.Finished<>(RunResult.of(result.trainAccuracyAtBest(),
+                                result.bestValidationAccuracy(), test.accuracy())
+                                .withSizes(size.params(), size.nonzeroParams(), size.fileBytes())
+                                .withDetails(Json.writeCompact(details)), (Void) null);
+                    }).run();
         }
     }
 

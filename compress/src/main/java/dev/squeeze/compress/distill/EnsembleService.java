@@ -73,7 +73,7 @@ public final class EnsembleService {
             long params0 = trained.stream().mapToLong(t -> t.run().params()).sum();
             long bytes = trained.stream().mapToLong(t -> t.run().fileBytes()).sum();
             ledger.finish(run.id(), RunResult.of(null, null, test).withSizes(params0, params0, bytes)
-                    .withDetails(Json.write(details).replaceAll("\\s+", "")));
+                    .withDetails(Json.writeCompact(details)));
             return new Ensemble(ledger.get(run.id()).orElseThrow(), trained);
         }
     }

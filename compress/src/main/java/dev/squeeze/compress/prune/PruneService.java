@@ -14,10 +14,9 @@ import dev.squeeze.compress.eval.Evaluator;
 import dev.squeeze.compress.eval.ModelSize;
 import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.compress.ledger.NewRun;
+import dev.squeeze.compress.ledger.RecordedRun;
 import dev.squeeze.compress.ledger.RunLedger;
-import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
-import dev.squeeze.compress.ledger.RunStatus;
 import dev.squeeze.compress.report.LineChart;
 import dev.squeeze.compress.train.RewindPoint;
 import dev.squeeze.compress.train.TrainParams;
@@ -241,13 +240,11 @@ public final class PruneService {
             String note = String.format(Locale.ROOT, "%s level %d/%d: %.1f%% of weights remain; rewind to %s%s",
                     control ? kind + " control of" : what, level, params.levels(), 100 * remaining.get("total"),
                     params.rewindTo(), control && kind.equals("reinit") ? " (fresh random init)" : "");
-            RunRecord run = ledger.start(NewRun.of(control ? CONTROL_STAGE : STAGE, train.model(), data.dataset(), null)
+            NewRun newRun = NewRun.of(control ? CONTROL_STAGE : STAGE, train.model(), data.dataset(), null)
                     .withParent(parent).withCodeCommit(CodeVersion.commit()).withArtifactDir(dir.toString())
-                    .withNotes(note));
-            Thread onInterrupt = new Thread(() -> ledger.fail(run.id(), RunStatus.INTERRUPTED,
-                    "interrupted; the same prune command continues from the last complete level"));
-            Runtime.getRuntime().addShutdownHook(onInterrupt);
-            try {
+                    .withNotes(note);
+            return RecordedRun.record(ledger, newRun, "interrupted; the same prune command continues from the last "
+                    + "complete level", run -> {
                 service.monitor.message("  " + note + " (run " + run.id() + ")");
                 RunPaths paths = new RunPaths(dir);
                 ModelInfo info = new ModelInfo(train.model(), train.dataset(), train.tableOptions(), data.inputShape(),
@@ -266,23 +263,14 @@ public final class PruneService {
                 details.put("early_stop_iteration", earlyStop);
                 details.put("seconds", Math.round(seconds * 10) / 10.0);
                 details.put("rewind_to", params.rewindTo());
-                ledger.finish(run.id(), RunResult.of(result.trainAccuracyAtBest(), result.bestValidationAccuracy(),
-                        test.accuracy()).withSizes(size.params(), size.nonzeroParams(), size.fileBytes())
-                        .withDetails(Json.write(details).replaceAll("\\s+", "")));
                 if (params.structure() != null) details.put("widths", widths(best));
-                return new LevelResult(level, kind, run.id(), remaining, test.accuracy(),
-                        result.bestValidationAccuracy(), earlyStop, seconds, size.params(), size.nonzeroParams(),
-                        size.fileBytes());
-            } catch (RuntimeException | Error e) {
-                ledger.fail(run.id(), RunStatus.FAILED, String.valueOf(e.getMessage()));
-                throw e;
-            } finally {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(onInterrupt);
-                } catch (IllegalStateException shuttingDown) {
-                    // the hook records the interruption
-                }
-            }
+                RunResult measured = RunResult.of(result.trainAccuracyAtBest(), result.bestValidationAccuracy(),
+                        test.accuracy()).withSizes(size.params(), size.nonzeroParams(), size.fileBytes())
+                        .withDetails(Json.writeCompact(details));
+                return new RecordedRun.Finished<>(measured, new LevelResult(level, kind, run.id(), remaining,
+                        test.accuracy(), result.bestValidationAccuracy(), earlyStop, seconds, size.params(),
+                        size.nonzeroParams(), size.fileBytes()));
+            }).value();
         }
     }
 

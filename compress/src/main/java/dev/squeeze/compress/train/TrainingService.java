@@ -12,6 +12,7 @@ import dev.squeeze.compress.eval.Evaluator;
 import dev.squeeze.compress.eval.ModelSize;
 import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.compress.ledger.NewRun;
+import dev.squeeze.compress.ledger.RecordedRun;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
@@ -88,33 +89,26 @@ public final class TrainingService {
             if (Files.isRegularFile(paths.resumeCheckpoint()) && previous.isPresent()) {
                 newRun = newRun.withParent(previous.get().id()).withNotes("resumes run " + previous.get().id());
             }
-            RunRecord run = ledger.start(newRun);
-            AtomicFiles.writeString(paths.config(), hash.configJson());
-            monitor.message("run " + run.id() + ": training " + params.model() + " on " + params.dataset() + " ("
-                    + data.train().size() + " train / " + data.validation().size() + " validation / "
-                    + data.test().size() + " test), artifacts in " + paths.dir());
-
-            Thread onInterrupt = new Thread(() -> ledger.fail(run.id(), RunStatus.INTERRUPTED,
-                    "interrupted; the same command resumes after the last finished epoch"));
-            Runtime.getRuntime().addShutdownHook(onInterrupt);
-            try {
-                ModelInfo info = new ModelInfo(params.model(), params.dataset(), params.tableOptions(), data.inputShape(),
-                        data.classNames(), data.normalization(), hash.value(), run.id(), 0, Double.NaN);
-                TrainingResult result = new Trainer(monitor).train(params, data, paths, info);
-                ModelFile.Loaded best = ModelFile.load(paths.model(), false);
-                Evaluation test = Evaluator.evaluate(best.network(), data.test(), data.classNames());
-                ModelSize size = ModelSize.of(best.network(), paths.model());
-                // The watch's warnings belong in the experiment table beside the numbers they qualify.
-                for (String warning : result.warnings()) ledger.addNote(run.id(), warning);
-                ledger.finish(run.id(), RunResult.of(result.trainAccuracyAtBest(), result.bestValidationAccuracy(),
-                        test.accuracy()).withSizes(size.params(), size.nonzeroParams(), size.fileBytes()));
-                return new TrainOutcome(ledger.get(run.id()).orElseThrow(), paths, result, false);
-            } catch (RuntimeException | Error e) {
-                ledger.fail(run.id(), RunStatus.FAILED, String.valueOf(e.getMessage()));
-                throw e;
-            } finally {
-                removeHook(onInterrupt);
-            }
+            var recorded = RecordedRun.record(ledger, newRun, "interrupted; the same command resumes after the last finished epoch",
+                    run -> {
+                        AtomicFiles.writeString(paths.config(), hash.configJson());
+                        monitor.message("run " + run.id() + ": training " + params.model() + " on " + params.dataset()
+                                + " (" + data.train().size() + " train / " + data.validation().size() + " validation / "
+                                + data.test().size() + " test), artifacts in " + paths.dir());
+                        ModelInfo info = new ModelInfo(params.model(), params.dataset(), params.tableOptions(),
+                                data.inputShape(), data.classNames(), data.normalization(), hash.value(), run.id(), 0,
+                                Double.NaN);
+                        TrainingResult result = new Trainer(monitor).train(params, data, paths, info);
+                        ModelFile.Loaded best = ModelFile.load(paths.model(), false);
+                        Evaluation test = Evaluator.evaluate(best.network(), data.test(), data.classNames());
+                        ModelSize size = ModelSize.of(best.network(), paths.model());
+                        // The watch's warnings belong in the experiment table beside the numbers they qualify.
+                        for (String warning : result.warnings()) ledger.addNote(run.id(), warning);
+                        RunResult measured = RunResult.of(result.trainAccuracyAtBest(), result.bestValidationAccuracy(),
+                                test.accuracy()).withSizes(size.params(), size.nonzeroParams(), size.fileBytes());
+                        return new RecordedRun.Finished<>(measured, result);
+                    });
+            return new TrainOutcome(recorded.run(), paths, recorded.value(), false);
         }
     }
 
@@ -134,11 +128,4 @@ public final class TrainingService {
         }
     }
 
-    private static void removeHook(Thread hook) {
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException alreadyShuttingDown) {
-            // the hook is running or has run: it records the interruption
-        }
-    }
 }
