@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "distill", mixinStandardHelpOptions = true, sortOptions = false,
-        header = "Distil one or more teachers into a smaller student (Hinton et al. 2015).",
+        header = "Distil a teacher (or several, averaged) into a smaller student.",
         description = {"Trains --student on alpha * T^2 * KL(teacher_T || student_T) + (1 - alpha) * CE(labels, student),",
                 "the teachers' logits averaged (an ensemble when --teacher is repeated) and computed once. Beside it,",
                 "the same student on hard labels alone, same budget and seed (reused when the ledger holds it), so",

@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        header = "Evaluate a model file: accuracy, per-class accuracy, confusion matrix.",
+        header = "Evaluate a model file: accuracy, per class, confusion matrix.",
         description = {"Inputs are normalized with the statistics saved in the model file (fitted on",
                 "its training split), so evaluation sees exactly what training saw.", ""},
         footer = {"", "Example:", "  squeeze eval --model-file squeeze-runs/train-<hash>/model.zip"})

@@ -82,7 +82,7 @@ public final class Trainer {
         TrainingWatch watch = new TrainingWatch();
         List<String> warnings = new ArrayList<>();
         for (int i = 1; i <= history.size(); i++) watch.inspect(history.subList(0, i));   // said before the resume
-        String stopReason = "reached " + params.epochs() + " epochs";
+        String stopReason = "reached the --epochs limit of " + params.epochs();
         if (state.epochsSinceBest() >= params.patience()) {
             stopReason = "early stop: no better validation accuracy for " + params.patience() + " epochs";
         }
