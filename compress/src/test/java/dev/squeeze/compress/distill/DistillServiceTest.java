@@ -115,6 +115,16 @@ class DistillServiceTest {
     }
 
     @Test
+    void aConvolutionalStudentLearnsFromADenseTeacher() {
+        TrainOutcome teacher = train(new TrainParams("lenet-300-100", "fashion-mnist", 2, 60, 1e-3, 1, 3, 0.1, 0.8), Fixtures.fashionMnistDir());
+        TrainParams cnn = new TrainParams("lenet-5", "fashion-mnist", 2, 60, 1e-3, 3, 3, 0.1, 0.8);
+        DistillOutcome outcome = service().distill(List.of(teacher.run().id()), cnn, List.of(4.0), 0.5,
+                Fixtures.fashionMnistDir());
+        assertEquals(61_706L, outcome.distilled().get(0).params());
+        assertTrue(outcome.distilled().get(0).testAccuracy() > 0.6, "a CNN student learns: " + outcome.format());
+    }
+
+    @Test
     void aTeacherOfAnotherShapeIsRefusedBeforeAnyTraining() {
         Path penguins = Path.of(System.getProperty("squeeze.fixtures"), "penguins", "penguins.csv");
         TrainOutcome tabular = train(TrainParams.of("mlp-tabular").withDataset(penguins.toString(), "species", null)
