@@ -6,6 +6,7 @@ import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.Workspace;
 import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.compress.ledger.NewRun;
+import dev.squeeze.compress.ledger.RecordedRun;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
@@ -64,17 +65,19 @@ public final class EnsembleService {
             Dataset dataset = Datasets.open(params.dataset(), dataDir, locator, params.tableOptions(), monitor::message);
             var models = trained.stream().map(t -> ModelFile.load(t.paths().model(), false)).toList();
             double test = TeacherLogits.accuracy(TeacherLogits.average(models, dataset.test()), dataset.test());
-            RunRecord run = ledger.start(NewRun.of(STAGE, params.model(), dataset.name(), hash)
-                    .withCodeCommit(CodeVersion.commit())
-                    .withNotes(members + " members averaged: " + String.join(", ", ids)));
-            Map<String, Object> details = new LinkedHashMap<>();
-            details.put("members", ids);
-            details.put("member_test_acc", trained.stream().map(t -> t.run().testAcc()).toList());
-            long params0 = trained.stream().mapToLong(t -> t.run().params()).sum();
-            long bytes = trained.stream().mapToLong(t -> t.run().fileBytes()).sum();
-            ledger.finish(run.id(), RunResult.of(null, null, test).withSizes(params0, params0, bytes)
-                    .withDetails(Json.writeCompact(details)));
-            return new Ensemble(ledger.get(run.id()).orElseThrow(), trained);
+            NewRun newRun = NewRun.of(STAGE, params.model(), dataset.name(), hash).withCodeCommit(CodeVersion.commit())
+                    .withNotes(members + " members averaged: " + String.join(", ", ids));
+            RunRecord run = RecordedRun.record(ledger, newRun, "interrupted; the same command reuses the members and "
+                    + "records the ensemble again", started -> {
+                Map<String, Object> details = new LinkedHashMap<>();
+                details.put("members", ids);
+                details.put("member_test_acc", trained.stream().map(t -> t.run().testAcc()).toList());
+                long paramCount = trained.stream().mapToLong(t -> t.run().params()).sum();
+                long bytes = trained.stream().mapToLong(t -> t.run().fileBytes()).sum();
+                return new RecordedRun.Finished<>(RunResult.of(null, null, test).withSizes(paramCount, paramCount, bytes)
+                        .withDetails(Json.writeCompact(details)), (Void) null);
+            }).run();
+            return new Ensemble(run, trained);
         }
     }
 

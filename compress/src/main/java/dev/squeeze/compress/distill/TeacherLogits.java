@@ -1,6 +1,7 @@
 package dev.squeeze.compress.distill;
 
 import dev.squeeze.compress.artifacts.ModelFile;
+import dev.squeeze.compress.eval.Evaluator;
 import dev.squeeze.models.data.LabeledData;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
@@ -66,9 +67,7 @@ final class TeacherLogits {
         int k = data.numClasses();
         int right = 0;
         for (int row = 0; row < data.size(); row++) {
-            int best = 0;
-            for (int j = 1; j < k; j++) if (logits[row * k + j] > logits[row * k + best]) best = j;
-            if (best == data.labels()[row]) right++;
+            if (Evaluator.argmax(logits, row * k, k) == data.labels()[row]) right++;
         }
         return (double) right / data.size();
     }

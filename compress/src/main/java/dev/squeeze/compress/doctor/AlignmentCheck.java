@@ -1,14 +1,13 @@
 package dev.squeeze.compress.doctor;
 
 import dev.squeeze.compress.train.BatchSource;
+import dev.squeeze.compress.eval.Evaluator;
+import dev.squeeze.models.data.FeatureIndex;
 import dev.squeeze.models.data.LabeledData;
 import org.nd4j.linalg.dataset.DataSet;
 
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Alignment: after the pipeline's shuffling and batching, does every example still carry its own label?
@@ -23,10 +22,7 @@ final class AlignmentCheck {
     }
 
     static CheckResult run(LabeledData source, BatchSource batches) {
-        Map<Long, List<Integer>> bySource = new HashMap<>();
-        for (int i = 0; i < source.size(); i++) {
-            bySource.computeIfAbsent(source.featureHash(i), h -> new ArrayList<>(1)).add(i);
-        }
+        FeatureIndex bySource = new FeatureIndex(source);
         int k = source.featureSize();
         int checked = 0;
         int mismatched = 0;
@@ -38,13 +34,11 @@ final class AlignmentCheck {
             float[] x = batch.getFeatures().dup('c').data().asFloat();
             float[][] y = batch.getLabels().toFloatMatrix();
             for (int r = 0; r < y.length && checked < SAMPLE; r++, checked++) {
-                int label = OverfitOneBatchCheck.argmax(y[r]);
-                List<Integer> candidates = bySource.getOrDefault(LabeledData.featureHash(x, r * k, k), List.of());
-                boolean found = false;
+                int label = Evaluator.argmax(y[r]);
+                List<Integer> matches = bySource.find(x, r * k);
+                boolean found = !matches.isEmpty();
                 boolean paired = false;
-                for (int i : candidates) {
-                    if (!source.sameFeatures(i, x, r * k)) continue;
-                    found = true;
+                for (int i : matches) {
                     if (source.labels()[i] == label) paired = true;
                     if (i == checked) inSourceOrder++;
                 }

@@ -1,12 +1,12 @@
 package dev.squeeze.compress.doctor;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.squeeze.compress.artifacts.Json;
 
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Every check's result, and the folder holding the curves (CSV and PNG) the checks drew.
@@ -35,12 +35,12 @@ public record DoctorReport(String model, String dataset, List<CheckResult> check
     }
 
     public String json() {
-        try {
-            return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(
-                    java.util.Map.of("model", model, "dataset", dataset, "failed", failed(),
-                            "artifacts", artifacts.toString(), "checks", checks));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("model", model);
+        report.put("dataset", dataset);
+        report.put("failed", failed());
+        report.put("artifacts", artifacts.toString());
+        report.put("checks", checks);
+        return Json.write(report);
     }
 }

@@ -1,12 +1,11 @@
 package dev.squeeze.compress.doctor;
 
+import dev.squeeze.models.data.FeatureIndex;
 import dev.squeeze.models.data.LabeledData;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Labels: per-class counts and the imbalance ratio of each split, labels out of range, and test examples
@@ -57,19 +56,14 @@ final class LabelsCheck {
             }
         }
 
-        Map<Long, List<Integer>> trainByContent = new HashMap<>();
-        for (int i = 0; i < train.size(); i++) trainByContent.computeIfAbsent(train.featureHash(i), h -> new ArrayList<>(1)).add(i);
+        FeatureIndex trainByContent = new FeatureIndex(train);
         int copies = 0;
         int conflicting = 0;
         for (int t = 0; t < test.size(); t++) {
-            boolean copy = false;
+            List<Integer> matches = trainByContent.find(test.features(), t * test.featureSize());
+            boolean copy = !matches.isEmpty();
             boolean sameLabel = false;
-            for (int i : trainByContent.getOrDefault(test.featureHash(t), List.of())) {
-                if (train.sameFeatures(i, test.features(), t * test.featureSize())) {
-                    copy = true;
-                    sameLabel |= train.labels()[i] == test.labels()[t];
-                }
-            }
+            for (int i : matches) sameLabel |= train.labels()[i] == test.labels()[t];
             if (copy) copies++;
             if (copy && !sameLabel) conflicting++;
         }

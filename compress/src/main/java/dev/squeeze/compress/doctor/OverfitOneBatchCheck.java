@@ -1,5 +1,6 @@
 package dev.squeeze.compress.doctor;
 
+import dev.squeeze.compress.eval.Evaluator;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 
@@ -66,7 +67,7 @@ final class OverfitOneBatchCheck {
     static double labelEntropy(DataSet batch, int numClasses) {
         double[] share = new double[numClasses];
         float[][] labels = batch.getLabels().toFloatMatrix();
-        for (float[] row : labels) share[argmax(row)] += 1.0 / labels.length;
+        for (float[] row : labels) share[Evaluator.argmax(row)] += 1.0 / labels.length;
         double h = 0;
         for (double p : share) if (p > 0) h -= p * Math.log(p);
         return h;
@@ -76,13 +77,7 @@ final class OverfitOneBatchCheck {
         float[][] out = net.output(batch.getFeatures(), false).toFloatMatrix();
         float[][] labels = batch.getLabels().toFloatMatrix();
         int right = 0;
-        for (int i = 0; i < out.length; i++) if (argmax(out[i]) == argmax(labels[i])) right++;
+        for (int i = 0; i < out.length; i++) if (Evaluator.argmax(out[i]) == Evaluator.argmax(labels[i])) right++;
         return right;
-    }
-
-    static int argmax(float[] row) {
-        int best = 0;
-        for (int j = 1; j < row.length; j++) if (row[j] > row[best]) best = j;
-        return best;
     }
 }

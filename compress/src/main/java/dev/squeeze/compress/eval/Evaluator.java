@@ -41,9 +41,15 @@ public final class Evaluator {
                 confusion, classNames);
     }
 
-    static int argmax(float[] row) {
+    /** The index of the largest value of {@code row} (the first, on ties): the predicted class. */
+    public static int argmax(float[] row) {
+        return argmax(row, 0, row.length);
+    }
+
+    /** As {@link #argmax(float[])} for the row {@code values[from .. from + length)}, relative to {@code from}. */
+    public static int argmax(float[] values, int from, int length) {
         int best = 0;
-        for (int j = 1; j < row.length; j++) if (row[j] > row[best]) best = j;
+        for (int j = 1; j < length; j++) if (values[from + j] > values[from + best]) best = j;
         return best;
     }
 }

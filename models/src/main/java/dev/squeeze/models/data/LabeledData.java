@@ -83,27 +83,6 @@ public record LabeledData(float[] features, int[] labels, int featureSize, int n
         return new LabeledData(f, l, featureSize, numClasses);
     }
 
-    /** Whether example {@code i} has exactly the features {@code row[from..from+featureSize)}. */
-    public boolean sameFeatures(int i, float[] row, int from) {
-        return Arrays.equals(features, i * featureSize, (i + 1) * featureSize, row, from, from + featureSize);
-    }
-
-    /** A 64-bit hash of example {@code i}'s features, for finding identical examples. */
-    public long featureHash(int i) {
-        return featureHash(features, i * featureSize, featureSize);
-    }
-
-    /** A 64-bit hash of {@code length} feature values starting at {@code from}. */
-    public static long featureHash(float[] values, int from, int length) {
-        long h = 0xcbf29ce484222325L;
-        for (int k = from; k < from + length; k++) {
-            h ^= Float.floatToIntBits(values[k]);
-            h *= 0x100000001b3L;
-            h ^= h >>> 29;
-        }
-        return h;
-    }
-
     /** How many examples carry each label. */
     public int[] classCounts() {
         int[] counts = new int[numClasses];
