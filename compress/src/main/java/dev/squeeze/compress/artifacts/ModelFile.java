@@ -20,8 +20,10 @@ import java.util.zip.ZipException;
  * Written atomically; DL4J's own loader ignores the extra entries.
  */
 public final class ModelFile {
-    static final String INFO_ENTRY = "squeeze-model.json";
+    public static final String INFO_ENTRY = "squeeze-model.json";
     static final String STATE_ENTRY = "squeeze-state.json";
+    /** The entry that marks an int8 model file ({@code squeeze quantize}'s output), which holds no DL4J network. */
+    public static final String INT8_ENTRY = "squeeze-int8.json";
 
     private ModelFile() {
     }
@@ -50,6 +52,15 @@ public final class ModelFile {
         save(target, net, info, false, null);
     }
 
+    /** Whether {@code file} is an int8 model file rather than a DL4J one (false when it cannot be read). */
+    public static boolean isInt8(Path file) {
+        try (FileSystem zip = FileSystems.newFileSystem(file)) {
+            return Files.exists(zip.getPath(INT8_ENTRY));
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** Loads a model file; anything that is not one gives a {@link BadInputException} naming the file. */
     public static Loaded load(Path file, boolean withUpdater) {
         if (!Files.isRegularFile(file)) {
@@ -59,6 +70,11 @@ public final class ModelFile {
         ModelInfo info;
         Optional<String> state;
         try (FileSystem zip = FileSystems.newFileSystem(file)) {
+            if (Files.exists(zip.getPath(INT8_ENTRY))) {
+                throw new BadInputException(file + " is an int8 model (written by 'squeeze quantize'): it cannot be "
+                        + "trained, pruned, distilled or quantized again; evaluate it with 'squeeze eval', or start "
+                        + "from the float model it was quantized from");
+            }
             info = Json.read(Files.readString(zip.getPath(INFO_ENTRY)), ModelInfo.class);
             Path statePath = zip.getPath(STATE_ENTRY);
             state = Files.exists(statePath) ? Optional.of(Files.readString(statePath)) : Optional.empty();

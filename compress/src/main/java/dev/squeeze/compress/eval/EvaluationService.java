@@ -11,7 +11,7 @@ import dev.squeeze.models.data.LabeledData;
 import java.nio.file.Path;
 import java.util.Arrays;
 
-/** Evaluates a saved model on a dataset's test set with the normalization saved in the model file. */
+/** Evaluates a saved model (float or int8) on a dataset's test set with the normalization saved in the model file. */
 public final class EvaluationService {
     private final DatasetLocator locator;
 
@@ -24,8 +24,17 @@ public final class EvaluationService {
      * @param dataDir where the dataset's files are, or null to locate them
      */
     public Evaluation evaluateTestSet(Path modelFile, String dataset, Path dataDir) {
-        ModelFile.Loaded loaded = ModelFile.load(modelFile, false);
-        ModelInfo info = loaded.info();
+        ModelInfo info;
+        Classifier model;
+        if (ModelFile.isInt8(modelFile)) {
+            var loaded = dev.squeeze.compress.quant.QuantizedModelFile.load(modelFile);
+            info = loaded.info();
+            model = loaded.network();
+        } else {
+            ModelFile.Loaded loaded = ModelFile.load(modelFile, false);
+            info = loaded.info();
+            model = features -> loaded.network().output(features, false);
+        }
         String name = dataset != null ? dataset : info.dataset();
         Datasets.TableOptions table = info.table() != null ? info.table() : Datasets.TableOptions.NONE;
         Dataset data = Datasets.open(name, dataDir, locator, Datasets.isCsv(name) ? table : Datasets.TableOptions.NONE);
@@ -36,6 +45,6 @@ public final class EvaluationService {
                     + info.numClasses() + " classes, but " + name + " has " + test.featureSize() + " inputs and "
                     + test.numClasses() + " classes; pick the dataset it was trained on (" + info.dataset() + ")");
         }
-        return Evaluator.evaluate(loaded.network(), info.normalization().apply(test), data.classNames());
+        return Evaluator.evaluate(model, info.normalization().apply(test), data.classNames());
     }
 }

@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * Evaluates from {@code output()} in inference mode (no dropout), in chunks to bound memory. Works for any
- * network whose output rows are class probabilities.
+ * {@link Classifier}: a network whose output rows are class probabilities.
  */
 public final class Evaluator {
     private static final int CHUNK = 1000;
@@ -19,6 +19,10 @@ public final class Evaluator {
     }
 
     public static Evaluation evaluate(MultiLayerNetwork net, LabeledData data, List<String> classNames) {
+        return evaluate(features -> net.output(features, false), data, classNames);
+    }
+
+    public static Evaluation evaluate(Classifier model, LabeledData data, List<String> classNames) {
         int k = data.numClasses();
         int[][] confusion = new int[k][k];
         double lossSum = 0;
@@ -26,7 +30,7 @@ public final class Evaluator {
         for (int from = 0; from < data.size(); from += CHUNK) {
             int to = Math.min(data.size(), from + CHUNK);
             DataSet batch = data.toDataSet(null, from, to);
-            INDArray probs = net.output(batch.getFeatures(), false);
+            INDArray probs = model.probabilities(batch.getFeatures());
             float[][] rows = probs.toFloatMatrix();
             for (int i = 0; i < rows.length; i++) {
                 int actual = data.labels()[from + i];

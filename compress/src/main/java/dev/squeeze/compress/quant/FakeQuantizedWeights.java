@@ -1,0 +1,188 @@
+package dev.squeeze.compress.quant;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.Deconvolution2D;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.SeparableConvolution2D;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.params.DefaultParamInitializer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Rint;
+import org.nd4j.linalg.factory.Broadcast;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.stream.IntStream;
+
+/**
+ * The straight-through estimator for weights in quantization-aware training, as the training loop's
+ * {@code afterStep} hook. For each chosen layer it keeps a float "shadow" of {@code W}: the network itself holds the
+ * fake-quantized weights, the optimizer updates those, and the update is carried over to the shadow, which is
+ * quantized again:
+ * <pre>
+ *   first call:  shadow = W
+ *   later calls: shadow += W - lastFakeQuant        (the optimizer's step, applied to the shadow)
+ *   then:        lastFakeQuant = fakeQuantize(shadow);  W.assign(lastFakeQuant)
+ * </pre>
+ * Steps smaller than half a quantization step therefore accumulate in the shadow instead of being rounded away.
+ * Biases stay in float.
+ *
+ * <p>The shadows belong to one network: a call with a different network object (e.g. one just loaded from a resume
+ * checkpoint) starts afresh from that network's weights. Not thread-safe.
+ */
+public final class FakeQuantizedWeights implements Consumer<MultiLayerNetwork> {
+    private static final String WEIGHTS = DefaultParamInitializer.WEIGHT_KEY;
+
+    private final int[] layers;
+    private final Granularity granularity;
+    private final Map<Integer, INDArray> shadows = new HashMap<>();
+    private final Map<Integer, INDArray> lastFakeQuant = new HashMap<>();
+    private MultiLayerNetwork owner;
+
+    /**
+     * @param layers      indices of the layers whose {@code W} is fake-quantized (dense, output or convolution layers)
+     * @param granularity one scale per output channel, or one per tensor
+     */
+    public FakeQuantizedWeights(int[] layers, Granularity granularity) {
+        this.layers = layers.clone();
+        this.granularity = granularity;
+        if (IntStream.of(this.layers).distinct().count() != this.layers.length) {
+            throw new IllegalArgumentException("layer indices repeat: " + Arrays.toString(layers));
+        }
+    }
+
+    /** Every layer of {@code net} that has a {@link #channelAxis(Layer) channel axis}, fake-quantized. */
+    public static FakeQuantizedWeights allLayers(MultiLayerNetwork net, Granularity granularity) {
+        return new FakeQuantizedWeights(quantizableLayers(net), granularity);
+    }
+
+    /** Indices of the layers of {@code net} whose weights can be quantized: dense, output and convolution layers. */
+    public static int[] quantizableLayers(MultiLayerNetwork net) {
+        List<Integer> found = new ArrayList<>();
+        for (int i = 0; i < net.getnLayers(); i++) {
+            if (axisOrNegative(net.getLayer(i).conf().getLayer()) >= 0) found.add(i);
+        }
+        return found.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    public int[] layers() {
+        return layers.clone();
+    }
+
+    public Granularity granularity() {
+        return granularity;
+    }
+
+    /** A copy of layer {@code layer}'s float shadow weights, or null before the first {@link #accept} of that layer. */
+    public INDArray shadow(int layer) {
+        INDArray s = shadows.get(layer);
+        return s == null ? null : s.dup();
+    }
+
+    @Override
+    public void accept(MultiLayerNetwork net) {
+        if (net != owner) {
+            shadows.clear();
+            lastFakeQuant.clear();
+            owner = net;
+        }
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            for (int i : layers) {
+                Layer layer = net.getLayer(i);
+                int axis = channelAxis(layer);
+                INDArray w = layer.getParam(WEIGHTS);
+                INDArray shadow = shadows.get(i);
+                if (shadow == null) {
+                    shadow = w.dup('c');
+                    shadows.put(i, shadow);
+                } else {
+                    shadow.addi(w.sub(lastFakeQuant.get(i)));
+                }
+                INDArray fq = fakeQuantize(shadow, axis, granularity).castTo(w.dataType());
+                lastFakeQuant.put(i, fq);
+                w.assign(fq);   // into the parameter view, not a replacement of it
+            }
+        }
+    }
+
+    /**
+     * Symmetric int8 fake quantization, one scale per output channel or per tensor: {@code scale = max|w| / 127}
+     * (1 where that maximum is 0), {@code q = clamp(rint(w / scale), -127, 127)}, result {@code q * scale}: a new
+     * 'c'-ordered float array of {@code w}'s shape, equal bit for bit to
+     * {@code QuantizedWeights.quantize(w, channelAxis, granularity).dequantized()}.
+     *
+     * @param channelAxis the output-channel axis: 1 for a dense layer's [nIn, nOut], 0 for a convolution's
+     *                    [outC, inC, kh, kw]
+     */
+    public static INDArray fakeQuantize(INDArray w, int channelAxis, Granularity granularity) {
+        if (channelAxis < 0 || channelAxis >= w.rank()) {
+            throw new IllegalArgumentException("channel axis " + channelAxis + " outside a weight tensor of shape "
+                    + Arrays.toString(w.shape()));
+        }
+        INDArray x = w.castTo(DataType.FLOAT).dup('c');
+        if (granularity == Granularity.TENSOR) {
+            float absMax = x.amaxNumber().floatValue();
+            float scale = absMax > 0 ? absMax / QuantizedWeights.QMAX : 1f;
+            x.divi(scale);
+            roundAndClamp(x);
+            return x.muli(scale);
+        }
+        int[] others = IntStream.range(0, w.rank()).filter(d -> d != channelAxis).toArray();
+        INDArray absMax = x.amax(others);                                        // [channels]
+        INDArray scales = absMax.div(QuantizedWeights.QMAX).addi(absMax.eq(0).castTo(DataType.FLOAT));
+        Broadcast.div(x, scales, x, channelAxis);
+        roundAndClamp(x);
+        return Broadcast.mul(x, scales, x, channelAxis);
+    }
+
+    /** In place: rint (half to even), clamp to [-127, 127], and -0 made +0 (as the byte the reference keeps). */
+    private static void roundAndClamp(INDArray x) {
+        Nd4j.exec(new Rint(x, x));
+        Transforms.max(x, -QuantizedWeights.QMAX, false);
+        Transforms.min(x, QuantizedWeights.QMAX, false);
+        x.addi(0.0);   // -0 + 0 = +0; every other value is unchanged
+    }
+
+    /**
+     * The output-channel axis of a layer's {@code W}: 1 for a dense or output layer ([nIn, nOut]), 0 for a convolution
+     * ([outC, inC, kh, kw]).
+     *
+     * @throws IllegalArgumentException for any other layer type
+     */
+    public static int channelAxis(Layer layer) {
+        return channelAxis(layer.conf().getLayer());
+    }
+
+    /** As {@link #channelAxis(Layer)}, from the layer's configuration. */
+    public static int channelAxis(org.deeplearning4j.nn.conf.layers.Layer conf) {
+        int axis = axisOrNegative(conf);
+        if (axis < 0) {
+            throw new IllegalArgumentException("cannot fake-quantize the weights of a " + conf.getClass().getSimpleName()
+                    + (conf.getLayerName() == null ? "" : " ('" + conf.getLayerName() + "')")
+                    + ": only DenseLayer, OutputLayer and ConvolutionLayer are supported");
+        }
+        return axis;
+    }
+
+    private static int axisOrNegative(org.deeplearning4j.nn.conf.layers.Layer conf) {
+        if (conf instanceof DenseLayer || conf instanceof OutputLayer) return 1;
+        // These subclasses lay their kernels out differently ([inC, outC, ...], depthwise, separable).
+        if (conf instanceof Deconvolution2D || conf instanceof DepthwiseConvolution2D
+                || conf instanceof SeparableConvolution2D) {
+            return -1;
+        }
+        if (conf instanceof ConvolutionLayer) return 0;
+        return -1;
+    }
+}

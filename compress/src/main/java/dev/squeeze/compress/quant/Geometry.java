@@ -1,0 +1,89 @@
+package dev.squeeze.compress.quant;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.convolution.Convolution;
+
+/**
+ * How a dense or convolutional layer's input becomes the rows of one matrix product and back: a dense layer's
+ * input already is [batch, nIn]; a convolution's is unfolded (im2col) into [batch * outH * outW, inC * kH * kW]
+ * and its [batch * outH * outW, outC] result folded back to NCHW. Unfolding only copies values, so integer
+ * codes stay exact.
+ */
+public sealed interface Geometry {
+
+    INDArray toRows(INDArray input);
+
+    INDArray fromRows(INDArray rows, long batch);
+
+    /** The layer's weights (DL4J's layout) as the [inputs per row, outC] right-hand side of the product. */
+    INDArray gemmWeights(INDArray weights);
+
+    /** A dense layer: rows are examples. */
+    record Dense() implements Geometry {
+        @Override
+        public INDArray toRows(INDArray input) {
+            return input;
+        }
+
+        @Override
+        public INDArray fromRows(INDArray rows, long batch) {
+            return rows;
+        }
+
+        @Override
+        public INDArray gemmWeights(INDArray weights) {
+            return weights;
+        }
+    }
+
+    /**
+     * A 2-D convolution over NCHW input, dilation 1.
+     *
+     * @param same DL4J's ConvolutionMode.Same (padding chosen so out = ceil(in / stride)); otherwise the explicit
+     *             padding, truncating
+     */
+    record Conv(int kernelH, int kernelW, int strideH, int strideW, int padH, int padW, boolean same,
+                int inChannels, int outChannels, int inH, int inW) implements Geometry {
+
+        public int outH() {
+            return same ? ceilDiv(inH, strideH) : (inH + 2 * padH - kernelH) / strideH + 1;
+        }
+
+        public int outW() {
+            return same ? ceilDiv(inW, strideW) : (inW + 2 * padW - kernelW) / strideW + 1;
+        }
+
+        @Override
+        public INDArray toRows(INDArray input) {
+            long batch = input.size(0);
+            // [batch, c, kH, kW, outH, outW], padded with 0 (a real zero: codes are offset by the zero point first).
+            // In Same mode im2col pads the bottom/right as needed but the top/left only as told: DL4J's split.
+            INDArray cols = Convolution.im2col(input, kernelH, kernelW, strideH, strideW, topPad(), leftPad(), same);
+            return cols.permute(0, 4, 5, 1, 2, 3).dup('c')
+                    .reshape('c', batch * outH() * outW(), (long) inChannels * kernelH * kernelW);
+        }
+
+        @Override
+        public INDArray fromRows(INDArray rows, long batch) {
+            return rows.reshape('c', batch, outH(), outW(), outChannels).permute(0, 3, 1, 2).dup('c');
+        }
+
+        @Override
+        public INDArray gemmWeights(INDArray weights) {
+            return weights.dup('c').reshape('c', outChannels, (long) inChannels * kernelH * kernelW).transpose().dup('c');
+        }
+
+        /** Padding above the image: given, or in Same mode half the total (the odd row goes below), as DL4J does. */
+        public int topPad() {
+            return same ? Math.max(0, ((outH() - 1) * strideH + kernelH - inH) / 2) : padH;
+        }
+
+        public int leftPad() {
+            return same ? Math.max(0, ((outW() - 1) * strideW + kernelW - inW) / 2) : padW;
+        }
+
+        private static int ceilDiv(int a, int b) {
+            return (a + b - 1) / b;
+        }
+    }
+}

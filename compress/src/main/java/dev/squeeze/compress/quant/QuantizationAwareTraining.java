@@ -1,0 +1,87 @@
+package dev.squeeze.compress.quant;
+
+import dev.squeeze.compress.artifacts.ModelFile;
+import dev.squeeze.compress.artifacts.ModelInfo;
+import dev.squeeze.compress.artifacts.RunPaths;
+import dev.squeeze.compress.train.TrainParams;
+import dev.squeeze.compress.train.Trainer;
+import dev.squeeze.compress.train.TrainingData;
+import dev.squeeze.compress.train.TrainingHooks;
+import dev.squeeze.compress.train.TrainingMonitor;
+import dev.squeeze.models.data.LabeledData;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Quantization-aware training: the float model fine-tuned through the guarded training loop with fake quantization
+ * where the int8 model quantizes (its input, every activation next to an int8 layer, the int8 layers' weights) and a
+ * straight-through estimator behind it; activation ranges stay those of calibration. The result is quantized with
+ * the same ranges.
+ */
+public final class QuantizationAwareTraining {
+    /** A tenth of training's default rate: fine-tuning, not retraining. */
+    public static final double LEARNING_RATE = TrainParams.DEFAULT_LEARNING_RATE / 10;
+
+    private final TrainingMonitor monitor;
+
+    public QuantizationAwareTraining(TrainingMonitor monitor) {
+        this.monitor = monitor;
+    }
+
+    /**
+     * @param points the calibrated quantization of every calibration point ({@link QuantizedNetwork#forward})
+     * @param keep   DL4J layer indices left in float
+     * @param data   normalised splits; validation picks the best epoch
+     * @param paths  where the fine-tuned float checkpoints go (an interrupted run resumes from them)
+     */
+    public QuantizedNetwork fineTune(MultiLayerNetwork net, ModelInfo info, QuantizedNetwork floatNetwork,
+                                     List<ActivationQuant> points, Granularity granularity, Set<Integer> keep,
+                                     int epochs, QuantizeService.Splits data, RunPaths paths) {
+        List<Integer> layers = floatNetwork.linearSteps().stream().map(QuantizedNetwork::layerOf).toList();
+        int count = layers.size();
+        boolean[] int8 = new boolean[count];
+        for (int k = 0; k < count; k++) int8[k] = !keep.contains(layers.get(k));
+        List<Integer> int8Layers = new ArrayList<>();
+        for (int k = 0; k < count; k++) if (int8[k]) int8Layers.add(layers.get(k));
+
+        MultiLayerConfiguration conf = net.getLayerWiseConfigurations().clone();
+        for (int k = 0; k < count - 1; k++) {
+            if (!int8[k] && !int8[k + 1]) continue;   // both float: nothing quantizes this activation
+            BaseLayer layer = (BaseLayer) conf.getConf(layers.get(k)).getLayer();
+            layer.setActivationFn(new FakeQuantActivation(FakeQuantActivation.unwrap(layer.getActivationFn()), points.get(k + 1)));
+        }
+        ActivationQuant input = int8[0] ? points.get(0) : null;
+        TrainingData fakeQuantData = new TrainingData(info.dataset(), info.classNames(), info.inputShape(), null,
+                fakeQuantize(data.train(), input), fakeQuantize(data.validation(), input), fakeQuantize(data.test(), input),
+                info.normalization());
+
+        FakeQuantizedWeights weights = new FakeQuantizedWeights(int8Layers.stream().mapToInt(Integer::intValue).toArray(),
+                granularity);
+        TrainParams params = new TrainParams(info.model(), info.dataset(), epochs, TrainParams.DEFAULT_BATCH, LEARNING_RATE,
+                TrainParams.DEFAULT_SEED, epochs, TrainParams.DEFAULT_VALIDATION_FRACTION, TrainParams.DEFAULT_LR_DECAY);
+        monitor.message("quantization-aware training: " + epochs + " epochs at learning rate " + LEARNING_RATE
+                + ", fake-quantized layers " + int8Layers);
+        new Trainer(monitor).train(params, fakeQuantData, paths, info, new TrainingHooks(() -> {
+            MultiLayerNetwork start = new MultiLayerNetwork(conf.clone());
+            start.init(net.params().dup(), false);
+            weights.accept(start);
+            return start;
+        }, weights, false));
+        MultiLayerNetwork tuned = ModelFile.load(paths.model(), false).network();
+        QuantizedNetwork tunedFloat = Dl4jLayers.toFloatNetwork(tuned, info.inputShape());
+        return NetworkQuantizer.quantize(tunedFloat, points, granularity, keep);
+    }
+
+    /** The examples as the int8 model's first layer sees them: rounded to its input quantization's grid. */
+    private static LabeledData fakeQuantize(LabeledData data, ActivationQuant q) {
+        if (q == null) return data;
+        float[] x = data.features().clone();
+        for (int i = 0; i < x.length; i++) x[i] = q.dequantize(q.quantize(x[i]));
+        return new LabeledData(x, data.labels(), data.featureSize(), data.numClasses());
+    }
+}

@@ -1,0 +1,75 @@
+package dev.squeeze.compress.quant;
+
+import dev.squeeze.compress.artifacts.Json;
+import dev.squeeze.compress.report.FixedWidthTable;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What {@code squeeze quantize} did: the float model's accuracy, every int8 variant tried (calibrations, then QAT),
+ * each layer's sensitivity, and the variant kept, with its test accuracy measured by loading the written file.
+ *
+ * @param budget      the accuracy budget in points, or null
+ * @param budgetMet   whether the kept variant's validation drop is within the budget (true without a budget)
+ */
+public record QuantizeOutcome(String runId, String sourceRun, String sourceFile, String model, double floatValAcc,
+                              double floatTestAcc, long floatFileBytes, List<Trial> trials, List<Sensitivity> sensitivity,
+                              Trial kept, double int8TestAcc, long int8FileBytes, long params, List<Integer> keptFloat,
+                              Double budget, boolean budgetMet) {
+
+    /** One int8 variant: how it was made and its validation accuracy. */
+    public record Trial(String calibration, String granularity, int qatEpochs, double valAcc, double drop) {
+        String name() {
+            return calibration + (qatEpochs > 0 ? " + QAT " + qatEpochs + " ep" : "");
+        }
+    }
+
+    /** Validation accuracy when only {@code layer} is int8, and the drop against float. */
+    public record Sensitivity(int layer, String label, double valAcc, double drop) {
+    }
+
+    public String format() {
+        StringBuilder out = new StringBuilder();
+        List<String[]> t = new ArrayList<>();
+        t.add(new String[]{"VARIANT", "WEIGHTS", "VAL ACC", "DROP"});
+        t.add(new String[]{"float", "float32", pct(floatValAcc), ""});
+        for (Trial trial : trials) {
+            t.add(new String[]{trial.name() + (trial.equals(kept) ? " (kept)" : ""), "int8 " + trial.granularity(),
+                    pct(trial.valAcc()), points(trial.drop())});
+        }
+        out.append(FixedWidthTable.format(t, new boolean[]{false, false, true, true})).append(System.lineSeparator());
+        List<String[]> s = new ArrayList<>();
+        s.add(new String[]{"LAYER", "VAL ACC WITH ONLY THIS LAYER INT8", "DROP"});
+        for (Sensitivity x : sensitivity) s.add(new String[]{x.label(), pct(x.valAcc()), points(x.drop())});
+        out.append(FixedWidthTable.format(s, new boolean[]{false, true, true})).append(System.lineSeparator());
+        out.append(String.format(Locale.ROOT, "test    float %s -> int8 %s (%s points)%n", pct(floatTestAcc),
+                pct(int8TestAcc), points(floatTestAcc - int8TestAcc)));
+        out.append(String.format(Locale.ROOT, "size    %,d -> %,d bytes (%.1f%% of the float file), %,d parameters%s%n",
+                floatFileBytes, int8FileBytes, 100.0 * int8FileBytes / floatFileBytes, params,
+                keptFloat.isEmpty() ? "" : ", layers kept float: " + keptFloat));
+        out.append(String.format(Locale.ROOT, "run     %s (from %s)%nmodel   %s%n", runId,
+                sourceRun != null ? sourceRun : sourceFile, model));
+        if (budget != null) {
+            out.append(budgetMet
+                    ? String.format(Locale.ROOT, "budget  met: %s drop on validation, within %s%n", points(kept.drop()), budget)
+                    : String.format(Locale.ROOT, "budget  NOT met: the closest was %s with a %s point drop on validation "
+                            + "(budget %s); try more --qat-epochs, --granularity channel, or --keep-float the most "
+                            + "sensitive layer above%n", kept.name(), points(kept.drop()), budget));
+        }
+        return out.toString();
+    }
+
+    public String json() {
+        return Json.write(this);
+    }
+
+    private static String pct(double fraction) {
+        return String.format(Locale.ROOT, "%.2f%%", 100 * fraction);
+    }
+
+    private static String points(double drop) {
+        return String.format(Locale.ROOT, "%.2f", 100 * drop);
+    }
+}

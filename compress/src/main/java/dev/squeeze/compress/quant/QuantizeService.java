@@ -1,0 +1,275 @@
+package dev.squeeze.compress.quant;
+
+import dev.squeeze.compress.artifacts.AtomicFiles;
+import dev.squeeze.compress.artifacts.CodeVersion;
+import dev.squeeze.compress.artifacts.Json;
+import dev.squeeze.compress.artifacts.ModelFile;
+import dev.squeeze.compress.artifacts.ModelInfo;
+import dev.squeeze.compress.artifacts.RunLock;
+import dev.squeeze.compress.artifacts.RunPaths;
+import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.eval.Evaluator;
+import dev.squeeze.compress.ledger.ConfigHash;
+import dev.squeeze.compress.ledger.NewRun;
+import dev.squeeze.compress.ledger.RecordedRun;
+import dev.squeeze.compress.ledger.RunLedger;
+import dev.squeeze.compress.ledger.RunRecord;
+import dev.squeeze.compress.ledger.RunResult;
+import dev.squeeze.compress.ledger.RunStatus;
+import dev.squeeze.compress.train.TrainParams;
+import dev.squeeze.compress.train.TrainingData;
+import dev.squeeze.compress.train.TrainingMonitor;
+import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.data.Dataset;
+import dev.squeeze.models.data.DatasetLocator;
+import dev.squeeze.models.data.Datasets;
+import dev.squeeze.models.data.LabeledData;
+import dev.squeeze.models.data.TrainValSplit;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * {@code squeeze quantize}: post-training static int8 quantization of a trained model, calibrated on training
+ * examples, chosen on the validation split (never the test set), with each layer's sensitivity, and
+ * quantization-aware training when asked for or when the accuracy budget needs it. The test accuracy reported is
+ * that of the written file, loaded back.
+ */
+public final class QuantizeService {
+    public static final String STAGE = "quantize";
+    /** Calibration examples are drawn from the training split with this seed. */
+    static final long SAMPLE_SEED = 20_240_601L;
+
+    private final Workspace workspace;
+    private final DatasetLocator locator;
+    private final TrainingMonitor monitor;
+
+    public QuantizeService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
+        this.workspace = workspace;
+        this.locator = locator;
+        this.monitor = monitor;
+    }
+
+    /** The float model to start from, and its ledger row when it has one. */
+    record Source(Path file, RunRecord run) {
+    }
+
+    /**
+     * @param from    a run id (or prefix) of any stage that wrote a float model, or a model file
+     * @param dataDir where the dataset's files are, or null to locate them
+     */
+    public QuantizeOutcome quantize(String from, QuantParams requested, Path dataDir) {
+        RunPaths.requireWritable(workspace.runsRoot());
+        Source source = resolve(from);
+        if (ModelFile.isInt8(source.file())) {
+            throw new BadInputException(source.file() + " is already an int8 model (written by 'squeeze quantize'); "
+                    + "quantize the float model it came from instead");
+        }
+        ModelFile.Loaded loaded = ModelFile.load(source.file(), false);
+        QuantParams params = requested.withSource(source.run() != null ? source.run().id()
+                : source.file().toAbsolutePath().normalize().toString());
+        QuantizedNetwork floatNetwork = Dl4jLayers.toFloatNetwork(loaded.network(), loaded.info().inputShape());
+        checkKeepFloat(params.keepFloat(), floatNetwork);
+
+        ConfigHash hash = ConfigHash.of(params, QuantParams.DEFAULTS);
+        RunPaths paths = RunPaths.of(workspace.runsRoot(), STAGE, hash.value());
+        try (RunLock lock = RunLock.acquire(paths); RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+            Optional<RunRecord> previous = ledger.latestByHash(hash.value()).filter(r -> STAGE.equals(r.stage()));
+            if (previous.isPresent() && previous.get().status() == RunStatus.DONE && Files.isRegularFile(paths.model())
+                    && previous.get().details() != null) {
+                monitor.message("already quantized with these settings as run " + previous.get().id());
+                return Json.read(previous.get().details(), QuantizeOutcome.class);
+            }
+            ModelInfo info = loaded.info();
+            NewRun newRun = NewRun.of(STAGE, info.model(), info.dataset(), hash)
+                    .withParent(source.run() == null ? null : source.run().id())
+                    .withCodeCommit(CodeVersion.commit()).withArtifactDir(paths.dir().toString())
+                    .withNotes("int8 " + params.granularity().label() + ", calibration " + params.calibration());
+            return RecordedRun.record(ledger, newRun, "interrupted; the same command starts again", run -> {
+                AtomicFiles.writeString(paths.config(), hash.configJson());
+                QuantizeOutcome outcome = run(run, params, source, loaded, floatNetwork, paths, dataDir);
+                return new RecordedRun.Finished<>(RunResult.of(null, outcome.kept().valAcc(), outcome.int8TestAcc())
+                        .withSizes(outcome.params(), nonzero(paths.model()), outcome.int8FileBytes())
+                        .withDetails(Json.writeCompact(outcome)), outcome);
+            }).value();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private QuantizeOutcome run(RunRecord run, QuantParams params, Source source, ModelFile.Loaded loaded,
+                                QuantizedNetwork floatNetwork, RunPaths paths, Path dataDir) {
+        ModelInfo info = loaded.info();
+        Splits data = splits(info, dataDir);
+        MultiLayerNetwork net = loaded.network();
+        double floatVal = Evaluator.evaluate(net, data.validation(), info.classNames()).accuracy();
+        double floatTest = Evaluator.evaluate(net, data.test(), info.classNames()).accuracy();
+        LabeledData calibrationSet = sample(data.train(), params.samples());
+        monitor.message(String.format(Locale.ROOT, "run %s: calibrating on %d training examples; float validation "
+                + "accuracy %.2f%%", run.id(), calibrationSet.size(), 100 * floatVal));
+        CalibrationStatistics stats = CalibrationStatistics.collect(floatNetwork, calibrationSet);
+        Set<Integer> keep = new HashSet<>(params.keepFloat());
+
+        List<QuantizeOutcome.Trial> trials = new ArrayList<>();
+        QuantizedNetwork best = null;
+        QuantizeOutcome.Trial bestTrial = null;
+        List<ActivationQuant> bestPoints = null;
+        for (Calibration method : params.methods()) {
+            List<ActivationQuant> points = stats.quantizations(method, params.percentile());
+            QuantizedNetwork q = NetworkQuantizer.quantize(floatNetwork, points, params.granularity(), keep);
+            double val = Evaluator.evaluate(q, data.validation(), info.classNames()).accuracy();
+            var trial = new QuantizeOutcome.Trial(method.label(), params.granularity().label(), 0, val, floatVal - val);
+            monitor.message(String.format(Locale.ROOT, "  %-10s int8 validation accuracy %.2f%% (drop %.2f points)",
+                    method.label(), 100 * val, 100 * (floatVal - val)));
+            trials.add(trial);
+            if (bestTrial == null || val > bestTrial.valAcc()) {
+                best = q;
+                bestTrial = trial;
+                bestPoints = points;
+            }
+        }
+
+        List<QuantizeOutcome.Sensitivity> sensitivity = sensitivity(floatNetwork, bestPoints, params, data, info, floatVal);
+
+        Double budget = params.accuracyBudget();
+        boolean overBudget = budget != null && 100 * bestTrial.drop() > budget;
+        int qatEpochs = params.qatEpochs() > 0 ? params.qatEpochs() : overBudget ? QuantParams.BUDGET_QAT_EPOCHS : 0;
+        if (qatEpochs > 0) {
+            if (overBudget) {
+                monitor.message(String.format(Locale.ROOT, "the best calibration loses %.2f points, over the budget of "
+                        + "%s: quantization-aware training for %d epochs", 100 * bestTrial.drop(), budget, qatEpochs));
+            }
+            Calibration method = Calibration.parse(bestTrial.calibration());
+            QuantizedNetwork qat = new QuantizationAwareTraining(monitor).fineTune(net, info, floatNetwork, bestPoints,
+                    params.granularity(), keep, qatEpochs, data, new RunPaths(paths.dir().resolve("qat")));
+            double val = Evaluator.evaluate(qat, data.validation(), info.classNames()).accuracy();
+            var trial = new QuantizeOutcome.Trial(method.label(), params.granularity().label(), qatEpochs, val, floatVal - val);
+            monitor.message(String.format(Locale.ROOT, "  QAT       int8 validation accuracy %.2f%% (drop %.2f points)",
+                    100 * val, 100 * (floatVal - val)));
+            trials.add(trial);
+            if (val > bestTrial.valAcc() || params.qatEpochs() > 0) {
+                best = qat;
+                bestTrial = trial;
+            }
+        }
+
+        ModelInfo int8Info = new ModelInfo(info.model(), info.dataset(), info.table(), info.inputShape(), info.classNames(),
+                info.normalization(), run.configHash(), run.id(), info.epoch(), bestTrial.valAcc());
+        QuantizedModelFile.save(paths.model(), best, int8Info);
+        // What the file does, not what the object in memory did.
+        QuantizedModelFile.Loaded written = QuantizedModelFile.load(paths.model());
+        double int8Test = Evaluator.evaluate(written.network(), data.test(), info.classNames()).accuracy();
+        boolean met = budget == null || 100 * bestTrial.drop() <= budget + 1e-9;
+        return new QuantizeOutcome(run.id(), source.run() == null ? null : source.run().id(),
+                source.file().toAbsolutePath().toString(), paths.model().toString(), floatVal, floatTest,
+                size(source.file()), trials, sensitivity, bestTrial, int8Test, size(paths.model()),
+                best.parameterCount(), params.keepFloat(), budget, met);
+    }
+
+    /** Validation accuracy with one layer at a time in int8 and every other layer float, worst first. */
+    private List<QuantizeOutcome.Sensitivity> sensitivity(QuantizedNetwork floatNetwork, List<ActivationQuant> points,
+                                                          QuantParams params, Splits data, ModelInfo info, double floatVal) {
+        List<Integer> layers = floatNetwork.linearSteps().stream().map(QuantizedNetwork::layerOf).toList();
+        List<QuantizeOutcome.Sensitivity> out = new ArrayList<>();
+        for (Step step : floatNetwork.linearSteps()) {
+            int layer = QuantizedNetwork.layerOf(step);
+            Set<Integer> others = layers.stream().filter(l -> l != layer).collect(Collectors.toSet());
+            QuantizedNetwork q = NetworkQuantizer.quantize(floatNetwork, points, params.granularity(), others);
+            double val = Evaluator.evaluate(q, data.validation(), info.classNames()).accuracy();
+            out.add(new QuantizeOutcome.Sensitivity(layer, QuantizedNetwork.labelOf(step), val, floatVal - val));
+        }
+        out.sort((a, b) -> Double.compare(b.drop(), a.drop()));
+        return out;
+    }
+
+    /** The train/validation/test splits of the model's dataset, normalised as the model file says. */
+    record Splits(LabeledData train, LabeledData validation, LabeledData test) {
+    }
+
+    private Splits splits(ModelInfo info, Path dataDir) {
+        Datasets.TableOptions table = info.table() != null ? info.table() : Datasets.TableOptions.NONE;
+        Dataset dataset = Datasets.open(info.dataset(), dataDir, locator, Datasets.isCsv(info.dataset()) ? table
+                : Datasets.TableOptions.NONE, monitor::message);
+        TrainValSplit split = TrainingData.carve(dataset, TrainParams.DEFAULT_VALIDATION_FRACTION);
+        if (split.train().featureSize() != info.normalization().featureSize()) {
+            throw new BadInputException("the model takes " + info.normalization().featureSize() + " inputs but "
+                    + info.dataset() + " has " + split.train().featureSize());
+        }
+        return new Splits(info.normalization().apply(split.train()), info.normalization().apply(split.validation()),
+                info.normalization().apply(dataset.test()));
+    }
+
+    /** {@code n} training examples drawn without replacement with a fixed seed (all of them when fewer). */
+    static LabeledData sample(LabeledData train, int n) {
+        if (n >= train.size()) return train;
+        int[] order = new int[train.size()];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        Random rnd = new Random(SAMPLE_SEED);
+        for (int i = order.length - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        return train.select(java.util.Arrays.copyOf(order, n));
+    }
+
+    private Source resolve(String from) {
+        Path asFile = Path.of(from);
+        try (RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+            if (Files.isRegularFile(asFile)) {
+                RunRecord run = null;
+                if (!ModelFile.isInt8(asFile)) {
+                    String runId = ModelFile.load(asFile, false).info().runId();
+                    run = runId == null ? null : ledger.get(runId).orElse(null);
+                }
+                return new Source(asFile, run);
+            }
+            RunRecord run = ledger.get(from).orElseThrow(() -> new BadInputException("no run or model file '" + from
+                    + "'; give a run id from 'squeeze runs' (train, prune or distill) or the path of a model.zip"));
+            if (run.status() != RunStatus.DONE || run.artifactDir() == null
+                    || !Files.isRegularFile(new RunPaths(Path.of(run.artifactDir())).model())) {
+                throw new BadInputException("run " + run.id() + " (" + run.stage() + ", " + run.status().name().toLowerCase(Locale.ROOT)
+                        + ") has no finished model to quantize; give a finished train, prune or distill run");
+            }
+            return new Source(new RunPaths(Path.of(run.artifactDir())).model(), run);
+        }
+    }
+
+    private static void checkKeepFloat(List<Integer> keepFloat, QuantizedNetwork floatNetwork) {
+        List<Step> linear = floatNetwork.linearSteps();
+        Set<Integer> layers = linear.stream().map(QuantizedNetwork::layerOf).collect(Collectors.toSet());
+        for (int k : keepFloat) {
+            if (!layers.contains(k)) {
+                throw new BadInputException("--keep-float " + k + " is not a dense or convolutional layer of this model; "
+                        + "its layers are: " + linear.stream().map(QuantizedNetwork::labelOf).collect(Collectors.joining(", ")));
+            }
+        }
+        if (keepFloat.size() == layers.size()) {
+            throw new BadInputException("--keep-float names every layer: nothing would be quantized");
+        }
+    }
+
+    private static long size(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the size of " + file, e);
+        }
+    }
+
+    private static long nonzero(Path int8File) {
+        return QuantizedModelFile.load(int8File).network().nonzeroParameterCount();
+    }
+}

@@ -1,0 +1,185 @@
+package dev.squeeze.compress.quant;
+
+import org.nd4j.shade.jackson.core.JsonProcessingException;
+import dev.squeeze.compress.artifacts.AtomicFiles;
+import dev.squeeze.compress.artifacts.Json;
+import dev.squeeze.compress.artifacts.ModelFile;
+import dev.squeeze.compress.artifacts.ModelInfo;
+import dev.squeeze.models.BadInputException;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * An int8 model file: a zip holding {@link ModelInfo} ({@code squeeze-model.json}, as in every model file), the
+ * network's steps with their scales, zero points and int32 biases ({@code squeeze-int8.json}), and one binary entry
+ * per layer: int8 weights as raw bytes, or float32 little-endian for layers kept in float. Written atomically.
+ */
+public final class QuantizedModelFile {
+    static final String FORMAT = "squeeze-int8";
+    static final int VERSION = 1;
+
+    private QuantizedModelFile() {
+    }
+
+    public record Loaded(QuantizedNetwork network, ModelInfo info) {
+    }
+
+    /** One step as stored; fields not used by a step's type are null. */
+    record StepSpec(String type, long[] shape, Step.Pooling pooling, Integer layer, String label, Geometry.Conv conv,
+                    long[] weightShape, Integer channelAxis, float[] scales, int[] bias, ActivationQuant input,
+                    ActivationQuant output, Boolean relu, String activation, String weights, String floatBias) {
+    }
+
+    record NetworkSpec(String format, int version, long[] inputShape, List<StepSpec> steps) {
+    }
+
+    public static void save(Path target, QuantizedNetwork network, ModelInfo info) {
+        Map<String, byte[]> blobs = new HashMap<>();
+        List<StepSpec> specs = new ArrayList<>();
+        for (Step step : network.steps()) specs.add(spec(step, blobs));
+        String json = Json.write(new NetworkSpec(FORMAT, VERSION, network.inputShape(), specs));
+        AtomicFiles.write(target, tmp -> {
+            try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(tmp))) {
+                put(zip, ModelFile.INFO_ENTRY, Json.write(info).getBytes(StandardCharsets.UTF_8));
+                put(zip, ModelFile.INT8_ENTRY, json.getBytes(StandardCharsets.UTF_8));
+                for (var e : blobs.entrySet()) put(zip, e.getKey(), e.getValue());
+            }
+        });
+    }
+
+    public static Loaded load(Path file) {
+        if (!Files.isRegularFile(file)) throw new BadInputException("model file " + file + " does not exist");
+        Map<String, byte[]> entries = new HashMap<>();
+        try (ZipInputStream zip = new ZipInputStream(Files.newInputStream(file))) {
+            for (ZipEntry e; (e = zip.getNextEntry()) != null; ) entries.put(e.getName(), zip.readAllBytes());
+        } catch (ZipException e) {
+            throw new BadInputException(file + " is not a squeeze model file (not a zip archive)");
+        } catch (IOException e) {
+            throw new BadInputException("cannot read model file " + file + ": " + e.getMessage());
+        }
+        byte[] spec = entries.get(ModelFile.INT8_ENTRY);
+        byte[] info = entries.get(ModelFile.INFO_ENTRY);
+        if (spec == null || info == null) {
+            throw new BadInputException(file + " is not an int8 model file (no " + ModelFile.INT8_ENTRY + "); "
+                    + "make one with 'squeeze quantize'");
+        }
+        try {
+            NetworkSpec net = Json.read(new String(spec, StandardCharsets.UTF_8), NetworkSpec.class);
+            if (!FORMAT.equals(net.format()) || net.version() > VERSION) {
+                throw new BadInputException(file + " is int8 format " + net.format() + " v" + net.version()
+                        + "; this squeeze reads " + FORMAT + " v" + VERSION + "; upgrade squeeze");
+            }
+            List<Step> steps = new ArrayList<>();
+            for (StepSpec s : net.steps()) steps.add(step(s, entries, file));
+            return new Loaded(new QuantizedNetwork(net.inputShape(), steps),
+                    Json.read(new String(info, StandardCharsets.UTF_8), ModelInfo.class));
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof BadInputException b) throw b;
+            throw new BadInputException("cannot read the int8 network in " + file + ": " + e.getMessage());
+        }
+    }
+
+    private static StepSpec spec(Step step, Map<String, byte[]> blobs) {
+        if (step instanceof Step.Reshape r) {
+            return new StepSpec("reshape", r.exampleShape(), null, null, null, null, null, null, null, null, null, null,
+                    null, null, null, null);
+        }
+        if (step instanceof Step.Pooling p) {
+            return new StepSpec("pooling", null, p, null, null, null, null, null, null, null, null, null, null, null,
+                    null, null);
+        }
+        if (step instanceof Int8Linear q) {
+            String entry = "layer-" + q.layer() + ".int8";
+            blobs.put(entry, q.weights().values());
+            return new StepSpec("int8", null, null, q.layer(), q.label(), conv(q.geometry()), q.weights().shape(),
+                    q.weights().channelAxis(), q.weights().scales(), q.bias(), q.input(), q.output(), q.relu(),
+                    q.activation() == null ? null : activationJson(q.activation()), entry, null);
+        }
+        FloatLinear f = (FloatLinear) step;
+        String entry = "layer-" + f.layer() + ".f32";
+        String biasEntry = "layer-" + f.layer() + "-bias.f32";
+        blobs.put(entry, floats(f.weights()));
+        blobs.put(biasEntry, floats(f.bias()));
+        return new StepSpec("float", null, null, f.layer(), f.label(), conv(f.geometry()), f.weights().shape(), null,
+                null, null, null, null, null, activationJson(f.activation()), entry, biasEntry);
+    }
+
+    private static Step step(StepSpec s, Map<String, byte[]> entries, Path file) throws IOException {
+        return switch (s.type()) {
+            case "reshape" -> new Step.Reshape(s.shape());
+            case "pooling" -> s.pooling();
+            case "int8" -> new Int8Linear(s.layer(), s.label(), geometry(s.conv()),
+                    new QuantizedWeights(blob(entries, s.weights(), file), s.weightShape(), s.channelAxis(), s.scales()),
+                    s.bias(), s.input(), s.output(), Boolean.TRUE.equals(s.relu()),
+                    s.activation() == null ? null : activation(s.activation()));
+            case "float" -> new FloatLinear(s.layer(), s.label(), geometry(s.conv()),
+                    floats(blob(entries, s.weights(), file), s.weightShape()),
+                    floats(blob(entries, s.floatBias(), file), null), activation(s.activation()));
+            default -> throw new BadInputException(file + " holds an unknown step type '" + s.type() + "'");
+        };
+    }
+
+    private static Geometry.Conv conv(Geometry g) {
+        return g instanceof Geometry.Conv c ? c : null;
+    }
+
+    private static Geometry geometry(Geometry.Conv conv) {
+        return conv == null ? new Geometry.Dense() : conv;
+    }
+
+    private static String activationJson(IActivation a) {
+        try {
+            return NeuralNetConfiguration.mapper().writeValueAsString(a);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write activation " + a, e);
+        }
+    }
+
+    private static IActivation activation(String json) throws IOException {
+        return NeuralNetConfiguration.mapper().readValue(json, IActivation.class);
+    }
+
+    private static byte[] blob(Map<String, byte[]> entries, String name, Path file) {
+        byte[] b = entries.get(name);
+        if (b == null) throw new BadInputException(file + " is missing its entry " + name + " (truncated?)");
+        return b;
+    }
+
+    private static byte[] floats(INDArray a) {
+        float[] v = a.castTo(DataType.FLOAT).dup('c').data().asFloat();
+        ByteBuffer buf = ByteBuffer.allocate(v.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asFloatBuffer().put(v);
+        return buf.array();
+    }
+
+    private static INDArray floats(byte[] bytes, long[] shape) {
+        float[] v = new float[bytes.length / Float.BYTES];
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
+        return shape == null ? Nd4j.createFromArray(v) : Nd4j.create(v, shape, 'c');
+    }
+
+    private static void put(ZipOutputStream zip, String name, byte[] bytes) throws IOException {
+        zip.putNextEntry(new ZipEntry(name));
+        zip.write(bytes);
+        zip.closeEntry();
+    }
+
+}

@@ -1,0 +1,97 @@
+package dev.squeeze.compress.quant;
+
+import dev.squeeze.compress.eval.Classifier;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiConsumer;
+
+/**
+ * A classifier as a sequence of {@link Step}s, each dense or convolutional layer either {@link Int8Linear} or
+ * {@link FloatLinear}. All-float, it computes what the DL4J network it came from computes; that form is what
+ * calibration observes.
+ *
+ * @param inputShape one example's shape, e.g. [784] or [1, 28, 28]; inputs arrive as flat normalised rows
+ */
+public record QuantizedNetwork(long[] inputShape, List<Step> steps) implements Classifier {
+
+    public QuantizedNetwork {
+        steps = List.copyOf(steps);
+    }
+
+    @Override
+    public INDArray probabilities(INDArray features) {
+        return forward(features, (point, tensor) -> { });
+    }
+
+    /**
+     * Runs the network, showing {@code observer} each calibration point: point 0 is the input, point k + 1 the
+     * output of the k-th dense or convolutional layer.
+     */
+    public INDArray forward(INDArray features, BiConsumer<Integer, Tensor> observer) {
+        Tensor t = Tensor.real(features.castTo(DataType.FLOAT));
+        observer.accept(0, t);
+        int point = 0;
+        for (Step step : steps) {
+            t = step.apply(t);
+            if (step instanceof FloatLinear || step instanceof Int8Linear) observer.accept(++point, t);
+        }
+        return t.real();
+    }
+
+    /** The dense and convolutional layers, in order. */
+    public List<Step> linearSteps() {
+        List<Step> out = new ArrayList<>();
+        for (Step s : steps) if (s instanceof FloatLinear || s instanceof Int8Linear) out.add(s);
+        return out;
+    }
+
+    /** DL4J layer index of a dense or convolutional step. */
+    public static int layerOf(Step linear) {
+        if (linear instanceof FloatLinear f) return f.layer();
+        if (linear instanceof Int8Linear q) return q.layer();
+        throw new IllegalArgumentException("not a dense or convolutional step: " + linear.describe());
+    }
+
+    public static String labelOf(Step linear) {
+        if (linear instanceof FloatLinear f) return f.label();
+        if (linear instanceof Int8Linear q) return q.label();
+        throw new IllegalArgumentException("not a dense or convolutional step: " + linear.describe());
+    }
+
+    /** Weights and biases of every layer. */
+    public long parameterCount() {
+        long n = 0;
+        for (Step s : steps) {
+            if (s instanceof FloatLinear f) n += f.parameterCount();
+            if (s instanceof Int8Linear q) n += q.parameterCount();
+        }
+        return n;
+    }
+
+    /** Weights and biases that are not zero (fewer after pruning). */
+    public long nonzeroParameterCount() {
+        long n = 0;
+        for (Step s : steps) {
+            if (s instanceof FloatLinear f) n += nonzero(f.weights().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat())
+                    + nonzero(f.bias().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat());
+            if (s instanceof Int8Linear q) {
+                for (byte b : q.weights().values()) if (b != 0) n++;
+                for (int b : q.bias()) if (b != 0) n++;
+            }
+        }
+        return n;
+    }
+
+    private static long nonzero(float[] values) {
+        long n = 0;
+        for (float v : values) if (v != 0f) n++;
+        return n;
+    }
+
+    public boolean isFullyFloat() {
+        return steps.stream().noneMatch(s -> s instanceof Int8Linear);
+    }
+}

@@ -1,0 +1,115 @@
+package dev.squeeze.compress.quant;
+
+import dev.squeeze.compress.artifacts.ModelFile;
+import dev.squeeze.compress.artifacts.ModelInfo;
+import dev.squeeze.compress.eval.Evaluator;
+import dev.squeeze.compress.train.Fixtures;
+import dev.squeeze.compress.train.TrainParams;
+import dev.squeeze.compress.train.Trainer;
+import dev.squeeze.compress.train.TrainingData;
+import dev.squeeze.models.BadInputException;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Real networks trained briefly on the Fashion-MNIST fixtures, read into float and int8 form. */
+class QuantizedNetworkTest {
+    private static TrainingData data;
+    private static MultiLayerNetwork lenet5;
+    private static MultiLayerNetwork lenet300;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void train() {
+        data = Fixtures.fashionMnist();
+        lenet5 = trained("lenet-5", 2);
+        lenet300 = trained("lenet-300-100", 3);
+    }
+
+    private static MultiLayerNetwork trained(String model, int epochs) {
+        MultiLayerNetwork net = Trainer.newNetwork(TrainParams.of(model), data);
+        for (int e = 0; e < epochs; e++) {
+            for (int from = 0; from < data.train().size(); from += 60) {
+                net.fit(data.train().toDataSet(null, from, Math.min(data.train().size(), from + 60)));
+            }
+        }
+        return net;
+    }
+
+    @Test
+    void theFloatFormComputesWhatDl4jComputes() {
+        for (MultiLayerNetwork net : List.of(lenet5, lenet300)) {
+            QuantizedNetwork f = Dl4jLayers.toFloatNetwork(net, data.inputShape());
+            INDArray x = data.test().toDataSet(null, 0, 200).getFeatures();
+            INDArray want = net.output(x, false);
+            INDArray got = f.probabilities(x);
+            assertArrayEquals(want.shape(), got.shape());
+            assertTrue(want.sub(got).amaxNumber().doubleValue() < 1e-5, "max abs difference " + want.sub(got).amaxNumber());
+        }
+    }
+
+    @Test
+    void int8KeepsAccuracyWithinTwoPointsOnBothBrieflyTrainedNetworks() {
+        for (MultiLayerNetwork net : List.of(lenet5, lenet300)) {
+            QuantizedNetwork f = Dl4jLayers.toFloatNetwork(net, data.inputShape());
+            var stats = CalibrationStatistics.collect(f, data.train().head(500));
+            for (Calibration method : Calibration.values()) {
+                QuantizedNetwork q = NetworkQuantizer.quantize(f, stats.quantizations(method, 99.99), Granularity.CHANNEL, Set.of());
+                assertTrue(q.linearSteps().stream().allMatch(s -> s instanceof Int8Linear));
+                double floatAcc = Evaluator.evaluate(net, data.test(), data.classNames()).accuracy();
+                double int8Acc = Evaluator.evaluate(q, data.test(), data.classNames()).accuracy();
+                assertTrue(floatAcc > 0.6, "trained: " + floatAcc);
+                assertTrue(Math.abs(floatAcc - int8Acc) <= 0.02, method + ": float " + floatAcc + " int8 " + int8Acc);
+            }
+        }
+    }
+
+    @Test
+    void keptFloatLayersStayFloatAndTheRestIsInt8() {
+        QuantizedNetwork f = Dl4jLayers.toFloatNetwork(lenet5, data.inputShape());
+        var points = CalibrationStatistics.collect(f, data.train().head(200)).quantizations(Calibration.MINMAX, 100);
+        QuantizedNetwork q = NetworkQuantizer.quantize(f, points, Granularity.TENSOR, Set.of(0, 6));
+        var linear = q.linearSteps();
+        assertInstanceOf(FloatLinear.class, linear.get(0));
+        assertInstanceOf(Int8Linear.class, linear.get(1));
+        assertInstanceOf(FloatLinear.class, linear.get(linear.size() - 1));
+        assertEquals(1, ((Int8Linear) linear.get(1)).weights().scales().length, "per tensor: one scale");
+    }
+
+    @Test
+    void theInt8FileIsUnderAThirdOfTheFloatFileAndLoadsToTheSameOutputs() throws Exception {
+        QuantizedNetwork f = Dl4jLayers.toFloatNetwork(lenet300, data.inputShape());
+        var points = CalibrationStatistics.collect(f, data.train().head(300)).quantizations(Calibration.ENTROPY, 99.99);
+        QuantizedNetwork q = NetworkQuantizer.quantize(f, points, Granularity.CHANNEL, Set.of());
+        ModelInfo info = new ModelInfo("lenet-300-100", "fashion-mnist", null, data.inputShape(), data.classNames(),
+                data.normalization(), "abc", "run1", 3, 0.7);
+        Path floatFile = tmp.resolve("float.zip");
+        Path int8File = tmp.resolve("int8.zip");
+        ModelFile.save(floatFile, lenet300, info);
+        QuantizedModelFile.save(int8File, q, info);
+        assertTrue(Files.size(int8File) <= 0.30 * Files.size(floatFile), Files.size(int8File) + " vs " + Files.size(floatFile));
+
+        QuantizedModelFile.Loaded loaded = QuantizedModelFile.load(int8File);
+        INDArray x = data.test().toDataSet(null, 0, 300).getFeatures();
+        assertEquals(q.probabilities(x), loaded.network().probabilities(x));
+        assertEquals("run1", loaded.info().runId());
+        assertTrue(ModelFile.isInt8(int8File));
+        var e = assertThrows(BadInputException.class, () -> ModelFile.load(int8File, false));
+        assertTrue(e.getMessage().contains("int8 model"), e.getMessage());
+    }
+}
