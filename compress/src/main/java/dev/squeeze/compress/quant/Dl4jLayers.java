@@ -110,7 +110,8 @@ public final class Dl4jLayers {
     }
 
     static BadInputException refuse(int index, Layer layer, String why) {
-        String name = layer.getLayerName() == null ? "" : " '" + layer.getLayerName() + "'";
+        String given = layer.getLayerName();
+        String name = given == null || given.equals("layer" + index) ? "" : " '" + given + "'";
         return new BadInputException("layer " + index + name + " (" + layer.getClass().getSimpleName()
                 + ") cannot be quantized: " + why);
     }

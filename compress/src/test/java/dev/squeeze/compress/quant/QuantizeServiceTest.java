@@ -1,0 +1,153 @@
+package dev.squeeze.compress.quant;
+
+import dev.squeeze.compress.artifacts.ModelFile;
+import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.eval.EvaluationService;
+import dev.squeeze.compress.ledger.RunLedger;
+import dev.squeeze.compress.ledger.RunRecord;
+import dev.squeeze.compress.ledger.RunStatus;
+import dev.squeeze.compress.train.Fixtures;
+import dev.squeeze.compress.train.TrainOutcome;
+import dev.squeeze.compress.train.TrainParams;
+import dev.squeeze.compress.train.TrainingMonitor;
+import dev.squeeze.compress.train.TrainingService;
+import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.data.DatasetLocator;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.activations.Activation;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code squeeze quantize} through the real training loop, fixture data and a real SQLite ledger. */
+class QuantizeServiceTest {
+    @TempDir
+    static Path home;
+    private static TrainOutcome dense;
+
+    private static final TrainParams DENSE = new TrainParams("mlp-tiny", "fashion-mnist", 2, 60, 1e-3, 5, 3, 0.1, 0.8);
+
+    private static Workspace workspace() {
+        return new Workspace(home, home.resolve("ledger.db").toString());
+    }
+
+    private static QuantizeService service() {
+        return new QuantizeService(workspace(), new DatasetLocator(null, null, null), TrainingMonitor.SILENT);
+    }
+
+    private static QuantParams params(String calibration, Granularity g, List<Integer> keep, int qat, Double budget) {
+        return new QuantParams(null, calibration, QuantParams.DEFAULT_PERCENTILE, 500, g, keep, qat, budget);
+    }
+
+    @BeforeAll
+    static void trainDense() {
+        dense = new TrainingService(workspace(), new DatasetLocator(null, null, null), TrainingMonitor.SILENT)
+                .train(DENSE, Fixtures.fashionMnistDir(), false);
+    }
+
+    @Test
+    void quantizesARunRecordsItAndTheFileReproducesTheReportedAccuracy() {
+        QuantizeOutcome out = service().quantize(dense.run().id(), QuantParams.DEFAULTS, Fixtures.fashionMnistDir());
+        assertEquals(List.of("minmax", "percentile", "entropy"), out.trials().stream().map(QuantizeOutcome.Trial::calibration).toList());
+        assertEquals(out.trials().stream().mapToDouble(QuantizeOutcome.Trial::valAcc).max().orElseThrow(), out.kept().valAcc());
+        assertEquals(2, out.sensitivity().size(), "one row per dense layer of mlp-tiny");
+        // mlp-tiny after 2 epochs on 1,800 examples, tested on 500: 20 examples; the real numbers are in BENCHMARKS.md.
+        assertTrue(out.floatTestAcc() - out.int8TestAcc() <= 0.04, out.format());
+        assertTrue(out.int8FileBytes() <= 0.30 * out.floatFileBytes(), out.format());
+
+        Path file = Path.of(out.model());
+        assertTrue(ModelFile.isInt8(file));
+        double reloaded = new EvaluationService(new DatasetLocator(null, null, null))
+                .evaluateTestSet(file, null, Fixtures.fashionMnistDir()).accuracy();
+        assertEquals(out.int8TestAcc(), reloaded, 0.0);
+
+        try (RunLedger ledger = RunLedger.open(workspace().ledgerLocation())) {
+            RunRecord row = ledger.get(out.runId()).orElseThrow();
+            assertEquals(QuantizeService.STAGE, row.stage());
+            assertEquals(RunStatus.DONE, row.status());
+            assertEquals(dense.run().id(), row.parentId());
+            assertEquals(out.int8TestAcc(), row.testAcc(), 0.0);
+            assertEquals(out.int8FileBytes(), row.fileBytes());
+        }
+        QuantizeOutcome again = service().quantize(dense.run().id(), QuantParams.DEFAULTS, Fixtures.fashionMnistDir());
+        assertEquals(out.runId(), again.runId(), "the same settings reuse the finished run");
+    }
+
+    @Test
+    void keepFloatLeavesALayerInFloatAndQatAddsAFineTunedTrial() {
+        QuantizeOutcome out = service().quantize(dense.run().id(),
+                params("entropy", Granularity.TENSOR, List.of(0), 1, null), Fixtures.fashionMnistDir());
+        assertEquals(2, out.trials().size());
+        assertEquals(1, out.kept().qatEpochs(), "asked-for QAT is kept");
+        assertEquals(List.of(0), out.keptFloat());
+        var net = QuantizedModelFile.load(Path.of(out.model())).network();
+        assertTrue(net.linearSteps().get(0) instanceof FloatLinear);
+        assertTrue(net.linearSteps().get(1) instanceof Int8Linear);
+        assertTrue(Files.isRegularFile(Path.of(out.model()).getParent().resolve("qat").resolve("model.zip")));
+    }
+
+    @Test
+    void aBudgetIsMetByCalibrationOrElseQatIsTried() {
+        QuantizeOutcome out = service().quantize(dense.run().id(), params("minmax", Granularity.TENSOR, List.of(), 0, 0.0),
+                Fixtures.fashionMnistDir());
+        boolean calibrationSufficed = out.trials().get(0).drop() <= 0;
+        if (calibrationSufficed) {
+            assertTrue(out.budgetMet());
+            assertEquals(1, out.trials().size());
+        } else {
+            assertEquals(QuantParams.BUDGET_QAT_EPOCHS, out.trials().get(1).qatEpochs());
+            assertEquals(out.kept().drop() <= 0, out.budgetMet());
+            if (!out.budgetMet()) assertTrue(out.format().contains("NOT met"), out.format());
+        }
+    }
+
+    @Test
+    void refusesInt8FilesUnknownLayersAndLayersItCannotQuantize() {
+        QuantizeOutcome out = service().quantize(dense.run().id(), params("minmax", Granularity.CHANNEL, List.of(), 0, null),
+                Fixtures.fashionMnistDir());
+        var again = assertThrows(BadInputException.class, () -> service().quantize(out.model(), QuantParams.DEFAULTS, null));
+        assertTrue(again.getMessage().contains("already an int8 model"), again.getMessage());
+
+        var keep = assertThrows(BadInputException.class, () -> service().quantize(dense.run().id(),
+                params("minmax", Granularity.CHANNEL, List.of(7), 0, null), Fixtures.fashionMnistDir()));
+        assertTrue(keep.getMessage().contains("--keep-float 7") && keep.getMessage().contains("0 dense"), keep.getMessage());
+
+        var conf = new NeuralNetConfiguration.Builder().list()
+                .layer(new DenseLayer.Builder().nIn(4).nOut(3).activation(Activation.RELU).build())
+                .layer(new BatchNormalization.Builder().nOut(3).build())
+                .layer(new OutputLayer.Builder().nOut(2).activation(Activation.SOFTMAX).build())
+                .setInputType(org.deeplearning4j.nn.conf.inputs.InputType.feedForward(4)).build();
+        MultiLayerNetwork bn = new MultiLayerNetwork(conf);
+        bn.init();
+        var layer = assertThrows(BadInputException.class, () -> Dl4jLayers.toFloatNetwork(bn, new long[]{4}));
+        assertTrue(layer.getMessage().startsWith("layer 1 (BatchNormalization) cannot be quantized"), layer.getMessage());
+    }
+
+    @Test
+    void aHiddenActivationInt8CannotComputeNamesTheLayerAndTheWayOut() {
+        var conf = new NeuralNetConfiguration.Builder().list()
+                .layer(new DenseLayer.Builder().nIn(4).nOut(3).activation(Activation.TANH).build())
+                .layer(new OutputLayer.Builder().nOut(2).activation(Activation.SOFTMAX).build())
+                .setInputType(org.deeplearning4j.nn.conf.inputs.InputType.feedForward(4)).build();
+        MultiLayerNetwork tanh = new MultiLayerNetwork(conf);
+        tanh.init();
+        QuantizedNetwork f = Dl4jLayers.toFloatNetwork(tanh, new long[]{4});
+        List<ActivationQuant> points = List.of(ActivationQuant.fromRange(-1, 1), ActivationQuant.fromRange(-1, 1));
+        var e = assertThrows(BadInputException.class, () -> NetworkQuantizer.quantize(f, points, Granularity.CHANNEL, java.util.Set.of()));
+        assertTrue(e.getMessage().contains("tanh") && e.getMessage().contains("--keep-float 0"), e.getMessage());
+        assertFalse(NetworkQuantizer.quantize(f, points, Granularity.CHANNEL, java.util.Set.of(0)).isFullyFloat());
+    }
+}
