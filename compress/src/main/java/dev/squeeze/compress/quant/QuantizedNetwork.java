@@ -2,7 +2,14 @@ package dev.squeeze.compress.quant;
 
 import dev.squeeze.compress.eval.Classifier;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.MirroringPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -31,15 +38,23 @@ public record QuantizedNetwork(long[] inputShape, List<Step> steps) implements C
      * output of the k-th dense or convolutional layer.
      */
     public INDArray forward(INDArray features, BiConsumer<Integer, Tensor> observer) {
-        Tensor t = Tensor.real(features.castTo(DataType.FLOAT));
-        observer.accept(0, t);
-        int point = 0;
-        for (Step step : steps) {
-            t = step.apply(t);
-            if (step instanceof FloatLinear || step instanceof Int8Linear) observer.accept(++point, t);
+        // Intermediate arrays live in a workspace reused from batch to batch (the observer must read them before it
+        // returns); only the result leaves it. Without it, off-heap memory grows until the garbage collector runs.
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, "squeeze-int8-forward")) {
+            Tensor t = Tensor.real(features.castTo(DataType.FLOAT));
+            observer.accept(0, t);
+            int point = 0;
+            for (Step step : steps) {
+                t = step.apply(t);
+                if (step instanceof FloatLinear || step instanceof Int8Linear) observer.accept(++point, t);
+            }
+            return t.real().detach();
         }
-        return t.real();
     }
+
+    private static final WorkspaceConfiguration WORKSPACE = WorkspaceConfiguration.builder()
+            .policyAllocation(AllocationPolicy.OVERALLOCATE).policyLearning(LearningPolicy.FIRST_LOOP)
+            .policyMirroring(MirroringPolicy.FULL).policySpill(SpillPolicy.EXTERNAL).build();
 
     /** The dense and convolutional layers, in order. */
     public List<Step> linearSteps() {
