@@ -1,0 +1,44 @@
+package dev.squeeze.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class QuantizeCommandTest {
+    @TempDir
+    Path home;
+
+    @Test
+    void quantizesARunAndEvalReadsTheInt8File() {
+        CliRun train = CliRun.run(home, "train", "--model", "mlp-tiny", "--epochs", "2", "--data", CliRun.fixtures());
+        String id = train.out().lines().findFirst().orElseThrow().split("\\s+")[1];
+        CliRun quantize = CliRun.run(home, "quantize", "--from", id, "--samples", "300", "--data", CliRun.fixtures());
+        assertEquals(ExitCodes.OK, quantize.exitCode(), quantize.err());
+        assertTrue(quantize.out().contains("(kept)") && quantize.out().contains("VAL ACC WITH ONLY THIS LAYER INT8"),
+                quantize.out());
+        String model = quantize.out().lines().filter(l -> l.startsWith("model")).findFirst().orElseThrow().split("\\s+")[1];
+        String testLine = quantize.out().lines().filter(l -> l.startsWith("test")).findFirst().orElseThrow();
+        String int8Acc = testLine.replaceAll(".*-> int8 ([0-9.]+%).*", "$1");
+        CliRun eval = CliRun.run(home, "eval", "--model-file", model, "--data", CliRun.fixtures());
+        assertEquals(ExitCodes.OK, eval.exitCode(), eval.err());
+        assertTrue(eval.out().contains(int8Acc), "eval of the int8 file reports " + int8Acc + ":\n" + eval.out());
+        assertEquals(2, CliRun.run(home, "runs", "--stage", "quantize").out().lines().count(), "header and one run");
+    }
+
+    @Test
+    void badInputIsOneLineWithExitCode2() {
+        CliRun g = CliRun.run(home, "quantize", "--from", "x", "--granularity", "row");
+        assertEquals(ExitCodes.BAD_INPUT, g.exitCode());
+        assertTrue(g.err().contains("--granularity must be one of channel, tensor"), g.err());
+        CliRun c = CliRun.run(home, "quantize", "--from", "x", "--calibration", "mse");
+        assertEquals(ExitCodes.BAD_INPUT, c.exitCode());
+        assertTrue(c.err().contains("--calibration must be one of minmax, percentile, entropy"), c.err());
+        CliRun missing = CliRun.run(home, "quantize", "--from", "nope", "--data", CliRun.fixtures());
+        assertEquals(ExitCodes.BAD_INPUT, missing.exitCode());
+        assertEquals(1, missing.errorLines(), missing.err());
+    }
+}
