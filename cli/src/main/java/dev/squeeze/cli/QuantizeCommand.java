@@ -12,18 +12,22 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "quantize", mixinStandardHelpOptions = true, sortOptions = false,
-        header = "Quantize a trained model to int8: calibrated, checked layer by layer, 4x smaller.",
-        description = {"Post-training static quantization: weights int8 (symmetric, per output channel or per tensor),",
-                "activations uint8 per tensor with a zero point, biases int32, computed with exact integer",
-                "arithmetic. Activation ranges are calibrated on training examples by min/max, a percentile, or",
-                "entropy (KL divergence, as TensorRT and ONNX Runtime do); 'auto' tries all three and keeps the best",
-                "on the validation split. The test set is only used to report. Prints each layer's sensitivity",
-                "(validation accuracy with only that layer int8) so the worst can be kept float with --keep-float.",
-                "--qat-epochs fine-tunes with fake quantization (straight-through estimator) when calibration alone",
-                "loses too much; --accuracy-budget tries calibrations, then QAT, until the drop is within budget.", ""},
-        footer = {"", "Exit codes: 0 done, 1 budget not met (the closest model is still written), 2 bad input.", "",
+        header = "Quantize a trained model to int8: calibrated, checked layer by layer, ~4x smaller.",
+        description = {"Post-training static quantization: weights int8 (symmetric, per output channel",
+                "or per tensor), activations uint8 per tensor with a zero point, biases int32,",
+                "computed with exact integer arithmetic. Activation ranges are calibrated on",
+                "training examples by min/max, a percentile, or entropy (KL divergence, as",
+                "TensorRT and ONNX Runtime do); 'auto' tries all three and keeps the best on",
+                "the validation split. The test set is only used to report. Prints each layer's",
+                "sensitivity (validation accuracy with only that layer int8) so the worst can",
+                "be kept float with --keep-float. --qat-epochs fine-tunes with fake",
+                "quantization (straight-through estimator) when calibration alone loses too",
+                "much; --accuracy-budget tries calibrations, then QAT, until the drop is within",
+                "budget.", ""},
+        footer = {"", "Exit codes: 0 done, 1 budget not met (the closest model is still written),", "2 bad input.", "",
                 "Examples:", "  squeeze quantize --from 3f2a9c1b",
-                "  squeeze quantize --from squeeze-runs/train-ad87d3baea3e/model.zip --granularity tensor --qat-epochs 3",
+                "  squeeze quantize --from squeeze-runs/train-ad87d3baea3e/model.zip \\",
+                "      --granularity tensor --qat-epochs 3",
                 "  squeeze quantize --from 3f2a9c1b --keep-float 0 --accuracy-budget 0.5"})
 final class QuantizeCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin
