@@ -9,13 +9,9 @@ import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.SeparableConvolution2D;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.params.DefaultParamInitializer;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Rint;
-import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -126,32 +122,7 @@ public final class FakeQuantizedWeights implements Consumer<MultiLayerNetwork> {
      *                    [outC, inC, kh, kw]
      */
     public static INDArray fakeQuantize(INDArray w, int channelAxis, Granularity granularity) {
-        if (channelAxis < 0 || channelAxis >= w.rank()) {
-            throw new IllegalArgumentException("channel axis " + channelAxis + " outside a weight tensor of shape "
-                    + Arrays.toString(w.shape()));
-        }
-        INDArray x = w.castTo(DataType.FLOAT).dup('c');
-        if (granularity == Granularity.TENSOR) {
-            float absMax = x.amaxNumber().floatValue();
-            float scale = absMax > 0 ? absMax / QuantizedWeights.QMAX : 1f;
-            x.divi(scale);
-            roundAndClamp(x);
-            return x.muli(scale);
-        }
-        int[] others = IntStream.range(0, w.rank()).filter(d -> d != channelAxis).toArray();
-        INDArray absMax = x.amax(others);                                        // [channels]
-        INDArray scales = absMax.div(QuantizedWeights.QMAX).addi(absMax.eq(0).castTo(DataType.FLOAT));
-        Broadcast.div(x, scales, x, channelAxis);
-        roundAndClamp(x);
-        return Broadcast.mul(x, scales, x, channelAxis);
-    }
-
-    /** In place: rint (half to even), clamp to [-127, 127], and -0 made +0 (as the byte the reference keeps). */
-    private static void roundAndClamp(INDArray x) {
-        Nd4j.exec(new Rint(x, x));
-        Transforms.max(x, -QuantizedWeights.QMAX, false);
-        Transforms.min(x, QuantizedWeights.QMAX, false);
-        x.addi(0.0);   // -0 + 0 = +0; every other value is unchanged
+        return QuantizedWeights.codes(w, channelAxis, granularity).dequantizeInPlace();
     }
 
     /**

@@ -2,9 +2,13 @@ package dev.squeeze.compress.quant;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Rint;
+import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.util.Arrays;
+import java.util.stream.IntStream;
 
 /**
  * A weight tensor in symmetric int8: {@code w ~ q * scale[channel]}, {@code q} in [-127, 127], zero point 0. The
@@ -37,22 +41,54 @@ public record QuantizedWeights(byte[] values, long[] shape, int channelAxis, flo
 
     /** Quantizes {@code w} (any order, views included) with one scale per output channel or per tensor. */
     public static QuantizedWeights quantize(INDArray w, int channelAxis, Granularity granularity) {
-        long[] shape = w.shape();
-        float[] flat = w.dup('c').castTo(DataType.FLOAT).data().asFloat();
-        int channels = (int) shape[channelAxis];
-        float[] absMax = new float[granularity == Granularity.TENSOR ? 1 : channels];
-        for (int i = 0; i < flat.length; i++) {
-            int s = absMax.length == 1 ? 0 : channelOf(i, shape, channelAxis);
-            absMax[s] = Math.max(absMax[s], Math.abs(flat[i]));
+        Codes c = codes(w, channelAxis, granularity);
+        float[] codes = c.codes().data().asFloat();
+        byte[] q = new byte[codes.length];
+        for (int i = 0; i < q.length; i++) q[i] = (byte) codes[i];
+        return new QuantizedWeights(q, w.shape(), channelAxis, c.scales().dup().data().asFloat());
+    }
+
+    /**
+     * Integer codes (as a new 'c'-ordered float array of {@code w}'s shape) and their scales ([channels], or [1]
+     * per tensor), computed with ND4J operations so that quantization-aware training runs it on any backend:
+     * {@code scale = max|w| / 127} (1 where that is 0), {@code q = clamp(rint(w / scale), -127, 127)}.
+     */
+    static Codes codes(INDArray w, int channelAxis, Granularity granularity) {
+        if (channelAxis < 0 || channelAxis >= w.rank()) {
+            throw new IllegalArgumentException("channel axis " + channelAxis + " outside a weight tensor of shape "
+                    + Arrays.toString(w.shape()));
         }
-        float[] scales = new float[absMax.length];
-        for (int s = 0; s < scales.length; s++) scales[s] = absMax[s] > 0 ? absMax[s] / QMAX : 1f;
-        byte[] q = new byte[flat.length];
-        for (int i = 0; i < flat.length; i++) {
-            float scale = scales[scales.length == 1 ? 0 : channelOf(i, shape, channelAxis)];
-            q[i] = (byte) Math.max(-QMAX, Math.min(QMAX, Math.rint(flat[i] / scale)));
+        INDArray x = w.castTo(DataType.FLOAT).dup('c');
+        if (granularity == Granularity.TENSOR) {
+            float absMax = x.amaxNumber().floatValue();
+            float scale = absMax > 0 ? absMax / QMAX : 1f;
+            x.divi(scale);
+            roundAndClamp(x);
+            return new Codes(x, Nd4j.createFromArray(scale), -1);
         }
-        return new QuantizedWeights(q, shape, channelAxis, scales);
+        int[] others = IntStream.range(0, w.rank()).filter(d -> d != channelAxis).toArray();
+        INDArray absMax = x.amax(others);                                        // [channels]
+        INDArray scales = absMax.div(QMAX).addi(absMax.eq(0).castTo(DataType.FLOAT));
+        Broadcast.div(x, scales, x, channelAxis);
+        roundAndClamp(x);
+        return new Codes(x, scales, channelAxis);
+    }
+
+    /** @param channelAxis the axis the scales run along, or -1 for one scale */
+    record Codes(INDArray codes, INDArray scales, int channelAxis) {
+        /** {@code q * scale}, in place. */
+        INDArray dequantizeInPlace() {
+            if (channelAxis < 0) return codes.muli(scales.getFloat(0));
+            return Broadcast.mul(codes, scales, codes, channelAxis);
+        }
+    }
+
+    /** In place: rint (half to even), clamp to [-127, 127], and -0 made +0 (the byte keeps no sign of zero). */
+    private static void roundAndClamp(INDArray x) {
+        Nd4j.exec(new Rint(x, x));
+        Transforms.max(x, -QMAX, false);
+        Transforms.min(x, QMAX, false);
+        x.addi(0.0);
     }
 
     /** The quantized values as integers held in a float array of {@link #shape} (exact: |q| <= 127). */
