@@ -2,8 +2,6 @@ package dev.squeeze.compress.eval;
 
 import dev.squeeze.models.data.LabeledData;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
 
 import java.util.List;
 
@@ -23,26 +21,36 @@ public final class Evaluator {
     }
 
     public static Evaluation evaluate(Classifier model, LabeledData data, List<String> classNames) {
-        int k = data.numClasses();
+        return evaluate(probabilities(model, data), data.labels(), classNames);
+    }
+
+    /** Accuracy, loss and confusion of per-example class probabilities against {@code labels}. */
+    public static Evaluation evaluate(float[][] probabilities, int[] labels, List<String> classNames) {
+        int k = probabilities.length > 0 ? probabilities[0].length : classNames.size();
         int[][] confusion = new int[k][k];
         double lossSum = 0;
         int correct = 0;
-        for (int from = 0; from < data.size(); from += CHUNK) {
-            int to = Math.min(data.size(), from + CHUNK);
-            DataSet batch = data.toDataSet(null, from, to);
-            INDArray probs = model.probabilities(batch.getFeatures());
-            float[][] rows = probs.toFloatMatrix();
-            for (int i = 0; i < rows.length; i++) {
-                int actual = data.labels()[from + i];
-                int predicted = argmax(rows[i]);
-                confusion[actual][predicted]++;
-                if (predicted == actual) correct++;
-                lossSum -= Math.log(Math.max(MIN_PROBABILITY, rows[i][actual]));
-            }
+        for (int i = 0; i < probabilities.length; i++) {
+            int actual = labels[i];
+            int predicted = argmax(probabilities[i]);
+            confusion[actual][predicted]++;
+            if (predicted == actual) correct++;
+            lossSum -= Math.log(Math.max(MIN_PROBABILITY, probabilities[i][actual]));
         }
-        int n = data.size();
+        int n = probabilities.length;
         return new Evaluation(n, n == 0 ? Double.NaN : lossSum / n, n == 0 ? Double.NaN : (double) correct / n,
                 confusion, classNames);
+    }
+
+    /** Every example's class probabilities, computed in chunks. */
+    public static float[][] probabilities(Classifier model, LabeledData data) {
+        float[][] out = new float[data.size()][];
+        for (int from = 0; from < data.size(); from += CHUNK) {
+            int to = Math.min(data.size(), from + CHUNK);
+            float[][] rows = model.probabilities(data.toDataSet(null, from, to).getFeatures()).toFloatMatrix();
+            System.arraycopy(rows, 0, out, from, rows.length);
+        }
+        return out;
     }
 
     /** The index of the largest value of {@code row} (the first, on ties): the predicted class. */

@@ -6,7 +6,9 @@ import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.DropoutLayer;
@@ -18,6 +20,9 @@ import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 import org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,7 +36,7 @@ import java.util.Set;
  */
 public final class Dl4jLayers {
     private static final Set<Class<?>> CONVOLUTIONS = Set.of(ConvolutionLayer.class, NativeConvolution.class);
-    static final String SUPPORTED = "dense, output, 2-D convolution, max/average pooling and dropout layers";
+    static final String SUPPORTED = "dense, output, 2-D convolution, max/average pooling, batch normalization (folded), activation and dropout layers";
 
     private Dl4jLayers() {
     }
@@ -55,6 +60,20 @@ public final class Dl4jLayers {
                 throw refuse(i, layer, "its input preprocessor " + pre.getClass().getSimpleName() + " is not supported");
             }
             if (layer instanceof DropoutLayer) continue;
+            if (layer instanceof ActivationLayer a) {
+                Step previous = steps.isEmpty() ? null : steps.get(steps.size() - 1);
+                if (!(previous instanceof FloatLinear f) || !(f.activation() instanceof org.nd4j.linalg.activations.impl.ActivationIdentity)) {
+                    throw refuse(i, layer, "an activation layer is supported right after a dense, convolutional or batch "
+                            + "normalization layer whose own activation is identity");
+                }
+                steps.set(steps.size() - 1, new FloatLinear(f.layer(), f.label() + " + " + a.getActivationFn(), f.geometry(),
+                        f.weights(), f.bias(), FakeQuantActivation.unwrap(a.getActivationFn())));
+                continue;
+            }
+            if (layer instanceof BatchNormalization bn) {
+                steps.set(steps.size() - 1, foldBatchNorm(net, i, bn, steps.isEmpty() ? null : steps.get(steps.size() - 1)));
+                continue;
+            }
             if (CONVOLUTIONS.contains(layer.getClass())) {
                 ConvolutionLayer c = (ConvolutionLayer) layer;
                 if (c.getCnn2dDataFormat() != CNN2DFormat.NCHW) throw refuse(i, layer, "it is NHWC; only NCHW is supported");
@@ -93,10 +112,59 @@ public final class Dl4jLayers {
                 long w = same ? (shape[2] + st[1] - 1) / st[1] : (shape[2] + 2L * p[1] - k[1]) / st[1] + 1;
                 shape = new long[]{shape[0], h, w};
             } else {
-                throw refuse(i, layer, "int8 quantization supports " + SUPPORTED);
+                throw refuse(i, layer, "Squeeze reads " + SUPPORTED);
             }
         }
         return new QuantizedNetwork(inputShape, steps);
+    }
+
+    /**
+     * Batch normalization at inference is a per-channel affine map, y = g (x - mean) + beta with
+     * g = gamma / sqrt(var + eps); right after a layer with an identity activation it folds into that layer's
+     * weights (scaled by g per output channel) and bias ((b - mean) g + beta), and the batch norm's own activation
+     * becomes the layer's.
+     */
+    private static FloatLinear foldBatchNorm(MultiLayerNetwork net, int i, BatchNormalization bn, Step previous) {
+        if (!(previous instanceof FloatLinear f)) {
+            throw refuse(i, bn, "batch normalization folds only into a dense or convolutional layer right before it");
+        }
+        if (!(f.activation() instanceof org.nd4j.linalg.activations.impl.ActivationIdentity)) {
+            throw refuse(i, bn, "it follows layer " + f.label() + "'s " + f.activation() + " activation, so it cannot be "
+                    + "folded into that layer; give that layer an identity activation (and the batch norm the activation)");
+        }
+        var layer = net.getLayer(i);
+        int channels = (int) f.bias().length();
+        double[] mean = host(layer.getParam("mean"));
+        double[] std = new double[channels];
+        INDArray var = layer.getParam("var");
+        double[] source = host(var != null ? var : layer.getParam("log10stdev"));
+        for (int c = 0; c < channels; c++) std[c] = var != null ? Math.sqrt(source[c] + bn.getEps()) : Math.pow(10, source[c]);
+        double[] gamma = bn.isLockGammaBeta() ? filled(channels, bn.getGamma()) : host(layer.getParam("gamma"));
+        double[] beta = bn.isLockGammaBeta() ? filled(channels, bn.getBeta()) : host(layer.getParam("beta"));
+        double[] g = new double[channels];
+        double[] b = host(f.bias());
+        for (int c = 0; c < channels; c++) {
+            g[c] = gamma[c] / std[c];
+            b[c] = (b[c] - mean[c]) * g[c] + beta[c];
+        }
+        int axis = NetworkQuantizer.channelAxis(f.geometry());
+        INDArray folded = org.nd4j.linalg.factory.Broadcast.mul(f.weights().castTo(DataType.DOUBLE),
+                Nd4j.createFromArray(g), f.weights().castTo(DataType.DOUBLE).ulike(), axis);
+        INDArray bias = Nd4j.createFromArray(b);
+        // DL4J's BatchNormalization layer does not apply the activation its configuration names (measured: its
+        // output is the affine map alone), so neither does the folded layer; an ActivationLayer after it does.
+        return new FloatLinear(f.layer(), f.label() + " + batchnorm", f.geometry(), folded.castTo(DataType.FLOAT),
+                bias.castTo(DataType.FLOAT), new org.nd4j.linalg.activations.impl.ActivationIdentity());
+    }
+
+    private static double[] host(INDArray a) {
+        return a.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+    }
+
+    private static double[] filled(int n, double value) {
+        double[] out = new double[n];
+        java.util.Arrays.fill(out, value);
+        return out;
     }
 
     private static org.nd4j.linalg.api.ndarray.INDArray bias(MultiLayerNetwork net, int i, int channels) {
@@ -113,6 +181,6 @@ public final class Dl4jLayers {
         String given = layer.getLayerName();
         String name = given == null || given.equals("layer" + index) ? "" : " '" + given + "'";
         return new BadInputException("layer " + index + name + " (" + layer.getClass().getSimpleName()
-                + ") cannot be quantized: " + why);
+                + ") is not supported for int8 or ONNX: " + why);
     }
 }

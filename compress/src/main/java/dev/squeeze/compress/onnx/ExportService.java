@@ -1,0 +1,281 @@
+package dev.squeeze.compress.onnx;
+
+import ai.onnx.proto.OnnxMl;
+import dev.squeeze.compress.artifacts.AtomicFiles;
+import dev.squeeze.compress.artifacts.CodeVersion;
+import dev.squeeze.compress.artifacts.Json;
+import dev.squeeze.compress.artifacts.ModelFile;
+import dev.squeeze.compress.artifacts.ModelInfo;
+import dev.squeeze.compress.artifacts.RunPaths;
+import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.eval.Classifier;
+import dev.squeeze.compress.eval.Evaluator;
+import dev.squeeze.compress.ledger.ConfigHash;
+import dev.squeeze.compress.ledger.NewRun;
+import dev.squeeze.compress.ledger.RecordedRun;
+import dev.squeeze.compress.ledger.RunLedger;
+import dev.squeeze.compress.ledger.RunRecord;
+import dev.squeeze.compress.ledger.RunResult;
+import dev.squeeze.compress.ledger.RunStatus;
+import dev.squeeze.compress.quant.Dl4jLayers;
+import dev.squeeze.compress.quant.QuantizedModelFile;
+import dev.squeeze.compress.quant.QuantizedNetwork;
+import dev.squeeze.compress.train.TrainingMonitor;
+import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.data.Dataset;
+import dev.squeeze.models.data.DatasetLocator;
+import dev.squeeze.models.data.Datasets;
+import dev.squeeze.models.data.LabeledData;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
+
+/**
+ * {@code squeeze export}: writes a float or int8 model as ONNX, loads the graph in ONNX Runtime and measures it on
+ * the test set (accuracy, and parity with the model it came from) before the file is written, so the metadata's
+ * accuracy is the file's own. The file appears whole or not at all.
+ */
+public final class ExportService {
+    public static final String STAGE = "export";
+    /** ONNX Runtime's integer kernels, looked for in the optimized graph of an int8 export. */
+    static final Set<String> INTEGER_KERNELS = Set.of("QGemm", "QLinearConv", "QLinearMatMul", "MatMulInteger",
+            "ConvInteger", "QLinearAdd");
+
+    private final Workspace workspace;
+    private final DatasetLocator locator;
+    private final TrainingMonitor monitor;
+
+    public ExportService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
+        this.workspace = workspace;
+        this.locator = locator;
+        this.monitor = monitor;
+    }
+
+    /** The model to export: its network in Squeeze's form, its metadata, the DL4J network when float. */
+    private record Source(Path file, RunRecord run, QuantizedNetwork network, MultiLayerNetwork dl4j, ModelInfo info) {
+        boolean int8() {
+            return dl4j == null;
+        }
+    }
+
+    /**
+     * @param from    a finished run id (or prefix) with a model file, or a model file (float or int8)
+     * @param output  the .onnx file to write
+     * @param dataDir where the dataset's files are, or null to locate them
+     */
+    public ExportOutcome export(String from, Path output, long opset, Path dataDir) {
+        ExportParams requested = new ExportParams(null, opset);
+        Path target = output.toAbsolutePath().normalize();
+        if (Files.isDirectory(target)) throw new BadInputException("--output " + output + " is a folder; give the .onnx file to write");
+        RunPaths.requireWritable(target.getParent());
+        Source source = load(from);
+        ExportParams params = new ExportParams(source.run() != null ? source.run().id() : source.file().toAbsolutePath().toString(),
+                requested.opset());
+        ConfigHash hash = ConfigHash.of(params, ExportParams.DEFAULTS);
+        try (RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+            ModelInfo info = source.info();
+            NewRun newRun = NewRun.of(STAGE, info.model(), info.dataset(), hash)
+                    .withParent(source.run() == null ? null : source.run().id())
+                    .withCodeCommit(CodeVersion.commit()).withArtifactDir(target.getParent().toString())
+                    .withNotes((source.int8() ? "int8 QDQ" : "float") + " ONNX, opset " + opset + ": " + target);
+            return RecordedRun.record(ledger, newRun, "interrupted; nothing was written", run -> {
+                ExportOutcome outcome = export(run, source, target, params, parents(ledger, source.run()), dataDir);
+                return new RecordedRun.Finished<>(RunResult.of(null, null, outcome.onnxTestAccuracy())
+                        .withSizes(outcome.params(), outcome.nonzeroParams(), outcome.fileBytes())
+                        .withDetails(Json.writeCompact(outcome)), outcome);
+            }).value();
+        }
+    }
+
+    private ExportOutcome export(RunRecord run, Source source, Path target, ExportParams params, List<String> parents,
+                                 Path dataDir) {
+        ModelInfo info = source.info();
+        String mode = source.int8() ? "int8" : "float";
+        OnnxGraph graph = OnnxExporter.graph(source.network(), info.normalization(), info.model());
+        long ir = params.opset() <= 18 ? 8 : params.opset() <= 20 ? 9 : 10;
+        byte[] unlabelled = graph.model(ir, params.opset(), version(), "", Map.of()).toByteArray();
+
+        Datasets.TableOptions table = info.table() != null ? info.table() : Datasets.TableOptions.NONE;
+        Dataset dataset = Datasets.open(info.dataset(), dataDir, locator, Datasets.isCsv(info.dataset()) ? table
+                : Datasets.TableOptions.NONE, monitor::message);
+        LabeledData rawTest = dataset.test();
+        LabeledData normalizedTest = info.normalization().apply(rawTest);
+        Classifier reference = source.int8() ? source.network() : features -> source.dl4j().output(features, false);
+        float[][] want = Evaluator.probabilities(reference, normalizedTest);
+        double sourceAccuracy = Evaluator.evaluate(reference, normalizedTest, info.classNames()).accuracy();
+
+        monitor.message("run " + run.id() + ": measuring the " + mode + " graph in ONNX Runtime on " + rawTest.size()
+                + " test examples");
+        Path optimized = null;
+        float[][] got;
+        String fused = "";
+        try {
+            if (source.int8()) optimized = Files.createTempFile(target.getParent(), ".optimized-", ".onnx");
+            try (OnnxRuntimeModel ort = new OnnxRuntimeModel(unlabelled, info.inputShape(), 1, optimized)) {
+                got = ort.runAll(OnnxExporter.PROBABILITIES, rawTest);
+            }
+            if (source.int8()) fused = String.join(", ", integerKernels(optimized));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write ONNX Runtime's optimized graph next to " + target, e);
+        } finally {
+            deleteQuietly(optimized);
+        }
+        int agree = 0;
+        int correct = 0;
+        double maxDiff = 0;
+        for (int i = 0; i < got.length; i++) {
+            int top = Evaluator.argmax(got[i]);
+            if (top == Evaluator.argmax(want[i])) agree++;
+            if (top == rawTest.labels()[i]) correct++;
+            for (int j = 0; j < got[i].length; j++) maxDiff = Math.max(maxDiff, Math.abs(got[i][j] - want[i][j]));
+        }
+        double accuracy = (double) correct / got.length;
+        double agreement = (double) agree / got.length;
+        if (source.int8() && fused.isEmpty()) {
+            throw new IllegalStateException("ONNX Runtime did not fuse the int8 graph into integer kernels; not written");
+        }
+
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("classes", Json.writeCompact(info.classNames()));
+        metadata.put("input", describeInput(info));
+        metadata.put("squeeze", Json.writeCompact(provenance(run, source, parents, params, mode, accuracy, rawTest.size(),
+                info)));
+        String doc = "Squeeze " + mode + " export of " + info.model() + " trained on " + info.dataset();
+        byte[] bytes = graph.model(ir, params.opset(), version(), doc, metadata).toByteArray();
+        AtomicFiles.write(target, tmp -> Files.write(tmp, bytes));
+        return new ExportOutcome(run.id(), source.run() == null ? null : source.run().id(), source.file().toString(),
+                target.toString(), mode, params.opset(), bytes.length, zippedSize(bytes), source.network().parameterCount(),
+                source.network().nonzeroParameterCount(), got.length, sourceAccuracy, accuracy,
+                source.int8() ? Double.NaN : maxDiff, agreement, fused);
+    }
+
+    private Source load(String from) {
+        Path file;
+        RunRecord run = null;
+        try (RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+            if (Files.isRegularFile(Path.of(from))) {
+                file = Path.of(from);
+            } else {
+                run = ledger.get(from).orElseThrow(() -> new BadInputException("no run or model file '" + from
+                        + "'; give a run id from 'squeeze runs' or the path of a model.zip"));
+                file = run.artifactDir() == null ? null : new RunPaths(Path.of(run.artifactDir())).model();
+                if (run.status() != RunStatus.DONE || file == null || !Files.isRegularFile(file)) {
+                    throw new BadInputException("run " + run.id() + " (" + run.stage() + ", "
+                            + run.status().name().toLowerCase(Locale.ROOT) + ") has no finished model to export");
+                }
+            }
+            if (ModelFile.isInt8(file)) {
+                QuantizedModelFile.Loaded loaded = QuantizedModelFile.load(file);
+                if (run == null) run = ledger.get(loaded.info().runId()).orElse(null);
+                return new Source(file, run, loaded.network(), null, loaded.info());
+            }
+            ModelFile.Loaded loaded = ModelFile.load(file, false);
+            if (run == null && loaded.info().runId() != null) run = ledger.get(loaded.info().runId()).orElse(null);
+            return new Source(file, run, Dl4jLayers.toFloatNetwork(loaded.network(), loaded.info().inputShape()),
+                    loaded.network(), loaded.info());
+        }
+    }
+
+    /** The run's ancestors in the ledger, nearest first (the source run, its parent, ...). */
+    private static List<String> parents(RunLedger ledger, RunRecord run) {
+        List<String> out = new ArrayList<>();
+        for (RunRecord r = run; r != null && out.size() < 32; r = r.parentId() == null ? null : ledger.get(r.parentId()).orElse(null)) {
+            out.add(r.id() + " (" + r.stage() + ")");
+        }
+        return out;
+    }
+
+    private static Map<String, Object> provenance(RunRecord run, Source source, List<String> parents, ExportParams params,
+                                                  String mode, double accuracy, int examples, ModelInfo info) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("export_run", run.id());
+        p.put("source_run", source.run() == null ? null : source.run().id());
+        p.put("source_config_hash", info.configHash());
+        p.put("parent_runs", parents);
+        p.put("mode", mode);
+        p.put("code_commit", CodeVersion.commit());
+        Map<String, String> libraries = new LinkedHashMap<>();
+        libraries.put("squeeze", version());
+        libraries.put("deeplearning4j", mavenVersion("org.deeplearning4j", "deeplearning4j-nn", MultiLayerNetwork.class));
+        libraries.put("onnxruntime", ai.onnxruntime.OrtEnvironment.getEnvironment().getVersion());
+        libraries.put("onnx_opset", Long.toString(params.opset()));
+        p.put("libraries", libraries);
+        Map<String, Object> acc = new LinkedHashMap<>();
+        acc.put("test_accuracy", accuracy);
+        acc.put("examples", examples);
+        acc.put("dataset", info.dataset());
+        acc.put("measured_with", "onnxruntime " + libraries.get("onnxruntime") + " (CPU, optimization level ALL)");
+        p.put("accuracy_at_export", acc);
+        p.put("exported_at", Instant.now().toString());
+        return p;
+    }
+
+    private static String describeInput(ModelInfo info) {
+        boolean image = info.inputShape().length == 3;
+        StringBuilder s = new StringBuilder("float32 [batch");
+        for (long d : info.inputShape()) s.append(", ").append(d);
+        s.append("]: ").append(image ? "raw pixel values 0-255 (channels, height, width)" : "raw feature values as in the CSV, "
+                + "categorical columns one-hot encoded");
+        s.append("; normalization is part of the graph. Outputs: logits and probabilities over the classes in 'classes'.");
+        return s.toString();
+    }
+
+    private static List<String> integerKernels(Path optimized) throws IOException {
+        Set<String> ops = new TreeSet<>();
+        for (OnnxMl.NodeProto n : OnnxMl.ModelProto.parseFrom(Files.readAllBytes(optimized)).getGraph().getNodeList()) {
+            if (INTEGER_KERNELS.contains(n.getOpType())) ops.add(n.getOpType());
+        }
+        return new ArrayList<>(ops);
+    }
+
+    static long zippedSize(byte[] bytes) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (DeflaterOutputStream z = new DeflaterOutputStream(out, new Deflater(Deflater.DEFAULT_COMPRESSION))) {
+            z.write(bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.size();
+    }
+
+    private static String version() {
+        String commit = CodeVersion.commit();
+        return commit == null ? "dev" : commit;
+    }
+
+    private static String mavenVersion(String group, String artifact, Class<?> anchor) {
+        try (InputStream in = anchor.getResourceAsStream("/META-INF/maven/" + group + "/" + artifact + "/pom.properties")) {
+            if (in == null) return "unknown";
+            Properties p = new Properties();
+            p.load(in);
+            return p.getProperty("version", "unknown");
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        if (p == null) return;
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // a leftover temporary file is not worth failing the export for
+        }
+    }
+}

@@ -1,0 +1,238 @@
+package dev.squeeze.compress.onnx;
+
+import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import dev.squeeze.compress.quant.ActivationQuant;
+import dev.squeeze.compress.quant.FloatLinear;
+import dev.squeeze.compress.quant.Geometry;
+import dev.squeeze.compress.quant.Int8Linear;
+import dev.squeeze.compress.quant.QuantizedNetwork;
+import dev.squeeze.compress.quant.QuantizedWeights;
+import dev.squeeze.compress.quant.Step;
+import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.data.Normalization;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationELU;
+import org.nd4j.linalg.activations.impl.ActivationHardSigmoid;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.activations.impl.ActivationLReLU;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.activations.impl.ActivationSigmoid;
+import org.nd4j.linalg.activations.impl.ActivationSoftPlus;
+import org.nd4j.linalg.activations.impl.ActivationSoftSign;
+import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.activations.impl.ActivationTanH;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * Writes a {@link QuantizedNetwork} as an ONNX graph. Layers in float become Gemm/Conv with float weights; int8 layers
+ * become QDQ: DequantizeLinear of int8 per-channel weights and int32 biases and of the uint8 input codes, the float
+ * operator, and QuantizeLinear of its output, which ONNX Runtime fuses into QGemm/QLinearConv. Codes flow between
+ * layers as uint8 (max pooling and flattening act on them directly). The input is raw features ([batch, ...shape],
+ * pixel values 0-255 for images): the model's normalization is the graph's first two nodes. Outputs: {@code logits}
+ * and {@code probabilities}.
+ */
+public final class OnnxExporter {
+    public static final String INPUT = "input";
+    public static final String LOGITS = "logits";
+    public static final String PROBABILITIES = "probabilities";
+
+    private OnnxExporter() {
+    }
+
+    /** A value between nodes: float, or uint8 codes under {@code quant}; {@code shape} is one example's. */
+    private record Value(String name, ActivationQuant quant, long[] shape) {
+        boolean quantized() {
+            return quant != null;
+        }
+    }
+
+    public static OnnxGraph graph(QuantizedNetwork net, Normalization normalization, String name) {
+        OnnxGraph g = new OnnxGraph(name);
+        long[] inputShape = net.inputShape();
+        long features = Arrays.stream(inputShape).reduce(1, (a, b) -> a * b);
+        String x = g.input(INPUT, DataType.FLOAT, batched(inputShape));
+        if (normalization != null && normalization.featureSize() != features) {
+            throw new IllegalArgumentException("normalization for " + normalization.featureSize() + " features, input has " + features);
+        }
+        if (normalization != null && standardizes(normalization)) {
+            float[] inv = new float[normalization.featureSize()];
+            for (int j = 0; j < inv.length; j++) inv[j] = 1f / normalization.std()[j];   // as Normalization.apply does
+            x = g.mul(g.sub(x, g.floats("normalization_mean", normalization.mean(), inputShape)),
+                    g.floats("normalization_inverse_std", inv, inputShape));
+        }
+        // The network's steps take flat rows, as DL4J's do (a convolutional net reshapes them first).
+        Value v = new Value(inputShape.length > 1 ? g.flatten(x) : x, null, new long[]{features});
+        String logits = null;
+        String probabilities = null;
+        int linearCount = net.linearSteps().size();
+        int k = 0;
+        for (Step step : net.steps()) {
+            if (step instanceof Step.Reshape r) {
+                String out = r.exampleShape().length == 1 ? g.flatten(v.name()) : g.reshape(v.name(), batchedReshape(r.exampleShape()));
+                v = new Value(out, v.quant(), r.exampleShape());
+            } else if (step instanceof Step.Pooling p) {
+                v = pooling(g, p, v);
+            } else {
+                boolean last = ++k == linearCount;
+                String pre = step instanceof Int8Linear q ? int8Linear(g, q, v) : floatLinear(g, (FloatLinear) step, v);
+                IActivation activation = step instanceof Int8Linear q ? q.activation() : ((FloatLinear) step).activation();
+                long[] outShape = outShape(step, v.shape());
+                if (last) {
+                    logits = pre;
+                    probabilities = activation(g, activation, pre, step);
+                    break;
+                }
+                if (step instanceof Int8Linear q) {
+                    String y = q.relu() ? g.relu(pre) : pre;
+                    v = new Value(quantize(g, y, q.output()), q.output(), outShape);
+                } else {
+                    v = new Value(activation(g, activation, pre, step), null, outShape);
+                }
+            }
+        }
+        if (logits == null) throw new IllegalArgumentException("the network has no dense or convolutional layer");
+        long classes = net.linearSteps().isEmpty() ? 0 : outShape(net.linearSteps().get(linearCount - 1), new long[]{0})[0];
+        g.output(LOGITS, logits, DataType.FLOAT, -1, classes);
+        g.output(PROBABILITIES, probabilities, DataType.FLOAT, -1, classes);
+        return g;
+    }
+
+    private static String floatLinear(OnnxGraph g, FloatLinear f, Value in) {
+        String x = in.quantized() ? dequantize(g, in) : in.name();
+        String w = g.floats(g.fresh("w"), f.weights().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat(),
+                f.weights().shape());
+        String b = g.floats(g.fresh("b"), f.bias().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat(),
+                f.bias().length());
+        return linear(g, f.geometry(), x, w, b);
+    }
+
+    private static String int8Linear(OnnxGraph g, Int8Linear q, Value in) {
+        String codes;
+        if (in.quantized() && in.quant().equals(q.input())) {
+            codes = in.name();
+        } else {
+            codes = quantize(g, in.quantized() ? dequantize(g, in) : in.name(), q.input());
+        }
+        String x = g.dequantizeLinear(codes, scalar(g, q.input().scale()), uint8(g, q.input().zeroPoint()), -1);
+        QuantizedWeights w = q.weights();
+        boolean perChannel = w.scales().length > 1 || w.channels() == 1;
+        int channels = w.channels();
+        String wq = g.int8s(g.fresh("w_int8"), w.values(), w.shape());
+        String wScale = perChannel ? g.floats(g.fresh("w_scale"), w.scales(), channels) : scalar(g, w.scales()[0]);
+        String wZero = perChannel ? g.int8s(g.fresh("w_zero"), new byte[channels], channels) : g.int8s(g.fresh("w_zero"), new byte[1]);
+        String weights = g.dequantizeLinear(wq, wScale, wZero, perChannel ? channelAxis(q.geometry()) : -1);
+        float[] biasScales = new float[channels];
+        for (int c = 0; c < channels; c++) biasScales[c] = q.input().scale() * w.scale(c);   // as Int8Linear.biasScale
+        String bias = g.dequantizeLinear(g.int32s(g.fresh("b_int32"), q.bias(), channels),
+                g.floats(g.fresh("b_scale"), biasScales, channels), g.int32s(g.fresh("b_zero"), new int[channels], channels), 0);
+        return linear(g, q.geometry(), x, weights, bias);
+    }
+
+    private static String linear(OnnxGraph g, Geometry geometry, String x, String w, String b) {
+        if (geometry instanceof Geometry.Conv c) {
+            return g.conv(x, w, b, new long[]{c.kernelH(), c.kernelW()}, new long[]{c.strideH(), c.strideW()},
+                    pads(c.kernelH(), c.kernelW(), c.strideH(), c.strideW(), c.padH(), c.padW(), c.same(), c.inH(), c.inW()));
+        }
+        return g.gemm(x, w, b);
+    }
+
+    private static Value pooling(OnnxGraph g, Step.Pooling p, Value in) {
+        long[] kernel = {p.kernelH(), p.kernelW()};
+        long[] strides = {p.strideH(), p.strideW()};
+        int inH = (int) in.shape()[1], inW = (int) in.shape()[2];
+        long[] pads = pads(p.kernelH(), p.kernelW(), p.strideH(), p.strideW(), p.padH(), p.padW(), p.same(), inH, inW);
+        long outH = p.same() ? ceilDiv(inH, p.strideH()) : (inH + 2L * p.padH() - p.kernelH()) / p.strideH() + 1;
+        long outW = p.same() ? ceilDiv(inW, p.strideW()) : (inW + 2L * p.padW() - p.kernelW()) / p.strideW() + 1;
+        long[] shape = {in.shape()[0], outH, outW};
+        if (p.max()) return new Value(g.maxPool(in.name(), kernel, strides, pads), in.quant(), shape);   // uint8 too
+        String x = in.quantized() ? dequantize(g, in) : in.name();
+        String y = g.averagePool(x, kernel, strides, pads, p.includePadInAverage());
+        return in.quantized() ? new Value(quantize(g, y, in.quant()), in.quant(), shape) : new Value(y, null, shape);
+    }
+
+    /** ONNX pads [top, left, bottom, right]: given, or DL4J's Same split (the odd row or column at the bottom/right). */
+    static long[] pads(int kH, int kW, int sH, int sW, int pH, int pW, boolean same, int inH, int inW) {
+        if (!same) return new long[]{pH, pW, pH, pW};
+        long totalH = Math.max(0, (long) (ceilDiv(inH, sH) - 1) * sH + kH - inH);
+        long totalW = Math.max(0, (long) (ceilDiv(inW, sW) - 1) * sW + kW - inW);
+        return new long[]{totalH / 2, totalW / 2, totalH - totalH / 2, totalW - totalW / 2};
+    }
+
+    private static String activation(OnnxGraph g, IActivation a, String x, Step step) {
+        if (a instanceof ActivationIdentity) return x;
+        if (a instanceof ActivationReLU r && r.toString().equals("relu")) return g.relu(x);
+        if (a instanceof ActivationSoftmax) {
+            if (step instanceof FloatLinear f && f.geometry() instanceof Geometry.Conv
+                    || step instanceof Int8Linear q && q.geometry() instanceof Geometry.Conv) {
+                throw unsupported(step, "softmax after a convolution");
+            }
+            return g.softmax(x);
+        }
+        if (a instanceof ActivationTanH) return g.activation("Tanh", x, Map.of());
+        if (a instanceof ActivationSigmoid) return g.activation("Sigmoid", x, Map.of());
+        if (a instanceof ActivationSoftPlus) return g.activation("Softplus", x, Map.of());
+        if (a instanceof ActivationSoftSign) return g.activation("Softsign", x, Map.of());
+        if (a instanceof ActivationLReLU l) return g.activation("LeakyRelu", x, Map.of("alpha", (float) l.getAlpha()));
+        if (a instanceof ActivationELU e) return g.activation("Elu", x, Map.of("alpha", (float) e.getAlpha()));
+        if (a instanceof ActivationHardSigmoid) return g.activation("HardSigmoid", x, Map.of("alpha", 0.2f, "beta", 0.5f));
+        throw unsupported(step, "the activation " + a);
+    }
+
+    private static BadInputException unsupported(Step step, String what) {
+        String label = step instanceof FloatLinear f ? f.label() : step instanceof Int8Linear q ? q.label() : step.describe();
+        return new BadInputException("layer " + label + ": ONNX export does not support " + what
+                + "; supported activations: identity, relu, softmax, tanh, sigmoid, softplus, softsign, leakyrelu, elu, hardsigmoid");
+    }
+
+    private static String quantize(OnnxGraph g, String x, ActivationQuant q) {
+        return g.quantizeLinear(x, scalar(g, q.scale()), uint8(g, q.zeroPoint()));
+    }
+
+    private static String dequantize(OnnxGraph g, Value v) {
+        return g.dequantizeLinear(v.name(), scalar(g, v.quant().scale()), uint8(g, v.quant().zeroPoint()), -1);
+    }
+
+    private static String scalar(OnnxGraph g, float value) {
+        return g.floats(g.fresh("scale"), new float[]{value});
+    }
+
+    private static String uint8(OnnxGraph g, int zeroPoint) {
+        return g.uint8s(g.fresh("zero_point"), new byte[]{(byte) zeroPoint});
+    }
+
+    private static int channelAxis(Geometry g) {
+        return g instanceof Geometry.Dense ? 1 : 0;
+    }
+
+    private static long[] outShape(Step step, long[] in) {
+        Geometry geometry = step instanceof Int8Linear q ? q.geometry() : ((FloatLinear) step).geometry();
+        if (geometry instanceof Geometry.Conv c) return new long[]{c.outChannels(), c.outH(), c.outW()};
+        INDArray w = step instanceof FloatLinear f ? f.weights() : null;
+        long out = w != null ? w.size(1) : ((Int8Linear) step).weights().shape()[1];
+        return new long[]{out};
+    }
+
+    private static boolean standardizes(Normalization n) {
+        for (int j = 0; j < n.featureSize(); j++) if (n.standardizes(j)) return true;
+        return false;
+    }
+
+    private static long[] batched(long[] shape) {
+        long[] out = new long[shape.length + 1];
+        out[0] = -1;
+        System.arraycopy(shape, 0, out, 1, shape.length);
+        return out;
+    }
+
+    /** Reshape's target: -1 lets ONNX infer the batch. */
+    private static long[] batchedReshape(long[] shape) {
+        return batched(shape);
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+}

@@ -1,0 +1,205 @@
+package dev.squeeze.compress.onnx;
+
+import ai.onnx.proto.OnnxMl;
+import com.google.protobuf.ByteString;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds an ONNX graph a node at a time, each method named after the operator it adds and returning the name of
+ * its output, so that building code reads like the graph: {@code relu(gemm(flatten(x), w, b))}. Dimensions given as
+ * -1 are the symbolic batch dimension.
+ */
+public final class OnnxGraph {
+    public static final String BATCH = "batch";
+
+    private final OnnxMl.GraphProto.Builder graph = OnnxMl.GraphProto.newBuilder();
+    private final Map<String, Integer> counters = new LinkedHashMap<>();
+
+    public OnnxGraph(String name) {
+        graph.setName(name);
+    }
+
+    // ---- inputs, outputs, constants ----------------------------------------------------------------------------
+
+    public String input(String name, OnnxMl.TensorProto.DataType type, long... dims) {
+        graph.addInput(valueInfo(name, type, dims));
+        return name;
+    }
+
+    /** Names {@code value} as a graph output (through an Identity node when it has another name). */
+    public String output(String name, String value, OnnxMl.TensorProto.DataType type, long... dims) {
+        if (!name.equals(value)) node("Identity", List.of(value), Map.of(), name);
+        graph.addOutput(valueInfo(name, type, dims));
+        return name;
+    }
+
+    public String floats(String name, float[] values, long... dims) {
+        ByteBuffer buf = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asFloatBuffer().put(values);
+        return initializer(name, OnnxMl.TensorProto.DataType.FLOAT, buf.array(), dims);
+    }
+
+    public String int8s(String name, byte[] values, long... dims) {
+        return initializer(name, OnnxMl.TensorProto.DataType.INT8, values, dims);
+    }
+
+    public String uint8s(String name, byte[] values, long... dims) {
+        return initializer(name, OnnxMl.TensorProto.DataType.UINT8, values, dims);
+    }
+
+    public String int32s(String name, int[] values, long... dims) {
+        ByteBuffer buf = ByteBuffer.allocate(values.length * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asIntBuffer().put(values);
+        return initializer(name, OnnxMl.TensorProto.DataType.INT32, buf.array(), dims);
+    }
+
+    public String int64s(String name, long[] values, long... dims) {
+        ByteBuffer buf = ByteBuffer.allocate(values.length * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asLongBuffer().put(values);
+        return initializer(name, OnnxMl.TensorProto.DataType.INT64, buf.array(), dims);
+    }
+
+    // ---- operators --------------------------------------------------------------------------------------------
+
+    /** Y = A·B + C (B laid out [in, out], as DL4J stores dense weights). */
+    public String gemm(String a, String b, String c) {
+        return node("Gemm", List.of(a, b, c), Map.of());
+    }
+
+    public String conv(String x, String w, String b, long[] kernel, long[] strides, long[] pads) {
+        return node("Conv", List.of(x, w, b), attrs("kernel_shape", kernel, "strides", strides, "pads", pads));
+    }
+
+    public String maxPool(String x, long[] kernel, long[] strides, long[] pads) {
+        return node("MaxPool", List.of(x), attrs("kernel_shape", kernel, "strides", strides, "pads", pads));
+    }
+
+    public String averagePool(String x, long[] kernel, long[] strides, long[] pads, boolean countIncludePad) {
+        Map<String, Object> a = attrs("kernel_shape", kernel, "strides", strides, "pads", pads);
+        a.put("count_include_pad", countIncludePad ? 1L : 0L);
+        return node("AveragePool", List.of(x), a);
+    }
+
+    /** Row-major flatten of every dimension after the first: [N, C, H, W] to [N, C*H*W]. */
+    public String flatten(String x) {
+        return node("Flatten", List.of(x), Map.of("axis", 1L));
+    }
+
+    public String reshape(String x, long... shape) {
+        return node("Reshape", List.of(x, int64s(fresh("shape"), shape, shape.length)), Map.of());
+    }
+
+    public String sub(String a, String b) {
+        return node("Sub", List.of(a, b), Map.of());
+    }
+
+    public String mul(String a, String b) {
+        return node("Mul", List.of(a, b), Map.of());
+    }
+
+    public String relu(String x) {
+        return node("Relu", List.of(x), Map.of());
+    }
+
+    public String softmax(String x) {
+        return node("Softmax", List.of(x), Map.of("axis", -1L));
+    }
+
+    /** An element-wise activation by its ONNX operator name (Tanh, Sigmoid, LeakyRelu, ...). */
+    public String activation(String op, String x, Map<String, Object> attributes) {
+        return node(op, List.of(x), attributes);
+    }
+
+    /** uint8 or int8 codes: saturate(round(x / scale) + zeroPoint), half to even. */
+    public String quantizeLinear(String x, String scale, String zeroPoint) {
+        return node("QuantizeLinear", List.of(x, scale, zeroPoint), Map.of());
+    }
+
+    /** (q - zeroPoint) * scale; {@code axis} >= 0 for per-channel scales along that axis. */
+    public String dequantizeLinear(String q, String scale, String zeroPoint, int axis) {
+        return node("DequantizeLinear", List.of(q, scale, zeroPoint), axis >= 0 ? Map.of("axis", (long) axis) : Map.of());
+    }
+
+    // ---- the model --------------------------------------------------------------------------------------------
+
+    /**
+     * @param metadata key/value pairs for the model's metadata_props (insertion order kept)
+     */
+    public OnnxMl.ModelProto model(long irVersion, long opset, String producerVersion, String docString,
+                                   Map<String, String> metadata) {
+        OnnxMl.ModelProto.Builder m = OnnxMl.ModelProto.newBuilder()
+                .setIrVersion(irVersion)
+                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))
+                .setProducerName("squeeze")
+                .setProducerVersion(producerVersion)
+                .setDocString(docString)
+                .setGraph(graph.build());
+        metadata.forEach((k, v) -> m.addMetadataProps(OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
+        return m.build();
+    }
+
+    /** A new name with {@code prefix}, unique in this graph. */
+    public String fresh(String prefix) {
+        int n = counters.merge(prefix, 1, Integer::sum);
+        return prefix + "_" + n;
+    }
+
+    private String node(String op, List<String> inputs, Map<String, Object> attributes) {
+        return node(op, inputs, attributes, fresh(op.toLowerCase()));
+    }
+
+    private String node(String op, List<String> inputs, Map<String, Object> attributes, String output) {
+        OnnxMl.NodeProto.Builder n = OnnxMl.NodeProto.newBuilder().setOpType(op).setName(output + "_node")
+                .addAllInput(inputs).addOutput(output);
+        attributes.forEach((k, v) -> n.addAttribute(attribute(k, v)));
+        graph.addNode(n);
+        return output;
+    }
+
+    private String initializer(String name, OnnxMl.TensorProto.DataType type, byte[] raw, long... dims) {
+        OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder().setName(name).setDataType(type.getNumber())
+                .setRawData(ByteString.copyFrom(raw));
+        for (long d : dims) t.addDims(d);
+        graph.addInitializer(t);
+        return name;
+    }
+
+    private static Map<String, Object> attrs(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) m.put((String) kv[i], kv[i + 1]);
+        return m;
+    }
+
+    private static OnnxMl.AttributeProto attribute(String name, Object value) {
+        OnnxMl.AttributeProto.Builder a = OnnxMl.AttributeProto.newBuilder().setName(name);
+        if (value instanceof Long l) {
+            a.setType(OnnxMl.AttributeProto.AttributeType.INT).setI(l);
+        } else if (value instanceof Float f) {
+            a.setType(OnnxMl.AttributeProto.AttributeType.FLOAT).setF(f);
+        } else if (value instanceof long[] ls) {
+            a.setType(OnnxMl.AttributeProto.AttributeType.INTS);
+            for (long l : ls) a.addInts(l);
+        } else if (value instanceof String s) {
+            a.setType(OnnxMl.AttributeProto.AttributeType.STRING).setS(ByteString.copyFromUtf8(s));
+        } else {
+            throw new IllegalArgumentException("attribute " + name + ": unsupported value " + value);
+        }
+        return a.build();
+    }
+
+    private static OnnxMl.ValueInfoProto valueInfo(String name, OnnxMl.TensorProto.DataType type, long... dims) {
+        OnnxMl.TensorShapeProto.Builder shape = OnnxMl.TensorShapeProto.newBuilder();
+        for (long d : dims) {
+            shape.addDim(d < 0 ? OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimParam(BATCH)
+                    : OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+        }
+        return OnnxMl.ValueInfoProto.newBuilder().setName(name).setType(OnnxMl.TypeProto.newBuilder()
+                .setTensorType(OnnxMl.TypeProto.Tensor.newBuilder().setElemType(type.getNumber()).setShape(shape))).build();
+    }
+
+}

@@ -1,0 +1,158 @@
+package dev.squeeze.compress.onnx;
+
+import ai.onnx.proto.OnnxMl;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.ledger.RunLedger;
+import dev.squeeze.compress.ledger.RunRecord;
+import dev.squeeze.compress.prune.PruneControl;
+import dev.squeeze.compress.prune.PruneOutcome;
+import dev.squeeze.compress.prune.PruneParams;
+import dev.squeeze.compress.prune.PruneScope;
+import dev.squeeze.compress.prune.PruneService;
+import dev.squeeze.compress.prune.Structure;
+import dev.squeeze.compress.quant.QuantParams;
+import dev.squeeze.compress.quant.QuantizeOutcome;
+import dev.squeeze.compress.quant.QuantizeService;
+import dev.squeeze.compress.train.Fixtures;
+import dev.squeeze.compress.train.TrainOutcome;
+import dev.squeeze.compress.train.TrainParams;
+import dev.squeeze.compress.train.TrainingMonitor;
+import dev.squeeze.compress.train.TrainingService;
+import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.data.DatasetLocator;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code squeeze export} of real runs (trained, quantized, pruned) on fixture data, with a real SQLite ledger. */
+class ExportServiceTest {
+    @TempDir
+    static Path home;
+    private static TrainOutcome dense;
+
+    private static final TrainParams DENSE = new TrainParams("mlp-tiny", "fashion-mnist", 2, 60, 1e-3, 5, 3, 0.1, 0.8);
+
+    private static Workspace workspace() {
+        return new Workspace(home, home.resolve("ledger.db").toString());
+    }
+
+    private static DatasetLocator locator() {
+        return new DatasetLocator(null, null, null);
+    }
+
+    private static ExportOutcome export(String from, Path output) {
+        return new ExportService(workspace(), locator(), TrainingMonitor.SILENT).export(from, output, 17, Fixtures.fashionMnistDir());
+    }
+
+    @BeforeAll
+    static void trainDense() {
+        dense = new TrainingService(workspace(), locator(), TrainingMonitor.SILENT).train(DENSE, Fixtures.fashionMnistDir(), false);
+    }
+
+    private static Map<String, String> metadata(Path onnx) throws Exception {
+        Map<String, String> out = new HashMap<>();
+        for (var e : OnnxMl.ModelProto.parseFrom(Files.readAllBytes(onnx)).getMetadataPropsList()) out.put(e.getKey(), e.getValue());
+        return out;
+    }
+
+    @Test
+    void aFloatExportCarriesItsLabelsInputAndProvenanceAndRecordsARun() throws Exception {
+        Path out = home.resolve("float.onnx");
+        ExportOutcome o = export(dense.run().id(), out);
+        assertEquals(dense.run().testAcc(), o.onnxTestAccuracy(), 0.0, "ORT on raw pixels = DL4J on normalized ones");
+        assertEquals(1.0, o.top1Agreement());
+        assertTrue(o.maxAbsDifference() <= 1e-4, o.format());
+
+        OnnxMl.ModelProto model = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(out));
+        assertEquals(8, model.getIrVersion());
+        assertEquals(17, model.getOpsetImport(0).getVersion());
+        assertEquals(OnnxGraph.BATCH, model.getGraph().getInput(0).getType().getTensorType().getShape().getDim(0).getDimParam());
+        var dims = model.getGraph().getInput(0).getType().getTensorType().getShape().getDimList();
+        assertEquals(java.util.List.of(1L, 28L, 28L), dims.subList(1, 4).stream().map(d -> d.getDimValue()).toList());
+        Map<String, String> meta = metadata(out);
+        JsonNode classes = new ObjectMapper().readTree(meta.get("classes"));
+        assertEquals(10, classes.size());
+        assertEquals("T-shirt/top", classes.get(0).asText());
+        assertTrue(meta.get("input").contains("raw pixel values 0-255"), meta.get("input"));
+        JsonNode p = new ObjectMapper().readTree(meta.get("squeeze"));
+        assertEquals(o.runId(), p.get("export_run").asText());
+        assertEquals(dense.run().id(), p.get("source_run").asText());
+        assertEquals(dense.run().configHash(), p.get("source_config_hash").asText());
+        assertTrue(p.get("parent_runs").get(0).asText().startsWith(dense.run().id()));
+        assertEquals(o.onnxTestAccuracy(), p.get("accuracy_at_export").get("test_accuracy").asDouble(), 0.0);
+        assertEquals("1.0.0-M2.1", p.get("libraries").get("deeplearning4j").asText());
+        assertFalse(p.get("libraries").get("onnxruntime").asText().isEmpty());
+
+        try (RunLedger ledger = RunLedger.open(workspace().ledgerLocation())) {
+            RunRecord row = ledger.get(o.runId()).orElseThrow();
+            assertEquals(ExportService.STAGE, row.stage());
+            assertEquals(dense.run().id(), row.parentId());
+            assertEquals(Files.size(out), row.fileBytes());
+        }
+    }
+
+    @Test
+    void anInt8ExportRunsOnIntegerKernelsAndAgreesWithTheNd4jInt8Model() throws Exception {
+        QuantizeOutcome q = new QuantizeService(workspace(), locator(), TrainingMonitor.SILENT)
+                .quantize(dense.run().id(), QuantParams.DEFAULTS, Fixtures.fashionMnistDir());
+        Path out = home.resolve("int8.onnx");
+        ExportOutcome o = export(q.model(), out);
+        assertEquals("int8", o.mode());
+        assertTrue(o.fusedOperators().contains("QGemm"), o.format());
+        assertTrue(o.top1Agreement() >= 0.995, o.format());
+        assertTrue(Math.abs(o.onnxTestAccuracy() - q.int8TestAcc()) <= 0.002 + 1e-9, o.format());
+        ExportOutcome f = export(dense.run().id(), home.resolve("float-for-int8.onnx"));
+        assertTrue(o.fileBytes() < 0.35 * f.fileBytes(), "int8 ONNX is about a quarter of the float one: " + o.fileBytes()
+                + " vs " + f.fileBytes());
+        JsonNode p = new ObjectMapper().readTree(metadata(out).get("squeeze"));
+        assertEquals(q.runId(), p.get("source_run").asText());
+        assertEquals(2, p.get("parent_runs").size(), "quantize run, then the training run");
+    }
+
+    @Test
+    void prunedTicketsReportTheirZerosAndStructuredOnesArePhysicallySmaller() {
+        PruneService prune = new PruneService(workspace(), locator(), TrainingMonitor.SILENT);
+        PruneOutcome ticket = prune.prune(new PruneParams(null, 2, 0.5, "0", PruneScope.LAYER, PruneControl.NONE),
+                dense.run().id(), Fixtures.fashionMnistDir());
+        ExportOutcome sparse = export(ticket.ticket().toString(), home.resolve("ticket.onnx"));
+        assertTrue(sparse.nonzeroParams() < 0.4 * sparse.params(), sparse.format());
+        assertTrue(sparse.zippedBytes() < 0.75 * sparse.fileBytes(), "zeros compress: " + sparse.format());
+
+        PruneOutcome structured = prune.prune(new PruneParams(null, 1, 0.5, "0", PruneScope.LAYER, PruneControl.NONE,
+                Structure.NEURONS), dense.run().id(), Fixtures.fashionMnistDir());
+        ExportOutcome smaller = export(structured.ticket().toString(), home.resolve("structured.onnx"));
+        ExportOutcome full = export(dense.run().id(), home.resolve("dense-again.onnx"));
+        assertTrue(smaller.params() < 0.6 * full.params() && smaller.fileBytes() < 0.6 * full.fileBytes(),
+                smaller.format() + full.format());
+    }
+
+    @Test
+    void badInputLeavesNoFileBehind() throws Exception {
+        Path notAModel = home.resolve("notes.txt");
+        Files.writeString(notAModel, "not a model");
+        Path out = home.resolve("never.onnx");
+        var e = assertThrows(BadInputException.class, () -> export(notAModel.toString(), out));
+        assertTrue(e.getMessage().contains("not a squeeze model file"), e.getMessage());
+        assertFalse(Files.exists(out));
+        try (var files = Files.list(home)) {
+            assertTrue(files.noneMatch(f -> f.getFileName().toString().contains("never.onnx")), "no partial file");
+        }
+        var dir = assertThrows(BadInputException.class, () -> export(dense.run().id(), home));
+        assertTrue(dir.getMessage().contains("is a folder"), dir.getMessage());
+        var opset = assertThrows(BadInputException.class, () -> new ExportService(workspace(), locator(), TrainingMonitor.SILENT)
+                .export(dense.run().id(), out, 11, null));
+        assertTrue(opset.getMessage().contains("--opset must be between 13"), opset.getMessage());
+    }
+}

@@ -1,0 +1,198 @@
+package dev.squeeze.compress.onnx;
+
+import ai.onnx.proto.OnnxMl;
+import dev.squeeze.compress.eval.Evaluator;
+import dev.squeeze.compress.quant.Calibration;
+import dev.squeeze.compress.quant.CalibrationStatistics;
+import dev.squeeze.compress.quant.Dl4jLayers;
+import dev.squeeze.compress.quant.Granularity;
+import dev.squeeze.compress.quant.NetworkQuantizer;
+import dev.squeeze.compress.quant.QuantizedNetwork;
+import dev.squeeze.compress.train.Fixtures;
+import dev.squeeze.compress.train.TrainParams;
+import dev.squeeze.compress.train.Trainer;
+import dev.squeeze.compress.train.TrainingData;
+import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.data.Dataset;
+import dev.squeeze.models.data.DatasetLoader;
+import dev.squeeze.models.data.Datasets;
+import dev.squeeze.models.data.LabeledData;
+import dev.squeeze.models.zoo.ModelZoo;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every zoo model, trained briefly on the real fixtures, exported in every mode and run in ONNX Runtime on real test
+ * examples (raw pixels in; the graph normalizes): float against DL4J, int8 against the ND4J int8 network.
+ */
+class OnnxExportParityTest {
+    private static TrainingData images;
+    private static LabeledData rawImages;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void load() {
+        images = Fixtures.fashionMnist();
+        rawImages = DatasetLoader.load("fashion-mnist", Fixtures.fashionMnistDir()).test();
+    }
+
+    private static MultiLayerNetwork trained(MultiLayerNetwork net, TrainingData data, int epochs) {
+        for (int e = 0; e < epochs; e++) {
+            for (int from = 0; from < data.train().size(); from += 60) {
+                net.fit(data.train().toDataSet(null, from, Math.min(data.train().size(), from + 60)));
+            }
+        }
+        return net;
+    }
+
+    private static byte[] onnx(QuantizedNetwork net, TrainingData data) {
+        return OnnxExporter.graph(net, data.normalization(), "test").model(8, 17, "test", "", Map.of()).toByteArray();
+    }
+
+    private static float[][] ort(byte[] model, TrainingData data, LabeledData raw, Path optimized) {
+        try (var ort = new OnnxRuntimeModel(model, data.inputShape(), 1, optimized)) {
+            return ort.runAll(OnnxExporter.PROBABILITIES, raw);
+        }
+    }
+
+    /** Float: max |difference| <= 1e-4 with identical top-1. Int8 (three flavours): >= 99.5% top-1, accuracy within 0.2. */
+    private void checkEveryMode(String what, MultiLayerNetwork net, TrainingData data, LabeledData raw) {
+        QuantizedNetwork f = Dl4jLayers.toFloatNetwork(net, data.inputShape());
+        float[][] dl4j = net.output(data.test().toDataSet().getFeatures(), false).toFloatMatrix();
+        float[][] got = ort(onnx(f, data), data, raw, null);
+        double max = 0;
+        for (int i = 0; i < got.length; i++) {
+            assertEquals(Evaluator.argmax(dl4j[i]), Evaluator.argmax(got[i]), what + " float top-1 of example " + i);
+            for (int j = 0; j < got[i].length; j++) max = Math.max(max, Math.abs(got[i][j] - dl4j[i][j]));
+        }
+        assertTrue(max <= 1e-4, what + " float max |difference| " + max);
+
+        var points = CalibrationStatistics.collect(f, data.train().head(500)).quantizations(Calibration.PERCENTILE, 99.99);
+        int lastLayer = QuantizedNetwork.layerOf(f.linearSteps().get(f.linearSteps().size() - 1));
+        for (var variant : List.of(Map.entry(Granularity.CHANNEL, Set.<Integer>of()), Map.entry(Granularity.TENSOR, Set.<Integer>of()),
+                Map.entry(Granularity.CHANNEL, Set.of(lastLayer)))) {
+            QuantizedNetwork q = NetworkQuantizer.quantize(f, points, variant.getKey(), variant.getValue());
+            float[][] nd4j = Evaluator.probabilities(q, data.test());
+            float[][] ort = ort(onnx(q, data), data, raw, null);
+            int agree = 0;
+            for (int i = 0; i < ort.length; i++) if (Evaluator.argmax(ort[i]) == Evaluator.argmax(nd4j[i])) agree++;
+            String label = what + " int8 " + variant.getKey().label() + " keep-float " + variant.getValue();
+            assertTrue(agree >= 0.995 * ort.length, label + ": top-1 agreement " + agree + "/" + ort.length);
+            double accNd4j = Evaluator.evaluate(nd4j, raw.labels(), data.classNames()).accuracy();
+            double accOrt = Evaluator.evaluate(ort, raw.labels(), data.classNames()).accuracy();
+            assertTrue(Math.abs(accNd4j - accOrt) <= 0.002 + 1e-9, label + ": accuracy " + accNd4j + " vs " + accOrt);
+        }
+    }
+
+    @Test
+    void everyImageModelOfTheZooMatchesInEveryMode() {
+        for (String model : ModelZoo.all().keySet()) {
+            if (model.equals("mlp-tabular")) continue;
+            MultiLayerNetwork net = trained(Trainer.newNetwork(TrainParams.of(model), images), images, 1);
+            checkEveryMode(model, net, images, rawImages);
+        }
+    }
+
+    @Test
+    void theTableModelMatchesInEveryMode() {
+        Path csv = Path.of(System.getProperty("squeeze.fixtures"), "penguins", "penguins.csv");
+        Dataset table = Datasets.open(csv.toString(), null, null, new Datasets.TableOptions("species", null));
+        TrainingData data = TrainingData.prepare(table, 0.1);
+        MultiLayerNetwork net = trained(Trainer.newNetwork(TrainParams.of("mlp-tabular").withDataset(csv.toString(), "species", null), data), data, 20);
+        checkEveryMode("mlp-tabular", net, data, table.test());
+    }
+
+    @Test
+    void onnxRuntimeRunsInt8GraphsOnIntegerKernels() throws Exception {
+        for (String model : List.of("lenet-300-100", "lenet-5")) {
+            MultiLayerNetwork net = trained(Trainer.newNetwork(TrainParams.of(model), images), images, 1);
+            QuantizedNetwork f = Dl4jLayers.toFloatNetwork(net, images.inputShape());
+            var points = CalibrationStatistics.collect(f, images.train().head(300)).quantizations(Calibration.MINMAX, 100);
+            Path optimized = tmp.resolve(model + "-optimized.onnx");
+            ort(onnx(NetworkQuantizer.quantize(f, points, Granularity.CHANNEL, Set.of()), images), images, rawImages.head(10), optimized);
+            Set<String> ops = new TreeSet<>();
+            for (var n : OnnxMl.ModelProto.parseFrom(Files.readAllBytes(optimized)).getGraph().getNodeList()) ops.add(n.getOpType());
+            assertTrue(ops.contains("QGemm"), model + ": " + ops);
+            if (model.equals("lenet-5")) assertTrue(ops.contains("QLinearConv"), model + ": " + ops);
+            assertTrue(!ops.contains("Gemm") && !ops.contains("Conv") && !ops.contains("DequantizeLinear"),
+                    model + " keeps no float layer: " + ops);
+        }
+    }
+
+    @Test
+    void batchNormalizationFoldsIntoTheLayerBeforeIt() {
+        var conf = new NeuralNetConfiguration.Builder().seed(3).updater(new Adam(1e-3)).list()
+                .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).convolutionMode(ConvolutionMode.Same).activation(Activation.IDENTITY).build())
+                .layer(new BatchNormalization.Builder().build())
+                .layer(new org.deeplearning4j.nn.conf.layers.ActivationLayer.Builder().activation(Activation.RELU).build())
+                .layer(new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(2, 2).stride(2, 2).build())
+                .layer(new DenseLayer.Builder().nOut(16).activation(Activation.IDENTITY).build())
+                .layer(new BatchNormalization.Builder().activation(Activation.TANH).build())   // DL4J ignores it
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(10).activation(Activation.SOFTMAX).build())
+                .setInputType(InputType.convolutionalFlat(28, 28, 1)).build();
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        trained(net, images, 1);   // moves the running mean and variance away from 0 and 1
+        checkEveryModeFloatOnly(net);
+    }
+
+    private void checkEveryModeFloatOnly(MultiLayerNetwork net) {
+        QuantizedNetwork f = Dl4jLayers.toFloatNetwork(net, images.inputShape());
+        assertEquals(3, f.linearSteps().size(), "the batch norms and the activation layer are folded away");
+        float[][] dl4j = net.output(images.test().toDataSet().getFeatures(), false).toFloatMatrix();
+        float[][] got = ort(onnx(f, images), images, rawImages, null);
+        double max = 0;
+        for (int i = 0; i < got.length; i++) for (int j = 0; j < 10; j++) max = Math.max(max, Math.abs(got[i][j] - dl4j[i][j]));
+        assertTrue(max <= 1e-4, "max |difference| " + max);
+    }
+
+    @Test
+    void aBatchNormAfterAnActivationOrAnUnknownActivationIsRefusedByName() {
+        var afterRelu = new NeuralNetConfiguration.Builder().list()
+                .layer(new DenseLayer.Builder().nIn(4).nOut(3).activation(Activation.RELU).build())
+                .layer(new BatchNormalization.Builder().build())
+                .layer(new OutputLayer.Builder().nOut(2).activation(Activation.SOFTMAX).build())
+                .setInputType(InputType.feedForward(4)).build();
+        MultiLayerNetwork a = new MultiLayerNetwork(afterRelu);
+        a.init();
+        var e = assertThrows(BadInputException.class, () -> Dl4jLayers.toFloatNetwork(a, new long[]{4}));
+        assertTrue(e.getMessage().contains("layer 1 (BatchNormalization)") && e.getMessage().contains("cannot be folded"), e.getMessage());
+
+        var swish = new NeuralNetConfiguration.Builder().list()
+                .layer(new DenseLayer.Builder().nIn(4).nOut(3).activation(Activation.SWISH).build())
+                .layer(new OutputLayer.Builder().nOut(2).activation(Activation.SOFTMAX).build())
+                .setInputType(InputType.feedForward(4)).build();
+        MultiLayerNetwork s = new MultiLayerNetwork(swish);
+        s.init();
+        var e2 = assertThrows(BadInputException.class, () -> OnnxExporter.graph(Dl4jLayers.toFloatNetwork(s, new long[]{4}), null, "x"));
+        assertTrue(e2.getMessage().contains("0 dense 4->3") && e2.getMessage().contains("swish"), e2.getMessage());
+    }
+
+}
