@@ -23,6 +23,12 @@ public final class AtomicFiles {
         void writeTo(Path file) throws IOException;
     }
 
+    private static void readableByAll(Path file) throws IOException {
+        if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        }
+    }
+
     /** Has {@code writer} fill a temporary file in {@code target}'s folder, then moves it onto {@code target}. */
     public static void write(Path target, FileWriter writer) {
         Path dir = target.toAbsolutePath().getParent();
@@ -31,6 +37,7 @@ public final class AtomicFiles {
             Files.createDirectories(dir);
             tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".partial");
             writer.writeTo(tmp);
+            readableByAll(tmp);   // temporary files start as owner-only; the artifact should not (a server may read it)
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {

@@ -19,6 +19,14 @@ class AtomicFilesTest {
     Path dir;
 
     @Test
+    void theWrittenFileIsReadableByOthersNotOnlyItsOwner() throws Exception {
+        Path target = dir.resolve("model.onnx");
+        AtomicFiles.writeString(target, "x");
+        var perms = Files.getPosixFilePermissions(target);
+        org.junit.jupiter.api.Assertions.assertTrue(perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ), perms.toString());
+    }
+
+    @Test
     void aFailedWriteLeavesNeitherTargetNorTemporaryFile() throws IOException {
         Path target = dir.resolve("model.zip");
         assertThrows(UncheckedIOException.class, () -> AtomicFiles.write(target, file -> {

@@ -1,0 +1,40 @@
+package dev.squeeze.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ExportCommandTest {
+    @TempDir
+    Path home;
+
+    @Test
+    void exportsARunToOnnxAndRecordsIt() {
+        CliRun train = CliRun.run(home, "train", "--model", "mlp-tiny", "--epochs", "1", "--data", CliRun.fixtures());
+        String id = train.out().lines().findFirst().orElseThrow().split("\\s+")[1];
+        Path out = home.resolve("tiny.onnx");
+        CliRun export = CliRun.run(home, "export", "--from", id, "--output", out.toString(), "--data", CliRun.fixtures());
+        assertEquals(ExitCodes.OK, export.exitCode(), export.err());
+        assertTrue(Files.isRegularFile(out));
+        assertTrue(export.out().contains("in ONNX Runtime") && export.out().contains("top-1 agreement 100.00%"), export.out());
+        assertEquals(2, CliRun.run(home, "runs", "--stage", "export").out().lines().count(), "header and one run");
+    }
+
+    @Test
+    void aFileThatIsNotAModelExitsWith2AndWritesNothing() throws Exception {
+        Path junk = home.resolve("junk.zip");
+        Files.writeString(junk, "nope");
+        Path out = home.resolve("junk.onnx");
+        CliRun export = CliRun.run(home, "export", "--from", junk.toString(), "--output", out.toString());
+        assertEquals(ExitCodes.BAD_INPUT, export.exitCode());
+        assertEquals(1, export.errorLines(), export.err());
+        assertTrue(export.err().contains("not a squeeze model file"), export.err());
+        assertFalse(Files.exists(out));
+    }
+}
