@@ -13,17 +13,19 @@ import java.util.concurrent.Callable;
 
 @Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
         header = "Export a float or int8 model to ONNX, checked in ONNX Runtime before it is written.",
-        description = {"A float model becomes Gemm/Conv/pooling nodes (batch normalization folded, dropout",
-                "dropped); an int8 model (from 'squeeze quantize') becomes QDQ: int8 per-channel weights,",
-                "uint8 activations, int32 biases, which ONNX Runtime fuses into QGemm/QLinearConv. The",
-                "input is raw features ([batch, 1, 28, 28] pixel values 0-255 for images): normalization",
-                "is in the graph. Outputs: logits and probabilities. Before writing, the graph runs in",
-                "ONNX Runtime on the test set: its accuracy and its agreement with the source model are",
-                "printed and stored in the file's metadata (key 'squeeze', with the run ids, config",
-                "hash, code commit and library versions; 'classes' holds the labels). IR 8, opset 17,",
-                "symbolic batch dimension.", ""},
+        description = {"A float model becomes Gemm/Conv/pooling nodes (batch normalization folded,",
+                "dropout dropped); an int8 model (from 'squeeze quantize') becomes QDQ: int8",
+                "per-channel weights, uint8 activations, int32 biases, which ONNX Runtime fuses",
+                "into QGemm/QLinearConv. The input is raw features ([batch, 1, 28, 28] pixel",
+                "values 0-255 for images): normalization is in the graph. Outputs: logits and",
+                "probabilities. Before writing, the graph runs in ONNX Runtime on the test set:",
+                "its accuracy and its agreement with the source model are printed and stored in",
+                "the file's metadata (key 'squeeze', with the run ids, config hash, code commit",
+                "and library versions; 'classes' holds the labels). IR 8, opset 17, symbolic",
+                "batch dimension.", ""},
         footer = {"", "Examples:", "  squeeze export --from 3f2a9c1b --output lenet.onnx",
-                "  squeeze export --from squeeze-runs/quantize-3448ab0531da/model.zip --output lenet-int8.onnx"})
+                "  squeeze export --from squeeze-runs/quantize-3448ab0531da/model.zip \\",
+                "      --output lenet-int8.onnx"})
 final class ExportCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin
     DataOptions data;

@@ -19,7 +19,31 @@ public final class SqueezeCli {
         CommandLine cli = new CommandLine(new SqueezeCommand(env));
         cli.setExecutionExceptionHandler(SqueezeCli::handle);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
+        reflowDescriptions(cli);
         return cli;
+    }
+
+    /**
+     * Commands write their descriptions as source lines of any length; picocli would print each as its own line and
+     * wrap it again. Joining each paragraph (lines up to a blank one) lets picocli wrap it once to the width.
+     */
+    private static void reflowDescriptions(CommandLine cli) {
+        var usage = cli.getCommandSpec().usageMessage();
+        java.util.List<String> paragraphs = new java.util.ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        for (String line : usage.description()) {
+            if (line.isBlank()) {
+                if (current.length() > 0) paragraphs.add(current.toString());
+                paragraphs.add("");
+                current.setLength(0);
+            } else {
+                if (current.length() > 0) current.append(' ');
+                current.append(line.strip());
+            }
+        }
+        if (current.length() > 0) paragraphs.add(current.toString());
+        usage.description(paragraphs.toArray(String[]::new));
+        cli.getSubcommands().values().forEach(SqueezeCli::reflowDescriptions);
     }
 
     private static int handle(Exception e, CommandLine command, CommandLine.ParseResult parsed) {
