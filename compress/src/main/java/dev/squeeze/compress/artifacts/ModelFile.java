@@ -61,6 +61,15 @@ public final class ModelFile {
         }
     }
 
+    /** The run id in a model file's metadata (float or int8), or null when it cannot be read. */
+    public static String runIdOf(Path file) {
+        try (FileSystem zip = FileSystems.newFileSystem(file)) {
+            return Json.read(Files.readString(zip.getPath(INFO_ENTRY)), ModelInfo.class).runId();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
     /** Loads a model file; anything that is not one gives a {@link BadInputException} naming the file. */
     public static Loaded load(Path file, boolean withUpdater) {
         if (!Files.isRegularFile(file)) {

@@ -6,6 +6,7 @@ import dev.squeeze.compress.artifacts.CodeVersion;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
+import dev.squeeze.compress.artifacts.ModelSource;
 import dev.squeeze.compress.artifacts.RunPaths;
 import dev.squeeze.compress.artifacts.Workspace;
 import dev.squeeze.compress.eval.Classifier;
@@ -16,7 +17,6 @@ import dev.squeeze.compress.ledger.RecordedRun;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
-import dev.squeeze.compress.ledger.RunStatus;
 import dev.squeeze.compress.quant.Dl4jLayers;
 import dev.squeeze.compress.quant.QuantizedModelFile;
 import dev.squeeze.compress.quant.QuantizedNetwork;
@@ -38,7 +38,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -85,8 +84,8 @@ public final class ExportService {
         if (Files.isDirectory(target)) throw new BadInputException("--output " + output + " is a folder; give the .onnx file to write");
         RunPaths.requireWritable(target.getParent());
         Source source = load(from);
-        ExportParams params = new ExportParams(source.run() != null ? source.run().id() : source.file().toAbsolutePath().toString(),
-                requested.opset());
+        ExportParams params = new ExportParams(source.run() != null ? source.run().id()
+                : source.file().toAbsolutePath().normalize().toString(), requested.opset());
         ConfigHash hash = ConfigHash.of(params, ExportParams.DEFAULTS);
         try (RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
             ModelInfo info = source.info();
@@ -166,30 +165,14 @@ public final class ExportService {
     }
 
     private Source load(String from) {
-        Path file;
-        RunRecord run = null;
-        try (RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
-            if (Files.isRegularFile(Path.of(from))) {
-                file = Path.of(from);
-            } else {
-                run = ledger.get(from).orElseThrow(() -> new BadInputException("no run or model file '" + from
-                        + "'; give a run id from 'squeeze runs' or the path of a model.zip"));
-                file = run.artifactDir() == null ? null : new RunPaths(Path.of(run.artifactDir())).model();
-                if (run.status() != RunStatus.DONE || file == null || !Files.isRegularFile(file)) {
-                    throw new BadInputException("run " + run.id() + " (" + run.stage() + ", "
-                            + run.status().name().toLowerCase(Locale.ROOT) + ") has no finished model to export");
-                }
-            }
-            if (ModelFile.isInt8(file)) {
-                QuantizedModelFile.Loaded loaded = QuantizedModelFile.load(file);
-                if (run == null) run = ledger.get(loaded.info().runId()).orElse(null);
-                return new Source(file, run, loaded.network(), null, loaded.info());
-            }
-            ModelFile.Loaded loaded = ModelFile.load(file, false);
-            if (run == null && loaded.info().runId() != null) run = ledger.get(loaded.info().runId()).orElse(null);
-            return new Source(file, run, Dl4jLayers.toFloatNetwork(loaded.network(), loaded.info().inputShape()),
-                    loaded.network(), loaded.info());
+        ModelSource named = ModelSource.resolve(from, workspace, "export");
+        if (named.int8()) {
+            QuantizedModelFile.Loaded loaded = QuantizedModelFile.load(named.file());
+            return new Source(named.file(), named.run(), loaded.network(), null, loaded.info());
         }
+        ModelFile.Loaded loaded = ModelFile.load(named.file(), false);
+        return new Source(named.file(), named.run(), Dl4jLayers.toFloatNetwork(loaded.network(), loaded.info().inputShape()),
+                loaded.network(), loaded.info());
     }
 
     /** The run's ancestors in the ledger, nearest first (the source run, its parent, ...). */

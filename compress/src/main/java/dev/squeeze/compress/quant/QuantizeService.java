@@ -5,6 +5,7 @@ import dev.squeeze.compress.artifacts.CodeVersion;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
+import dev.squeeze.compress.artifacts.ModelSource;
 import dev.squeeze.compress.artifacts.RunLock;
 import dev.squeeze.compress.artifacts.RunPaths;
 import dev.squeeze.compress.artifacts.Workspace;
@@ -61,24 +62,19 @@ public final class QuantizeService {
         this.monitor = monitor;
     }
 
-    /** The float model to start from, and its ledger row when it has one. */
-    record Source(Path file, RunRecord run) {
-    }
-
     /**
      * @param from    a run id (or prefix) of any stage that wrote a float model, or a model file
      * @param dataDir where the dataset's files are, or null to locate them
      */
     public QuantizeOutcome quantize(String from, QuantParams requested, Path dataDir) {
         RunPaths.requireWritable(workspace.runsRoot());
-        Source source = resolve(from);
-        if (ModelFile.isInt8(source.file())) {
+        ModelSource source = ModelSource.resolve(from, workspace, "quantize");
+        if (source.int8()) {
             throw new BadInputException(source.file() + " is already an int8 model (written by 'squeeze quantize'); "
                     + "quantize the float model it came from instead");
         }
         ModelFile.Loaded loaded = ModelFile.load(source.file(), false);
-        QuantParams params = requested.withSource(source.run() != null ? source.run().id()
-                : source.file().toAbsolutePath().normalize().toString());
+        QuantParams params = requested.withSource(source.identity());
         QuantizedNetwork floatNetwork = Dl4jLayers.toFloatNetwork(loaded.network(), loaded.info().inputShape());
         checkKeepFloat(params.keepFloat(), floatNetwork);
 
@@ -108,7 +104,7 @@ public final class QuantizeService {
         }
     }
 
-    private QuantizeOutcome run(RunRecord run, QuantParams params, Source source, ModelFile.Loaded loaded,
+    private QuantizeOutcome run(RunRecord run, QuantParams params, ModelSource source, ModelFile.Loaded loaded,
                                 QuantizedNetwork floatNetwork, RunPaths paths, Path dataDir) {
         ModelInfo info = loaded.info();
         Splits data = splits(info, dataDir);
@@ -223,28 +219,6 @@ public final class QuantizeService {
             order[j] = t;
         }
         return train.select(java.util.Arrays.copyOf(order, n));
-    }
-
-    private Source resolve(String from) {
-        Path asFile = Path.of(from);
-        try (RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
-            if (Files.isRegularFile(asFile)) {
-                RunRecord run = null;
-                if (!ModelFile.isInt8(asFile)) {
-                    String runId = ModelFile.load(asFile, false).info().runId();
-                    run = runId == null ? null : ledger.get(runId).orElse(null);
-                }
-                return new Source(asFile, run);
-            }
-            RunRecord run = ledger.get(from).orElseThrow(() -> new BadInputException("no run or model file '" + from
-                    + "'; give a run id from 'squeeze runs' (train, prune or distill) or the path of a model.zip"));
-            if (run.status() != RunStatus.DONE || run.artifactDir() == null
-                    || !Files.isRegularFile(new RunPaths(Path.of(run.artifactDir())).model())) {
-                throw new BadInputException("run " + run.id() + " (" + run.stage() + ", " + run.status().name().toLowerCase(Locale.ROOT)
-                        + ") has no finished model to quantize; give a finished train, prune or distill run");
-            }
-            return new Source(new RunPaths(Path.of(run.artifactDir())).model(), run);
-        }
     }
 
     private static void checkKeepFloat(List<Integer> keepFloat, QuantizedNetwork floatNetwork) {
