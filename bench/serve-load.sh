@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Load test of `squeeze serve` on loopback with wrk (apt-get install wrk): one Fashion-MNIST test image per
+# request as an Open Inference Protocol JSON body, 64 connections for 60 s, once with dynamic batching (the
+# default) and once without (--max-batch-size 1); server RSS before and after; then the same model's in-process
+# ONNX Runtime throughput from OnnxBench, the ceiling. Prints Markdown.
+#   bench/serve-load.sh MODEL.onnx [SECONDS] [CONNECTIONS]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+model="$(realpath "$1")"; seconds="${2:-60}"; conns="${3:-64}"
+command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 1; }
+work="$(mktemp -d)"; trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+mkdir -p "$work/models/m"; cp "$model" "$work/models/m/model.onnx"
+python3 - "$work/body.json" <<'PY'
+import gzip, json, sys
+raw = gzip.open('/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz').read()[16:16 + 784]
+json.dump({"inputs": [{"name": "input", "shape": [1, 1, 28, 28], "datatype": "FP32", "data": list(raw)}]},
+          open(sys.argv[1], "w"))
+PY
+cat > "$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = io.open("$work/body.json", "rb"); wrk.body = f:read("*a"); f:close()
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d %.0f %.0f %.0f\n", summary.requests, summary.errors.status + summary.errors.connect
+    + summary.errors.read + summary.errors.write + summary.errors.timeout, summary.duration,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99)))
+end
+LUA
+"$root/squeeze" models >/dev/null   # build first
+echo "| batching | requests/s | p50 | p90 | p99 | errors | server RSS before -> after |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+for batch in 32 1; do
+  port=$((18000 + RANDOM % 1000))
+  "$root/squeeze" serve --models "$work/models" --port "$port" --max-batch-size "$batch" 2>"$work/serve.err" &
+  pid=$!
+  for i in $(seq 60); do curl -sf "localhost:$port/v2/models/m/ready" >/dev/null && break; sleep 0.5; done
+  wrk -t2 -c"$conns" -d5s -s "$work/post.lua" "http://127.0.0.1:$port/v2/models/m/infer" >/dev/null   # warm-up
+  jpid=$pid   # the launcher execs java
+  before=$(awk '/VmRSS/ {print $2}' /proc/$jpid/status)
+  line=$(wrk -t2 -c"$conns" -d"${seconds}s" -s "$work/post.lua" "http://127.0.0.1:$port/v2/models/m/infer" | grep RESULT)
+  after=$(awk '/VmRSS/ {print $2}' /proc/$jpid/status)
+  read -r _ reqs errs dur p50 p90 p99 <<<"$line"
+  awk -v b="$batch" -v r="$reqs" -v e="$errs" -v d="$dur" -v p50="$p50" -v p90="$p90" -v p99="$p99" -v rb="$before" -v ra="$after" \
+    'BEGIN { printf "| %s | %.0f | %.2f ms | %.2f ms | %.2f ms | %d | %.0f -> %.0f MB |\n", (b > 1 ? "on (max " b ")" : "off"),
+      r / (d / 1e6), p50 / 1e3, p90 / 1e3, p99 / 1e3, e, rb / 1024, ra / 1024 }'
+  curl -s "localhost:$port/metrics" > "$work/metrics-$batch.txt"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  grep -E '^squeeze_batch_requests_(sum|count)' "$work/metrics-$batch.txt" | sed 's/^/    /' >&2 || true
+done
+"$root/mvnw" -B -q dependency:build-classpath -pl compress -Dmdep.outputFile="$work/cp.txt" -Dmdep.includeScope=test >/dev/null
+echo; echo "In-process ONNX Runtime, same model (OnnxBench):"
+CLASSPATH="$(cat "$work/cp.txt"):$root/compress/target/classes:$root/compress/target/test-classes" OMP_NUM_THREADS=1 \
+  java -Xmx2g dev.squeeze.compress.onnx.OnnxBench /usr/share/datasets/fashion-mnist "$model" 2>/dev/null

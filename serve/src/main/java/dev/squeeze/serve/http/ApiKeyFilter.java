@@ -1,0 +1,40 @@
+package dev.squeeze.serve.http;
+
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.annotation.RequestFilter;
+import io.micronaut.http.annotation.ServerFilter;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+
+/**
+ * When {@code squeeze.serve.api-key} is set, the repository endpoints (index, load, unload) answer 401 unless the
+ * request carries the key as {@code Authorization: Bearer KEY} or {@code X-API-Key: KEY}. Inference stays open.
+ */
+@ServerFilter("/v2/repository/**")
+public class ApiKeyFilter {
+    private final ServeSettings settings;
+
+    public ApiKeyFilter(ServeSettings settings) {
+        this.settings = settings;
+    }
+
+    @RequestFilter
+    @Nullable
+    public HttpResponse<?> check(HttpRequest<?> request) {
+        String key = settings.getApiKey();
+        if (key == null || key.isEmpty()) return null;
+        String given = request.getHeaders().get("X-API-Key");
+        String auth = request.getHeaders().get("Authorization");
+        if (given == null && auth != null && auth.startsWith("Bearer ")) given = auth.substring("Bearer ".length()).trim();
+        if (given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), key.getBytes(StandardCharsets.UTF_8))) {
+            return null;
+        }
+        return ErrorResponses.of(HttpStatus.UNAUTHORIZED, given == null
+                ? "the repository API needs the server's API key: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'"
+                : "wrong API key");
+    }
+}

@@ -1,0 +1,105 @@
+package dev.squeeze.serve.http;
+
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.Produces;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.tags.Tag;
+
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+
+/** The Open Inference Protocol v2 endpoints for health, model metadata and inference, and v1 predict. */
+@Controller
+@Tag(name = "inference")
+public class InferenceController {
+    private final ModelServing serving;
+
+    public InferenceController(ModelServing serving) {
+        this.serving = serving;
+    }
+
+    @Get("/v2/health/live")
+    @Operation(summary = "The server is running")
+    public Map<String, Boolean> live() {
+        return Map.of("live", true);
+    }
+
+    @Get("/v2/health/ready")
+    @Operation(summary = "The server is ready to serve (its model folder is being watched)")
+    public Map<String, Boolean> ready() {
+        return Map.of("ready", true);
+    }
+
+    @Get("/v2/models/{name}")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "A model's inputs and outputs (name, datatype, shape; -1 is any size) and its metadata")
+    public HttpResponse<byte[]> metadata(String name) {
+        return timed(name, "metadata", () -> HttpResponse.ok(serving.metadata(name)));
+    }
+
+    @Get("/v2/models/{name}/ready")
+    @Operation(summary = "200 when the model is loaded and serving, 404 otherwise")
+    public HttpResponse<Map<String, Object>> modelReady(String name) {
+        boolean ready = serving.ready(name);
+        return HttpResponse.<Map<String, Object>>status(ready ? HttpStatus.OK : HttpStatus.NOT_FOUND)
+                .body(Map.of("name", name, "ready", ready));
+    }
+
+    @Post(value = "/v2/models/{name}/infer", consumes = MediaType.ALL, produces = MediaType.APPLICATION_JSON)
+    @Operation(summary = "Run the model on JSON tensors (Open Inference Protocol v2); concurrent requests are batched")
+    public CompletableFuture<HttpResponse<byte[]>> infer(String name, @Body byte[] body) {
+        return timedAsync(name, "infer", () -> serving.infer(name, body));
+    }
+
+    @Post(value = "/v1/models/{name}/predict", consumes = MediaType.ALL, produces = MediaType.APPLICATION_JSON)
+    @Operation(summary = "Classify one image: a PNG body, or a JSON array of raw pixel values; returns label and probabilities")
+    public CompletableFuture<HttpResponse<byte[]>> predict(String name, HttpRequest<?> request, @Body byte[] body) {
+        String type = request.getContentType().map(MediaType::toString).orElse(null);
+        return timedAsync(name, "predict", () -> serving.predict(name, type, body));
+    }
+
+    private HttpResponse<byte[]> timed(String model, String endpoint, Supplier<HttpResponse<byte[]>> work) {
+        long start = System.nanoTime();
+        try {
+            HttpResponse<byte[]> r = work.get();
+            serving.metrics().request(model, endpoint, "ok", System.nanoTime() - start);
+            return r;
+        } catch (RuntimeException e) {
+            serving.metrics().request(model, endpoint, outcome(e), System.nanoTime() - start);
+            throw e;
+        }
+    }
+
+    private CompletableFuture<HttpResponse<byte[]>> timedAsync(String model, String endpoint,
+                                                               Supplier<CompletableFuture<byte[]>> work) {
+        long start = System.nanoTime();
+        CompletableFuture<byte[]> f;
+        try {
+            f = work.get();
+        } catch (RuntimeException e) {
+            serving.metrics().request(model, endpoint, outcome(e), System.nanoTime() - start);
+            return CompletableFuture.failedFuture(e);
+        }
+        return f.handle((body, e) -> {
+            Throwable cause = e instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : e;
+            serving.metrics().request(model, endpoint, cause == null ? "ok" : outcome(cause), System.nanoTime() - start);
+            if (cause != null) {
+                if (cause instanceof RuntimeException r) throw r;
+                throw new IllegalStateException(cause);
+            }
+            return HttpResponse.ok(body);
+        });
+    }
+
+    static String outcome(Throwable e) {
+        return e instanceof dev.squeeze.serve.runtime.BadRequestException ? "client_error" : "server_error";
+    }
+}

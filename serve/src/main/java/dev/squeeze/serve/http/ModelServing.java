@@ -1,0 +1,164 @@
+package dev.squeeze.serve.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.squeeze.serve.runtime.BadRequestException;
+import dev.squeeze.serve.runtime.DynamicBatcher;
+import dev.squeeze.serve.runtime.HostTensor;
+import dev.squeeze.serve.runtime.ImagePrediction;
+import dev.squeeze.serve.runtime.InferRequest;
+import dev.squeeze.serve.runtime.InferenceProtocol;
+import dev.squeeze.serve.runtime.LoadedModel;
+import dev.squeeze.serve.runtime.ModelConfig;
+import dev.squeeze.serve.runtime.ModelLease;
+import dev.squeeze.serve.runtime.ModelRepository;
+import dev.squeeze.serve.runtime.ModelState;
+import dev.squeeze.serve.runtime.RepositoryEntry;
+import dev.squeeze.serve.runtime.TensorSpec;
+import jakarta.annotation.PreDestroy;
+import io.micronaut.context.annotation.Context;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * What the controllers call: the model repository (watched for changes), one dynamic batcher per loaded model
+ * version, and the protocol codec. Inference never runs on an HTTP event loop: batchers run it on their own threads
+ * and answer through futures.
+ */
+@Context   // eager: the folder is watched from startup, not from the first request
+public class ModelServing implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ServeSettings settings;
+    private final ServeMetrics metrics;
+    private final ModelRepository repository;
+    private final Map<LoadedModel, DynamicBatcher> batchers = new ConcurrentHashMap<>();
+    private final ExecutorService inference;
+
+    public ModelServing(ServeSettings settings, ServeMetrics metrics) {
+        this.settings = settings;
+        this.metrics = metrics;
+        this.inference = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "squeeze-inference");
+            t.setDaemon(true);
+            return t;
+        });
+        ModelConfig defaults = new ModelConfig(settings.getMaxBatchSize(), settings.getMaxQueueDelayUs(),
+                settings.getIntraOpThreads());
+        this.repository = new ModelRepository(settings.getModels(), defaults);
+        repository.addListener(new ModelRepository.Listener() {
+            @Override
+            public void loaded(LoadedModel model) {
+                batchers.put(model, new DynamicBatcher(model, inference, stats ->
+                        metrics.batch(model.name(), stats.requests(), stats.rows(), stats.queueWaitNanos())));
+            }
+
+            @Override
+            public void unloaded(LoadedModel model) {
+                DynamicBatcher b = batchers.remove(model);
+                if (b != null) b.close();
+            }
+        });
+        repository.start(settings.getPoll());
+    }
+
+    /** {@code POST /v2/models/{name}/infer}: the response body, when the batch it joined has run. */
+    public CompletableFuture<byte[]> infer(String name, byte[] body) {
+        ModelLease lease = repository.acquire(name);
+        try {
+            LoadedModel model = lease.model();
+            InferRequest request = InferenceProtocol.parseRequest(body, model.spec(), settings.getMaxElements());
+            return run(lease, request.inputs(), request.outputs())
+                    .thenApply(outputs -> InferenceProtocol.response(name, Long.toString(model.version()), request.id(), outputs));
+        } catch (RuntimeException e) {
+            lease.close();
+            throw e;
+        }
+    }
+
+    /** {@code POST /v1/models/{name}/predict}: an image or a JSON array of raw pixels in, label and probabilities out. */
+    public CompletableFuture<byte[]> predict(String name, String contentType, byte[] body) {
+        ModelLease lease = repository.acquire(name);
+        try {
+            LoadedModel model = lease.model();
+            TensorSpec input = ImagePrediction.imageInput(model.spec());
+            boolean json = contentType == null || contentType.contains("json");
+            HostTensor x = json ? ImagePrediction.fromJson(body, input) : ImagePrediction.fromImage(body, input);
+            List<String> classes = ImagePrediction.classNames(model.metadata());
+            return run(lease, List.of(x), Set.of())
+                    .thenApply(outputs -> ImagePrediction.response(name, model.version(), outputs, classes));
+        } catch (RuntimeException e) {
+            lease.close();
+            throw e;
+        }
+    }
+
+    private CompletableFuture<List<HostTensor>> run(ModelLease lease, List<HostTensor> inputs, Set<String> outputs) {
+        DynamicBatcher batcher = batchers.get(lease.model());
+        if (batcher == null) {
+            lease.close();
+            throw new BadRequestException(lease.model().name() + " is being unloaded; retry");
+        }
+        return batcher.submit(inputs, outputs).whenComplete((r, e) -> lease.close());
+    }
+
+    /** {@code GET /v2/models/{name}}. */
+    public byte[] metadata(String name) {
+        try (ModelLease lease = repository.acquire(name)) {
+            LoadedModel m = lease.model();
+            return InferenceProtocol.metadata(name, List.of(Long.toString(m.version())), m.spec(), m.metadata());
+        }
+    }
+
+    /** Whether {@code name} is loaded and serving (unknown names are simply not ready). */
+    public boolean ready(String name) {
+        return repository.index().stream().anyMatch(e -> e.name().equals(name) && e.state() == ModelState.READY);
+    }
+
+    /** {@code /v2/repository/index}: every model folder with its version, state and, when it failed, why. */
+    public byte[] index() {
+        ArrayNode out = JSON.createArrayNode();
+        for (RepositoryEntry e : repository.index()) {
+            var node = out.addObject().put("name", e.name()).put("state", e.state().name());
+            if (e.version() > 0) node.put("version", Long.toString(e.version()));
+            if (e.reason() != null && !e.reason().isEmpty()) node.put("reason", e.reason());
+        }
+        return bytes(out);
+    }
+
+    public void load(String name) {
+        repository.load(name);
+    }
+
+    public void unload(String name) {
+        repository.unload(name);
+    }
+
+    ServeMetrics metrics() {
+        return metrics;
+    }
+
+    private static byte[] bytes(Object node) {
+        try {
+            return JSON.writeValueAsBytes(node);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Stops watching, lets queued and in-flight requests finish, then closes every model. */
+    @PreDestroy
+    @Override
+    public void close() {
+        repository.close();
+        inference.shutdown();
+    }
+}
