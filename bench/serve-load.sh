@@ -27,25 +27,31 @@ done = function(summary, latency, requests)
 end
 LUA
 "$root/squeeze" models >/dev/null   # build first
-echo "| batching | requests/s | p50 | p90 | p99 | errors | server RSS before -> after |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
+heap() {   # heap in use right after a full GC, MB
+  jcmd "$1" GC.run >/dev/null 2>&1 || true
+  jcmd "$1" GC.heap_info 2>/dev/null | awk '/garbage-first heap/ {for (i = 1; i <= NF; i++) if ($i == "used") {v = $(i + 1); sub("K,?", "", v); printf "%.0f", v / 1024}}'
+}
+echo "| batching | run | requests/s | p50 | p90 | p99 | errors | server RSS after | heap after GC |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for batch in 32 1; do
   port=$((18000 + RANDOM % 1000))
   "$root/squeeze" serve --models "$work/models" --port "$port" --max-batch-size "$batch" 2>"$work/serve.err" &
-  pid=$!
+  pid=$!   # the launcher execs java
   for i in $(seq 60); do curl -sf "localhost:$port/v2/models/m/ready" >/dev/null && break; sleep 0.5; done
   wrk -t2 -c"$conns" -d5s -s "$work/post.lua" "http://127.0.0.1:$port/v2/models/m/infer" >/dev/null   # warm-up
-  jpid=$pid   # the launcher execs java
-  before=$(awk '/VmRSS/ {print $2}' /proc/$jpid/status)
-  line=$(wrk -t2 -c"$conns" -d"${seconds}s" -s "$work/post.lua" "http://127.0.0.1:$port/v2/models/m/infer" | grep RESULT)
-  after=$(awk '/VmRSS/ {print $2}' /proc/$jpid/status)
-  read -r _ reqs errs dur p50 p90 p99 <<<"$line"
-  awk -v b="$batch" -v r="$reqs" -v e="$errs" -v d="$dur" -v p50="$p50" -v p90="$p90" -v p99="$p99" -v rb="$before" -v ra="$after" \
-    'BEGIN { printf "| %s | %.0f | %.2f ms | %.2f ms | %.2f ms | %d | %.0f -> %.0f MB |\n", (b > 1 ? "on (max " b ")" : "off"),
-      r / (d / 1e6), p50 / 1e3, p90 / 1e3, p99 / 1e3, e, rb / 1024, ra / 1024 }'
+  echo "| $( [ "$batch" -gt 1 ] && echo "on (max $batch)" || echo off) | warm-up | | | | | | $(awk '/VmRSS/ {printf "%.0f MB", $2 / 1024}' /proc/$pid/status) | $(heap $pid) MB |"
+  for run in 1 2; do
+    line=$(wrk -t2 -c"$conns" -d"${seconds}s" -s "$work/post.lua" "http://127.0.0.1:$port/v2/models/m/infer" | grep RESULT)
+    read -r _ reqs errs dur p50 p90 p99 <<<"$line"
+    rss=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' /proc/$pid/status)
+    awk -v b="$batch" -v run="$run" -v r="$reqs" -v e="$errs" -v d="$dur" -v p50="$p50" -v p90="$p90" -v p99="$p99" \
+      -v rss="$rss" -v heap="$(heap $pid)" 'BEGIN { printf "| %s | %d | %.0f | %.2f ms | %.2f ms | %.2f ms | %d | %d MB | %s MB |\n",
+        (b > 1 ? "on (max " b ")" : "off"), run, r / (d / 1e6), p50 / 1e3, p90 / 1e3, p99 / 1e3, e, rss, heap }'
+  done
   curl -s "localhost:$port/metrics" > "$work/metrics-$batch.txt"
   kill "$pid"; wait "$pid" 2>/dev/null || true
-  grep -E '^squeeze_batch_requests_(sum|count)' "$work/metrics-$batch.txt" | sed 's/^/    /' >&2 || true
+  awk '/^squeeze_batch_requests_(sum|count)/ {v[$1] = $2} END {for (k in v) if (k ~ /count/) c = v[k]; else s = v[k];
+    printf "    mean requests per ONNX Runtime call: %.1f\n", s / c}' "$work/metrics-$batch.txt" >&2
 done
 "$root/mvnw" -B -q dependency:build-classpath -pl compress -Dmdep.outputFile="$work/cp.txt" -Dmdep.includeScope=test >/dev/null
 echo; echo "In-process ONNX Runtime, same model (OnnxBench):"

@@ -1,0 +1,71 @@
+package dev.squeeze.cli;
+
+import dev.squeeze.models.BadInputException;
+import dev.squeeze.serve.http.SqueezeServer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Serve ONNX models over HTTP (Open Inference Protocol v2), reloading them as their files change.",
+        description = {"DIR holds one folder per model: DIR/NAME/model.onnx, and optionally DIR/NAME/config.json",
+                "({\"max_batch_size\": 32, \"max_queue_delay_us\": 2000, \"intra_op_threads\": 1}). Any ONNX model is served,",
+                "not only Squeeze's. New and replaced models are picked up without a restart (in-flight requests",
+                "finish on the old version; a broken replacement is refused and the old one keeps serving).",
+                "",
+                "Endpoints: GET /v2/health/live, /v2/health/ready, /v2/models/NAME, /v2/models/NAME/ready;",
+                "POST /v2/models/NAME/infer (JSON tensors); POST /v1/models/NAME/predict (a PNG, or a JSON array of",
+                "raw pixels: label and probabilities); GET|POST /v2/repository/index, POST",
+                "/v2/repository/models/NAME/load|unload; GET /metrics (Prometheus); GET /openapi/squeeze-v2.yml (OpenAPI).",
+                "Concurrent requests to a model are merged into one ONNX Runtime call (dynamic batching). Ctrl-C",
+                "stops accepting, lets in-flight requests finish, then exits.", ""},
+        footer = {"", "Example:", "  squeeze serve --models served/ --port 8080",
+                "  curl -s localhost:8080/v2/models/lenet-int8 | jq ."})
+final class ServeCommand extends SqueezeSubcommand implements Callable<Integer> {
+    @Option(names = "--models", required = true, paramLabel = "DIR", description = "The model folder.")
+    Path models;
+
+    @Option(names = "--port", paramLabel = "N", defaultValue = "8080", description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+    int port;
+
+    @Option(names = "--host", paramLabel = "ADDR", defaultValue = "127.0.0.1",
+            description = "Address to listen on (default: ${DEFAULT-VALUE}; 0.0.0.0 for every interface).")
+    String host;
+
+    @Option(names = "--max-batch-size", paramLabel = "N", description = "Default rows per batched call; 1 turns batching off (default: 32).")
+    Integer maxBatchSize;
+
+    @Option(names = "--max-queue-delay-us", paramLabel = "US", description = "Default longest wait for a batch to fill (default: 2000).")
+    Long maxQueueDelayUs;
+
+    @Option(names = "--api-key", paramLabel = "KEY",
+            description = "Require this key on the repository endpoints (default: $SQUEEZE_API_KEY; none).")
+    String apiKey;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        if (!Files.isDirectory(models)) {
+            throw new BadInputException("--models " + models + " is not a folder; create it with one sub-folder per model "
+                    + "holding model.onnx (squeeze export --output DIR/NAME/model.onnx)");
+        }
+        Map<String, Object> properties = new LinkedHashMap<>();
+        properties.put("squeeze.serve.models", models.toAbsolutePath().toString());
+        properties.put("micronaut.server.port", port == 0 ? -1 : port);   // Micronaut picks a free port for -1
+        properties.put("micronaut.server.host", host);
+        if (maxBatchSize != null) properties.put("squeeze.serve.max-batch-size", maxBatchSize);
+        if (maxQueueDelayUs != null) properties.put("squeeze.serve.max-queue-delay-us", maxQueueDelayUs);
+        String key = apiKey != null ? apiKey : env().get("SQUEEZE_API_KEY");
+        if (key != null && !key.isEmpty()) properties.put("squeeze.serve.api-key", key);
+        var server = SqueezeServer.start(properties);
+        err().println("squeeze serve: serving " + models.toAbsolutePath() + " at " + server.getURL()
+                + " (Ctrl-C to stop)");
+        err().flush();
+        while (server.isRunning()) Thread.sleep(500);
+        return ExitCodes.OK;
+    }
+}
