@@ -3,6 +3,7 @@ package dev.squeeze.serve.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.squeeze.serve.runtime.BadRequestException;
+import dev.squeeze.serve.runtime.BenchmarkJobs;
 import dev.squeeze.serve.runtime.DynamicBatcher;
 import dev.squeeze.serve.runtime.HostTensor;
 import dev.squeeze.serve.runtime.ImagePrediction;
@@ -42,6 +43,7 @@ public class ModelServing implements AutoCloseable {
     private final ModelRepository repository;
     private final Map<LoadedModel, DynamicBatcher> batchers = new ConcurrentHashMap<>();
     private final ExecutorService inference;
+    private final BenchmarkJobs benchmarks;
 
     public ModelServing(ServeSettings settings, ServeMetrics metrics) {
         this.settings = settings;
@@ -68,6 +70,38 @@ public class ModelServing implements AutoCloseable {
             }
         });
         repository.start(settings.getPoll());
+        this.benchmarks = new BenchmarkJobs(repository);
+    }
+
+    /** The server's benchmark jobs ({@code /v1/benchmarks}) and the latest result per model. */
+    public BenchmarkJobs benchmarks() {
+        return benchmarks;
+    }
+
+    /** Requests waiting in {@code name}'s batch queues (every loaded version), for metrics and tests. */
+    public int queued(String name) {
+        int n = 0;
+        for (var e : batchers.entrySet()) if (e.getKey().name().equals(name)) n += e.getValue().queued();
+        return n;
+    }
+
+    /** The folder being served. */
+    public java.nio.file.Path modelsDir() {
+        return repository.dir();
+    }
+
+    /** Every model folder's state, as the repository index has it. */
+    public List<RepositoryEntry> entries() {
+        return repository.index();
+    }
+
+    /** The size of a ready model's file, or -1. */
+    public long fileBytes(String name) {
+        try (ModelLease lease = repository.acquire(name)) {
+            return lease.model().fileBytes();
+        } catch (BadRequestException notReady) {
+            return -1;
+        }
     }
 
     /** {@code POST /v2/models/{name}/infer}: the response body, when the batch it joined has run. */
@@ -158,6 +192,7 @@ public class ModelServing implements AutoCloseable {
     @PreDestroy
     @Override
     public void close() {
+        benchmarks.close();
         repository.close();
         inference.shutdown();
     }

@@ -58,7 +58,10 @@ class ServeLifecycleTest {
                 HttpRequest.newBuilder(server.getURI().resolve("/v2/models/slow/infer"))
                         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
-        Thread.sleep(300);
+        ModelServing serving = server.getApplicationContext().getBean(ModelServing.class);
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (serving.queued("slow") == 0 && System.nanoTime() < deadline) Thread.sleep(5);
+        assertEquals(1, serving.queued("slow"), "the request is waiting in the batch queue when the stop begins");
         server.getApplicationContext().close();
         HttpResponse<String> answer = inFlight.get();
         assertEquals(200, answer.statusCode(), answer.body());

@@ -1,0 +1,622 @@
+package dev.squeeze.serve.runtime;
+
+import ai.onnx.proto.OnnxMl;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Array;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
+
+/**
+ * The same measurement for every model variant, in-process (like Triton's perf_analyzer, without the network): file
+ * size raw and deflated, parameters and non-zero parameters, latency percentiles at batch 1, throughput at batch 32 and
+ * 256, resident memory, and accuracy on a test set through ONNX Runtime.
+ *
+ * <p>Methodology, per batch size: a warm-up ({@link BenchmarkOptions#warmup()}, excluded), then measurement windows of
+ * at least {@link BenchmarkOptions#window()} and {@link BenchmarkOptions#minRunsPerWindow()} calls each, repeated until
+ * the last {@value #STABLE_WINDOWS} windows' throughputs each lie within {@link BenchmarkOptions#stabilityPercent()} of
+ * their mean ({@link #isStable}), or until {@link BenchmarkOptions#maxWindows()}; then {@code stable=false}. Reported:
+ * the median over those last windows of each window's value, and their minimum and maximum as the spread. A timed call
+ * is {@code session.run} on input tensors built beforehand, all outputs, including closing its results; building the
+ * Java input arrays and copying outputs back into Java (what the server adds per request) is not timed. One session
+ * per measurement (optimization level ALL, as {@link LoadedModel#load} serves), closed afterwards; calls run one at a
+ * time on the calling thread.
+ *
+ * <p>Input data: the test set's first rows when it fits the model (a single FP32 input whose non-batch dimensions are
+ * the examples' shape), so accuracy and timing see the same data; otherwise zeros of every declared input type, with a
+ * free first dimension set to the batch size and any other free dimension to 1. When the first input dimension is
+ * fixed, only that batch size is measured and the batch-32 and -256 results are null.
+ *
+ * <p>Memory is read from Linux's {@code /proc/self/status}: process-level and approximate (the JVM heap, the garbage
+ * collector and other threads move it too), null elsewhere.
+ */
+public final class ModelBenchmark {
+    /** How many final windows must agree for a measurement to be stable. */
+    public static final int STABLE_WINDOWS = 3;
+    /** Batch sizes measured for throughput. */
+    public static final int SMALL_BATCH = 32;
+    public static final int LARGE_BATCH = 256;
+    /** Rows per ONNX Runtime call when measuring accuracy. */
+    public static final int ACCURACY_BATCH = 256;
+
+    private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * Operators whose inputs at these indices are quantization scales or zero points, not weights: per-tensor ones are
+     * scalars anyway, per-channel ones are vectors as long as an output dimension.
+     */
+    private static final Map<String, Set<Integer>> QUANTIZATION_PARAMETERS = Map.of(
+            "QuantizeLinear", Set.of(1, 2),
+            "DequantizeLinear", Set.of(1, 2),
+            "QLinearConv", Set.of(1, 2, 4, 5, 6, 7),
+            "QLinearMatMul", Set.of(1, 2, 4, 5, 6, 7),
+            "QLinearAdd", Set.of(1, 2, 4, 5, 6, 7),
+            "QGemm", Set.of(1, 2, 4, 5, 7, 8),
+            "MatMulInteger", Set.of(2, 3),
+            "ConvInteger", Set.of(2, 3));
+
+    private ModelBenchmark() {
+    }
+
+    /**
+     * Measures one model file.
+     *
+     * @param name           what to call it in the result (e.g. its variant)
+     * @param testSetOrNull  labeled rows for accuracy and as input data; null to feed zeros. Whenever accuracy cannot
+     *                       be measured through ONNX Runtime (no test set, one that does not fit the input, no output
+     *                       with a class per column), it is taken from the model's export metadata, if it has any
+     * @throws BadRequestException  when the file is not ONNX or ONNX Runtime cannot load it
+     * @throws UncheckedIOException when the file cannot be read
+     * @throws IllegalStateException when a call fails in ONNX Runtime
+     */
+    public static BenchmarkResult measure(String name, Path onnxFile, BenchmarkOptions options, LabeledRows testSetOrNull) {
+        String timestamp = Instant.now().toString();
+        long fileBytes;
+        long zippedBytes;
+        BenchmarkParameters params;
+        try {
+            byte[] bytes = Files.readAllBytes(onnxFile);
+            fileBytes = bytes.length;
+            zippedBytes = deflatedSize(bytes);
+            params = countParameters(bytes, onnxFile.toAbsolutePath().getParent());
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new BadRequestException(name + ": " + onnxFile.getFileName() + " is not an ONNX model: " + e.getMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + onnxFile + ": " + e.getMessage(), e);
+        }
+
+        Long rssBefore = procStatusBytes("VmRSS");
+        try (LoadedModel model = LoadedModel.load(name, 1, onnxFile,
+                new ModelConfig(1, 0, options.intraOpThreads()))) {
+            ModelSpec spec = model.spec();
+            OrtSession session = model.session();
+            LabeledRows data = testSetOrNull != null && fits(spec, testSetOrNull) ? testSetOrNull : null;
+            int fixedBatch = fixedBatch(spec);
+
+            BenchmarkPhase batch1 = phase(session, spec, data, fixedBatch > 0 ? fixedBatch : 1, options);
+            BenchmarkPhase batch32 = fixedBatch > 0 ? null : phase(session, spec, data, SMALL_BATCH, options);
+            BenchmarkPhase batch256 = fixedBatch > 0 ? null : phase(session, spec, data, LARGE_BATCH, options);
+
+            Double accuracy = null;
+            Integer accuracyExamples = null;
+            String accuracySource = null;
+            if (data != null) {
+                accuracy = accuracy(session, spec, data, fixedBatch > 0 ? fixedBatch : ACCURACY_BATCH);
+                if (accuracy != null) {
+                    accuracyExamples = data.size();
+                    accuracySource = "onnxruntime on " + data.size() + " examples";
+                }
+            }
+            if (accuracy == null) {
+                JsonNode exported = exportAccuracy(model.metadata());
+                if (exported != null) {
+                    accuracy = exported.path("test_accuracy").asDouble();
+                    accuracyExamples = exported.path("examples").canConvertToInt() ? exported.path("examples").asInt() : null;
+                    accuracySource = "export metadata";
+                }
+            }
+
+            Long rssAfter = procStatusBytes("VmRSS");
+            Long peak = procStatusBytes("VmHWM");
+            boolean stable = batch1.stable() && (batch32 == null || batch32.stable()) && (batch256 == null || batch256.stable());
+            return new BenchmarkResult(name, onnxFile.toString(), timestamp, ENV.getVersion(), options.intraOpThreads(),
+                    options.warmup().toMillis(), options.window().toMillis(), options.minRunsPerWindow(),
+                    options.maxWindows(), options.stabilityPercent(),
+                    fileBytes, zippedBytes, params.parameters(), params.nonZeroParameters(),
+                    describe(spec.inputs()), data != null ? "test set" : "zeros",
+                    batch1.latencyP50Micros(), batch1.latencyP90Micros(), batch1.latencyP99Micros(),
+                    batch32 == null ? null : batch32.throughputSamplesPerSecond(),
+                    batch32 == null ? null : batch32.latencyP50Micros(),
+                    batch256 == null ? null : batch256.throughputSamplesPerSecond(),
+                    batch256 == null ? null : batch256.latencyP50Micros(),
+                    stable, batch1, batch32, batch256,
+                    rssBefore, rssAfter, rssBefore == null || rssAfter == null ? null : rssAfter - rssBefore, peak,
+                    accuracy, accuracyExamples, accuracySource);
+        } catch (OrtException e) {
+            throw new IllegalStateException(name + ": ONNX Runtime failed: " + e.getMessage(), e);
+        }
+    }
+
+    // ---- statistics -------------------------------------------------------------------------------------------
+
+    /** The median (the mean of the two middle values for an even count); the array is not changed. */
+    public static double median(double[] values) {
+        if (values.length == 0) throw new IllegalArgumentException("median of no values");
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int mid = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    /**
+     * Whether the last {@value #STABLE_WINDOWS} per-window values each lie within {@code stabilityPercent} percent of
+     * their mean; false with fewer values.
+     */
+    public static boolean isStable(double[] perWindow, double stabilityPercent) {
+        if (perWindow.length < STABLE_WINDOWS) return false;
+        double[] last = Arrays.copyOfRange(perWindow, perWindow.length - STABLE_WINDOWS, perWindow.length);
+        double mean = Arrays.stream(last).average().orElseThrow();
+        if (!(mean > 0) || !Double.isFinite(mean)) return false;
+        for (double v : last) {
+            if (Math.abs(v - mean) > mean * stabilityPercent / 100) return false;
+        }
+        return true;
+    }
+
+    /** The nearest-rank percentile ({@code q} in (0, 1]) of sorted values. */
+    static double percentile(double[] sorted, double q) {
+        if (sorted.length == 0) throw new IllegalArgumentException("percentile of no values");
+        int rank = (int) Math.ceil(q * sorted.length);
+        return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+    }
+
+    // ---- timing -----------------------------------------------------------------------------------------------
+
+    private static BenchmarkPhase phase(OrtSession session, ModelSpec spec, LabeledRows data, int batch,
+                                        BenchmarkOptions options) throws OrtException {
+        Map<String, OnnxTensor> feed = new LinkedHashMap<>();
+        try {
+            for (HostTensor t : inputs(spec, data, 0, batch)) feed.put(t.name(), t.toOnnx(ENV));
+
+            long warmupEnd = System.nanoTime() + options.warmup().toNanos();
+            do {
+                session.run(feed).close();
+            } while (System.nanoTime() < warmupEnd);
+
+            long windowNanos = options.window().toNanos();
+            List<Double> throughputs = new ArrayList<>();
+            List<double[]> latencies = new ArrayList<>();
+            long runs = 0;
+            boolean stable = false;
+            for (int w = 0; w < options.maxWindows() && !stable; w++) {
+                long[] nanos = new long[1024];
+                int n = 0;
+                long start = System.nanoTime();
+                long end;
+                while (true) {
+                    long t0 = System.nanoTime();
+                    session.run(feed).close();
+                    end = System.nanoTime();
+                    if (n == nanos.length) nanos = Arrays.copyOf(nanos, n * 2);
+                    nanos[n++] = end - t0;
+                    if (end - start >= windowNanos && n >= options.minRunsPerWindow()) break;
+                }
+                runs += n;
+                throughputs.add(n * (double) batch / ((end - start) / 1e9));
+                double[] micros = new double[n];
+                for (int i = 0; i < n; i++) micros[i] = nanos[i] / 1e3;
+                Arrays.sort(micros);
+                latencies.add(micros);
+                stable = isStable(throughputs.stream().mapToDouble(Double::doubleValue).toArray(), options.stabilityPercent());
+            }
+
+            int from = Math.max(0, throughputs.size() - STABLE_WINDOWS);
+            double[] tp = throughputs.subList(from, throughputs.size()).stream().mapToDouble(Double::doubleValue).toArray();
+            List<double[]> last = latencies.subList(from, latencies.size());
+            double[] p50 = last.stream().mapToDouble(l -> percentile(l, 0.50)).toArray();
+            double[] p90 = last.stream().mapToDouble(l -> percentile(l, 0.90)).toArray();
+            double[] p99 = last.stream().mapToDouble(l -> percentile(l, 0.99)).toArray();
+            return new BenchmarkPhase(batch, throughputs.size(), stable, runs, throughputs,
+                    median(tp), Arrays.stream(tp).min().orElseThrow(), Arrays.stream(tp).max().orElseThrow(),
+                    median(p50), median(p90), median(p99),
+                    Arrays.stream(p50).min().orElseThrow(), Arrays.stream(p50).max().orElseThrow());
+        } finally {
+            feed.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    // ---- input data -------------------------------------------------------------------------------------------
+
+    /** Whether the rows can feed the model: one FP32 input whose dimensions after the first match the examples'. */
+    static boolean fits(ModelSpec spec, LabeledRows rows) {
+        if (spec.inputs().size() != 1 || rows.size() == 0) return false;
+        TensorSpec in = spec.inputs().get(0);
+        long[] example = rows.exampleShape();
+        if (in.type() != TensorType.FP32 || in.shape().length != example.length + 1) return false;
+        for (int i = 0; i < example.length; i++) {
+            long d = in.shape()[i + 1];
+            if (d != -1 && d != example[i]) return false;
+        }
+        return true;
+    }
+
+    /** The first dimension when some input's is fixed (or it has none, counting as 1); 0 when all are free. */
+    static int fixedBatch(ModelSpec spec) {
+        for (TensorSpec in : spec.inputs()) {
+            if (in.shape().length == 0) return 1;
+            if (in.shape()[0] != -1) return (int) Math.max(1, in.shape()[0]);
+        }
+        return 0;
+    }
+
+    /** Inputs for {@code batch} rows: test rows {@code from, from + 1, ...} (wrapping around), or zeros. */
+    private static List<HostTensor> inputs(ModelSpec spec, LabeledRows data, int from, int batch) {
+        List<HostTensor> out = new ArrayList<>();
+        if (data != null) {
+            TensorSpec in = spec.inputs().get(0);
+            long[] example = data.exampleShape();
+            int perRow = Math.toIntExact(HostTensor.elementCount(example));
+            float[] values = new float[Math.multiplyExact(perRow, batch)];
+            for (int r = 0; r < batch; r++) {
+                System.arraycopy(data.features(), ((from + r) % data.size()) * perRow, values, r * perRow, perRow);
+            }
+            long[] shape = new long[example.length + 1];
+            shape[0] = batch;
+            System.arraycopy(example, 0, shape, 1, example.length);
+            out.add(new HostTensor(in.name(), in.type(), shape, values));
+            return out;
+        }
+        for (TensorSpec in : spec.inputs()) {
+            long[] shape = in.shape().clone();
+            for (int i = 0; i < shape.length; i++) {
+                if (shape[i] == -1) shape[i] = i == 0 ? batch : 1;
+            }
+            int n = Math.toIntExact(HostTensor.elementCount(shape));
+            Object zeros = Array.newInstance(in.type().arrayClass().getComponentType(), n);
+            if (zeros instanceof String[] s) Arrays.fill(s, "");
+            out.add(new HostTensor(in.name(), in.type(), shape, zeros));
+        }
+        return out;
+    }
+
+    private static String describe(List<TensorSpec> inputs) {
+        return String.join(", ", inputs.stream().map(TensorSpec::toString).toList());
+    }
+
+    // ---- accuracy ---------------------------------------------------------------------------------------------
+
+    /**
+     * The output scored for accuracy: FP32 or FP64 with a last dimension that can hold every label (free, or at least
+     * the largest label + 1, and at least 2); the one named {@code probabilities} if it qualifies, else the first that
+     * does.
+     */
+    static TensorSpec classOutput(ModelSpec spec, LabeledRows rows) {
+        int classes = Arrays.stream(rows.labels()).max().orElse(0) + 1;
+        TensorSpec first = null;
+        for (TensorSpec o : spec.outputs()) {
+            if (o.type() != TensorType.FP32 && o.type() != TensorType.FP64) continue;
+            if (o.shape().length == 0) continue;
+            long last = o.shape()[o.shape().length - 1];
+            if (last != -1 && (last < 2 || last < classes)) continue;
+            if (o.name().equals("probabilities")) return o;
+            if (first == null) first = o;
+        }
+        return first;
+    }
+
+    /** Share of rows whose argmax matches the label, run in chunks of {@code chunk}; null when no output fits. */
+    private static Double accuracy(OrtSession session, ModelSpec spec, LabeledRows rows, int chunk) throws OrtException {
+        TensorSpec output = classOutput(spec, rows);
+        if (output == null || Arrays.stream(rows.labels()).anyMatch(l -> l < 0)) return null;
+        boolean fixed = fixedBatch(spec) > 0;
+        int correct = 0;
+        for (int from = 0; from < rows.size(); from += chunk) {
+            int scored = Math.min(chunk, rows.size() - from);
+            int batch = fixed ? chunk : scored;
+            Map<String, OnnxTensor> feed = new HashMap<>();
+            try {
+                for (HostTensor t : inputs(spec, rows, from, batch)) feed.put(t.name(), t.toOnnx(ENV));
+                try (OrtSession.Result result = session.run(feed, Set.of(output.name()))) {
+                    OnnxValue value = result.get(0);
+                    HostTensor out = HostTensor.fromOnnx(output.name(), (OnnxTensor) value);
+                    long[] shape = out.shape();
+                    if (shape.length == 0) return null;
+                    int classes = (int) shape[shape.length - 1];
+                    if (classes < 2 || Array.getLength(out.data()) != (long) classes * batch) return null;
+                    for (int r = 0; r < scored; r++) {
+                        int label = rows.labels()[from + r];
+                        if (label < classes && argmax(out.data(), r * classes, classes) == label) correct++;
+                    }
+                }
+            } finally {
+                feed.values().forEach(OnnxTensor::close);
+            }
+        }
+        return correct / (double) rows.size();
+    }
+
+    private static int argmax(Object data, int offset, int n) {
+        int best = 0;
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            double v = data instanceof float[] f ? f[offset + i] : ((double[]) data)[offset + i];
+            if (v > max) {
+                max = v;
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** The {@code accuracy_at_export} object of a Squeeze export's {@code squeeze} metadata, or null. */
+    static JsonNode exportAccuracy(Map<String, String> metadata) {
+        String squeeze = metadata.get("squeeze");
+        if (squeeze == null) return null;
+        try {
+            JsonNode acc = JSON.readTree(squeeze).path("accuracy_at_export");
+            return acc.path("test_accuracy").isNumber() ? acc : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    // ---- file -------------------------------------------------------------------------------------------------
+
+    /** Bytes after deflating in memory (java.util.zip, default level, zlib framing). */
+    static long deflatedSize(byte[] bytes) {
+        long[] count = {0};
+        OutputStream counter = new OutputStream() {
+            @Override
+            public void write(int b) {
+                count[0]++;
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                count[0] += len;
+            }
+        };
+        Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION);
+        try (DeflaterOutputStream z = new DeflaterOutputStream(counter, deflater, 64 * 1024)) {
+            z.write(bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            deflater.end();
+        }
+        return count[0];
+    }
+
+    /**
+     * Counts a model's parameters: the elements of every initializer (sparse ones included, and those of subgraphs)
+     * <ul>
+     *   <li>of a floating type (FLOAT, DOUBLE, FLOAT16, BFLOAT16, FLOAT8 variants) or an integer type up to 32 bits
+     *       (INT8/UINT8, INT16/UINT16, INT32/UINT32, INT4/UINT4), so the int8 weights and int32 biases of QDQ models
+     *       count;</li>
+     *   <li>with more than one element, leaving out scalar constants;</li>
+     *   <li>not used only as a scale or zero point of QuantizeLinear, DequantizeLinear or a QLinear/Integer operator,
+     *       so per-channel quantization parameters do not count either.</li>
+     * </ul>
+     * INT64/UINT64 initializers (shapes, axes, indices), BOOL, STRING and complex ones do not count. Non-zero: raw
+     * data read little-endian, or the typed repeated fields; external data is read from beside the file. Negative zero
+     * is zero.
+     */
+    public static BenchmarkParameters countParameters(Path onnxFile) {
+        try {
+            return countParameters(Files.readAllBytes(onnxFile), onnxFile.toAbsolutePath().getParent());
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + onnxFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    static BenchmarkParameters countParameters(byte[] model, Path dir) throws IOException {
+        OnnxMl.ModelProto proto = OnnxMl.ModelProto.parseFrom(model);
+        List<OnnxMl.GraphProto> graphs = new ArrayList<>();
+        collectGraphs(proto.getGraph(), graphs);
+
+        Set<String> quantizationUses = new HashSet<>();
+        Set<String> otherUses = new HashSet<>();
+        for (OnnxMl.GraphProto g : graphs) {
+            for (OnnxMl.NodeProto n : g.getNodeList()) {
+                Set<Integer> q = QUANTIZATION_PARAMETERS.getOrDefault(n.getOpType(), Set.of());
+                for (int i = 0; i < n.getInputCount(); i++) (q.contains(i) ? quantizationUses : otherUses).add(n.getInput(i));
+            }
+        }
+        Set<String> quantizationOnly = new HashSet<>(quantizationUses);
+        quantizationOnly.removeAll(otherUses);
+
+        long parameters = 0;
+        long nonZero = 0;
+        int counted = 0;
+        for (OnnxMl.GraphProto g : graphs) {
+            for (OnnxMl.TensorProto t : g.getInitializerList()) {
+                long n = elements(t.getDimsList());
+                if (!counts(t.getDataType()) || n <= 1 || quantizationOnly.contains(t.getName())) continue;
+                parameters += n;
+                nonZero += nonZero(t, n, dir);
+                counted++;
+            }
+            for (OnnxMl.SparseTensorProto s : g.getSparseInitializerList()) {
+                OnnxMl.TensorProto values = s.getValues();
+                long n = elements(s.getDimsList());
+                if (!counts(values.getDataType()) || n <= 1 || quantizationOnly.contains(values.getName())) continue;
+                parameters += n;
+                nonZero += nonZero(values, elements(values.getDimsList()), dir);
+                counted++;
+            }
+        }
+        return new BenchmarkParameters(parameters, nonZero, counted);
+    }
+
+    private static void collectGraphs(OnnxMl.GraphProto g, List<OnnxMl.GraphProto> out) {
+        out.add(g);
+        for (OnnxMl.NodeProto n : g.getNodeList()) {
+            for (OnnxMl.AttributeProto a : n.getAttributeList()) {
+                if (a.hasG()) collectGraphs(a.getG(), out);
+                for (OnnxMl.GraphProto sub : a.getGraphsList()) collectGraphs(sub, out);
+            }
+        }
+    }
+
+    private static long elements(List<Long> dims) {
+        long n = 1;
+        for (long d : dims) n *= d;
+        return n;
+    }
+
+    private static boolean counts(int dataType) {
+        OnnxMl.TensorProto.DataType type = OnnxMl.TensorProto.DataType.forNumber(dataType);
+        if (type == null) return false;
+        return switch (type) {
+            case FLOAT, DOUBLE, FLOAT16, BFLOAT16, FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ,
+                 INT8, UINT8, INT16, UINT16, INT32, UINT32, INT4, UINT4 -> true;
+            default -> false;
+        };
+    }
+
+    private static long nonZero(OnnxMl.TensorProto t, long n, Path dir) throws IOException {
+        OnnxMl.TensorProto.DataType type = OnnxMl.TensorProto.DataType.forNumber(t.getDataType());
+        ByteBuffer raw = null;
+        if (t.getDataLocation() == OnnxMl.TensorProto.DataLocation.EXTERNAL) {
+            raw = external(t, dir);
+        } else if (t.hasRawData()) {
+            raw = t.getRawData().asReadOnlyByteBuffer();
+        }
+        if (raw != null) return nonZeroRaw(raw.order(ByteOrder.LITTLE_ENDIAN), type, n);
+        long count = 0;
+        switch (type) {
+            case FLOAT -> {
+                for (float v : t.getFloatDataList()) if (v != 0f) count++;
+            }
+            case DOUBLE -> {
+                for (double v : t.getDoubleDataList()) if (v != 0d) count++;
+            }
+            case UINT32 -> {
+                for (long v : t.getUint64DataList()) if (v != 0) count++;
+            }
+            case INT4, UINT4 -> {
+                long seen = 0;
+                for (int v : t.getInt32DataList()) {
+                    for (int half = 0; half < 2 && seen < n; half++, seen++) if (((v >> (4 * half)) & 0xF) != 0) count++;
+                }
+            }
+            default -> {
+                int mask = zeroMask(type);
+                for (int v : t.getInt32DataList()) if ((v & mask) != 0) count++;
+            }
+        }
+        return count;
+    }
+
+    /** Bits that must all be zero for a value of a type held in int32_data or raw bytes to be zero (sign excluded). */
+    private static int zeroMask(OnnxMl.TensorProto.DataType type) {
+        return switch (type) {
+            case FLOAT16, BFLOAT16 -> 0x7FFF;
+            case FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ -> 0x7F;
+            default -> 0xFFFFFFFF;
+        };
+    }
+
+    private static long nonZeroRaw(ByteBuffer b, OnnxMl.TensorProto.DataType type, long n) {
+        long count = 0;
+        int base = b.position();
+        switch (type) {
+            case FLOAT -> {
+                long m = Math.min(n, b.remaining() / 4);
+                for (int i = 0; i < m; i++) if (b.getFloat(base + 4 * i) != 0f) count++;
+            }
+            case DOUBLE -> {
+                long m = Math.min(n, b.remaining() / 8);
+                for (int i = 0; i < m; i++) if (b.getDouble(base + 8 * i) != 0d) count++;
+            }
+            case INT32, UINT32 -> {
+                long m = Math.min(n, b.remaining() / 4);
+                for (int i = 0; i < m; i++) if (b.getInt(base + 4 * i) != 0) count++;
+            }
+            case INT16, UINT16, FLOAT16, BFLOAT16 -> {
+                int mask = type == OnnxMl.TensorProto.DataType.INT16 || type == OnnxMl.TensorProto.DataType.UINT16 ? 0xFFFF : 0x7FFF;
+                long m = Math.min(n, b.remaining() / 2);
+                for (int i = 0; i < m; i++) if ((b.getShort(base + 2 * i) & mask) != 0) count++;
+            }
+            case INT4, UINT4 -> {
+                long m = Math.min(n, 2L * b.remaining());
+                for (long i = 0; i < m; i++) {
+                    int packed = b.get(base + (int) (i / 2));
+                    if (((packed >> (4 * (int) (i % 2))) & 0xF) != 0) count++;
+                }
+            }
+            default -> { // INT8, UINT8, FLOAT8 variants: one byte each
+                int mask = zeroMask(type) & 0xFF;
+                long m = Math.min(n, b.remaining());
+                for (int i = 0; i < m; i++) if ((b.get(base + i) & mask) != 0) count++;
+            }
+        }
+        return count;
+    }
+
+    private static ByteBuffer external(OnnxMl.TensorProto t, Path dir) throws IOException {
+        String location = null;
+        long offset = 0;
+        long length = -1;
+        for (OnnxMl.StringStringEntryProto e : t.getExternalDataList()) {
+            switch (e.getKey()) {
+                case "location" -> location = e.getValue();
+                case "offset" -> offset = Long.parseLong(e.getValue());
+                case "length" -> length = Long.parseLong(e.getValue());
+                default -> {
+                }
+            }
+        }
+        if (location == null) throw new IOException(t.getName() + ": external data without a location");
+        Path file = dir == null ? Path.of(location) : dir.resolve(location);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = length >= 0 ? length : ch.size() - offset;
+            return ch.map(FileChannel.MapMode.READ_ONLY, offset, size);
+        }
+    }
+
+    // ---- memory -----------------------------------------------------------------------------------------------
+
+    /** A {@code kB} field of /proc/self/status in bytes (VmRSS, VmHWM), or null where there is none. */
+    static Long procStatusBytes(String field) {
+        Path status = Path.of("/proc/self/status");
+        if (!Files.isReadable(status)) return null;
+        try {
+            for (String line : Files.readAllLines(status)) {
+                if (line.startsWith(field + ":")) {
+                    String[] parts = line.substring(field.length() + 1).trim().split("\\s+");
+                    long value = Long.parseLong(parts[0]);
+                    return parts.length > 1 && parts[1].equalsIgnoreCase("kB") ? value * 1024 : value;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,34 @@
+package dev.squeeze.serve.runtime;
+
+import java.util.Objects;
+
+/**
+ * One model variant in a {@link ParetoReport}: how accurate, how big and how fast it is. A number that was not
+ * measured is negative (the {@code long} fields) or {@code NaN} (the {@code double} fields); such a point is shown with
+ * a dash in the table and left off the plot (and the frontier) that needs the number.
+ *
+ * @param name               the variant's name (shown as its label); required
+ * @param kind               what kind of variant it is, e.g. {@code dense}, {@code int8}, {@code pruned}, {@code student}
+ * @param fileBytes          the model file's size on disk, in bytes
+ * @param zippedBytes        the model file's size after compressing it (e.g. zip/deflate), in bytes
+ * @param params             the number of parameters
+ * @param nonzeroParams      the number of parameters that are not zero (the rest were pruned)
+ * @param latencyP50Micros   median latency of one request of batch size 1, in microseconds
+ * @param latencyP99Micros   99th percentile latency of one request of batch size 1, in microseconds
+ * @param throughputBatch256 examples per second when run in batches of 256
+ * @param accuracy           test accuracy as a fraction in [0, 1] (0.9 is 90%), or {@code null} when unknown; a point
+ *                           without accuracy is listed but is never on a frontier
+ * @param source             where the point comes from, e.g. a run id or a file
+ */
+public record ParetoPoint(String name, String kind, long fileBytes, long zippedBytes, long params, long nonzeroParams,
+                          double latencyP50Micros, double latencyP99Micros, double throughputBatch256, Double accuracy,
+                          String source) {
+
+    public ParetoPoint {
+        Objects.requireNonNull(name, "name");
+        if (accuracy != null && !(accuracy >= 0 && accuracy <= 1)) {
+            throw new IllegalArgumentException("accuracy is a fraction in [0, 1] (or null when unknown), not "
+                    + accuracy + " (point " + name + ")");
+        }
+    }
+}

@@ -1,0 +1,379 @@
+package dev.squeeze.serve.runtime;
+
+import ai.onnx.proto.OnnxMl;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.ByteString;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** ModelBenchmark on real small ONNX files in real ONNX Runtime sessions; no timing thresholds. */
+class ModelBenchmarkTest {
+    /** Short windows so the class runs in seconds: 50 ms warm-up, windows of 100 ms and 3 calls, at most 5. */
+    private static final BenchmarkOptions SHORT = new BenchmarkOptions(1, Duration.ofMillis(50), Duration.ofMillis(100), 3, 5, 10.0);
+    /** For tests about everything but timing. */
+    private static final BenchmarkOptions TINY = new BenchmarkOptions(1, Duration.ZERO, Duration.ofMillis(5), 1, 3, 10.0);
+
+    @TempDir
+    Path dir;
+
+    // ---- statistics helpers -------------------------------------------------------------------------------------
+
+    @Test
+    void stabilityHelper() {
+        assertTrue(ModelBenchmark.isStable(new double[]{100, 102, 99}, 10));
+        assertFalse(ModelBenchmark.isStable(new double[]{100, 150, 60}, 10));
+        // only the last three windows count
+        assertTrue(ModelBenchmark.isStable(new double[]{10, 500, 100, 102, 99}, 10));
+        assertFalse(ModelBenchmark.isStable(new double[]{100, 102}, 10));
+        assertFalse(ModelBenchmark.isStable(new double[]{100, 112, 100}, 5));
+        assertTrue(ModelBenchmark.isStable(new double[]{100, 112, 100}, 10));
+    }
+
+    @Test
+    void medianHelper() {
+        assertEquals(2.0, ModelBenchmark.median(new double[]{3, 1, 2}));
+        assertEquals(2.5, ModelBenchmark.median(new double[]{4, 1, 3, 2}));
+        assertEquals(7.0, ModelBenchmark.median(new double[]{7}));
+        double[] values = {5, 1, 3};
+        ModelBenchmark.median(values);
+        assertEquals(5, values[0], "the argument is not sorted in place");
+        assertThrows(IllegalArgumentException.class, () -> ModelBenchmark.median(new double[0]));
+    }
+
+    @Test
+    void percentileIsNearestRank() {
+        double[] sorted = new double[100];
+        for (int i = 0; i < 100; i++) sorted[i] = i + 1;
+        assertEquals(50, ModelBenchmark.percentile(sorted, 0.50));
+        assertEquals(90, ModelBenchmark.percentile(sorted, 0.90));
+        assertEquals(99, ModelBenchmark.percentile(sorted, 0.99));
+        assertEquals(4, ModelBenchmark.percentile(new double[]{4}, 0.99));
+    }
+
+    @Test
+    void optionsAreChecked() {
+        assertThrows(IllegalArgumentException.class, () -> SHORT.withMaxWindows(2));
+        assertThrows(IllegalArgumentException.class, () -> SHORT.withIntraOpThreads(0));
+        assertThrows(IllegalArgumentException.class, () -> SHORT.withWindow(Duration.ZERO));
+        assertThrows(IllegalArgumentException.class, () -> SHORT.withStabilityPercent(0));
+        assertEquals(1, BenchmarkOptions.DEFAULTS.intraOpThreads());
+        assertEquals(10.0, BenchmarkOptions.DEFAULTS.stabilityPercent());
+        assertEquals(10, BenchmarkOptions.DEFAULTS.maxWindows());
+    }
+
+    // ---- parameters ---------------------------------------------------------------------------------------------
+
+    /**
+     * x [batch, 3] → MatMul with DequantizeLinear(int8 [3, 4] weights, per-channel scale [4], zero point [4]) → Add
+     * float bias [4] (typed float_data) → MatMul float [4, 2] → Mul scalar → Reshape to [-1, 2] (INT64 shape [2]).
+     */
+    private Path quantizedModel() {
+        OnnxMl.ModelProto m = TestModels.graph("params")
+                .input("x", TensorType.FP32, -1, 3)
+                .floats("scale", new float[]{0.1f, 0.2f, 0.3f, 0.4f}, 4)
+                .floats("w2", new float[]{0, 1, 2, 0, 0, 3, 4, 5}, 4, 2)
+                .floats("factor", new float[]{2f})
+                .int64s("shape", new long[]{-1, 2}, 2)
+                .node("DequantizeLinear", List.of("wq", "scale", "zp"), List.of("w"), "axis", 1L)
+                .node("MatMul", List.of("x", "w"), List.of("h1"))
+                .node("Add", List.of("h1", "b"), List.of("h2"))
+                .node("MatMul", List.of("h2", "w2"), List.of("h3"))
+                .node("Mul", List.of("h3", "factor"), List.of("h4"))
+                .node("Reshape", List.of("h4", "shape"), List.of("y"))
+                .output("y", TensorType.FP32, -1, 2)
+                .build();
+        OnnxMl.ModelProto.Builder b = m.toBuilder();
+        b.getGraphBuilder()
+                .addInitializer(raw("wq", OnnxMl.TensorProto.DataType.INT8,
+                        new byte[]{1, 0, -2, 0, 3, 4, 0, 5, 0, 6, 7, 8}, 3, 4))
+                .addInitializer(raw("zp", OnnxMl.TensorProto.DataType.INT8, new byte[]{0, 0, 0, 0}, 4))
+                .addInitializer(OnnxMl.TensorProto.newBuilder().setName("b")
+                        .setDataType(OnnxMl.TensorProto.DataType.FLOAT_VALUE).addDims(4)
+                        .addFloatData(0.5f).addFloatData(0f).addFloatData(-0.25f).addFloatData(1f));
+        return write(dir.resolve("params.onnx"), b.build());
+    }
+
+    @Test
+    void parametersAndNonZeroOfKnownInitializers() throws Exception {
+        Path file = quantizedModel();
+        // counted: wq 12 (8 non-zero), b 4 (3), w2 8 (5); not counted: the per-channel scale and zero point (only
+        // quantization parameters), the scalar factor, the INT64 shape
+        BenchmarkParameters p = ModelBenchmark.countParameters(file);
+        assertEquals(24, p.parameters());
+        assertEquals(16, p.nonZeroParameters());
+        assertEquals(3, p.initializers());
+
+        // the same numbers in a full measurement; the model really runs in ONNX Runtime
+        BenchmarkResult r = ModelBenchmark.measure("params", file, TINY, null);
+        assertEquals(24, r.parameters());
+        assertEquals(16, r.nonZeroParameters());
+        assertEquals(Files.size(file), r.fileBytes());
+        assertTrue(r.zippedBytes() > 0);
+        assertEquals("zeros", r.inputData());
+        assertEquals("x FP32 [-1, 3]", r.inputs());
+    }
+
+    @Test
+    void typedFieldsHalfFloatsAndSmallIntegers() throws Exception {
+        OnnxMl.GraphProto.Builder g = OnnxMl.GraphProto.newBuilder().setName("typed")
+                // FLOAT16 bits in int32_data: 1.0, -0.0, 0.0, smallest subnormal → 2 non-zero
+                .addInitializer(OnnxMl.TensorProto.newBuilder().setName("h")
+                        .setDataType(OnnxMl.TensorProto.DataType.FLOAT16_VALUE).addDims(4)
+                        .addInt32Data(0x3C00).addInt32Data(0x8000).addInt32Data(0).addInt32Data(1))
+                // DOUBLE in double_data: 1 non-zero of 3
+                .addInitializer(OnnxMl.TensorProto.newBuilder().setName("d")
+                        .setDataType(OnnxMl.TensorProto.DataType.DOUBLE_VALUE).addDims(3)
+                        .addDoubleData(0).addDoubleData(-0.0).addDoubleData(2.5))
+                // UINT8 raw: 255, 0 → 1 non-zero
+                .addInitializer(raw("u", OnnxMl.TensorProto.DataType.UINT8, new byte[]{(byte) 255, 0}, 2))
+                // FLOAT raw with -0.0: 1 non-zero of 2
+                .addInitializer(raw("f", OnnxMl.TensorProto.DataType.FLOAT, floatBytes(-0.0f, 3f), 2))
+                // INT32 in int32_data [2, 2]: 2 non-zero
+                .addInitializer(OnnxMl.TensorProto.newBuilder().setName("i")
+                        .setDataType(OnnxMl.TensorProto.DataType.INT32_VALUE).addDims(2).addDims(2)
+                        .addInt32Data(0).addInt32Data(-7).addInt32Data(0).addInt32Data(9))
+                // not counted: INT64, BOOL, a one-element FLOAT
+                .addInitializer(OnnxMl.TensorProto.newBuilder().setName("l")
+                        .setDataType(OnnxMl.TensorProto.DataType.INT64_VALUE).addDims(3)
+                        .addInt64Data(1).addInt64Data(2).addInt64Data(3))
+                .addInitializer(OnnxMl.TensorProto.newBuilder().setName("bool")
+                        .setDataType(OnnxMl.TensorProto.DataType.BOOL_VALUE).addDims(2)
+                        .addInt32Data(1).addInt32Data(1))
+                .addInitializer(OnnxMl.TensorProto.newBuilder().setName("one")
+                        .setDataType(OnnxMl.TensorProto.DataType.FLOAT_VALUE).addDims(1).addFloatData(4f));
+        Path file = write(dir.resolve("typed.onnx"), OnnxMl.ModelProto.newBuilder().setIrVersion(8).setGraph(g).build());
+        BenchmarkParameters p = ModelBenchmark.countParameters(file);
+        assertEquals(4 + 3 + 2 + 2 + 4, p.parameters());
+        assertEquals(2 + 1 + 1 + 1 + 2, p.nonZeroParameters());
+        assertEquals(5, p.initializers());
+    }
+
+    // ---- timing -------------------------------------------------------------------------------------------------
+
+    @Test
+    void benchmarkOfAnMlpOnItsTestSet() throws Exception {
+        Path file = BatchTestModels.mlp(dir);
+        int n = 300; // more than one accuracy batch of 256
+        Random random = new Random(7);
+        float[] features = new float[n * BatchTestModels.FEATURES];
+        for (int i = 0; i < features.length; i++) features[i] = (float) random.nextGaussian();
+        int[] predicted = predictions(file, features, n);
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) labels[i] = i % 10 == 0 ? (predicted[i] + 1) % BatchTestModels.CLASSES : predicted[i];
+        LabeledRows rows = new LabeledRows(features, new long[]{BatchTestModels.FEATURES}, labels);
+
+        BenchmarkResult r = ModelBenchmark.measure("mlp-fp32", file, SHORT, rows);
+
+        assertEquals("mlp-fp32", r.name());
+        assertEquals(1, r.threads());
+        assertNotNull(Instant.parse(r.timestamp()));
+        assertFalse(r.onnxRuntimeVersion().isEmpty());
+        assertEquals("test set", r.inputData());
+        long weights = (long) BatchTestModels.FEATURES * BatchTestModels.HIDDEN + BatchTestModels.HIDDEN
+                + (long) BatchTestModels.HIDDEN * BatchTestModels.CLASSES + BatchTestModels.CLASSES;
+        assertEquals(weights, r.parameters());
+        assertTrue(r.nonZeroParameters() > 0 && r.nonZeroParameters() <= weights);
+        assertEquals(Files.size(file), r.fileBytes());
+        assertTrue(r.zippedBytes() > 0);
+
+        assertTrue(r.latencyP50Micros() > 0);
+        assertTrue(r.latencyP50Micros() <= r.latencyP90Micros(), r.latencyP50Micros() + " > " + r.latencyP90Micros());
+        assertTrue(r.latencyP90Micros() <= r.latencyP99Micros(), r.latencyP90Micros() + " > " + r.latencyP99Micros());
+        assertTrue(r.throughputBatch32() > 0);
+        assertTrue(r.throughputBatch256() > 0);
+        assertTrue(r.latencyP50Batch32Micros() > 0);
+        assertTrue(r.latencyP50Batch256Micros() > 0);
+        assertEquals(1, r.batch1().batchSize());
+        assertEquals(32, r.batch32().batchSize());
+        assertEquals(256, r.batch256().batchSize());
+        assertEquals(r.batch32().throughputSamplesPerSecond(), r.throughputBatch32());
+        assertEquals(r.batch1().stable() && r.batch32().stable() && r.batch256().stable(), r.stable());
+        for (BenchmarkPhase p : List.of(r.batch1(), r.batch32(), r.batch256())) checkPhase(p, SHORT);
+
+        assertEquals(0.9, r.accuracy(), 1e-12);
+        assertEquals(300, r.accuracyExamples());
+        assertEquals("onnxruntime on 300 examples", r.accuracySource());
+
+        if (Files.isReadable(Path.of("/proc/self/status"))) {
+            assertTrue(r.rssBeforeBytes() > 0);
+            assertTrue(r.rssAfterBytes() > 0);
+            assertEquals(r.rssAfterBytes() - r.rssBeforeBytes(), r.rssIncreaseBytes());
+            assertTrue(r.peakRssBytes() >= r.rssAfterBytes());
+        }
+
+        // clean JSON: named fields, no NaN
+        String json = new ObjectMapper().writeValueAsString(r);
+        assertFalse(json.contains("NaN") || json.contains("Infinity"), json);
+        JsonNode tree = new ObjectMapper().readTree(json);
+        for (String field : List.of("timestamp", "threads", "fileBytes", "zippedBytes", "parameters", "nonZeroParameters",
+                "latencyP50Micros", "latencyP90Micros", "latencyP99Micros", "throughputBatch32", "throughputBatch256",
+                "rssBeforeBytes", "rssAfterBytes", "accuracy", "accuracySource", "stable")) {
+            assertTrue(tree.has(field), field + " in " + json);
+        }
+        assertEquals(r.batch256().windows(), tree.path("batch256").path("windowThroughputs").size());
+    }
+
+    private static void checkPhase(BenchmarkPhase p, BenchmarkOptions o) {
+        String what = "batch " + p.batchSize() + ": " + p;
+        assertTrue(p.windows() >= 1 && p.windows() <= o.maxWindows(), what);
+        if (p.stable()) assertTrue(p.windows() >= ModelBenchmark.STABLE_WINDOWS, what);
+        else assertEquals(o.maxWindows(), p.windows(), what);
+        assertEquals(p.windows(), p.windowThroughputs().size(), what);
+        assertTrue(p.runs() >= (long) p.windows() * o.minRunsPerWindow(), what);
+        assertTrue(p.throughputSamplesPerSecond() > 0, what);
+        assertTrue(p.throughputMinSamplesPerSecond() <= p.throughputSamplesPerSecond(), what);
+        assertTrue(p.throughputSamplesPerSecond() <= p.throughputMaxSamplesPerSecond(), what);
+        assertTrue(p.latencyP50MinMicros() <= p.latencyP50Micros(), what);
+        assertTrue(p.latencyP50Micros() <= p.latencyP50MaxMicros(), what);
+        assertTrue(p.latencyP50Micros() > 0 && p.latencyP50Micros() <= p.latencyP90Micros()
+                && p.latencyP90Micros() <= p.latencyP99Micros(), what);
+        double[] tp = p.windowThroughputs().stream().mapToDouble(Double::doubleValue).toArray();
+        assertEquals(p.stable(), ModelBenchmark.isStable(tp, o.stabilityPercent()), what);
+    }
+
+    /** The MLP's own argmax predictions, through the serving path. */
+    private static int[] predictions(Path file, float[] features, int n) throws Exception {
+        try (LoadedModel m = LoadedModel.load("mlp", 1, file, ModelConfig.DEFAULTS)) {
+            HostTensor x = new HostTensor("x", TensorType.FP32, new long[]{n, BatchTestModels.FEATURES}, features);
+            float[] p = (float[]) m.run(List.of(x), Set.of("probabilities")).get(0).data();
+            int[] out = new int[n];
+            for (int r = 0; r < n; r++) {
+                int best = 0;
+                for (int c = 1; c < BatchTestModels.CLASSES; c++) {
+                    if (p[r * BatchTestModels.CLASSES + c] > p[r * BatchTestModels.CLASSES + best]) best = c;
+                }
+                out[r] = best;
+            }
+            return out;
+        }
+    }
+
+    @Test
+    void fixedBatchModelIsMeasuredAtItsBatchOnly() {
+        BenchmarkResult r = ModelBenchmark.measure("fixed", BatchTestModels.fixedBatchMlp(dir), TINY, null);
+        assertEquals(1, r.batch1().batchSize());
+        assertTrue(r.latencyP50Micros() > 0);
+        assertNull(r.throughputBatch32());
+        assertNull(r.throughputBatch256());
+        assertNull(r.batch32());
+        assertNull(r.batch256());
+        assertNull(r.accuracy());
+        assertNull(r.accuracySource());
+    }
+
+    @Test
+    void multiInputModelRunsOnZeros() {
+        BenchmarkResult r = ModelBenchmark.measure("two", TestModels.twoInputs(dir), SHORT, null);
+        assertEquals("zeros", r.inputData());
+        assertEquals("x FP32 [-1, 3], k INT64 [-1, 1]", r.inputs());
+        assertEquals(0, r.parameters());
+        assertTrue(r.latencyP50Micros() > 0);
+        assertTrue(r.throughputBatch32() > 0);
+        assertTrue(r.throughputBatch256() > 0);
+        assertNull(r.accuracy());
+        for (BenchmarkPhase p : List.of(r.batch1(), r.batch32(), r.batch256())) checkPhase(p, SHORT);
+    }
+
+    // ---- accuracy -----------------------------------------------------------------------------------------------
+
+    /** x [batch, 4] → logits = Neg(x), probabilities = Identity(x): only "probabilities" ranks the hot input first. */
+    private Path scores(String metadataOrNull) {
+        TestModels.Graph g = TestModels.graph("scores")
+                .input("x", TensorType.FP32, -1, 4)
+                .node("Neg", List.of("x"), List.of("logits"))
+                .node("Identity", List.of("x"), List.of("probabilities"))
+                .output("logits", TensorType.FP32, -1, 4)
+                .output("probabilities", TensorType.FP32, -1, 4);
+        if (metadataOrNull != null) g.metadata("squeeze", metadataOrNull);
+        return g.writeTo(dir);
+    }
+
+    @Test
+    void accuracyThroughOnnxRuntimeIsExact() {
+        int n = 10;
+        float[] features = new float[n * 4];
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            int hot = i % 4;
+            features[i * 4 + hot] = 1f;
+            labels[i] = i < 7 ? hot : (hot + 1) % 4; // 7 of 10 right
+        }
+        BenchmarkResult r = ModelBenchmark.measure("scores", scores(null), TINY,
+                new LabeledRows(features, new long[]{4}, labels));
+        assertEquals("test set", r.inputData());
+        assertEquals(0.7, r.accuracy(), 1e-12);
+        assertEquals(10, r.accuracyExamples());
+        assertEquals("onnxruntime on 10 examples", r.accuracySource());
+    }
+
+    @Test
+    void accuracyFallsBackToExportMetadata() {
+        Path file = scores("{\"export_run\":\"r1\",\"accuracy_at_export\":{\"test_accuracy\":0.875,\"examples\":1000}}");
+        BenchmarkResult r = ModelBenchmark.measure("exported", file, TINY, null);
+        assertEquals(0.875, r.accuracy());
+        assertEquals(1000, r.accuracyExamples());
+        assertEquals("export metadata", r.accuracySource());
+
+        // a test set that does not fit the input (5 features, not 4) is not fed: zeros, and the metadata's accuracy
+        LabeledRows wrongShape = new LabeledRows(new float[10], new long[]{5}, new int[]{0, 1});
+        BenchmarkResult r2 = ModelBenchmark.measure("exported", file, TINY, wrongShape);
+        assertEquals("zeros", r2.inputData());
+        assertEquals("export metadata", r2.accuracySource());
+    }
+
+    @Test
+    void noTestSetAndNoMetadataMeansNoAccuracy() {
+        BenchmarkResult r = ModelBenchmark.measure("plain", TestModels.identity(dir, TensorType.FP32, -1, 4), TINY, null);
+        assertNull(r.accuracy());
+        assertNull(r.accuracyExamples());
+        assertNull(r.accuracySource());
+    }
+
+    @Test
+    void notAnOnnxFileIsABadRequest() throws Exception {
+        Path file = Files.writeString(dir.resolve("junk.onnx"), "not a model");
+        assertThrows(BadRequestException.class, () -> ModelBenchmark.measure("junk", file, TINY, null));
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------------------------
+
+    private static OnnxMl.TensorProto raw(String name, OnnxMl.TensorProto.DataType type, byte[] bytes, long... dims) {
+        OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder().setName(name).setDataType(type.getNumber())
+                .setRawData(ByteString.copyFrom(bytes));
+        for (long d : dims) t.addDims(d);
+        return t.build();
+    }
+
+    private static byte[] floatBytes(float... values) {
+        ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) b.putFloat(v);
+        return b.array();
+    }
+
+    private static Path write(Path file, OnnxMl.ModelProto model) {
+        try {
+            Files.write(file, model.toByteArray());
+            return file;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
