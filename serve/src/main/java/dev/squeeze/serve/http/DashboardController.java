@@ -108,15 +108,9 @@ public class DashboardController {
 
     private List<ParetoPoint> points() {
         List<ParetoPoint> out = new ArrayList<>();
-        for (BenchmarkResult b : serving.benchmarks().latest().values()) out.add(point(b));
+        for (BenchmarkResult b : serving.benchmarks().latest().values()) out.add(ParetoPoint.of(b, null));
         out.sort((a, c) -> a.name().compareTo(c.name()));
         return out;
     }
 
-    /** A benchmark as a point of the trade-off plots (shared with {@code squeeze report}). */
-    public static ParetoPoint point(BenchmarkResult b) {
-        return new ParetoPoint(b.name(), "", b.fileBytes(), b.zippedBytes(), b.parameters(), b.nonZeroParameters(),
-                b.latencyP50Micros(), b.latencyP99Micros(), b.throughputBatch256() == null ? Double.NaN : b.throughputBatch256(),
-                b.accuracy(), b.file());
-    }
 }

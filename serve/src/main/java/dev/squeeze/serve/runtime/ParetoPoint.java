@@ -31,4 +31,11 @@ public record ParetoPoint(String name, String kind, long fileBytes, long zippedB
                     + accuracy + " (point " + name + ")");
         }
     }
+
+    /** A benchmark as a point of the trade-off plots: the dashboard's and {@code squeeze report}'s. */
+    public static ParetoPoint of(BenchmarkResult b, String kind) {
+        return new ParetoPoint(b.name(), kind == null ? "" : kind, b.fileBytes(), b.zippedBytes(), b.parameters(),
+                b.nonZeroParameters(), b.latencyP50Micros(), b.latencyP99Micros(),
+                b.throughputBatch256() == null ? Double.NaN : b.throughputBatch256(), b.accuracy(), b.file());
+    }
 }

@@ -1,0 +1,150 @@
+package dev.squeeze.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.squeeze.cli.bench.BenchService;
+import dev.squeeze.compress.report.FixedWidthTable;
+import dev.squeeze.models.BadInputException;
+import dev.squeeze.serve.runtime.BenchmarkOptions;
+import dev.squeeze.serve.runtime.BenchmarkResult;
+import dev.squeeze.serve.runtime.LoadGenerator;
+import dev.squeeze.serve.runtime.LoadOptions;
+import dev.squeeze.serve.runtime.LoadResult;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Measure size, speed and accuracy of ONNX models in ONNX Runtime, or load-test a running server.",
+        description = {"With --models: every DIR/NAME/model.onnx (and DIR/*.onnx) gets the same measurement: file size raw",
+                "and zipped, parameters and non-zero parameters, latency p50/p90/p99 at batch 1 and throughput at",
+                "batch 32 and 256 (warm-up excluded; measured in windows repeated until the last 3 agree within",
+                "--stability, as Triton's perf_analyzer does, with the spread reported), process memory, and test",
+                "accuracy computed through ONNX Runtime on the dataset the model was exported from (what the",
+                "served file really does). Each result is a ledger row (stage bench); 'squeeze report' plots them.",
+                "",
+                "With --url: a closed-loop load generator against 'squeeze serve' (or any Open Inference Protocol",
+                "server): per --concurrency level, requests/s, p50/p90/p99 latency and errors, in stable windows.", ""},
+        footer = {"", "Examples:", "  squeeze bench --models served/",
+                "  squeeze bench --url http://127.0.0.1:8080 --model lenet-int8 --concurrency 1,4,16,64"})
+final class BenchCommand extends SqueezeSubcommand implements Callable<Integer> {
+    @Mixin
+    DataOptions data;
+    @Mixin
+    WorkspaceOptions workspace;
+
+    @Option(names = "--models", paramLabel = "DIR", description = "A folder of models (NAME/model.onnx or *.onnx).")
+    Path models;
+
+    @Option(names = "--url", paramLabel = "URL", description = "A running server to load-test instead.")
+    URI url;
+
+    @Option(names = "--model", paramLabel = "NAME", description = "With --url: the model to send requests to.")
+    String model;
+
+    @Option(names = "--concurrency", paramLabel = "N,N,...", defaultValue = "1,4,16,64",
+            description = "With --url: concurrent clients per level (default: ${DEFAULT-VALUE}).")
+    String concurrency;
+
+    @Option(names = "--dataset", paramLabel = "NAME",
+            description = "Test set for accuracy (default: the one each export names; none for other ONNX files).")
+    String dataset;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "1", description = "ONNX Runtime threads (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--window-ms", paramLabel = "MS", defaultValue = "1000",
+            description = "Measurement window (default: ${DEFAULT-VALUE}; --url: 2000 unless given).")
+    long windowMs;
+
+    @Option(names = "--warmup-ms", paramLabel = "MS", defaultValue = "1000", description = "Warm-up, not measured (default: ${DEFAULT-VALUE}).")
+    long warmupMs;
+
+    @Option(names = "--max-windows", paramLabel = "N", defaultValue = "10", description = "Most windows before giving up on stability (default: ${DEFAULT-VALUE}).")
+    int maxWindows;
+
+    @Option(names = "--stability", paramLabel = "PERCENT", defaultValue = "10",
+            description = "Windows agree when within this percent of their mean (default: ${DEFAULT-VALUE}).")
+    double stability;
+
+    @Option(names = "--json", description = "Print the results as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if ((models == null) == (url == null)) throw new BadInputException("give either --models DIR or --url URL --model NAME");
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        if (url != null) {
+            if (model == null) throw new BadInputException("--url needs --model NAME (see GET /v2/repository/index)");
+            LoadOptions options;
+            try {
+                options = LoadOptions.of(LoadOptions.parseConcurrency(concurrency)).withWarmUp(Duration.ofMillis(warmupMs))
+                        .withMaxWindows(maxWindows).withStabilityPercent(stability);
+                if (spec.commandLine().getParseResult().hasMatchedOption("--window-ms")) options = options.withWindow(Duration.ofMillis(windowMs));
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException(e.getMessage());
+            }
+            LoadResult result;
+            try {
+                result = LoadGenerator.run(url, model, options);
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException(e.getMessage());
+            }
+            print(json ? mapper.writeValueAsString(result) + System.lineSeparator() : result.format());
+            return result.levels().stream().anyMatch(l -> l.errors() > 0) ? ExitCodes.FAILURE : ExitCodes.OK;
+        }
+        BenchmarkOptions options;
+        try {
+            options = BenchmarkOptions.DEFAULTS.withIntraOpThreads(threads).withWarmup(Duration.ofMillis(warmupMs))
+                    .withWindow(Duration.ofMillis(windowMs)).withMaxWindows(maxWindows).withStabilityPercent(stability);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage());
+        }
+        var err = err();
+        List<BenchmarkResult> results;
+        try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
+            results = new BenchService(workspace.resolve(env()), CommandContext.datasetLocator(env(), err), monitor)
+                    .bench(BenchService.targets(models), options, dataset, data.dataDir);
+        }
+        print(json ? mapper.writeValueAsString(results) + System.lineSeparator() : table(results));
+        return ExitCodes.OK;
+    }
+
+    static String table(List<BenchmarkResult> results) {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[]{"MODEL", "ACCURACY", "FILE", "ZIPPED", "PARAMS", "NON-ZERO", "P50", "P90", "P99",
+                "BATCH 32/S", "BATCH 256/S (MIN-MAX)", "STABLE", "RSS +"});
+        for (BenchmarkResult r : results) {
+            var b256 = r.batch256();
+            rows.add(new String[]{r.name(), r.accuracy() == null ? "-" : String.format(Locale.ROOT, "%.2f%%", 100 * r.accuracy()),
+                    kb(r.fileBytes()), kb(r.zippedBytes()), String.format(Locale.ROOT, "%,d", r.parameters()),
+                    String.format(Locale.ROOT, "%,d", r.nonZeroParameters()), us(r.latencyP50Micros()), us(r.latencyP90Micros()),
+                    us(r.latencyP99Micros()), rate(r.throughputBatch32()),
+                    b256 == null ? "-" : String.format(Locale.ROOT, "%,.0f (%,.0f-%,.0f)", b256.throughputSamplesPerSecond(),
+                            b256.throughputMinSamplesPerSecond(), b256.throughputMaxSamplesPerSecond()),
+                    r.stable() ? "yes" : "no", r.rssIncreaseBytes() == null ? "-" : String.format(Locale.ROOT, "%.0f MB", r.rssIncreaseBytes() / 1048576.0)});
+        }
+        boolean[] right = {false, true, true, true, true, true, true, true, true, true, true, false, true};
+        return FixedWidthTable.format(rows, right) + System.lineSeparator();
+    }
+
+    private static String kb(long bytes) {
+        return String.format(Locale.ROOT, "%,.1f KB", bytes / 1024.0);
+    }
+
+    private static String us(double micros) {
+        return String.format(Locale.ROOT, "%.1f us", micros);
+    }
+
+    private static String rate(Double perSecond) {
+        return perSecond == null ? "-" : String.format(Locale.ROOT, "%,.0f", perSecond);
+    }
+}

@@ -1,0 +1,174 @@
+package dev.squeeze.cli.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squeeze.compress.artifacts.Json;
+import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.ledger.NewRun;
+import dev.squeeze.compress.ledger.RecordedRun;
+import dev.squeeze.compress.ledger.RunLedger;
+import dev.squeeze.compress.ledger.RunQuery;
+import dev.squeeze.compress.ledger.RunRecord;
+import dev.squeeze.compress.ledger.RunResult;
+import dev.squeeze.compress.ledger.RunStatus;
+import dev.squeeze.compress.artifacts.CodeVersion;
+import dev.squeeze.compress.train.TrainingMonitor;
+import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.data.Dataset;
+import dev.squeeze.models.data.DatasetLocator;
+import dev.squeeze.models.data.Datasets;
+import dev.squeeze.models.data.LabeledData;
+import dev.squeeze.serve.runtime.BenchmarkOptions;
+import dev.squeeze.serve.runtime.BenchmarkResult;
+import dev.squeeze.serve.runtime.LabeledRows;
+import dev.squeeze.serve.runtime.ModelBenchmark;
+import dev.squeeze.serve.runtime.ParetoPoint;
+import dev.squeeze.serve.runtime.ParetoReport;
+
+import ai.onnx.proto.OnnxMl;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * {@code squeeze bench} and {@code squeeze report}: the same ONNX Runtime measurement for every model variant
+ * ({@link ModelBenchmark}), with accuracy measured through ONNX Runtime on the test set of the dataset the model was
+ * exported from, each result a ledger row (stage {@code bench}, parent the export run); and the Pareto page built from
+ * those rows.
+ */
+public final class BenchService {
+    public static final String STAGE = "bench";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Workspace workspace;
+    private final DatasetLocator locator;
+    private final TrainingMonitor monitor;
+
+    public BenchService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
+        this.workspace = workspace;
+        this.locator = locator;
+        this.monitor = monitor;
+    }
+
+    /** A model to measure: its name (the folder's, or the file's without .onnx) and its file. */
+    public record Target(String name, Path file) {
+    }
+
+    /** {@code DIR/NAME/model.onnx} (a serving folder) and {@code DIR/*.onnx}, sorted by name. */
+    public static List<Target> targets(Path dir) {
+        if (!Files.isDirectory(dir)) throw new BadInputException("--models " + dir + " is not a folder");
+        List<Target> out = new ArrayList<>();
+        try (Stream<Path> entries = Files.list(dir)) {
+            for (Path p : entries.sorted().toList()) {
+                if (Files.isRegularFile(p.resolve("model.onnx"))) out.add(new Target(p.getFileName().toString(), p.resolve("model.onnx")));
+                String f = p.getFileName().toString();
+                if (Files.isRegularFile(p) && f.endsWith(".onnx")) out.add(new Target(f.substring(0, f.length() - 5), p));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (out.isEmpty()) throw new BadInputException(dir + " holds no NAME/model.onnx folder and no .onnx file");
+        return out;
+    }
+
+    /**
+     * Measures every target and records each result.
+     *
+     * @param dataset the dataset whose test set measures accuracy, or null for the one each export names
+     */
+    public List<BenchmarkResult> bench(List<Target> targets, BenchmarkOptions options, String dataset, Path dataDir) {
+        List<BenchmarkResult> results = new ArrayList<>();
+        Map<String, LabeledRows> testSets = new HashMap<>();
+        try (RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+            for (Target t : targets) {
+                JsonNode provenance = provenance(t.file());
+                String data = dataset != null ? dataset : provenance.path("accuracy_at_export").path("dataset").asText(null);
+                LabeledRows rows = data == null ? null : testSets.computeIfAbsent(data, d -> testSet(d, dataDir));
+                String kind = kind(provenance);
+                monitor.message("benchmarking " + t.name() + " (" + t.file() + ")");
+                String parent = provenance.path("export_run").asText(null);
+                NewRun newRun = NewRun.of(STAGE, t.name(), data, null).withParent(parent != null && ledger.get(parent).isPresent() ? parent : null)
+                        .withCodeCommit(CodeVersion.commit()).withArtifactDir(t.file().toAbsolutePath().getParent().toString())
+                        .withNotes(kind);
+                BenchmarkResult r = RecordedRun.record(ledger, newRun, "interrupted", run -> {
+                    BenchmarkResult b = ModelBenchmark.measure(t.name(), t.file().toAbsolutePath(), options, rows);
+                    return new RecordedRun.Finished<>(RunResult.of(null, null, b.accuracy())
+                            .withSizes(b.parameters(), b.nonZeroParameters(), b.fileBytes()).withDetails(Json.writeCompact(b)), b);
+                }).value();
+                results.add(r);
+            }
+        }
+        return results;
+    }
+
+    /** The raw test set (what a client sends; exports normalize in the graph) of {@code dataset}. */
+    private LabeledRows testSet(String dataset, Path dataDir) {
+        Dataset d = Datasets.open(dataset, dataDir, locator, Datasets.TableOptions.NONE, monitor::message);
+        LabeledData test = d.test();
+        return new LabeledRows(test.features(), d.inputShape(), test.labels());
+    }
+
+    /** The latest benchmark of each model in the ledger, as plot points, with how each was made. */
+    public List<ParetoPoint> points() {
+        Map<String, ParetoPoint> latest = new LinkedHashMap<>();
+        try (RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+            for (RunRecord r : ledger.query(RunQuery.all().withStage(STAGE).withStatus(RunStatus.DONE))) {
+                if (r.details() == null || latest.containsKey(r.model())) continue;   // newest first
+                BenchmarkResult b = Json.read(r.details(), BenchmarkResult.class);
+                latest.put(r.model(), ParetoPoint.of(b, r.notes()));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new ArrayList<>(latest.values());
+    }
+
+    /** Writes the Pareto page of every model's latest benchmark into {@code dir}; returns how many points. */
+    public int report(Path dir) {
+        List<ParetoPoint> points = points();
+        if (points.isEmpty()) throw new BadInputException("the ledger " + workspace.ledgerLocation() + " holds no benchmark; "
+                + "run 'squeeze bench --models DIR' first");
+        try {
+            ParetoReport.write(dir, "Squeeze: size, speed and accuracy", points, "squeeze bench (ONNX Runtime "
+                    + "in-process, 1 thread unless stated, warm-up excluded, windows repeated until stable; accuracy through "
+                    + "ONNX Runtime on the test set); the latest benchmark of each model in ledger " + workspace.ledgerLocation());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the report into " + dir + ": " + e.getMessage(), e);
+        }
+        return points.size();
+    }
+
+    /** The export's {@code squeeze} metadata (provenance), or an empty object for ONNX files from elsewhere. */
+    static JsonNode provenance(Path onnx) {
+        try {
+            OnnxMl.ModelProto m = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(onnx));
+            for (OnnxMl.StringStringEntryProto e : m.getMetadataPropsList()) {
+                if (e.getKey().equals("squeeze")) return JSON.readTree(e.getValue());
+            }
+        } catch (IOException | RuntimeException e) {
+            // not a Squeeze export (or not ONNX: ModelBenchmark says so)
+        }
+        return JSON.createObjectNode();
+    }
+
+    /** How a Squeeze export was made, e.g. {@code int8 of prune of train}; empty for other ONNX files. */
+    private static String kind(JsonNode provenance) {
+        List<String> stages = new ArrayList<>();
+        for (JsonNode p : provenance.path("parent_runs")) {
+            String s = p.asText();
+            int open = s.indexOf('('), close = s.indexOf(')');
+            if (open > 0 && close > open) stages.add(s.substring(open + 1, close));
+        }
+        String mode = provenance.path("mode").asText("");
+        String chain = String.join(" of ", stages);
+        return (mode.isEmpty() ? "" : mode + (chain.isEmpty() ? "" : ": ")) + chain;
+    }
+}
