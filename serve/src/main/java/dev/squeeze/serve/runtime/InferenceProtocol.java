@@ -722,7 +722,7 @@ public final class InferenceProtocol {
         }
     }
 
-    // ---- responses ----------------------------------------------------------------------------------------------
+    // ---- responses (and requests, for clients) ----------------------------------------------------------------------
 
     /**
      * An inference response: {@code {"model_name", "model_version", "id", "outputs": [{"name", "datatype", "shape",
@@ -730,31 +730,56 @@ public final class InferenceProtocol {
      * Non-finite floats are written as the strings {@code "NaN"}, {@code "Infinity"}, {@code "-Infinity"}.
      */
     public static byte[] response(String modelName, String modelVersion, String id, List<HostTensor> outputs) {
-        long estimate = 128;
-        for (HostTensor t : outputs) estimate += 96 + 14L * Array.getLength(t.data());
-        ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(estimate, 1 << 26));
-        try (JsonGenerator g = JSON.createGenerator(out)) {
+        return write(estimate(outputs), g -> {
             g.writeStartObject();
             g.writeStringField("model_name", modelName);
             if (modelVersion != null) g.writeStringField("model_version", modelVersion);
             if (id != null) g.writeStringField("id", id);
-            g.writeArrayFieldStart("outputs");
-            for (HostTensor t : outputs) {
-                g.writeStartObject();
-                g.writeStringField("name", t.name());
-                g.writeStringField("datatype", t.type().protocolName());
-                g.writeFieldName("shape");
-                g.writeArray(t.shape(), 0, t.shape().length);
-                g.writeFieldName("data");
-                writeData(g, t);
-                g.writeEndObject();
-            }
-            g.writeEndArray();
+            writeTensors(g, "outputs", outputs, false);
             g.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing JSON to memory", e);
+        });
+    }
+
+    /**
+     * An inference request, what a client sends and {@link #parseRequest} reads: {@code {"id", "inputs": [{"name",
+     * "shape", "datatype", "data"}]}}, data flat in row-major order and written as in {@link #response}; {@code id}
+     * is left out when null.
+     */
+    public static byte[] request(String id, List<HostTensor> inputs) {
+        return write(estimate(inputs), g -> {
+            g.writeStartObject();
+            if (id != null) g.writeStringField("id", id);
+            writeTensors(g, "inputs", inputs, true);
+            g.writeEndObject();
+        });
+    }
+
+    /** A first guess at a body's size, for its buffer. */
+    private static int estimate(List<HostTensor> tensors) {
+        long estimate = 128;
+        for (HostTensor t : tensors) estimate += 96 + 14L * Array.getLength(t.data());
+        return (int) Math.min(estimate, 1 << 26);
+    }
+
+    /**
+     * {@code "field": [{"name", "datatype", "shape", "data"}, ...]}; with {@code shapeFirst} (as requests are written)
+     * the shape comes before the datatype.
+     */
+    private static void writeTensors(JsonGenerator g, String field, List<HostTensor> tensors, boolean shapeFirst)
+            throws IOException {
+        g.writeArrayFieldStart(field);
+        for (HostTensor t : tensors) {
+            g.writeStartObject();
+            g.writeStringField("name", t.name());
+            if (!shapeFirst) g.writeStringField("datatype", t.type().protocolName());
+            g.writeFieldName("shape");
+            g.writeArray(t.shape(), 0, t.shape().length);
+            if (shapeFirst) g.writeStringField("datatype", t.type().protocolName());
+            g.writeFieldName("data");
+            writeData(g, t);
+            g.writeEndObject();
         }
-        return out.toByteArray();
+        g.writeEndArray();
     }
 
     private static void writeData(JsonGenerator g, HostTensor t) throws IOException {
@@ -822,8 +847,7 @@ public final class InferenceProtocol {
      * left out when {@code extra} is null or empty.
      */
     public static byte[] metadata(String modelName, List<String> versions, ModelSpec spec, Map<String, String> extra) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(512);
-        try (JsonGenerator g = JSON.createGenerator(out)) {
+        return write(512, g -> {
             g.writeStartObject();
             g.writeStringField("name", modelName);
             g.writeArrayFieldStart("versions");
@@ -838,10 +862,7 @@ public final class InferenceProtocol {
                 g.writeEndObject();
             }
             g.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing JSON to memory", e);
-        }
-        return out.toByteArray();
+        });
     }
 
     private static void writeSpecs(JsonGenerator g, String field, List<TensorSpec> specs) throws IOException {
@@ -859,11 +880,23 @@ public final class InferenceProtocol {
 
     /** The protocol's error body, {@code {"error": message}}. */
     public static byte[] error(String message) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(64 + (message == null ? 0 : message.length()));
-        try (JsonGenerator g = JSON.createGenerator(out)) {
+        return write(64 + (message == null ? 0 : message.length()), g -> {
             g.writeStartObject();
             g.writeStringField("error", message == null ? "unknown error" : message);
             g.writeEndObject();
+        });
+    }
+
+    /** What writes one JSON body. */
+    private interface BodyWriter {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    /** The JSON {@code body} writes, through a buffer of {@code capacity} bytes to start with. */
+    private static byte[] write(int capacity, BodyWriter body) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(capacity);
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            body.write(g);
         } catch (IOException e) {
             throw new UncheckedIOException("writing JSON to memory", e);
         }

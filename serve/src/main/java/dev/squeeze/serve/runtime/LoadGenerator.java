@@ -1,16 +1,14 @@
 package dev.squeeze.serve.runtime;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
+import java.lang.reflect.Array;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -68,7 +66,6 @@ public final class LoadGenerator {
     static final long MAX_GENERATED_ELEMENTS = 50_000_000;
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final JsonFactory JSON_FACTORY = new JsonFactory();
     private static final int QUOTE_LIMIT = 500;
     private static final AtomicInteger RUNS = new AtomicInteger();
 
@@ -200,8 +197,9 @@ public final class LoadGenerator {
      * with its datatype and shape, {@code -1} dimensions as 1, all zeros; BOOL {@code false}, BYTES {@code ""}.
      *
      * @param metadataJson the metadata, {@code {"inputs": [{"name", "datatype", "shape"}], ...}}
-     * @throws IllegalArgumentException when the metadata is not such JSON, or an input would have more than
-     *                                  {@link #MAX_GENERATED_ELEMENTS} elements
+     * @throws IllegalArgumentException when the metadata is not such JSON, an input would have more than
+     *                                  {@link #MAX_GENERATED_ELEMENTS} elements, or its datatype is not one
+     *                                  {@link HostTensor} carries
      */
     public static byte[] requestBody(byte[] metadataJson) {
         JsonNode root;
@@ -217,72 +215,50 @@ public final class LoadGenerator {
             throw new IllegalArgumentException("the model's metadata has no \"inputs\" array, so no request body can be "
                     + "built from it; give a body: " + clip(new String(metadataJson, StandardCharsets.UTF_8)));
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-        try (JsonGenerator g = JSON_FACTORY.createGenerator(out)) {
-            g.writeStartObject();
-            g.writeArrayFieldStart("inputs");
-            for (JsonNode input : inputs) {
-                JsonNode name = input.get("name");
-                JsonNode datatype = input.get("datatype");
-                JsonNode shape = input.get("shape");
-                if (name == null || !name.isTextual() || datatype == null || !datatype.isTextual() || shape == null
-                        || !shape.isArray()) {
-                    throw new IllegalArgumentException("an input in the model's metadata lacks \"name\", \"datatype\" or "
-                            + "\"shape\": " + clip(input.toString()));
-                }
-                long[] dims = new long[shape.size()];
-                long elements = 1;
-                for (int d = 0; d < dims.length; d++) {
-                    JsonNode dim = shape.get(d);
-                    if (!dim.canConvertToLong()) {
-                        throw new IllegalArgumentException("input '" + name.asText() + "' has a shape that is not whole numbers: " + shape);
-                    }
-                    long v = dim.asLong();
-                    dims[d] = v < 0 ? 1 : v;
-                    // Both factors are at most the limit here, so the product cannot overflow.
-                    elements = elements == 0 || dims[d] == 0 ? 0
-                            : dims[d] > MAX_GENERATED_ELEMENTS ? MAX_GENERATED_ELEMENTS + 1 : elements * dims[d];
-                    if (elements > MAX_GENERATED_ELEMENTS) {
-                        throw new IllegalArgumentException("input '" + name.asText() + "' of shape " + shape + " has more than "
-                                + MAX_GENERATED_ELEMENTS + " elements; give a request body instead of building one");
-                    }
-                }
-                String type = datatype.asText();
-                g.writeStartObject();
-                g.writeStringField("name", name.asText());
-                g.writeFieldName("shape");
-                g.writeArray(dims, 0, dims.length);
-                g.writeStringField("datatype", type);
-                g.writeArrayFieldStart("data");
-                writeZeros(g, type, elements, name.asText());
-                g.writeEndArray();
-                g.writeEndObject();
+        List<HostTensor> tensors = new ArrayList<>(inputs.size());
+        for (JsonNode input : inputs) {
+            JsonNode name = input.get("name");
+            JsonNode datatype = input.get("datatype");
+            JsonNode shape = input.get("shape");
+            if (name == null || !name.isTextual() || datatype == null || !datatype.isTextual() || shape == null
+                    || !shape.isArray()) {
+                throw new IllegalArgumentException("an input in the model's metadata lacks \"name\", \"datatype\" or "
+                        + "\"shape\": " + clip(input.toString()));
             }
-            g.writeEndArray();
-            g.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing JSON to memory", e);
+            long[] dims = new long[shape.size()];
+            long elements = 1;
+            for (int d = 0; d < dims.length; d++) {
+                JsonNode dim = shape.get(d);
+                if (!dim.canConvertToLong()) {
+                    throw new IllegalArgumentException("input '" + name.asText() + "' has a shape that is not whole numbers: " + shape);
+                }
+                long v = dim.asLong();
+                dims[d] = v < 0 ? 1 : v;
+                // Both factors are at most the limit here, so the product cannot overflow.
+                elements = elements == 0 || dims[d] == 0 ? 0
+                        : dims[d] > MAX_GENERATED_ELEMENTS ? MAX_GENERATED_ELEMENTS + 1 : elements * dims[d];
+                if (elements > MAX_GENERATED_ELEMENTS) {
+                    throw new IllegalArgumentException("input '" + name.asText() + "' of shape " + shape + " has more than "
+                            + MAX_GENERATED_ELEMENTS + " elements; give a request body instead of building one");
+                }
+            }
+            tensors.add(zeros(name.asText(), datatype.asText(), dims, (int) elements));
         }
-        return out.toByteArray();
+        return InferenceProtocol.request(null, tensors);
     }
 
-    private static void writeZeros(JsonGenerator g, String datatype, long n, String input) throws IOException {
-        switch (datatype) {
-            case "BOOL" -> {
-                for (long i = 0; i < n; i++) g.writeBoolean(false);
-            }
-            case "BYTES" -> {
-                for (long i = 0; i < n; i++) g.writeString("");
-            }
-            case "FP16", "BF16", "FP32", "FP64" -> {
-                for (long i = 0; i < n; i++) g.writeRawValue("0.0");
-            }
-            case "UINT8", "INT8", "UINT16", "INT16", "UINT32", "INT32", "UINT64", "INT64" -> {
-                for (long i = 0; i < n; i++) g.writeNumber(0);
-            }
-            default -> throw new IllegalArgumentException("input '" + input + "' has datatype '" + clip(datatype)
-                    + "', which is not an Open Inference Protocol datatype; give a request body");
+    /** A tensor of {@code n} zeros of a protocol datatype: {@code false} for BOOL, {@code ""} for BYTES. */
+    private static HostTensor zeros(String input, String datatype, long[] shape, int n) {
+        TensorType type = TensorType.ofProtocolName(datatype).orElseThrow(() -> new IllegalArgumentException("input '"
+                + input + "' has datatype '" + clip(datatype) + "', which is not an Open Inference Protocol datatype; give "
+                + "a request body"));
+        if (!type.carried()) {
+            throw new IllegalArgumentException("input '" + input + "' has datatype " + type + ", which ONNX Runtime's Java "
+                    + "API cannot create, so no body of it is built; give a request body");
         }
+        Object data = Array.newInstance(type.arrayClass().getComponentType(), n);
+        if (type == TensorType.BYTES) Arrays.fill((String[]) data, "");
+        return new HostTensor(input, type, shape, data);
     }
 
     // ---- the server ---------------------------------------------------------------------------------------------

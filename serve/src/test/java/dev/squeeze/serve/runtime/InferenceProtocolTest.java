@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -640,6 +641,53 @@ class InferenceProtocolTest {
         assertFalse(r.has("id"));
         assertEquals("[0,255,7]", r.at("/outputs/0/data").toString());
         assertNull(r.get("parameters"));
+    }
+
+    @Test
+    void requestsParseBackToTheSameTensors() {
+        float nan = Float.NaN;
+        float inf = Float.POSITIVE_INFINITY;
+        short[] halves = {InferenceProtocol.fp16(1.5), InferenceProtocol.fp16(-65504), InferenceProtocol.fp16(6e-8),
+                InferenceProtocol.fp16(Double.NaN), InferenceProtocol.fp16(Double.NEGATIVE_INFINITY)};
+        short[] brains = {InferenceProtocol.bf16(0.1), InferenceProtocol.bf16(-3e38),
+                InferenceProtocol.bf16(Double.NaN), InferenceProtocol.bf16(Double.POSITIVE_INFINITY)};
+        List<HostTensor> tensors = List.of(
+                new HostTensor("bool", TensorType.BOOL, new long[]{2, 2}, new boolean[]{true, false, false, true}),
+                new HostTensor("uint8", TensorType.UINT8, new long[]{3}, new byte[]{0, 7, (byte) 255}),
+                new HostTensor("int8", TensorType.INT8, new long[]{3}, new byte[]{Byte.MIN_VALUE, 0, Byte.MAX_VALUE}),
+                new HostTensor("int16", TensorType.INT16, new long[]{2}, new short[]{Short.MIN_VALUE, Short.MAX_VALUE}),
+                new HostTensor("int32", TensorType.INT32, new long[]{1, 2}, new int[]{Integer.MIN_VALUE, -1}),
+                new HostTensor("int64", TensorType.INT64, new long[]{3},
+                        new long[]{Long.MIN_VALUE, (1L << 53) + 1, Long.MAX_VALUE}),
+                new HostTensor("fp16", TensorType.FP16, new long[]{5}, halves),
+                new HostTensor("bf16", TensorType.BF16, new long[]{4}, brains),
+                new HostTensor("fp32", TensorType.FP32, new long[]{2, 3},
+                        new float[]{0.1f, -0f, Float.MIN_VALUE, Float.MAX_VALUE, nan, -inf}),
+                new HostTensor("fp64", TensorType.FP64, new long[]{4},
+                        new double[]{0.1, Double.MIN_VALUE, -Double.MAX_VALUE, Double.NaN}),
+                new HostTensor("bytes", TensorType.BYTES, new long[]{3},
+                        new String[]{"", "héllo 日本語 😀", "quote \" \\ \n"}),
+                new HostTensor("scalar", TensorType.INT32, new long[0], new int[]{Integer.MAX_VALUE}),
+                new HostTensor("empty", TensorType.FP32, new long[]{0, 4}, new float[0]));
+        List<TensorSpec> specs = tensors.stream().map(t -> new TensorSpec(t.name(), t.type(), t.shape())).toList();
+        ModelSpec spec = new ModelSpec(specs, List.of());
+
+        for (String id : new String[]{"request-7", null}) {
+            InferRequest back = InferenceProtocol.parseRequest(InferenceProtocol.request(id, tensors), spec, LIMIT);
+            assertEquals(id, back.id());
+            assertEquals(Set.of(), back.outputs());
+            assertEquals(tensors.size(), back.inputs().size());
+            for (int i = 0; i < tensors.size(); i++) {
+                HostTensor want = tensors.get(i);
+                HostTensor got = back.inputs().get(i);
+                assertEquals(want.name(), got.name());
+                assertEquals(want.type(), got.type(), want.name());
+                assertArrayEquals(want.shape(), got.shape(), want.name());
+                // Arrays.equals compares floats by their bits: NaN equals NaN, -0.0 differs from 0.0.
+                assertTrue(Arrays.deepEquals(new Object[]{want.data()}, new Object[]{got.data()}),
+                        () -> want.name() + ": " + Arrays.deepToString(new Object[]{got.data()}));
+            }
+        }
     }
 
     @Test

@@ -15,7 +15,8 @@ import java.util.Map;
 
 /**
  * Small real ONNX models for tests (IR version 8, opset 17), written with the ONNX protobuf classes. Dimensions given
- * as -1 are symbolic: the first is named {@code batch}, any other {@code d<index>}, so ONNX Runtime reports them as -1.
+ * as -1 are symbolic: the first is named {@code batch}, any other {@code d<index>}, so ONNX Runtime reports them as -1;
+ * {@link Graph#inputDims} and {@link Graph#outputDims} name them.
  *
  * <p>The ready-made models write {@code dir/model.onnx} (creating {@code dir}), the layout of a model folder in a
  * repository, and return that file; {@link #graph} builds anything else.
@@ -109,12 +110,25 @@ public final class TestModels {
         }
 
         public Graph input(String name, TensorType type, long... shape) {
-            graph.addInput(valueInfo(name, type, shape));
-            return this;
+            return inputDims(name, type, symbolic(shape));
         }
 
         public Graph output(String name, TensorType type, long... shape) {
-            graph.addOutput(valueInfo(name, type, shape));
+            return outputDims(name, type, symbolic(shape));
+        }
+
+        /**
+         * An input whose dimensions are each a size (an Integer or Long) or a symbolic dimension's name (a String):
+         * {@code inputDims("x", FP32, "N", 2)}.
+         */
+        public Graph inputDims(String name, TensorType type, Object... dims) {
+            graph.addInput(valueInfo(name, type, dims));
+            return this;
+        }
+
+        /** An output whose dimensions are each a size or a symbolic dimension's name, as {@link #inputDims}. */
+        public Graph outputDims(String name, TensorType type, Object... dims) {
+            graph.addOutput(valueInfo(name, type, dims));
             return this;
         }
 
@@ -188,12 +202,23 @@ public final class TestModels {
             return this;
         }
 
-        private static OnnxMl.ValueInfoProto valueInfo(String name, TensorType type, long... shape) {
+        /** The shape's dimensions, each -1 replaced by its name: {@code batch} first, {@code d<index>} after. */
+        private static Object[] symbolic(long... shape) {
+            Object[] dims = new Object[shape.length];
+            for (int i = 0; i < shape.length; i++) dims[i] = shape[i] < 0 ? (i == 0 ? "batch" : "d" + i) : (Object) shape[i];
+            return dims;
+        }
+
+        private static OnnxMl.ValueInfoProto valueInfo(String name, TensorType type, Object... dims) {
             OnnxMl.TensorShapeProto.Builder s = OnnxMl.TensorShapeProto.newBuilder();
-            for (int i = 0; i < shape.length; i++) {
-                s.addDim(shape[i] < 0
-                        ? OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimParam(i == 0 ? "batch" : "d" + i)
-                        : OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimValue(shape[i]));
+            for (Object d : dims) {
+                if (d instanceof String param) {
+                    s.addDim(OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimParam(param));
+                } else if (d instanceof Long || d instanceof Integer) {
+                    s.addDim(OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimValue(((Number) d).longValue()));
+                } else {
+                    throw new IllegalArgumentException(name + ": a dimension is a size or a name, not " + d);
+                }
             }
             return OnnxMl.ValueInfoProto.newBuilder().setName(name)
                     .setType(OnnxMl.TypeProto.newBuilder().setTensorType(OnnxMl.TypeProto.Tensor.newBuilder()
