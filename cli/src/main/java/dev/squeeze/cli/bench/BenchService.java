@@ -146,6 +146,18 @@ public final class BenchService {
         return points.size();
     }
 
+    /** Stages, nearest first, with repeats counted: [prune, prune, train] reads "prune x2 of train". */
+    static String collapse(List<String> stages) {
+        List<String> parts = new ArrayList<>();
+        for (int i = 0; i < stages.size(); ) {
+            int j = i;
+            while (j < stages.size() && stages.get(j).equals(stages.get(i))) j++;
+            parts.add(stages.get(i) + (j - i > 1 ? " x" + (j - i) : ""));
+            i = j;
+        }
+        return String.join(" of ", parts);
+    }
+
     /** The export's {@code squeeze} metadata (provenance), or an empty object for ONNX files from elsewhere. */
     static JsonNode provenance(Path onnx) {
         try {
@@ -168,7 +180,7 @@ public final class BenchService {
             if (open > 0 && close > open) stages.add(s.substring(open + 1, close));
         }
         String mode = provenance.path("mode").asText("");
-        String chain = String.join(" of ", stages);
+        String chain = collapse(stages);
         return (mode.isEmpty() ? "" : mode + (chain.isEmpty() ? "" : ": ")) + chain;
     }
 }
