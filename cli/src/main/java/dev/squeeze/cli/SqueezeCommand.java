@@ -8,7 +8,7 @@ import java.util.Map;
         description = {"Shrink trained neural networks and serve them: train, distill, prune",
                 "(lottery tickets), quantize (int8), export (ONNX), serve. Every run is",
                 "recorded in a ledger.", ""},
-        subcommands = {TrainCommand.class, DoctorCommand.class, PruneCommand.class, DistillCommand.class, QuantizeCommand.class, ExportCommand.class, ServeCommand.class, BenchCommand.class, ReportCommand.class, EvalCommand.class, RunsCommand.class, ModelsCommand.class, SweepCommand.class},
+        subcommands = {TrainCommand.class, DoctorCommand.class, PruneCommand.class, DistillCommand.class, QuantizeCommand.class, ExportCommand.class, ServeCommand.class, BenchCommand.class, ReportCommand.class, RunCommand.class, DemoCommand.class, EvalCommand.class, RunsCommand.class, ModelsCommand.class, SweepCommand.class},
         commandListHeading = "%nCommands:%n",
         footer = {"", "Runs and the ledger live in $SQUEEZE_HOME (default ./squeeze-runs).",
                 "'squeeze COMMAND --help' explains each command."})

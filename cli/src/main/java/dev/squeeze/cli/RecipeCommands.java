@@ -1,0 +1,40 @@
+package dev.squeeze.cli;
+
+import dev.squeeze.cli.recipe.Recipe;
+import dev.squeeze.cli.recipe.RecipePrinter;
+import dev.squeeze.cli.recipe.RecipeRunner;
+import dev.squeeze.cli.recipe.Recipes;
+import dev.squeeze.serve.http.SqueezeServer;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/** What {@code run} and {@code demo} share: explain or run a recipe, print the table, then serve when it says so. */
+final class RecipeCommands {
+    private RecipeCommands() {
+    }
+
+    static int run(SqueezeSubcommand command, Recipe recipe, boolean explain, Path dataDir, WorkspaceOptions workspace)
+            throws InterruptedException {
+        if (explain) {
+            command.print("# recipe hash " + Recipes.hash(recipe) + System.lineSeparator() + RecipePrinter.yaml(recipe));
+            return ExitCodes.OK;
+        }
+        var err = command.err();
+        RecipeRunner.Outcome outcome;
+        try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(command.env()))) {
+            outcome = new RecipeRunner(workspace.resolve(command.env()), CommandContext.datasetLocator(command.env(), err), monitor)
+                    .run(recipe, dataDir);
+        }
+        command.print(outcome.format());
+        if (recipe.serve().enabled() && recipe.export().enabled()) {
+            var server = SqueezeServer.start(Map.of("squeeze.serve.models", outcome.models().toAbsolutePath().toString(),
+                    "micronaut.server.port", recipe.serve().port() == 0 ? -1 : recipe.serve().port(),
+                    "micronaut.server.host", recipe.serve().host()));
+            command.print("serving " + outcome.models() + " at " + server.getURL() + " (dashboard: " + server.getURL()
+                    + "/; Ctrl-C to stop)" + System.lineSeparator());
+            while (server.isRunning()) Thread.sleep(500);
+        }
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,230 @@
+package dev.squeeze.cli.recipe;
+
+import dev.squeeze.cli.bench.BenchService;
+import dev.squeeze.compress.artifacts.AtomicFiles;
+import dev.squeeze.compress.artifacts.Json;
+import dev.squeeze.compress.artifacts.ModelSource;
+import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.distill.DistillOutcome;
+import dev.squeeze.compress.distill.DistillService;
+import dev.squeeze.compress.doctor.Doctor;
+import dev.squeeze.compress.doctor.DoctorReport;
+import dev.squeeze.compress.onnx.ExportService;
+import dev.squeeze.compress.prune.PruneControl;
+import dev.squeeze.compress.prune.PruneOutcome;
+import dev.squeeze.compress.prune.PruneParams;
+import dev.squeeze.compress.prune.PruneScope;
+import dev.squeeze.compress.prune.PruneService;
+import dev.squeeze.compress.prune.Structure;
+import dev.squeeze.compress.quant.Granularity;
+import dev.squeeze.compress.quant.QuantParams;
+import dev.squeeze.compress.quant.QuantizeOutcome;
+import dev.squeeze.compress.quant.QuantizeService;
+import dev.squeeze.compress.report.FixedWidthTable;
+import dev.squeeze.compress.train.TrainOutcome;
+import dev.squeeze.compress.train.TrainParams;
+import dev.squeeze.compress.train.TrainingMonitor;
+import dev.squeeze.compress.train.TrainingService;
+import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.data.DatasetLocator;
+import dev.squeeze.serve.runtime.BenchmarkOptions;
+import dev.squeeze.serve.runtime.BenchmarkResult;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code squeeze run}: the stages a recipe declares, in order, through the same services the single commands use:
+ * train (or start from a model), doctor, distill, prune, quantize every float model, export every model to
+ * {@code <recipe folder>/models/NAME/model.onnx} (the serving layout), bench them and write the Pareto report. Each
+ * stage's runs are ledger rows linked to their parents; the recipe's folder is {@code recipe-<hash>}. Finished work
+ * is reused: training, distillation, pruning and quantization find their finished runs by configuration hash, and
+ * the recipe folder records which export and bench steps are done, so a killed run continues where it stopped.
+ */
+public final class RecipeRunner {
+    private final Workspace workspace;
+    private final DatasetLocator locator;
+    private final TrainingMonitor monitor;
+
+    public RecipeRunner(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
+        this.workspace = workspace;
+        this.locator = locator;
+        this.monitor = monitor;
+    }
+
+    /** One model the recipe produced: its name in the models folder, how it was made, where it came from. */
+    public record Variant(String name, String kind, String source) {
+    }
+
+    /** What the run produced: the recipe's folder, the models, their benchmarks, and the report page. */
+    public record Outcome(String hash, Path folder, Path models, List<Variant> variants, List<BenchmarkResult> bench,
+                          Path report) {
+        public String format() {
+            StringBuilder out = new StringBuilder();
+            if (!bench.isEmpty()) {
+                List<String[]> rows = new ArrayList<>();
+                rows.add(new String[]{"MODEL", "MADE BY", "TEST ACC", "FILE", "ZIPPED", "NON-ZERO PARAMS", "P50 BATCH 1",
+                        "BATCH 256/S"});
+                Map<String, String> kinds = new LinkedHashMap<>();
+                for (Variant v : variants) kinds.put(v.name(), v.kind());
+                for (BenchmarkResult b : bench) {
+                    rows.add(new String[]{b.name(), kinds.getOrDefault(b.name(), ""),
+                            b.accuracy() == null ? "-" : String.format(Locale.ROOT, "%.2f%%", 100 * b.accuracy()),
+                            String.format(Locale.ROOT, "%,.1f KB", b.fileBytes() / 1024.0),
+                            String.format(Locale.ROOT, "%,.1f KB", b.zippedBytes() / 1024.0),
+                            String.format(Locale.ROOT, "%,d", b.nonZeroParameters()),
+                            String.format(Locale.ROOT, "%.1f us", b.latencyP50Micros()),
+                            b.throughputBatch256() == null ? "-" : String.format(Locale.ROOT, "%,.0f", b.throughputBatch256())});
+                }
+                out.append(FixedWidthTable.format(rows, new boolean[]{false, false, true, true, true, true, true, true}))
+                        .append(System.lineSeparator());
+            }
+            out.append("recipe  ").append(hash).append(System.lineSeparator());
+            out.append("models  ").append(models).append(System.lineSeparator());
+            if (report != null) out.append("report  ").append(report.resolve("index.html")).append(System.lineSeparator());
+            return out.toString();
+        }
+    }
+
+    public Outcome run(Recipe recipe, Path dataDirOverride) {
+        String hash = Recipes.hash(recipe);
+        Path folder = workspace.runsRoot().resolve("recipe-" + hash);
+        Path models = folder.resolve("models");
+        Path dataDir = dataDirOverride != null ? dataDirOverride : recipe.data() == null ? null : Path.of(recipe.data());
+        try {
+            Files.createDirectories(models);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + models + ": " + e.getMessage(), e);
+        }
+        AtomicFiles.writeString(folder.resolve("recipe.yaml"), RecipePrinter.yaml(recipe));
+        Set<String> done = progress(folder);
+        monitor.message("recipe " + recipe.name() + " (" + hash + "): artifacts in " + folder);
+
+        // train, or start from a model
+        Recipe.Train t = recipe.train();
+        String base;
+        List<Variant> floats = new ArrayList<>();
+        if (t.from() != null) {
+            ModelSource from = ModelSource.resolve(t.from(), workspace, "start from");
+            base = from.run() != null ? from.run().id() : from.file().toAbsolutePath().toString();
+            floats.add(new Variant("model", "float: given", base));
+        } else {
+            TrainParams params = new TrainParams(t.model(), recipe.dataset(), t.epochs(), t.batch(), t.lr(), t.seed(),
+                    t.patience(), TrainParams.DEFAULT_VALIDATION_FRACTION, t.lrDecay());
+            if (recipe.doctor().enabled()) doctor(params, dataDir);
+            monitor.message("stage train: " + t.model());
+            TrainOutcome trained = new TrainingService(workspace, locator, monitor).train(params, dataDir, false);
+            base = trained.run().id();
+            floats.add(new Variant(t.model(), "float: train", base));
+        }
+        if (recipe.distill().enabled()) {
+            Recipe.Distill d = recipe.distill();
+            monitor.message("stage distill: " + d.student() + " from " + base);
+            TrainParams student = new TrainParams(d.student(), recipe.dataset(), d.epochs(), t.batch(), t.lr(), t.seed(),
+                    d.patience(), TrainParams.DEFAULT_VALIDATION_FRACTION, d.lrDecay());
+            DistillOutcome out = new DistillService(workspace, locator, monitor).distill(List.of(base), student,
+                    List.of(d.temperature()), d.alpha(), dataDir);
+            floats.add(new Variant(d.student() + "-distilled", "float: distill", out.best().runId()));
+        }
+        if (recipe.prune().enabled()) {
+            Recipe.Prune p = recipe.prune();
+            monitor.message("stage prune: " + p.levels() + " levels at rate " + p.rate());
+            Structure structure = "none".equals(p.structure()) ? null : Structure.valueOf(p.structure().toUpperCase(Locale.ROOT));
+            PruneOutcome out = new PruneService(workspace, locator, monitor).prune(new PruneParams(null, p.levels(), p.rate(),
+                    p.rewindTo(), PruneScope.LAYER, PruneControl.NONE, structure), base, dataDir);
+            floats.add(new Variant("ticket", "float: prune x" + p.levels(), out.ticket().toAbsolutePath().toString()));
+        }
+
+        List<Variant> variants = new ArrayList<>(floats);
+        if (recipe.quantize().enabled()) {
+            Recipe.Quantize q = recipe.quantize();
+            QuantParams params = new QuantParams(null, q.calibration(), QuantParams.DEFAULT_PERCENTILE, q.samples(),
+                    Granularity.parse(q.granularity()), List.of(), q.qatEpochs(), q.accuracyBudget());
+            for (Variant f : floats) {
+                monitor.message("stage quantize: " + f.name());
+                QuantizeOutcome out = new QuantizeService(workspace, locator, monitor).quantize(f.source(), params, dataDir);
+                if (!out.budgetMet()) monitor.message("  " + f.name() + ": the accuracy budget was not met; the closest is kept");
+                variants.add(new Variant(f.name() + "-int8", "int8: quantize of " + f.kind().replace("float: ", ""), out.model()));
+            }
+        }
+
+        if (recipe.export().enabled()) {
+            ExportService export = new ExportService(workspace, locator, monitor);
+            for (Variant v : variants) {
+                Path onnx = models.resolve(v.name()).resolve("model.onnx");
+                String step = "export " + v.name() + " " + v.source();
+                if (done.contains(step) && Files.isRegularFile(onnx)) continue;
+                monitor.message("stage export: " + v.name());
+                export.export(v.source(), onnx, recipe.export().opset(), dataDir);
+                done = markDone(folder, done, step);
+            }
+        }
+
+        List<BenchmarkResult> bench = List.of();
+        Path report = null;
+        if (recipe.export().enabled() && recipe.bench().enabled()) {
+            Path benchFile = folder.resolve("bench.json");
+            String step = "bench " + variants;
+            BenchService service = new BenchService(workspace, locator, monitor);
+            if (done.contains(step) && Files.isRegularFile(benchFile)) {
+                bench = readBench(benchFile);
+            } else {
+                Recipe.Bench b = recipe.bench();
+                BenchmarkOptions options = BenchmarkOptions.DEFAULTS.withWarmup(Duration.ofMillis(b.warmupMs()))
+                        .withWindow(Duration.ofMillis(b.windowMs())).withMaxWindows(b.maxWindows());
+                monitor.message("stage bench: " + variants.size() + " models");
+                bench = service.bench(BenchService.targets(models), options, recipe.dataset(), dataDir);
+                AtomicFiles.writeString(benchFile, Json.write(bench));
+                done = markDone(folder, done, step);
+            }
+            report = folder.resolve("report");
+            service.report(report);
+        }
+        return new Outcome(hash, folder, models, variants, bench, report);
+    }
+
+    private void doctor(TrainParams params, Path dataDir) {
+        monitor.message("stage doctor: " + params.model() + " on " + params.dataset());
+        DoctorReport report = new Doctor(workspace, locator, monitor::message).examine(params, dataDir);
+        if (report.failed()) {
+            throw new BadInputException("doctor found problems before training (" + report.count(dev.squeeze.compress.doctor.Verdict.FAIL)
+                    + " failed checks); run 'squeeze doctor --model " + params.model() + "' for the details, fix them, "
+                    + "or set doctor: false");
+        }
+    }
+
+    private static Set<String> progress(Path folder) {
+        Path file = folder.resolve("progress.json");
+        if (!Files.isRegularFile(file)) return new LinkedHashSet<>();
+        try {
+            return new LinkedHashSet<>(List.of(Json.read(Files.readString(file), String[].class)));
+        } catch (IOException e) {
+            return new LinkedHashSet<>();
+        }
+    }
+
+    private static Set<String> markDone(Path folder, Set<String> done, String step) {
+        Set<String> next = new LinkedHashSet<>(done);
+        next.add(step);
+        AtomicFiles.writeString(folder.resolve("progress.json"), Json.write(next));
+        return next;
+    }
+
+    private static List<BenchmarkResult> readBench(Path file) {
+        try {
+            return List.of(Json.read(Files.readString(file), BenchmarkResult[].class));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

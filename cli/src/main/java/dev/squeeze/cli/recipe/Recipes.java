@@ -1,0 +1,188 @@
+package dev.squeeze.cli.recipe;
+
+import dev.squeeze.models.BadInputException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Recipe helpers: the content hash that keys a recipe's artifacts, the built-in recipes, values by path. */
+public final class Recipes {
+    /** The built-in recipes, resources {@code recipes/NAME.yaml}. */
+    public static final List<String> BUILT_IN = List.of("demo", "demo-quick");
+
+    /** Bumped when the canonical form changes, so old artifact folders are not mistaken for new ones. */
+    private static final String CANONICAL_VERSION = "squeeze-recipe/1";
+
+    private Recipes() {
+    }
+
+    /**
+     * 12 hex characters of SHA-256 over {@link #canonical(Recipe)}: the same for the same resolved recipe however
+     * it was written (key order, {@code 1e-3} or {@code 0.001}, defaults spelled out or not), blind to {@code name}
+     * and {@code serve}, which do not change what the pipeline produces.
+     */
+    public static String hash(Recipe recipe) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical(recipe).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest).substring(0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * The text {@link #hash(Recipe)} digests: a version line, then one {@code path=value} line per key, sorted by
+     * path, without {@code name} and {@code serve.*}; numbers in their shortest plain decimal form, strings
+     * JSON-quoted, null as {@code null}.
+     */
+    public static String canonical(Recipe recipe) {
+        Map<String, Object> sorted = new TreeMap<>(values(recipe));
+        sorted.remove("name");
+        sorted.keySet().removeIf(path -> path.startsWith("serve."));
+        StringBuilder text = new StringBuilder(CANONICAL_VERSION).append('\n');
+        sorted.forEach((path, value) -> text.append(path).append('=').append(canonicalValue(value)).append('\n'));
+        return text.toString();
+    }
+
+    private static String canonicalValue(Object value) {
+        if (value == null) return "null";
+        if (value instanceof String s) return quote(s);
+        if (value instanceof Double d) return RecipeSchema.number(d);
+        if (value instanceof Number n) return Long.toString(n.longValue());
+        return value.toString();
+    }
+
+    private static String quote(String s) {
+        StringBuilder out = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                default -> {
+                    if (c < 0x20) out.append(String.format("\\u%04x", (int) c));
+                    else out.append(c);
+                }
+            }
+        }
+        return out.append('"').toString();
+    }
+
+    /** The text of a built-in recipe ({@link #BUILT_IN}), as shipped, comments and all. */
+    public static String builtInText(String name) {
+        if (!BUILT_IN.contains(name)) {
+            throw new BadInputException("unknown built-in recipe '" + name + "'; built in: " + String.join(", ", BUILT_IN));
+        }
+        try (InputStream in = Recipes.class.getResourceAsStream("/recipes/" + name + ".yaml")) {
+            if (in == null) throw new IllegalStateException("built-in recipe " + name + " missing from the classpath");
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read built-in recipe " + name, e);
+        }
+    }
+
+    /** A built-in recipe ({@link #BUILT_IN}), parsed, with {@code overrides} applied. */
+    public static Recipe builtIn(String name, List<String> overrides) {
+        return RecipeParser.parse(builtInText(name), name + ".yaml", overrides);
+    }
+
+    /**
+     * Every value by its dotted path ({@code prune.levels}), in {@link RecipeSchema} order: Strings, Longs for
+     * integers, Doubles for numbers, Booleans, nulls.
+     */
+    public static Map<String, Object> values(Recipe r) {
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("name", r.name());
+        v.put("dataset", r.dataset());
+        v.put("data", r.data());
+        Recipe.Train t = r.train();
+        v.put("train.model", t.model());
+        v.put("train.from", t.from());
+        v.put("train.epochs", (long) t.epochs());
+        v.put("train.batch", (long) t.batch());
+        v.put("train.lr", t.lr());
+        v.put("train.lr_decay", t.lrDecay());
+        v.put("train.seed", t.seed());
+        v.put("train.patience", (long) t.patience());
+        v.put("doctor.enabled", r.doctor().enabled());
+        Recipe.Distill d = r.distill();
+        v.put("distill.enabled", d.enabled());
+        v.put("distill.student", d.student());
+        v.put("distill.temperature", d.temperature());
+        v.put("distill.alpha", d.alpha());
+        v.put("distill.epochs", (long) d.epochs());
+        v.put("distill.lr_decay", d.lrDecay());
+        v.put("distill.patience", (long) d.patience());
+        Recipe.Prune p = r.prune();
+        v.put("prune.enabled", p.enabled());
+        v.put("prune.levels", (long) p.levels());
+        v.put("prune.rate", p.rate());
+        v.put("prune.rewind_to", p.rewindTo());
+        v.put("prune.structure", p.structure());
+        Recipe.Quantize q = r.quantize();
+        v.put("quantize.enabled", q.enabled());
+        v.put("quantize.calibration", q.calibration());
+        v.put("quantize.granularity", q.granularity());
+        v.put("quantize.samples", (long) q.samples());
+        v.put("quantize.qat_epochs", (long) q.qatEpochs());
+        v.put("quantize.accuracy_budget", q.accuracyBudget());
+        v.put("export.enabled", r.export().enabled());
+        v.put("export.opset", (long) r.export().opset());
+        Recipe.Bench b = r.bench();
+        v.put("bench.enabled", b.enabled());
+        v.put("bench.window_ms", b.windowMs());
+        v.put("bench.warmup_ms", b.warmupMs());
+        v.put("bench.max_windows", (long) b.maxWindows());
+        Recipe.Serve s = r.serve();
+        v.put("serve.enabled", s.enabled());
+        v.put("serve.port", (long) s.port());
+        v.put("serve.host", s.host());
+        return v;
+    }
+
+    /** The recipe holding {@code v}, as {@link #values(Recipe)} gives them (every path present). */
+    static Recipe fromValues(Map<String, Object> v) {
+        return new Recipe(
+                str(v, "name"), str(v, "dataset"), str(v, "data"),
+                new Recipe.Train(str(v, "train.model"), str(v, "train.from"), i(v, "train.epochs"), i(v, "train.batch"),
+                        d(v, "train.lr"), d(v, "train.lr_decay"), l(v, "train.seed"), i(v, "train.patience")),
+                new Recipe.Doctor(b(v, "doctor.enabled")),
+                new Recipe.Distill(b(v, "distill.enabled"), str(v, "distill.student"), d(v, "distill.temperature"),
+                        d(v, "distill.alpha"), i(v, "distill.epochs"), d(v, "distill.lr_decay"), i(v, "distill.patience")),
+                new Recipe.Prune(b(v, "prune.enabled"), i(v, "prune.levels"), d(v, "prune.rate"), str(v, "prune.rewind_to"),
+                        str(v, "prune.structure")),
+                new Recipe.Quantize(b(v, "quantize.enabled"), str(v, "quantize.calibration"), str(v, "quantize.granularity"),
+                        i(v, "quantize.samples"), i(v, "quantize.qat_epochs"), (Double) v.get("quantize.accuracy_budget")),
+                new Recipe.Export(b(v, "export.enabled"), i(v, "export.opset")),
+                new Recipe.Bench(b(v, "bench.enabled"), l(v, "bench.window_ms"), l(v, "bench.warmup_ms"), i(v, "bench.max_windows")),
+                new Recipe.Serve(b(v, "serve.enabled"), i(v, "serve.port"), str(v, "serve.host")));
+    }
+
+    private static String str(Map<String, Object> v, String path) {
+        return (String) v.get(path);
+    }
+
+    private static int i(Map<String, Object> v, String path) {
+        return Math.toIntExact((Long) v.get(path));
+    }
+
+    private static long l(Map<String, Object> v, String path) {
+        return (Long) v.get(path);
+    }
+
+    private static double d(Map<String, Object> v, String path) {
+        return (Double) v.get(path);
+    }
+
+    private static boolean b(Map<String, Object> v, String path) {
+        return (Boolean) v.get(path);
+    }
+}

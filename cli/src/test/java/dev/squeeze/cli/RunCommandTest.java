@@ -1,0 +1,76 @@
+package dev.squeeze.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code squeeze run} end to end on the fixture images with mlp-tiny: every stage, then the same recipe again. */
+class RunCommandTest {
+    @TempDir
+    Path home;
+
+    private static final String RECIPE = """
+            name: tiny end to end
+            dataset: fashion-mnist
+            train:
+              model: mlp-tiny
+              epochs: 2
+            doctor: true
+            distill:
+              enabled: true
+              student: mlp-tiny
+              epochs: 1
+            prune:
+              levels: 1
+              rate: 0.5
+            quantize:
+              samples: 200
+              calibration: minmax
+            bench:
+              window_ms: 100
+              warmup_ms: 50
+              max_windows: 3
+            serve: false
+            """;
+
+    @Test
+    void everyStageRunsAndASecondRunReusesThem() throws Exception {
+        Path recipe = home.resolve("recipe.yaml");
+        Files.writeString(recipe, RECIPE);
+        CliRun first = CliRun.run(home, "run", recipe.toString(), "--data", CliRun.fixtures());
+        assertEquals(ExitCodes.OK, first.exitCode(), first.err());
+        for (String model : new String[]{"mlp-tiny", "mlp-tiny-distilled", "ticket", "mlp-tiny-int8", "mlp-tiny-distilled-int8", "ticket-int8"}) {
+            assertTrue(first.out().contains(model), model + " in\n" + first.out());
+        }
+        String folder = first.out().lines().filter(l -> l.startsWith("models")).findFirst().orElseThrow().split("\\s+")[1];
+        assertTrue(Files.isRegularFile(Path.of(folder, "ticket-int8", "model.onnx")));
+        assertTrue(Files.isRegularFile(Path.of(folder).getParent().resolve("report").resolve("index.html")));
+        for (String stage : new String[]{"train", "distill", "prune", "quantize", "export", "bench"}) {
+            assertTrue(CliRun.run(home, "runs", "--stage", stage).out().lines().count() > 1, "a " + stage + " row");
+        }
+        long trainRows = CliRun.run(home, "runs", "--stage", "train").out().lines().count();
+
+        CliRun second = CliRun.run(home, "run", recipe.toString(), "--data", CliRun.fixtures());
+        assertEquals(ExitCodes.OK, second.exitCode(), second.err());
+        assertEquals(trainRows, CliRun.run(home, "runs", "--stage", "train").out().lines().count(), "training reused");
+        assertTrue(second.out().contains("ticket-int8"), second.out());
+
+        CliRun explain = CliRun.run(home, "run", recipe.toString(), "--explain", "--set", "prune.levels=4");
+        assertEquals(ExitCodes.OK, explain.exitCode(), explain.err());
+        assertTrue(explain.out().contains("levels: 4") && explain.out().contains("recipe hash"), explain.out());
+    }
+
+    @Test
+    void aBadRecipeNamesTheLine() throws Exception {
+        Path recipe = home.resolve("bad.yaml");
+        Files.writeString(recipe, "train:\n  model: mlp-tiny\n  epochz: 3\n");
+        CliRun bad = CliRun.run(home, "run", recipe.toString());
+        assertEquals(ExitCodes.BAD_INPUT, bad.exitCode());
+        assertTrue(bad.err().contains("line 3") && bad.err().contains("epochz"), bad.err());
+    }
+}

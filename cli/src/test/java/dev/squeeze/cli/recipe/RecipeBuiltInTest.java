@@ -1,0 +1,54 @@
+package dev.squeeze.cli.recipe;
+
+import dev.squeeze.models.BadInputException;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class RecipeBuiltInTest {
+    @Test
+    void demoRunsTheWholePipeline() {
+        Recipe r = Recipes.builtIn("demo", List.of());
+        assertEquals("demo", r.name());
+        assertEquals("fashion-mnist", r.dataset());
+        assertEquals("lenet-300-100", r.train().model());
+        assertEquals(15, r.train().epochs());
+        assertTrue(r.doctor().enabled());
+        assertEquals(new Recipe.Distill(true, "mlp-100", 4, 0.5, 15, 0.9, 5), r.distill());
+        assertEquals(new Recipe.Prune(true, 2, 0.5, "0", "none"), r.prune());
+        assertEquals(new Recipe.Quantize(true, "auto", "channel", 1000, 0, null), r.quantize());
+        assertTrue(r.export().enabled());
+        assertEquals(new Recipe.Bench(true, 1000, 1000, 10), r.bench());
+        assertEquals(new Recipe.Serve(true, 8080, "127.0.0.1"), r.serve());
+        assertTrue(Recipes.builtInText("demo").startsWith("# "), "documented in comments");
+    }
+
+    @Test
+    void demoQuickIsSmallAndFast() {
+        Recipe r = Recipes.builtIn("demo-quick", List.of());
+        assertEquals("mlp-100", r.train().model());
+        assertEquals(3, r.train().epochs());
+        assertTrue(r.doctor().enabled());
+        assertFalse(r.distill().enabled());
+        assertEquals(new Recipe.Prune(true, 1, 0.5, "0", "none"), r.prune());
+        assertTrue(r.quantize().enabled());
+        assertTrue(r.export().enabled());
+        assertEquals(new Recipe.Bench(true, 300, 200, 4), r.bench());
+        assertTrue(r.serve().enabled());
+        assertTrue(Recipes.builtInText("demo-quick").startsWith("# "), "documented in comments");
+    }
+
+    @Test
+    void builtInsTakeOverridesAndHaveDistinctHashes() {
+        assertEquals(4, Recipes.builtIn("demo-quick", List.of("prune.levels=4")).prune().levels());
+        assertNotEquals(Recipes.hash(Recipes.builtIn("demo", null)), Recipes.hash(Recipes.builtIn("demo-quick", null)));
+        assertTrue(assertThrows(BadInputException.class, () -> Recipes.builtIn("nope", null)).getMessage()
+                .startsWith("unknown built-in recipe 'nope'; built in: demo, demo-quick"));
+    }
+}

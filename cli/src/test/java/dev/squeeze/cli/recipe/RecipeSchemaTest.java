@@ -1,0 +1,50 @@
+package dev.squeeze.cli.recipe;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class RecipeSchemaTest {
+    @Test
+    void markdownReferenceMentionsEveryKeyWithTypeDefaultAndDescription() {
+        String md = RecipeSchema.markdownReference();
+        assertTrue(md.startsWith("| Key | Type | Default | Description |\n|---|---|---|---|\n"), md);
+        for (RecipeSchema.Key key : RecipeSchema.allKeys()) {
+            String row = md.lines().filter(l -> l.startsWith("| `" + key.path() + "` |")).findFirst().orElse(null);
+            assertNotNull(row, key.path() + " in\n" + md);
+            assertTrue(row.contains("`" + key.defaultText() + "`"), row);
+            assertTrue(row.contains(key.description().replace("|", "\\|")), row);
+        }
+        for (RecipeSchema.Section section : RecipeSchema.sections()) {
+            assertTrue(md.contains("| **" + section.name() + "** |"), section.name());
+        }
+        assertTrue(md.contains("| `prune.rate` | number > 0 and < 1 | `0.2` |"), md);
+        assertTrue(md.contains("| `quantize.calibration` | one of auto, minmax, percentile, entropy | `auto` |"), md);
+        assertTrue(md.contains("| `quantize.accuracy_budget` | number from 0 to 100, or null | `null` |"), md);
+        assertTrue(md.contains("| `train.epochs` | integer >= 1 | `30` |"), md);
+    }
+
+    @Test
+    void everyKeyIsDescribedAndEveryValueIsCovered() {
+        List<RecipeSchema.Key> keys = RecipeSchema.allKeys();
+        assertEquals(39, keys.size());
+        Map<String, Object> values = Recipes.values(Recipes.builtIn("demo", List.of()));
+        assertEquals(keys.stream().map(RecipeSchema.Key::path).toList(), List.copyOf(values.keySet()),
+                "the schema and the record agree key for key, in order");
+        for (RecipeSchema.Key key : keys) {
+            assertFalse(key.description().isBlank(), key.path());
+            assertFalse(key.path().chars().anyMatch(Character::isUpperCase), "snake_case: " + key.path());
+            if (key.defaultValue() == null) assertTrue(key.nullable(), key.path());
+        }
+        assertEquals(List.of("name", "dataset", "data", "train", "doctor", "distill", "prune", "quantize", "export", "bench",
+                "serve"), RecipeSchema.topLevelNames());
+        assertFalse(RecipeSchema.section("train").orElseThrow().toggle());
+        assertTrue(RecipeSchema.section("serve").orElseThrow().toggle());
+    }
+}
