@@ -66,6 +66,29 @@ class RunCommandTest {
     }
 
     @Test
+    void aPlainDl4jModelIsImportedQuantizedExportedAndBenchmarked() throws Exception {
+        CliRun train = CliRun.run(home, "train", "--model", "mlp-tiny", "--epochs", "1", "--data", CliRun.fixtures());
+        String model = train.out().lines().filter(l -> l.startsWith("model file")).findFirst().orElseThrow().split("\\s+")[2];
+        // What a user has: the network saved by DL4J itself, without squeeze's metadata.
+        var net = org.deeplearning4j.util.ModelSerializer.restoreMultiLayerNetwork(Path.of(model).toFile(), false);
+        Path plain = home.resolve("my-dl4j-model.zip");
+        org.deeplearning4j.util.ModelSerializer.writeModel(net, plain.toFile(), false);
+
+        Path recipe = home.resolve("own.yaml");
+        Files.writeString(recipe, "train:\n  from: " + plain + "\ndoctor: false\ndistill: false\nprune: false\n"
+                + "quantize:\n  samples: 200\n  calibration: minmax\nbench:\n  window_ms: 100\n  warmup_ms: 50\n"
+                + "  max_windows: 3\nserve: false\n");
+        CliRun run = CliRun.run(home, "run", recipe.toString(), "--data", CliRun.fixtures());
+        assertEquals(ExitCodes.OK, run.exitCode(), run.err());
+        assertTrue(run.out().contains("model-int8") && run.err().contains("importing the DL4J model"), run.out() + run.err());
+
+        Files.writeString(recipe, "train:\n  from: " + plain + "\n");
+        CliRun refused = CliRun.run(home, "run", recipe.toString(), "--data", CliRun.fixtures());
+        assertEquals(ExitCodes.BAD_INPUT, refused.exitCode());
+        assertTrue(refused.err().contains("set distill: false and prune: false"), refused.err());
+    }
+
+    @Test
     void aBadRecipeNamesTheLine() throws Exception {
         Path recipe = home.resolve("bad.yaml");
         Files.writeString(recipe, "train:\n  model: mlp-tiny\n  epochz: 3\n");

@@ -3,6 +3,7 @@ package dev.squeeze.cli.recipe;
 import dev.squeeze.cli.bench.BenchService;
 import dev.squeeze.compress.artifacts.AtomicFiles;
 import dev.squeeze.compress.artifacts.Json;
+import dev.squeeze.compress.artifacts.ModelImport;
 import dev.squeeze.compress.artifacts.ModelSource;
 import dev.squeeze.compress.artifacts.Workspace;
 import dev.squeeze.compress.distill.DistillOutcome;
@@ -27,6 +28,7 @@ import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.compress.train.TrainingService;
 import dev.squeeze.models.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
+import dev.squeeze.models.data.Datasets;
 import dev.squeeze.serve.runtime.BenchmarkOptions;
 import dev.squeeze.serve.runtime.BenchmarkResult;
 
@@ -115,7 +117,22 @@ public final class RecipeRunner {
         String base;
         List<Variant> floats = new ArrayList<>();
         if (t.from() != null) {
-            ModelSource from = ModelSource.resolve(t.from(), workspace, "start from");
+            if (recipe.distill().enabled() || recipe.prune().enabled()) {
+                throw new BadInputException("train.from starts from a finished model, but distill and prune retrain its "
+                        + "architecture from a squeeze training run; set distill: false and prune: false (quantize, export, "
+                        + "bench and serve work from any model)");
+            }
+            String fromRef = t.from();
+            Path fromFile = Path.of(fromRef);
+            if (Files.isRegularFile(fromFile) && !ModelImport.isSqueezeModel(fromFile)) {
+                Path imported = folder.resolve("imported").resolve("model.zip");
+                monitor.message("importing the DL4J model " + fromFile + " for " + recipe.dataset() + " (raw inputs, no "
+                        + "normalization) into " + imported);
+                ModelImport.importDl4j(fromFile, Datasets.open(recipe.dataset(), dataDir, locator,
+                        Datasets.TableOptions.NONE, monitor::message), imported);
+                fromRef = imported.toString();
+            }
+            ModelSource from = ModelSource.resolve(fromRef, workspace, "start from");
             base = from.run() != null ? from.run().id() : from.file().toAbsolutePath().toString();
             floats.add(new Variant("model", "float: given", base));
         } else {
