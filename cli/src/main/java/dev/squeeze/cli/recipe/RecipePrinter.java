@@ -65,7 +65,8 @@ public final class RecipePrinter {
         return value.toString();
     }
 
-    private static String quote(String s) {
+    /** A double-quoted YAML/JSON-style string with escapes (also the recipe hash's canonical form of strings). */
+    static String quote(String s) {
         StringBuilder out = new StringBuilder("\"");
         for (char c : s.toCharArray()) {
             switch (c) {

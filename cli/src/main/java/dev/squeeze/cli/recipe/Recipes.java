@@ -54,27 +54,12 @@ public final class Recipes {
 
     private static String canonicalValue(Object value) {
         if (value == null) return "null";
-        if (value instanceof String s) return quote(s);
+        if (value instanceof String s) return RecipePrinter.quote(s);
         if (value instanceof Double d) return RecipeSchema.number(d);
         if (value instanceof Number n) return Long.toString(n.longValue());
         return value.toString();
     }
 
-    private static String quote(String s) {
-        StringBuilder out = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                default -> {
-                    if (c < 0x20) out.append(String.format("\\u%04x", (int) c));
-                    else out.append(c);
-                }
-            }
-        }
-        return out.append('"').toString();
-    }
 
     /** The text of a built-in recipe ({@link #BUILT_IN}), as shipped, comments and all. */
     public static String builtInText(String name) {
