@@ -33,6 +33,14 @@ final class RecipeCommands {
                     "micronaut.server.host", recipe.serve().host()));
             command.print("serving " + outcome.models() + " at " + server.getURL() + " (dashboard: " + server.getURL()
                     + "/; Ctrl-C to stop)" + System.lineSeparator());
+            if (recipe.bench().enabled()) {
+                // The dashboard's numbers come from the server's own benchmark of what it serves.
+                var b = recipe.bench();
+                server.getApplicationContext().getBean(dev.squeeze.serve.http.ModelServing.class).benchmarks().submit(
+                        java.util.List.of(), dev.squeeze.serve.runtime.BenchmarkOptions.DEFAULTS
+                                .withWarmup(java.time.Duration.ofMillis(b.warmupMs()))
+                                .withWindow(java.time.Duration.ofMillis(b.windowMs())).withMaxWindows(b.maxWindows()));
+            }
             while (server.isRunning()) Thread.sleep(500);
         }
         return ExitCodes.OK;
