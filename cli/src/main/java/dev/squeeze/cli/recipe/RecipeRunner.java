@@ -3,6 +3,7 @@ package dev.squeeze.cli.recipe;
 import dev.squeeze.cli.bench.BenchService;
 import dev.squeeze.compress.artifacts.AtomicFiles;
 import dev.squeeze.compress.artifacts.Json;
+import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelImport;
 import dev.squeeze.compress.artifacts.ModelSource;
 import dev.squeeze.compress.artifacts.Workspace;
@@ -124,7 +125,7 @@ public final class RecipeRunner {
             }
             String fromRef = t.from();
             Path fromFile = Path.of(fromRef);
-            if (Files.isRegularFile(fromFile) && !ModelImport.isSqueezeModel(fromFile)) {
+            if (Files.isRegularFile(fromFile) && !ModelFile.hasInfo(fromFile)) {
                 Path imported = folder.resolve("imported").resolve("model.zip");
                 monitor.message("importing the DL4J model " + fromFile + " for " + recipe.dataset() + " (raw inputs, no "
                         + "normalization) into " + imported);

@@ -61,6 +61,15 @@ public final class ModelFile {
         }
     }
 
+    /** Whether {@code file} carries squeeze's metadata (float or int8): a model file squeeze wrote. */
+    public static boolean hasInfo(Path file) {
+        try (FileSystem zip = FileSystems.newFileSystem(file)) {
+            return Files.exists(zip.getPath(INFO_ENTRY));
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** The run id in a model file's metadata (float or int8), or null when it cannot be read. */
     public static String runIdOf(Path file) {
         try (FileSystem zip = FileSystems.newFileSystem(file)) {

@@ -22,19 +22,6 @@ public final class ModelImport {
     private ModelImport() {
     }
 
-    /** Whether {@code file} is a model file squeeze wrote (it carries squeeze's metadata). */
-    public static boolean isSqueezeModel(Path file) {
-        return ModelFile.runIdOf(file) != null || ModelFile.isInt8(file) || hasInfo(file);
-    }
-
-    private static boolean hasInfo(Path file) {
-        try (var zip = java.nio.file.FileSystems.newFileSystem(file)) {
-            return java.nio.file.Files.exists(zip.getPath(ModelFile.INFO_ENTRY));
-        } catch (IOException | RuntimeException e) {
-            return false;
-        }
-    }
-
     /**
      * Writes {@code target}: {@code dl4jZip}'s network with metadata for {@code dataset}. The network must take the
      * dataset's features and predict its classes (checked on a test batch).

@@ -1,9 +1,13 @@
 package dev.squeeze.compress.artifacts;
 
+import dev.squeeze.models.data.Dataset;
+import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.Datasets;
 import dev.squeeze.models.data.Normalization;
 
+import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * What a model file says about itself, beside the weights: which architecture and dataset, the
@@ -16,6 +20,19 @@ import java.util.List;
 public record ModelInfo(String model, String dataset, Datasets.TableOptions table, long[] inputShape,
                         List<String> classNames, Normalization normalization, String configHash, String runId,
                         int epoch, double validationAccuracy) {
+
+    /**
+     * The dataset this model reads, opened as it was for training: a CSV dataset with the same label and categorical
+     * columns, so its features are encoded identically.
+     *
+     * @param name    the dataset to open, or null for {@link #dataset()}
+     * @param dataDir where its files are, or null to locate them
+     */
+    public Dataset openDataset(String name, Path dataDir, DatasetLocator locator, Consumer<String> notices) {
+        String which = name != null ? name : dataset;
+        Datasets.TableOptions options = Datasets.isCsv(which) && table != null ? table : Datasets.TableOptions.NONE;
+        return Datasets.open(which, dataDir, locator, options, notices);
+    }
 
     public int numClasses() {
         return classNames.size();

@@ -5,7 +5,6 @@ import dev.squeeze.compress.artifacts.ModelInfo;
 import dev.squeeze.models.BadInputException;
 import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.DatasetLocator;
-import dev.squeeze.models.data.Datasets;
 import dev.squeeze.models.data.LabeledData;
 
 import java.nio.file.Path;
@@ -36,8 +35,7 @@ public final class EvaluationService {
             model = features -> loaded.network().output(features, false);
         }
         String name = dataset != null ? dataset : info.dataset();
-        Datasets.TableOptions table = info.table() != null ? info.table() : Datasets.TableOptions.NONE;
-        Dataset data = Datasets.open(name, dataDir, locator, Datasets.isCsv(name) ? table : Datasets.TableOptions.NONE);
+        Dataset data = info.openDataset(name, dataDir, locator, System.err::println);
         LabeledData test = data.test();
         long expectedFeatures = Arrays.stream(info.inputShape()).reduce(1, (a, b) -> a * b);
         if (test.featureSize() != expectedFeatures || test.numClasses() != info.numClasses()) {

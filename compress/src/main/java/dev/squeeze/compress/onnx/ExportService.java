@@ -22,9 +22,7 @@ import dev.squeeze.compress.quant.QuantizedModelFile;
 import dev.squeeze.compress.quant.QuantizedNetwork;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.models.BadInputException;
-import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.DatasetLocator;
-import dev.squeeze.models.data.Datasets;
 import dev.squeeze.models.data.LabeledData;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
@@ -110,10 +108,7 @@ public final class ExportService {
         long ir = params.opset() <= 18 ? 8 : params.opset() <= 20 ? 9 : 10;
         byte[] unlabelled = graph.model(ir, params.opset(), version(), "", Map.of()).toByteArray();
 
-        Datasets.TableOptions table = info.table() != null ? info.table() : Datasets.TableOptions.NONE;
-        Dataset dataset = Datasets.open(info.dataset(), dataDir, locator, Datasets.isCsv(info.dataset()) ? table
-                : Datasets.TableOptions.NONE, monitor::message);
-        LabeledData rawTest = dataset.test();
+        LabeledData rawTest = info.openDataset(null, dataDir, locator, monitor::message).test();
         LabeledData normalizedTest = info.normalization().apply(rawTest);
         Classifier reference = source.int8() ? source.network() : features -> source.dl4j().output(features, false);
         float[][] want = Evaluator.probabilities(reference, normalizedTest);

@@ -5,6 +5,7 @@ import dev.squeeze.compress.quant.ActivationQuant;
 import dev.squeeze.compress.quant.FloatLinear;
 import dev.squeeze.compress.quant.Geometry;
 import dev.squeeze.compress.quant.Int8Linear;
+import dev.squeeze.compress.quant.NetworkQuantizer;
 import dev.squeeze.compress.quant.QuantizedNetwork;
 import dev.squeeze.compress.quant.QuantizedWeights;
 import dev.squeeze.compress.quant.Step;
@@ -71,7 +72,8 @@ public final class OnnxExporter {
         int k = 0;
         for (Step step : net.steps()) {
             if (step instanceof Step.Reshape r) {
-                String out = r.exampleShape().length == 1 ? g.flatten(v.name()) : g.reshape(v.name(), batchedReshape(r.exampleShape()));
+                // Reshape's leading -1 lets ONNX infer the batch.
+                String out = r.exampleShape().length == 1 ? g.flatten(v.name()) : g.reshape(v.name(), batched(r.exampleShape()));
                 v = new Value(out, v.quant(), r.exampleShape());
             } else if (step instanceof Step.Pooling p) {
                 v = pooling(g, p, v);
@@ -123,7 +125,8 @@ public final class OnnxExporter {
         String wq = g.int8s(g.fresh("w_int8"), w.values(), w.shape());
         String wScale = perChannel ? g.floats(g.fresh("w_scale"), w.scales(), channels) : scalar(g, w.scales()[0]);
         String wZero = perChannel ? g.int8s(g.fresh("w_zero"), new byte[channels], channels) : g.int8s(g.fresh("w_zero"), new byte[1]);
-        String weights = g.dequantizeLinear(wq, wScale, wZero, perChannel ? channelAxis(q.geometry()) : -1);
+        String weights = g.dequantizeLinear(wq, wScale, wZero,
+                perChannel ? NetworkQuantizer.channelAxis(q.geometry()) : -1);
         float[] biasScales = new float[channels];
         for (int c = 0; c < channels; c++) biasScales[c] = q.input().scale() * w.scale(c);   // as Int8Linear.biasScale
         String bias = g.dequantizeLinear(g.int32s(g.fresh("b_int32"), q.bias(), channels),
@@ -144,8 +147,8 @@ public final class OnnxExporter {
         long[] strides = {p.strideH(), p.strideW()};
         int inH = (int) in.shape()[1], inW = (int) in.shape()[2];
         long[] pads = pads(p.kernelH(), p.kernelW(), p.strideH(), p.strideW(), p.padH(), p.padW(), p.same(), inH, inW);
-        long outH = p.same() ? ceilDiv(inH, p.strideH()) : (inH + 2L * p.padH() - p.kernelH()) / p.strideH() + 1;
-        long outW = p.same() ? ceilDiv(inW, p.strideW()) : (inW + 2L * p.padW() - p.kernelW()) / p.strideW() + 1;
+        long outH = Geometry.outSize(inH, p.kernelH(), p.strideH(), p.padH(), p.same());
+        long outW = Geometry.outSize(inW, p.kernelW(), p.strideW(), p.padW(), p.same());
         long[] shape = {in.shape()[0], outH, outW};
         if (p.max()) return new Value(g.maxPool(in.name(), kernel, strides, pads), in.quant(), shape);   // uint8 too
         String x = in.quantized() ? dequantize(g, in) : in.name();
@@ -156,8 +159,8 @@ public final class OnnxExporter {
     /** ONNX pads [top, left, bottom, right]: given, or DL4J's Same split (the odd row or column at the bottom/right). */
     static long[] pads(int kH, int kW, int sH, int sW, int pH, int pW, boolean same, int inH, int inW) {
         if (!same) return new long[]{pH, pW, pH, pW};
-        long totalH = Math.max(0, (long) (ceilDiv(inH, sH) - 1) * sH + kH - inH);
-        long totalW = Math.max(0, (long) (ceilDiv(inW, sW) - 1) * sW + kW - inW);
+        long totalH = Geometry.sameTotalPadding(inH, kH, sH);
+        long totalW = Geometry.sameTotalPadding(inW, kW, sW);
         return new long[]{totalH / 2, totalW / 2, totalH - totalH / 2, totalW - totalW / 2};
     }
 
@@ -203,10 +206,6 @@ public final class OnnxExporter {
         return g.uint8s(g.fresh("zero_point"), new byte[]{(byte) zeroPoint});
     }
 
-    private static int channelAxis(Geometry g) {
-        return g instanceof Geometry.Dense ? 1 : 0;
-    }
-
     private static long[] outShape(Step step, long[] in) {
         Geometry geometry = step instanceof Int8Linear q ? q.geometry() : ((FloatLinear) step).geometry();
         if (geometry instanceof Geometry.Conv c) return new long[]{c.outChannels(), c.outH(), c.outW()};
@@ -225,14 +224,5 @@ public final class OnnxExporter {
         out[0] = -1;
         System.arraycopy(shape, 0, out, 1, shape.length);
         return out;
-    }
-
-    /** Reshape's target: -1 lets ONNX infer the batch. */
-    private static long[] batchedReshape(long[] shape) {
-        return batched(shape);
-    }
-
-    private static int ceilDiv(int a, int b) {
-        return (a + b - 1) / b;
     }
 }

@@ -108,9 +108,8 @@ public final class Dl4jLayers {
                 int[] k = s.getKernelSize(), st = s.getStride(), p = s.getPadding();
                 steps.add(new Step.Pooling(s.getPoolingType() == PoolingType.MAX, k[0], k[1], st[0], st[1], p[0], p[1],
                         same, s.isAvgPoolIncludePadInDivisor()));
-                long h = same ? (shape[1] + st[0] - 1) / st[0] : (shape[1] + 2L * p[0] - k[0]) / st[0] + 1;
-                long w = same ? (shape[2] + st[1] - 1) / st[1] : (shape[2] + 2L * p[1] - k[1]) / st[1] + 1;
-                shape = new long[]{shape[0], h, w};
+                shape = new long[]{shape[0], Geometry.outSize((int) shape[1], k[0], st[0], p[0], same),
+                        Geometry.outSize((int) shape[2], k[1], st[1], p[1], same)};
             } else {
                 throw refuse(i, layer, "Squeeze reads " + SUPPORTED);
             }

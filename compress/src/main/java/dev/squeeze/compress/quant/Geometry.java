@@ -18,6 +18,19 @@ public sealed interface Geometry {
     /** The layer's weights (DL4J's layout) as the [inputs per row, outC] right-hand side of the product. */
     INDArray gemmWeights(INDArray weights);
 
+    /**
+     * Output size along one axis of a convolution or pooling window, as DL4J computes it: ceil(in / stride) in Same
+     * mode, else truncating with the explicit padding on both sides.
+     */
+    static int outSize(int in, int kernel, int stride, int pad, boolean same) {
+        return same ? (in + stride - 1) / stride : (in + 2 * pad - kernel) / stride + 1;
+    }
+
+    /** Same mode's total padding along one axis; DL4J puts half (rounded down) before the data, the rest after. */
+    static int sameTotalPadding(int in, int kernel, int stride) {
+        return Math.max(0, (outSize(in, kernel, stride, 0, true) - 1) * stride + kernel - in);
+    }
+
     /** A dense layer: rows are examples. */
     record Dense() implements Geometry {
         @Override
@@ -46,11 +59,11 @@ public sealed interface Geometry {
                 int inChannels, int outChannels, int inH, int inW) implements Geometry {
 
         public int outH() {
-            return same ? ceilDiv(inH, strideH) : (inH + 2 * padH - kernelH) / strideH + 1;
+            return Geometry.outSize(inH, kernelH, strideH, padH, same);
         }
 
         public int outW() {
-            return same ? ceilDiv(inW, strideW) : (inW + 2 * padW - kernelW) / strideW + 1;
+            return Geometry.outSize(inW, kernelW, strideW, padW, same);
         }
 
         @Override
@@ -75,15 +88,11 @@ public sealed interface Geometry {
 
         /** Padding above the image: given, or in Same mode half the total (the odd row goes below), as DL4J does. */
         public int topPad() {
-            return same ? Math.max(0, ((outH() - 1) * strideH + kernelH - inH) / 2) : padH;
+            return same ? Geometry.sameTotalPadding(inH, kernelH, strideH) / 2 : padH;
         }
 
         public int leftPad() {
-            return same ? Math.max(0, ((outW() - 1) * strideW + kernelW - inW) / 2) : padW;
-        }
-
-        private static int ceilDiv(int a, int b) {
-            return (a + b - 1) / b;
+            return same ? Geometry.sameTotalPadding(inW, kernelW, strideW) / 2 : padW;
         }
     }
 }

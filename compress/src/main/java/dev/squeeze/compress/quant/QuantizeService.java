@@ -23,7 +23,6 @@ import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.models.BadInputException;
 import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.DatasetLocator;
-import dev.squeeze.models.data.Datasets;
 import dev.squeeze.models.data.LabeledData;
 import dev.squeeze.models.data.TrainValSplit;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -37,7 +36,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Random;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -194,9 +192,7 @@ public final class QuantizeService {
     }
 
     private Splits splits(ModelInfo info, Path dataDir) {
-        Datasets.TableOptions table = info.table() != null ? info.table() : Datasets.TableOptions.NONE;
-        Dataset dataset = Datasets.open(info.dataset(), dataDir, locator, Datasets.isCsv(info.dataset()) ? table
-                : Datasets.TableOptions.NONE, monitor::message);
+        Dataset dataset = info.openDataset(null, dataDir, locator, monitor::message);
         TrainValSplit split = TrainingData.carve(dataset, TrainParams.DEFAULT_VALIDATION_FRACTION);
         if (split.train().featureSize() != info.normalization().featureSize()) {
             throw new BadInputException("the model takes " + info.normalization().featureSize() + " inputs but "
@@ -209,16 +205,7 @@ public final class QuantizeService {
     /** {@code n} training examples drawn without replacement with a fixed seed (all of them when fewer). */
     static LabeledData sample(LabeledData train, int n) {
         if (n >= train.size()) return train;
-        int[] order = new int[train.size()];
-        for (int i = 0; i < order.length; i++) order[i] = i;
-        Random rnd = new Random(SAMPLE_SEED);
-        for (int i = order.length - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        return train.select(java.util.Arrays.copyOf(order, n));
+        return train.select(java.util.Arrays.copyOf(TrainValSplit.permutation(train.size(), SAMPLE_SEED), n));
     }
 
     private static void checkKeepFloat(List<Integer> keepFloat, QuantizedNetwork floatNetwork) {
