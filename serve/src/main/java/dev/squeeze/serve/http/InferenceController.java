@@ -4,16 +4,22 @@ import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;
-import io.micronaut.http.annotation.Body;
+import io.micronaut.http.ServerHttpRequest;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.Produces;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.parameters.RequestBody;
 import io.swagger.v3.oas.annotations.tags.Tag;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
 /** The Open Inference Protocol v2 endpoints for health, model metadata and inference, and v1 predict. */
@@ -54,16 +60,42 @@ public class InferenceController {
     }
 
     @Post(value = "/v2/models/{name}/infer", consumes = MediaType.ALL, produces = MediaType.APPLICATION_JSON)
-    @Operation(summary = "Run the model on JSON tensors (Open Inference Protocol v2); concurrent requests are batched")
-    public CompletableFuture<HttpResponse<byte[]>> infer(String name, @Body byte[] body) {
-        return timedAsync(name, "infer", () -> serving.infer(name, body));
+    @Operation(summary = "Run the model on JSON tensors (Open Inference Protocol v2); concurrent requests are batched",
+            requestBody = @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON)))
+    public CompletableFuture<HttpResponse<byte[]>> infer(String name, HttpRequest<?> request) {
+        return withBody(request, name, "infer", (body, bytes) -> serving.infer(name, body, bytes));
     }
 
     @Post(value = "/v1/models/{name}/predict", consumes = MediaType.ALL, produces = MediaType.APPLICATION_JSON)
-    @Operation(summary = "Classify one image: a PNG body, or a JSON array of raw pixel values; returns label and probabilities")
-    public CompletableFuture<HttpResponse<byte[]>> predict(String name, HttpRequest<?> request, @Body byte[] body) {
+    @Operation(summary = "Classify one image: a PNG body, or a JSON array of raw pixel values; returns label and probabilities",
+            requestBody = @RequestBody(required = true, content = {@Content(mediaType = MediaType.IMAGE_PNG),
+                    @Content(mediaType = MediaType.APPLICATION_JSON)}))
+    public CompletableFuture<HttpResponse<byte[]>> predict(String name, HttpRequest<?> request) {
         String type = request.getContentType().map(MediaType::toString).orElse(null);
-        return timedAsync(name, "predict", () -> serving.predict(name, type, body));
+        return withBody(request, name, "predict", (body, bytes) -> serving.predict(name, type, body));
+    }
+
+    /**
+     * Runs {@code work} on the request's body once all of it has arrived, reading the bytes as Netty buffered them
+     * ({@code @Body byte[]} would copy them whole first), and releases them when {@code work} has decoded them.
+     */
+    private CompletableFuture<HttpResponse<byte[]>> withBody(HttpRequest<?> request, String model, String endpoint,
+                                                             BiFunction<InputStream, Long, CompletableFuture<byte[]>> work) {
+        if (!(request instanceof ServerHttpRequest<?> received)) {
+            throw new IllegalStateException("not a request received by this server: " + request.getClass());
+        }
+        // Consumed here, not split as Micronaut's @Body binding does: a split leaves the request a second claim on the
+        // bytes that holds them until the response is sent. Nothing else reads the body of these endpoints (no @Body
+        // argument, no filter reads it), and the request's own close of a consumed body does nothing.
+        return received.byteBody().buffer()
+                .thenCompose(body -> timedAsync(model, endpoint, () -> {
+                    long bytes = body.length();
+                    try (InputStream in = body.toInputStream()) {
+                        return work.apply(in, bytes);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }));
     }
 
     private HttpResponse<byte[]> timed(String model, String endpoint, Supplier<HttpResponse<byte[]>> work) {
@@ -93,7 +125,8 @@ public class InferenceController {
             serving.metrics().request(model, endpoint, cause == null ? "ok" : outcome(cause), System.nanoTime() - start);
             if (cause != null) {
                 if (cause instanceof RuntimeException r) throw r;
-                throw new IllegalStateException(cause);
+                // ONNX Runtime's OrtException: the model failed on input that passed every check (500).
+                throw new IllegalStateException(model + " failed to run this request: " + cause.getMessage(), cause);
             }
             return HttpResponse.ok(body);
         });

@@ -20,6 +20,7 @@ import jakarta.annotation.PreDestroy;
 import io.micronaut.context.annotation.Context;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
@@ -104,12 +105,15 @@ public class ModelServing implements AutoCloseable {
         }
     }
 
-    /** {@code POST /v2/models/{name}/infer}: the response body, when the batch it joined has run. */
-    public CompletableFuture<byte[]> infer(String name, byte[] body) {
+    /**
+     * {@code POST /v2/models/{name}/infer}: the response body, when the batch it joined has run. The body is decoded
+     * before this returns; the caller may release it then.
+     */
+    public CompletableFuture<byte[]> infer(String name, InputStream body, long bodyBytes) {
         ModelLease lease = repository.acquire(name);
         try {
             LoadedModel model = lease.model();
-            InferRequest request = InferenceProtocol.parseRequest(body, model.spec(), settings.getMaxElements());
+            InferRequest request = InferenceProtocol.parseRequest(body, bodyBytes, model.spec(), settings.getMaxElements());
             return run(lease, request.inputs(), request.outputs())
                     .thenApply(outputs -> InferenceProtocol.response(name, Long.toString(model.version()), request.id(), outputs));
         } catch (RuntimeException e) {
@@ -118,14 +122,18 @@ public class ModelServing implements AutoCloseable {
         }
     }
 
-    /** {@code POST /v1/models/{name}/predict}: an image or a JSON array of raw pixels in, label and probabilities out. */
-    public CompletableFuture<byte[]> predict(String name, String contentType, byte[] body) {
+    /**
+     * {@code POST /v1/models/{name}/predict}: an image or a JSON array of raw pixels in, label and probabilities out.
+     * The body is decoded before this returns; the caller may release it then.
+     */
+    public CompletableFuture<byte[]> predict(String name, String contentType, InputStream body) {
         ModelLease lease = repository.acquire(name);
         try {
             LoadedModel model = lease.model();
             TensorSpec input = ImagePrediction.imageInput(model.spec());
             boolean json = contentType == null || contentType.contains("json");
-            HostTensor x = json ? ImagePrediction.fromJson(body, input) : ImagePrediction.fromImage(body, input);
+            long maxPixels = settings.getMaxImagePixels() > 0 ? settings.getMaxImagePixels() : ImagePrediction.defaultMaxPixels(input);
+            HostTensor x = json ? ImagePrediction.fromJson(body, input) : ImagePrediction.fromImage(body, input, maxPixels);
             List<String> classes = ImagePrediction.classNames(model.metadata());
             return run(lease, List.of(x), Set.of())
                     .thenApply(outputs -> ImagePrediction.response(name, model.version(), outputs, classes));

@@ -23,6 +23,11 @@ public class ServeSettings {
     private int intraOpThreads = 1;
     /** Most tensor elements one request may carry. */
     private long maxElements = 4_000_000;
+    /**
+     * Most pixels (width x height, read from the image's header before it is decoded) an image sent to
+     * {@code /v1/models/{name}/predict} may have; 0: per model, max(4096 x 4096, 64 x the model's input H x W).
+     */
+    private long maxImagePixels;
     /** When set, the repository endpoints (load, unload, index) need "Authorization: Bearer KEY" or "X-API-Key: KEY". */
     private String apiKey;
 
@@ -72,6 +77,14 @@ public class ServeSettings {
 
     public void setMaxElements(long maxElements) {
         this.maxElements = maxElements;
+    }
+
+    public long getMaxImagePixels() {
+        return maxImagePixels;
+    }
+
+    public void setMaxImagePixels(long maxImagePixels) {
+        this.maxImagePixels = maxImagePixels;
     }
 
     public String getApiKey() {

@@ -7,9 +7,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -41,12 +45,44 @@ public final class ImagePrediction {
         return in;
     }
 
-    /** One example from image bytes (PNG, JPEG, ...), resized to the input's height and width. */
-    public static HostTensor fromImage(byte[] bytes, TensorSpec input) {
-        BufferedImage image;
-        try {
-            image = ImageIO.read(new ByteArrayInputStream(bytes));
+    /**
+     * The most pixels {@link #fromImage} decodes for a model with this input unless the server sets a limit: generous
+     * room above the model's own size (64 x H x W), and at least 4096 x 4096.
+     */
+    public static long defaultMaxPixels(TensorSpec input) {
+        long[] s = input.shape();
+        long pixels = s.length == 4 ? s[2] * s[3] : s[1];
+        return Math.max(4096L * 4096L, 64 * pixels);
+    }
+
+    /**
+     * One example from an image (PNG, JPEG, ...), resized to the input's height and width. The image's width and
+     * height are read from its header first: one of more than {@code maxPixels} pixels is refused before it is
+     * decoded (a small PNG can declare 30000 x 30000 pixels, gigabytes once decoded).
+     */
+    public static HostTensor fromImage(InputStream body, TensorSpec input, long maxPixels) {
+        BufferedImage image = null;
+        // A memory cache, not ImageIO's default file cache: the body is already in memory.
+        try (ImageInputStream in = new MemoryCacheImageInputStream(body)) {
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (readers.hasNext()) {
+                ImageReader reader = readers.next();
+                try {
+                    reader.setInput(in, true, true);
+                    long width = reader.getWidth(0);
+                    long height = reader.getHeight(0);
+                    if (width * height > maxPixels) {
+                        throw new BadRequestException("the image is " + width + "x" + height + " (" + width * height
+                                + " pixels), over the limit of " + maxPixels + " pixels (squeeze.serve.max-image-pixels); "
+                                + "send it resized to the model's input, " + describe(input));
+                    }
+                    image = reader.read(0);
+                } finally {
+                    reader.dispose();
+                }
+            }
         } catch (IOException | RuntimeException e) {
+            if (e instanceof BadRequestException bad) throw bad;
             image = null;
         }
         if (image == null) throw new BadRequestException("the body is not an image ImageIO can read (send a PNG)");
@@ -86,7 +122,7 @@ public final class ImagePrediction {
     }
 
     /** One example from a JSON array of raw values ({@code [..]} or {@code {"pixels": [..]}}), flat or nested. */
-    public static HostTensor fromJson(byte[] body, TensorSpec input) {
+    public static HostTensor fromJson(InputStream body, TensorSpec input) {
         JsonNode root;
         try {
             root = JSON.readTree(body);
@@ -163,6 +199,14 @@ public final class ImagePrediction {
         long[] s = shape.clone();
         s[0] = 1;
         return s;
+    }
+
+    /** "WxH", the image size an input that {@link #imageInput} accepts takes. */
+    private static String describe(TensorSpec input) {
+        long[] s = input.shape();
+        long h = s.length == 4 ? s[2] : Math.round(Math.sqrt(s[1]));
+        long w = s.length == 4 ? s[3] : h;
+        return w + "x" + h;
     }
 
     private static boolean isSquare(long n) {

@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.util.TokenBuffer;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Array;
 import java.math.BigDecimal;
@@ -96,13 +97,32 @@ public final class InferenceProtocol {
      * @throws BadRequestException for anything the request gets wrong; the message says what and what is expected
      */
     public static InferRequest parseRequest(byte[] body, ModelSpec spec, long maxElements) {
+        return parseRequest(body == null ? 0 : body.length, spec, maxElements, () -> JSON.createParser(body));
+    }
+
+    /**
+     * {@link #parseRequest(byte[], ModelSpec, long)} reading the body while it decodes it: the server passes the
+     * request's buffered bytes as they are, so the body is never copied whole; only its tensors are built.
+     *
+     * @param bodyBytes the body's length in bytes
+     */
+    public static InferRequest parseRequest(InputStream body, long bodyBytes, ModelSpec spec, long maxElements) {
+        return parseRequest(bodyBytes, spec, maxElements, () -> JSON.createParser(body));
+    }
+
+    /** Opens a parser on the request body. */
+    private interface BodyParser {
+        JsonParser open() throws IOException;
+    }
+
+    private static InferRequest parseRequest(long bodyBytes, ModelSpec spec, long maxElements, BodyParser body) {
         Objects.requireNonNull(spec, "spec");
-        if (body == null || body.length == 0) {
+        if (bodyBytes == 0) {
             throw new BadRequestException("the request body is empty; expected a JSON object such as {\"inputs\": "
                     + "[{\"name\": \"x\", \"shape\": [1, 3], \"datatype\": \"FP32\", \"data\": [1, 2, 3]}]}");
         }
-        try (JsonParser p = JSON.createParser(body)) {
-            return new RequestReader(p, body.length, spec, Math.min(maxElements, ARRAY_LIMIT)).read();
+        try (JsonParser p = body.open()) {
+            return new RequestReader(p, bodyBytes, spec, Math.min(maxElements, ARRAY_LIMIT)).read();
         } catch (StreamConstraintsException e) {
             throw new BadRequestException("the request body exceeds a limit of the JSON parser: " + jacksonMessage(e));
         } catch (JsonProcessingException e) {
