@@ -82,9 +82,13 @@ public class ErrorResponses implements ExceptionHandler<BadRequestException, Htt
                 case 413 -> {
                     long limit = Math.min(server.getMaxRequestSize(), server.getMaxRequestBufferSize());
                     long length = request.getContentLength();
-                    yield "the request body" + (length > 0 ? " (" + length + " bytes)" : "") + " is over the server's limit of "
-                            + limit + " bytes (micronaut.server.max-request-size); send a smaller body, or start the "
-                            + "server with a larger limit";
+                    // Content-Length is gone when the body was decompressed; then the limit counted decompressed bytes.
+                    yield length > limit
+                            ? "the request body (" + length + " bytes) is over the server's limit of " + limit
+                            + " bytes (micronaut.server.max-request-size); send a smaller body, or start the server with a larger limit"
+                            : "the request body is over the server's limit of " + limit + " bytes, counted after "
+                            + "decompressing a gzip or deflate body (micronaut.server.max-request-size); send a smaller body, "
+                            + "or start the server with a larger limit";
                 }
                 case 500 -> "internal server error: " + error.getRootCause().map(Throwable::getMessage).orElse(micronauts);
                 default -> micronauts;

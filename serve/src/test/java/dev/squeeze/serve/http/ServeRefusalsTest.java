@@ -144,6 +144,17 @@ class ServeRefusalsTest {
                 }
             }
         }
+        // A gzip bomb: 200 MB of zeros in about 200 KB; the limit counts the bytes decompressed, not those sent.
+        ByteArrayOutputStream bomb = new ByteArrayOutputStream();
+        try (GZIPOutputStream z = new GZIPOutputStream(bomb)) {
+            byte[] zeros = new byte[1 << 20];
+            for (int i = 0; i < 200; i++) z.write(zeros);
+        }
+        HttpResponse<String> inflated = post("/v2/models/image/infer", "application/json", bomb.toByteArray(), "Content-Encoding", "gzip");
+        assertEquals(413, inflated.statusCode(), inflated.body());
+        assertTrue(error(inflated).contains("decompressing") && error(inflated).contains("micronaut.server.max-request-size"),
+                error(inflated));
+
         // Cut short: the decoder passes on what it could decompress, which the endpoint then refuses.
         HttpResponse<String> truncated = post("/v2/models/image/infer", "application/json",
                 java.util.Arrays.copyOf(gzip, gzip.length / 2), "Content-Encoding", "gzip");
@@ -171,7 +182,7 @@ class ServeRefusalsTest {
                 + "Content-Length: 2000000000\r\nConnection: close\r\n\r\n", "{\"inputs\":".getBytes(StandardCharsets.US_ASCII));
         assertTrue(tooLarge.startsWith("HTTP/1.1 413"), tooLarge);
         String refused = errorOf(rawBody(tooLarge), rawHeader(tooLarge, "Content-Type"));
-        assertTrue(refused.contains("micronaut.server.max-request-size"), refused);
+        assertTrue(refused.contains("2000000000 bytes") && refused.contains("micronaut.server.max-request-size"), refused);
 
         HttpResponse<String> failed = post("/v2/models/broken/infer", "application/json",
                 "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,3],\"datatype\":\"FP32\",\"data\":[1,2,3]}]}".getBytes(StandardCharsets.UTF_8));
