@@ -14,8 +14,8 @@ import java.util.function.Function;
  *
  * <p>Text: one header line, one line per run; numbers right-aligned; accuracies as percentages with two
  * decimals; parameter counts with thousands separators and the nonzero share; sizes in kB/MB (powers of 1000);
- * times in UTC to the minute; commits to 7 characters; the experimenter as recorded; notes on one line, cut to {@link #NOTE_WIDTH}
- * characters. A missing value is {@code -}.
+ * times in UTC to the minute; commits to 7 characters; the experimenter as recorded; notes on one line, cut
+ * to {@link #NOTE_WIDTH} characters. A missing value is {@code -}.
  *
  * <p>JSON: an array of objects, one per line, with every column under its {@linkplain RunRecord#COLUMNS
  * column name}, nothing cut; accuracies stay fractions.
