@@ -40,6 +40,8 @@ final class BenchCommand extends SqueezeSubcommand implements Callable<Integer> 
     DataOptions data;
     @Mixin
     WorkspaceOptions workspace;
+    @Mixin
+    ExperimenterOption by;
 
     @Option(names = "--models", paramLabel = "DIR", description = "A folder of models (NAME/model.onnx or *.onnx).")
     Path models;
@@ -111,7 +113,7 @@ final class BenchCommand extends SqueezeSubcommand implements Callable<Integer> 
         var err = err();
         List<BenchmarkResult> results;
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
-            results = new BenchService(workspace.resolve(env()), CommandContext.datasetLocator(env(), err), monitor)
+            results = new BenchService(by.applyTo(workspace.resolve(env())), CommandContext.datasetLocator(env(), err), monitor)
                     .bench(BenchService.targets(models), options, dataset, data.dataDir);
         }
         print(json ? mapper.writeValueAsString(results) + System.lineSeparator() : table(results));

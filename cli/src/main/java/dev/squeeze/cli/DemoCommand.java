@@ -21,6 +21,8 @@ final class DemoCommand extends SqueezeSubcommand implements Callable<Integer> {
     DataOptions data;
     @Mixin
     WorkspaceOptions workspace;
+    @Mixin
+    ExperimenterOption by;
 
     @Option(names = "--quick", description = "The quick recipe (a small model, fewer epochs and levels).")
     boolean quick;
@@ -34,6 +36,6 @@ final class DemoCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         return RecipeCommands.run(this, Recipes.builtIn(quick ? "demo-quick" : "demo", overrides), explain, data.dataDir,
-                workspace);
+                workspace, by);
     }
 }

@@ -24,6 +24,8 @@ final class DistillCommand extends SqueezeSubcommand implements Callable<Integer
     DataOptions data;
     @Mixin
     WorkspaceOptions workspace;
+    @Mixin
+    ExperimenterOption by;
 
     @Option(names = "--teacher", required = true, paramLabel = "RUN|FILE",
             description = "A trained run id (or prefix) or model file; repeat for an ensemble.")
@@ -64,7 +66,7 @@ final class DistillCommand extends SqueezeSubcommand implements Callable<Integer
         }
         var err = err();
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
-            DistillOutcome outcome = new DistillService(workspace.resolve(env()), CommandContext.datasetLocator(env(), err),
+            DistillOutcome outcome = new DistillService(by.applyTo(workspace.resolve(env())), CommandContext.datasetLocator(env(), err),
                     monitor).distill(teachers, settings.params(student), temperatures, alpha, studentFrom, data.dataDir);
             print(json ? outcome.json() + System.lineSeparator() : outcome.format());
         }

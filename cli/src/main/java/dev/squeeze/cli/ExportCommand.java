@@ -47,11 +47,13 @@ final class ExportCommand extends SqueezeSubcommand implements Callable<Integer>
 
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
+    @Mixin
+    ExperimenterOption by;
 
     @Override
     public Integer call() {
         var err = err();
-        Workspace workspace = Workspace.fromEnvironment(env()).with(null, ledger);
+        Workspace workspace = by.applyTo(Workspace.fromEnvironment(env()).with(null, ledger));
         ExportOutcome outcome;
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
             outcome = new ExportService(workspace, CommandContext.datasetLocator(env(), err), monitor)

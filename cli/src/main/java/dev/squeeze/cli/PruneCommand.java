@@ -27,6 +27,8 @@ final class PruneCommand extends SqueezeSubcommand implements Callable<Integer> 
     DataOptions data;
     @Mixin
     WorkspaceOptions workspace;
+    @Mixin
+    ExperimenterOption by;
 
     @Option(names = "--from", required = true, paramLabel = "RUN|FILE",
             description = "A training run id (or unique prefix) from 'squeeze runs', or its model.zip.")
@@ -67,7 +69,7 @@ final class PruneCommand extends SqueezeSubcommand implements Callable<Integer> 
     public Integer call() {
         var err = err();
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
-            PruneOutcome outcome = new PruneService(workspace.resolve(env()), CommandContext.datasetLocator(env(), err),
+            PruneOutcome outcome = new PruneService(by.applyTo(workspace.resolve(env())), CommandContext.datasetLocator(env(), err),
                     monitor).prune(new PruneParams(null, levels, rate, rewindTo, scope, control,
                     "none".equalsIgnoreCase(structure) ? null : Structure.parse(structure)), from, data.dataDir);
             print(json ? outcome.json() + System.lineSeparator() : outcome.format());

@@ -34,6 +34,8 @@ final class QuantizeCommand extends SqueezeSubcommand implements Callable<Intege
     DataOptions data;
     @Mixin
     WorkspaceOptions workspace;
+    @Mixin
+    ExperimenterOption by;
 
     @Option(names = "--from", required = true, paramLabel = "RUN|FILE",
             description = "A finished train, prune or distill run id (or prefix), or a float model file.")
@@ -78,7 +80,7 @@ final class QuantizeCommand extends SqueezeSubcommand implements Callable<Intege
         var err = err();
         QuantizeOutcome outcome;
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
-            outcome = new QuantizeService(workspace.resolve(env()), CommandContext.datasetLocator(env(), err), monitor)
+            outcome = new QuantizeService(by.applyTo(workspace.resolve(env())), CommandContext.datasetLocator(env(), err), monitor)
                     .quantize(from, params, data.dataDir);
         }
         print(json ? outcome.json() + System.lineSeparator() : outcome.format());

@@ -14,7 +14,8 @@ final class RecipeCommands {
     private RecipeCommands() {
     }
 
-    static int run(SqueezeSubcommand command, Recipe recipe, boolean explain, Path dataDir, WorkspaceOptions workspace)
+    static int run(SqueezeSubcommand command, Recipe recipe, boolean explain, Path dataDir, WorkspaceOptions workspace,
+                   ExperimenterOption by)
             throws InterruptedException {
         if (explain) {
             command.print("# recipe hash " + Recipes.hash(recipe) + System.lineSeparator() + RecipePrinter.yaml(recipe));
@@ -23,7 +24,7 @@ final class RecipeCommands {
         var err = command.err();
         RecipeRunner.Outcome outcome;
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(command.env()))) {
-            outcome = new RecipeRunner(workspace.resolve(command.env()), CommandContext.datasetLocator(command.env(), err), monitor)
+            outcome = new RecipeRunner(by.applyTo(workspace.resolve(command.env())), CommandContext.datasetLocator(command.env(), err), monitor)
                     .run(recipe, dataDir);
         }
         command.print(outcome.format());

@@ -25,6 +25,8 @@ final class RunCommand extends SqueezeSubcommand implements Callable<Integer> {
     DataOptions data;
     @Mixin
     WorkspaceOptions workspace;
+    @Mixin
+    ExperimenterOption by;
 
     @Parameters(index = "0", paramLabel = "RECIPE", description = "The recipe file (YAML), or a built-in: demo, demo-quick.")
     Path recipe;
@@ -40,6 +42,6 @@ final class RunCommand extends SqueezeSubcommand implements Callable<Integer> {
         String name = recipe.toString();
         var parsed = !java.nio.file.Files.exists(recipe) && Recipes.BUILT_IN.contains(name)
                 ? Recipes.builtIn(name, overrides) : RecipeParser.parse(recipe, overrides);
-        return RecipeCommands.run(this, parsed, explain, data.dataDir, workspace);
+        return RecipeCommands.run(this, parsed, explain, data.dataDir, workspace, by);
     }
 }

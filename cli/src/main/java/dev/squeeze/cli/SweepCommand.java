@@ -32,6 +32,8 @@ final class SweepCommand extends SqueezeSubcommand implements Callable<Integer> 
     DataOptions data;
     @Mixin
     WorkspaceOptions workspace;
+    @Mixin
+    ExperimenterOption by;
 
     @Option(names = "--grid", required = true, paramLabel = "SPEC",
             description = "The settings to sweep and their values, key=v1,v2;key2=v3 (for example "
@@ -61,7 +63,7 @@ final class SweepCommand extends SqueezeSubcommand implements Callable<Integer> 
     public Integer call() {
         SweepParams params = new SweepParams(settings.params(model), SweepGrid.parse(grid), random, parallel);
         PrintWriter err = err();
-        var service = new SweepService(workspace.resolve(env()), CommandContext.datasetLocator(env(), err),
+        var service = new SweepService(by.applyTo(workspace.resolve(env())), CommandContext.datasetLocator(env(), err),
                 line -> {
                     err.println(line);
                     err.flush();

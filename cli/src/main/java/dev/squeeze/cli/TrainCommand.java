@@ -23,6 +23,8 @@ final class TrainCommand extends SqueezeSubcommand implements Callable<Integer> 
     DataOptions data;
     @Mixin
     WorkspaceOptions workspace;
+    @Mixin
+    ExperimenterOption by;
 
     @Option(names = "--model", required = true, paramLabel = "NAME", description = "Zoo model ('squeeze models' lists them).")
     String model;
@@ -44,7 +46,7 @@ final class TrainCommand extends SqueezeSubcommand implements Callable<Integer> 
         var err = err();
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
             if (ensemble != null) {
-                var trained = new EnsembleService(workspace.resolve(env()), CommandContext.datasetLocator(env(), err),
+                var trained = new EnsembleService(by.applyTo(workspace.resolve(env())), CommandContext.datasetLocator(env(), err),
                         monitor).train(params, ensemble, data.dataDir);
                 for (TrainOutcome member : trained.members()) {
                     print(String.format(java.util.Locale.ROOT, "member    %s  seed %d  test %.2f%%%n", member.run().id(),
@@ -54,7 +56,7 @@ final class TrainCommand extends SqueezeSubcommand implements Callable<Integer> 
                         + "'squeeze distill --teacher %s'%n", trained.run().id(), 100 * trained.run().testAcc(), trained.run().id()));
                 return ExitCodes.OK;
             }
-            var service = new TrainingService(workspace.resolve(env()),
+            var service = new TrainingService(by.applyTo(workspace.resolve(env())),
                     CommandContext.datasetLocator(env(), err), monitor);
             TrainOutcome outcome = service.train(params, data.dataDir, force);
             print(outcome.format());

@@ -11,9 +11,14 @@ import java.util.Map;
 record CliRun(int exitCode, String out, String err) {
 
     static CliRun run(Path home, String... args) {
+        return run(Map.of("SQUEEZE_HOME", home.toString()), args);
+    }
+
+    /** One invocation with exactly the environment {@code env}. */
+    static CliRun run(Map<String, String> env, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cli = SqueezeCli.commandLine(Map.of("SQUEEZE_HOME", home.toString()));
+        CommandLine cli = SqueezeCli.commandLine(env);
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         int code = cli.execute(args);

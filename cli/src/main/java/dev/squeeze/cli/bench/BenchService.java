@@ -87,7 +87,7 @@ public final class BenchService {
     public List<BenchmarkResult> bench(List<Target> targets, BenchmarkOptions options, String dataset, Path dataDir) {
         List<BenchmarkResult> results = new ArrayList<>();
         Map<String, LabeledRows> testSets = new HashMap<>();
-        try (RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+        try (RunLedger ledger = workspace.openLedger()) {
             for (Target t : targets) {
                 JsonNode provenance = provenance(t.file());
                 String data = dataset != null ? dataset : provenance.path("accuracy_at_export").path("dataset").asText(null);
@@ -119,7 +119,7 @@ public final class BenchService {
     /** The latest benchmark of each model in the ledger, as plot points, with how each was made. */
     public List<ParetoPoint> points() {
         Map<String, ParetoPoint> latest = new LinkedHashMap<>();
-        try (RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+        try (RunLedger ledger = workspace.openLedger()) {
             for (RunRecord r : ledger.query(RunQuery.all().withStage(STAGE).withStatus(RunStatus.DONE))) {
                 if (r.details() == null || latest.containsKey(r.model())) continue;   // newest first
                 BenchmarkResult b = Json.read(r.details(), BenchmarkResult.class);

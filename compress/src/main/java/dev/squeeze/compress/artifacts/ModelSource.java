@@ -20,7 +20,7 @@ public record ModelSource(Path file, RunRecord run, boolean int8) {
 
     /** @param action what will be done with it, for the error message (e.g. "quantize") */
     public static ModelSource resolve(String from, Workspace workspace, String action) {
-        try (RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+        try (RunLedger ledger = workspace.openLedger()) {
             Path file = Path.of(from);
             RunRecord run = null;
             if (!Files.isRegularFile(file)) {

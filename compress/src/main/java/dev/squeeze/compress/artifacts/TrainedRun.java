@@ -22,7 +22,7 @@ public record TrainedRun(TrainParams params, RunRecord run, RunPaths paths) {
         Path asFile = Path.of(from);
         Path dir;
         RunRecord run;
-        try (RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+        try (RunLedger ledger = workspace.openLedger()) {
             if (Files.isRegularFile(asFile)) {
                 dir = asFile.toAbsolutePath().getParent();
                 run = ledger.get(ModelFile.load(asFile, false).info().runId()).orElse(null);

@@ -139,7 +139,7 @@ public final class DistillService {
         List<TrainedRun> out = new ArrayList<>();
         for (String ref : refs) {
             Optional<RunRecord> ensemble;
-            try (RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+            try (RunLedger ledger = workspace.openLedger()) {
                 ensemble = java.nio.file.Files.isRegularFile(Path.of(ref)) ? Optional.empty()
                         : ledger.get(ref).filter(r -> EnsembleService.STAGE.equals(r.stage()));
             }
@@ -176,7 +176,7 @@ public final class DistillService {
     /** One distilled student: reused when finished, otherwise trained (resuming an interrupted run). */
     private RunRecord trainStudent(DistillParams params, ConfigHash hash, RunPaths paths, TrainingData data,
                                    float[] logits, String parent, Map<String, Object> details) {
-        try (RunLock lock = RunLock.acquire(paths); RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+        try (RunLock lock = RunLock.acquire(paths); RunLedger ledger = workspace.openLedger()) {
             Optional<RunRecord> previous = ledger.latestByHash(hash.value()).filter(r -> STAGE.equals(r.stage()));
             if (previous.isPresent() && previous.get().status() == RunStatus.DONE && Files.isRegularFile(paths.model())) {
                 monitor.message("T=" + params.temperature() + ": already distilled as run " + previous.get().id());
@@ -187,6 +187,9 @@ public final class DistillService {
                     .withCodeCommit(CodeVersion.commit()).withArtifactDir(paths.dir().toString())
                     .withNotes(String.format(Locale.ROOT, "distilled from %s at T=%s, alpha=%s", details.get("teachers"),
                             params.temperature(), params.alpha()));
+            if (Files.isRegularFile(paths.resumeCheckpoint()) && previous.isPresent()) {
+                newRun = newRun.withResumes(previous.get().id());
+            }
             return RecordedRun.record(ledger, newRun, "interrupted; the same command resumes after the last finished epoch",
                     run -> {
                         AtomicFiles.writeString(paths.config(), hash.configJson());

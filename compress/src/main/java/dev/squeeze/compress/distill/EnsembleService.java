@@ -58,7 +58,7 @@ public final class EnsembleService {
         }
         List<String> ids = trained.stream().map(t -> t.run().id()).toList();
         ConfigHash hash = ConfigHash.of(new EnsembleParams(params, members), new EnsembleParams(TrainParams.DEFAULTS, 0));
-        try (RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+        try (RunLedger ledger = workspace.openLedger()) {
             Optional<RunRecord> previous = ledger.latestByHash(hash.value())
                     .filter(r -> STAGE.equals(r.stage()) && r.status() == RunStatus.DONE && ids.equals(members(r)));
             if (previous.isPresent()) return new Ensemble(previous.get(), trained);

@@ -43,6 +43,12 @@ import java.util.stream.Collectors;
  * <p>SQLite files run in WAL mode with a 30 s busy timeout, so trials in parallel threads or processes,
  * each with its own {@code RunLedger}, can write to one file. WAL needs a local disk, not a network share.
  *
+ * <p>Every run holds a lock named after its id while it runs ({@link RunLiveness}); opening a ledger for writing
+ * marks {@link RunStatus#KILLED killed} any {@code running} row whose lock nobody holds, since its process
+ * died without a word. Each row is also copied into its run folder, so {@link #rebuild} can restore a lost
+ * ledger; an existing file that is not a readable ledger (0 bytes, damaged) is refused, never started over.
+ * {@link Access#READ_ONLY} opens without writing anything, for listing a ledger on a read-only disk.
+ *
  * <p>An instance is thread-safe (operations on its one connection are serialized) and must be closed.
  * User mistakes (an unknown run id, an unwritable path, a bad URL) throw {@link BadInputException} with one
  * line saying what to do; database failures underneath throw {@link LedgerException}.
@@ -60,14 +66,14 @@ public final class RunLedger implements AutoCloseable {
     private static final String POSTGRES_PREFIX = "jdbc:postgresql:";
     private static final int BUSY_TIMEOUT_MS = 30_000;
     private static final int ID_ATTEMPTS = 5;
-    private static final String SELECT = "SELECT " + String.join(", ", RunRecord.COLUMNS) + " FROM runs";
+    private static final String SELECT_ALL = "SELECT " + String.join(", ", RunRecord.COLUMNS) + " FROM runs";
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /**
      * Schema migrations; version {@code i + 1} is {@code MIGRATIONS.get(i)}. Append, never edit: old ledgers
      * have already run the earlier ones. {@code {text}} is the dialect's text column type.
      */
-    private static final List<List<String>> MIGRATIONS = List.of(
+    static final List<List<String>> MIGRATIONS = List.of(
             List.of("""
                     CREATE TABLE runs (
                       id {text} PRIMARY KEY,
@@ -95,7 +101,23 @@ public final class RunLedger implements AutoCloseable {
                     "CREATE INDEX runs_started_at ON runs (started_at)",
                     "CREATE INDEX runs_sweep_id ON runs (sweep_id)"),
             // 2: stage-specific measurements as JSON (a pruning level's per-layer sparsity, early-stop iteration, time)
-            List.of("ALTER TABLE runs ADD COLUMN details {text}"));
+            List.of("ALTER TABLE runs ADD COLUMN details {text}"),
+            // 3: who ran it (SQUEEZE_USER, --by, the OS user), and the killed or interrupted row a run resumed
+            List.of("ALTER TABLE runs ADD COLUMN run_by {text}",
+                    "ALTER TABLE runs ADD COLUMN resumes {text}",
+                    "CREATE INDEX runs_run_by ON runs (run_by)"));
+
+    /** Whether a ledger is opened to record runs or only to read them. */
+    public enum Access {
+        /** Creates and migrates the ledger as needed, and marks killed runs. */
+        READ_WRITE,
+        /** Writes nothing, not even SQLite's side files: an older schema is read as it is, killed runs stay as found. */
+        READ_ONLY
+    }
+
+    /** What {@link #rebuild} did. */
+    public record Rebuilt(int restored, int alreadyThere, Path movedAside) {
+    }
 
     /** What differs between the two databases: kept to column types and the migration lock. */
     private enum Dialect {
@@ -120,15 +142,29 @@ public final class RunLedger implements AutoCloseable {
     private final String description;
     private final Clock clock;
     private final Supplier<String> ids;
+    private final String experimenter;
+    private final RunLiveness liveness;
+    private final Access access;
     private final Object lock = new Object();
+    /** The SELECT for whole rows: every column, or NULL for those an old ledger opened read-only lacks. */
+    private String select = SELECT_ALL;
     private boolean closed;
 
-    private RunLedger(Connection connection, Dialect dialect, String description, Clock clock, Supplier<String> ids) {
+    private RunLedger(Connection connection, Dialect dialect, String description, Clock clock, Supplier<String> ids,
+                      String experimenter, RunLiveness liveness, Access access) {
         this.connection = connection;
         this.dialect = dialect;
         this.description = description;
         this.clock = clock;
         this.ids = ids;
+        this.experimenter = experimenter == null || experimenter.isBlank() ? osUser() : experimenter.strip();
+        this.liveness = access == Access.READ_ONLY ? RunLiveness.NONE : liveness;
+        this.access = access;
+    }
+
+    /** The operating system's name for the user running this JVM: who ran a run when nobody says otherwise. */
+    public static String osUser() {
+        return System.getProperty("user.name");
     }
 
     /** Opens (creating if needed) the ledger at {@code location}; PostgreSQL credentials may come from the environment. */
@@ -146,11 +182,40 @@ public final class RunLedger implements AutoCloseable {
      * @throws BadInputException if the location is malformed, unwritable or unreachable
      */
     public static RunLedger open(String location, Map<String, String> env) {
-        return open(location, env, Clock.systemUTC(), RunLedger::randomId);
+        return open(location, env, null);
+    }
+
+    /**
+     * As {@link #open(String, Map)}, recording new runs as run by {@code experimenter} (null: {@link #osUser()}).
+     */
+    public static RunLedger open(String location, Map<String, String> env, String experimenter) {
+        return open(location, env, Clock.systemUTC(), RunLedger::randomId, experimenter, Access.READ_WRITE);
+    }
+
+    /** Opens the ledger at {@code location} for recording or only for reading. */
+    public static RunLedger open(String location, Access access) {
+        return open(location, System.getenv(), Clock.systemUTC(), RunLedger::randomId, null, access);
+    }
+
+    /**
+     * Opens the ledger at {@code location} to list it: for writing where it can be written (so killed runs are
+     * marked first), read-only where it cannot (a read-only disk or folder). A ledger file that does not exist
+     * yet reads as one with no runs, and is not created.
+     */
+    public static RunLedger openForListing(String location) {
+        Path file = plainSqliteFile(location);
+        boolean writable = file == null || Files.isWritable(file.toAbsolutePath().getParent())
+                && (!Files.exists(file) || Files.isWritable(file));
+        return open(location, writable && (file == null || Files.exists(file)) ? Access.READ_WRITE : Access.READ_ONLY);
     }
 
     /** As {@link #open(String, Map)}, with the clock and id source under test control. */
     static RunLedger open(String location, Map<String, String> env, Clock clock, Supplier<String> ids) {
+        return open(location, env, clock, ids, null, Access.READ_WRITE);
+    }
+
+    static RunLedger open(String location, Map<String, String> env, Clock clock, Supplier<String> ids,
+                          String experimenter, Access access) {
         if (location == null || location.isBlank()) {
             throw new BadInputException("no ledger location given; use a file path, jdbc:sqlite:FILE or "
                     + "jdbc:postgresql://HOST:PORT/DB");
@@ -158,17 +223,24 @@ public final class RunLedger implements AutoCloseable {
         String trimmed = location.trim();
         RunLedger ledger;
         if (trimmed.startsWith(POSTGRES_PREFIX)) {
-            ledger = new RunLedger(connectPostgres(trimmed, env), Dialect.POSTGRES, redact(trimmed), clock, ids);
+            Connection connection = connectPostgres(trimmed, env);
+            ledger = new RunLedger(connection, Dialect.POSTGRES, redact(trimmed), clock, ids, experimenter,
+                    RunLiveness.postgres(connection), access);
         } else if (trimmed.startsWith(SQLITE_PREFIX)) {
-            ledger = openSqlite(trimmed.substring(SQLITE_PREFIX.length()), clock, ids);
+            ledger = openSqlite(trimmed.substring(SQLITE_PREFIX.length()), clock, ids, experimenter, access);
         } else if (trimmed.startsWith("jdbc:")) {
             throw new BadInputException("unsupported ledger URL " + redact(trimmed)
                     + "; use a file path, jdbc:sqlite:FILE or jdbc:postgresql://HOST:PORT/DB");
         } else {
-            ledger = openSqlite(trimmed, clock, ids);
+            ledger = openSqlite(trimmed, clock, ids, experimenter, access);
         }
         try {
-            ledger.migrate();
+            if (ledger.access == Access.READ_WRITE) {
+                ledger.migrate();
+                ledger.markKilledRuns();
+            } else {
+                ledger.readAsItIs();
+            }
         } catch (RuntimeException e) {
             ledger.close();
             throw e;
@@ -181,23 +253,75 @@ public final class RunLedger implements AutoCloseable {
         return description;
     }
 
-    /** Records the start of a run: status {@code running}, a fresh id, the current time. */
+    /** Whether it was opened {@link Access#READ_ONLY read-only}. */
+    public boolean readOnly() {
+        return access == Access.READ_ONLY;
+    }
+
+    /** Who the runs this ledger starts are recorded as run by. */
+    public String experimenter() {
+        return experimenter;
+    }
+
+    /**
+     * Restores the ledger at {@code location} from the row copies in the run folders under {@code runsRoot}: rows
+     * the ledger lacks are added as they were last copied (a run that was still running comes back
+     * {@code running}, then {@code killed} when no process holds it). An SQLite file that is not a readable ledger
+     * is moved aside first (renamed, never deleted) and a new one made.
+     */
+    public static Rebuilt rebuild(String location, Path runsRoot) {
+        Path movedAside = null;
+        RunLedger opened;
+        try {
+            opened = open(location);
+        } catch (UnreadableLedgerException e) {
+            if (e.file == null) throw e;
+            movedAside = moveAside(e.file);
+            opened = open(location);
+        }
+        try (RunLedger ledger = opened) {
+            int restored = 0;
+            int present = 0;
+            for (Map<String, Object> row : RunFolderRows.readAll(runsRoot)) {
+                if (ledger.exists((String) row.get("id"))) present++;
+                else if (ledger.restore(row)) restored++;
+            }
+            ledger.markKilledRuns();
+            return new Rebuilt(restored, present, movedAside);
+        }
+    }
+
+    /**
+     * Records the start of a run: status {@code running}, a fresh id, the current time, this ledger's
+     * {@linkplain #experimenter() experimenter}. The run's lock is held until it finishes or fails, or this
+     * ledger closes.
+     */
     public RunRecord start(NewRun run) {
         synchronized (lock) {
+            requireWritable("record a run");
             if (run.parentId() != null && find(run.parentId()).isEmpty()) {
                 throw new BadInputException("parent run '" + run.parentId() + "' is not in ledger " + description);
             }
             String sql = "INSERT INTO runs (id, parent_id, started_at, status, code_commit, config_hash, config_json,"
-                    + " model, dataset, stage, artifact_dir, notes, sweep_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                    + " model, dataset, stage, artifact_dir, notes, sweep_id, run_by, resumes)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
             for (int attempt = 1; ; attempt++) {
                 String id = ids.get();
+                // Locked before the row exists, so no other process ever sees it running and unheld.
+                if (!liveness.hold(id)) {
+                    if (attempt < ID_ATTEMPTS) continue;
+                    throw new LedgerException("ledger " + description + ": no free run id after " + attempt + " tries");
+                }
                 try (PreparedStatement insert = prepare(sql)) {
                     bind(insert, id, run.parentId(), now(), RunStatus.RUNNING.text(), run.codeCommit(),
                             run.configHash(), run.configJson(), run.model(), run.dataset(), run.stage(),
-                            run.artifactDir(), blankToNull(run.notes()), run.sweepId());
+                            run.artifactDir(), blankToNull(run.notes()), run.sweepId(), experimenter, run.resumes());
                     insert.executeUpdate();
-                    return find(id).orElseThrow(() -> new LedgerException("run " + id + " vanished after insert"));
+                    RunRecord started = find(id).orElseThrow(() -> new LedgerException("run " + id + " vanished after insert"));
+                    RunFolderRows.write(started);
+                    return started;
                 } catch (SQLException e) {
+                    liveness.release(id);
                     // An id collision (32 random bits) is rare but possible; any other failure is real.
                     if (attempt < ID_ATTEMPTS && exists(id)) {
                         log.debug("run id {} taken, drawing another", id);
@@ -212,10 +336,14 @@ public final class RunLedger implements AutoCloseable {
     /** Marks run {@code id} (or a unique prefix) done, with its results and end time. */
     public void finish(String id, RunResult result) {
         synchronized (lock) {
+            requireWritable("finish a run");
+            String full = resolve(id);
             update("finishing run " + id, "UPDATE runs SET status = ?, ended_at = ?, train_acc = ?, val_acc = ?,"
                             + " test_acc = ?, params = ?, nonzero_params = ?, file_bytes = ?, details = ? WHERE id = ?",
                     RunStatus.DONE.text(), now(), result.trainAcc(), result.valAcc(), result.testAcc(),
-                    result.params(), result.nonzeroParams(), result.fileBytes(), result.details(), resolve(id));
+                    result.params(), result.nonzeroParams(), result.fileBytes(), result.details(), full);
+            liveness.release(full);
+            copyToRunFolder(full);
         }
     }
 
@@ -228,10 +356,13 @@ public final class RunLedger implements AutoCloseable {
             throw new IllegalArgumentException("a run can fail as failed or interrupted, not " + status.text());
         }
         synchronized (lock) {
+            requireWritable("mark a run " + status.text());
             String full = resolve(id);
             update("marking run " + full + " " + status.text(),
                     "UPDATE runs SET status = ?, ended_at = ? WHERE id = ?", status.text(), now(), full);
             if (reason != null && !reason.isBlank()) appendNote(full, reason);
+            liveness.release(full);
+            copyToRunFolder(full);
         }
     }
 
@@ -244,11 +375,14 @@ public final class RunLedger implements AutoCloseable {
     public boolean tagSweep(String id, String sweepId) {
         if (sweepId == null || sweepId.isBlank()) throw new IllegalArgumentException("no sweep id given");
         synchronized (lock) {
+            requireWritable("tag a run");
             String full = resolve(id);
             // One conditional statement, so two sweeps claiming the same run at once cannot both win.
             try (PreparedStatement statement = prepare("UPDATE runs SET sweep_id = ? WHERE id = ? AND sweep_id IS NULL")) {
                 bind(statement, sweepId.strip(), full);
-                return statement.executeUpdate() == 1;
+                boolean tagged = statement.executeUpdate() == 1;
+                if (tagged) copyToRunFolder(full);
+                return tagged;
             } catch (SQLException e) {
                 throw failure("tagging run " + full + " with sweep " + sweepId, e);
             }
@@ -259,7 +393,10 @@ public final class RunLedger implements AutoCloseable {
     public void addNote(String id, String text) {
         if (text == null || text.isBlank()) throw new BadInputException("a note needs some text");
         synchronized (lock) {
-            appendNote(resolve(id), text);
+            requireWritable("add a note");
+            String full = resolve(id);
+            appendNote(full, text);
+            copyToRunFolder(full);
         }
     }
 
@@ -274,7 +411,7 @@ public final class RunLedger implements AutoCloseable {
         synchronized (lock) {
             Optional<RunRecord> exact = find(wanted);
             if (exact.isPresent()) return exact;
-            List<RunRecord> matches = select(SELECT + " WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT 6",
+            List<RunRecord> matches = select(select + " WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT 6",
                     wanted.length(), wanted);
             if (matches.size() > 1) {
                 throw new BadInputException("run id prefix '" + wanted + "' is ambiguous: it matches "
@@ -292,20 +429,21 @@ public final class RunLedger implements AutoCloseable {
     public Optional<RunRecord> latestByHash(String configHash) {
         if (configHash == null) throw new IllegalArgumentException("configHash is null");
         synchronized (lock) {
-            return select(SELECT + " WHERE config_hash = ? ORDER BY started_at DESC, id DESC LIMIT 1", configHash)
+            return select(select + " WHERE config_hash = ? ORDER BY started_at DESC, id DESC LIMIT 1", configHash)
                     .stream().findFirst();
         }
     }
 
     /** The runs matching {@code query}'s filters, in its order; ties go newest first. */
     public List<RunRecord> query(RunQuery query) {
-        StringBuilder sql = new StringBuilder(SELECT).append(" WHERE 1 = 1");
+        StringBuilder sql = new StringBuilder(select).append(" WHERE 1 = 1");
         List<Object> args = new ArrayList<>();
         filter(sql, args, "model", query.model());
         filter(sql, args, "dataset", query.dataset());
         filter(sql, args, "stage", query.stage());
         filter(sql, args, "status", query.status() == null ? null : query.status().text());
         filter(sql, args, "sweep_id", query.sweepId());
+        filter(sql, args, "run_by", query.runBy());
         // sortBy is one of RunRecord.COLUMNS (RunQuery checks), so splicing it in is safe. NULLS LAST is spelled
         // out because the two databases disagree on where nulls go by default.
         sql.append(" ORDER BY ").append(query.sortBy()).append(query.descending() ? " DESC" : " ASC")
@@ -325,6 +463,7 @@ public final class RunLedger implements AutoCloseable {
         synchronized (lock) {
             if (closed) return;
             closed = true;
+            liveness.releaseAll();
             try {
                 connection.close();
             } catch (SQLException e) {
@@ -335,7 +474,8 @@ public final class RunLedger implements AutoCloseable {
 
     // ---- opening -------------------------------------------------------------------------------------------
 
-    private static RunLedger openSqlite(String target, Clock clock, Supplier<String> ids) {
+    private static RunLedger openSqlite(String target, Clock clock, Supplier<String> ids, String experimenter,
+                                        Access access) {
         int query = target.indexOf('?');
         String pathText = query < 0 ? target : target.substring(0, query);
         if (pathText.isBlank()) {
@@ -343,32 +483,181 @@ public final class RunLedger implements AutoCloseable {
             throw new BadInputException("no ledger file given in " + SQLITE_PREFIX + target + "; use jdbc:sqlite:FILE");
         }
         // ":memory:" and "file:" URIs are SQLite's business; only plain paths get folders made for them.
-        if (!pathText.equals(":memory:") && !pathText.startsWith("file:")) {
-            prepareFile(pathText);
+        boolean plainPath = !pathText.equals(":memory:") && !pathText.startsWith("file:");
+        RunLiveness liveness = RunLiveness.NONE;
+        if (plainPath) {
+            Path file = checkedPath(pathText);
+            if (access == Access.READ_ONLY && !Files.exists(file)) {
+                // Nothing recorded yet: read as an empty ledger, and create nothing.
+                RunLedger empty = new RunLedger(connectSqlite(":memory:", pathText, Access.READ_WRITE), Dialect.SQLITE,
+                        pathText, clock, ids, experimenter, RunLiveness.NONE, Access.READ_WRITE);
+                empty.migrate();
+                return new RunLedger(empty.connection, Dialect.SQLITE, pathText, clock, ids, experimenter,
+                        RunLiveness.NONE, Access.READ_ONLY);
+            }
+            if (access == Access.READ_WRITE) {
+                prepareFile(pathText, file);
+                if (!Files.exists(file)) createAtomically(file, clock);
+            }
+            try {
+                if (Files.size(file) == 0) {
+                    throw new UnreadableLedgerException(file, "ledger " + pathText + " is empty (0 bytes)");
+                }
+            } catch (IOException e) {
+                throw new BadInputException("cannot read ledger file " + pathText + ": " + e.getMessage(), e);
+            }
+            if (access == Access.READ_WRITE) liveness = RunLiveness.files(file.getParent().resolve(".locks"));
         }
+        Connection connection = connectSqlite(target, pathText, access);
+        if (access == Access.READ_ONLY && plainPath && !canOpenWal(connection)) {
+            connection = connectImmutable(checkedPath(pathText), pathText, connection);
+        }
+        return new RunLedger(connection, Dialect.SQLITE, pathText, clock, ids, experimenter, liveness, access);
+    }
+
+    /**
+     * Whether SQLite can read through {@code connection}: reading a WAL file needs its {@code -shm} index,
+     * which SQLite cannot create in a read-only folder.
+     */
+    private static boolean canOpenWal(Connection connection) {
+        try (Statement statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery("SELECT COUNT(*) FROM sqlite_master")) {
+            return rs.next();
+        } catch (SQLException e) {
+            return !String.valueOf(e.getMessage()).contains("SQLITE_CANTOPEN");
+        }
+    }
+
+    /**
+     * Opens {@code file} as immutable: SQLite reads it without locks or the WAL index, which works in a
+     * read-only folder. Changes still in a {@code -wal} file (a writer that died before its checkpoint) are not
+     * seen, and a warning says so.
+     */
+    private static Connection connectImmutable(Path file, String pathText, Connection failed) {
+        try {
+            failed.close();
+        } catch (SQLException e) {
+            log.debug("closing {}: {}", pathText, e.getMessage());
+        }
+        Path wal = Path.of(file + "-wal");
+        try {
+            if (Files.exists(wal) && Files.size(wal) > 0) {
+                log.warn("ledger {} has changes in {} that cannot be read from a read-only folder; the latest runs "
+                        + "may be missing from this listing", pathText, wal);
+            }
+        } catch (IOException e) {
+            log.debug("checking {}: {}", wal, e.getMessage());
+        }
+        return connectSqlite("file:" + file.toUri().getRawPath() + "?immutable=1", pathText, Access.READ_ONLY);
+    }
+
+    private static Connection connectSqlite(String target, String pathText, Access access) {
         SQLiteConfig config = new SQLiteConfig();
         config.setBusyTimeout(BUSY_TIMEOUT_MS);
-        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
-        config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL); // durable enough with WAL, much faster
-        // BEGIN IMMEDIATE: a transaction takes the write lock up front (waiting on busy_timeout) instead of
-        // failing with SQLITE_BUSY when it later upgrades from reading to writing.
-        config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
+        if (access == Access.READ_ONLY) {
+            config.setReadOnly(true);
+        } else {
+            config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+            config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL); // durable enough with WAL, much faster
+            // BEGIN IMMEDIATE: a transaction takes the write lock up front (waiting on busy_timeout) instead of
+            // failing with SQLITE_BUSY when it later upgrades from reading to writing.
+            config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
+        }
         try {
-            Connection connection = DriverManager.getConnection(SQLITE_PREFIX + target, config.toProperties());
-            return new RunLedger(connection, Dialect.SQLITE, pathText, clock, ids);
+            return DriverManager.getConnection(SQLITE_PREFIX + target, config.toProperties());
         } catch (SQLException e) {
+            if (isNotALedger(e)) {
+                throw new UnreadableLedgerException(checkedPath(pathText), "ledger " + pathText
+                        + " is not a readable SQLite database (" + firstLine(e) + ")");
+            }
             throw new BadInputException("cannot open ledger file " + pathText + ": " + firstLine(e), e);
         }
     }
 
-    /** Makes the ledger file's folder and checks the file can be written, for a message better than SQLite's. */
-    private static void prepareFile(String pathText) {
-        Path file;
+    /**
+     * Creates a new ledger file whole: made and migrated under a temporary name, then linked into place. A
+     * process that opens the ledger at the same moment thus finds either no file or a complete one, never the
+     * 0-byte file that SQLite creates first, which this class refuses as a lost ledger.
+     */
+    private static void createAtomically(Path file, Clock clock) {
+        Path temporary = file.resolveSibling("." + file.getFileName() + "." + randomId() + ".creating");
         try {
-            file = Path.of(pathText).toAbsolutePath();
+            new RunLedger(connectSqlite(temporary.toString(), temporary.toString(), Access.READ_WRITE), Dialect.SQLITE,
+                    file.toString(), clock, RunLedger::randomId, null, RunLiveness.NONE, Access.READ_WRITE)
+                    .migrateAndClose();
+            try {
+                Files.createLink(file, temporary);
+            } catch (FileAlreadyExistsException e) {
+                log.debug("ledger {} was created by another process meanwhile", file);
+            } catch (UnsupportedOperationException | IOException e) {
+                // A file system without hard links: a plain rename, which refuses to replace an existing file.
+                try {
+                    Files.move(temporary, file);
+                } catch (FileAlreadyExistsException raced) {
+                    log.debug("ledger {} was created by another process meanwhile", file);
+                }
+            }
+        } catch (IOException e) {
+            throw new BadInputException("cannot create ledger file " + file + ": " + e.getMessage(), e);
+        } finally {
+            for (String suffix : List.of("", "-wal", "-shm", "-journal")) {
+                try {
+                    Files.deleteIfExists(Path.of(temporary + suffix));
+                } catch (IOException e) {
+                    log.debug("removing {}: {}", temporary + suffix, e.getMessage());
+                }
+            }
+        }
+    }
+
+    private void migrateAndClose() {
+        try {
+            migrate();
+        } finally {
+            close();
+        }
+    }
+
+    /** The plain file path {@code location} names, or null for PostgreSQL, in-memory and URI locations. */
+    private static Path plainSqliteFile(String location) {
+        if (location == null || location.isBlank()) return null;
+        String target = location.trim();
+        if (target.startsWith(SQLITE_PREFIX)) target = target.substring(SQLITE_PREFIX.length());
+        else if (target.startsWith("jdbc:")) return null;
+        int query = target.indexOf('?');
+        String pathText = query < 0 ? target : target.substring(0, query);
+        if (pathText.isBlank() || pathText.equals(":memory:") || pathText.startsWith("file:")) return null;
+        return checkedPath(pathText);
+    }
+
+    private static Path checkedPath(String pathText) {
+        try {
+            return Path.of(pathText).toAbsolutePath();
         } catch (InvalidPathException e) {
             throw new BadInputException("ledger path '" + pathText + "' is not a valid path: " + e.getReason(), e);
         }
+    }
+
+    /** Renames a broken ledger file (and SQLite's side files) aside, so nothing of it is lost. */
+    private static Path moveAside(Path file) {
+        String stamp = java.time.format.DateTimeFormatter.ofPattern("uuuuMMdd-HHmmss")
+                .withZone(java.time.ZoneOffset.UTC).format(Instant.now());
+        Path aside = file.resolveSibling(file.getFileName() + ".broken-" + stamp);
+        try {
+            Files.move(file, aside);
+            for (String suffix : List.of("-wal", "-shm")) {
+                Path side = Path.of(file + suffix);
+                if (Files.exists(side)) Files.move(side, Path.of(aside + suffix));
+            }
+            return aside;
+        } catch (IOException e) {
+            throw new BadInputException("cannot move the broken ledger " + file + " aside to " + aside + ": "
+                    + e.getMessage() + "; move it yourself, then run 'squeeze runs --rebuild' again", e);
+        }
+    }
+
+    /** Makes the ledger file's folder and checks the file can be written, for a message better than SQLite's. */
+    private static void prepareFile(String pathText, Path file) {
         if (Files.isDirectory(file)) {
             throw new BadInputException("ledger path " + pathText + " is a folder; give a file such as "
                     + Path.of(pathText).resolve("ledger.db"));
@@ -386,7 +675,8 @@ public final class RunLedger implements AutoCloseable {
             throw new BadInputException("cannot create the ledger folder " + folder + ": " + e.getMessage(), e);
         }
         if (Files.exists(file) ? !Files.isWritable(file) : !Files.isWritable(folder)) {
-            throw new BadInputException("ledger " + pathText + " is not writable; choose another path");
+            throw new BadInputException("ledger " + pathText + " is not writable; choose another with --ledger "
+                    + "(squeeze runs still lists it)");
         }
     }
 
@@ -433,14 +723,10 @@ public final class RunLedger implements AutoCloseable {
                     dialect.lockForMigration(statement);
                     statement.execute("CREATE TABLE IF NOT EXISTS schema_version ("
                             + "version INTEGER PRIMARY KEY, applied_at " + dialect.textType + " NOT NULL)");
-                    int current;
-                    try (ResultSet rs = statement.executeQuery("SELECT MAX(version) FROM schema_version")) {
-                        rs.next();
-                        current = rs.getInt(1);
-                    }
-                    if (current > MIGRATIONS.size()) {
-                        throw new BadInputException("ledger " + description + " has schema version " + current
-                                + " but this Squeeze knows only up to " + MIGRATIONS.size() + "; use a newer Squeeze");
+                    int current = schemaVersion(statement);
+                    if (current == 0 && hasRunsTable(statement)) {
+                        // Runs without a recorded schema: not something this class wrote; never build over it.
+                        throw unreadable("ledger " + description + " has a runs table but no schema_version");
                     }
                     for (int version = current + 1; version <= MIGRATIONS.size(); version++) {
                         for (String sql : MIGRATIONS.get(version - 1)) {
@@ -456,6 +742,7 @@ public final class RunLedger implements AutoCloseable {
                 connection.commit();
             } catch (SQLException e) {
                 rollbackQuietly();
+                if (isNotALedger(e)) throw unreadable("ledger " + description + " is not a readable SQLite database (" + firstLine(e) + ")");
                 throw new BadInputException("cannot set up ledger " + description + ": " + firstLine(e), e);
             } catch (RuntimeException e) {
                 rollbackQuietly();
@@ -468,6 +755,147 @@ public final class RunLedger implements AutoCloseable {
                 }
             }
         }
+    }
+
+    private int schemaVersion(Statement statement) throws SQLException {
+        int current;
+        try (ResultSet rs = statement.executeQuery("SELECT MAX(version) FROM schema_version")) {
+            rs.next();
+            current = rs.getInt(1);
+        }
+        if (current > MIGRATIONS.size()) {
+            throw new BadInputException("ledger " + description + " has schema version " + current
+                    + " but this Squeeze knows only up to " + MIGRATIONS.size() + "; use a newer Squeeze");
+        }
+        return current;
+    }
+
+    private boolean hasRunsTable(Statement statement) throws SQLException {
+        String sql = dialect == Dialect.SQLITE
+                ? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'runs'"
+                : "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'runs'";
+        try (ResultSet rs = statement.executeQuery(sql)) {
+            rs.next();
+            return rs.getInt(1) > 0;
+        }
+    }
+
+    private static boolean isNotALedger(SQLException e) {
+        String message = String.valueOf(e.getMessage());
+        return message.contains("SQLITE_NOTADB") || message.contains("SQLITE_CORRUPT");
+    }
+
+    private UnreadableLedgerException unreadable(String what) {
+        return new UnreadableLedgerException(dialect == Dialect.SQLITE ? checkedPath(description) : null, what);
+    }
+
+    /**
+     * A ledger file that exists but cannot be read as a ledger. Never started over: that would lose its history.
+     * The message says how to recover.
+     */
+    static final class UnreadableLedgerException extends BadInputException {
+        /** The SQLite file, which {@link #rebuild} may move aside; null for PostgreSQL. */
+        final Path file;
+
+        UnreadableLedgerException(Path file, String what) {
+            super(what + "; nothing was changed: 'squeeze runs --rebuild' moves it aside and restores the runs "
+                    + "from the run folders, or choose another ledger with --ledger");
+            this.file = file;
+        }
+    }
+
+    /**
+     * Read-only: checks the schema is one this Squeeze knows, and reads an older one as it is, its missing
+     * columns as null, since migrating would write.
+     */
+    private void readAsItIs() {
+        synchronized (lock) {
+            try (Statement statement = connection.createStatement()) {
+                schemaVersion(statement);
+                java.util.Set<String> present = new java.util.HashSet<>();
+                try (ResultSet rs = statement.executeQuery("SELECT * FROM runs WHERE 1 = 0")) {
+                    var meta = rs.getMetaData();
+                    for (int c = 1; c <= meta.getColumnCount(); c++) present.add(meta.getColumnName(c).toLowerCase(Locale.ROOT));
+                }
+                if (!present.containsAll(RunRecord.COLUMNS)) {
+                    String columns = RunRecord.COLUMNS.stream().map(c -> present.contains(c) ? c : "NULL AS " + c)
+                            .collect(Collectors.joining(", "));
+                    // Wrapped, so that filters and sorting may name the missing columns too.
+                    select = "SELECT * FROM (SELECT " + columns + " FROM runs) AS runs";
+                }
+            } catch (SQLException e) {
+                if (isNotALedger(e)) throw unreadable("ledger " + description + " is not a readable SQLite database (" + firstLine(e) + ")");
+                throw new BadInputException("cannot read ledger " + description + ": " + firstLine(e), e);
+            }
+        }
+    }
+
+    /**
+     * Marks {@link RunStatus#KILLED killed} every {@code running} row whose lock nobody holds: its process died
+     * without a word. A failure here only delays the marking to the next open.
+     */
+    private void markKilledRuns() {
+        synchronized (lock) {
+            try {
+                for (RunRecord run : select(select + " WHERE status = ?", RunStatus.RUNNING.text())) {
+                    if (!liveness.isAbandoned(run.id())) continue;
+                    String noticed = now();
+                    try (PreparedStatement statement = prepare("UPDATE runs SET status = ? WHERE id = ? AND status = ?")) {
+                        bind(statement, RunStatus.KILLED.text(), run.id(), RunStatus.RUNNING.text());
+                        if (statement.executeUpdate() != 1) continue; // it ended meanwhile
+                    }
+                    appendNote(run.id(), "killed: no process held this run when noticed at " + noticed
+                            + " (SIGKILL or power loss)");
+                    copyToRunFolder(run.id());
+                    log.info("run {} ({}) was killed: marked so in ledger {}", run.id(), run.stage(), description);
+                }
+            } catch (SQLException | LedgerException e) {
+                log.warn("ledger {}: cannot mark killed runs now: {}", description, e.getMessage());
+            }
+        }
+    }
+
+    /** Inserts a row copied from a run folder as it was; false (and a warning) for a copy missing what a row needs. */
+    private boolean restore(Map<String, Object> row) {
+        Object[] values = new Object[RunRecord.COLUMNS.size()];
+        for (int i = 0; i < values.length; i++) {
+            String column = RunRecord.COLUMNS.get(i);
+            Object value = row.get(column);
+            if (value instanceof Number n) {
+                value = column.endsWith("_acc") ? (Object) n.doubleValue() : (Object) n.longValue();
+            } else if (value != null && !(value instanceof String)) {
+                value = String.valueOf(value);
+            }
+            values[i] = value;
+        }
+        Object status = row.get("status");
+        if (row.get("started_at") == null || row.get("stage") == null || !(status instanceof String)) {
+            log.warn("skipping the copy of run {}: it lacks a start time, stage or status", row.get("id"));
+            return false;
+        }
+        RunStatus.parse((String) status);
+        String sql = "INSERT INTO runs (" + String.join(", ", RunRecord.COLUMNS) + ") VALUES ("
+                + RunRecord.COLUMNS.stream().map(c -> "?").collect(Collectors.joining(", ")) + ")";
+        synchronized (lock) {
+            try (PreparedStatement insert = prepare(sql)) {
+                bind(insert, values);
+                insert.executeUpdate();
+                return true;
+            } catch (SQLException e) {
+                throw failure("restoring run " + row.get("id"), e);
+            }
+        }
+    }
+
+    private void requireWritable(String what) {
+        if (access == Access.READ_ONLY) {
+            throw new IllegalStateException("ledger " + description + " was opened read-only; cannot " + what);
+        }
+    }
+
+    /** Rewrites run {@code id}'s copy in its run folder ({@link RunFolderRows}). */
+    private void copyToRunFolder(String id) {
+        find(id).ifPresent(RunFolderRows::write);
     }
 
     private void rollbackQuietly() {
@@ -494,7 +922,7 @@ public final class RunLedger implements AutoCloseable {
     }
 
     private Optional<RunRecord> find(String id) {
-        return select(SELECT + " WHERE id = ?", id).stream().findFirst();
+        return select(select + " WHERE id = ?", id).stream().findFirst();
     }
 
     private boolean exists(String id) {
@@ -561,7 +989,8 @@ public final class RunLedger implements AutoCloseable {
                 rs.getString("model"), rs.getString("dataset"), rs.getString("stage"),
                 nullableDouble(rs, "train_acc"), nullableDouble(rs, "val_acc"), nullableDouble(rs, "test_acc"),
                 nullableLong(rs, "params"), nullableLong(rs, "nonzero_params"), nullableLong(rs, "file_bytes"),
-                rs.getString("artifact_dir"), rs.getString("notes"), rs.getString("sweep_id"), rs.getString("details"));
+                rs.getString("artifact_dir"), rs.getString("notes"), rs.getString("sweep_id"), rs.getString("details"),
+                rs.getString("run_by"), rs.getString("resumes"));
     }
 
     private static Double nullableDouble(ResultSet rs, String column) throws SQLException {

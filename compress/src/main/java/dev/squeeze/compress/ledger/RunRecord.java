@@ -30,17 +30,22 @@ import java.util.Map;
  * @param artifactDir   folder of the run's outputs, or null
  * @param notes         free text, one line per note, or null
  * @param sweepId       the sweep the run belongs to, or null
+ * @param details       stage-specific measurements as JSON, or null
+ * @param runBy         who ran it: {@code $SQUEEZE_USER}, {@code --by NAME} or the OS user; null in rows
+ *                      recorded before the ledger kept it
+ * @param resumes       the earlier row (killed, interrupted or failed) whose checkpoint this run resumed, or null
  */
 public record RunRecord(String id, String parentId, Instant startedAt, Instant endedAt, RunStatus status,
                         String codeCommit, String configHash, String configJson, String model, String dataset,
                         String stage, Double trainAcc, Double valAcc, Double testAcc, Long params,
                         Long nonzeroParams, Long fileBytes, String artifactDir, String notes, String sweepId,
-                        String details) {
+                        String details, String runBy, String resumes) {
 
     /** The {@code runs} table's columns, in table order: the names {@link RunQuery} sorts by and JSON uses. */
     public static final List<String> COLUMNS = List.of("id", "parent_id", "started_at", "ended_at", "status",
             "code_commit", "config_hash", "config_json", "model", "dataset", "stage", "train_acc", "val_acc",
-            "test_acc", "params", "nonzero_params", "file_bytes", "artifact_dir", "notes", "sweep_id", "details");
+            "test_acc", "params", "nonzero_params", "file_bytes", "artifact_dir", "notes", "sweep_id", "details",
+            "run_by", "resumes");
 
     /**
      * How times are stored: ISO-8601 UTC with exactly three fraction digits, so that text order is time order
@@ -73,6 +78,8 @@ public record RunRecord(String id, String parentId, Instant startedAt, Instant e
         row.put("notes", notes);
         row.put("sweep_id", sweepId);
         row.put("details", details);
+        row.put("run_by", runBy);
+        row.put("resumes", resumes);
         return row;
     }
 }

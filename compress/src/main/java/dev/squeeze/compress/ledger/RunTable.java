@@ -14,8 +14,8 @@ import java.util.function.Function;
  *
  * <p>Text: one header line, one line per run; numbers right-aligned; accuracies as percentages with two
  * decimals; parameter counts with thousands separators and the nonzero share; sizes in kB/MB (powers of 1000);
- * times in UTC to the minute; commits to 7 characters; notes on one line, cut to {@link #NOTE_WIDTH}
- * characters. A missing value is {@code -}.
+ * times in UTC to the minute; commits to 7 characters; the experimenter as recorded; notes on one line, cut
+ * to {@link #NOTE_WIDTH} characters. A missing value is {@code -}.
  *
  * <p>JSON: an array of objects, one per line, with every column under its {@linkplain RunRecord#COLUMNS
  * column name}, nothing cut; accuracies stay fractions.
@@ -35,6 +35,7 @@ public final class RunTable {
             new Column("ID", false, RunRecord::id),
             new Column("STARTED (UTC)", false, r -> r.startedAt() == null ? null : MINUTE.format(r.startedAt())),
             new Column("COMMIT", false, r -> cut(r.codeCommit(), 7, "")),
+            new Column("BY", false, RunRecord::runBy),
             new Column("STAGE", false, RunRecord::stage),
             new Column("MODEL", false, RunRecord::model),
             new Column("DATASET", false, RunRecord::dataset),

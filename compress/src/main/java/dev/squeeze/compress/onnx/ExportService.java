@@ -85,7 +85,7 @@ public final class ExportService {
         ExportParams params = new ExportParams(source.run() != null ? source.run().id()
                 : source.file().toAbsolutePath().normalize().toString(), requested.opset());
         ConfigHash hash = ConfigHash.of(params, ExportParams.DEFAULTS);
-        try (RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+        try (RunLedger ledger = workspace.openLedger()) {
             ModelInfo info = source.info();
             NewRun newRun = NewRun.of(STAGE, info.model(), info.dataset(), hash)
                     .withParent(source.run() == null ? null : source.run().id())

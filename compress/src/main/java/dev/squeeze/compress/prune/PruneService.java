@@ -80,7 +80,7 @@ public final class PruneService {
         RunPaths search = RunPaths.of(workspace.runsRoot(), STAGE, hash);
 
         try (RunLock lock = RunLock.acquire(search);
-             RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+             RunLedger ledger = workspace.openLedger()) {
             TrainParams train = source.params().withSnapshot(null);
             TrainingData data = TrainingData.prepare(Datasets.open(train.dataset(), dataDir, locator, train.tableOptions(),
                     monitor::message), train.validationFraction());

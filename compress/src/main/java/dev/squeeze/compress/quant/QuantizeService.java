@@ -78,7 +78,7 @@ public final class QuantizeService {
 
         ConfigHash hash = ConfigHash.of(params, QuantParams.DEFAULTS);
         RunPaths paths = RunPaths.of(workspace.runsRoot(), STAGE, hash.value());
-        try (RunLock lock = RunLock.acquire(paths); RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+        try (RunLock lock = RunLock.acquire(paths); RunLedger ledger = workspace.openLedger()) {
             Optional<RunRecord> previous = ledger.latestByHash(hash.value()).filter(r -> STAGE.equals(r.stage()));
             if (previous.isPresent() && previous.get().status() == RunStatus.DONE && Files.isRegularFile(paths.model())
                     && previous.get().details() != null) {

@@ -100,7 +100,7 @@ public final class SweepService {
         Datasets.check(base.dataset());
         RunPaths.requireWritable(workspace.runsRoot());
         Datasets.open(base.dataset(), dataDir, locator, base.tableOptions());
-        RunLedger.open(workspace.ledgerLocation()).close();
+        workspace.openLedger().close();
     }
 
     private TrialOutcome runTrial(SweepTrial trial, String sweepId, Path dataDir) {
@@ -134,7 +134,7 @@ public final class SweepService {
     /** The row the training service marked failed for {@code trial}, if it got that far. */
     private String failedRunId(SweepTrial trial, String sweepId) {
         String hash = ConfigHash.of(trial.params(), TrainParams.DEFAULTS).value();
-        try (RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+        try (RunLedger ledger = workspace.openLedger()) {
             return ledger.latestByHash(hash)
                     .filter(r -> TrainingService.STAGE.equals(r.stage()) && sweepId.equals(r.sweepId())
                             && r.status() == RunStatus.FAILED)

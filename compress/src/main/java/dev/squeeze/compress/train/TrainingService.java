@@ -72,7 +72,7 @@ public final class TrainingService {
         RunPaths.requireWritable(workspace.runsRoot());
 
         try (RunLock lock = RunLock.acquire(paths);
-             RunLedger ledger = RunLedger.open(workspace.ledgerLocation())) {
+             RunLedger ledger = workspace.openLedger()) {
             // Hashes of different stages' settings may coincide; the stage tells them apart.
             Optional<RunRecord> previous = ledger.latestByHash(hash.value()).filter(r -> STAGE.equals(r.stage()));
             if (previous.isPresent() && previous.get().status() == RunStatus.DONE && Files.isRegularFile(paths.model())) {
@@ -87,7 +87,9 @@ public final class TrainingService {
                     .withArtifactDir(paths.dir().toString())
                     .withSweep(sweepId);
             if (Files.isRegularFile(paths.resumeCheckpoint()) && previous.isPresent()) {
-                newRun = newRun.withParent(previous.get().id()).withNotes("resumes run " + previous.get().id());
+                // The previous row was interrupted, failed or killed (opening the ledger marked it): link it.
+                newRun = newRun.withResumes(previous.get().id()).withNotes("resumes run " + previous.get().id()
+                        + " (" + previous.get().status().text() + ")");
             }
             var recorded = RecordedRun.record(ledger, newRun, "interrupted; the same command resumes after the last finished epoch",
                     run -> {

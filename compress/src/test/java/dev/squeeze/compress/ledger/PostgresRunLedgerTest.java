@@ -53,6 +53,16 @@ class PostgresRunLedgerTest extends RunLedgerContract {
         return withParameter(baseUrl(), "currentSchema=" + schema);
     }
 
+    @Override
+    Connection rawConnection() throws SQLException {
+        return DriverManager.getConnection(location);
+    }
+
+    @Override
+    String textType() {
+        return "TEXT COLLATE \"C\"";
+    }
+
     @AfterEach
     void dropSchema() throws SQLException {
         if (schema == null) return;

@@ -314,7 +314,9 @@ abstract class RunLedgerContract {
 
     @Test
     void reopeningKeepsRunsAndMigratesOnce() {
-        RunRecord run = ledger.start(train("mlp-tiny"));
+        RunRecord started = ledger.start(train("mlp-tiny"));
+        ledger.finish(started.id(), RunResult.of(0.5, 0.5, 0.5));
+        RunRecord run = ledger.get(started.id()).orElseThrow();
         ledger.close();
         try (RunLedger again = open(RunLedgerContract::randomId); RunLedger third = open(RunLedgerContract::randomId)) {
             assertEquals(run, again.get(run.id()).orElseThrow());
@@ -354,6 +356,97 @@ abstract class RunLedgerContract {
     @Test
     void locationHidesPasswords() {
         assertFalse(ledger.location().contains("password=squeeze"), ledger.location());
+    }
+
+    /** A connection to this test's database, past RunLedger, to set up what an older Squeeze left. */
+    abstract java.sql.Connection rawConnection() throws Exception;
+
+    /** The dialect's text column type, as the migrations spell {@code {text}}. */
+    abstract String textType();
+
+    @Test
+    void aRunningRowThatNobodyHoldsIsMarkedKilledOnTheNextOpen() {
+        RunRecord done = ledger.start(train("done"));
+        ledger.finish(done.id(), RunResult.of(0.5, 0.5, 0.5));
+        RunRecord orphan = ledger.start(train("orphan"));
+        try (RunLedger other = open(RunLedgerContract::randomId)) {
+            RunRecord live = other.start(train("live"));
+            // The ledger that started 'orphan' still holds it: another process opening now must not touch it.
+            try (RunLedger third = open(RunLedgerContract::randomId)) {
+                assertEquals(RunStatus.RUNNING, third.get(orphan.id()).orElseThrow().status());
+                assertEquals(RunStatus.RUNNING, third.get(live.id()).orElseThrow().status());
+            }
+            ledger.close(); // as if its process died: nothing marked it failed or interrupted
+            try (RunLedger next = open(RunLedgerContract::randomId)) {
+                RunRecord killed = next.get(orphan.id()).orElseThrow();
+                assertEquals(RunStatus.KILLED, killed.status());
+                assertTrue(killed.notes().matches("killed: no process held this run when noticed at "
+                        + "\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z \\(SIGKILL or power loss\\)"), killed.notes());
+                assertEquals(RunStatus.RUNNING, next.get(live.id()).orElseThrow().status(), "still held by 'other'");
+                assertEquals(RunStatus.DONE, next.get(done.id()).orElseThrow().status());
+
+                RunRecord resumed = next.start(train("orphan").withResumes(orphan.id()));
+                assertEquals(orphan.id(), resumed.resumes());
+                assertEquals(ids(resumed), ids(next.query(RunQuery.all().withModel("orphan").withStatus(RunStatus.RUNNING))));
+            }
+            other.finish(live.id(), RunResult.of(0.5, 0.5, 0.5));
+        }
+    }
+
+    @Test
+    void runsRecordWhoRanThem() {
+        RunRecord byDefault = ledger.start(train("a"));
+        assertEquals(RunLedger.osUser(), byDefault.runBy());
+        try (RunLedger alice = RunLedger.open(location, env(), "alice");
+             RunLedger blank = RunLedger.open(location, env(), "  ")) {
+            assertEquals("alice", alice.experimenter());
+            RunRecord hers = alice.start(train("b"));
+            assertEquals("alice", hers.runBy());
+            assertEquals(RunLedger.osUser(), blank.start(train("c")).runBy());
+            assertEquals(ids(hers), ids(ledger.query(RunQuery.all().withRunBy("alice"))));
+            assertEquals(List.of(), ids(ledger.query(RunQuery.all().withRunBy("bob"))));
+            alice.finish(hers.id(), RunResult.of(0.5, 0.5, 0.5));
+        }
+    }
+
+    @Test
+    void aLedgerWrittenBySchemaVersion2IsMigratedAndKeepsItsRows() throws Exception {
+        ledger.close();
+        // Today's schema (migrations 1 and 2) with one finished row, as the Squeeze before run_by wrote it.
+        try (java.sql.Connection c = rawConnection(); java.sql.Statement s = c.createStatement()) {
+            s.execute("DROP TABLE runs");
+            s.execute("DROP TABLE schema_version");
+            s.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at " + textType() + " NOT NULL)");
+            for (int version = 1; version <= 2; version++) {
+                for (String sql : RunLedger.MIGRATIONS.get(version - 1)) s.execute(sql.replace("{text}", textType()));
+                s.execute("INSERT INTO schema_version VALUES (" + version + ", '2025-01-01T00:00:00.000Z')");
+            }
+            s.execute("INSERT INTO runs (id, started_at, ended_at, status, model, dataset, stage, test_acc, details) VALUES "
+                    + "('0a0b0c0d', '2025-01-02T03:04:05.000Z', '2025-01-02T03:05:00.000Z', 'done', 'mlp-tiny', "
+                    + "'fashion-mnist', 'train', 0.84, '{\"epochs\":2}')");
+        }
+        try (RunLedger reader = RunLedger.open(location, RunLedger.Access.READ_ONLY)) {
+            RunRecord old = reader.query(RunQuery.all()).get(0);
+            assertEquals("0a0b0c0d", old.id());
+            assertNull(old.runBy(), "read as it is: the old schema has no run_by");
+            assertTrue(reader.query(RunQuery.all().withRunBy("alice")).isEmpty());
+        }
+        try (java.sql.Connection c = rawConnection(); java.sql.Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery("SELECT MAX(version) FROM schema_version")) {
+            rs.next();
+            assertEquals(2, rs.getInt(1), "reading did not migrate");
+        }
+        ledger = RunLedger.open(location, env(), "alice");
+        RunRecord old = ledger.get("0a0b0c0d").orElseThrow();
+        assertEquals(RunStatus.DONE, old.status());
+        assertEquals(0.84, old.testAcc());
+        assertEquals("{\"epochs\":2}", old.details());
+        assertNull(old.runBy());
+        assertNull(old.resumes());
+        RunRecord fresh = ledger.start(train("mlp-tiny"));
+        assertEquals(ids(fresh), ids(ledger.query(RunQuery.all().withRunBy("alice"))));
+        assertEquals(2, ledger.query(RunQuery.all()).size());
+        ledger.finish(fresh.id(), RunResult.of(0.5, 0.5, 0.5));
     }
 
     static List<String> ids(RunRecord... runs) {

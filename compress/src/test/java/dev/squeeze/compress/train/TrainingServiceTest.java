@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -44,6 +45,47 @@ class TrainingServiceTest {
 
     private static TrainParams params() {
         return new TrainParams("mlp-tiny", "fashion-mnist", 2, 60, 1e-3, 11, 3, 0.1, 0.8);
+    }
+
+    /** Three epochs, patience enough to run them all: a run that can be killed after its first and resumed. */
+    static TrainParams resumableParams() {
+        return new TrainParams("mlp-tiny", "fashion-mnist", 3, 60, 1e-3, 11, 3, 0.1, 0.8);
+    }
+
+    @Test
+    void aRunKilledWithSigkillIsMarkedKilledAndTheResumedRunLinksToIt() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process child = new ProcessBuilder(java, "-Xmx1g", "-cp", System.getProperty("java.class.path"),
+                TrainingUntilKilled.class.getName(), workspace().runsRoot().toString(), workspace().ledgerLocation(),
+                Fixtures.fashionMnistDir().toString()).redirectErrorStream(true).start();
+        String killedId;
+        try {
+            var out = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream()));
+            String line;
+            do {
+                line = out.readLine();
+            } while (line != null && !line.equals("epoch 1 saved"));
+            assertNotNull(line, "the child trained one epoch");
+            child.destroyForcibly(); // SIGKILL mid-run: no shutdown hook marks the row
+            assertTrue(child.waitFor(60, TimeUnit.SECONDS));
+        } finally {
+            child.destroyForcibly();
+        }
+        try (RunLedger ledger = RunLedger.open(workspace().ledgerLocation(), RunLedger.Access.READ_ONLY)) {
+            RunRecord left = ledger.query(RunQuery.all()).get(0);
+            assertEquals(RunStatus.RUNNING, left.status(), "what the ledger says until someone opens it to write");
+            killedId = left.id();
+        }
+
+        TrainOutcome resumed = service().train(resumableParams(), Fixtures.fashionMnistDir(), false);
+        assertEquals(RunStatus.DONE, resumed.run().status());
+        assertEquals(1, resumed.training().resumedAfterEpoch(), "continued from the killed run's checkpoint");
+        assertEquals(killedId, resumed.run().resumes());
+        try (RunLedger ledger = RunLedger.open(workspace().ledgerLocation())) {
+            RunRecord killed = ledger.get(killedId).orElseThrow();
+            assertEquals(RunStatus.KILLED, killed.status());
+            assertTrue(killed.notes().contains("noticed at"), killed.notes());
+        }
     }
 
     @Test
