@@ -4,7 +4,9 @@ import dev.squeeze.models.BadInputException;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
@@ -12,7 +14,10 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
 
 /**
  * A Squeeze model file: DL4J's model zip with our metadata ({@link ModelInfo}) as an extra entry, and
@@ -40,12 +45,34 @@ public final class ModelFile {
      */
     public static void save(Path target, MultiLayerNetwork net, ModelInfo info, boolean withUpdater, String stateJson) {
         AtomicFiles.write(target, tmp -> {
-            ModelSerializer.writeModel(net, tmp.toFile(), withUpdater);
-            try (FileSystem zip = FileSystems.newFileSystem(tmp)) {
-                Files.writeString(zip.getPath(INFO_ENTRY), Json.write(info), StandardCharsets.UTF_8);
-                if (stateJson != null) Files.writeString(zip.getPath(STATE_ENTRY), stateJson, StandardCharsets.UTF_8);
+            // DL4J writes a whole zip of its own; its entries are copied into ours beside the metadata. Not through a
+            // zip file system: on a full disk that prints a stack trace to stderr and leaves its zipfstmp*.tmp behind.
+            Path dl4j = AtomicFiles.scratch(tmp, "dl4j");
+            try {
+                ModelSerializer.writeModel(net, dl4j.toFile(), withUpdater);
+                try (ZipFile source = new ZipFile(dl4j.toFile());
+                     ZipOutputStream zip = new ZipOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp)))) {
+                    for (var entries = source.entries(); entries.hasMoreElements(); ) {
+                        ZipEntry entry = entries.nextElement();
+                        zip.putNextEntry(new ZipEntry(entry.getName()));
+                        try (InputStream in = source.getInputStream(entry)) {
+                            in.transferTo(zip);
+                        }
+                        zip.closeEntry();
+                    }
+                    putText(zip, INFO_ENTRY, Json.write(info));
+                    if (stateJson != null) putText(zip, STATE_ENTRY, stateJson);
+                }
+            } finally {
+                Files.deleteIfExists(dl4j);
             }
         });
+    }
+
+    private static void putText(ZipOutputStream zip, String name, String text) throws IOException {
+        zip.putNextEntry(new ZipEntry(name));
+        zip.write(text.getBytes(StandardCharsets.UTF_8));
+        zip.closeEntry();
     }
 
     public static void save(Path target, MultiLayerNetwork net, ModelInfo info) {
