@@ -106,8 +106,38 @@ public final class ModelFile {
         }
     }
 
+    /**
+     * The error for a folder given where a model file belongs: it says so, and names the model file inside when
+     * there is one (a run folder).
+     */
+    public static BadInputException folderNotFile(Path dir) {
+        Path inside = new RunPaths(dir).model();
+        return new BadInputException(dir + " is a folder, not a model file; give "
+                + (Files.isRegularFile(inside) ? "the model file inside it, " + inside : "the path of a model.zip")
+                + " (or a run id from 'squeeze runs')");
+    }
+
+    /**
+     * The first entry of the zip {@code file} whose name leaves the folder it would be extracted into (an absolute
+     * name, or a {@code ..} element: "zip slip"), or null when there is none or the file is not a zip at all.
+     * Java's zip file system refuses to open such an archive, which would otherwise read as "not a zip".
+     */
+    static String escapingEntry(Path file) {
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            for (var entries = zip.entries(); entries.hasMoreElements(); ) {
+                String name = entries.nextElement().getName();
+                String slashes = name.replace('\\', '/');
+                if (slashes.startsWith("/") || java.util.Arrays.asList(slashes.split("/")).contains("..")) return name;
+            }
+            return null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
     /** Loads a model file; anything that is not one gives a {@link BadInputException} naming the file. */
     public static Loaded load(Path file, boolean withUpdater) {
+        if (Files.isDirectory(file)) throw folderNotFile(file);
         if (!Files.isRegularFile(file)) {
             throw new BadInputException("model file " + file + " does not exist; train one with 'squeeze train' "
                     + "(its path is printed at the end) or list runs with 'squeeze runs'");
@@ -127,6 +157,11 @@ public final class ModelFile {
             throw new BadInputException(file + " has no " + INFO_ENTRY + ": it was not written by squeeze "
                     + "(a plain DL4J model?); train it with 'squeeze train'");
         } catch (ZipException | java.nio.file.ProviderNotFoundException e) {
+            String escaping = escapingEntry(file);
+            if (escaping != null) {
+                throw new BadInputException(file + " holds an entry, '" + escaping + "', that escapes its folder; "
+                        + "squeeze refuses such archives (squeeze never writes one): use a model file squeeze wrote");
+            }
             throw new BadInputException(file + " is not a squeeze model file (not a zip archive; truncated or "
                     + "another format)");
         } catch (IOException e) {
