@@ -55,7 +55,9 @@ public final class SqueezeCli {
                 + message.replace('\n', ' '));
         if (verbose) {
             e.printStackTrace(err);
-        } else if (code == ExitCodes.FAILURE && !(e instanceof dev.squeeze.compress.train.TrainingDivergedException)) {
+        } else if (code == ExitCodes.FAILURE && !(e instanceof dev.squeeze.compress.train.TrainingDivergedException)
+                && !(e instanceof dev.squeeze.compress.artifacts.DiskFullException)) {
+            // Those two messages say all there is to say; a stack trace would not help the user.
             err.println("(run again with --verbose for the stack trace)");
         }
         err.flush();

@@ -23,6 +23,12 @@ final class TrainOptions {
                     + "default: inferred (text columns, and numeric columns with two values).")
     List<String> categorical;
 
+    @Option(names = "--drop", paramLabel = "COLUMN", split = ",",
+            description = "CSV datasets: columns to leave out, such as an id or a name that identifies rows (a column "
+                    + "with more distinct values than half the rows is refused until it is dropped or declared "
+                    + "--categorical).")
+    List<String> drop;
+
     @Option(names = "--snapshot", paramLabel = "POINT",
             description = "Also save the weights and optimizer state after this many steps (500it) or epochs (1ep), "
                     + "for lottery-ticket late rewinding (the initialisation is always saved).")
@@ -65,6 +71,6 @@ final class TrainOptions {
     /** These settings for {@code model} (null when a sweep's grid names the models). */
     TrainParams params(String model) {
         return new TrainParams(model, dataset, epochs, batch, lr, seed, patience, validationFraction, lrDecay, init,
-                label, categorical, snapshot);
+                label, categorical, snapshot, drop);
     }
 }

@@ -11,7 +11,9 @@ import java.nio.file.StandardCopyOption;
 
 /**
  * Writes every artifact as a temporary file beside its target, then renames it into place, so an
- * interrupted run never leaves a half-written file that later loads as if whole.
+ * interrupted run never leaves a half-written file that later loads as if whole. A failed write removes its
+ * temporary file and any file named after it ({@link #scratch}); a full disk is reported as a
+ * {@link DiskFullException} naming the file and the disk.
  */
 public final class AtomicFiles {
     private AtomicFiles() {
@@ -29,6 +31,15 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * A second scratch file for a writer that needs one (e.g. to let a library write a file it then copies):
+     * named after the temporary file {@code tmp} it was given, so a failed write removes it too. The caller
+     * deletes it when done.
+     */
+    public static Path scratch(Path tmp, String suffix) {
+        return tmp.resolveSibling(tmp.getFileName() + "." + suffix);
+    }
+
     /** Has {@code writer} fill a temporary file in {@code target}'s folder, then moves it onto {@code target}. */
     public static void write(Path target, FileWriter writer) {
         Path dir = target.toAbsolutePath().getParent();
@@ -44,16 +55,36 @@ public final class AtomicFiles {
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
             }
             tmp = null;
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not write " + target + ": " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the original failure is the one worth reporting
-                }
+        } catch (IOException | RuntimeException e) {
+            // Removed before the exception leaves, so a full disk has room again for the ledger to record it.
+            removeTemporaries(tmp);
+            tmp = null;
+            IOException full = DiskFullException.diskFullCause(e);
+            if (full != null) throw new DiskFullException(target, full);
+            if (e instanceof IOException io) {
+                throw new UncheckedIOException("could not write " + target + ": " + e.getMessage(), io);
             }
+            throw (RuntimeException) e;
+        } finally {
+            removeTemporaries(tmp);
+        }
+    }
+
+    /** Deletes {@code tmp} and the {@linkplain #scratch scratch files} named after it. */
+    private static void removeTemporaries(Path tmp) {
+        if (tmp == null) return;
+        String prefix = tmp.getFileName() + ".";
+        try (var siblings = Files.list(tmp.getParent())) {
+            for (Path p : siblings.filter(p -> p.getFileName().toString().startsWith(prefix)).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException | UncheckedIOException ignored) {
+            // the original failure is the one worth reporting
+        }
+        try {
+            Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+            // as above
         }
     }
 

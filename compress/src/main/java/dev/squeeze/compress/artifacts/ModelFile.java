@@ -4,7 +4,9 @@ import dev.squeeze.models.BadInputException;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
@@ -12,7 +14,10 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
 
 /**
  * A Squeeze model file: DL4J's model zip with our metadata ({@link ModelInfo}) as an extra entry, and
@@ -40,12 +45,34 @@ public final class ModelFile {
      */
     public static void save(Path target, MultiLayerNetwork net, ModelInfo info, boolean withUpdater, String stateJson) {
         AtomicFiles.write(target, tmp -> {
-            ModelSerializer.writeModel(net, tmp.toFile(), withUpdater);
-            try (FileSystem zip = FileSystems.newFileSystem(tmp)) {
-                Files.writeString(zip.getPath(INFO_ENTRY), Json.write(info), StandardCharsets.UTF_8);
-                if (stateJson != null) Files.writeString(zip.getPath(STATE_ENTRY), stateJson, StandardCharsets.UTF_8);
+            // DL4J writes a whole zip of its own; its entries are copied into ours beside the metadata. Not through a
+            // zip file system: on a full disk that prints a stack trace to stderr and leaves its zipfstmp*.tmp behind.
+            Path dl4j = AtomicFiles.scratch(tmp, "dl4j");
+            try {
+                ModelSerializer.writeModel(net, dl4j.toFile(), withUpdater);
+                try (ZipFile source = new ZipFile(dl4j.toFile());
+                     ZipOutputStream zip = new ZipOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp)))) {
+                    for (var entries = source.entries(); entries.hasMoreElements(); ) {
+                        ZipEntry entry = entries.nextElement();
+                        zip.putNextEntry(new ZipEntry(entry.getName()));
+                        try (InputStream in = source.getInputStream(entry)) {
+                            in.transferTo(zip);
+                        }
+                        zip.closeEntry();
+                    }
+                    putText(zip, INFO_ENTRY, Json.write(info));
+                    if (stateJson != null) putText(zip, STATE_ENTRY, stateJson);
+                }
+            } finally {
+                Files.deleteIfExists(dl4j);
             }
         });
+    }
+
+    private static void putText(ZipOutputStream zip, String name, String text) throws IOException {
+        zip.putNextEntry(new ZipEntry(name));
+        zip.write(text.getBytes(StandardCharsets.UTF_8));
+        zip.closeEntry();
     }
 
     public static void save(Path target, MultiLayerNetwork net, ModelInfo info) {
@@ -79,8 +106,38 @@ public final class ModelFile {
         }
     }
 
+    /**
+     * The error for a folder given where a model file belongs: it says so, and names the model file inside when
+     * there is one (a run folder).
+     */
+    public static BadInputException folderNotFile(Path dir) {
+        Path inside = new RunPaths(dir).model();
+        return new BadInputException(dir + " is a folder, not a model file; give "
+                + (Files.isRegularFile(inside) ? "the model file inside it, " + inside : "the path of a model.zip")
+                + " (or a run id from 'squeeze runs')");
+    }
+
+    /**
+     * The first entry of the zip {@code file} whose name leaves the folder it would be extracted into (an absolute
+     * name, or a {@code ..} element: "zip slip"), or null when there is none or the file is not a zip at all.
+     * Java's zip file system refuses to open such an archive, which would otherwise read as "not a zip".
+     */
+    static String escapingEntry(Path file) {
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            for (var entries = zip.entries(); entries.hasMoreElements(); ) {
+                String name = entries.nextElement().getName();
+                String slashes = name.replace('\\', '/');
+                if (slashes.startsWith("/") || java.util.Arrays.asList(slashes.split("/")).contains("..")) return name;
+            }
+            return null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
     /** Loads a model file; anything that is not one gives a {@link BadInputException} naming the file. */
     public static Loaded load(Path file, boolean withUpdater) {
+        if (Files.isDirectory(file)) throw folderNotFile(file);
         if (!Files.isRegularFile(file)) {
             throw new BadInputException("model file " + file + " does not exist; train one with 'squeeze train' "
                     + "(its path is printed at the end) or list runs with 'squeeze runs'");
@@ -100,6 +157,11 @@ public final class ModelFile {
             throw new BadInputException(file + " has no " + INFO_ENTRY + ": it was not written by squeeze "
                     + "(a plain DL4J model?); train it with 'squeeze train'");
         } catch (ZipException | java.nio.file.ProviderNotFoundException e) {
+            String escaping = escapingEntry(file);
+            if (escaping != null) {
+                throw new BadInputException(file + " holds an entry, '" + escaping + "', that escapes its folder; "
+                        + "squeeze refuses such archives (squeeze never writes one): use a model file squeeze wrote");
+            }
             throw new BadInputException(file + " is not a squeeze model file (not a zip archive; truncated or "
                     + "another format)");
         } catch (IOException e) {

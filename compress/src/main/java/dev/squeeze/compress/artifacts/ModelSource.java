@@ -24,8 +24,10 @@ public record ModelSource(Path file, RunRecord run, boolean int8) {
             Path file = Path.of(from);
             RunRecord run = null;
             if (!Files.isRegularFile(file)) {
-                run = ledger.get(from).orElseThrow(() -> new BadInputException("no run or model file '" + from
-                        + "'; give a run id from 'squeeze runs' or the path of a model.zip"));
+                Path given = file;
+                run = ledger.get(from).orElseThrow(() -> Files.isDirectory(given) ? ModelFile.folderNotFile(given)
+                        : new BadInputException("no run or model file '" + from + "'; give a run id from 'squeeze runs'"
+                        + " or the path of a model.zip"));
                 file = run.artifactDir() == null ? null : new RunPaths(Path.of(run.artifactDir())).model();
                 if (run.status() != RunStatus.DONE || file == null || !Files.isRegularFile(file)) {
                     throw new BadInputException("run " + run.id() + " (" + run.stage() + ", "

@@ -27,8 +27,9 @@ public record TrainedRun(TrainParams params, RunRecord run, RunPaths paths) {
                 dir = asFile.toAbsolutePath().getParent();
                 run = ledger.get(ModelFile.load(asFile, false).info().runId()).orElse(null);
             } else {
-                run = ledger.get(from).orElseThrow(() -> new BadInputException("no run or model file '" + from
-                        + "'; give a run id from 'squeeze runs --stage " + stage + "' or the path of its model.zip"));
+                run = ledger.get(from).orElseThrow(() -> Files.isDirectory(asFile) ? ModelFile.folderNotFile(asFile)
+                        : new BadInputException("no run or model file '" + from + "'; give a run id from 'squeeze runs"
+                        + " --stage " + stage + "' or the path of its model.zip"));
                 if (run.artifactDir() == null) throw new BadInputException("run " + run.id() + " has no artifact folder");
                 dir = Path.of(run.artifactDir());
             }

@@ -33,7 +33,12 @@ public final class RecordedRun {
             ledger.finish(run.id(), finished.result());
             return new Recorded<>(ledger.get(run.id()).orElseThrow(), finished.value());
         } catch (RuntimeException | Error e) {
-            ledger.fail(run.id(), RunStatus.FAILED, String.valueOf(e.getMessage()));
+            try {
+                ledger.fail(run.id(), RunStatus.FAILED, String.valueOf(e.getMessage()));
+            } catch (RuntimeException unrecorded) {
+                // The ledger may sit on the same full disk: the work's error is still the one to report.
+                e.addSuppressed(unrecorded);
+            }
             throw e;
         } finally {
             try {

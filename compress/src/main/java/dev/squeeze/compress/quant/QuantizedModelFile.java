@@ -66,6 +66,7 @@ public final class QuantizedModelFile {
     }
 
     public static Loaded load(Path file) {
+        if (Files.isDirectory(file)) throw ModelFile.folderNotFile(file);
         if (!Files.isRegularFile(file)) throw new BadInputException("model file " + file + " does not exist");
         Map<String, byte[]> entries = new HashMap<>();
         try (ZipInputStream zip = new ZipInputStream(Files.newInputStream(file))) {

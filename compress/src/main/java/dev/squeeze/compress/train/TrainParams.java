@@ -26,10 +26,11 @@ import java.util.List;
  * @param categorical        a CSV dataset's categorical columns, or null to infer them
  * @param snapshot           also save the weights and optimizer state at this point ({@code 500it}, {@code 1ep})
  *                           for late rewinding; the initialisation is always saved
+ * @param drop               a CSV dataset's columns to leave out (an id, a name), or null
  */
 public record TrainParams(String model, String dataset, int epochs, int batch, double learningRate, long seed,
                           int patience, double validationFraction, double lrDecay, String init, String label,
-                          List<String> categorical, String snapshot) {
+                          List<String> categorical, String snapshot, List<String> drop) {
 
     public static final String DEFAULT_DATASET = "fashion-mnist";
     public static final int DEFAULT_EPOCHS = 30;
@@ -43,7 +44,7 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
     /** The defaults; fields equal to these are left out of the configuration hash. */
     public static final TrainParams DEFAULTS = new TrainParams(null, DEFAULT_DATASET, DEFAULT_EPOCHS, DEFAULT_BATCH,
             DEFAULT_LEARNING_RATE, DEFAULT_SEED, DEFAULT_PATIENCE, DEFAULT_VALIDATION_FRACTION, DEFAULT_LR_DECAY, null, null,
-            null, null);
+            null, null, null);
 
     public TrainParams {
         if (epochs < 1) throw new BadInputException("--epochs must be at least 1, got " + epochs);
@@ -61,6 +62,15 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
         if (init != null) Inits.parse(init);
         categorical = categorical == null ? null : List.copyOf(categorical);
         if (snapshot != null) snapshot = RewindPoint.parse(snapshot).label();
+        drop = drop == null || drop.isEmpty() ? null : List.copyOf(drop);
+    }
+
+    /** Settings that drop no CSV column. */
+    public TrainParams(String model, String dataset, int epochs, int batch, double learningRate, long seed,
+                       int patience, double validationFraction, double lrDecay, String init, String label,
+                       List<String> categorical, String snapshot) {
+        this(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay, init, label,
+                categorical, snapshot, null);
     }
 
     /** Settings of image datasets, with the init that suits each activation. */
@@ -77,42 +87,42 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
 
     public TrainParams withModel(String model) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot);
+                init, label, categorical, snapshot, drop);
     }
 
     public TrainParams withDataset(String dataset, String label, List<String> categorical) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot);
+                init, label, categorical, snapshot, drop);
     }
 
     public TrainParams withLearningRate(double learningRate) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot);
+                init, label, categorical, snapshot, drop);
     }
 
     public TrainParams withInit(String init) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot);
+                init, label, categorical, snapshot, drop);
     }
 
     public TrainParams withEpochs(int epochs) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot);
+                init, label, categorical, snapshot, drop);
     }
 
     public TrainParams withSeed(long seed) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot);
+                init, label, categorical, snapshot, drop);
     }
 
     public TrainParams withSnapshot(String snapshot) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot);
+                init, label, categorical, snapshot, drop);
     }
 
     /** The dataset options only tables have. */
     public Datasets.TableOptions tableOptions() {
-        return new Datasets.TableOptions(label, categorical);
+        return new Datasets.TableOptions(label, categorical, drop);
     }
 
     /** The weight init to force on every layer, or null for the one suited to each activation. */

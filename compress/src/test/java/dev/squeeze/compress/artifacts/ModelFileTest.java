@@ -13,9 +13,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,5 +65,46 @@ class ModelFileTest {
         Path cut = Files.write(dir.resolve("cut.zip"), Arrays.copyOf(whole, whole.length / 2));
         var e = assertThrows(BadInputException.class, () -> ModelFile.load(cut, false));
         assertTrue(e.getMessage().startsWith(cut.toString()) || e.getMessage().contains(cut.toString()), e.getMessage());
+    }
+
+    @Test
+    void aZipWithAnEntryThatEscapesItsFolderIsRefusedAsSuchNotAsNoZip() throws IOException {
+        TrainingData data = Fixtures.fashionMnist();
+        Path file = dir.resolve("model.zip");
+        ModelFile.save(file, Trainer.newNetwork(TrainParams.of("mlp-tiny"), data), new ModelInfo("mlp-tiny",
+                "fashion-mnist", null, data.inputShape(), data.classNames(), data.normalization(), "abc", "run1", 1, 0.5));
+        // A whole, valid squeeze model file with one more entry that points outside the folder it unpacks into.
+        Path slip = dir.resolve("slip.zip");
+        try (ZipFile source = new ZipFile(file.toFile());
+             ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(slip))) {
+            for (ZipEntry entry : java.util.Collections.list(source.entries())) {
+                out.putNextEntry(new ZipEntry(entry.getName()));
+                source.getInputStream(entry).transferTo(out);
+            }
+            out.putNextEntry(new ZipEntry("../../escape.sh"));
+            out.write("echo pwned".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        var e = assertThrows(BadInputException.class, () -> ModelFile.load(slip, false));
+        assertTrue(e.getMessage().contains("'../../escape.sh'") && e.getMessage().contains("escapes its folder")
+                && e.getMessage().contains("refuse"), e.getMessage());
+        assertFalse(e.getMessage().contains("not a zip"), e.getMessage());
+        assertFalse(Files.exists(dir.getParent().getParent().resolve("escape.sh")));
+    }
+
+    @Test
+    void aFolderGivenAsTheModelFileIsCalledAFolderNotMissing() throws IOException {
+        Path empty = Files.createDirectories(dir.resolve("models"));
+        var e = assertThrows(BadInputException.class, () -> ModelFile.load(empty, false));
+        assertTrue(e.getMessage().contains(empty + " is a folder, not a model file"), e.getMessage());
+        assertFalse(e.getMessage().contains("does not exist"), e.getMessage());
+
+        // A run folder: the message names the model file inside it.
+        Path run = Files.createDirectories(dir.resolve("train-0123456789ab"));
+        Files.writeString(run.resolve("model.zip"), "stands for a model");
+        var inRun = assertThrows(BadInputException.class, () -> ModelFile.load(run, false));
+        assertTrue(inRun.getMessage().contains(run.resolve("model.zip").toString()), inRun.getMessage());
+
+        var int8 = assertThrows(BadInputException.class, () -> dev.squeeze.compress.quant.QuantizedModelFile.load(empty));
+        assertTrue(int8.getMessage().contains("is a folder, not a model file"), int8.getMessage());
     }
 }

@@ -48,4 +48,22 @@ class RunLockTest {
             // released when the other process let go
         }
     }
+
+    @Test
+    void aRunThatNeverMadeItsFolderLeavesNoLockFileAndOneThatDidKeepsIt() throws Exception {
+        RunPaths refused = RunPaths.of(root, "train", "abc123abc123");
+        try (RunLock lock = RunLock.acquire(refused)) {
+            assertTrue(Files.exists(refused.lockFile()));
+        }
+        assertFalse(Files.exists(refused.lockFile()), "refused before it started: nothing left behind");
+
+        RunPaths started = RunPaths.of(root, "train", "def456def456");
+        try (RunLock lock = RunLock.acquire(started)) {
+            Files.createDirectories(started.dir());
+        }
+        assertTrue(Files.exists(started.lockFile()), "a run folder keeps its lock file beside it");
+        try (RunLock again = RunLock.acquire(refused); RunLock other = RunLock.acquire(started)) {
+            assertThrows(BadInputException.class, () -> RunLock.acquire(refused), "a re-created lock file still locks");
+        }
+    }
 }

@@ -39,10 +39,17 @@ final class CsvDatasetReader {
      * {@code Infinity}, {@code 1f} or hex, none of which is a measurement in a table.
      */
     private static final Pattern NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
+    /** How programs write a number that is not finite: NaN, Infinity, inf (any case, signed). */
+    private static final Pattern NOT_FINITE = Pattern.compile("[+-]?(nan|inf|infinity)", Pattern.CASE_INSENSITIVE);
     /** Fewest complete rows that leave a test split and a training split a validation set can be carved from. */
     static final int MIN_ROWS = 10;
     /** A categorical column with more values than this (and than half the rows) is probably an identifier. */
     private static final int MANY_VALUES = 20;
+    /**
+     * Share of the heap the encoded feature matrix may take: the text, the splits and the network's copies need the
+     * rest. Beyond it, reading would end in an OutOfMemoryError; it is refused, naming the widest columns.
+     */
+    private static final int HEAP_SHARE = 4;
     /** How many dropped row numbers a notice lists before "...". */
     private static final int LISTED_ROWS = 5;
 
@@ -79,14 +86,32 @@ final class CsvDatasetReader {
                 declared[c] = true;
             }
         }
+        boolean[] dropped = new boolean[header.length];
+        if (options.drop() != null) {
+            for (String name : options.drop()) {
+                int c = columnIndex(file, header, name, "--drop");
+                if (c == label) {
+                    throw bad(file, "--drop names the label column " + quote(name) + "; name the label with --label"
+                            + " and drop other columns");
+                }
+                if (declared[c]) {
+                    throw bad(file, "--drop and --categorical both name the column " + quote(name) + "; keep it in"
+                            + " one of them");
+                }
+                dropped[c] = true;
+            }
+        }
 
-        List<Row> complete = dropMissing(file, header, data, notices);
+        List<Row> complete = dropMissing(file, header, data, dropped, notices);
         if (complete.size() < MIN_ROWS) {
             throw bad(file, "only " + complete.size() + " complete rows (" + (data.size() - complete.size())
                     + " dropped for missing values); a CSV dataset needs at least " + MIN_ROWS
                     + " to hold out a test set: add rows or fill in the missing values");
         }
 
+        for (int c = 0; c < header.length; c++) {
+            if (!dropped[c] && !declared[c]) requireFinite(file, header, complete, c);
+        }
         boolean[] numeric = new boolean[header.length];
         for (int c = 0; c < header.length; c++) numeric[c] = allNumbers(complete, c);
 
@@ -101,20 +126,24 @@ final class CsvDatasetReader {
         List<Encoding> encodings = new ArrayList<>();
         List<FeatureColumn> columns = new ArrayList<>();
         for (int c = 0; c < header.length; c++) {
-            if (c == label) continue;
+            if (c == label || dropped[c]) continue;
             Encoding encoding = Encoding.of(c, declared[c], numeric[c], complete, columns.size());
+            // Refused before anything is encoded: a unique id one-hot encodes into rows x rows floats.
+            if (encoding.kind == Kind.ONE_HOT && !declared[c] && encoding.width() > MANY_VALUES
+                    && encoding.width() > complete.size() / 2) {
+                throw bad(file, "column " + quote(header[c]) + " has " + encoding.width() + " distinct values in "
+                        + complete.size() + " rows: it identifies rows (an id or a name) and cannot generalise, and"
+                        + " one-hot it would be " + encoding.width() + " features; leave it out with --drop "
+                        + optionValue(header[c]) + " (or, to keep it, declare it with --categorical)");
+            }
             encodings.add(encoding);
             columns.addAll(encoding.features(header[c]));
-            if (encoding.kind == Kind.ONE_HOT && encoding.width() > MANY_VALUES && encoding.width() > complete.size() / 2) {
-                notices.accept(file + ": column " + quote(header[c]) + " has " + encoding.width() + " distinct values in "
-                        + complete.size() + " rows and became " + encoding.width() + " one-hot features; if it"
-                        + " identifies rows (a name or an id), remove it: it cannot generalise");
-            }
         }
         if (columns.isEmpty()) {
             throw bad(file, "has no feature columns besides the label " + quote(header[label])
                     + "; add the columns the classes should be predicted from");
         }
+        requireRoom(file, header, encodings, complete.size(), columns.size());
 
         int width = columns.size();
         float[] features = new float[complete.size() * width];
@@ -281,15 +310,19 @@ final class CsvDatasetReader {
                 + " are: " + columnList(header));
     }
 
-    /** The rows without a missing value; the dropped ones are counted and told to {@code notices}. */
-    private static List<Row> dropMissing(Path file, String[] header, List<Row> data, Consumer<String> notices) {
+    /**
+     * The rows without a missing value in a column that is kept ({@code ignored} columns do not count); the dropped
+     * rows are counted and told to {@code notices}.
+     */
+    private static List<Row> dropMissing(Path file, String[] header, List<Row> data, boolean[] ignored,
+                                         Consumer<String> notices) {
         List<Row> complete = new ArrayList<>(data.size());
         List<Integer> dropped = new ArrayList<>();
         Map<String, Integer> missingPerColumn = new LinkedHashMap<>();
         for (Row row : data) {
             boolean missing = false;
             for (int c = 0; c < header.length; c++) {
-                if (MISSING.contains(row.values[c])) {
+                if (!ignored[c] && MISSING.contains(row.values[c])) {
                     missing = true;
                     missingPerColumn.merge(header[c], 1, Integer::sum);
                 }
@@ -306,6 +339,52 @@ final class CsvDatasetReader {
                     + " (NA, ? or empty) in " + perColumn + "; rows " + listed);
         }
         return complete;
+    }
+
+    /**
+     * Refuses a NaN, an infinity or a number too large for a double ({@code 1e400}) in a column whose other values
+     * are all numbers: it would otherwise turn the whole column into categories without a word, or into an infinite
+     * feature. A column of text is left alone (a "NaN" there is one more category).
+     */
+    private static void requireFinite(Path file, String[] header, List<Row> rows, int column) {
+        Row first = null;
+        boolean anyNumber = false;
+        for (Row row : rows) {
+            String value = row.values[column];
+            boolean number = NUMBER.matcher(value).matches();
+            boolean finite = number && Double.isFinite(Double.parseDouble(value));
+            if (finite) {
+                anyNumber = true;
+            } else if (number || NOT_FINITE.matcher(value).matches()) {
+                if (first == null) first = row;
+            } else {
+                return; // text: a categorical column
+            }
+        }
+        if (first == null || !anyNumber) return;
+        String value = first.values[column];
+        throw bad(file, "row " + first.number + ", column " + quote(header[column]) + ": " + quote(value)
+                + (NUMBER.matcher(value).matches() ? " is too large for a number (it overflows to infinity)"
+                : " is not a finite number") + " in a column of numbers; replace it with a measured value, or with NA"
+                + " to drop the row");
+    }
+
+    /**
+     * Refuses a table whose encoded features would not fit in memory, before they are allocated, naming the widest
+     * one-hot columns to leave out.
+     */
+    private static void requireRoom(Path file, String[] header, List<Encoding> encodings, int rows, int width) {
+        long bytes = (long) rows * width * Float.BYTES;
+        long room = Runtime.getRuntime().maxMemory() / HEAP_SHARE;
+        if (bytes <= room) return;
+        List<Encoding> widest = encodings.stream().filter(e -> e.kind == Kind.ONE_HOT)
+                .sorted(Comparator.comparingInt(Encoding::width).reversed()).limit(3).toList();
+        String named = widest.stream().map(e -> quote(header[e.column]) + " (" + e.width() + " values)")
+                .collect(Collectors.joining(", "));
+        throw bad(file, rows + " rows x " + width + " features would take " + (bytes >> 20) + " MB, more than the "
+                + (room >> 20) + " MB this run can spare" + (widest.isEmpty() ? "; use fewer columns or rows"
+                : "; the widest one-hot columns are " + named + ": leave them out with --drop "
+                + widest.stream().map(e -> optionValue(header[e.column])).collect(Collectors.joining(","))));
     }
 
     private static boolean allNumbers(List<Row> rows, int column) {
@@ -444,6 +523,11 @@ final class CsvDatasetReader {
         StringJoiner joiner = new StringJoiner(", ");
         for (String name : header) joiner.add(quote(name));
         return joiner.toString();
+    }
+
+    /** A column name as it would be typed after an option: quoted for the shell when it holds anything unusual. */
+    private static String optionValue(String name) {
+        return name.matches("[A-Za-z0-9_.:-]+") ? name : "'" + name.replace("'", "'\\''") + "'";
     }
 
     /** A value or name for a one-line message: quoted, line breaks shown as \n, long ones shortened. */

@@ -24,13 +24,25 @@ public final class Datasets {
      * @param label       the label column's name, or null for the last column
      * @param categorical columns to encode as categories even when their values are numbers (e.g. a year),
      *                    or null; others are still inferred
+     * @param drop        columns to leave out (an id, a name: values that identify rows rather than describe them),
+     *                    or null
      */
-    public record TableOptions(String label, List<String> categorical) {
-        public static final TableOptions NONE = new TableOptions(null, null);
+    public record TableOptions(String label, List<String> categorical, List<String> drop) {
+        public static final TableOptions NONE = new TableOptions(null, null, null);
+
+        public TableOptions {
+            categorical = categorical == null ? null : List.copyOf(categorical);
+            drop = drop == null || drop.isEmpty() ? null : List.copyOf(drop);
+        }
+
+        /** The label and categorical columns, dropping none. */
+        public TableOptions(String label, List<String> categorical) {
+            this(label, categorical, null);
+        }
 
         /** Whether any option is given; image datasets take none. */
         public boolean given() {
-            return label != null || (categorical != null && !categorical.isEmpty());
+            return label != null || (categorical != null && !categorical.isEmpty()) || drop != null;
         }
     }
 
@@ -67,7 +79,7 @@ public final class Datasets {
     /**
      * @param dataDir where an image dataset's files are, or null to locate them; for a CSV path that does not
      *                exist as given, the directory it is looked up in
-     * @param table   the label and categorical columns of a CSV file; null or {@link TableOptions#NONE} for
+     * @param table   the label, categorical and dropped columns of a CSV file; null or {@link TableOptions#NONE} for
      *                images, which refuse them
      * @param notices told, one line each, what was done to the data (rows dropped for missing values)
      */
@@ -77,7 +89,7 @@ public final class Datasets {
         if (isCsv(name)) return CsvDataset.read(csvFile(name, dataDir), options, notices);
         spec(name); // an unknown name is the first thing to say
         if (options.given()) {
-            throw new BadInputException("--label/--categorical apply to CSV datasets only; " + name
+            throw new BadInputException("--label/--categorical/--drop apply to CSV datasets only; " + name
                     + " is an image dataset (give the path of a .csv file to train on a table)");
         }
         return DatasetLoader.load(name, dataDir, locator);

@@ -256,14 +256,79 @@ class CsvDatasetTest {
     }
 
     @Test
-    void aColumnThatIdentifiesRowsIsPointedOut() throws IOException {
+    void aColumnThatIdentifiesRowsIsRefusedNamingTheDropOption() throws IOException {
         StringBuilder csv = new StringBuilder("name,x,label\n");
         for (int i = 0; i < 30; i++) csv.append("penguin-").append(i).append(',').append(i % 7).append(',').append(i % 2).append('\n');
-        List<String> notices = new ArrayList<>();
-        CsvDataset data = CsvDataset.read(write("names.csv", csv.toString()), null, notices::add);
-        assertEquals(30 + 1, data.columns().size(), "still encoded: the user decides");
-        assertEquals(1, notices.size());
-        assertTrue(notices.get(0).contains("column 'name' has 30 distinct values in 30 rows"), notices.get(0));
+        Path file = write("names.csv", csv.toString());
+        expectBadInput(() -> CsvDataset.read(file, null), file.toString(),
+                "column 'name' has 30 distinct values in 30 rows", "--drop name");
+
+        CsvDataset dropped = CsvDataset.read(file, new Datasets.TableOptions(null, null, List.of("name")));
+        assertEquals(List.of("x"), dropped.columns().stream().map(FeatureColumn::name).toList());
+        // Declared categorical, it is the user's decision: still encoded.
+        CsvDataset kept = CsvDataset.read(file, new Datasets.TableOptions(null, List.of("name")));
+        assertEquals(30 + 1, kept.columns().size());
+    }
+
+    /** A unique id over 20,000 rows one-hot encoded into 20,000 x 20,000 floats: an OutOfMemoryError before. */
+    @Test
+    void aUniqueIdOverManyRowsIsRefusedBeforeEncodingAndDroppingItReadsTheTable() throws IOException {
+        int rows = 20_000;
+        StringBuilder csv = new StringBuilder("id,x,y,label\n");
+        for (int i = 0; i < rows; i++) {
+            csv.append("u").append(Integer.toHexString(i * 7919)).append(',').append(i % 13).append(',')
+                    .append((i * 31) % 17).append(',').append(i % 3 == 0 ? "a" : "b").append('\n');
+        }
+        Path file = write("users.csv", csv.toString());
+        expectBadInput(() -> CsvDataset.read(file, null), file.toString(), "column 'id'", "distinct values",
+                "--drop id");
+        // Declared categorical it passes the identifier check, and the size check refuses it instead.
+        expectBadInput(() -> CsvDataset.read(file, new Datasets.TableOptions(null, List.of("id"))), file.toString(),
+                "20000 rows x 20002 features", "'id' (20000 values)", "--drop id");
+
+        CsvDataset data = CsvDataset.read(file, new Datasets.TableOptions(null, null, List.of("id")));
+        assertEquals(List.of("x", "y"), data.columns().stream().map(FeatureColumn::name).toList());
+        assertEquals(rows, data.train().size() + data.test().size());
+    }
+
+    @Test
+    void aNonFiniteValueInAColumnOfNumbersIsRefusedNamingColumnAndRow() throws IOException {
+        for (String bad : List.of("Infinity", "NaN", "1e400", "-inf", "nan", "-1E999")) {
+            StringBuilder csv = new StringBuilder("x,y,label\n");
+            for (int i = 0; i < 14; i++) {
+                csv.append(i * 1.5).append(',').append(i == 9 ? bad : String.valueOf(i * i)).append(',')
+                        .append(i % 2).append('\n');
+            }
+            Path file = write("measures.csv", csv.toString());
+            expectBadInput(() -> CsvDataset.read(file, null), file.toString(), "row 11, column 'y'", "'" + bad + "'",
+                    "NA");
+        }
+    }
+
+    @Test
+    void nanInAColumnOfTextIsOneMoreCategory() throws IOException {
+        StringBuilder csv = new StringBuilder("grandparent,x,label\n");
+        String[] names = {"Nan", "Pop", "NaN", "Gran"};
+        for (int i = 0; i < 12; i++) csv.append(names[i % 4]).append(',').append(i).append(',').append(i % 2).append('\n');
+        CsvDataset data = CsvDataset.read(write("family.csv", csv.toString()), null);
+        assertEquals(4 + 1, data.columns().size(), "four names one-hot, and x");
+    }
+
+    @Test
+    void droppedColumnsAreCheckedAndTheirMissingValuesDropNoRow() throws IOException {
+        StringBuilder csv = new StringBuilder("id,x,label\n");
+        for (int i = 0; i < 12; i++) csv.append(i % 4 == 0 ? "NA" : "r" + i).append(',').append(i).append(',').append(i % 2).append('\n');
+        Path file = write("ids.csv", csv.toString());
+        CsvDataset data = CsvDataset.read(file, new Datasets.TableOptions(null, null, List.of("id")));
+        assertEquals(0, data.droppedRows(), "the id's NA does not matter once it is dropped");
+        assertEquals(12, data.train().size() + data.test().size());
+
+        expectBadInput(() -> CsvDataset.read(file, new Datasets.TableOptions(null, null, List.of("ID"))),
+                "--drop names the column 'ID'", "'id', 'x', 'label'");
+        expectBadInput(() -> CsvDataset.read(file, new Datasets.TableOptions(null, null, List.of("label"))),
+                "--drop names the label column 'label'");
+        expectBadInput(() -> CsvDataset.read(file, new Datasets.TableOptions(null, List.of("id"), List.of("id"))),
+                "--drop and --categorical both name the column 'id'");
     }
 
     @Test
@@ -318,9 +383,9 @@ class CsvDatasetTest {
         Path images = IdxFiles.fixtureDir();
         DatasetLocator locator = new DatasetLocator(null, null, null);
         expectBadInput(() -> Datasets.open("fashion-mnist", images, locator, new Datasets.TableOptions("label", null)),
-                "--label/--categorical apply to CSV datasets only", "fashion-mnist");
+                "--label/--categorical/--drop apply to CSV datasets only", "fashion-mnist");
         expectBadInput(() -> Datasets.open("fashion-mnist", images, locator, new Datasets.TableOptions(null, List.of("x"))),
-                "--label/--categorical apply to CSV datasets only");
+                "--label/--categorical/--drop apply to CSV datasets only");
         assertEquals(2000, Datasets.open("fashion-mnist", images, locator, Datasets.TableOptions.NONE).train().size());
         assertEquals(2000, Datasets.open("fashion-mnist", images, locator, null).train().size());
     }
