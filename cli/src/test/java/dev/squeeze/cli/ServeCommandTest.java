@@ -1,14 +1,30 @@
 package dev.squeeze.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ServeCommandTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     @TempDir
     Path home;
 
@@ -25,5 +41,83 @@ class ServeCommandTest {
         CliRun help = CliRun.run(home, "serve", "--help");
         assertEquals(ExitCodes.OK, help.exitCode());
         assertTrue(help.out().contains("/v2/models/NAME/infer") && help.out().contains("/metrics"), help.out());
+    }
+
+    /** A model folder holding mlp-tiny, trained for one epoch on the fixtures and exported to ONNX. */
+    private Path servedModels() throws Exception {
+        CliRun train = CliRun.run(home, "train", "--model", "mlp-tiny", "--epochs", "1", "--data", CliRun.fixtures());
+        assertEquals(ExitCodes.OK, train.exitCode(), train.err());
+        String id = train.out().lines().findFirst().orElseThrow().split("\\s+")[1];
+        Path models = home.resolve("served");
+        Files.createDirectories(models.resolve("tiny"));
+        CliRun export = CliRun.run(home, "export", "--from", id, "--output", models.resolve("tiny/model.onnx").toString(),
+                "--data", CliRun.fixtures());
+        assertEquals(ExitCodes.OK, export.exitCode(), export.err());
+        return models;
+    }
+
+    @Test
+    void sigtermWhileABenchmarkRunsExitsCleanly() throws Exception {
+        Path models = servedModels();
+        Path workDir = Files.createDirectories(home.resolve("cwd"));
+        Path log = home.resolve("serve.log");
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", SqueezeMain.class.getName(),
+                "serve", "--models", models.toString(), "--port", "0")
+                .directory(workDir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+        // The class path through the environment: ONNX Runtime 1.29 overflows its stack reading a long
+        // /proc/self/cmdline when it starts.
+        pb.environment().put("CLASSPATH", System.getProperty("java.class.path"));
+        pb.environment().put("SQUEEZE_HOME", home.toString());
+        pb.environment().put("OMP_NUM_THREADS", "1");
+        pb.environment().remove("SQUEEZE_API_KEY");
+        Process serve = pb.start();
+        try {
+            URI url = serverUrl(serve, log);
+            HttpClient http = HttpClient.newHttpClient();
+            // Many windows: the benchmark is still measuring, in ONNX Runtime, when the signal comes.
+            HttpResponse<String> started = http.send(HttpRequest.newBuilder(url.resolve("/v1/benchmarks"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"warmup_ms\": 200, \"window_ms\": 300, \"max_windows\": 30}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(202, started.statusCode(), started.body());
+            String id = JSON.readTree(started.body()).path("id").asText();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            JsonNode job;
+            do {
+                Thread.sleep(50);
+                job = JSON.readTree(http.send(HttpRequest.newBuilder(url.resolve("/v1/benchmarks/" + id)).GET().build(),
+                        HttpResponse.BodyHandlers.ofString()).body());
+            } while (job.path("status").asText().equals("queued") && System.nanoTime() < deadline);
+            assertEquals("running", job.path("status").asText(), job.toString());
+            Thread.sleep(1000); // past the warm-up, into the measurement windows
+
+            serve.destroy(); // SIGTERM, as Ctrl-C in `squeeze demo` or a service manager sends
+            assertTrue(serve.waitFor(120, TimeUnit.SECONDS), "the server stopped after SIGTERM:\n" + Files.readString(log));
+            String output = Files.readString(log);
+            assertEquals(143, serve.exitValue(), "128 + SIGTERM: stopped by the signal, not crashed:\n" + output);
+            assertFalse(output.contains("A fatal error has been detected"), output);
+            try (Stream<Path> files = Files.list(workDir)) {
+                List<String> crashLogs = files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("hs_err_pid")).toList();
+                assertEquals(List.of(), crashLogs, "no JVM crash log in the working folder:\n" + output);
+            }
+        } finally {
+            serve.destroyForcibly();
+        }
+    }
+
+    /** The address `squeeze serve --port 0` announces on stderr. */
+    private static URI serverUrl(Process serve, Path log) throws Exception {
+        Pattern announced = Pattern.compile("at (http://127\\.0\\.0\\.1:\\d+)");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline) {
+            Matcher m = announced.matcher(Files.readString(log));
+            if (m.find()) return URI.create(m.group(1));
+            if (!serve.isAlive()) {
+                throw new AssertionError("squeeze serve exited early (" + serve.exitValue() + "):\n" + Files.readString(log));
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("squeeze serve did not announce its address in 120 s:\n" + Files.readString(log));
     }
 }

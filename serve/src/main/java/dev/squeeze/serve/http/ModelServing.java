@@ -188,7 +188,10 @@ public class ModelServing implements AutoCloseable {
         }
     }
 
-    /** Stops watching, lets queued and in-flight requests finish, then closes every model. */
+    /**
+     * Stops the benchmarks first (the running one ends before its next ONNX Runtime call, and this waits for it), then
+     * stops watching, lets queued and in-flight requests finish, and closes every model.
+     */
     @PreDestroy
     @Override
     public void close() {
