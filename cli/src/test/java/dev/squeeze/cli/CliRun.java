@@ -11,9 +11,16 @@ import java.util.Map;
 record CliRun(int exitCode, String out, String err) {
 
     static CliRun run(Path home, String... args) {
+        return run(Map.of(), home, args);
+    }
+
+    /** With these environment variables besides SQUEEZE_HOME. */
+    static CliRun run(Map<String, String> env, Path home, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cli = SqueezeCli.commandLine(Map.of("SQUEEZE_HOME", home.toString()));
+        Map<String, String> all = new java.util.HashMap<>(env);
+        all.put("SQUEEZE_HOME", home.toString());
+        CommandLine cli = SqueezeCli.commandLine(all);
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         int code = cli.execute(args);

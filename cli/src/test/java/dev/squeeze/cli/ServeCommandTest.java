@@ -5,21 +5,30 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.File;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ServeCommandTest {
@@ -61,17 +70,7 @@ class ServeCommandTest {
         Path models = servedModels();
         Path workDir = Files.createDirectories(home.resolve("cwd"));
         Path log = home.resolve("serve.log");
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", SqueezeMain.class.getName(),
-                "serve", "--models", models.toString(), "--port", "0")
-                .directory(workDir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-        // The class path through the environment: ONNX Runtime 1.29 overflows its stack reading a long
-        // /proc/self/cmdline when it starts.
-        pb.environment().put("CLASSPATH", System.getProperty("java.class.path"));
-        pb.environment().put("SQUEEZE_HOME", home.toString());
-        pb.environment().put("OMP_NUM_THREADS", "1");
-        pb.environment().remove("SQUEEZE_API_KEY");
-        Process serve = pb.start();
+        Process serve = squeeze(workDir, log, "serve", "--models", models.toString(), "--port", "0");
         try {
             URI url = serverUrl(serve, log);
             HttpClient http = HttpClient.newHttpClient();
@@ -103,6 +102,65 @@ class ServeCommandTest {
             }
         } finally {
             serve.destroyForcibly();
+        }
+    }
+
+    /**
+     * Starts {@code squeeze ARGS} in its own JVM, as the launcher does (the application's logging configuration, not
+     * the tests'), in {@code workDir}, stdout and stderr into {@code log}.
+     */
+    private Process squeeze(Path workDir, Path log, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", SqueezeMain.class.getName()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        // The class path through the environment: ONNX Runtime 1.29 overflows its stack reading a long
+        // /proc/self/cmdline when it starts.
+        pb.environment().put("CLASSPATH", Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(entry -> !entry.endsWith("test-classes")).collect(Collectors.joining(File.pathSeparator)));
+        pb.environment().put("SQUEEZE_HOME", home.toString());
+        pb.environment().put("OMP_NUM_THREADS", "1");
+        pb.environment().remove("SQUEEZE_API_KEY");
+        return pb.start();
+    }
+
+    @Test
+    void anEmptyApiKeyIsRefusedNotReadAsNoKey() throws Exception {
+        Path models = Files.createDirectories(home.resolve("empty"));
+        // Before the fix these served without authentication (and ran until stopped).
+        CliRun flag = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> CliRun.run(home, "serve", "--models",
+                models.toString(), "--port", "0", "--api-key", ""));
+        assertEquals(ExitCodes.BAD_INPUT, flag.exitCode(), flag.err());
+        assertEquals(1, flag.err().lines().count(), flag.err());
+        assertTrue(flag.err().contains("--api-key is empty"), flag.err());
+        CliRun env = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> CliRun.run(Map.of("SQUEEZE_API_KEY", " "), home,
+                "serve", "--models", models.toString(), "--port", "0"));
+        assertEquals(ExitCodes.BAD_INPUT, env.exitCode(), env.err());
+        assertEquals(1, env.err().lines().count(), env.err());
+        assertTrue(env.err().contains("SQUEEZE_API_KEY is set but empty"), env.err());
+    }
+
+    @Test
+    void aPortInUseIsOneLineNamingItAndExitCode2() throws Exception {
+        Path models = Files.createDirectories(home.resolve("empty"));
+        Path workDir = Files.createDirectories(home.resolve("cwd"));
+        Path log = home.resolve("serve.log");
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+            int port = taken.getLocalPort();
+            Process serve = squeeze(workDir, log, "serve", "--models", models.toString(), "--port", Integer.toString(port));
+            try {
+                assertTrue(serve.waitFor(120, TimeUnit.SECONDS), "squeeze serve exited:\n" + Files.readString(log));
+            } finally {
+                serve.destroyForcibly();
+            }
+            String output = Files.readString(log);
+            assertEquals(ExitCodes.BAD_INPUT, serve.exitValue(), output);
+            List<String> lines = output.lines().filter(l -> !l.isBlank()).toList();
+            assertEquals(1, lines.size(), "one line, no stack trace:\n" + output);
+            assertTrue(lines.get(0).startsWith("squeeze serve: port " + port + " on 127.0.0.1 is already in use")
+                    && lines.get(0).contains("--port"), output);
         }
     }
 
