@@ -26,7 +26,7 @@ import java.util.concurrent.Callable;
                 "/v2/repository/models/NAME/load|unload; GET /metrics (Prometheus); GET /openapi/squeeze-v2.yml (OpenAPI);",
                 "POST /v1/benchmarks (benchmark the served models; GET /v1/benchmarks/ID for results); GET / (dashboard).",
                 "Concurrent requests to a model are merged into one ONNX Runtime call (dynamic batching). Ctrl-C",
-                "stops accepting, lets in-flight requests finish, then exits.", ""},
+                "stops accepting, lets in-flight requests finish, cancels benchmarks, then exits.", ""},
         footer = {"", "Example:", "  squeeze serve --models served/ --port 8080",
                 "  curl -s localhost:8080/v2/models/lenet-int8 | jq ."})
 final class ServeCommand extends SqueezeSubcommand implements Callable<Integer> {

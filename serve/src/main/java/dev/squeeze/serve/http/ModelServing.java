@@ -28,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What the controllers call: the model repository (watched for changes), one dynamic batcher per loaded model
@@ -197,6 +198,14 @@ public class ModelServing implements AutoCloseable {
     public void close() {
         benchmarks.close();
         repository.close();
+        // A version still leased by a request in flight closes when that request ends: wait for it (bounded), so the
+        // JVM does not exit under an ONNX Runtime call in progress, which crashes it.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        try {
+            while (!batchers.isEmpty() && System.nanoTime() < deadline) Thread.sleep(10);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         inference.shutdown();
     }
 }
