@@ -11,16 +11,14 @@ import java.util.Map;
 record CliRun(int exitCode, String out, String err) {
 
     static CliRun run(Path home, String... args) {
-        return run(Map.of(), home, args);
+        return run(Map.of("SQUEEZE_HOME", home.toString()), args);
     }
 
-    /** With these environment variables besides SQUEEZE_HOME. */
-    static CliRun run(Map<String, String> env, Path home, String... args) {
+    /** One invocation with exactly the environment {@code env}. */
+    static CliRun run(Map<String, String> env, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        Map<String, String> all = new java.util.HashMap<>(env);
-        all.put("SQUEEZE_HOME", home.toString());
-        CommandLine cli = SqueezeCli.commandLine(all);
+        CommandLine cli = SqueezeCli.commandLine(env);
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         int code = cli.execute(args);

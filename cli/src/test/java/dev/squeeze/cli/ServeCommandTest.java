@@ -134,8 +134,8 @@ class ServeCommandTest {
         assertEquals(ExitCodes.BAD_INPUT, flag.exitCode(), flag.err());
         assertEquals(1, flag.err().lines().count(), flag.err());
         assertTrue(flag.err().contains("--api-key is empty"), flag.err());
-        CliRun env = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> CliRun.run(Map.of("SQUEEZE_API_KEY", " "), home,
-                "serve", "--models", models.toString(), "--port", "0"));
+        CliRun env = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> CliRun.run(Map.of("SQUEEZE_HOME", home.toString(),
+                "SQUEEZE_API_KEY", " "), "serve", "--models", models.toString(), "--port", "0"));
         assertEquals(ExitCodes.BAD_INPUT, env.exitCode(), env.err());
         assertEquals(1, env.err().lines().count(), env.err());
         assertTrue(env.err().contains("SQUEEZE_API_KEY is set but empty"), env.err());
