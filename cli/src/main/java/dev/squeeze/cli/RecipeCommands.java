@@ -29,9 +29,15 @@ final class RecipeCommands {
         }
         command.print(outcome.format());
         if (recipe.serve().enabled() && recipe.export().enabled()) {
-            var server = SqueezeServer.start(Map.of("squeeze.serve.models", outcome.models().toAbsolutePath().toString(),
-                    "micronaut.server.port", recipe.serve().port() == 0 ? -1 : recipe.serve().port(),
-                    "micronaut.server.host", recipe.serve().host()));
+            io.micronaut.runtime.server.EmbeddedServer server;
+            try {
+                server = SqueezeServer.start(Map.of("squeeze.serve.models", outcome.models().toAbsolutePath().toString(),
+                        "micronaut.server.port", recipe.serve().port() == 0 ? -1 : recipe.serve().port(),
+                        "micronaut.server.host", recipe.serve().host()));
+            } catch (dev.squeeze.serve.http.PortInUseException e) {
+                throw new dev.squeeze.models.BadInputException(e.getMessage() + ": stop what is listening there, or pick "
+                        + "another port with --set serve.port=N (0 picks a free one); the models are in " + outcome.models(), e);
+            }
             command.print("serving " + outcome.models() + " at " + server.getURL() + " (dashboard: " + server.getURL()
                     + "/; Ctrl-C to stop)" + System.lineSeparator());
             if (recipe.bench().enabled()) {

@@ -1,7 +1,9 @@
 package dev.squeeze.cli;
 
 import dev.squeeze.models.BadInputException;
+import dev.squeeze.serve.http.PortInUseException;
 import dev.squeeze.serve.http.SqueezeServer;
+import io.micronaut.runtime.server.EmbeddedServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,7 +26,7 @@ import java.util.concurrent.Callable;
                 "/v2/repository/models/NAME/load|unload; GET /metrics (Prometheus); GET /openapi/squeeze-v2.yml (OpenAPI);",
                 "POST /v1/benchmarks (benchmark the served models; GET /v1/benchmarks/ID for results); GET / (dashboard).",
                 "Concurrent requests to a model are merged into one ONNX Runtime call (dynamic batching). Ctrl-C",
-                "stops accepting, lets in-flight requests finish, then exits.", ""},
+                "stops accepting, lets in-flight requests finish, cancels benchmarks, then exits.", ""},
         footer = {"", "Example:", "  squeeze serve --models served/ --port 8080",
                 "  curl -s localhost:8080/v2/models/lenet-int8 | jq ."})
 final class ServeCommand extends SqueezeSubcommand implements Callable<Integer> {
@@ -45,7 +47,8 @@ final class ServeCommand extends SqueezeSubcommand implements Callable<Integer> 
     Long maxQueueDelayUs;
 
     @Option(names = "--api-key", paramLabel = "KEY",
-            description = "Require this key on the repository endpoints (default: $SQUEEZE_API_KEY; none).")
+            description = "Require this key on the repository endpoints and to start benchmarks (default: $SQUEEZE_API_KEY; "
+                    + "none). An empty key is refused.")
     String apiKey;
 
     @Override
@@ -60,13 +63,39 @@ final class ServeCommand extends SqueezeSubcommand implements Callable<Integer> 
         properties.put("micronaut.server.host", host);
         if (maxBatchSize != null) properties.put("squeeze.serve.max-batch-size", maxBatchSize);
         if (maxQueueDelayUs != null) properties.put("squeeze.serve.max-queue-delay-us", maxQueueDelayUs);
-        String key = apiKey != null ? apiKey : env().get("SQUEEZE_API_KEY");
-        if (key != null && !key.isEmpty()) properties.put("squeeze.serve.api-key", key);
-        var server = SqueezeServer.start(properties);
+        String key = apiKey(apiKey, env().get("SQUEEZE_API_KEY"));
+        if (key != null) properties.put("squeeze.serve.api-key", key);
+        EmbeddedServer server;
+        try {
+            server = SqueezeServer.start(properties);
+        } catch (PortInUseException e) {
+            throw new BadInputException(e.getMessage() + ": stop what is listening there, or pick another port with "
+                    + "--port N (--port 0 picks a free one)", e);
+        }
         err().println("squeeze serve: serving " + models.toAbsolutePath() + " at " + server.getURL()
                 + " (Ctrl-C to stop)");
         err().flush();
         while (server.isRunning()) Thread.sleep(500);
         return ExitCodes.OK;
+    }
+
+    /**
+     * The key the server requires: {@code --api-key}, else {@code $SQUEEZE_API_KEY}, else none (null). An empty or blank
+     * one is refused rather than read as "no key": a key that went missing (an unset secret, a quoting slip) must not
+     * silently open the repository API.
+     */
+    static String apiKey(String flag, String env) {
+        if (flag != null) {
+            if (flag.isBlank()) {
+                throw new BadInputException("--api-key is empty: give the key clients must send, or leave --api-key out "
+                        + "to serve without one");
+            }
+            return flag;
+        }
+        if (env != null && env.isBlank()) {
+            throw new BadInputException("SQUEEZE_API_KEY is set but empty: set it to the key clients must send, or unset "
+                    + "it to serve without one");
+        }
+        return env;
     }
 }

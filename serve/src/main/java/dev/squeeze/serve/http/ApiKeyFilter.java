@@ -2,6 +2,7 @@ package dev.squeeze.serve.http;
 
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpMethod;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.annotation.RequestFilter;
@@ -11,10 +12,11 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 
 /**
- * When {@code squeeze.serve.api-key} is set, the repository endpoints (index, load, unload) answer 401 unless the
- * request carries the key as {@code Authorization: Bearer KEY} or {@code X-API-Key: KEY}. Inference stays open.
+ * When {@code squeeze.serve.api-key} is set, the repository endpoints (index, load, unload) and starting a benchmark
+ * ({@code POST /v1/benchmarks}, which occupies the CPU) answer 401 unless the request carries the key as
+ * {@code Authorization: Bearer KEY} or {@code X-API-Key: KEY}. Inference, and reading benchmark results, stay open.
  */
-@ServerFilter("/v2/repository/**")
+@ServerFilter({"/v2/repository/**", "/v1/benchmarks", "/v1/benchmarks/**"})
 public class ApiKeyFilter {
     private final ServeSettings settings;
 
@@ -27,6 +29,8 @@ public class ApiKeyFilter {
     public HttpResponse<?> check(HttpRequest<?> request) {
         String key = settings.getApiKey();
         if (key == null || key.isEmpty()) return null;
+        boolean benchmarks = request.getPath().startsWith("/v1/benchmarks");
+        if (benchmarks && request.getMethod() != HttpMethod.POST) return null;
         String given = request.getHeaders().get("X-API-Key");
         String auth = request.getHeaders().get("Authorization");
         if (given == null && auth != null && auth.startsWith("Bearer ")) given = auth.substring("Bearer ".length()).trim();
@@ -34,7 +38,8 @@ public class ApiKeyFilter {
             return null;
         }
         return ErrorResponses.of(HttpStatus.UNAUTHORIZED, given == null
-                ? "the repository API needs the server's API key: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'"
+                ? (benchmarks ? "starting a benchmark" : "the repository API")
+                        + " needs the server's API key: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'"
                 : "wrong API key");
     }
 }

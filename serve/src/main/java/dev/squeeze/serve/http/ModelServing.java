@@ -29,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What the controllers call: the model repository (watched for changes), one dynamic batcher per loaded model
@@ -196,12 +197,23 @@ public class ModelServing implements AutoCloseable {
         }
     }
 
-    /** Stops watching, lets queued and in-flight requests finish, then closes every model. */
+    /**
+     * Stops the benchmarks first (the running one ends before its next ONNX Runtime call, and this waits for it), then
+     * stops watching, lets queued and in-flight requests finish, and closes every model.
+     */
     @PreDestroy
     @Override
     public void close() {
         benchmarks.close();
         repository.close();
+        // A version still leased by a request in flight closes when that request ends: wait for it (bounded), so the
+        // JVM does not exit under an ONNX Runtime call in progress, which crashes it.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        try {
+            while (!batchers.isEmpty() && System.nanoTime() < deadline) Thread.sleep(10);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         inference.shutdown();
     }
 }

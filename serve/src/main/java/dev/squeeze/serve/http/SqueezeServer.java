@@ -1,11 +1,14 @@
 package dev.squeeze.serve.http;
 
 import io.micronaut.context.ApplicationContext;
+import io.micronaut.context.env.Environment;
+import io.micronaut.runtime.exceptions.ApplicationStartupException;
 import io.swagger.v3.oas.annotations.OpenAPIDefinition;
 import io.swagger.v3.oas.annotations.info.Info;
 import io.micronaut.runtime.Micronaut;
 import io.micronaut.runtime.server.EmbeddedServer;
 
+import java.net.BindException;
 import java.util.Map;
 
 /**
@@ -21,10 +24,24 @@ public final class SqueezeServer {
     /**
      * @param properties configuration overriding application.yml, e.g. {@code squeeze.serve.models},
      *                   {@code micronaut.server.port}
+     * @throws PortInUseException           when the port is taken
+     * @throws ApplicationStartupException  when the server cannot start for another reason
      */
     public static EmbeddedServer start(Map<String, Object> properties) {
-        ApplicationContext context = Micronaut.build(new String[0]).mainClass(SqueezeServer.class).properties(properties)
-                .banner(false).start();
+        ApplicationContext context = new Micronaut() {
+            // Micronaut's own handling logs the stack trace and calls System.exit(1); the caller reports instead.
+            @Override
+            protected void handleStartupException(Environment environment, Throwable e) {
+                for (Throwable t = e; t != null; t = t.getCause()) {
+                    if (t instanceof BindException && String.valueOf(t.getMessage()).contains("in use")) {
+                        // the environment is closed by now: the address as given, else application.yml's
+                        throw new PortInUseException(String.valueOf(properties.getOrDefault("micronaut.server.host", "127.0.0.1")),
+                                Integer.parseInt(String.valueOf(properties.getOrDefault("micronaut.server.port", 8080))), e);
+                    }
+                }
+                throw new ApplicationStartupException("cannot start the server: " + e.getMessage(), e);
+            }
+        }.mainClass(SqueezeServer.class).properties(properties).banner(false).start();
         return context.getBean(EmbeddedServer.class);
     }
 

@@ -28,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
 
@@ -53,6 +54,10 @@ import java.util.zip.DeflaterOutputStream;
  *
  * <p>Memory is read from Linux's {@code /proc/self/status}: process-level and approximate (the JVM heap, the garbage
  * collector and other threads move it too), null elsewhere.
+ *
+ * <p>Stopping: interrupting the measuring thread ends the measurement before its next ONNX Runtime call with a
+ * {@link CancellationException}, after its session is closed; so whoever stops a server can wait for the thread
+ * instead of letting the JVM exit under a call in progress (which crashes inside ONNX Runtime).
  */
 public final class ModelBenchmark {
     /** How many final windows must agree for a measurement to be stable. */
@@ -93,6 +98,7 @@ public final class ModelBenchmark {
      * @throws BadRequestException  when the file is not ONNX or ONNX Runtime cannot load it
      * @throws UncheckedIOException when the file cannot be read
      * @throws IllegalStateException when a call fails in ONNX Runtime
+     * @throws CancellationException when the thread was interrupted (its interrupt status stays set)
      */
     public static BenchmarkResult measure(String name, Path onnxFile, BenchmarkOptions options, LabeledRows testSetOrNull) {
         String timestamp = Instant.now().toString();
@@ -110,6 +116,7 @@ public final class ModelBenchmark {
             throw new UncheckedIOException("reading " + onnxFile + ": " + e.getMessage(), e);
         }
 
+        checkStop(name);
         Long rssBefore = procStatusBytes("VmRSS");
         try (LoadedModel model = LoadedModel.load(name, 1, onnxFile,
                 new ModelConfig(1, 0, options.intraOpThreads()))) {
@@ -205,6 +212,7 @@ public final class ModelBenchmark {
 
             long warmupEnd = System.nanoTime() + options.warmup().toNanos();
             do {
+                checkStop(null);
                 session.run(feed).close();
             } while (System.nanoTime() < warmupEnd);
 
@@ -219,6 +227,7 @@ public final class ModelBenchmark {
                 long start = System.nanoTime();
                 long end;
                 while (true) {
+                    checkStop(null);
                     long t0 = System.nanoTime();
                     session.run(feed).close();
                     end = System.nanoTime();
@@ -247,6 +256,13 @@ public final class ModelBenchmark {
                     Arrays.stream(p50).min().orElseThrow(), Arrays.stream(p50).max().orElseThrow());
         } finally {
             feed.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    /** Ends the measurement when the thread was interrupted; checked before every ONNX Runtime call. */
+    private static void checkStop(String name) {
+        if (Thread.currentThread().isInterrupted()) {
+            throw new CancellationException("benchmark" + (name == null ? "" : " of " + name) + " stopped: interrupted");
         }
     }
 
@@ -338,6 +354,7 @@ public final class ModelBenchmark {
         for (int from = 0; from < rows.size(); from += chunk) {
             int scored = Math.min(chunk, rows.size() - from);
             int batch = fixed ? chunk : scored;
+            checkStop(null);
             Map<String, OnnxTensor> feed = new HashMap<>();
             try {
                 for (HostTensor t : inputs(spec, rows, from, batch)) feed.put(t.name(), t.toOnnx(ENV));

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micronaut.runtime.server.EmbeddedServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -25,7 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The dashboard in a real headless Chromium (Debian's {@code chromium}; .ci/run installs it) against a real server
  * that has benchmarked its models: the page loads with no script errors, shows every model with its numbers and the
- * Pareto plots, and a screenshot is saved to {@code target/dashboard.png}.
+ * Pareto plots, and a screenshot is saved to {@code target/dashboard.png}. The browser test is the optional group
+ * {@code browser}: the build runs it where a Chromium is installed and passes it the binary as
+ * {@code squeeze.test.chromium} (see the parent pom's browser profiles).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DashboardTest {
@@ -81,6 +84,7 @@ class DashboardTest {
     }
 
     @Test
+    @Tag("browser")
     void theDashboardShowsEveryModelInAHeadlessBrowserWithoutErrors() throws Exception {
         benchmark();
         URI page = server.getURI().resolve("/");
@@ -100,17 +104,21 @@ class DashboardTest {
         assertTrue(svg.contains("tiny-int8") && svg.startsWith("<svg"), svg);
     }
 
-    /** Runs headless Chromium on {@code url} with the page's scripts given 5 s of (virtual) time; returns stdout. */
+    /**
+     * Runs headless Chromium ({@code squeeze.test.chromium}, else the first on the PATH) on {@code url} with the page's
+     * scripts given 5 s of (virtual) time; returns stdout.
+     */
     private static String chromium(String mode, URI url) throws Exception {
-        String binary = null;
+        String given = System.getProperty("squeeze.test.chromium", "");
+        String binary = given.isBlank() ? null : given;
         for (String candidate : List.of("chromium", "chromium-browser", "google-chrome")) {
+            if (binary != null) break;
             for (String dir : System.getenv("PATH").split(":")) {
                 if (Files.isExecutable(Path.of(dir, candidate))) {
                     binary = Path.of(dir, candidate).toString();
                     break;
                 }
             }
-            if (binary != null) break;
         }
         if (binary == null) throw new IllegalStateException("this test needs Chromium: apt-get install chromium (.ci/run does)");
         List<String> cmd = new ArrayList<>(List.of(binary, "--headless", "--no-sandbox", "--disable-gpu",
