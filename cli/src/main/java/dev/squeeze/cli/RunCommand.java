@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
                 "its parent; the exported models, the benchmark and the report page go into the recipe's folder,",
                 "recipe-<hash> (the hash of the resolved recipe). Finished stages are reused: running the same recipe",
                 "again, or after a kill, continues where it stopped. --explain prints the fully resolved recipe (every",
-                "default filled in) without running it. The README's 'Recipe reference' lists every key.", ""},
+                "default filled in) without running it. docs/recipes.md, 'Recipe reference', lists every key.", ""},
         footer = {"", "Examples:", "  squeeze run recipe.yaml --explain", "  squeeze run recipe.yaml --set prune.levels=5 --set serve=false"})
 final class RunCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin

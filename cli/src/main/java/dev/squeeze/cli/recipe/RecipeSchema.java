@@ -249,7 +249,7 @@ public final class RecipeSchema {
     }
 
     /**
-     * A Markdown reference of the recipe format, for the README: one table row per key with its type, default and
+     * A Markdown reference of the recipe format, for docs/recipes.md: one table row per key with its type, default and
      * description, and a paragraph on the shorthands.
      */
     public static String markdownReference() {
