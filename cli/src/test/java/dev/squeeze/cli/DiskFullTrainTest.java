@@ -125,6 +125,8 @@ class DiskFullTrainTest {
                     .filter(f -> !ARTIFACTS.contains(f.getFileName().toString()))
                     .filter(f -> !f.getParent().getFileName().toString().equals(".locks"))
                     .filter(f -> !f.getFileName().toString().startsWith("ledger.db"))
+                    // the row's copy that `squeeze runs --rebuild` reads: part of the run, not a temporary
+                    .filter(f -> !f.getFileName().toString().startsWith("ledger-row-"))
                     .map(f -> disk.relativize(f).toString()).toList();
             assertEquals(List.of(), left, "temporaries left on the full disk");
         }
