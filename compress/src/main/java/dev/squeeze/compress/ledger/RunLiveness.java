@@ -5,7 +5,6 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,13 +98,8 @@ abstract class RunLiveness {
             if (HELD.containsKey(file)) return false;
             FileChannel channel = null;
             try {
-                Files.createDirectories(folder);
-                channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                FileLock lock = channel.tryLock();
-                if (lock == null) {
-                    channel.close();
-                    return false;
-                }
+                channel = lock(file);
+                if (channel == null) return false;
                 HELD.put(file, channel);
                 mine.put(id, file);
                 return true;
@@ -139,10 +133,8 @@ abstract class RunLiveness {
             if (HELD.containsKey(file)) return false;
             FileChannel channel = null;
             try {
-                Files.createDirectories(folder);
-                channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                FileLock lock = channel.tryLock();
-                if (lock == null) return false;
+                channel = lock(file);
+                if (channel == null) return false;
                 Files.deleteIfExists(file);
                 return true;
             } catch (OverlappingFileLockException e) {
@@ -158,6 +150,20 @@ abstract class RunLiveness {
         @Override
         void releaseAll() {
             for (String id : mine.keySet()) release(id);
+        }
+
+        /** A channel holding {@code file}'s lock, or null (and nothing left open) when another process holds it. */
+        private FileChannel lock(Path file) throws IOException {
+            Files.createDirectories(folder);
+            FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            try {
+                if (channel.tryLock() != null) return channel;
+            } catch (IOException e) {
+                closeQuietly(channel);
+                throw e;
+            } // an OverlappingFileLockException leaves the channel open: closing it would drop the other thread's lock
+            closeQuietly(channel);
+            return null;
         }
 
         private static void closeQuietly(FileChannel channel) {
