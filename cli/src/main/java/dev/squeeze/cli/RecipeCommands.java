@@ -44,7 +44,7 @@ final class RecipeCommands {
                 // The dashboard's numbers come from the server's own benchmark of what it serves.
                 var b = recipe.bench();
                 server.getApplicationContext().getBean(dev.squeeze.serve.http.ModelServing.class).benchmarks().submit(
-                        java.util.List.of(), dev.squeeze.serve.runtime.BenchmarkOptions.DEFAULTS
+                        java.util.List.of(), dev.squeeze.serve.bench.BenchmarkOptions.DEFAULTS
                                 .withWarmup(java.time.Duration.ofMillis(b.warmupMs()))
                                 .withWindow(java.time.Duration.ofMillis(b.windowMs())).withMaxWindows(b.maxWindows()));
             }

@@ -18,12 +18,12 @@ import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.Datasets;
 import dev.squeeze.models.data.LabeledData;
-import dev.squeeze.serve.runtime.BenchmarkOptions;
-import dev.squeeze.serve.runtime.BenchmarkResult;
-import dev.squeeze.serve.runtime.LabeledRows;
-import dev.squeeze.serve.runtime.ModelBenchmark;
-import dev.squeeze.serve.runtime.ParetoPoint;
-import dev.squeeze.serve.runtime.ParetoReport;
+import dev.squeeze.serve.bench.BenchmarkOptions;
+import dev.squeeze.serve.bench.BenchmarkResult;
+import dev.squeeze.serve.bench.LabeledRows;
+import dev.squeeze.serve.bench.ModelBenchmark;
+import dev.squeeze.serve.report.ParetoPoint;
+import dev.squeeze.serve.report.ParetoReport;
 
 import ai.onnx.proto.OnnxMl;
 

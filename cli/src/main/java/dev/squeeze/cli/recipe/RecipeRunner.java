@@ -30,8 +30,8 @@ import dev.squeeze.compress.train.TrainingService;
 import dev.squeeze.models.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.Datasets;
-import dev.squeeze.serve.runtime.BenchmarkOptions;
-import dev.squeeze.serve.runtime.BenchmarkResult;
+import dev.squeeze.serve.bench.BenchmarkOptions;
+import dev.squeeze.serve.bench.BenchmarkResult;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

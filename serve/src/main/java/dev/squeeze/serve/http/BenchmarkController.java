@@ -1,7 +1,7 @@
 package dev.squeeze.serve.http;
 
-import dev.squeeze.serve.runtime.BenchmarkJobs;
-import dev.squeeze.serve.runtime.BenchmarkRequest;
+import dev.squeeze.serve.bench.BenchmarkJobs;
+import dev.squeeze.serve.bench.BenchmarkRequest;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;

@@ -2,8 +2,8 @@ package dev.squeeze.serve.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.squeeze.serve.bench.BenchmarkJobs;
 import dev.squeeze.serve.runtime.BadRequestException;
-import dev.squeeze.serve.runtime.BenchmarkJobs;
 import dev.squeeze.serve.runtime.DynamicBatcher;
 import dev.squeeze.serve.runtime.HostTensor;
 import dev.squeeze.serve.runtime.ImagePrediction;

@@ -6,12 +6,13 @@ import java.util.Random;
 
 /**
  * Small real ONNX models for the batcher's tests, built with {@link TestModels#graph} (opset 13). A dimension given as
- * -1 is symbolic (a {@code dim_param}); any other is fixed.
+ * -1 is symbolic (a {@code dim_param}); any other is fixed. Public for the benchmark's and load generator's tests,
+ * which serve the same MLP.
  */
-final class BatchTestModels {
-    static final int FEATURES = 784;
-    static final int HIDDEN = 64;
-    static final int CLASSES = 10;
+public final class BatchTestModels {
+    public static final int FEATURES = 784;
+    public static final int HIDDEN = 64;
+    public static final int CLASSES = 10;
     /** Rows of the {@link #gather} table: indices outside [-10, 9] make ONNX Runtime fail the run. */
     static final int TABLE_ROWS = 10;
     static final int TABLE_WIDTH = 4;
@@ -28,12 +29,12 @@ final class BatchTestModels {
      * An MLP like the served classifiers: x FP32 [batch, 784] → MatMul+Add+Relu → MatMul+Add → "logits" [batch, 10],
      * Softmax → "probabilities" [batch, 10].
      */
-    static Path mlp(Path dir) {
+    public static Path mlp(Path dir) {
         return mlpGraph("mlp", -1).write(dir.resolve("mlp.onnx"));
     }
 
     /** The same MLP declared with a fixed first dimension: x [1, 784], so it cannot be batched. */
-    static Path fixedBatchMlp(Path dir) {
+    public static Path fixedBatchMlp(Path dir) {
         return mlpGraph("fixed", 1).write(dir.resolve("fixed.onnx"));
     }
 

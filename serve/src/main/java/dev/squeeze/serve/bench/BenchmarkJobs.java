@@ -1,4 +1,9 @@
-package dev.squeeze.serve.runtime;
+package dev.squeeze.serve.bench;
+
+import dev.squeeze.serve.runtime.ModelLease;
+import dev.squeeze.serve.runtime.ModelRepository;
+import dev.squeeze.serve.runtime.ModelState;
+import dev.squeeze.serve.runtime.RepositoryEntry;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

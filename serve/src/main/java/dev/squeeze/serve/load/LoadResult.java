@@ -1,4 +1,4 @@
-package dev.squeeze.serve.runtime;
+package dev.squeeze.serve.load;
 
 import java.util.List;
 import java.util.Locale;

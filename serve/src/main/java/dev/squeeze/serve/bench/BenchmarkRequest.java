@@ -1,4 +1,6 @@
-package dev.squeeze.serve.runtime;
+package dev.squeeze.serve.bench;
+
+import dev.squeeze.serve.runtime.BadRequestException;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

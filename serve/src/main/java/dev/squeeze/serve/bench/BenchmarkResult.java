@@ -1,4 +1,4 @@
-package dev.squeeze.serve.runtime;
+package dev.squeeze.serve.bench;
 
 /**
  * What {@link ModelBenchmark#measure} reports for one model file: plain values (Jackson writes it as flat JSON, with

@@ -1,4 +1,4 @@
-package dev.squeeze.serve.runtime;
+package dev.squeeze.serve.bench;
 
 /**
  * A model's weights as stored in its ONNX file (see {@link ModelBenchmark#countParameters} for what counts).

@@ -1,4 +1,8 @@
-package dev.squeeze.serve.runtime;
+package dev.squeeze.serve.load;
+
+import dev.squeeze.serve.runtime.HostTensor;
+import dev.squeeze.serve.runtime.InferenceProtocol;
+import dev.squeeze.serve.runtime.TensorType;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package dev.squeeze.serve.runtime;
+package dev.squeeze.serve.bench;
 
 import java.util.List;
 

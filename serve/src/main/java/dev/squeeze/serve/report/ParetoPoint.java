@@ -1,4 +1,6 @@
-package dev.squeeze.serve.runtime;
+package dev.squeeze.serve.report;
+
+import dev.squeeze.serve.bench.BenchmarkResult;
 
 import java.util.Objects;
 

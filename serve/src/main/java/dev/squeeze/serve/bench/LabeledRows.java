@@ -1,4 +1,6 @@
-package dev.squeeze.serve.runtime;
+package dev.squeeze.serve.bench;
+
+import dev.squeeze.serve.runtime.HostTensor;
 
 /**
  * Labeled examples in the form a served model takes them: raw feature rows (what a client sends; Squeeze exports

@@ -1,4 +1,4 @@
-package dev.squeeze.serve.runtime;
+package dev.squeeze.serve.load;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 

@@ -1,4 +1,13 @@
-package dev.squeeze.serve.runtime;
+package dev.squeeze.serve.load;
+
+import dev.squeeze.serve.runtime.BatchTestModels;
+import dev.squeeze.serve.runtime.HostTensor;
+import dev.squeeze.serve.runtime.InferRequest;
+import dev.squeeze.serve.runtime.InferenceProtocol;
+import dev.squeeze.serve.runtime.ModelSpec;
+import dev.squeeze.serve.runtime.TensorSpec;
+import dev.squeeze.serve.runtime.TensorType;
+import dev.squeeze.serve.runtime.TestModels;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

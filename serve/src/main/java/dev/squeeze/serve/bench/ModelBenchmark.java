@@ -1,4 +1,12 @@
-package dev.squeeze.serve.runtime;
+package dev.squeeze.serve.bench;
+
+import dev.squeeze.serve.runtime.BadRequestException;
+import dev.squeeze.serve.runtime.HostTensor;
+import dev.squeeze.serve.runtime.LoadedModel;
+import dev.squeeze.serve.runtime.ModelConfig;
+import dev.squeeze.serve.runtime.ModelSpec;
+import dev.squeeze.serve.runtime.TensorSpec;
+import dev.squeeze.serve.runtime.TensorType;
 
 import ai.onnx.proto.OnnxMl;
 import ai.onnxruntime.OnnxTensor;

@@ -1,4 +1,4 @@
-package dev.squeeze.serve.runtime;
+package dev.squeeze.serve.report;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
