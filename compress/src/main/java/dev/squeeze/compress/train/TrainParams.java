@@ -26,10 +26,17 @@ import java.util.List;
  * @param categorical        a CSV dataset's categorical columns, or null to infer them
  * @param snapshot           also save the weights and optimizer state at this point ({@code 500it}, {@code 1ep})
  *                           for late rewinding; the initialisation is always saved
+ * @param tolerance          how many standard errors of the validation accuracy an epoch may fall short of the best
+ *                           so far and still count: it becomes the kept checkpoint and patience starts again. 0 counts
+ *                           only a strictly better accuracy
+ * @param refit              whether to end by training a fresh network on training and validation examples together for
+ *                           the epochs the validation chose ({@link Refit}); null, in configurations written before
+ *                           refitting existed, reads as {@link Refit#NEVER}
  */
 public record TrainParams(String model, String dataset, int epochs, int batch, double learningRate, long seed,
                           int patience, double validationFraction, double lrDecay, String init, String label,
-                          List<String> categorical, String snapshot) {
+                          List<String> categorical, String snapshot, double tolerance,
+                          Refit refit) {
 
     public static final String DEFAULT_DATASET = "fashion-mnist";
     public static final int DEFAULT_EPOCHS = 30;
@@ -38,12 +45,25 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
     public static final long DEFAULT_SEED = 42;
     public static final int DEFAULT_PATIENCE = 3;
     public static final double DEFAULT_VALIDATION_FRACTION = 0.1;
-    public static final double DEFAULT_LR_DECAY = 0.8;
+    public static final double DEFAULT_LR_DECAY = 0.95;
+    public static final double DEFAULT_TOLERANCE = 1;
+    public static final Refit DEFAULT_REFIT = Refit.AUTO;
 
     /** The defaults; fields equal to these are left out of the configuration hash. */
     public static final TrainParams DEFAULTS = new TrainParams(null, DEFAULT_DATASET, DEFAULT_EPOCHS, DEFAULT_BATCH,
             DEFAULT_LEARNING_RATE, DEFAULT_SEED, DEFAULT_PATIENCE, DEFAULT_VALIDATION_FRACTION, DEFAULT_LR_DECAY, null, null,
-            null, null);
+            null, null, DEFAULT_TOLERANCE, DEFAULT_REFIT);
+
+    /**
+     * What configuration hashes are taken against: the defaults as they were before issue 17 changed the schedule and
+     * the stopping rule, with only a strictly better accuracy counting. Settings equal to these are left out of the
+     * hash. Hashed against the current defaults, a default run would keep the hash of the default runs made before a
+     * default changed, and {@code train} would reuse (or resume) a run made under the old meaning; this way a changed
+     * default moves the runs it changes to new folders, and every older run keeps its hash.
+     */
+    public static final TrainParams HASH_BASE = new TrainParams(null, DEFAULT_DATASET, DEFAULT_EPOCHS, DEFAULT_BATCH,
+            DEFAULT_LEARNING_RATE, DEFAULT_SEED, 3, DEFAULT_VALIDATION_FRACTION, 0.8, null, null, null, null, 0,
+            Refit.NEVER);
 
     public TrainParams {
         if (epochs < 1) throw new BadInputException("--epochs must be at least 1, got " + epochs);
@@ -58,6 +78,11 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
         if (!(lrDecay > 0 && lrDecay <= 1)) {
             throw new BadInputException("--lr-decay must lie in (0, 1] (1 keeps the rate constant), got " + lrDecay);
         }
+        if (!(tolerance >= 0) || !Double.isFinite(tolerance)) {
+            throw new BadInputException("--tolerance must be a number of standard errors >= 0 (0 counts only a better "
+                    + "validation accuracy), got " + tolerance);
+        }
+        if (refit == null) refit = Refit.NEVER;
         if (init != null) Inits.parse(init);
         categorical = categorical == null ? null : List.copyOf(categorical);
         if (snapshot != null) snapshot = RewindPoint.parse(snapshot).label();
@@ -67,7 +92,7 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
     public TrainParams(String model, String dataset, int epochs, int batch, double learningRate, long seed,
                        int patience, double validationFraction, double lrDecay) {
         this(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay, null, null, null,
-                null);
+                null, DEFAULT_TOLERANCE, DEFAULT_REFIT);
     }
 
     /** The defaults for {@code model}. */
@@ -77,37 +102,46 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
 
     public TrainParams withModel(String model) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot);
+                init, label, categorical, snapshot, tolerance, refit);
     }
 
     public TrainParams withDataset(String dataset, String label, List<String> categorical) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot);
+                init, label, categorical, snapshot, tolerance, refit);
     }
 
     public TrainParams withLearningRate(double learningRate) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot);
+                init, label, categorical, snapshot, tolerance, refit);
     }
 
     public TrainParams withInit(String init) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot);
+                init, label, categorical, snapshot, tolerance, refit);
     }
 
     public TrainParams withEpochs(int epochs) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot);
+                init, label, categorical, snapshot, tolerance, refit);
     }
 
     public TrainParams withSeed(long seed) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot);
+                init, label, categorical, snapshot, tolerance, refit);
     }
 
     public TrainParams withSnapshot(String snapshot) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot);
+                init, label, categorical, snapshot, tolerance, refit);
+    }
+
+    /**
+     * The settings of the refit that ends a run whose validation chose {@code epochs}: that many epochs, no early
+     * stop, the same schedule and seed; never refits again.
+     */
+    public TrainParams forRefit(int epochs) {
+        return new TrainParams(model, dataset, epochs, batch, learningRate, seed, epochs, validationFraction, lrDecay,
+                init, label, categorical, snapshot, tolerance, Refit.NEVER);
     }
 
     /** The dataset options only tables have. */
