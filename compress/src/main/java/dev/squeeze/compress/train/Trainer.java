@@ -94,8 +94,8 @@ public final class Trainer {
         }
     }
 
-    /** What the refit did, in words, for the user and the ledger's notes. */
-    public static String refitNote(TrainingData data, TrainingResult chosen) {
+    /** What the refit does, in words, for the user. */
+    private static String refitNote(TrainingData data, TrainingResult chosen) {
         return "refit: a fresh network trained on all " + (data.train().size() + data.validation().size())
                 + " examples (training + validation) for the " + chosen.bestEpoch() + " epochs the validation chose "
                 + "(--refit; the validation accuracy is the first pass's)";
@@ -129,7 +129,7 @@ public final class Trainer {
         for (int i = 1; i <= history.size(); i++) watch.inspect(history.subList(0, i));   // said before the resume
         String stopReason = "reached the --epochs limit of " + params.epochs();
         if (state.epochsSinceBest() >= params.patience()) {
-            stopReason = "early stop: no better validation accuracy for " + params.patience() + " epochs";
+            stopReason = earlyStop(params);
         }
 
         for (int epoch = state.epochsDone() + 1; epoch <= params.epochs() && state.epochsSinceBest() < params.patience(); epoch++) {
@@ -180,7 +180,7 @@ public final class Trainer {
                 monitor.message(warning);
             }
             if (state.epochsSinceBest() >= params.patience()) {
-                stopReason = "early stop: no better validation accuracy for " + params.patience() + " epochs";
+                stopReason = earlyStop(params);
             }
         }
         int bestEpoch = state.bestEpoch();
@@ -199,6 +199,12 @@ public final class Trainer {
     static boolean holds(double accuracy, double highest, int validationSize, double tolerance) {
         if (highest == Double.NEGATIVE_INFINITY) return true;
         return accuracy > highest - tolerance * standardError(highest, validationSize);
+    }
+
+    private static String earlyStop(TrainParams params) {
+        if (params.tolerance() == 0) return "early stop: no better validation accuracy for " + params.patience() + " epochs";
+        return "early stop: validation accuracy " + fmt(params.tolerance()) + " standard error(s) or more below the best for "
+                + params.patience() + " epochs";
     }
 
     /** The standard error of an accuracy {@code p} measured on {@code n} examples: sqrt(p(1-p)/n). */

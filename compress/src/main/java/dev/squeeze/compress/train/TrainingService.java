@@ -99,7 +99,6 @@ public final class TrainingService {
                                 data.inputShape(), data.classNames(), data.normalization(), hash.value(), run.id(), 0,
                                 Double.NaN);
                         TrainingResult result = new Trainer(monitor).trainAndRefit(params, data, paths, info);
-                        if (params.refit().appliesTo(data.train().size())) ledger.addNote(run.id(), Trainer.refitNote(data, result));
                         ModelFile.Loaded best = ModelFile.load(paths.model(), false);
                         Evaluation test = Evaluator.evaluate(best.network(), data.test(), data.classNames());
                         ModelSize size = ModelSize.of(best.network(), paths.model());
