@@ -50,6 +50,12 @@ final class TrainOptions {
             description = "Multiply the learning rate by F after every epoch; 1 keeps it constant (default: ${DEFAULT-VALUE}).")
     double lrDecay;
 
+    @Option(names = "--example-decay", paramLabel = "F", defaultValue = "" + TrainParams.DEFAULT_EXAMPLE_DECAY,
+            description = "Also decay the learning rate by at least F per " + TrainParams.EXAMPLE_DECAY_PER + " training "
+                    + "examples seen, so a large dataset anneals as fast as one with many steps per epoch needs; 1 turns "
+                    + "it off (default: ${DEFAULT-VALUE}).")
+    double exampleDecay;
+
     @Option(names = "--seed", paramLabel = "S", defaultValue = "" + TrainParams.DEFAULT_SEED,
             description = "Seed for initial weights, dropout and shuffling; same seed, data and threads give "
                     + "identical weights (default: ${DEFAULT-VALUE}).")
@@ -79,6 +85,6 @@ final class TrainOptions {
     /** These settings for {@code model} (null when a sweep's grid names the models). */
     TrainParams params(String model) {
         return new TrainParams(model, dataset, epochs, batch, lr, seed, patience, validationFraction, lrDecay, init,
-                label, categorical, snapshot, tolerance, Refit.parse(refit));
+                label, categorical, snapshot, tolerance, Refit.parse(refit), exampleDecay);
     }
 }

@@ -152,7 +152,7 @@ public final class RecipeSchema {
                                 "Seed for initial weights, dropout and shuffling; same seed, data and threads give the same model."),
                         integer("train", "patience", TrainParams.DEFAULT_PATIENCE, 1, null, false,
                                 "Stop after this many epochs in a row whose validation accuracy falls short of the best "
-                                        + "by more than one standard error."))),
+                                        + "by two standard errors or more."))),
                 new Section("doctor", "Check model and data for silent training bugs before the long runs.", List.of(
                         bool("doctor", "enabled", true,
                                 "Run 'squeeze doctor' (overfit one batch, initial loss, init, leakage, labels, lr range test) first."))),

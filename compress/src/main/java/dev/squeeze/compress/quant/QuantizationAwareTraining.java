@@ -69,7 +69,7 @@ public final class QuantizationAwareTraining {
         // defaults must not change what the same quantize settings produce.
         TrainParams params = new TrainParams(info.model(), info.dataset(), epochs, TrainParams.DEFAULT_BATCH, LEARNING_RATE,
                 TrainParams.DEFAULT_SEED, epochs, TrainParams.DEFAULT_VALIDATION_FRACTION, LR_DECAY, null, null, null, null,
-                0, Refit.NEVER);
+                0, Refit.NEVER, 1);
         monitor.message("quantization-aware training: " + epochs + " epochs at learning rate " + LEARNING_RATE
                 + ", fake-quantized layers " + int8Layers);
         new Trainer(monitor).train(params, fakeQuantData, paths, info, new TrainingHooks(() -> {

@@ -32,11 +32,17 @@ import java.util.List;
  * @param refit              whether to end by training a fresh network on training and validation examples together for
  *                           the epochs the validation chose ({@link Refit}); null, in configurations written before
  *                           refitting existed, reads as {@link Refit#NEVER}
+ * @param exampleDecay       the learning rate also decays by at least this much per {@value #EXAMPLE_DECAY_PER} training
+ *                           examples seen (one epoch of the Fashion-MNIST split the decay was tuned on): each epoch
+ *                           multiplies it by {@code min(lrDecay, exampleDecay^(n / 54,000))} for a training split of n
+ *                           examples. A large dataset takes many steps per epoch and needs the faster decay; a small
+ *                           one still anneals within its epochs by {@code lrDecay}. 1 turns it off; 0, in
+ *                           configurations written before it existed, reads as 1
  */
 public record TrainParams(String model, String dataset, int epochs, int batch, double learningRate, long seed,
                           int patience, double validationFraction, double lrDecay, String init, String label,
                           List<String> categorical, String snapshot, double tolerance,
-                          Refit refit) {
+                          Refit refit, double exampleDecay) {
 
     public static final String DEFAULT_DATASET = "fashion-mnist";
     public static final int DEFAULT_EPOCHS = 30;
@@ -46,13 +52,16 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
     public static final int DEFAULT_PATIENCE = 3;
     public static final double DEFAULT_VALIDATION_FRACTION = 0.1;
     public static final double DEFAULT_LR_DECAY = 0.95;
-    public static final double DEFAULT_TOLERANCE = 1;
+    public static final double DEFAULT_TOLERANCE = 2;
     public static final Refit DEFAULT_REFIT = Refit.AUTO;
+    public static final double DEFAULT_EXAMPLE_DECAY = 0.8;
+    /** {@code exampleDecay} applies once per this many training examples seen. */
+    public static final int EXAMPLE_DECAY_PER = 54_000;
 
     /** The defaults; fields equal to these are left out of the configuration hash. */
     public static final TrainParams DEFAULTS = new TrainParams(null, DEFAULT_DATASET, DEFAULT_EPOCHS, DEFAULT_BATCH,
             DEFAULT_LEARNING_RATE, DEFAULT_SEED, DEFAULT_PATIENCE, DEFAULT_VALIDATION_FRACTION, DEFAULT_LR_DECAY, null, null,
-            null, null, DEFAULT_TOLERANCE, DEFAULT_REFIT);
+            null, null, DEFAULT_TOLERANCE, DEFAULT_REFIT, DEFAULT_EXAMPLE_DECAY);
 
     /**
      * What configuration hashes are taken against: the defaults as they were before issue 17 changed the schedule and
@@ -63,7 +72,7 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
      */
     public static final TrainParams HASH_BASE = new TrainParams(null, DEFAULT_DATASET, DEFAULT_EPOCHS, DEFAULT_BATCH,
             DEFAULT_LEARNING_RATE, DEFAULT_SEED, 3, DEFAULT_VALIDATION_FRACTION, 0.8, null, null, null, null, 0,
-            Refit.NEVER);
+            Refit.NEVER, 1);
 
     public TrainParams {
         if (epochs < 1) throw new BadInputException("--epochs must be at least 1, got " + epochs);
@@ -83,6 +92,10 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
                     + "validation accuracy), got " + tolerance);
         }
         if (refit == null) refit = Refit.NEVER;
+        if (exampleDecay == 0) exampleDecay = 1;
+        if (!(exampleDecay > 0 && exampleDecay <= 1)) {
+            throw new BadInputException("--example-decay must lie in (0, 1] (1 turns it off), got " + exampleDecay);
+        }
         if (init != null) Inits.parse(init);
         categorical = categorical == null ? null : List.copyOf(categorical);
         if (snapshot != null) snapshot = RewindPoint.parse(snapshot).label();
@@ -92,7 +105,7 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
     public TrainParams(String model, String dataset, int epochs, int batch, double learningRate, long seed,
                        int patience, double validationFraction, double lrDecay) {
         this(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay, null, null, null,
-                null, DEFAULT_TOLERANCE, DEFAULT_REFIT);
+                null, DEFAULT_TOLERANCE, DEFAULT_REFIT, DEFAULT_EXAMPLE_DECAY);
     }
 
     /** The defaults for {@code model}. */
@@ -102,37 +115,37 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
 
     public TrainParams withModel(String model) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot, tolerance, refit);
+                init, label, categorical, snapshot, tolerance, refit, exampleDecay);
     }
 
     public TrainParams withDataset(String dataset, String label, List<String> categorical) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot, tolerance, refit);
+                init, label, categorical, snapshot, tolerance, refit, exampleDecay);
     }
 
     public TrainParams withLearningRate(double learningRate) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot, tolerance, refit);
+                init, label, categorical, snapshot, tolerance, refit, exampleDecay);
     }
 
     public TrainParams withInit(String init) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot, tolerance, refit);
+                init, label, categorical, snapshot, tolerance, refit, exampleDecay);
     }
 
     public TrainParams withEpochs(int epochs) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot, tolerance, refit);
+                init, label, categorical, snapshot, tolerance, refit, exampleDecay);
     }
 
     public TrainParams withSeed(long seed) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot, tolerance, refit);
+                init, label, categorical, snapshot, tolerance, refit, exampleDecay);
     }
 
     public TrainParams withSnapshot(String snapshot) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot, tolerance, refit);
+                init, label, categorical, snapshot, tolerance, refit, exampleDecay);
     }
 
     /**
@@ -141,7 +154,12 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
      */
     public TrainParams forRefit(int epochs) {
         return new TrainParams(model, dataset, epochs, batch, learningRate, seed, epochs, validationFraction, lrDecay,
-                init, label, categorical, snapshot, tolerance, Refit.NEVER);
+                init, label, categorical, snapshot, tolerance, Refit.NEVER, exampleDecay);
+    }
+
+    public TrainParams withRefit(Refit refit) {
+        return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
+                init, label, categorical, snapshot, tolerance, refit, exampleDecay);
     }
 
     /** The dataset options only tables have. */
@@ -154,8 +172,16 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
         return init == null ? null : Inits.parse(init);
     }
 
-    /** The learning rate during {@code epoch} (1-based): decayed once per finished epoch. */
-    public double learningRateAt(int epoch) {
-        return learningRate * Math.pow(lrDecay, epoch - 1);
+    /**
+     * The learning rate during {@code epoch} (1-based) on a training split of {@code trainExamples}: decayed once per
+     * finished epoch, by {@link #decayPerEpoch}.
+     */
+    public double learningRateAt(int epoch, int trainExamples) {
+        return learningRate * Math.pow(decayPerEpoch(trainExamples), epoch - 1);
+    }
+
+    /** {@code min(lrDecay, exampleDecay^(trainExamples / 54,000))}: the faster of the two decays. */
+    public double decayPerEpoch(int trainExamples) {
+        return Math.min(lrDecay, Math.pow(exampleDecay, (double) trainExamples / EXAMPLE_DECAY_PER));
     }
 }

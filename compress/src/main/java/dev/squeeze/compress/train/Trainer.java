@@ -135,7 +135,7 @@ public final class Trainer {
         for (int epoch = state.epochsDone() + 1; epoch <= params.epochs() && state.epochsSinceBest() < params.patience(); epoch++) {
             monitor.epochStarted(epoch, params.epochs(), steps);
             // Set from the epoch, not multiplied in place, so a resumed run uses exactly the same rate.
-            net.setLearningRate(params.learningRateAt(epoch));
+            net.setLearningRate(params.learningRateAt(epoch, train.size()));
             long start = System.nanoTime();
             double lossSum = 0;
             int seen = 0;
@@ -148,7 +148,7 @@ public final class Trainer {
                 }
                 double loss = net.score();
                 if (!Double.isFinite(loss)) {
-                    throw diverged(params, params.learningRateAt(epoch), loss, epoch, step + 1, state, paths);
+                    throw diverged(params, params.learningRateAt(epoch, train.size()), loss, epoch, step + 1, state, paths);
                 }
                 int size = batch.numExamples();
                 lossSum += loss * size;

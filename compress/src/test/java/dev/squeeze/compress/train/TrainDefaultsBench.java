@@ -74,7 +74,7 @@ public final class TrainDefaultsBench {
 
     /** The defaults before issue 17: decay x0.8 per epoch, patience 3, only a strictly better accuracy counts. */
     static TrainParams oldDefaults() {
-        return override(TrainParams.of("lenet-300-100"), new String[]{"lrDecay=0.8", "patience=3", "tolerance=0", "refit=never"});
+        return override(TrainParams.of("lenet-300-100"), new String[]{"lrDecay=0.8", "patience=3", "tolerance=0", "refit=never", "exampleDecay=1"});
     }
 
     static TrainParams override(TrainParams p, String[] settings) {
@@ -83,16 +83,19 @@ public final class TrainDefaultsBench {
             p = switch (kv[0]) {
                 case "lrDecay" -> new TrainParams(p.model(), p.dataset(), p.epochs(), p.batch(), p.learningRate(), p.seed(),
                         p.patience(), p.validationFraction(), Double.parseDouble(kv[1]), p.init(), p.label(), p.categorical(),
-                        p.snapshot(), p.tolerance(), p.refit());
+                        p.snapshot(), p.tolerance(), p.refit(), p.exampleDecay());
                 case "patience" -> new TrainParams(p.model(), p.dataset(), p.epochs(), p.batch(), p.learningRate(), p.seed(),
                         Integer.parseInt(kv[1]), p.validationFraction(), p.lrDecay(), p.init(), p.label(), p.categorical(),
-                        p.snapshot(), p.tolerance(), p.refit());
+                        p.snapshot(), p.tolerance(), p.refit(), p.exampleDecay());
                 case "tolerance" -> new TrainParams(p.model(), p.dataset(), p.epochs(), p.batch(), p.learningRate(), p.seed(),
                         p.patience(), p.validationFraction(), p.lrDecay(), p.init(), p.label(), p.categorical(),
-                        p.snapshot(), Double.parseDouble(kv[1]), p.refit());
+                        p.snapshot(), Double.parseDouble(kv[1]), p.refit(), p.exampleDecay());
                 case "refit" -> new TrainParams(p.model(), p.dataset(), p.epochs(), p.batch(), p.learningRate(), p.seed(),
                         p.patience(), p.validationFraction(), p.lrDecay(), p.init(), p.label(), p.categorical(),
-                        p.snapshot(), p.tolerance(), Refit.parse(kv[1]));
+                        p.snapshot(), p.tolerance(), Refit.parse(kv[1]), p.exampleDecay());
+                case "exampleDecay" -> new TrainParams(p.model(), p.dataset(), p.epochs(), p.batch(), p.learningRate(), p.seed(),
+                        p.patience(), p.validationFraction(), p.lrDecay(), p.init(), p.label(), p.categorical(),
+                        p.snapshot(), p.tolerance(), p.refit(), Double.parseDouble(kv[1]));
                 case "epochs" -> p.withEpochs(Integer.parseInt(kv[1]));
                 default -> throw new IllegalArgumentException("unknown setting " + kv[0]);
             };
@@ -157,7 +160,7 @@ public final class TrainDefaultsBench {
                 MultiLayerNetwork net = ModelFile.load(last, false).network();
                 double test = Evaluator.evaluate(net, data.test(), data.classNames()).accuracy();
                 System.out.printf(Locale.ROOT, (refitting ? "refit" : "guarded") + " epoch %d lr %.2e val %.4f test %.4f kept %s%n", m.epoch(),
-                        params.learningRateAt(m.epoch()), m.validationAccuracy(), test, m.best());
+                        params.learningRateAt(m.epoch(), data.train().size()), m.validationAccuracy(), test, m.best());
             }
         };
         System.out.println("params " + params + " validation " + data.validation().size());

@@ -84,7 +84,7 @@ class TrainerTest {
     @Test
     void stopsEarlyWhenValidationStopsImproving() {
         var params = new TrainParams("mlp-tiny", "fashion-mnist", 60, 60, 3e-3, 3, 1, 0.1, 0.8, null, null, null, null,
-                0, Refit.NEVER);
+                0, Refit.NEVER, 1);
         TrainingResult result = train(params, "early", TrainingMonitor.SILENT);
         assertTrue(result.history().size() < 60, "patience 1 stops long before 60 epochs");
         assertTrue(result.stopReason().startsWith("early stop"), result.stopReason());
@@ -117,9 +117,9 @@ class TrainerTest {
     @Test
     void toleranceKeepsTheLatestEpochWithinItAndDoesNotStopOnNoise() {
         var strict = new TrainParams("mlp-tiny", "fashion-mnist", 12, 60, 3e-3, 3, 1, 0.1, 0.8, null, null, null, null,
-                0, Refit.NEVER);
+                0, Refit.NEVER, 1);
         var tolerant = new TrainParams("mlp-tiny", "fashion-mnist", 12, 60, 3e-3, 3, 1, 0.1, 0.8, null, null, null, null,
-                3, Refit.NEVER);
+                3, Refit.NEVER, 1);
         TrainingResult stopped = train(strict, "strict", TrainingMonitor.SILENT);
         TrainingResult kept = train(tolerant, "tolerant", TrainingMonitor.SILENT);
         assertTrue(stopped.history().size() < 12, "patience 1 stops the strict run early: " + stopped.history().size());
@@ -139,7 +139,7 @@ class TrainerTest {
     @Test
     void refitTrainsAFreshNetworkOnTrainingAndValidationForTheChosenEpochs() throws Exception {
         var params = new TrainParams("mlp-tiny", "fashion-mnist", 3, 60, 1e-3, 4, 3, 0.1, 0.95, null, null, null, null,
-                1, Refit.ALWAYS);
+                1, Refit.ALWAYS, 1);
         var epochs = new java.util.ArrayList<EpochMetrics>();
         TrainingResult result = new Trainer(new TrainingMonitor() {
             @Override
@@ -160,7 +160,7 @@ class TrainerTest {
                 "the run's rewind points are those of the weights it delivers");
 
         var never = new TrainParams("mlp-tiny", "fashion-mnist", 3, 60, 1e-3, 4, 3, 0.1, 0.95, null, null, null, null,
-                1, Refit.NEVER);
+                1, Refit.NEVER, 1);
         TrainingResult plain = new Trainer(TrainingMonitor.SILENT).trainAndRefit(never, data, new RunPaths(tmp.resolve("never")), info());
         assertFalse(Files.exists(new RunPaths(tmp.resolve("never")).refit().dir()), "never: no refit");
         assertEquals(result.history(), plain.history().stream().map(m -> withSeconds(m, result.history().get(m.epoch() - 1))).toList(),
@@ -181,7 +181,7 @@ class TrainerTest {
     @Test
     void anInterruptedRefitResumesToTheSameWeights() {
         var params = new TrainParams("mlp-tiny", "fashion-mnist", 2, 60, 1e-3, 6, 3, 0.1, 0.95, null, null, null, null,
-                1, Refit.ALWAYS);
+                1, Refit.ALWAYS, 1);
         new Trainer(TrainingMonitor.SILENT).trainAndRefit(params, data, new RunPaths(tmp.resolve("whole")), info());
         var interrupt = new TrainingMonitor() {
             int finished;
