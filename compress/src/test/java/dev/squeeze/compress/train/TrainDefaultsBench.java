@@ -26,17 +26,18 @@ import java.util.Locale;
  *   <li>{@code plain}: what a user would write instead: the same model and seed, Adam at a constant 1e-3, batch 60,
  *       30 epochs, no early stopping, the last weights, trained on <em>all</em> N examples (no validation
  *       held out), normalization fitted on them;</li>
- *   <li>{@code old}, {@code new}: the guarded {@link Trainer} with the old or the new defaults, which carves its
- *       10% validation split out of the same N examples and keeps the checkpoint it chose;</li>
+ *   <li>{@code old}, {@code new}: the guarded {@link Trainer} with the defaults before issue 17 or the current ones,
+ *       which carves its 10% validation split out of the same N examples, keeps the checkpoint it chose and, where
+ *       {@code --refit} applies, refits on all N ({@link Trainer#trainAndRefit}, as {@code squeeze train});</li>
  *   <li>{@code guarded}: the guarded trainer with the new defaults, overridden by {@code key=value} arguments
- *       ({@code lrDecay}, {@code patience}, {@code tolerance}, {@code epochs}).</li>
+ *       ({@code lrDecay}, {@code patience}, {@code tolerance}, {@code refit}, {@code exampleDecay}, {@code epochs});</li>
+ *   <li>{@code plaindecay EPOCHS DECAY}: the plain loop with a per-epoch decay, what a refit on all N does.</li>
  * </ul>
  * Every mode prints the test accuracy after each epoch (for guarded modes, of that epoch's weights, read back
  * from the resume checkpoint) and one {@code RESULT} line. Run with one OpenMP thread:
  * <pre>
- * ./mvnw -B -o -q -pl compress -am test-compile
- * ./mvnw -B -o -q dependency:build-classpath -pl compress -Dmdep.outputFile=/tmp/cp.txt -Dmdep.includeScope=test
- * OMP_NUM_THREADS=1 java -Xmx2g -cp "$(cat /tmp/cp.txt):models/target/classes:compress/target/classes:compress/target/test-classes" \
+ * ./mvnw -B -o -q test-compile dependency:build-classpath -pl compress -am -Dmdep.outputFile=/tmp/cp.txt -Dmdep.includeScope=test
+ * OMP_NUM_THREADS=1 java -Xmx2g -cp "$(cat /tmp/cp.txt):compress/target/classes:compress/target/test-classes" \
  *   dev.squeeze.compress.train.TrainDefaultsBench /usr/share/datasets/fashion-mnist 8000 plain
  * </pre>
  */
@@ -72,7 +73,10 @@ public final class TrainDefaultsBench {
                 (System.nanoTime() - start) / 1e9);
     }
 
-    /** The defaults before issue 17: decay x0.8 per epoch, patience 3, only a strictly better accuracy counts. */
+    /**
+     * The defaults before issue 17: decay x0.8 per epoch, patience 3, only a strictly better accuracy counts, no
+     * refit, no per-examples decay.
+     */
     static TrainParams oldDefaults() {
         return override(TrainParams.of("lenet-300-100"), new String[]{"lrDecay=0.8", "patience=3", "tolerance=0", "refit=never", "exampleDecay=1"});
     }
