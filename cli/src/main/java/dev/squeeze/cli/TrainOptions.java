@@ -1,5 +1,6 @@
 package dev.squeeze.cli;
 
+import dev.squeeze.compress.train.Refit;
 import dev.squeeze.compress.train.TrainParams;
 import picocli.CommandLine.Option;
 
@@ -55,14 +56,33 @@ final class TrainOptions {
             description = "Multiply the learning rate by F after every epoch; 1 keeps it constant (default: ${DEFAULT-VALUE}).")
     double lrDecay;
 
+    @Option(names = "--example-decay", paramLabel = "F", defaultValue = "" + TrainParams.DEFAULT_EXAMPLE_DECAY,
+            description = "Also decay the learning rate by at least F per " + TrainParams.EXAMPLE_DECAY_PER + " training "
+                    + "examples seen, so a large dataset anneals as fast as one with many steps per epoch needs; 1 turns "
+                    + "it off (default: ${DEFAULT-VALUE}).")
+    double exampleDecay;
+
     @Option(names = "--seed", paramLabel = "S", defaultValue = "" + TrainParams.DEFAULT_SEED,
             description = "Seed for initial weights, dropout and shuffling; same seed, data and threads give "
                     + "identical weights (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--patience", paramLabel = "N", defaultValue = "" + TrainParams.DEFAULT_PATIENCE,
-            description = "Stop after N epochs without a better validation accuracy (default: ${DEFAULT-VALUE}).")
+            description = "Stop after N epochs in a row whose validation accuracy falls short of the best by "
+                    + "--tolerance or more (default: ${DEFAULT-VALUE}).")
     int patience;
+
+    @Option(names = "--tolerance", paramLabel = "SE", defaultValue = "" + TrainParams.DEFAULT_TOLERANCE,
+            description = "An epoch within SE standard errors of the best validation accuracy (sqrt(p(1-p)/n), n "
+                    + "validation examples) still counts: its weights are kept and patience restarts; 0 counts only "
+                    + "a better accuracy (default: ${DEFAULT-VALUE}).")
+    double tolerance;
+
+    @Option(names = "--refit", paramLabel = "WHEN", defaultValue = "auto",
+            description = "auto, always or never: end by training a fresh network on the training and validation "
+                    + "examples together for the epochs the validation chose, keeping its last weights; auto does "
+                    + "when the training split has fewer than " + Refit.AUTO_BELOW + " examples (default: ${DEFAULT-VALUE}).")
+    String refit;
 
     @Option(names = "--val-fraction", paramLabel = "F", defaultValue = "" + TrainParams.DEFAULT_VALIDATION_FRACTION,
             description = "Share of the training set held out for validation, with a fixed seed (default: ${DEFAULT-VALUE}).")
@@ -71,6 +91,6 @@ final class TrainOptions {
     /** These settings for {@code model} (null when a sweep's grid names the models). */
     TrainParams params(String model) {
         return new TrainParams(model, dataset, epochs, batch, lr, seed, patience, validationFraction, lrDecay, init,
-                label, categorical, snapshot, drop);
+                label, categorical, snapshot, tolerance, Refit.parse(refit), exampleDecay, drop);
     }
 }

@@ -35,6 +35,8 @@ class CliTest {
         assertEquals(ExitCodes.OK, train.exitCode(), train.err());
         assertTrue(train.out().contains("accuracy    train"), train.out());
         assertTrue(train.err().contains("epoch   1"), "per-epoch progress on stderr: " + train.err());
+        // 1,800 training examples: --refit auto trains again on all 2,000 for the epochs the validation chose.
+        assertTrue(train.err().contains("refit: a fresh network trained on all 2000 examples"), train.err());
         String id = train.out().lines().findFirst().orElseThrow().split("\\s+")[1];
         String modelFile = train.out().lines().filter(l -> l.startsWith("model file")).findFirst().orElseThrow()
                 .split("\\s+")[2];
@@ -76,6 +78,18 @@ class CliTest {
         assertEquals(ExitCodes.BAD_INPUT, run.exitCode());
         assertEquals(1, run.err().lines().count(), run.err());
         assertTrue(run.err().contains("--epochs must be at least 1, got -3"), run.err());
+        assertNothingWritten();
+    }
+
+    @Test
+    void badToleranceOrRefitIsBadInputNamingTheFlag() {
+        CliRun tolerance = CliRun.run(home, "train", "--model", "mlp-tiny", "--tolerance", "-1");
+        assertEquals(ExitCodes.BAD_INPUT, tolerance.exitCode());
+        assertEquals(1, tolerance.err().lines().count(), tolerance.err());
+        assertTrue(tolerance.err().contains("--tolerance must be a number of standard errors >= 0"), tolerance.err());
+        CliRun refit = CliRun.run(home, "train", "--model", "mlp-tiny", "--refit", "sometimes");
+        assertEquals(ExitCodes.BAD_INPUT, refit.exitCode());
+        assertTrue(refit.err().contains("--refit must be one of auto, always, never, got 'sometimes'"), refit.err());
         assertNothingWritten();
     }
 

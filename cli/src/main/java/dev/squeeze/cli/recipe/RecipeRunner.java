@@ -148,8 +148,11 @@ public final class RecipeRunner {
         if (recipe.distill().enabled()) {
             Recipe.Distill d = recipe.distill();
             monitor.message("stage distill: " + d.student() + " from " + base);
+            // distill.lr_decay is the student's whole schedule, as it was tuned (README, Distillation): the
+            // per-examples decay would override it on a large dataset.
             TrainParams student = new TrainParams(d.student(), recipe.dataset(), d.epochs(), t.batch(), t.lr(), t.seed(),
-                    d.patience(), TrainParams.DEFAULT_VALIDATION_FRACTION, d.lrDecay());
+                    d.patience(), TrainParams.DEFAULT_VALIDATION_FRACTION, d.lrDecay(), null, null, null, null,
+                    TrainParams.DEFAULT_TOLERANCE, TrainParams.DEFAULT_REFIT, 1);
             DistillOutcome out = new DistillService(workspace, locator, monitor).distill(List.of(base), student,
                     List.of(d.temperature()), d.alpha(), dataDir);
             floats.add(new Variant(d.student() + "-distilled", "float: distill", out.best().runId()));

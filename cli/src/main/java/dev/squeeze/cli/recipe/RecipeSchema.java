@@ -1,6 +1,7 @@
 package dev.squeeze.cli.recipe;
 
 import dev.squeeze.compress.train.RewindPoint;
+import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.models.BadInputException;
 import dev.squeeze.models.data.DatasetRegistry;
 import dev.squeeze.models.data.Datasets;
@@ -145,12 +146,13 @@ public final class RecipeSchema {
                                 "Most training epochs, early stopping may end sooner; also the retraining epochs of each prune level."),
                         integer("train", "batch", 60, 1, null, false, "Mini-batch size."),
                         number("train", "lr", 1e-3, 0.0, true, null, false, "Adam learning rate."),
-                        number("train", "lr_decay", 0.8, 0.0, true, 1.0, false,
+                        number("train", "lr_decay", TrainParams.DEFAULT_LR_DECAY, 0.0, true, 1.0, false,
                                 "Multiply the learning rate by this after every epoch; 1 keeps it constant."),
                         integer("train", "seed", 42, null, null, true,
                                 "Seed for initial weights, dropout and shuffling; same seed, data and threads give the same model."),
-                        integer("train", "patience", 3, 1, null, false,
-                                "Stop after this many epochs without a better validation accuracy."))),
+                        integer("train", "patience", TrainParams.DEFAULT_PATIENCE, 1, null, false,
+                                "Stop after this many epochs in a row whose validation accuracy falls short of the best "
+                                        + "by two standard errors or more."))),
                 new Section("doctor", "Check model and data for silent training bugs before the long runs.", List.of(
                         bool("doctor", "enabled", true,
                                 "Run 'squeeze doctor' (overfit one batch, initial loss, init, leakage, labels, lr range test) first."))),

@@ -38,7 +38,7 @@ class RecipeParserTest {
         assertEquals("recipe", r.name());
         assertEquals("fashion-mnist", r.dataset());
         assertNull(r.data());
-        assertEquals(new Recipe.Train("lenet-300-100", null, 30, 60, 0.001, 0.8, 42, 3), r.train());
+        assertEquals(new Recipe.Train("lenet-300-100", null, 30, 60, 0.001, 0.95, 42, 3), r.train());
         assertEquals(new Recipe.Doctor(true), r.doctor());
         assertEquals(new Recipe.Distill(false, "mlp-100", 4, 0.5, 30, 0.9, 5), r.distill());
         assertEquals(new Recipe.Prune(true, 3, 0.2, "0", "none"), r.prune());

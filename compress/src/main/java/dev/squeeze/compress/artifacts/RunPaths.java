@@ -34,6 +34,14 @@ public record RunPaths(Path dir) {
         return dir.resolve("rewind-" + point.label() + ".zip");
     }
 
+    /**
+     * The refit's own run folder, inside this one: a fresh network trained on training and validation examples
+     * together, whose last weights become this run's {@link #model()} ({@code TrainParams.refit}).
+     */
+    public RunPaths refit() {
+        return new RunPaths(dir.resolve("refit"));
+    }
+
     /** Per-epoch metrics as CSV. */
     public Path history() {
         return dir.resolve("history.csv");

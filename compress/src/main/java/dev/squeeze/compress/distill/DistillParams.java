@@ -21,7 +21,7 @@ public record DistillParams(List<String> teachers, TrainParams student, double t
     public static final double DEFAULT_ALPHA = 0.9;
     /** What {@code --temperature auto} tries, keeping the best on the validation split. */
     public static final List<Double> AUTO_TEMPERATURES = List.of(2.0, 4.0, 8.0);
-    public static final DistillParams DEFAULTS = new DistillParams(null, TrainParams.DEFAULTS, DEFAULT_TEMPERATURE,
+    public static final DistillParams DEFAULTS = new DistillParams(null, TrainParams.HASH_BASE, DEFAULT_TEMPERATURE,
             DEFAULT_ALPHA, null);
 
     public DistillParams {

@@ -19,6 +19,7 @@ import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
 import dev.squeeze.compress.ledger.RunStatus;
+import dev.squeeze.compress.train.Refit;
 import dev.squeeze.compress.train.TrainOutcome;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.Trainer;
@@ -102,8 +103,10 @@ public final class DistillService {
             ensemble = new DistillOutcome.Row("ensemble of " + teachers.size(), null, null, Double.NaN, ensembleTest, -1, -1);
         }
 
-        // The same student on hard labels alone, same budget and seed: reused when the ledger holds it.
-        TrainOutcome alone = new TrainingService(workspace, locator, monitor).train(student, dataDir, false);
+        // The same student on hard labels alone, same budget and seed: reused when the ledger holds it. Without a
+        // refit, as the distilled student trains (its soft targets cover the training split only): like with like.
+        TrainOutcome alone = new TrainingService(workspace, locator, monitor).train(student.withRefit(Refit.NEVER), dataDir,
+                false);
         DistillOutcome.Row aloneRow = row("student " + student.model() + " alone", alone.run(), null);
 
         List<String> teacherHashes = teachers.stream().map(t -> t.run().configHash()).toList();

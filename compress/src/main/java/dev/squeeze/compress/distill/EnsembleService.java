@@ -57,7 +57,7 @@ public final class EnsembleService {
             trained.add(new TrainingService(workspace, locator, monitor).train(params.withSeed(params.seed() + i), dataDir, false));
         }
         List<String> ids = trained.stream().map(t -> t.run().id()).toList();
-        ConfigHash hash = ConfigHash.of(new EnsembleParams(params, members), new EnsembleParams(TrainParams.DEFAULTS, 0));
+        ConfigHash hash = ConfigHash.of(new EnsembleParams(params, members), new EnsembleParams(TrainParams.HASH_BASE, 0));
         try (RunLedger ledger = workspace.openLedger()) {
             Optional<RunRecord> previous = ledger.latestByHash(hash.value())
                     .filter(r -> STAGE.equals(r.stage()) && r.status() == RunStatus.DONE && ids.equals(members(r)));

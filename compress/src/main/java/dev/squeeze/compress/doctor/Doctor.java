@@ -42,7 +42,7 @@ public final class Doctor {
         ModelZoo.get(params.model());
         Datasets.check(params.dataset());
         RunPaths.requireWritable(workspace.runsRoot());
-        Path curves = RunPaths.of(workspace.runsRoot(), STAGE, ConfigHash.of(params, TrainParams.DEFAULTS).value()).dir();
+        Path curves = RunPaths.of(workspace.runsRoot(), STAGE, ConfigHash.of(params, TrainParams.HASH_BASE).value()).dir();
 
         Dataset dataset = Datasets.open(params.dataset(), dataDir, locator, params.tableOptions());
         TrainingData data = TrainingData.prepare(dataset, params.validationFraction());

@@ -3,6 +3,7 @@ package dev.squeeze.compress.quant;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
 import dev.squeeze.compress.artifacts.RunPaths;
+import dev.squeeze.compress.train.Refit;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.Trainer;
 import dev.squeeze.compress.train.TrainingData;
@@ -26,6 +27,8 @@ import java.util.Set;
 public final class QuantizationAwareTraining {
     /** A tenth of training's default rate: fine-tuning, not retraining. */
     public static final double LEARNING_RATE = TrainParams.DEFAULT_LEARNING_RATE / 10;
+    /** The per-epoch learning-rate decay it has always used (the training default before issue 17). */
+    static final double LR_DECAY = 0.8;
 
     private final TrainingMonitor monitor;
 
@@ -62,8 +65,11 @@ public final class QuantizationAwareTraining {
 
         FakeQuantizedWeights weights = new FakeQuantizedWeights(int8Layers.stream().mapToInt(Integer::intValue).toArray(),
                 granularity);
+        // Its own schedule and rule, pinned: the quantize hash does not hold them, so a change of the training
+        // defaults must not change what the same quantize settings produce.
         TrainParams params = new TrainParams(info.model(), info.dataset(), epochs, TrainParams.DEFAULT_BATCH, LEARNING_RATE,
-                TrainParams.DEFAULT_SEED, epochs, TrainParams.DEFAULT_VALIDATION_FRACTION, TrainParams.DEFAULT_LR_DECAY);
+                TrainParams.DEFAULT_SEED, epochs, TrainParams.DEFAULT_VALIDATION_FRACTION, LR_DECAY, null, null, null, null,
+                0, Refit.NEVER, 1);
         monitor.message("quantization-aware training: " + epochs + " epochs at learning rate " + LEARNING_RATE
                 + ", fake-quantized layers " + int8Layers);
         new Trainer(monitor).train(params, fakeQuantData, paths, info, new TrainingHooks(() -> {

@@ -200,7 +200,7 @@ public final class SweepGrid {
      */
     public TrainParams unswept(TrainParams base) {
         TrainParams params = base;
-        for (Key key : values.keySet()) params = key.with(params, key.get(TrainParams.DEFAULTS));
+        for (Key key : values.keySet()) params = key.with(params, key.get(TrainParams.HASH_BASE));
         return params;
     }
 

@@ -22,7 +22,7 @@ public record SweepParams(TrainParams base, SweepGrid grid, Integer random, int 
     private record Identity(TrainParams base, String grid, Integer random) {
     }
 
-    private static final Identity DEFAULT_IDENTITY = new Identity(TrainParams.DEFAULTS, null, null);
+    private static final Identity DEFAULT_IDENTITY = new Identity(TrainParams.HASH_BASE, null, null);
 
     public SweepParams {
         Objects.requireNonNull(base, "base");

@@ -133,7 +133,7 @@ public final class SweepService {
 
     /** The row the training service marked failed for {@code trial}, if it got that far. */
     private String failedRunId(SweepTrial trial, String sweepId) {
-        String hash = ConfigHash.of(trial.params(), TrainParams.DEFAULTS).value();
+        String hash = ConfigHash.of(trial.params(), TrainParams.HASH_BASE).value();
         try (RunLedger ledger = workspace.openLedger()) {
             return ledger.latestByHash(hash)
                     .filter(r -> TrainingService.STAGE.equals(r.stage()) && sweepId.equals(r.sweepId())

@@ -16,10 +16,13 @@ import org.nd4j.linalg.dataset.DataSet;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * The guarded training loop: an explicit {@code fit(DataSet)} per mini-batch (DL4J's list iterator
@@ -56,6 +59,48 @@ public final class Trainer {
         return train(params, data, paths, info, TrainingHooks.plain(params, data));
     }
 
+    /**
+     * {@link #train(TrainParams, TrainingData, RunPaths, ModelInfo)}, then, when {@code params.refit()} applies to
+     * the training split's size, the refit: what {@code squeeze train} runs.
+     */
+    public TrainingResult trainAndRefit(TrainParams params, TrainingData data, RunPaths paths, ModelInfo info) {
+        TrainingResult result = train(params, data, paths, info);
+        if (params.refit().appliesTo(data.train().size())) refit(params, data, paths, info, result);
+        return result;
+    }
+
+    /**
+     * Trains a fresh network (same seed, schedule and batches) on the training and validation examples together for
+     * the epochs the validation chose, and makes its last weights the run's model, with the rewind snapshots of its
+     * own trajectory. Resumable like the first pass: its checkpoints live in {@link RunPaths#refit()}.
+     */
+    private void refit(TrainParams params, TrainingData data, RunPaths paths, ModelInfo info, TrainingResult chosen) {
+        TrainingData all = new TrainingData(data.dataset(), data.classNames(), data.inputShape(), data.columns(),
+                data.train().concat(data.validation()), data.validation(), data.test(), data.normalization());
+        monitor.message(refitNote(data, chosen));
+        RunPaths refit = paths.refit();
+        train(params.forRefit(chosen.bestEpoch()), all, refit, info);
+        ModelFile.Loaded last = ModelFile.load(refit.resumeCheckpoint(), false);
+        // The validation accuracy recorded is the first pass's: the refit trained on the validation examples.
+        ModelFile.save(paths.model(), last.network(), info.atEpoch(chosen.bestEpoch(), chosen.bestValidationAccuracy()));
+        try (Stream<Path> files = Files.list(refit.dir())) {
+            for (Path snapshot : files.filter(f -> f.getFileName().toString().startsWith("rewind-")).toList()) {
+                Path target = paths.dir().resolve(snapshot.getFileName());
+                AtomicFiles.write(target, tmp -> Files.copy(snapshot, tmp, StandardCopyOption.REPLACE_EXISTING));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot copy the refit's rewind snapshots into " + paths.dir() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** What the refit does, in words, for the user. */
+    private static String refitNote(TrainingData data, TrainingResult chosen) {
+        return "refit: a fresh network trained on all " + (data.train().size() + data.validation().size())
+                + " examples (training + validation) for the " + chosen.bestEpoch() + " epochs the validation chose "
+                + "(--refit; the validation accuracy is the first pass's)";
+    }
+
     /** As {@link #train(TrainParams, TrainingData, RunPaths, ModelInfo)}, with a stage's {@code hooks}. */
     public TrainingResult train(TrainParams params, TrainingData data, RunPaths paths, ModelInfo info, TrainingHooks hooks) {
         MultiLayerNetwork net;
@@ -84,13 +129,13 @@ public final class Trainer {
         for (int i = 1; i <= history.size(); i++) watch.inspect(history.subList(0, i));   // said before the resume
         String stopReason = "reached the --epochs limit of " + params.epochs();
         if (state.epochsSinceBest() >= params.patience()) {
-            stopReason = "early stop: no better validation accuracy for " + params.patience() + " epochs";
+            stopReason = earlyStop(params);
         }
 
         for (int epoch = state.epochsDone() + 1; epoch <= params.epochs() && state.epochsSinceBest() < params.patience(); epoch++) {
             monitor.epochStarted(epoch, params.epochs(), steps);
             // Set from the epoch, not multiplied in place, so a resumed run uses exactly the same rate.
-            net.setLearningRate(params.learningRateAt(epoch));
+            net.setLearningRate(params.learningRateAt(epoch, train.size()));
             long start = System.nanoTime();
             double lossSum = 0;
             int seen = 0;
@@ -103,7 +148,7 @@ public final class Trainer {
                 }
                 double loss = net.score();
                 if (!Double.isFinite(loss)) {
-                    throw diverged(params, params.learningRateAt(epoch), loss, epoch, step + 1, state, paths);
+                    throw diverged(params, params.learningRateAt(epoch, train.size()), loss, epoch, step + 1, state, paths);
                 }
                 int size = batch.numExamples();
                 lossSum += loss * size;
@@ -113,7 +158,8 @@ public final class Trainer {
             double seconds = seconds(start);
             Evaluation trainEval = Evaluator.evaluate(net, trainSample, data.classNames());
             Evaluation valEval = Evaluator.evaluate(net, data.validation(), data.classNames());
-            boolean best = valEval.accuracy() > state.bestValidationAccuracy();
+            boolean best = holds(valEval.accuracy(), highestValidationAccuracy(history), data.validation().size(),
+                    params.tolerance());
             EpochMetrics metrics = new EpochMetrics(epoch, lossSum / seen, trainEval.accuracy(), valEval.loss(),
                     valEval.accuracy(), seconds, seen / seconds, best);
             history.add(metrics);
@@ -134,13 +180,42 @@ public final class Trainer {
                 monitor.message(warning);
             }
             if (state.epochsSinceBest() >= params.patience()) {
-                stopReason = "early stop: no better validation accuracy for " + params.patience() + " epochs";
+                stopReason = earlyStop(params);
             }
         }
         int bestEpoch = state.bestEpoch();
         EpochMetrics bestMetrics = history.stream().filter(m -> m.epoch() == bestEpoch).findFirst().orElseThrow();
         return new TrainingResult(List.copyOf(history), state.bestEpoch(), state.bestValidationAccuracy(),
                 bestMetrics.trainAccuracy(), resumedAfter, stopReason, paths.model(), List.copyOf(warnings));
+    }
+
+    /**
+     * Whether an epoch with validation accuracy {@code accuracy} counts as holding the best so far ({@code highest},
+     * negative infinity before the first epoch): it must fall short of it by less than {@code tolerance} standard
+     * errors of an accuracy measured on {@code validationSize} examples. With 0, only a strictly better accuracy counts.
+     * A small validation set is noisy: an epoch that merely draws a lucky high would otherwise stop training
+     * {@code patience} epochs later and keep weights trained on few steps.
+     */
+    static boolean holds(double accuracy, double highest, int validationSize, double tolerance) {
+        if (highest == Double.NEGATIVE_INFINITY) return true;
+        return accuracy > highest - tolerance * standardError(highest, validationSize);
+    }
+
+    private static String earlyStop(TrainParams params) {
+        if (params.tolerance() == 0) return "early stop: no better validation accuracy for " + params.patience() + " epochs";
+        return "early stop: validation accuracy " + fmt(params.tolerance()) + " standard error(s) or more below the best for "
+                + params.patience() + " epochs";
+    }
+
+    /** The standard error of an accuracy {@code p} measured on {@code n} examples: sqrt(p(1-p)/n). */
+    static double standardError(double p, int n) {
+        return Math.sqrt(Math.max(0, p * (1 - p)) / n);
+    }
+
+    private static double highestValidationAccuracy(List<EpochMetrics> history) {
+        double highest = Double.NEGATIVE_INFINITY;
+        for (EpochMetrics m : history) highest = Math.max(highest, m.validationAccuracy());
+        return highest;
     }
 
     /** Weights and optimizer state at {@code point}, what pruning rewinds surviving weights to. */

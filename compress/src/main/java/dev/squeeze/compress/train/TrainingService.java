@@ -67,7 +67,7 @@ public final class TrainingService {
         // Bad names and an unwritable output fail here, before any data is read.
         ModelZoo.get(params.model());
         Datasets.check(params.dataset(), dataDir);
-        ConfigHash hash = ConfigHash.of(params, TrainParams.DEFAULTS);
+        ConfigHash hash = ConfigHash.of(params, TrainParams.HASH_BASE);
         RunPaths paths = RunPaths.of(workspace.runsRoot(), STAGE, hash.value());
         RunPaths.requireWritable(workspace.runsRoot());
 
@@ -100,7 +100,7 @@ public final class TrainingService {
                         ModelInfo info = new ModelInfo(params.model(), params.dataset(), params.tableOptions(),
                                 data.inputShape(), data.classNames(), data.normalization(), hash.value(), run.id(), 0,
                                 Double.NaN);
-                        TrainingResult result = new Trainer(monitor).train(params, data, paths, info);
+                        TrainingResult result = new Trainer(monitor).trainAndRefit(params, data, paths, info);
                         ModelFile.Loaded best = ModelFile.load(paths.model(), false);
                         Evaluation test = Evaluator.evaluate(best.network(), data.test(), data.classNames());
                         ModelSize size = ModelSize.of(best.network(), paths.model());

@@ -35,7 +35,9 @@ class SweepGridTest {
     void everyTrainSettingCanBeSwept() {
         SweepGrid grid = SweepGrid.parse("lr=0.01;batch=16;epochs=4;seed=7;patience=2;lr-decay=1;model=lenet-300-100;init=xavier");
         TrainParams params = grid.trials(BASE).get(0).params();
-        assertEquals(new TrainParams("lenet-300-100", "fashion-mnist", 4, 16, 0.01, 7, 2, 0.1, 1.0, "xavier", null, null, null), params);
+        assertEquals(new TrainParams("lenet-300-100", "fashion-mnist", 4, 16, 0.01, 7, 2, 0.1, 1.0, "xavier", null, null, null,
+                TrainParams.DEFAULT_TOLERANCE, TrainParams.DEFAULT_REFIT,
+                TrainParams.DEFAULT_EXAMPLE_DECAY), params);
         assertEquals(List.of("lr", "batch", "epochs", "seed", "patience", "lr-decay", "model", "init"), SweepGrid.KEYS);
     }
 

@@ -101,7 +101,8 @@ class SweepServiceTest {
         assertEquals(rows.stream().mapToDouble(RunRecord::valAcc).max().orElseThrow(), table.best().valAcc());
         assertTrue(outcome.format().contains("RANK  SETTING"), outcome.format());
 
-        assertEachProgressLineIsWhole(4, 8);
+        // Each trial's 2 epochs twice: --refit auto trains again on the fixtures' 2,000 examples (1,800 in training).
+        assertEachProgressLineIsWhole(4, 16);
         assertEquals(Set.of("sweep-trial-1", "sweep-trial-2"), progressThreads, "two trials at a time");
 
         // The same sweep again trains nothing: every trial reuses its run and row.
@@ -160,7 +161,7 @@ class SweepServiceTest {
         assertTrue(text.contains("failed  trial 2/2 lr=1e+30 epochs=1: failed (run " + failed.runId() + "): loss became"), text);
         assertTrue(text.contains("1e+30         -  0 + 1 failed"), text);
         assertTrue(outcome.table().notes().contains("epochs had one value (1): its effect is not measured"), text);
-        assertEachProgressLineIsWhole(2, 1);
+        assertEachProgressLineIsWhole(2, 2); // the finished trial's epoch and its refit's
     }
 
     @Test

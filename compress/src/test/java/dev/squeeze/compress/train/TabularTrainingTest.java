@@ -39,7 +39,8 @@ class TabularTrainingTest {
         // 20 epochs, batch 32 (239 training rows after validation), a slower decay and more patience than
         // for images: a small table gives few steps per epoch.
         TrainParams params = new TrainParams(defaults.model(), defaults.dataset(), 20, 32, defaults.learningRate(),
-                defaults.seed(), 5, defaults.validationFraction(), 0.9, null, defaults.label(), defaults.categorical(), null);
+                defaults.seed(), 5, defaults.validationFraction(), 0.9, null, defaults.label(), defaults.categorical(), null,
+                defaults.tolerance(), defaults.refit(), defaults.exampleDecay());
         var service = new TrainingService(new Workspace(tmp.resolve("runs"), tmp.resolve("runs/ledger.db").toString()),
                 new DatasetLocator(null, null, null), TrainingMonitor.SILENT);
 

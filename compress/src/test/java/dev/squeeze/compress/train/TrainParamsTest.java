@@ -1,5 +1,6 @@
 package dev.squeeze.compress.train;
 
+import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.models.BadInputException;
 import org.junit.jupiter.api.Test;
@@ -10,15 +11,46 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TrainParamsTest {
 
+    /** The settings every default run used before issue 17 changed the defaults. */
+    private static TrainParams oldDefaults(String model) {
+        return new TrainParams(model, "fashion-mnist", 30, 60, 1e-3, 42, 3, 0.1, 0.8, null, null, null, null, 0, Refit.NEVER, 1);
+    }
+
     /** Run folders are named by these: changing them orphans every existing run, so they are pinned. */
     @Test
     void hashesArePinned() {
-        assertEquals("ad87d3baea3e", ConfigHash.of(TrainParams.of("lenet-300-100"), TrainParams.DEFAULTS).value());
-        var tuned = new TrainParams("lenet-5", "mnist", 10, 128, 3e-3, 7, 3, 0.1, 0.8);
-        ConfigHash hash = ConfigHash.of(tuned, TrainParams.DEFAULTS);
+        assertEquals("ad87d3baea3e", ConfigHash.of(oldDefaults("lenet-300-100"), TrainParams.HASH_BASE).value());
+        var tuned = new TrainParams("lenet-5", "mnist", 10, 128, 3e-3, 7, 3, 0.1, 0.8, null, null, null, null, 0,
+                Refit.NEVER, 1);
+        ConfigHash hash = ConfigHash.of(tuned, TrainParams.HASH_BASE);
         assertEquals("{\"batch\":128,\"dataset\":\"mnist\",\"epochs\":10,\"learningRate\":0.003,\"model\":\"lenet-5\",\"seed\":7}",
                 hash.hashedJson());
         assertEquals("3d01eee5b742", hash.value());
+    }
+
+    /**
+     * A default run now trains differently from a default run before (issue 17), so it must not share its folder:
+     * squeeze would reuse the old result, or resume an old run under the new schedule. Hashes are taken against the
+     * old defaults, so the changed defaults are hashed.
+     */
+    @Test
+    void changedDefaultsMoveDefaultRunsToANewHash() {
+        ConfigHash now = ConfigHash.of(TrainParams.of("lenet-300-100"), TrainParams.HASH_BASE);
+        assertEquals("{\"exampleDecay\":0.8,\"lrDecay\":0.95,\"model\":\"lenet-300-100\",\"refit\":\"AUTO\",\"tolerance\":2}", now.hashedJson());
+        assertEquals("f9c3ac71e1b1", now.value());
+        assertEquals("ad87d3baea3e", ConfigHash.of(TrainParams.of("lenet-300-100"),
+                TrainParams.DEFAULTS).value(), "hashing against the current defaults would have collided");
+    }
+
+    /** A run folder's config.json from before issue 17 lacks the new settings: it reads back as what it ran. */
+    @Test
+    void anOldConfigurationReadsBackWithTheOldRule() throws Exception {
+        String old = "{\"batch\":60,\"categorical\":null,\"dataset\":\"fashion-mnist\",\"epochs\":30,\"init\":null,"
+                + "\"label\":null,\"learningRate\":0.001,\"lrDecay\":0.8,\"model\":\"lenet-300-100\",\"patience\":3,"
+                + "\"seed\":42,\"snapshot\":null,\"validationFraction\":0.1}";
+        TrainParams read = Json.read(old, TrainParams.class);
+        assertEquals(oldDefaults("lenet-300-100"), read);
+        assertEquals("ad87d3baea3e", ConfigHash.of(read, TrainParams.HASH_BASE).value());
     }
 
     @Test
@@ -37,12 +69,35 @@ class TrainParamsTest {
         assertThrows(BadInputException.class, () -> new TrainParams("x", "d", 1, 1, 1e-3, 1, 0, 0.1, 0.8));
         assertThrows(BadInputException.class, () -> new TrainParams("x", "d", 1, 1, 1e-3, 1, 1, 1.0, 0.8));
         assertThrows(BadInputException.class, () -> new TrainParams("x", "d", 1, 1, 1e-3, 1, 1, 0.1, 1.5));
+        for (double bad : new double[]{-0.5, Double.NaN, Double.POSITIVE_INFINITY}) {
+            var e = assertThrows(BadInputException.class, () -> new TrainParams("x", "d", 1, 1, 1e-3, 1, 1, 0.1, 0.9, null,
+                    null, null, null, bad, Refit.AUTO, 1));
+            assertTrue(e.getMessage().startsWith("--tolerance must be a number of standard errors >= 0"), e.getMessage());
+        }
+    }
+
+    /**
+     * The faster of the two decays: a large training split (many steps per epoch) decays by 0.8 per 54,000 examples,
+     * as the defaults were tuned on Fashion-MNIST; a small one by --lr-decay per epoch, so it still anneals.
+     */
+    @Test
+    void theLearningRateDecaysPerEpochOrPerExamplesSeenWhicheverIsFaster() {
+        TrainParams p = TrainParams.of("lenet-300-100");
+        assertEquals(0.8, p.decayPerEpoch(54_000), 1e-12);
+        assertEquals(Math.pow(0.8, 0.9), p.decayPerEpoch(48_600), 1e-12);
+        assertEquals(0.95, p.decayPerEpoch(1_800), 0, "0.8^(1,800/54,000) = 0.993 is slower than 0.95");
+        assertEquals(1e-3 * Math.pow(0.8, 2), p.learningRateAt(3, 54_000), 1e-15);
+        assertEquals(0.95, new TrainParams("x", "d", 1, 1, 1e-3, 1, 1, 0.1, 0.95, null, null, null, null, 2, Refit.AUTO, 1)
+                .decayPerEpoch(1_000_000), 0, "1 turns the per-examples decay off");
+        var e = assertThrows(BadInputException.class, () -> new TrainParams("x", "d", 1, 1, 1e-3, 1, 1, 0.1, 0.95, null,
+                null, null, null, 2, Refit.AUTO, 1.5));
+        assertEquals("--example-decay must lie in (0, 1] (1 turns it off), got 1.5", e.getMessage());
     }
 
     @Test
     void learningRateDecaysPerEpoch() {
         var p = new TrainParams("x", "d", 3, 1, 1e-2, 1, 1, 0.1, 0.5);
-        assertEquals(1e-2, p.learningRateAt(1), 0);
-        assertEquals(2.5e-3, p.learningRateAt(3), 1e-15);
+        assertEquals(1e-2, p.learningRateAt(1, 100), 0);
+        assertEquals(2.5e-3, p.learningRateAt(3, 100), 1e-15);
     }
 }
