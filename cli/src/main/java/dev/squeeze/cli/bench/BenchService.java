@@ -13,7 +13,7 @@ import dev.squeeze.compress.ledger.RunResult;
 import dev.squeeze.compress.ledger.RunStatus;
 import dev.squeeze.compress.artifacts.CodeVersion;
 import dev.squeeze.compress.train.TrainingMonitor;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.Datasets;

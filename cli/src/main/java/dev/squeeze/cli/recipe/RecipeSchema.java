@@ -1,7 +1,7 @@
 package dev.squeeze.cli.recipe;
 
 import dev.squeeze.compress.train.RewindPoint;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.DatasetRegistry;
 import dev.squeeze.models.data.Datasets;
 import dev.squeeze.models.zoo.ModelZoo;

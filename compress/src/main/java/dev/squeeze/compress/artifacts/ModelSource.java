@@ -3,7 +3,7 @@ package dev.squeeze.compress.artifacts;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunStatus;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

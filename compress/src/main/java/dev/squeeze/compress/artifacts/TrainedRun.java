@@ -4,7 +4,7 @@ import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunStatus;
 import dev.squeeze.compress.train.TrainParams;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 
 import java.io.IOException;
 import java.nio.file.Files;

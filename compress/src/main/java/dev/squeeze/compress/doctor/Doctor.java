@@ -1,6 +1,6 @@
 package dev.squeeze.compress.doctor;
 
-import dev.squeeze.compress.artifacts.AtomicFiles;
+import dev.squeeze.models.core.AtomicFiles;
 import dev.squeeze.compress.artifacts.RunPaths;
 import dev.squeeze.compress.artifacts.Workspace;
 import dev.squeeze.compress.ledger.ConfigHash;

@@ -1,7 +1,7 @@
 package dev.squeeze.compress.onnx;
 
 import ai.onnx.proto.OnnxMl;
-import dev.squeeze.compress.artifacts.AtomicFiles;
+import dev.squeeze.models.core.AtomicFiles;
 import dev.squeeze.compress.artifacts.CodeVersion;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
@@ -21,7 +21,7 @@ import dev.squeeze.compress.quant.Dl4jLayers;
 import dev.squeeze.compress.quant.QuantizedModelFile;
 import dev.squeeze.compress.quant.QuantizedNetwork;
 import dev.squeeze.compress.train.TrainingMonitor;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.LabeledData;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;

@@ -9,7 +9,7 @@ import dev.squeeze.compress.quant.NetworkQuantizer;
 import dev.squeeze.compress.quant.QuantizedNetwork;
 import dev.squeeze.compress.quant.QuantizedWeights;
 import dev.squeeze.compress.quant.Step;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.Normalization;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationELU;

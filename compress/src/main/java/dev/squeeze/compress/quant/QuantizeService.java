@@ -1,6 +1,6 @@
 package dev.squeeze.compress.quant;
 
-import dev.squeeze.compress.artifacts.AtomicFiles;
+import dev.squeeze.models.core.AtomicFiles;
 import dev.squeeze.compress.artifacts.CodeVersion;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
@@ -20,7 +20,7 @@ import dev.squeeze.compress.ledger.RunStatus;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.TrainingData;
 import dev.squeeze.compress.train.TrainingMonitor;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.LabeledData;
