@@ -3,7 +3,7 @@ package dev.squeeze.cli.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.squeeze.compress.artifacts.Json;
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.ledger.NewRun;
 import dev.squeeze.compress.ledger.RecordedRun;
 import dev.squeeze.compress.ledger.RunLedger;

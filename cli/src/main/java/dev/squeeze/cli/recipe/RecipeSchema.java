@@ -1,6 +1,6 @@
 package dev.squeeze.cli.recipe;
 
-import dev.squeeze.compress.train.RewindPoint;
+import dev.squeeze.compress.artifacts.RewindPoint;
 import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.DatasetRegistry;
 import dev.squeeze.models.data.Datasets;

@@ -3,7 +3,7 @@ package dev.squeeze.compress.distill;
 import dev.squeeze.compress.artifacts.CodeVersion;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.compress.ledger.NewRun;
 import dev.squeeze.compress.ledger.RecordedRun;

@@ -2,7 +2,7 @@ package dev.squeeze.compress.doctor;
 
 import dev.squeeze.models.core.AtomicFiles;
 import dev.squeeze.compress.artifacts.RunPaths;
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.compress.train.ShuffledBatches;
 import dev.squeeze.compress.train.TrainParams;

@@ -1,7 +1,7 @@
 package dev.squeeze.compress.sweep;
 
 import dev.squeeze.compress.artifacts.RunPaths;
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;

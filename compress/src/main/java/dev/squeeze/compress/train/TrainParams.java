@@ -1,5 +1,6 @@
 package dev.squeeze.compress.train;
 
+import dev.squeeze.compress.artifacts.RewindPoint;
 import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.Datasets;
 import dev.squeeze.models.zoo.Inits;

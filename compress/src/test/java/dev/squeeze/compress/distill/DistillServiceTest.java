@@ -1,7 +1,7 @@
 package dev.squeeze.compress.distill;
 
 import dev.squeeze.compress.artifacts.ModelFile;
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunQuery;
 import dev.squeeze.compress.ledger.RunRecord;

@@ -3,7 +3,7 @@ package dev.squeeze.compress.onnx;
 import ai.onnx.proto.OnnxMl;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.prune.PruneControl;

@@ -1,7 +1,7 @@
 package dev.squeeze.compress.prune;
 
 import dev.squeeze.compress.artifacts.ModelFile;
-import dev.squeeze.compress.eval.EvaluationService;
+import dev.squeeze.compress.saved.EvaluationService;
 import dev.squeeze.compress.eval.ModelSize;
 import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;

@@ -1,8 +1,8 @@
 package dev.squeeze.compress.quant;
 
 import dev.squeeze.compress.artifacts.ModelFile;
-import dev.squeeze.compress.artifacts.Workspace;
-import dev.squeeze.compress.eval.EvaluationService;
+import dev.squeeze.compress.runs.Workspace;
+import dev.squeeze.compress.saved.EvaluationService;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunStatus;

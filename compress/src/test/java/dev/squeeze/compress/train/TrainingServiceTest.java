@@ -1,9 +1,9 @@
 package dev.squeeze.compress.train;
 
 import dev.squeeze.compress.artifacts.ModelFile;
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.eval.Evaluation;
-import dev.squeeze.compress.eval.EvaluationService;
+import dev.squeeze.compress.saved.EvaluationService;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunQuery;
 import dev.squeeze.compress.ledger.RunRecord;

@@ -1,4 +1,4 @@
-package dev.squeeze.compress.train;
+package dev.squeeze.compress.artifacts;
 
 import dev.squeeze.models.core.BadInputException;
 

@@ -1,5 +1,7 @@
-package dev.squeeze.compress.artifacts;
+package dev.squeeze.compress.runs;
 
+import dev.squeeze.compress.artifacts.ModelFile;
+import dev.squeeze.compress.artifacts.RunPaths;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunStatus;

@@ -1,4 +1,4 @@
-package dev.squeeze.compress.artifacts;
+package dev.squeeze.compress.runs;
 
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.models.core.BadInputException;
