@@ -40,7 +40,7 @@ class PackageLayoutTest {
     /** The rules ran on compress's real packages, not on an empty import. */
     @Test
     void theImportFoundCompressPackages() {
-        for (String pkg : new String[]{"artifacts", "ledger", "runs", "train", "quant", "onnx", "prune",
+        for (String pkg : new String[]{"artifacts", "ledger", "runs", "train", "network", "quant", "onnx", "prune",
                 "distill", "eval", "doctor", "sweep", "report", "saved"}) {
             assertTrue(MAIN.containPackage("dev.squeeze.compress." + pkg), pkg);
         }

@@ -1,14 +1,13 @@
 package dev.squeeze.compress.onnx;
 
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
-import dev.squeeze.compress.quant.ActivationQuant;
-import dev.squeeze.compress.quant.FloatLinear;
-import dev.squeeze.compress.quant.Geometry;
+import dev.squeeze.compress.network.ActivationQuant;
+import dev.squeeze.compress.network.FloatLinear;
+import dev.squeeze.compress.network.Geometry;
+import dev.squeeze.compress.network.QuantizedNetwork;
+import dev.squeeze.compress.network.Step;
 import dev.squeeze.compress.quant.Int8Linear;
-import dev.squeeze.compress.quant.NetworkQuantizer;
-import dev.squeeze.compress.quant.QuantizedNetwork;
 import dev.squeeze.compress.quant.QuantizedWeights;
-import dev.squeeze.compress.quant.Step;
 import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.Normalization;
 import org.nd4j.linalg.activations.IActivation;
@@ -126,7 +125,7 @@ public final class OnnxExporter {
         String wScale = perChannel ? g.floats(g.fresh("w_scale"), w.scales(), channels) : scalar(g, w.scales()[0]);
         String wZero = perChannel ? g.int8s(g.fresh("w_zero"), new byte[channels], channels) : g.int8s(g.fresh("w_zero"), new byte[1]);
         String weights = g.dequantizeLinear(wq, wScale, wZero,
-                perChannel ? NetworkQuantizer.channelAxis(q.geometry()) : -1);
+                perChannel ? q.geometry().outputChannelAxis() : -1);
         float[] biasScales = new float[channels];
         for (int c = 0; c < channels; c++) biasScales[c] = q.input().scale() * w.scale(c);   // as Int8Linear.biasScale
         String bias = g.dequantizeLinear(g.int32s(g.fresh("b_int32"), q.bias(), channels),

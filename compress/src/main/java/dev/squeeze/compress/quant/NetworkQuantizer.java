@@ -1,5 +1,10 @@
 package dev.squeeze.compress.quant;
 
+import dev.squeeze.compress.network.ActivationQuant;
+import dev.squeeze.compress.network.FloatLinear;
+import dev.squeeze.compress.network.Geometry;
+import dev.squeeze.compress.network.QuantizedNetwork;
+import dev.squeeze.compress.network.Step;
 import dev.squeeze.models.core.BadInputException;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
@@ -43,17 +48,12 @@ public final class NetworkQuantizer {
                 steps.add(f);
             } else {
                 boolean relu = !last && hiddenActivationIsRelu(f);
-                steps.add(Int8Linear.quantize(f, channelAxis(f.geometry()), granularity, points.get(k),
+                steps.add(Int8Linear.quantize(f, f.geometry().outputChannelAxis(), granularity, points.get(k),
                         last ? null : points.get(k + 1), relu));
             }
             k++;
         }
         return new QuantizedNetwork(floatNetwork.inputShape(), steps);
-    }
-
-    /** The output-channel axis of a layer's weights: 1 for dense [nIn, nOut], 0 for convolution [outC, ...]. */
-    public static int channelAxis(Geometry g) {
-        return g instanceof Geometry.Dense ? 1 : 0;
     }
 
     private static boolean hiddenActivationIsRelu(FloatLinear f) {

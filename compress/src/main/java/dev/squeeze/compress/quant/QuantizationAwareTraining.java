@@ -3,6 +3,10 @@ package dev.squeeze.compress.quant;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
 import dev.squeeze.compress.artifacts.RunPaths;
+import dev.squeeze.compress.network.ActivationQuant;
+import dev.squeeze.compress.network.Dl4jLayers;
+import dev.squeeze.compress.network.QuantizedNetwork;
+import dev.squeeze.compress.network.WrappedActivation;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.Trainer;
 import dev.squeeze.compress.train.TrainingData;
@@ -53,7 +57,7 @@ public final class QuantizationAwareTraining {
         for (int k = 0; k < count - 1; k++) {
             if (!int8[k] && !int8[k + 1]) continue;   // both float: nothing quantizes this activation
             BaseLayer layer = (BaseLayer) conf.getConf(layers.get(k)).getLayer();
-            layer.setActivationFn(new FakeQuantActivation(FakeQuantActivation.unwrap(layer.getActivationFn()), points.get(k + 1)));
+            layer.setActivationFn(new FakeQuantActivation(WrappedActivation.unwrap(layer.getActivationFn()), points.get(k + 1)));
         }
         ActivationQuant input = int8[0] ? points.get(0) : null;
         TrainingData fakeQuantData = new TrainingData(info.dataset(), info.classNames(), info.inputShape(), null,

@@ -1,4 +1,4 @@
-package dev.squeeze.compress.quant;
+package dev.squeeze.compress.network;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -25,7 +25,7 @@ public record Tensor(INDArray values, ActivationQuant quant) {
     /** Codes under {@code target}: as they are when already quantized that way, else quantized from real values. */
     public INDArray codes(ActivationQuant target) {
         if (target.equals(quant)) return values;
-        return Int8Kernels.quantize(real(), target);
+        return target.quantize(real());
     }
 
     public Tensor withValues(INDArray newValues) {

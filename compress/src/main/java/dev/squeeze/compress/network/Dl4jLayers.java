@@ -1,4 +1,4 @@
-package dev.squeeze.compress.quant;
+package dev.squeeze.compress.network;
 
 import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.zoo.layers.NativeConvolution;
@@ -67,7 +67,7 @@ public final class Dl4jLayers {
                             + "normalization layer whose own activation is identity");
                 }
                 steps.set(steps.size() - 1, new FloatLinear(f.layer(), f.label() + " + " + a.getActivationFn(), f.geometry(),
-                        f.weights(), f.bias(), FakeQuantActivation.unwrap(a.getActivationFn())));
+                        f.weights(), f.bias(), WrappedActivation.unwrap(a.getActivationFn())));
                 continue;
             }
             if (layer instanceof BatchNormalization bn) {
@@ -146,7 +146,7 @@ public final class Dl4jLayers {
             g[c] = gamma[c] / std[c];
             b[c] = (b[c] - mean[c]) * g[c] + beta[c];
         }
-        int axis = NetworkQuantizer.channelAxis(f.geometry());
+        int axis = f.geometry().outputChannelAxis();
         INDArray folded = org.nd4j.linalg.factory.Broadcast.mul(f.weights().castTo(DataType.DOUBLE),
                 Nd4j.createFromArray(g), f.weights().castTo(DataType.DOUBLE).ulike(), axis);
         INDArray bias = Nd4j.createFromArray(b);
@@ -173,7 +173,7 @@ public final class Dl4jLayers {
 
     /** The layer's activation; a fine-tuned (QAT) network's fake quantization is the int8 step's job, not its activation's. */
     private static IActivation activation(BaseLayer layer) {
-        return FakeQuantActivation.unwrap(layer.getActivationFn());
+        return WrappedActivation.unwrap(layer.getActivationFn());
     }
 
     static BadInputException refuse(int index, Layer layer, String why) {
