@@ -30,7 +30,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Reads a DL4J network into the steps of an all-float {@link QuantizedNetwork}: dense, output and 2-D
+ * Reads a DL4J network into the steps of an all-float {@link StepNetwork}: dense, output and 2-D
  * convolution layers (NCHW, dilation 1), max and average pooling, the reshapes between them; dropout vanishes at
  * inference. Anything else is refused with the layer's index and type, never approximated.
  */
@@ -42,7 +42,7 @@ public final class Dl4jLayers {
     }
 
     /** @param inputShape one example's shape as the model file records it, e.g. [784] or [1, 28, 28] */
-    public static QuantizedNetwork toFloatNetwork(MultiLayerNetwork net, long[] inputShape) {
+    public static StepNetwork toFloatNetwork(MultiLayerNetwork net, long[] inputShape) {
         MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
         List<Step> steps = new ArrayList<>();
         long[] shape = {Arrays.stream(inputShape).reduce(1, (a, b) -> a * b)};   // inputs arrive flat
@@ -114,7 +114,7 @@ public final class Dl4jLayers {
                 throw refuse(i, layer, "Squeeze reads " + SUPPORTED);
             }
         }
-        return new QuantizedNetwork(inputShape, steps);
+        return new StepNetwork(inputShape, steps);
     }
 
     /**

@@ -8,7 +8,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Arrays;
 
-/** One step of a {@link QuantizedNetwork}'s forward pass. */
+/** One step of a {@link StepNetwork}'s forward pass. */
 public sealed interface Step permits Step.Reshape, Step.Pooling, Step.Linear {
 
     Tensor apply(Tensor input);
@@ -18,7 +18,7 @@ public sealed interface Step permits Step.Reshape, Step.Pooling, Step.Linear {
 
     /**
      * A dense or convolutional layer: {@link FloatLinear}, or an int8 form of one (quant's {@code Int8Linear}).
-     * These are the layers calibration observes and {@link QuantizedNetwork#linearSteps()} lists.
+     * These are the layers calibration observes and {@link StepNetwork#linearSteps()} lists.
      */
     non-sealed interface Linear extends Step {
         /** The layer's index in the DL4J network. */

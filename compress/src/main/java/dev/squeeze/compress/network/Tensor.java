@@ -3,7 +3,7 @@ package dev.squeeze.compress.network;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * An activation flowing between the steps of a {@link QuantizedNetwork}: real values, or uint8 codes (integers
+ * An activation flowing between the steps of a {@link StepNetwork}: real values, or uint8 codes (integers
  * 0..255 held in a float array) with the quantization that gives them meaning.
  */
 public record Tensor(INDArray values, ActivationQuant quant) {

@@ -19,7 +19,7 @@ import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
 import dev.squeeze.compress.network.Dl4jLayers;
 import dev.squeeze.compress.quant.QuantizedModelFile;
-import dev.squeeze.compress.network.QuantizedNetwork;
+import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
@@ -65,7 +65,7 @@ public final class ExportService {
     }
 
     /** The model to export: its network in Squeeze's form, its metadata, the DL4J network when float. */
-    private record Source(Path file, RunRecord run, QuantizedNetwork network, MultiLayerNetwork dl4j, ModelInfo info) {
+    private record Source(Path file, RunRecord run, StepNetwork network, MultiLayerNetwork dl4j, ModelInfo info) {
         boolean int8() {
             return dl4j == null;
         }

@@ -4,7 +4,7 @@ import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import dev.squeeze.compress.network.ActivationQuant;
 import dev.squeeze.compress.network.FloatLinear;
 import dev.squeeze.compress.network.Geometry;
-import dev.squeeze.compress.network.QuantizedNetwork;
+import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.compress.network.Step;
 import dev.squeeze.compress.quant.Int8Linear;
 import dev.squeeze.compress.quant.QuantizedWeights;
@@ -27,7 +27,7 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * Writes a {@link QuantizedNetwork} as an ONNX graph. Layers in float become Gemm/Conv with float weights; int8 layers
+ * Writes a {@link StepNetwork} as an ONNX graph. Layers in float become Gemm/Conv with float weights; int8 layers
  * become QDQ: DequantizeLinear of int8 per-channel weights and int32 biases and of the uint8 input codes, the float
  * operator, and QuantizeLinear of its output, which ONNX Runtime fuses into QGemm/QLinearConv. Codes flow between
  * layers as uint8 (max pooling and flattening act on them directly). The input is raw features ([batch, ...shape],
@@ -49,7 +49,7 @@ public final class OnnxExporter {
         }
     }
 
-    public static OnnxGraph graph(QuantizedNetwork net, Normalization normalization, String name) {
+    public static OnnxGraph graph(StepNetwork net, Normalization normalization, String name) {
         OnnxGraph g = new OnnxGraph(name);
         long[] inputShape = net.inputShape();
         long features = Arrays.stream(inputShape).reduce(1, (a, b) -> a * b);

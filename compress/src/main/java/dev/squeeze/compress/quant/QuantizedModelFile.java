@@ -8,7 +8,7 @@ import dev.squeeze.compress.artifacts.ModelInfo;
 import dev.squeeze.compress.network.ActivationQuant;
 import dev.squeeze.compress.network.FloatLinear;
 import dev.squeeze.compress.network.Geometry;
-import dev.squeeze.compress.network.QuantizedNetwork;
+import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.compress.network.Step;
 import dev.squeeze.models.core.BadInputException;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -44,7 +44,7 @@ public final class QuantizedModelFile {
     private QuantizedModelFile() {
     }
 
-    public record Loaded(QuantizedNetwork network, ModelInfo info) {
+    public record Loaded(StepNetwork network, ModelInfo info) {
     }
 
     /** One step as stored; fields not used by a step's type are null. */
@@ -56,7 +56,7 @@ public final class QuantizedModelFile {
     record NetworkSpec(String format, int version, long[] inputShape, List<StepSpec> steps) {
     }
 
-    public static void save(Path target, QuantizedNetwork network, ModelInfo info) {
+    public static void save(Path target, StepNetwork network, ModelInfo info) {
         Map<String, byte[]> blobs = new HashMap<>();
         List<StepSpec> specs = new ArrayList<>();
         for (Step step : network.steps()) specs.add(spec(step, blobs));
@@ -95,7 +95,7 @@ public final class QuantizedModelFile {
             }
             List<Step> steps = new ArrayList<>();
             for (StepSpec s : net.steps()) steps.add(step(s, entries, file));
-            return new Loaded(new QuantizedNetwork(net.inputShape(), steps),
+            return new Loaded(new StepNetwork(net.inputShape(), steps),
                     Json.read(new String(info, StandardCharsets.UTF_8), ModelInfo.class));
         } catch (IOException | RuntimeException e) {
             if (e instanceof BadInputException b) throw b;

@@ -9,7 +9,7 @@ import dev.squeeze.compress.ledger.RunStatus;
 import dev.squeeze.compress.network.ActivationQuant;
 import dev.squeeze.compress.network.Dl4jLayers;
 import dev.squeeze.compress.network.FloatLinear;
-import dev.squeeze.compress.network.QuantizedNetwork;
+import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.compress.train.Fixtures;
 import dev.squeeze.compress.train.TrainOutcome;
 import dev.squeeze.compress.train.TrainParams;
@@ -148,7 +148,7 @@ class QuantizeServiceTest {
                 .setInputType(org.deeplearning4j.nn.conf.inputs.InputType.feedForward(4)).build();
         MultiLayerNetwork tanh = new MultiLayerNetwork(conf);
         tanh.init();
-        QuantizedNetwork f = Dl4jLayers.toFloatNetwork(tanh, new long[]{4});
+        StepNetwork f = Dl4jLayers.toFloatNetwork(tanh, new long[]{4});
         List<ActivationQuant> points = List.of(ActivationQuant.fromRange(-1, 1), ActivationQuant.fromRange(-1, 1));
         var e = assertThrows(BadInputException.class, () -> NetworkQuantizer.quantize(f, points, Granularity.CHANNEL, java.util.Set.of()));
         assertTrue(e.getMessage().contains("tanh") && e.getMessage().contains("--keep-float 0"), e.getMessage());

@@ -22,9 +22,9 @@ import java.util.function.BiConsumer;
  *
  * @param inputShape one example's shape, e.g. [784] or [1, 28, 28]; inputs arrive as flat normalised rows
  */
-public record QuantizedNetwork(long[] inputShape, List<Step> steps) implements Classifier {
+public record StepNetwork(long[] inputShape, List<Step> steps) implements Classifier {
 
-    public QuantizedNetwork {
+    public StepNetwork {
         steps = List.copyOf(steps);
     }
 
