@@ -1,7 +1,7 @@
 package dev.squeeze.cli;
 
 import dev.squeeze.compress.eval.Evaluation;
-import dev.squeeze.compress.eval.EvaluationService;
+import dev.squeeze.compress.saved.EvaluationService;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

@@ -1,6 +1,6 @@
 package dev.squeeze.cli;
 
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.runs.Workspace;
 import picocli.CommandLine.Option;
 
 /** {@code --by NAME}: who the runs a command records are run by; shared by every command that records runs. */

@@ -1,6 +1,6 @@
 package dev.squeeze.cli;
 
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.onnx.ExportOutcome;
 import dev.squeeze.compress.onnx.ExportParams;
 import dev.squeeze.compress.onnx.ExportService;

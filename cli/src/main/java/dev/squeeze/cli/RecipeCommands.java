@@ -35,7 +35,7 @@ final class RecipeCommands {
                         "micronaut.server.port", recipe.serve().port() == 0 ? -1 : recipe.serve().port(),
                         "micronaut.server.host", recipe.serve().host()));
             } catch (dev.squeeze.serve.http.PortInUseException e) {
-                throw new dev.squeeze.models.BadInputException(e.getMessage() + ": stop what is listening there, or pick "
+                throw new dev.squeeze.models.core.BadInputException(e.getMessage() + ": stop what is listening there, or pick "
                         + "another port with --set serve.port=N (0 picks a free one); the models are in " + outcome.models(), e);
             }
             command.print("serving " + outcome.models() + " at " + server.getURL() + " (dashboard: " + server.getURL()

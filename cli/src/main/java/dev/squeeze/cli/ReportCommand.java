@@ -23,7 +23,7 @@ final class ReportCommand extends SqueezeSubcommand implements Callable<Integer>
 
     @Override
     public Integer call() {
-        var workspace = dev.squeeze.compress.artifacts.Workspace.fromEnvironment(env()).with(null, ledger);
+        var workspace = dev.squeeze.compress.runs.Workspace.fromEnvironment(env()).with(null, ledger);
         int points = new BenchService(workspace, null, dev.squeeze.compress.train.TrainingMonitor.SILENT).report(output);
         print("wrote " + output.resolve("index.html") + " (" + points + " models)" + System.lineSeparator());
         return ExitCodes.OK;

@@ -1,6 +1,6 @@
 package dev.squeeze.cli;
 
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.runs.Workspace;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;

@@ -2,7 +2,7 @@ package dev.squeeze.cli.recipe;
 
 import dev.squeeze.cli.recipe.RecipeSchema.Key;
 import dev.squeeze.cli.recipe.RecipeSchema.Section;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;

@@ -1,12 +1,12 @@
 package dev.squeeze.cli.recipe;
 
 import dev.squeeze.cli.bench.BenchService;
-import dev.squeeze.compress.artifacts.AtomicFiles;
+import dev.squeeze.models.core.AtomicFiles;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelImport;
-import dev.squeeze.compress.artifacts.ModelSource;
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.runs.ModelSource;
+import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.distill.DistillOutcome;
 import dev.squeeze.compress.distill.DistillService;
 import dev.squeeze.compress.doctor.Doctor;
@@ -27,7 +27,7 @@ import dev.squeeze.compress.train.TrainOutcome;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.compress.train.TrainingService;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.Datasets;
 import dev.squeeze.serve.bench.BenchmarkOptions;

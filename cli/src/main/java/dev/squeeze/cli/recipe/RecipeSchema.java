@@ -1,8 +1,8 @@
 package dev.squeeze.cli.recipe;
 
-import dev.squeeze.compress.train.RewindPoint;
+import dev.squeeze.compress.artifacts.RewindPoint;
 import dev.squeeze.compress.train.TrainParams;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.DatasetRegistry;
 import dev.squeeze.models.data.Datasets;
 import dev.squeeze.models.zoo.ModelZoo;

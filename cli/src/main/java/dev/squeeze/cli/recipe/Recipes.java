@@ -1,6 +1,6 @@
 package dev.squeeze.cli.recipe;
 
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 
 import java.io.IOException;
 import java.io.InputStream;

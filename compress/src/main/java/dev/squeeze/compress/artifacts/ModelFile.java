@@ -1,6 +1,7 @@
 package dev.squeeze.compress.artifacts;
 
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.AtomicFiles;
+import dev.squeeze.models.core.BadInputException;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 

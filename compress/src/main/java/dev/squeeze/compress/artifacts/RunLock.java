@@ -1,6 +1,7 @@
 package dev.squeeze.compress.artifacts;
 
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.models.core.DiskFullException;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,6 +1,6 @@
 package dev.squeeze.compress.artifacts;
 
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,7 +30,7 @@ public record RunPaths(Path dir) {
      * Weights and optimizer state at a rewind point ({@code rewind-0.zip} is the initialisation,
      * {@code rewind-500it.zip} after 500 steps): what lottery-ticket pruning rewinds surviving weights to.
      */
-    public Path snapshot(dev.squeeze.compress.train.RewindPoint point) {
+    public Path snapshot(RewindPoint point) {
         return dir.resolve("rewind-" + point.label() + ".zip");
     }
 

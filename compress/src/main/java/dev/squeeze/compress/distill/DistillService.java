@@ -1,14 +1,14 @@
 package dev.squeeze.compress.distill;
 
-import dev.squeeze.compress.artifacts.AtomicFiles;
+import dev.squeeze.models.core.AtomicFiles;
 import dev.squeeze.compress.artifacts.CodeVersion;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
 import dev.squeeze.compress.artifacts.RunLock;
 import dev.squeeze.compress.artifacts.RunPaths;
-import dev.squeeze.compress.artifacts.TrainedRun;
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.train.TrainedRun;
+import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.eval.Evaluation;
 import dev.squeeze.compress.eval.Evaluator;
 import dev.squeeze.compress.eval.ModelSize;
@@ -28,7 +28,7 @@ import dev.squeeze.compress.train.TrainingHooks;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.compress.train.TrainingResult;
 import dev.squeeze.compress.train.TrainingService;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.Datasets;

@@ -1,8 +1,8 @@
 package dev.squeeze.compress.doctor;
 
-import dev.squeeze.compress.artifacts.AtomicFiles;
+import dev.squeeze.models.core.AtomicFiles;
 import dev.squeeze.compress.artifacts.RunPaths;
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.compress.train.ShuffledBatches;
 import dev.squeeze.compress.train.TrainParams;

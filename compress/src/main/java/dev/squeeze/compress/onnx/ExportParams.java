@@ -1,6 +1,6 @@
 package dev.squeeze.compress.onnx;
 
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 
 /**
  * The settings of an export; their hash is recorded with the run.

@@ -1,14 +1,14 @@
 package dev.squeeze.compress.onnx;
 
 import ai.onnx.proto.OnnxMl;
-import dev.squeeze.compress.artifacts.AtomicFiles;
+import dev.squeeze.models.core.AtomicFiles;
 import dev.squeeze.compress.artifacts.CodeVersion;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
-import dev.squeeze.compress.artifacts.ModelSource;
+import dev.squeeze.compress.runs.ModelSource;
 import dev.squeeze.compress.artifacts.RunPaths;
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.eval.Classifier;
 import dev.squeeze.compress.eval.Evaluator;
 import dev.squeeze.compress.ledger.ConfigHash;
@@ -17,11 +17,11 @@ import dev.squeeze.compress.ledger.RecordedRun;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
-import dev.squeeze.compress.quant.Dl4jLayers;
+import dev.squeeze.compress.network.Dl4jLayers;
 import dev.squeeze.compress.quant.QuantizedModelFile;
-import dev.squeeze.compress.quant.QuantizedNetwork;
+import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.compress.train.TrainingMonitor;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.LabeledData;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -65,7 +65,7 @@ public final class ExportService {
     }
 
     /** The model to export: its network in Squeeze's form, its metadata, the DL4J network when float. */
-    private record Source(Path file, RunRecord run, QuantizedNetwork network, MultiLayerNetwork dl4j, ModelInfo info) {
+    private record Source(Path file, RunRecord run, StepNetwork network, MultiLayerNetwork dl4j, ModelInfo info) {
         boolean int8() {
             return dl4j == null;
         }

@@ -1,15 +1,14 @@
 package dev.squeeze.compress.onnx;
 
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
-import dev.squeeze.compress.quant.ActivationQuant;
-import dev.squeeze.compress.quant.FloatLinear;
-import dev.squeeze.compress.quant.Geometry;
+import dev.squeeze.compress.network.ActivationQuant;
+import dev.squeeze.compress.network.FloatLinear;
+import dev.squeeze.compress.network.Geometry;
+import dev.squeeze.compress.network.StepNetwork;
+import dev.squeeze.compress.network.Step;
 import dev.squeeze.compress.quant.Int8Linear;
-import dev.squeeze.compress.quant.NetworkQuantizer;
-import dev.squeeze.compress.quant.QuantizedNetwork;
 import dev.squeeze.compress.quant.QuantizedWeights;
-import dev.squeeze.compress.quant.Step;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.Normalization;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationELU;
@@ -28,7 +27,7 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * Writes a {@link QuantizedNetwork} as an ONNX graph. Layers in float become Gemm/Conv with float weights; int8 layers
+ * Writes a {@link StepNetwork} as an ONNX graph. Layers in float become Gemm/Conv with float weights; int8 layers
  * become QDQ: DequantizeLinear of int8 per-channel weights and int32 biases and of the uint8 input codes, the float
  * operator, and QuantizeLinear of its output, which ONNX Runtime fuses into QGemm/QLinearConv. Codes flow between
  * layers as uint8 (max pooling and flattening act on them directly). The input is raw features ([batch, ...shape],
@@ -50,7 +49,7 @@ public final class OnnxExporter {
         }
     }
 
-    public static OnnxGraph graph(QuantizedNetwork net, Normalization normalization, String name) {
+    public static OnnxGraph graph(StepNetwork net, Normalization normalization, String name) {
         OnnxGraph g = new OnnxGraph(name);
         long[] inputShape = net.inputShape();
         long features = Arrays.stream(inputShape).reduce(1, (a, b) -> a * b);
@@ -126,7 +125,7 @@ public final class OnnxExporter {
         String wScale = perChannel ? g.floats(g.fresh("w_scale"), w.scales(), channels) : scalar(g, w.scales()[0]);
         String wZero = perChannel ? g.int8s(g.fresh("w_zero"), new byte[channels], channels) : g.int8s(g.fresh("w_zero"), new byte[1]);
         String weights = g.dequantizeLinear(wq, wScale, wZero,
-                perChannel ? NetworkQuantizer.channelAxis(q.geometry()) : -1);
+                perChannel ? q.geometry().outputChannelAxis() : -1);
         float[] biasScales = new float[channels];
         for (int c = 0; c < channels; c++) biasScales[c] = q.input().scale() * w.scale(c);   // as Int8Linear.biasScale
         String bias = g.dequantizeLinear(g.int32s(g.fresh("b_int32"), q.bias(), channels),

@@ -1,6 +1,6 @@
 package dev.squeeze.compress.prune;
 
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 
 /**
  * The settings of a lottery-ticket search; their hash (with the dense run's) names the search's folder.
@@ -24,7 +24,7 @@ public record PruneParams(String source, int levels, double rate, String rewindT
     public PruneParams {
         if (levels < 1) throw new BadInputException("--levels must be at least 1, got " + levels);
         if (!(rate > 0 && rate < 1)) throw new BadInputException("--rate must lie strictly between 0 and 1, got " + rate);
-        rewindTo = dev.squeeze.compress.train.RewindPoint.parse(rewindTo).label();
+        rewindTo = dev.squeeze.compress.artifacts.RewindPoint.parse(rewindTo).label();
         if (structure != null && control != PruneControl.NONE) {
             throw new BadInputException("--control applies to unstructured pruning; leave it out with --structure");
         }

@@ -1,5 +1,7 @@
 package dev.squeeze.compress.quant;
 
+import dev.squeeze.compress.network.ActivationQuant;
+import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.models.data.LabeledData;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -21,7 +23,7 @@ public final class CalibrationStatistics {
     }
 
     /** @param samples normalised examples to calibrate on (training examples, never test) */
-    public static CalibrationStatistics collect(QuantizedNetwork floatNetwork, LabeledData samples) {
+    public static CalibrationStatistics collect(StepNetwork floatNetwork, LabeledData samples) {
         if (!floatNetwork.isFullyFloat()) throw new IllegalArgumentException("calibrate the float network");
         int count = floatNetwork.linearSteps().size();   // the input and every layer output but the last
         List<TensorStatistics> stats = new ArrayList<>();

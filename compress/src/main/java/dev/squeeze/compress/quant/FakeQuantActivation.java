@@ -1,5 +1,8 @@
 package dev.squeeze.compress.quant;
 
+import dev.squeeze.compress.network.ActivationQuant;
+import dev.squeeze.compress.network.WrappedActivation;
+
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.activations.BaseActivationFunction;
@@ -28,7 +31,7 @@ import java.util.Objects;
  * <p>DL4J stores activations by class name; the fields below round-trip through {@code MultiLayerConfiguration}'s
  * JSON and so through {@code ModelSerializer}.
  */
-public final class FakeQuantActivation extends BaseActivationFunction {
+public final class FakeQuantActivation extends BaseActivationFunction implements WrappedActivation {
     private static final long serialVersionUID = 1L;
 
     @JsonProperty("base")
@@ -64,17 +67,13 @@ public final class FakeQuantActivation extends BaseActivationFunction {
         this.zeroPoint = zeroPoint;
     }
 
+    @Override
     public IActivation base() {
         return base;
     }
 
     public ActivationQuant quant() {
         return new ActivationQuant(scale, zeroPoint);
-    }
-
-    /** The base of a {@link FakeQuantActivation}, or {@code a} itself. */
-    public static IActivation unwrap(IActivation a) {
-        return a instanceof FakeQuantActivation f ? f.base : a;
     }
 
     @Override
@@ -99,11 +98,11 @@ public final class FakeQuantActivation extends BaseActivationFunction {
 
     /**
      * {@code (clamp(rint(a / scale) + zp, 0, 255) - zp) * scale}, a new float array; {@code a} is left alone. The codes
-     * are the int8 network's ({@link Int8Kernels#quantize}), so training sees exactly what inference will.
+     * are the int8 network's ({@link ActivationQuant#quantize(INDArray)}), so training sees exactly what inference will.
      */
     private INDArray fakeQuantize(INDArray a) {
         ActivationQuant q = quant();
-        return Int8Kernels.quantize(a, q).subi(q.zeroPoint()).muli(q.scale());
+        return q.quantize(a).subi(q.zeroPoint()).muli(q.scale());
     }
 
     @Override

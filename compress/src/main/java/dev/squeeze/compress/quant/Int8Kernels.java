@@ -1,5 +1,7 @@
 package dev.squeeze.compress.quant;
 
+import dev.squeeze.compress.network.ActivationQuant;
+
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Rint;
@@ -17,14 +19,6 @@ public final class Int8Kernels {
     public static final double FLOAT_EXACT_LIMIT = 1 << 24;
 
     private Int8Kernels() {
-    }
-
-    /** uint8 codes of real values {@code x}: clamp(rint(x / scale) + zeroPoint, 0, 255), as floats. */
-    public static INDArray quantize(INDArray x, ActivationQuant q) {
-        INDArray codes = x.castTo(DataType.FLOAT).div(q.scale());
-        Nd4j.exec(new Rint(codes, codes));
-        codes.addi(q.zeroPoint());
-        return clamp(codes, ActivationQuant.QMIN, ActivationQuant.QMAX);
     }
 
     /**

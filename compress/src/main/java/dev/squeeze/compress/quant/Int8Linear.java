@@ -1,5 +1,11 @@
 package dev.squeeze.compress.quant;
 
+import dev.squeeze.compress.network.ActivationQuant;
+import dev.squeeze.compress.network.FloatLinear;
+import dev.squeeze.compress.network.Geometry;
+import dev.squeeze.compress.network.Step;
+import dev.squeeze.compress.network.Tensor;
+
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -21,7 +27,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public record Int8Linear(int layer, String label, Geometry geometry, QuantizedWeights weights, int[] bias,
                          ActivationQuant input, ActivationQuant output, boolean relu, IActivation activation)
-        implements Step {
+        implements Step.Linear {
 
     public Int8Linear {
         if (bias.length != weights.channels()) {
@@ -101,8 +107,17 @@ public record Int8Linear(int layer, String label, Geometry geometry, QuantizedWe
         return Nd4j.createFromArray(s).reshape(1, s.length);
     }
 
+    @Override
     public long parameterCount() {
         return weights.values().length + bias.length;
+    }
+
+    @Override
+    public long nonzeroParameterCount() {
+        long n = 0;
+        for (byte b : weights.values()) if (b != 0) n++;
+        for (int b : bias) if (b != 0) n++;
+        return n;
     }
 
     @Override

@@ -1,6 +1,11 @@
 package dev.squeeze.compress.quant;
 
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.compress.network.ActivationQuant;
+import dev.squeeze.compress.network.FloatLinear;
+import dev.squeeze.compress.network.Geometry;
+import dev.squeeze.compress.network.StepNetwork;
+import dev.squeeze.compress.network.Step;
+import dev.squeeze.models.core.BadInputException;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.activations.impl.ActivationReLU;
@@ -10,7 +15,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Post-training static quantization of an all-float {@link QuantizedNetwork}: every dense and convolutional layer
+ * Post-training static quantization of an all-float {@link StepNetwork}: every dense and convolutional layer
  * not kept in float becomes an {@link Int8Linear} whose input and output quantizations are the calibrated ones of
  * the tensors around it (pooling and reshapes keep the quantization of their input, so consecutive int8 layers
  * pass codes without requantizing). The last layer's output stays real.
@@ -20,11 +25,11 @@ public final class NetworkQuantizer {
     }
 
     /**
-     * @param points    the quantization of each calibration point ({@link QuantizedNetwork#forward}): the input,
+     * @param points    the quantization of each calibration point ({@link StepNetwork#forward}): the input,
      *                  then each dense or convolutional layer's output except the last
      * @param keepFloat DL4J layer indices to leave in float
      */
-    public static QuantizedNetwork quantize(QuantizedNetwork floatNetwork, List<ActivationQuant> points,
+    public static StepNetwork quantize(StepNetwork floatNetwork, List<ActivationQuant> points,
                                             Granularity granularity, Set<Integer> keepFloat) {
         int linearCount = floatNetwork.linearSteps().size();
         if (points.size() < linearCount) {
@@ -43,17 +48,12 @@ public final class NetworkQuantizer {
                 steps.add(f);
             } else {
                 boolean relu = !last && hiddenActivationIsRelu(f);
-                steps.add(Int8Linear.quantize(f, channelAxis(f.geometry()), granularity, points.get(k),
+                steps.add(Int8Linear.quantize(f, f.geometry().outputChannelAxis(), granularity, points.get(k),
                         last ? null : points.get(k + 1), relu));
             }
             k++;
         }
-        return new QuantizedNetwork(floatNetwork.inputShape(), steps);
-    }
-
-    /** The output-channel axis of a layer's weights: 1 for dense [nIn, nOut], 0 for convolution [outC, ...]. */
-    public static int channelAxis(Geometry g) {
-        return g instanceof Geometry.Dense ? 1 : 0;
+        return new StepNetwork(floatNetwork.inputShape(), steps);
     }
 
     private static boolean hiddenActivationIsRelu(FloatLinear f) {

@@ -3,6 +3,10 @@ package dev.squeeze.compress.quant;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
 import dev.squeeze.compress.artifacts.RunPaths;
+import dev.squeeze.compress.network.ActivationQuant;
+import dev.squeeze.compress.network.Dl4jLayers;
+import dev.squeeze.compress.network.StepNetwork;
+import dev.squeeze.compress.network.WrappedActivation;
 import dev.squeeze.compress.train.Refit;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.Trainer;
@@ -37,15 +41,15 @@ public final class QuantizationAwareTraining {
     }
 
     /**
-     * @param points the calibrated quantization of every calibration point ({@link QuantizedNetwork#forward})
+     * @param points the calibrated quantization of every calibration point ({@link StepNetwork#forward})
      * @param keep   DL4J layer indices left in float
      * @param data   normalised splits; validation picks the best epoch
      * @param paths  where the fine-tuned float checkpoints go (an interrupted run resumes from them)
      */
-    public QuantizedNetwork fineTune(MultiLayerNetwork net, ModelInfo info, QuantizedNetwork floatNetwork,
+    public StepNetwork fineTune(MultiLayerNetwork net, ModelInfo info, StepNetwork floatNetwork,
                                      List<ActivationQuant> points, Granularity granularity, Set<Integer> keep,
                                      int epochs, QuantizeService.Splits data, RunPaths paths) {
-        List<Integer> layers = floatNetwork.linearSteps().stream().map(QuantizedNetwork::layerOf).toList();
+        List<Integer> layers = floatNetwork.linearSteps().stream().map(StepNetwork::layerOf).toList();
         int count = layers.size();
         boolean[] int8 = new boolean[count];
         for (int k = 0; k < count; k++) int8[k] = !keep.contains(layers.get(k));
@@ -56,7 +60,7 @@ public final class QuantizationAwareTraining {
         for (int k = 0; k < count - 1; k++) {
             if (!int8[k] && !int8[k + 1]) continue;   // both float: nothing quantizes this activation
             BaseLayer layer = (BaseLayer) conf.getConf(layers.get(k)).getLayer();
-            layer.setActivationFn(new FakeQuantActivation(FakeQuantActivation.unwrap(layer.getActivationFn()), points.get(k + 1)));
+            layer.setActivationFn(new FakeQuantActivation(WrappedActivation.unwrap(layer.getActivationFn()), points.get(k + 1)));
         }
         ActivationQuant input = int8[0] ? points.get(0) : null;
         TrainingData fakeQuantData = new TrainingData(info.dataset(), info.classNames(), info.inputShape(), null,
@@ -79,7 +83,7 @@ public final class QuantizationAwareTraining {
             return start;
         }, weights, false));
         MultiLayerNetwork tuned = ModelFile.load(paths.model(), false).network();
-        QuantizedNetwork tunedFloat = Dl4jLayers.toFloatNetwork(tuned, info.inputShape());
+        StepNetwork tunedFloat = Dl4jLayers.toFloatNetwork(tuned, info.inputShape());
         return NetworkQuantizer.quantize(tunedFloat, points, granularity, keep);
     }
 

@@ -1,14 +1,14 @@
 package dev.squeeze.compress.quant;
 
-import dev.squeeze.compress.artifacts.AtomicFiles;
+import dev.squeeze.models.core.AtomicFiles;
 import dev.squeeze.compress.artifacts.CodeVersion;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
-import dev.squeeze.compress.artifacts.ModelSource;
+import dev.squeeze.compress.runs.ModelSource;
 import dev.squeeze.compress.artifacts.RunLock;
 import dev.squeeze.compress.artifacts.RunPaths;
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.eval.Evaluator;
 import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.compress.ledger.NewRun;
@@ -17,10 +17,14 @@ import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
 import dev.squeeze.compress.ledger.RunStatus;
+import dev.squeeze.compress.network.ActivationQuant;
+import dev.squeeze.compress.network.Dl4jLayers;
+import dev.squeeze.compress.network.StepNetwork;
+import dev.squeeze.compress.network.Step;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.TrainingData;
 import dev.squeeze.compress.train.TrainingMonitor;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.LabeledData;
@@ -73,7 +77,7 @@ public final class QuantizeService {
         }
         ModelFile.Loaded loaded = ModelFile.load(source.file(), false);
         QuantParams params = requested.withSource(source.identity());
-        QuantizedNetwork floatNetwork = Dl4jLayers.toFloatNetwork(loaded.network(), loaded.info().inputShape());
+        StepNetwork floatNetwork = Dl4jLayers.toFloatNetwork(loaded.network(), loaded.info().inputShape());
         checkKeepFloat(params.keepFloat(), floatNetwork);
 
         ConfigHash hash = ConfigHash.of(params, QuantParams.DEFAULTS);
@@ -103,7 +107,7 @@ public final class QuantizeService {
     }
 
     private QuantizeOutcome run(RunRecord run, QuantParams params, ModelSource source, ModelFile.Loaded loaded,
-                                QuantizedNetwork floatNetwork, RunPaths paths, Path dataDir) {
+                                StepNetwork floatNetwork, RunPaths paths, Path dataDir) {
         ModelInfo info = loaded.info();
         Splits data = splits(info, dataDir);
         MultiLayerNetwork net = loaded.network();
@@ -116,12 +120,12 @@ public final class QuantizeService {
         Set<Integer> keep = new HashSet<>(params.keepFloat());
 
         List<QuantizeOutcome.Trial> trials = new ArrayList<>();
-        QuantizedNetwork best = null;
+        StepNetwork best = null;
         QuantizeOutcome.Trial bestTrial = null;
         List<ActivationQuant> bestPoints = null;
         for (Calibration method : params.methods()) {
             List<ActivationQuant> points = stats.quantizations(method, params.percentile());
-            QuantizedNetwork q = NetworkQuantizer.quantize(floatNetwork, points, params.granularity(), keep);
+            StepNetwork q = NetworkQuantizer.quantize(floatNetwork, points, params.granularity(), keep);
             double val = Evaluator.evaluate(q, data.validation(), info.classNames()).accuracy();
             var trial = new QuantizeOutcome.Trial(method.label(), params.granularity().label(), 0, val, floatVal - val);
             monitor.message(String.format(Locale.ROOT, "  %-10s int8 validation accuracy %.2f%% (drop %.2f points)",
@@ -145,7 +149,7 @@ public final class QuantizeService {
                         + "%s: quantization-aware training for %d epochs", 100 * bestTrial.drop(), budget, qatEpochs));
             }
             Calibration method = Calibration.parse(bestTrial.calibration());
-            QuantizedNetwork qat = new QuantizationAwareTraining(monitor).fineTune(net, info, floatNetwork, bestPoints,
+            StepNetwork qat = new QuantizationAwareTraining(monitor).fineTune(net, info, floatNetwork, bestPoints,
                     params.granularity(), keep, qatEpochs, data, new RunPaths(paths.dir().resolve("qat")));
             double val = Evaluator.evaluate(qat, data.validation(), info.classNames()).accuracy();
             var trial = new QuantizeOutcome.Trial(method.label(), params.granularity().label(), qatEpochs, val, floatVal - val);
@@ -172,16 +176,16 @@ public final class QuantizeService {
     }
 
     /** Validation accuracy with one layer at a time in int8 and every other layer float, worst first. */
-    private List<QuantizeOutcome.Sensitivity> sensitivity(QuantizedNetwork floatNetwork, List<ActivationQuant> points,
+    private List<QuantizeOutcome.Sensitivity> sensitivity(StepNetwork floatNetwork, List<ActivationQuant> points,
                                                           QuantParams params, Splits data, ModelInfo info, double floatVal) {
-        List<Integer> layers = floatNetwork.linearSteps().stream().map(QuantizedNetwork::layerOf).toList();
+        List<Integer> layers = floatNetwork.linearSteps().stream().map(StepNetwork::layerOf).toList();
         List<QuantizeOutcome.Sensitivity> out = new ArrayList<>();
         for (Step step : floatNetwork.linearSteps()) {
-            int layer = QuantizedNetwork.layerOf(step);
+            int layer = StepNetwork.layerOf(step);
             Set<Integer> others = layers.stream().filter(l -> l != layer).collect(Collectors.toSet());
-            QuantizedNetwork q = NetworkQuantizer.quantize(floatNetwork, points, params.granularity(), others);
+            StepNetwork q = NetworkQuantizer.quantize(floatNetwork, points, params.granularity(), others);
             double val = Evaluator.evaluate(q, data.validation(), info.classNames()).accuracy();
-            out.add(new QuantizeOutcome.Sensitivity(layer, QuantizedNetwork.labelOf(step), val, floatVal - val));
+            out.add(new QuantizeOutcome.Sensitivity(layer, StepNetwork.labelOf(step), val, floatVal - val));
         }
         out.sort((a, b) -> Double.compare(b.drop(), a.drop()));
         return out;
@@ -208,13 +212,13 @@ public final class QuantizeService {
         return train.select(java.util.Arrays.copyOf(TrainValSplit.permutation(train.size(), SAMPLE_SEED), n));
     }
 
-    private static void checkKeepFloat(List<Integer> keepFloat, QuantizedNetwork floatNetwork) {
+    private static void checkKeepFloat(List<Integer> keepFloat, StepNetwork floatNetwork) {
         List<Step> linear = floatNetwork.linearSteps();
-        Set<Integer> layers = linear.stream().map(QuantizedNetwork::layerOf).collect(Collectors.toSet());
+        Set<Integer> layers = linear.stream().map(StepNetwork::layerOf).collect(Collectors.toSet());
         for (int k : keepFloat) {
             if (!layers.contains(k)) {
                 throw new BadInputException("--keep-float " + k + " is not a dense or convolutional layer of this model; "
-                        + "its layers are: " + linear.stream().map(QuantizedNetwork::labelOf).collect(Collectors.joining(", ")));
+                        + "its layers are: " + linear.stream().map(StepNetwork::labelOf).collect(Collectors.joining(", ")));
             }
         }
         if (keepFloat.size() == layers.size()) {

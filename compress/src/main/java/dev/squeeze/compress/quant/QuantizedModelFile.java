@@ -1,11 +1,16 @@
 package dev.squeeze.compress.quant;
 
 import org.nd4j.shade.jackson.core.JsonProcessingException;
-import dev.squeeze.compress.artifacts.AtomicFiles;
+import dev.squeeze.models.core.AtomicFiles;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.compress.network.ActivationQuant;
+import dev.squeeze.compress.network.FloatLinear;
+import dev.squeeze.compress.network.Geometry;
+import dev.squeeze.compress.network.StepNetwork;
+import dev.squeeze.compress.network.Step;
+import dev.squeeze.models.core.BadInputException;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -39,7 +44,7 @@ public final class QuantizedModelFile {
     private QuantizedModelFile() {
     }
 
-    public record Loaded(QuantizedNetwork network, ModelInfo info) {
+    public record Loaded(StepNetwork network, ModelInfo info) {
     }
 
     /** One step as stored; fields not used by a step's type are null. */
@@ -51,7 +56,7 @@ public final class QuantizedModelFile {
     record NetworkSpec(String format, int version, long[] inputShape, List<StepSpec> steps) {
     }
 
-    public static void save(Path target, QuantizedNetwork network, ModelInfo info) {
+    public static void save(Path target, StepNetwork network, ModelInfo info) {
         Map<String, byte[]> blobs = new HashMap<>();
         List<StepSpec> specs = new ArrayList<>();
         for (Step step : network.steps()) specs.add(spec(step, blobs));
@@ -90,7 +95,7 @@ public final class QuantizedModelFile {
             }
             List<Step> steps = new ArrayList<>();
             for (StepSpec s : net.steps()) steps.add(step(s, entries, file));
-            return new Loaded(new QuantizedNetwork(net.inputShape(), steps),
+            return new Loaded(new StepNetwork(net.inputShape(), steps),
                     Json.read(new String(info, StandardCharsets.UTF_8), ModelInfo.class));
         } catch (IOException | RuntimeException e) {
             if (e instanceof BadInputException b) throw b;

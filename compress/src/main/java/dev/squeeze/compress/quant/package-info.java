@@ -1,7 +1,8 @@
 /**
- * Int8 quantization: post-training static quantization (weights int8 symmetric per output channel or per
- * tensor, activations uint8 per tensor with a zero point, biases int32) with ranges calibrated by min/max,
- * percentile or entropy; exact integer inference in ND4J; per-layer sensitivity; quantization-aware
- * training with fake quantization and a straight-through estimator.
+ * Int8 quantization of a {@link dev.squeeze.compress.network.StepNetwork}: post-training static quantization
+ * (weights int8 symmetric per output channel or per tensor, activations uint8 per tensor with a zero point, biases
+ * int32) with ranges calibrated by min/max, percentile or entropy; exact integer inference in ND4J
+ * ({@link dev.squeeze.compress.quant.Int8Linear}, {@link dev.squeeze.compress.quant.Int8Kernels}); the int8 model
+ * file; per-layer sensitivity; quantization-aware training with fake quantization and a straight-through estimator.
  */
 package dev.squeeze.compress.quant;

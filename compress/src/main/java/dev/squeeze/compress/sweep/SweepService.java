@@ -1,7 +1,7 @@
 package dev.squeeze.compress.sweep;
 
 import dev.squeeze.compress.artifacts.RunPaths;
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
@@ -56,7 +56,7 @@ public final class SweepService {
      * Runs the sweep.
      *
      * @param dataDir where the dataset's files are, or null to locate them
-     * @throws dev.squeeze.models.BadInputException when something every trial needs is wrong (an unknown model
+     * @throws dev.squeeze.models.core.BadInputException when something every trial needs is wrong (an unknown model
      *                                              or dataset, missing data, an unwritable output or ledger):
      *                                              before any trial starts
      */

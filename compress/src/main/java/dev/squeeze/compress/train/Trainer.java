@@ -1,9 +1,10 @@
 package dev.squeeze.compress.train;
 
-import dev.squeeze.compress.artifacts.AtomicFiles;
+import dev.squeeze.models.core.AtomicFiles;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
+import dev.squeeze.compress.artifacts.RewindPoint;
 import dev.squeeze.compress.artifacts.RunPaths;
 import dev.squeeze.compress.eval.Evaluation;
 import dev.squeeze.compress.eval.Evaluator;

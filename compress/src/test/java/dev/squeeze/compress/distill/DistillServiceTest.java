@@ -1,7 +1,7 @@
 package dev.squeeze.compress.distill;
 
 import dev.squeeze.compress.artifacts.ModelFile;
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunQuery;
 import dev.squeeze.compress.ledger.RunRecord;
@@ -10,7 +10,7 @@ import dev.squeeze.compress.train.TrainOutcome;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.compress.train.TrainingService;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package dev.squeeze.compress.doctor;
 
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.train.BatchSource;
 import dev.squeeze.compress.train.Fixtures;
 import dev.squeeze.compress.train.ShuffledBatches;

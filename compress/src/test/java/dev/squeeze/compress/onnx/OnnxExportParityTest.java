@@ -4,15 +4,15 @@ import ai.onnx.proto.OnnxMl;
 import dev.squeeze.compress.eval.Evaluator;
 import dev.squeeze.compress.quant.Calibration;
 import dev.squeeze.compress.quant.CalibrationStatistics;
-import dev.squeeze.compress.quant.Dl4jLayers;
+import dev.squeeze.compress.network.Dl4jLayers;
 import dev.squeeze.compress.quant.Granularity;
 import dev.squeeze.compress.quant.NetworkQuantizer;
-import dev.squeeze.compress.quant.QuantizedNetwork;
+import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.compress.train.Fixtures;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.Trainer;
 import dev.squeeze.compress.train.TrainingData;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.DatasetLoader;
 import dev.squeeze.models.data.Datasets;
@@ -72,7 +72,7 @@ class OnnxExportParityTest {
         return net;
     }
 
-    private static byte[] onnx(QuantizedNetwork net, TrainingData data) {
+    private static byte[] onnx(StepNetwork net, TrainingData data) {
         return OnnxExporter.graph(net, data.normalization(), "test").model(8, 17, "test", "", Map.of()).toByteArray();
     }
 
@@ -84,7 +84,7 @@ class OnnxExportParityTest {
 
     /** Float: max |difference| <= 1e-4 with identical top-1. Int8 (three flavours): >= 99.5% top-1, accuracy within 0.2. */
     private void checkEveryMode(String what, MultiLayerNetwork net, TrainingData data, LabeledData raw) {
-        QuantizedNetwork f = Dl4jLayers.toFloatNetwork(net, data.inputShape());
+        StepNetwork f = Dl4jLayers.toFloatNetwork(net, data.inputShape());
         float[][] dl4j = net.output(data.test().toDataSet().getFeatures(), false).toFloatMatrix();
         float[][] got = ort(onnx(f, data), data, raw, null);
         double max = 0;
@@ -95,10 +95,10 @@ class OnnxExportParityTest {
         assertTrue(max <= 1e-4, what + " float max |difference| " + max);
 
         var points = CalibrationStatistics.collect(f, data.train().head(500)).quantizations(Calibration.PERCENTILE, 99.99);
-        int lastLayer = QuantizedNetwork.layerOf(f.linearSteps().get(f.linearSteps().size() - 1));
+        int lastLayer = StepNetwork.layerOf(f.linearSteps().get(f.linearSteps().size() - 1));
         for (var variant : List.of(Map.entry(Granularity.CHANNEL, Set.<Integer>of()), Map.entry(Granularity.TENSOR, Set.<Integer>of()),
                 Map.entry(Granularity.CHANNEL, Set.of(lastLayer)))) {
-            QuantizedNetwork q = NetworkQuantizer.quantize(f, points, variant.getKey(), variant.getValue());
+            StepNetwork q = NetworkQuantizer.quantize(f, points, variant.getKey(), variant.getValue());
             float[][] nd4j = Evaluator.probabilities(q, data.test());
             float[][] ort = ort(onnx(q, data), data, raw, null);
             int agree = 0;
@@ -133,7 +133,7 @@ class OnnxExportParityTest {
     void onnxRuntimeRunsInt8GraphsOnIntegerKernels() throws Exception {
         for (String model : List.of("lenet-300-100", "lenet-5")) {
             MultiLayerNetwork net = trained(Trainer.newNetwork(TrainParams.of(model), images), images, 1);
-            QuantizedNetwork f = Dl4jLayers.toFloatNetwork(net, images.inputShape());
+            StepNetwork f = Dl4jLayers.toFloatNetwork(net, images.inputShape());
             var points = CalibrationStatistics.collect(f, images.train().head(300)).quantizations(Calibration.MINMAX, 100);
             Path optimized = tmp.resolve(model + "-optimized.onnx");
             ort(onnx(NetworkQuantizer.quantize(f, points, Granularity.CHANNEL, Set.of()), images), images, rawImages.head(10), optimized);
@@ -164,7 +164,7 @@ class OnnxExportParityTest {
     }
 
     private void checkEveryModeFloatOnly(MultiLayerNetwork net) {
-        QuantizedNetwork f = Dl4jLayers.toFloatNetwork(net, images.inputShape());
+        StepNetwork f = Dl4jLayers.toFloatNetwork(net, images.inputShape());
         assertEquals(3, f.linearSteps().size(), "the batch norms and the activation layer are folded away");
         float[][] dl4j = net.output(images.test().toDataSet().getFeatures(), false).toFloatMatrix();
         float[][] got = ort(onnx(f, images), images, rawImages, null);

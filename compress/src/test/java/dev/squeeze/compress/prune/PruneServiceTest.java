@@ -2,14 +2,14 @@ package dev.squeeze.compress.prune;
 
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.RunPaths;
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunQuery;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunStatus;
 import dev.squeeze.compress.train.EpochMetrics;
 import dev.squeeze.compress.train.Fixtures;
-import dev.squeeze.compress.train.RewindPoint;
+import dev.squeeze.compress.artifacts.RewindPoint;
 import dev.squeeze.compress.train.TrainOutcome;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.TrainingMonitor;
@@ -200,7 +200,7 @@ class PruneServiceTest {
         assertEquals(ticket.numParams(), outcome.tickets().get(1).nonzeroParams(), 0, "no zeros left: the net is smaller");
         assertTrue(Files.size(outcome.ticket()) < Files.size(dense.paths().model()) / 2);
         assertTrue(outcome.format().startsWith("structured (neurons) search"), outcome.format());
-        assertThrows(dev.squeeze.models.BadInputException.class, () -> new PruneParams(null, 2, 0.5, "0",
+        assertThrows(dev.squeeze.models.core.BadInputException.class, () -> new PruneParams(null, 2, 0.5, "0",
                 PruneScope.LAYER, PruneControl.REINIT, Structure.NEURONS));
     }
 

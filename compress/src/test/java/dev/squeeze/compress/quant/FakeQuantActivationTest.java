@@ -1,5 +1,8 @@
 package dev.squeeze.compress.quant;
 
+import dev.squeeze.compress.network.ActivationQuant;
+import dev.squeeze.compress.network.WrappedActivation;
+
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
@@ -181,9 +184,9 @@ class FakeQuantActivationTest {
         var fq = new FakeQuantActivation(Activation.RELU, q);
         assertInstanceOf(ActivationReLU.class, fq.base());
         assertEquals(q, fq.quant());
-        assertSame(fq.base(), FakeQuantActivation.unwrap(fq));
+        assertSame(fq.base(), WrappedActivation.unwrap(fq));
         IActivation relu = new ActivationReLU();
-        assertSame(relu, FakeQuantActivation.unwrap(relu));
+        assertSame(relu, WrappedActivation.unwrap(relu));
         assertEquals("fakequant(relu, scale=0.05, zp=3)", fq.toString());
         assertEquals(fq, new FakeQuantActivation(new ActivationReLU(), q));
         assertTrue(!fq.equals(new FakeQuantActivation(new ActivationReLU(), new ActivationQuant(0.05f, 4))));

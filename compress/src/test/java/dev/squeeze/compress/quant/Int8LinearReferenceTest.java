@@ -1,5 +1,9 @@
 package dev.squeeze.compress.quant;
 
+import dev.squeeze.compress.network.ActivationQuant;
+import dev.squeeze.compress.network.Geometry;
+import dev.squeeze.compress.network.Tensor;
+
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -1,17 +1,21 @@
 package dev.squeeze.compress.quant;
 
 import dev.squeeze.compress.artifacts.ModelFile;
-import dev.squeeze.compress.artifacts.Workspace;
-import dev.squeeze.compress.eval.EvaluationService;
+import dev.squeeze.compress.runs.Workspace;
+import dev.squeeze.compress.saved.EvaluationService;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunStatus;
+import dev.squeeze.compress.network.ActivationQuant;
+import dev.squeeze.compress.network.Dl4jLayers;
+import dev.squeeze.compress.network.FloatLinear;
+import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.compress.train.Fixtures;
 import dev.squeeze.compress.train.TrainOutcome;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.compress.train.TrainingService;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
@@ -144,7 +148,7 @@ class QuantizeServiceTest {
                 .setInputType(org.deeplearning4j.nn.conf.inputs.InputType.feedForward(4)).build();
         MultiLayerNetwork tanh = new MultiLayerNetwork(conf);
         tanh.init();
-        QuantizedNetwork f = Dl4jLayers.toFloatNetwork(tanh, new long[]{4});
+        StepNetwork f = Dl4jLayers.toFloatNetwork(tanh, new long[]{4});
         List<ActivationQuant> points = List.of(ActivationQuant.fromRange(-1, 1), ActivationQuant.fromRange(-1, 1));
         var e = assertThrows(BadInputException.class, () -> NetworkQuantizer.quantize(f, points, Granularity.CHANNEL, java.util.Set.of()));
         assertTrue(e.getMessage().contains("tanh") && e.getMessage().contains("--keep-float 0"), e.getMessage());

@@ -3,11 +3,14 @@ package dev.squeeze.compress.quant;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
 import dev.squeeze.compress.eval.Evaluator;
+import dev.squeeze.compress.network.Dl4jLayers;
+import dev.squeeze.compress.network.FloatLinear;
+import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.compress.train.Fixtures;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.Trainer;
 import dev.squeeze.compress.train.TrainingData;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -54,7 +57,7 @@ class QuantizedNetworkTest {
     @Test
     void theFloatFormComputesWhatDl4jComputes() {
         for (MultiLayerNetwork net : List.of(lenet5, lenet300)) {
-            QuantizedNetwork f = Dl4jLayers.toFloatNetwork(net, data.inputShape());
+            StepNetwork f = Dl4jLayers.toFloatNetwork(net, data.inputShape());
             INDArray x = data.test().toDataSet(null, 0, 200).getFeatures();
             INDArray want = net.output(x, false);
             INDArray got = f.probabilities(x);
@@ -66,10 +69,10 @@ class QuantizedNetworkTest {
     @Test
     void int8KeepsAccuracyWithinTwoPointsOnBothBrieflyTrainedNetworks() {
         for (MultiLayerNetwork net : List.of(lenet5, lenet300)) {
-            QuantizedNetwork f = Dl4jLayers.toFloatNetwork(net, data.inputShape());
+            StepNetwork f = Dl4jLayers.toFloatNetwork(net, data.inputShape());
             var stats = CalibrationStatistics.collect(f, data.train().head(500));
             for (Calibration method : Calibration.values()) {
-                QuantizedNetwork q = NetworkQuantizer.quantize(f, stats.quantizations(method, 99.99), Granularity.CHANNEL, Set.of());
+                StepNetwork q = NetworkQuantizer.quantize(f, stats.quantizations(method, 99.99), Granularity.CHANNEL, Set.of());
                 assertTrue(q.linearSteps().stream().allMatch(s -> s instanceof Int8Linear));
                 double floatAcc = Evaluator.evaluate(net, data.test(), data.classNames()).accuracy();
                 double int8Acc = Evaluator.evaluate(q, data.test(), data.classNames()).accuracy();
@@ -81,9 +84,9 @@ class QuantizedNetworkTest {
 
     @Test
     void keptFloatLayersStayFloatAndTheRestIsInt8() {
-        QuantizedNetwork f = Dl4jLayers.toFloatNetwork(lenet5, data.inputShape());
+        StepNetwork f = Dl4jLayers.toFloatNetwork(lenet5, data.inputShape());
         var points = CalibrationStatistics.collect(f, data.train().head(200)).quantizations(Calibration.MINMAX, 100);
-        QuantizedNetwork q = NetworkQuantizer.quantize(f, points, Granularity.TENSOR, Set.of(0, 6));
+        StepNetwork q = NetworkQuantizer.quantize(f, points, Granularity.TENSOR, Set.of(0, 6));
         var linear = q.linearSteps();
         assertInstanceOf(FloatLinear.class, linear.get(0));
         assertInstanceOf(Int8Linear.class, linear.get(1));
@@ -93,9 +96,9 @@ class QuantizedNetworkTest {
 
     @Test
     void theInt8FileIsUnderAThirdOfTheFloatFileAndLoadsToTheSameOutputs() throws Exception {
-        QuantizedNetwork f = Dl4jLayers.toFloatNetwork(lenet300, data.inputShape());
+        StepNetwork f = Dl4jLayers.toFloatNetwork(lenet300, data.inputShape());
         var points = CalibrationStatistics.collect(f, data.train().head(300)).quantizations(Calibration.ENTROPY, 99.99);
-        QuantizedNetwork q = NetworkQuantizer.quantize(f, points, Granularity.CHANNEL, Set.of());
+        StepNetwork q = NetworkQuantizer.quantize(f, points, Granularity.CHANNEL, Set.of());
         ModelInfo info = new ModelInfo("lenet-300-100", "fashion-mnist", null, data.inputShape(), data.classNames(),
                 data.normalization(), "abc", "run1", 3, 0.7);
         Path floatFile = tmp.resolve("float.zip");

@@ -2,7 +2,7 @@ package dev.squeeze.compress.train;
 
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.ledger.RunStatus;
 import dev.squeeze.models.data.CsvDataset;
 import dev.squeeze.models.data.DatasetLocator;

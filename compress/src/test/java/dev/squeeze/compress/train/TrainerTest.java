@@ -2,6 +2,7 @@ package dev.squeeze.compress.train;
 
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
+import dev.squeeze.compress.artifacts.RewindPoint;
 import dev.squeeze.compress.artifacts.RunPaths;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
@@ -174,7 +175,7 @@ class TrainerTest {
         assertTrue(Refit.ALWAYS.appliesTo(1_000_000));
         assertFalse(Refit.NEVER.appliesTo(10));
         assertEquals(Refit.AUTO, Refit.parse(" Auto "));
-        var e = assertThrows(dev.squeeze.models.BadInputException.class, () -> Refit.parse("sometimes"));
+        var e = assertThrows(dev.squeeze.models.core.BadInputException.class, () -> Refit.parse("sometimes"));
         assertEquals("--refit must be one of auto, always, never, got 'sometimes'", e.getMessage());
     }
 

@@ -1,14 +1,14 @@
 package dev.squeeze.compress.train;
 
 import dev.squeeze.compress.artifacts.ModelFile;
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.eval.Evaluation;
-import dev.squeeze.compress.eval.EvaluationService;
+import dev.squeeze.compress.saved.EvaluationService;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunQuery;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunStatus;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

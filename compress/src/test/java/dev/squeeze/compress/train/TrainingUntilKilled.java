@@ -1,6 +1,6 @@
 package dev.squeeze.compress.train;
 
-import dev.squeeze.compress.artifacts.Workspace;
+import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.models.data.DatasetLocator;
 
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.squeeze.compress.quant;
+package dev.squeeze.compress.network;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.convolution.Convolution;
@@ -14,6 +14,11 @@ public sealed interface Geometry {
     INDArray toRows(INDArray input);
 
     INDArray fromRows(INDArray rows, long batch);
+
+    /** The output-channel axis of the layer's weights: 1 for dense [nIn, nOut], 0 for convolution [outC, ...]. */
+    default int outputChannelAxis() {
+        return this instanceof Dense ? 1 : 0;
+    }
 
     /** The layer's weights (DL4J's layout) as the [inputs per row, outC] right-hand side of the product. */
     INDArray gemmWeights(INDArray weights);

@@ -1,10 +1,13 @@
-package dev.squeeze.compress.artifacts;
+package dev.squeeze.compress.train;
 
+import dev.squeeze.compress.artifacts.Json;
+import dev.squeeze.compress.artifacts.ModelFile;
+import dev.squeeze.compress.artifacts.RunPaths;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunStatus;
-import dev.squeeze.compress.train.TrainParams;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.compress.runs.Workspace;
+import dev.squeeze.models.core.BadInputException;
 
 import java.io.IOException;
 import java.nio.file.Files;

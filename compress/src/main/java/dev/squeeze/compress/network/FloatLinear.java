@@ -1,4 +1,5 @@
-package dev.squeeze.compress.quant;
+package dev.squeeze.compress.network;
+
 
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -14,7 +15,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * @param activation the layer's activation
  */
 public record FloatLinear(int layer, String label, Geometry geometry, INDArray weights, INDArray bias,
-                          IActivation activation) implements Step {
+                          IActivation activation) implements Step.Linear {
 
     @Override
     public Tensor apply(Tensor input) {
@@ -26,8 +27,20 @@ public record FloatLinear(int layer, String label, Geometry geometry, INDArray w
         return Tensor.real(geometry.fromRows(out, batch));
     }
 
+    @Override
     public long parameterCount() {
         return weights.length() + bias.length();
+    }
+
+    @Override
+    public long nonzeroParameterCount() {
+        return nonzero(weights) + nonzero(bias);
+    }
+
+    private static long nonzero(INDArray a) {
+        long n = 0;
+        for (float v : a.castTo(DataType.FLOAT).dup('c').data().asFloat()) if (v != 0f) n++;
+        return n;
     }
 
     @Override

@@ -1,9 +1,11 @@
-package dev.squeeze.compress.artifacts;
+package dev.squeeze.compress.runs;
 
+import dev.squeeze.compress.artifacts.ModelFile;
+import dev.squeeze.compress.artifacts.RunPaths;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunStatus;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

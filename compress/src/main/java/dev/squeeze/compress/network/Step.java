@@ -1,4 +1,5 @@
-package dev.squeeze.compress.quant;
+package dev.squeeze.compress.network;
+
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
@@ -7,13 +8,32 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Arrays;
 
-/** One step of a {@link QuantizedNetwork}'s forward pass. */
-public sealed interface Step permits Step.Reshape, Step.Pooling, FloatLinear, Int8Linear {
+/** One step of a {@link StepNetwork}'s forward pass. */
+public sealed interface Step permits Step.Reshape, Step.Pooling, Step.Linear {
 
     Tensor apply(Tensor input);
 
     /** One line for people: what the step is. */
     String describe();
+
+    /**
+     * A dense or convolutional layer: {@link FloatLinear}, or an int8 form of one (quant's {@code Int8Linear}).
+     * These are the layers calibration observes and {@link StepNetwork#linearSteps()} lists.
+     */
+    non-sealed interface Linear extends Step {
+        /** The layer's index in the DL4J network. */
+        int layer();
+
+        String label();
+
+        Geometry geometry();
+
+        /** Weights and biases. */
+        long parameterCount();
+
+        /** Weights and biases that are not zero (fewer after pruning). */
+        long nonzeroParameterCount();
+    }
 
     /** The reshape DL4J's preprocessors do between flat and NCHW activations (row-major, so codes move unchanged). */
     record Reshape(long[] exampleShape) implements Step {

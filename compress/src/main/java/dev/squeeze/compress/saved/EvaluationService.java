@@ -1,8 +1,12 @@
-package dev.squeeze.compress.eval;
+package dev.squeeze.compress.saved;
 
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.compress.eval.Classifier;
+import dev.squeeze.compress.eval.Evaluation;
+import dev.squeeze.compress.eval.Evaluator;
+import dev.squeeze.compress.quant.QuantizedModelFile;
+import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.LabeledData;
@@ -26,7 +30,7 @@ public final class EvaluationService {
         ModelInfo info;
         Classifier model;
         if (ModelFile.isInt8(modelFile)) {
-            var loaded = dev.squeeze.compress.quant.QuantizedModelFile.load(modelFile);
+            var loaded = QuantizedModelFile.load(modelFile);
             info = loaded.info();
             model = loaded.network();
         } else {

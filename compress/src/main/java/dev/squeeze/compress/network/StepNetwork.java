@@ -1,4 +1,4 @@
-package dev.squeeze.compress.quant;
+package dev.squeeze.compress.network;
 
 import dev.squeeze.compress.eval.Classifier;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -16,15 +16,15 @@ import java.util.List;
 import java.util.function.BiConsumer;
 
 /**
- * A classifier as a sequence of {@link Step}s, each dense or convolutional layer either {@link Int8Linear} or
- * {@link FloatLinear}. All-float, it computes what the DL4J network it came from computes; that form is what
- * calibration observes.
+ * A classifier as a sequence of {@link Step}s, each dense or convolutional layer a {@link Step.Linear}: a
+ * {@link FloatLinear} or an int8 layer (quant's {@code Int8Linear}). All-float ({@link Dl4jLayers}), it computes what
+ * the DL4J network it came from computes; that form is what calibration observes and what float ONNX export writes.
  *
  * @param inputShape one example's shape, e.g. [784] or [1, 28, 28]; inputs arrive as flat normalised rows
  */
-public record QuantizedNetwork(long[] inputShape, List<Step> steps) implements Classifier {
+public record StepNetwork(long[] inputShape, List<Step> steps) implements Classifier {
 
-    public QuantizedNetwork {
+    public StepNetwork {
         steps = List.copyOf(steps);
     }
 
@@ -46,7 +46,7 @@ public record QuantizedNetwork(long[] inputShape, List<Step> steps) implements C
             int point = 0;
             for (Step step : steps) {
                 t = step.apply(t);
-                if (step instanceof FloatLinear || step instanceof Int8Linear) observer.accept(++point, t);
+                if (step instanceof Step.Linear) observer.accept(++point, t);
             }
             return t.real().detach();
         }
@@ -59,54 +59,37 @@ public record QuantizedNetwork(long[] inputShape, List<Step> steps) implements C
     /** The dense and convolutional layers, in order. */
     public List<Step> linearSteps() {
         List<Step> out = new ArrayList<>();
-        for (Step s : steps) if (s instanceof FloatLinear || s instanceof Int8Linear) out.add(s);
+        for (Step s : steps) if (s instanceof Step.Linear) out.add(s);
         return out;
     }
 
     /** DL4J layer index of a dense or convolutional step. */
     public static int layerOf(Step linear) {
-        if (linear instanceof FloatLinear f) return f.layer();
-        if (linear instanceof Int8Linear q) return q.layer();
+        if (linear instanceof Step.Linear l) return l.layer();
         throw new IllegalArgumentException("not a dense or convolutional step: " + linear.describe());
     }
 
     public static String labelOf(Step linear) {
-        if (linear instanceof FloatLinear f) return f.label();
-        if (linear instanceof Int8Linear q) return q.label();
+        if (linear instanceof Step.Linear l) return l.label();
         throw new IllegalArgumentException("not a dense or convolutional step: " + linear.describe());
     }
 
     /** Weights and biases of every layer. */
     public long parameterCount() {
         long n = 0;
-        for (Step s : steps) {
-            if (s instanceof FloatLinear f) n += f.parameterCount();
-            if (s instanceof Int8Linear q) n += q.parameterCount();
-        }
+        for (Step s : steps) if (s instanceof Step.Linear l) n += l.parameterCount();
         return n;
     }
 
     /** Weights and biases that are not zero (fewer after pruning). */
     public long nonzeroParameterCount() {
         long n = 0;
-        for (Step s : steps) {
-            if (s instanceof FloatLinear f) n += nonzero(f.weights().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat())
-                    + nonzero(f.bias().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat());
-            if (s instanceof Int8Linear q) {
-                for (byte b : q.weights().values()) if (b != 0) n++;
-                for (int b : q.bias()) if (b != 0) n++;
-            }
-        }
+        for (Step s : steps) if (s instanceof Step.Linear l) n += l.nonzeroParameterCount();
         return n;
     }
 
-    private static long nonzero(float[] values) {
-        long n = 0;
-        for (float v : values) if (v != 0f) n++;
-        return n;
-    }
-
+    /** Whether every dense and convolutional layer is a {@link FloatLinear}. */
     public boolean isFullyFloat() {
-        return steps.stream().noneMatch(s -> s instanceof Int8Linear);
+        return steps.stream().allMatch(s -> !(s instanceof Step.Linear) || s instanceof FloatLinear);
     }
 }

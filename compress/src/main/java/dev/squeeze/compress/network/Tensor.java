@@ -1,9 +1,9 @@
-package dev.squeeze.compress.quant;
+package dev.squeeze.compress.network;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * An activation flowing between the steps of a {@link QuantizedNetwork}: real values, or uint8 codes (integers
+ * An activation flowing between the steps of a {@link StepNetwork}: real values, or uint8 codes (integers
  * 0..255 held in a float array) with the quantization that gives them meaning.
  */
 public record Tensor(INDArray values, ActivationQuant quant) {
@@ -25,7 +25,7 @@ public record Tensor(INDArray values, ActivationQuant quant) {
     /** Codes under {@code target}: as they are when already quantized that way, else quantized from real values. */
     public INDArray codes(ActivationQuant target) {
         if (target.equals(quant)) return values;
-        return Int8Kernels.quantize(real(), target);
+        return target.quantize(real());
     }
 
     public Tensor withValues(INDArray newValues) {

@@ -1,4 +1,5 @@
-package dev.squeeze.compress.artifacts;
+package dev.squeeze.models.core;
+
 
 import java.io.IOException;
 import java.io.OutputStream;

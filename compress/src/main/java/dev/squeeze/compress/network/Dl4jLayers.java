@@ -1,6 +1,6 @@
-package dev.squeeze.compress.quant;
+package dev.squeeze.compress.network;
 
-import dev.squeeze.models.BadInputException;
+import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.zoo.layers.NativeConvolution;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -30,7 +30,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Reads a DL4J network into the steps of an all-float {@link QuantizedNetwork}: dense, output and 2-D
+ * Reads a DL4J network into the steps of an all-float {@link StepNetwork}: dense, output and 2-D
  * convolution layers (NCHW, dilation 1), max and average pooling, the reshapes between them; dropout vanishes at
  * inference. Anything else is refused with the layer's index and type, never approximated.
  */
@@ -42,7 +42,7 @@ public final class Dl4jLayers {
     }
 
     /** @param inputShape one example's shape as the model file records it, e.g. [784] or [1, 28, 28] */
-    public static QuantizedNetwork toFloatNetwork(MultiLayerNetwork net, long[] inputShape) {
+    public static StepNetwork toFloatNetwork(MultiLayerNetwork net, long[] inputShape) {
         MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
         List<Step> steps = new ArrayList<>();
         long[] shape = {Arrays.stream(inputShape).reduce(1, (a, b) -> a * b)};   // inputs arrive flat
@@ -67,7 +67,7 @@ public final class Dl4jLayers {
                             + "normalization layer whose own activation is identity");
                 }
                 steps.set(steps.size() - 1, new FloatLinear(f.layer(), f.label() + " + " + a.getActivationFn(), f.geometry(),
-                        f.weights(), f.bias(), FakeQuantActivation.unwrap(a.getActivationFn())));
+                        f.weights(), f.bias(), WrappedActivation.unwrap(a.getActivationFn())));
                 continue;
             }
             if (layer instanceof BatchNormalization bn) {
@@ -114,7 +114,7 @@ public final class Dl4jLayers {
                 throw refuse(i, layer, "Squeeze reads " + SUPPORTED);
             }
         }
-        return new QuantizedNetwork(inputShape, steps);
+        return new StepNetwork(inputShape, steps);
     }
 
     /**
@@ -146,7 +146,7 @@ public final class Dl4jLayers {
             g[c] = gamma[c] / std[c];
             b[c] = (b[c] - mean[c]) * g[c] + beta[c];
         }
-        int axis = NetworkQuantizer.channelAxis(f.geometry());
+        int axis = f.geometry().outputChannelAxis();
         INDArray folded = org.nd4j.linalg.factory.Broadcast.mul(f.weights().castTo(DataType.DOUBLE),
                 Nd4j.createFromArray(g), f.weights().castTo(DataType.DOUBLE).ulike(), axis);
         INDArray bias = Nd4j.createFromArray(b);
@@ -173,7 +173,7 @@ public final class Dl4jLayers {
 
     /** The layer's activation; a fine-tuned (QAT) network's fake quantization is the int8 step's job, not its activation's. */
     private static IActivation activation(BaseLayer layer) {
-        return FakeQuantActivation.unwrap(layer.getActivationFn());
+        return WrappedActivation.unwrap(layer.getActivationFn());
     }
 
     static BadInputException refuse(int index, Layer layer, String why) {

@@ -1,4 +1,4 @@
-package dev.squeeze.compress.artifacts;
+package dev.squeeze.models.core;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,7 +42,7 @@ class AtomicFilesTest {
 
     /**
      * A full disk as the operating system reports it (ENOSPC, in the two forms the JDK throws), raised by a writer
-     * that has already filled the temporary file and a scratch file, as {@link ModelFile#save} does. This runs
+     * that has already filled the temporary file and a scratch file, as compress's {@code ModelFile.save} does. This runs
      * everywhere; {@code DiskFullTrainTest} in the cli module does the same on a real, small tmpfs where it can.
      */
     @Test

@@ -1,4 +1,4 @@
-package dev.squeeze.compress.artifacts;
+package dev.squeeze.models.core;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,12 +14,12 @@ import java.util.Locale;
  */
 public final class DiskFullException extends UncheckedIOException {
 
-    DiskFullException(Path file, IOException cause) {
+    public DiskFullException(Path file, IOException cause) {
         super(describe(file), cause);
     }
 
     /** Whether {@code e}, or an exception it was caused by, is the operating system saying the disk is full. */
-    static IOException diskFullCause(Throwable e) {
+    public static IOException diskFullCause(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof IOException io && isDiskFull(io)) return io;
         }

@@ -1,4 +1,10 @@
-package dev.squeeze.compress.quant;
+package dev.squeeze.compress.network;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Rint;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Per-tensor affine uint8 quantization of an activation, as ONNX's QuantizeLinear does it:
@@ -33,6 +39,16 @@ public record ActivationQuant(float scale, int zeroPoint) {
     /** The code of {@code x}; the division is in float, as ONNX Runtime does it. */
     public int quantize(float x) {
         return clamp((long) Math.rint(x / scale) + zeroPoint);
+    }
+
+    /** uint8 codes of real values {@code x}: clamp(rint(x / scale) + zeroPoint, 0, 255), as floats, with ND4J ops. */
+    public INDArray quantize(INDArray x) {
+        INDArray codes = x.castTo(DataType.FLOAT).div(scale);
+        Nd4j.exec(new Rint(codes, codes));
+        codes.addi(zeroPoint);
+        Transforms.max(codes, QMIN, false);
+        Transforms.min(codes, QMAX, false);
+        return codes;
     }
 
     public float dequantize(int q) {
