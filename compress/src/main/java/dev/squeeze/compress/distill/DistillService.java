@@ -1,11 +1,8 @@
 package dev.squeeze.compress.distill;
 
-import dev.squeeze.compress.artifacts.AtomicFiles;
-import dev.squeeze.compress.artifacts.CodeVersion;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
-import dev.squeeze.compress.artifacts.RunLock;
 import dev.squeeze.compress.artifacts.RunPaths;
 import dev.squeeze.compress.artifacts.TrainedRun;
 import dev.squeeze.compress.artifacts.Workspace;
@@ -18,7 +15,10 @@ import dev.squeeze.compress.ledger.RecordedRun;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
-import dev.squeeze.compress.ledger.RunStatus;
+import dev.squeeze.compress.stage.Stage;
+import dev.squeeze.compress.stage.StageResult;
+import dev.squeeze.compress.stage.StageRun;
+import dev.squeeze.compress.stage.StageRunner;
 import dev.squeeze.compress.train.TrainOutcome;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.Trainer;
@@ -55,11 +55,13 @@ public final class DistillService {
     public static final String STAGE = "distill";
 
     private final Workspace workspace;
+    private final StageRunner runner;
     private final DatasetLocator locator;
     private final TrainingMonitor monitor;
 
     public DistillService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
         this.workspace = workspace;
+        this.runner = new StageRunner(workspace, monitor::message);
         this.locator = locator;
         this.monitor = monitor;
     }
@@ -113,8 +115,6 @@ public final class DistillService {
         for (double temperature : temperatures) {
             DistillParams params = new DistillParams(teacherHashes, student, temperature, alpha,
                     studentFrom == null ? null : studentFrom.toAbsolutePath().normalize().toString());
-            ConfigHash hash = ConfigHash.of(params, DistillParams.DEFAULTS);
-            RunPaths paths = RunPaths.of(workspace.runsRoot(), STAGE, hash.value());
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("teachers", teachers.stream().map(t -> t.run().id()).toList());
             details.put("teacher_test_acc", teachers.stream().map(t -> t.run().testAcc()).toList());
@@ -123,12 +123,13 @@ public final class DistillService {
             details.put("alpha", alpha);
             details.put("student_alone_run", alone.run().id());
             details.put("student_alone_test_acc", alone.run().testAcc());
-            RunRecord run = trainStudent(params, hash, paths, data, logits, teachers.get(0).run().id(), details);
+            StageResult<Student> trained = runner.run(new Distill(data, logits, teachers.get(0).run().id(), details), params);
+            RunRecord run = trained.run();
             DistillOutcome.Row r = row("student " + student.model() + " distilled", run, temperature);
             distilled.add(r);
             if (best == null || r.validationAccuracy() > best.validationAccuracy()) {
                 best = r;
-                bestModel = paths.model();
+                bestModel = trained.paths().model();
             }
         }
         return new DistillOutcome(teacherRows, ensemble, aloneRow, distilled, best, bestModel);
@@ -173,46 +174,86 @@ public final class DistillService {
         }
     }
 
-    /** One distilled student: reused when finished, otherwise trained (resuming an interrupted run). */
-    private RunRecord trainStudent(DistillParams params, ConfigHash hash, RunPaths paths, TrainingData data,
-                                   float[] logits, String parent, Map<String, Object> details) {
-        try (RunLock lock = RunLock.acquire(paths); RunLedger ledger = workspace.openLedger()) {
-            Optional<RunRecord> previous = ledger.latestByHash(hash.value()).filter(r -> STAGE.equals(r.stage()));
-            if (previous.isPresent() && previous.get().status() == RunStatus.DONE && Files.isRegularFile(paths.model())) {
-                monitor.message("T=" + params.temperature() + ": already distilled as run " + previous.get().id());
-                return previous.get();
-            }
-            TrainParams student = params.student();
-            NewRun newRun = NewRun.of(STAGE, student.model(), data.dataset(), hash).withParent(parent)
-                    .withCodeCommit(CodeVersion.commit()).withArtifactDir(paths.dir().toString())
+    /** What a distillation run leaves in its outcome file: the student's model file. */
+    public record Student(String model) {
+    }
+
+    /** The distill stage: one student trained on the teachers' soft targets at one temperature. */
+    private final class Distill implements Stage<DistillParams, Student> {
+        private final TrainingData data;
+        private final float[] logits;
+        private final String parent;
+        private final Map<String, Object> details;
+
+        Distill(TrainingData data, float[] logits, String parent, Map<String, Object> details) {
+            this.data = data;
+            this.logits = logits;
+            this.parent = parent;
+            this.details = details;
+        }
+
+        @Override
+        public String name() {
+            return STAGE;
+        }
+
+        @Override
+        public DistillParams defaults() {
+            return DistillParams.DEFAULTS;
+        }
+
+        @Override
+        public Class<Student> outcomeType() {
+            return Student.class;
+        }
+
+        @Override
+        public NewRun row(DistillParams params, ConfigHash hash) {
+            return NewRun.of(STAGE, params.student().model(), data.dataset(), hash).withParent(parent)
                     .withNotes(String.format(Locale.ROOT, "distilled from %s at T=%s, alpha=%s", details.get("teachers"),
                             params.temperature(), params.alpha()));
-            if (Files.isRegularFile(paths.resumeCheckpoint()) && previous.isPresent()) {
-                newRun = newRun.withResumes(previous.get().id());
-            }
-            return RecordedRun.record(ledger, newRun, "interrupted; the same command resumes after the last finished epoch",
-                    run -> {
-                        AtomicFiles.writeString(paths.config(), hash.configJson());
-                        monitor.message(String.format(Locale.ROOT, "run %s: distilling into %s at T=%s, alpha=%s",
-                                run.id(), student.model(), params.temperature(), params.alpha()));
-                        ModelInfo info = new ModelInfo(student.model(), student.dataset(), student.tableOptions(),
-                                data.inputShape(), data.classNames(), data.normalization(), hash.value(), run.id(), 0,
-                                Double.NaN);
-                        float[] soft = TeacherLogits.softTargets(logits, data.classNames().size(), params.temperature());
-                        TrainingResult result = new Trainer(monitor).train(student, data, paths, info, new TrainingHooks(
-                                () -> studentNetwork(params, data), net -> { }, false, soft));
-                        // The saved student is a plain classifier: downstream stages know nothing of distillation.
-                        ModelFile.Loaded best = ModelFile.load(paths.model(), false);
-                        ((BaseOutputLayer) best.network().getLayerWiseConfigurations().getConf(
-                                best.network().getnLayers() - 1).getLayer()).setLossFn(new LossMCXENT());
-                        ModelFile.save(paths.model(), best.network(), best.info());
-                        Evaluation test = Evaluator.evaluate(best.network(), data.test(), data.classNames());
-                        ModelSize size = ModelSize.of(best.network(), paths.model());
-                        return new RecordedRun.Finished<>(RunResult.of(result.trainAccuracyAtBest(),
-                                result.bestValidationAccuracy(), test.accuracy())
-                                .withSizes(size.params(), size.nonzeroParams(), size.fileBytes())
-                                .withDetails(Json.writeCompact(details)), (Void) null);
-                    }).run();
+        }
+
+        @Override
+        public String onInterrupt() {
+            return "interrupted; the same command resumes after the last finished epoch";
+        }
+
+        @Override
+        public String reusedMessage(DistillParams params, RunRecord run) {
+            return "T=" + params.temperature() + ": already distilled as run " + run.id();
+        }
+
+        @Override
+        public Optional<Student> adopt(RunRecord finished, RunPaths paths) {
+            return Files.isRegularFile(paths.model()) ? Optional.of(new Student(paths.model().toString()))
+                    : Optional.empty();
+        }
+
+        @Override
+        public RecordedRun.Finished<Student> run(StageRun<DistillParams> run) {
+            DistillParams params = run.params();
+            RunPaths paths = run.paths();
+            TrainParams student = params.student();
+            monitor.message(String.format(Locale.ROOT, "run %s: distilling into %s at T=%s, alpha=%s",
+                    run.row().id(), student.model(), params.temperature(), params.alpha()));
+            ModelInfo info = new ModelInfo(student.model(), student.dataset(), student.tableOptions(),
+                    data.inputShape(), data.classNames(), data.normalization(), run.hash().value(), run.row().id(), 0,
+                    Double.NaN);
+            float[] soft = TeacherLogits.softTargets(logits, data.classNames().size(), params.temperature());
+            TrainingResult result = new Trainer(monitor).train(student, data, paths, info, new TrainingHooks(
+                    () -> studentNetwork(params, data), net -> { }, false, soft));
+            // The saved student is a plain classifier: downstream stages know nothing of distillation.
+            ModelFile.Loaded best = ModelFile.load(paths.model(), false);
+            ((BaseOutputLayer) best.network().getLayerWiseConfigurations().getConf(
+                    best.network().getnLayers() - 1).getLayer()).setLossFn(new LossMCXENT());
+            ModelFile.save(paths.model(), best.network(), best.info());
+            Evaluation test = Evaluator.evaluate(best.network(), data.test(), data.classNames());
+            ModelSize size = ModelSize.of(best.network(), paths.model());
+            return new RecordedRun.Finished<>(RunResult.of(result.trainAccuracyAtBest(),
+                    result.bestValidationAccuracy(), test.accuracy())
+                    .withSizes(size.params(), size.nonzeroParams(), size.fileBytes())
+                    .withDetails(Json.writeCompact(details)), new Student(paths.model().toString()));
         }
     }
 

@@ -1,22 +1,21 @@
 package dev.squeeze.compress.quant;
 
-import dev.squeeze.compress.artifacts.AtomicFiles;
 import dev.squeeze.compress.artifacts.CodeVersion;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
 import dev.squeeze.compress.artifacts.ModelSource;
-import dev.squeeze.compress.artifacts.RunLock;
 import dev.squeeze.compress.artifacts.RunPaths;
 import dev.squeeze.compress.artifacts.Workspace;
 import dev.squeeze.compress.eval.Evaluator;
 import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.compress.ledger.NewRun;
 import dev.squeeze.compress.ledger.RecordedRun;
-import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
-import dev.squeeze.compress.ledger.RunStatus;
+import dev.squeeze.compress.stage.Stage;
+import dev.squeeze.compress.stage.StageRun;
+import dev.squeeze.compress.stage.StageRunner;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.TrainingData;
 import dev.squeeze.compress.train.TrainingMonitor;
@@ -51,11 +50,13 @@ public final class QuantizeService {
     static final long SAMPLE_SEED = 20_240_601L;
 
     private final Workspace workspace;
+    private final StageRunner runner;
     private final DatasetLocator locator;
     private final TrainingMonitor monitor;
 
     public QuantizeService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
         this.workspace = workspace;
+        this.runner = new StageRunner(workspace, monitor::message);
         this.locator = locator;
         this.monitor = monitor;
     }
@@ -75,30 +76,69 @@ public final class QuantizeService {
         QuantParams params = requested.withSource(source.identity());
         QuantizedNetwork floatNetwork = Dl4jLayers.toFloatNetwork(loaded.network(), loaded.info().inputShape());
         checkKeepFloat(params.keepFloat(), floatNetwork);
+        return runner.run(new Quantize(source, loaded, floatNetwork, dataDir), params).outcome();
+    }
 
-        ConfigHash hash = ConfigHash.of(params, QuantParams.DEFAULTS);
-        RunPaths paths = RunPaths.of(workspace.runsRoot(), STAGE, hash.value());
-        try (RunLock lock = RunLock.acquire(paths); RunLedger ledger = workspace.openLedger()) {
-            Optional<RunRecord> previous = ledger.latestByHash(hash.value()).filter(r -> STAGE.equals(r.stage()));
-            if (previous.isPresent() && previous.get().status() == RunStatus.DONE && Files.isRegularFile(paths.model())
-                    && previous.get().details() != null) {
-                monitor.message("already quantized with these settings as run " + previous.get().id());
-                return Json.read(previous.get().details(), QuantizeOutcome.class);
-            }
+    /** The quantize stage, for one loaded float model. */
+    private final class Quantize implements Stage<QuantParams, QuantizeOutcome> {
+        private final ModelSource source;
+        private final ModelFile.Loaded loaded;
+        private final QuantizedNetwork floatNetwork;
+        private final Path dataDir;
+
+        Quantize(ModelSource source, ModelFile.Loaded loaded, QuantizedNetwork floatNetwork, Path dataDir) {
+            this.source = source;
+            this.loaded = loaded;
+            this.floatNetwork = floatNetwork;
+            this.dataDir = dataDir;
+        }
+
+        @Override
+        public String name() {
+            return STAGE;
+        }
+
+        @Override
+        public QuantParams defaults() {
+            return QuantParams.DEFAULTS;
+        }
+
+        @Override
+        public Class<QuantizeOutcome> outcomeType() {
+            return QuantizeOutcome.class;
+        }
+
+        @Override
+        public NewRun row(QuantParams params, ConfigHash hash) {
             ModelInfo info = loaded.info();
-            NewRun newRun = NewRun.of(STAGE, info.model(), info.dataset(), hash)
+            return NewRun.of(STAGE, info.model(), info.dataset(), hash)
                     .withParent(source.run() == null ? null : source.run().id())
-                    .withCodeCommit(CodeVersion.commit()).withArtifactDir(paths.dir().toString())
                     .withNotes("int8 " + params.granularity().label() + ", calibration " + params.calibration());
-            return RecordedRun.record(ledger, newRun, "interrupted; the same command starts again", run -> {
-                AtomicFiles.writeString(paths.config(), hash.configJson());
-                QuantizeOutcome outcome = run(run, params, source, loaded, floatNetwork, paths, dataDir);
-                return new RecordedRun.Finished<>(RunResult.of(null, outcome.kept().valAcc(), outcome.int8TestAcc())
-                        .withSizes(outcome.params(), nonzero(paths.model()), outcome.int8FileBytes())
-                        .withDetails(Json.writeCompact(outcome)), outcome);
-            }).value();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        }
+
+        @Override
+        public String reusedMessage(QuantParams params, RunRecord run) {
+            return "already quantized with these settings as run " + run.id();
+        }
+
+        @Override
+        public Optional<QuantizeOutcome> adopt(RunRecord finished, RunPaths paths) {
+            if (!Files.isRegularFile(paths.model()) || finished.details() == null) return Optional.empty();
+            try {
+                return Optional.of(Json.read(finished.details(), QuantizeOutcome.class));
+            } catch (IOException e) {
+                return Optional.empty(); // details this version cannot read: quantize again
+            }
+        }
+
+        @Override
+        public RecordedRun.Finished<QuantizeOutcome> run(StageRun<QuantParams> run) {
+            RunPaths paths = run.paths();
+            QuantizeOutcome outcome = QuantizeService.this.run(run.row(), run.params(), source, loaded, floatNetwork,
+                    paths, dataDir);
+            return new RecordedRun.Finished<>(RunResult.of(null, outcome.kept().valAcc(), outcome.int8TestAcc())
+                    .withSizes(outcome.params(), nonzero(paths.model()), outcome.int8FileBytes())
+                    .withDetails(Json.writeCompact(outcome)), outcome);
         }
     }
 
