@@ -18,12 +18,12 @@ import dev.squeeze.compress.ledger.RunResult;
 import dev.squeeze.compress.stage.Stage;
 import dev.squeeze.compress.stage.StageResult;
 import dev.squeeze.compress.stage.StageRun;
-import dev.squeeze.compress.stage.StageRunner;
 import dev.squeeze.compress.train.TrainOutcome;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.Trainer;
 import dev.squeeze.compress.train.TrainingData;
 import dev.squeeze.compress.train.TrainingHooks;
+import dev.squeeze.compress.train.StageEnvironment;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.compress.train.TrainingResult;
 import dev.squeeze.compress.train.TrainingService;
@@ -54,16 +54,10 @@ import java.util.Optional;
 public final class DistillService {
     public static final String STAGE = "distill";
 
-    private final Workspace workspace;
-    private final StageRunner runner;
-    private final DatasetLocator locator;
-    private final TrainingMonitor monitor;
+    private final StageEnvironment env;
 
     public DistillService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
-        this.workspace = workspace;
-        this.runner = new StageRunner(workspace, monitor::message);
-        this.locator = locator;
-        this.monitor = monitor;
+        this.env = new StageEnvironment(workspace, locator, monitor);
     }
 
     /**
@@ -80,16 +74,16 @@ public final class DistillService {
     public DistillOutcome distill(List<String> teacherRefs, TrainParams student, List<Double> temperatures, double alpha,
                                   Path studentFrom, Path dataDir) {
         if (teacherRefs.isEmpty()) throw new BadInputException("give at least one --teacher RUN|FILE");
-        RunPaths.requireWritable(workspace.runsRoot());
+        RunPaths.requireWritable(env.workspace().runsRoot());
         List<TrainedRun> teachers = resolveTeachers(teacherRefs);
         List<ModelFile.Loaded> teacherModels = teachers.stream().map(t -> ModelFile.load(t.paths().model(), false)).toList();
-        Dataset dataset = Datasets.open(student.dataset(), dataDir, locator, student.tableOptions(), monitor::message);
+        Dataset dataset = Datasets.open(student.dataset(), dataDir, env.locator(), student.tableOptions(), env.monitor()::message);
         checkCompatible(teachers, teacherModels, dataset);
         TrainingData data = TrainingData.prepare(dataset, student.validationFraction());
         if (studentFrom != null) checkStudentFile(studentFrom, student, data);
         TrainValSplit raw = TrainingData.carve(dataset, student.validationFraction());
 
-        monitor.message("teacher logits for " + raw.train().size() + " training examples, computed once");
+        env.monitor().message("teacher logits for " + raw.train().size() + " training examples, computed once");
         float[] logits = TeacherLogits.average(teacherModels, raw.train());
         List<DistillOutcome.Row> teacherRows = new ArrayList<>();
         for (int i = 0; i < teachers.size(); i++) {
@@ -105,7 +99,7 @@ public final class DistillService {
         }
 
         // The same student on hard labels alone, same budget and seed: reused when the ledger holds it.
-        TrainOutcome alone = new TrainingService(workspace, locator, monitor).train(student, dataDir, false);
+        TrainOutcome alone = new TrainingService(env).train(student, dataDir, false);
         DistillOutcome.Row aloneRow = row("student " + student.model() + " alone", alone.run(), null);
 
         List<String> teacherHashes = teachers.stream().map(t -> t.run().configHash()).toList();
@@ -123,7 +117,7 @@ public final class DistillService {
             details.put("alpha", alpha);
             details.put("student_alone_run", alone.run().id());
             details.put("student_alone_test_acc", alone.run().testAcc());
-            StageResult<Student> trained = runner.run(new Distill(data, logits, teachers.get(0).run().id(), details), params);
+            StageResult<Student> trained = env.runner().run(new Distill(data, logits, teachers.get(0).run().id(), details), params);
             RunRecord run = trained.run();
             DistillOutcome.Row r = row("student " + student.model() + " distilled", run, temperature);
             distilled.add(r);
@@ -140,16 +134,16 @@ public final class DistillService {
         List<TrainedRun> out = new ArrayList<>();
         for (String ref : refs) {
             Optional<RunRecord> ensemble;
-            try (RunLedger ledger = workspace.openLedger()) {
+            try (RunLedger ledger = env.workspace().openLedger()) {
                 ensemble = java.nio.file.Files.isRegularFile(Path.of(ref)) ? Optional.empty()
                         : ledger.get(ref).filter(r -> EnsembleService.STAGE.equals(r.stage()));
             }
             if (ensemble.isPresent()) {
                 for (String member : EnsembleService.members(ensemble.get())) {
-                    out.add(TrainedRun.resolve(member, workspace, TrainingService.STAGE));
+                    out.add(TrainedRun.resolve(member, env.workspace(), TrainingService.STAGE));
                 }
             } else {
-                out.add(TrainedRun.resolve(ref, workspace, TrainingService.STAGE));
+                out.add(TrainedRun.resolve(ref, env.workspace(), TrainingService.STAGE));
             }
         }
         return out;
@@ -193,18 +187,9 @@ public final class DistillService {
         }
 
         @Override
-        public String name() {
-            return STAGE;
-        }
-
-        @Override
-        public DistillParams defaults() {
-            return DistillParams.DEFAULTS;
-        }
-
-        @Override
-        public Class<Student> outcomeType() {
-            return Student.class;
+        public Definition<DistillParams, Student> definition() {
+            return new Definition<>(STAGE, DistillParams.DEFAULTS, Student.class,
+                    "interrupted; the same command resumes after the last finished epoch");
         }
 
         @Override
@@ -212,11 +197,6 @@ public final class DistillService {
             return NewRun.of(STAGE, params.student().model(), data.dataset(), hash).withParent(parent)
                     .withNotes(String.format(Locale.ROOT, "distilled from %s at T=%s, alpha=%s", details.get("teachers"),
                             params.temperature(), params.alpha()));
-        }
-
-        @Override
-        public String onInterrupt() {
-            return "interrupted; the same command resumes after the last finished epoch";
         }
 
         @Override
@@ -235,13 +215,13 @@ public final class DistillService {
             DistillParams params = run.params();
             RunPaths paths = run.paths();
             TrainParams student = params.student();
-            monitor.message(String.format(Locale.ROOT, "run %s: distilling into %s at T=%s, alpha=%s",
+            env.monitor().message(String.format(Locale.ROOT, "run %s: distilling into %s at T=%s, alpha=%s",
                     run.row().id(), student.model(), params.temperature(), params.alpha()));
             ModelInfo info = new ModelInfo(student.model(), student.dataset(), student.tableOptions(),
                     data.inputShape(), data.classNames(), data.normalization(), run.hash().value(), run.row().id(), 0,
                     Double.NaN);
             float[] soft = TeacherLogits.softTargets(logits, data.classNames().size(), params.temperature());
-            TrainingResult result = new Trainer(monitor).train(student, data, paths, info, new TrainingHooks(
+            TrainingResult result = new Trainer(env.monitor()).train(student, data, paths, info, new TrainingHooks(
                     () -> studentNetwork(params, data), net -> { }, false, soft));
             // The saved student is a plain classifier: downstream stages know nothing of distillation.
             ModelFile.Loaded best = ModelFile.load(paths.model(), false);

@@ -7,7 +7,6 @@ import dev.squeeze.compress.artifacts.Workspace;
 import dev.squeeze.compress.stage.Stage;
 import dev.squeeze.compress.stage.StageResult;
 import dev.squeeze.compress.stage.StageRun;
-import dev.squeeze.compress.stage.StageRunner;
 import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.compress.ledger.NewRun;
 import dev.squeeze.compress.ledger.RecordedRun;
@@ -15,6 +14,7 @@ import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
 import dev.squeeze.compress.train.TrainOutcome;
 import dev.squeeze.compress.train.TrainParams;
+import dev.squeeze.compress.train.StageEnvironment;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.compress.train.TrainingService;
 import dev.squeeze.models.BadInputException;
@@ -37,16 +37,10 @@ import java.util.Optional;
 public final class EnsembleService {
     public static final String STAGE = "ensemble";
 
-    private final StageRunner runner;
-    private final TrainingService training;
-    private final DatasetLocator locator;
-    private final TrainingMonitor monitor;
+    private final StageEnvironment env;
 
     public EnsembleService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
-        this.runner = new StageRunner(workspace, monitor::message);
-        this.training = new TrainingService(workspace, locator, monitor);
-        this.locator = locator;
-        this.monitor = monitor;
+        this.env = new StageEnvironment(workspace, locator, monitor);
     }
 
     /** The members (trained, or reused when finished) and the ensemble's row. */
@@ -57,15 +51,15 @@ public final class EnsembleService {
         if (members < 2) throw new BadInputException("--ensemble needs at least 2 members, got " + members);
         List<TrainOutcome> trained = new ArrayList<>();
         for (int i = 0; i < members; i++) {
-            monitor.message("ensemble member " + (i + 1) + "/" + members + ": seed " + (params.seed() + i));
-            trained.add(training.train(params.withSeed(params.seed() + i), dataDir, false));
+            env.monitor().message("ensemble member " + (i + 1) + "/" + members + ": seed " + (params.seed() + i));
+            trained.add(new TrainingService(env).train(params.withSeed(params.seed() + i), dataDir, false));
         }
         Average average = new Average(trained, dataDir);
         EnsembleParams settings = new EnsembleParams(params, members);
-        StageResult<Members> done = runner.run(average, settings);
+        StageResult<Members> done = env.runner().run(average, settings);
         if (!done.outcome().members().equals(average.ids)) {
             // A member was trained again (--force) since: the finished ensemble averaged other models.
-            done = runner.forced(true).run(average, settings);
+            done = env.runner().forced(true).run(average, settings);
         }
         return new Ensemble(done.run(), trained);
     }
@@ -88,31 +82,17 @@ public final class EnsembleService {
         }
 
         @Override
-        public String name() {
-            return STAGE;
-        }
-
-        @Override
-        public EnsembleParams defaults() {
-            return new EnsembleParams(TrainParams.DEFAULTS, 0);
-        }
-
-        @Override
-        public Class<Members> outcomeType() {
-            return Members.class;
+        public Definition<EnsembleParams, Members> definition() {
+            return new Definition<>(STAGE, new EnsembleParams(TrainParams.DEFAULTS, 0), Members.class,
+                    "interrupted; the same command reuses the members and records the ensemble again");
         }
 
         @Override
         public NewRun row(EnsembleParams params, ConfigHash hash) {
             TrainParams member = params.member();
-            dataset = Datasets.open(member.dataset(), dataDir, locator, member.tableOptions(), monitor::message);
+            dataset = Datasets.open(member.dataset(), dataDir, env.locator(), member.tableOptions(), env.monitor()::message);
             return NewRun.of(STAGE, member.model(), dataset.name(), hash)
                     .withNotes(params.members() + " members averaged: " + String.join(", ", ids));
-        }
-
-        @Override
-        public String onInterrupt() {
-            return "interrupted; the same command reuses the members and records the ensemble again";
         }
 
         @Override

@@ -18,12 +18,12 @@ import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.stage.Stage;
 import dev.squeeze.compress.stage.StageResult;
 import dev.squeeze.compress.stage.StageRun;
-import dev.squeeze.compress.stage.StageRunner;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
 import dev.squeeze.compress.quant.Dl4jLayers;
 import dev.squeeze.compress.quant.QuantizedModelFile;
 import dev.squeeze.compress.quant.QuantizedNetwork;
+import dev.squeeze.compress.train.StageEnvironment;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.models.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
@@ -59,16 +59,10 @@ public final class ExportService {
     static final Set<String> INTEGER_KERNELS = Set.of("QGemm", "QLinearConv", "QLinearMatMul", "MatMulInteger",
             "ConvInteger", "QLinearAdd");
 
-    private final Workspace workspace;
-    private final StageRunner runner;
-    private final DatasetLocator locator;
-    private final TrainingMonitor monitor;
+    private final StageEnvironment env;
 
     public ExportService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
-        this.workspace = workspace;
-        this.runner = new StageRunner(workspace, monitor::message);
-        this.locator = locator;
-        this.monitor = monitor;
+        this.env = new StageEnvironment(workspace, locator, monitor);
     }
 
     /** The model to export: its network in Squeeze's form, its metadata, the DL4J network when float. */
@@ -96,7 +90,7 @@ public final class ExportService {
         Source source = load(from);
         ExportParams params = new ExportParams(source.run() != null ? source.run().id()
                 : source.file().toAbsolutePath().normalize().toString(), requested.opset());
-        StageResult<ExportOutcome> exported = runner.run(new Export(source, target, dataDir), params);
+        StageResult<ExportOutcome> exported = env.runner().run(new Export(source, target, dataDir), params);
         if (target == null) return exported.outcome();
         Path inFolder = onnxFile(exported.paths());
         AtomicFiles.write(target, tmp -> Files.copy(inFolder, tmp, StandardCopyOption.REPLACE_EXISTING));
@@ -121,18 +115,9 @@ public final class ExportService {
         }
 
         @Override
-        public String name() {
-            return STAGE;
-        }
-
-        @Override
-        public ExportParams defaults() {
-            return ExportParams.DEFAULTS;
-        }
-
-        @Override
-        public Class<ExportOutcome> outcomeType() {
-            return ExportOutcome.class;
+        public Definition<ExportParams, ExportOutcome> definition() {
+            return new Definition<>(STAGE, ExportParams.DEFAULTS, ExportOutcome.class,
+                    "interrupted; nothing was written");
         }
 
         @Override
@@ -142,11 +127,6 @@ public final class ExportService {
                     .withParent(source.run() == null ? null : source.run().id())
                     .withNotes((source.int8() ? "int8 QDQ" : "float") + " ONNX, opset " + params.opset()
                             + (target == null ? "" : ": " + target));
-        }
-
-        @Override
-        public String onInterrupt() {
-            return "interrupted; nothing was written";
         }
 
         @Override
@@ -172,13 +152,13 @@ public final class ExportService {
         long ir = params.opset() <= 18 ? 8 : params.opset() <= 20 ? 9 : 10;
         byte[] unlabelled = graph.model(ir, params.opset(), version(), "", Map.of()).toByteArray();
 
-        LabeledData rawTest = info.openDataset(null, dataDir, locator, monitor::message).test();
+        LabeledData rawTest = info.openDataset(null, dataDir, env.locator(), env.monitor()::message).test();
         LabeledData normalizedTest = info.normalization().apply(rawTest);
         Classifier reference = source.int8() ? source.network() : features -> source.dl4j().output(features, false);
         float[][] want = Evaluator.probabilities(reference, normalizedTest);
         double sourceAccuracy = Evaluator.evaluate(reference, normalizedTest, info.classNames()).accuracy();
 
-        monitor.message("run " + run.id() + ": measuring the " + mode + " graph in ONNX Runtime on " + rawTest.size()
+        env.monitor().message("run " + run.id() + ": measuring the " + mode + " graph in ONNX Runtime on " + rawTest.size()
                 + " test examples");
         Path optimized = null;
         float[][] got;
@@ -224,7 +204,7 @@ public final class ExportService {
     }
 
     private Source load(String from) {
-        ModelSource named = ModelSource.resolve(from, workspace, "export");
+        ModelSource named = ModelSource.resolve(from, env.workspace(), "export");
         if (named.int8()) {
             QuantizedModelFile.Loaded loaded = QuantizedModelFile.load(named.file());
             return new Source(named.file(), named.run(), loaded.network(), null, loaded.info());

@@ -17,13 +17,13 @@ import dev.squeeze.compress.ledger.RecordedRun;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunResult;
 import dev.squeeze.compress.stage.OutcomeFile;
-import dev.squeeze.compress.stage.StageRunner;
 import dev.squeeze.compress.report.LineChart;
 import dev.squeeze.compress.train.RewindPoint;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.Trainer;
 import dev.squeeze.compress.train.TrainingData;
 import dev.squeeze.compress.train.TrainingHooks;
+import dev.squeeze.compress.train.StageEnvironment;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.compress.train.TrainingResult;
 import dev.squeeze.compress.train.TrainingService;
@@ -58,16 +58,10 @@ public final class PruneService {
     /** What marked a complete level before levels had outcome files; still read, then adopted. */
     static final String LEGACY_LEVEL_FILE = "level.json";
 
-    private final Workspace workspace;
-    private final StageRunner runner;
-    private final DatasetLocator locator;
-    private final TrainingMonitor monitor;
+    private final StageEnvironment env;
 
     public PruneService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
-        this.workspace = workspace;
-        this.runner = new StageRunner(workspace, monitor::message);
-        this.locator = locator;
-        this.monitor = monitor;
+        this.env = new StageEnvironment(workspace, locator, monitor);
     }
 
     /**
@@ -76,19 +70,19 @@ public final class PruneService {
      */
     public PruneOutcome prune(PruneParams requested, String from, Path dataDir) {
         long started = System.nanoTime();
-        RunPaths.requireWritable(workspace.runsRoot());
-        TrainedRun named = TrainedRun.resolve(from, workspace, TrainingService.STAGE);
+        RunPaths.requireWritable(env.workspace().runsRoot());
+        TrainedRun named = TrainedRun.resolve(from, env.workspace(), TrainingService.STAGE);
         RewindPoint rewind = RewindPoint.parse(requested.rewindTo());
         TrainedRun source = Files.isRegularFile(named.paths().snapshot(rewind)) ? named
                 : trainWithSnapshot(named, rewind, dataDir);
         PruneParams params = requested.withSource(source.run().configHash());
         // The search's folder is named and locked like every stage's; each level records its own rows and is done
         // when its folder holds its outcome file.
-        return runner.inRunFolder(STAGE, params, PruneParams.DEFAULTS, (search, config, ledger) -> {
+        return env.runner().inRunFolder(STAGE, params, PruneParams.DEFAULTS, (search, config, ledger) -> {
                 String hash = config.value();
                 TrainParams train = source.params().withSnapshot(null);
-                TrainingData data = TrainingData.prepare(Datasets.open(train.dataset(), dataDir, locator, train.tableOptions(),
-                        monitor::message), train.validationFraction());
+                TrainingData data = TrainingData.prepare(Datasets.open(train.dataset(), dataDir, env.locator(), train.tableOptions(),
+                        env.monitor()::message), train.validationFraction());
                 int steps = (data.train().size() + train.batch() - 1) / train.batch();
                 ModelFile.Loaded dense = ModelFile.load(source.paths().model(), false);
                 AtomicFiles.writeString(search.config(), config.configJson());
@@ -97,7 +91,7 @@ public final class PruneService {
                         source.run().endedAt() == null ? Double.NaN
                                 : java.time.Duration.between(source.run().startedAt(), source.run().endedAt()).toMillis() / 1e3,
                         source.run().params(), source.run().nonzeroParams(), source.run().fileBytes());
-                monitor.message(String.format(Locale.ROOT, "search %s: %d levels from run %s (dense test %.2f%%), rewind to %s",
+                env.monitor().message(String.format(Locale.ROOT, "search %s: %d levels from run %s (dense test %.2f%%), rewind to %s",
                         hash, params.levels(), source.run().id(), 100 * denseResult.testAccuracy(), rewind.label()));
 
                 Level level = new Level(this, ledger, params, train, data, source, hash, steps);
@@ -117,7 +111,7 @@ public final class PruneService {
                         LevelResult ticket;
                         if (done.isPresent()) {
                             ticket = done.get().ticket();
-                            monitor.message("level " + l + " already complete (run " + ticket.runId() + ")");
+                            env.monitor().message("level " + l + " already complete (run " + ticket.runId() + ")");
                         } else {
                             // Select on the trained network, cut the rewound one the same way: the survivors rewound.
                             StructuredSelection keep = StructuredPruning.select(trained, params.rate(), params.structure());
@@ -125,7 +119,7 @@ public final class PruneService {
                             if (rewind.iteration(steps) > 0) start.setIterationCount((int) rewind.iteration(steps));
                             ModelFile.save(dir.resolve("rewound.zip"), start, dense.info(), true, null);
                             Map<String, Double> remaining = sizeRelativeTo(start, dense.network());
-                            monitor.message(String.format(Locale.ROOT, "level %d/%d: %s, %.1f%% of weights remain", l,
+                            env.monitor().message(String.format(Locale.ROOT, "level %d/%d: %s, %.1f%% of weights remain", l,
                                     params.levels(), keep.describe(), 100 * remaining.get("total")));
                             ticket = level.train(l, "ticket", dir, parent, remaining,
                                     () -> ModelFile.load(dir.resolve("rewound.zip"), true).network(), net -> { });
@@ -146,14 +140,14 @@ public final class PruneService {
                         tickets.add(completed.ticket());
                         if (completed.control() != null) controls.add(completed.control());
                         parent = completed.ticket().runId();
-                        monitor.message("level " + l + " already complete (run " + parent + ")");
+                        env.monitor().message("level " + l + " already complete (run " + parent + ")");
                         continue;
                     }
                     mask = MagnitudePruning.prune(mask, trained, params.rate(), params.scope());
                     if (!mask.isSubsetOf(previous)) throw new IllegalStateException("a pruning mask grew");
                     mask.save(dir.resolve("mask.bin"));
                     Mask levelMask = mask;
-                    monitor.message(String.format(Locale.ROOT, "level %d/%d: %.1f%% of weights remain", l, params.levels(),
+                    env.monitor().message(String.format(Locale.ROOT, "level %d/%d: %.1f%% of weights remain", l, params.levels(),
                             100 * mask.totalFraction()));
                     LevelResult ticket = level.train(l, "ticket", dir, parent, levelMask, () -> rewound(source.paths().snapshot(rewind), levelMask));
                     LevelResult control = null;
@@ -251,11 +245,11 @@ public final class PruneService {
                     .withNotes(note);
             return RecordedRun.record(ledger, newRun, "interrupted; the same prune command continues from the last "
                     + "complete level", run -> {
-                service.monitor.message("  " + note + " (run " + run.id() + ")");
+                service.env.monitor().message("  " + note + " (run " + run.id() + ")");
                 RunPaths paths = new RunPaths(dir);
                 ModelInfo info = new ModelInfo(train.model(), train.dataset(), train.tableOptions(), data.inputShape(),
                         data.classNames(), data.normalization(), hash, run.id(), 0, Double.NaN);
-                TrainingResult result = new Trainer(service.monitor).train(train, data, paths, info,
+                TrainingResult result = new Trainer(service.env.monitor()).train(train, data, paths, info,
                         new TrainingHooks(start, afterStep, false));
                 MultiLayerNetwork best = ModelFile.load(paths.model(), false).network();
                 Evaluation test = Evaluator.evaluate(best, data.test(), data.classNames());
@@ -290,9 +284,9 @@ public final class PruneService {
             throw new BadInputException("run " + source.run().id() + " has no saved initialisation (" + source.paths()
                     .snapshot(rewind) + "); train it again with this version of squeeze (--force)");
         }
-        monitor.message("run " + source.run().id() + " has no weights saved at " + rewind.label()
+        env.monitor().message("run " + source.run().id() + " has no weights saved at " + rewind.label()
                 + "; training the dense network again with --snapshot " + rewind.label());
-        var outcome = new TrainingService(workspace, locator, monitor).train(source.params().withSnapshot(rewind.label()),
+        var outcome = new TrainingService(env).train(source.params().withSnapshot(rewind.label()),
                 dataDir, false);
         return new TrainedRun(source.params().withSnapshot(rewind.label()), outcome.run(), outcome.paths());
     }

@@ -15,9 +15,9 @@ import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
 import dev.squeeze.compress.stage.Stage;
 import dev.squeeze.compress.stage.StageRun;
-import dev.squeeze.compress.stage.StageRunner;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.TrainingData;
+import dev.squeeze.compress.train.StageEnvironment;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.models.BadInputException;
 import dev.squeeze.models.data.Dataset;
@@ -49,16 +49,10 @@ public final class QuantizeService {
     /** Calibration examples are drawn from the training split with this seed. */
     static final long SAMPLE_SEED = 20_240_601L;
 
-    private final Workspace workspace;
-    private final StageRunner runner;
-    private final DatasetLocator locator;
-    private final TrainingMonitor monitor;
+    private final StageEnvironment env;
 
     public QuantizeService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
-        this.workspace = workspace;
-        this.runner = new StageRunner(workspace, monitor::message);
-        this.locator = locator;
-        this.monitor = monitor;
+        this.env = new StageEnvironment(workspace, locator, monitor);
     }
 
     /**
@@ -66,8 +60,8 @@ public final class QuantizeService {
      * @param dataDir where the dataset's files are, or null to locate them
      */
     public QuantizeOutcome quantize(String from, QuantParams requested, Path dataDir) {
-        RunPaths.requireWritable(workspace.runsRoot());
-        ModelSource source = ModelSource.resolve(from, workspace, "quantize");
+        RunPaths.requireWritable(env.workspace().runsRoot());
+        ModelSource source = ModelSource.resolve(from, env.workspace(), "quantize");
         if (source.int8()) {
             throw new BadInputException(source.file() + " is already an int8 model (written by 'squeeze quantize'); "
                     + "quantize the float model it came from instead");
@@ -76,7 +70,7 @@ public final class QuantizeService {
         QuantParams params = requested.withSource(source.identity());
         QuantizedNetwork floatNetwork = Dl4jLayers.toFloatNetwork(loaded.network(), loaded.info().inputShape());
         checkKeepFloat(params.keepFloat(), floatNetwork);
-        return runner.run(new Quantize(source, loaded, floatNetwork, dataDir), params).outcome();
+        return env.runner().run(new Quantize(source, loaded, floatNetwork, dataDir), params).outcome();
     }
 
     /** The quantize stage, for one loaded float model. */
@@ -94,18 +88,9 @@ public final class QuantizeService {
         }
 
         @Override
-        public String name() {
-            return STAGE;
-        }
-
-        @Override
-        public QuantParams defaults() {
-            return QuantParams.DEFAULTS;
-        }
-
-        @Override
-        public Class<QuantizeOutcome> outcomeType() {
-            return QuantizeOutcome.class;
+        public Definition<QuantParams, QuantizeOutcome> definition() {
+            return new Definition<>(STAGE, QuantParams.DEFAULTS, QuantizeOutcome.class,
+                    "interrupted; the same command starts again");
         }
 
         @Override
@@ -150,7 +135,7 @@ public final class QuantizeService {
         double floatVal = Evaluator.evaluate(net, data.validation(), info.classNames()).accuracy();
         double floatTest = Evaluator.evaluate(net, data.test(), info.classNames()).accuracy();
         LabeledData calibrationSet = sample(data.train(), params.samples());
-        monitor.message(String.format(Locale.ROOT, "run %s: calibrating on %d training examples; float validation "
+        env.monitor().message(String.format(Locale.ROOT, "run %s: calibrating on %d training examples; float validation "
                 + "accuracy %.2f%%", run.id(), calibrationSet.size(), 100 * floatVal));
         CalibrationStatistics stats = CalibrationStatistics.collect(floatNetwork, calibrationSet);
         Set<Integer> keep = new HashSet<>(params.keepFloat());
@@ -164,7 +149,7 @@ public final class QuantizeService {
             QuantizedNetwork q = NetworkQuantizer.quantize(floatNetwork, points, params.granularity(), keep);
             double val = Evaluator.evaluate(q, data.validation(), info.classNames()).accuracy();
             var trial = new QuantizeOutcome.Trial(method.label(), params.granularity().label(), 0, val, floatVal - val);
-            monitor.message(String.format(Locale.ROOT, "  %-10s int8 validation accuracy %.2f%% (drop %.2f points)",
+            env.monitor().message(String.format(Locale.ROOT, "  %-10s int8 validation accuracy %.2f%% (drop %.2f points)",
                     method.label(), 100 * val, 100 * (floatVal - val)));
             trials.add(trial);
             if (bestTrial == null || val > bestTrial.valAcc()) {
@@ -181,15 +166,15 @@ public final class QuantizeService {
         int qatEpochs = params.qatEpochs() > 0 ? params.qatEpochs() : overBudget ? QuantParams.BUDGET_QAT_EPOCHS : 0;
         if (qatEpochs > 0) {
             if (overBudget) {
-                monitor.message(String.format(Locale.ROOT, "the best calibration loses %.2f points, over the budget of "
+                env.monitor().message(String.format(Locale.ROOT, "the best calibration loses %.2f points, over the budget of "
                         + "%s: quantization-aware training for %d epochs", 100 * bestTrial.drop(), budget, qatEpochs));
             }
             Calibration method = Calibration.parse(bestTrial.calibration());
-            QuantizedNetwork qat = new QuantizationAwareTraining(monitor).fineTune(net, info, floatNetwork, bestPoints,
+            QuantizedNetwork qat = new QuantizationAwareTraining(env.monitor()).fineTune(net, info, floatNetwork, bestPoints,
                     params.granularity(), keep, qatEpochs, data, new RunPaths(paths.dir().resolve("qat")));
             double val = Evaluator.evaluate(qat, data.validation(), info.classNames()).accuracy();
             var trial = new QuantizeOutcome.Trial(method.label(), params.granularity().label(), qatEpochs, val, floatVal - val);
-            monitor.message(String.format(Locale.ROOT, "  QAT       int8 validation accuracy %.2f%% (drop %.2f points)",
+            env.monitor().message(String.format(Locale.ROOT, "  QAT       int8 validation accuracy %.2f%% (drop %.2f points)",
                     100 * val, 100 * (floatVal - val)));
             trials.add(trial);
             if (val > bestTrial.valAcc() || params.qatEpochs() > 0) {
@@ -232,7 +217,7 @@ public final class QuantizeService {
     }
 
     private Splits splits(ModelInfo info, Path dataDir) {
-        Dataset dataset = info.openDataset(null, dataDir, locator, monitor::message);
+        Dataset dataset = info.openDataset(null, dataDir, env.locator(), env.monitor()::message);
         TrainValSplit split = TrainingData.carve(dataset, TrainParams.DEFAULT_VALIDATION_FRACTION);
         if (split.train().featureSize() != info.normalization().featureSize()) {
             throw new BadInputException("the model takes " + info.normalization().featureSize() + " inputs but "

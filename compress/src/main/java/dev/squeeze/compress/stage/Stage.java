@@ -21,28 +21,29 @@ import java.util.Optional;
  */
 public interface Stage<P extends Record, O> {
 
-    /** The ledger's stage name and the run folder's prefix: {@code train}, {@code quantize}, ... */
-    String name();
+    /**
+     * What names and identifies a stage.
+     *
+     * @param name        the ledger's stage name and the run folder's prefix: {@code train}, {@code quantize}, ...
+     * @param defaults    the settings' defaults: a field at its default stays out of the hash, so adding a setting
+     *                    keeps old hashes (and old run folders)
+     * @param outcomeType the outcome's type, to read the outcome file back
+     * @param onInterrupt the note an interrupted row gets: say what the same command does next
+     */
+    record Definition<P extends Record, O>(String name, P defaults, Class<O> outcomeType, String onInterrupt) {
+    }
 
-    /** The settings' defaults: a field at its default stays out of the hash, so new settings keep old hashes. */
-    P defaults();
-
-    /** The outcome's type, to read the outcome file back. */
-    Class<O> outcomeType();
+    /** The stage's name, defaults, outcome type and interruption note. */
+    Definition<P, O> definition();
 
     /**
-     * The ledger row this run starts: {@code NewRun.of(name(), model, dataset, hash)} with a parent and notes as the
+     * The ledger row this run starts: {@code NewRun.of(definition().name(), model, dataset, hash)} with a parent and notes as the
      * stage has them. The runner adds the code commit, the run folder, the sweep and any resumed row.
      */
     NewRun row(P params, ConfigHash hash);
 
     /** The stage's own work, in the locked run folder, as the started row; the row's results and the outcome. */
     RecordedRun.Finished<O> run(StageRun<P> run);
-
-    /** The note an interrupted row gets: say what the same command does next. */
-    default String onInterrupt() {
-        return "interrupted; the same command starts again";
-    }
 
     /** What to tell the user when a finished run is reused, or null to say nothing. */
     default String reusedMessage(P params, RunRecord run) {

@@ -85,9 +85,10 @@ public final class StageRunner {
     }
 
     public <P extends Record, O> StageResult<O> run(Stage<P, O> stage, P params) {
-        return inRunFolder(stage.name(), params, stage.defaults(), (paths, hash, ledger) -> {
+        Stage.Definition<P, O> definition = stage.definition();
+        return inRunFolder(definition.name(), params, definition.defaults(), (paths, hash, ledger) -> {
                 // Hashes of different stages' settings may coincide; the stage tells them apart.
-                Optional<RunRecord> previous = ledger.latestByHash(hash.value()).filter(r -> stage.name().equals(r.stage()));
+                Optional<RunRecord> previous = ledger.latestByHash(hash.value()).filter(r -> definition.name().equals(r.stage()));
                 if (force) {
                     startOver(paths);
                 } else {
@@ -104,11 +105,11 @@ public final class StageRunner {
                         newRun = newRun.withNotes("resumes run " + before.id() + " (" + before.status().text() + ")");
                     }
                 }
-                var recorded = RecordedRun.record(ledger, newRun, stage.onInterrupt(), row -> {
+                var recorded = RecordedRun.record(ledger, newRun, definition.onInterrupt(), row -> {
                     AtomicFiles.writeString(paths.config(), hash.configJson());
                     return stage.run(new StageRun<>(row, params, hash, paths, ledger));
                 });
-                OutcomeFile.write(paths, stage.name(), recorded.run().id(), recorded.value());
+                OutcomeFile.write(paths, definition.name(), recorded.run().id(), recorded.value());
                 return new StageResult<>(recorded.run(), paths, recorded.value(), false);
         });
     }
@@ -116,7 +117,7 @@ public final class StageRunner {
     /** The finished run in {@code paths}: its outcome file, or a DONE row from before outcome files (adopted). */
     private <P extends Record, O> Optional<StageResult<O>> finished(Stage<P, O> stage, P params, RunPaths paths,
                                                                    RunLedger ledger, Optional<RunRecord> previous) {
-        Optional<OutcomeFile.Stored<O>> stored = OutcomeFile.read(paths, stage.outcomeType());
+        Optional<OutcomeFile.Stored<O>> stored = OutcomeFile.read(paths, stage.definition().outcomeType());
         RunRecord row;
         O outcome;
         if (stored.isPresent()) {
@@ -130,7 +131,7 @@ public final class StageRunner {
             if (adopted.isEmpty()) return Optional.empty();
             row = previous.get();
             outcome = adopted.get();
-            OutcomeFile.write(paths, stage.name(), row.id(), outcome);
+            OutcomeFile.write(paths, stage.definition().name(), row.id(), outcome);
         } else {
             return Optional.empty();
         }

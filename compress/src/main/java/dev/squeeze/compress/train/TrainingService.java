@@ -32,18 +32,21 @@ import java.util.Optional;
 public final class TrainingService {
     public static final String STAGE = "train";
 
+    private final StageEnvironment env;
     private final StageRunner runner;
-    private final DatasetLocator locator;
-    private final TrainingMonitor monitor;
 
     public TrainingService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
-        this(new StageRunner(workspace, monitor::message), locator, monitor);
+        this(new StageEnvironment(workspace, locator, monitor), null);
     }
 
-    private TrainingService(StageRunner runner, DatasetLocator locator, TrainingMonitor monitor) {
-        this.runner = runner;
-        this.locator = locator;
-        this.monitor = monitor;
+    /** The train stage for another stage's service (distill's student alone, ensemble members, pruning's dense run). */
+    public TrainingService(StageEnvironment env) {
+        this(env, null);
+    }
+
+    private TrainingService(StageEnvironment env, String sweepId) {
+        this.env = env;
+        this.runner = env.runner().inSweep(sweepId);
     }
 
     /**
@@ -51,7 +54,7 @@ public final class TrainingService {
      * reuses joins the sweep unless it already belongs to one ({@link dev.squeeze.compress.ledger.RunLedger#tagSweep}).
      */
     public TrainingService withSweep(String id) {
-        return new TrainingService(runner.inSweep(id), locator, monitor);
+        return new TrainingService(env, id);
     }
 
     /**
@@ -84,30 +87,16 @@ public final class TrainingService {
         }
 
         @Override
-        public String name() {
-            return STAGE;
-        }
-
-        @Override
-        public TrainParams defaults() {
-            return TrainParams.DEFAULTS;
-        }
-
-        @Override
-        public Class<Trained> outcomeType() {
-            return Trained.class;
+        public Definition<TrainParams, Trained> definition() {
+            return new Definition<>(STAGE, TrainParams.DEFAULTS, Trained.class,
+                    "interrupted; the same command resumes after the last finished epoch");
         }
 
         @Override
         public NewRun row(TrainParams params, ConfigHash hash) {
-            data = TrainingData.prepare(Datasets.open(params.dataset(), dataDir, locator, params.tableOptions(),
-                    monitor::message), params.validationFraction());
+            data = TrainingData.prepare(Datasets.open(params.dataset(), dataDir, env.locator(), params.tableOptions(),
+                    env.monitor()::message), params.validationFraction());
             return NewRun.of(STAGE, params.model(), data.dataset(), hash);
-        }
-
-        @Override
-        public String onInterrupt() {
-            return "interrupted; the same command resumes after the last finished epoch";
         }
 
         @Override
@@ -120,13 +109,13 @@ public final class TrainingService {
         public RecordedRun.Finished<Trained> run(StageRun<TrainParams> run) {
             TrainParams params = run.params();
             RunPaths paths = run.paths();
-            monitor.message("run " + run.row().id() + ": training " + params.model() + " on " + params.dataset()
+            env.monitor().message("run " + run.row().id() + ": training " + params.model() + " on " + params.dataset()
                     + " (" + data.train().size() + " train / " + data.validation().size() + " validation / "
                     + data.test().size() + " test), artifacts in " + paths.dir());
             ModelInfo info = new ModelInfo(params.model(), params.dataset(), params.tableOptions(),
                     data.inputShape(), data.classNames(), data.normalization(), run.hash().value(), run.row().id(), 0,
                     Double.NaN);
-            TrainingResult result = new Trainer(monitor).train(params, data, paths, info);
+            TrainingResult result = new Trainer(env.monitor()).train(params, data, paths, info);
             ModelFile.Loaded best = ModelFile.load(paths.model(), false);
             Evaluation test = Evaluator.evaluate(best.network(), data.test(), data.classNames());
             ModelSize size = ModelSize.of(best.network(), paths.model());

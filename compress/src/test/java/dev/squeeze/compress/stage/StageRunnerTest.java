@@ -69,23 +69,14 @@ class StageRunnerTest {
         boolean recovered;
 
         @Override
-        public String name() {
-            return "echo";
-        }
-
-        @Override
-        public Echo defaults() {
-            return Echo.DEFAULTS;
-        }
-
-        @Override
-        public Class<Said> outcomeType() {
-            return Said.class;
+        public Definition<Echo, Said> definition() {
+            return new Definition<>("echo", Echo.DEFAULTS, Said.class,
+                    "interrupted");
         }
 
         @Override
         public NewRun row(Echo params, ConfigHash hash) {
-            return NewRun.of(name(), null, null, hash);
+            return NewRun.of("echo", null, null, hash);
         }
 
         @Override
