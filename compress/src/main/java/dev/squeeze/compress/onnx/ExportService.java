@@ -42,6 +42,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
@@ -132,6 +133,18 @@ public final class ExportService {
         @Override
         public String reusedMessage(ExportParams params, RunRecord run) {
             return "already exported with these settings as run " + run.id() + (target == null ? "" : "; copying to " + target);
+        }
+
+        @Override
+        public Optional<ExportOutcome> adopt(RunRecord finished, RunPaths paths) {
+            // Exports before run folders wrote into --output's folder: only a row whose outcome file was lost (a full
+            // disk after the row finished) has its file here.
+            if (!Files.isRegularFile(onnxFile(paths)) || finished.details() == null) return Optional.empty();
+            try {
+                return Optional.of(Json.read(finished.details(), ExportOutcome.class));
+            } catch (IOException e) {
+                return Optional.empty();
+            }
         }
 
         @Override

@@ -7,5 +7,8 @@
  *
  * <p>Adding a stage: write one class implementing {@code Stage<YourParams, YourOutcome>} (name, defaults, outcome
  * type, ledger row, work), and call {@code runner.run(new YourStage(...), params)} from its service.
+ *
+ * <p>A stage whose result must not be reused (a benchmark measures the machine as it is now) runs through
+ * {@code runner.forced(true)}: it still gets its folder, lock, row and outcome file.
  */
 package dev.squeeze.compress.stage;
