@@ -73,17 +73,19 @@ public final class DistillService {
     /** @param studentFrom a model file of the student's architecture to start from, or null for a fresh student */
     public DistillOutcome distill(List<String> teacherRefs, TrainParams student, List<Double> temperatures, double alpha,
                                   Path studentFrom, Path dataDir) {
+        TrainingMonitor monitor = env.monitor();
+        DatasetLocator locator = env.locator();
         if (teacherRefs.isEmpty()) throw new BadInputException("give at least one --teacher RUN|FILE");
         RunPaths.requireWritable(env.workspace().runsRoot());
         List<TrainedRun> teachers = resolveTeachers(teacherRefs);
         List<ModelFile.Loaded> teacherModels = teachers.stream().map(t -> ModelFile.load(t.paths().model(), false)).toList();
-        Dataset dataset = Datasets.open(student.dataset(), dataDir, env.locator(), student.tableOptions(), env.monitor()::message);
+        Dataset dataset = Datasets.open(student.dataset(), dataDir, locator, student.tableOptions(), monitor::message);
         checkCompatible(teachers, teacherModels, dataset);
         TrainingData data = TrainingData.prepare(dataset, student.validationFraction());
         if (studentFrom != null) checkStudentFile(studentFrom, student, data);
         TrainValSplit raw = TrainingData.carve(dataset, student.validationFraction());
 
-        env.monitor().message("teacher logits for " + raw.train().size() + " training examples, computed once");
+        monitor.message("teacher logits for " + raw.train().size() + " training examples, computed once");
         float[] logits = TeacherLogits.average(teacherModels, raw.train());
         List<DistillOutcome.Row> teacherRows = new ArrayList<>();
         for (int i = 0; i < teachers.size(); i++) {
@@ -117,7 +119,8 @@ public final class DistillService {
             details.put("alpha", alpha);
             details.put("student_alone_run", alone.run().id());
             details.put("student_alone_test_acc", alone.run().testAcc());
-            StageResult<Student> trained = env.runner().run(new Distill(data, logits, teachers.get(0).run().id(), details), params);
+            Distill stage = new Distill(data, logits, teachers.get(0).run().id(), details);
+            StageResult<Student> trained = env.runner().run(stage, params);
             RunRecord run = trained.run();
             DistillOutcome.Row r = row("student " + student.model() + " distilled", run, temperature);
             distilled.add(r);

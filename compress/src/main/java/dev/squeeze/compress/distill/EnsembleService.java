@@ -90,7 +90,8 @@ public final class EnsembleService {
         @Override
         public NewRun row(EnsembleParams params, ConfigHash hash) {
             TrainParams member = params.member();
-            dataset = Datasets.open(member.dataset(), dataDir, env.locator(), member.tableOptions(), env.monitor()::message);
+            dataset = Datasets.open(member.dataset(), dataDir, env.locator(), member.tableOptions(),
+                    env.monitor()::message);
             return NewRun.of(STAGE, member.model(), dataset.name(), hash)
                     .withNotes(params.members() + " members averaged: " + String.join(", ", ids));
         }

@@ -132,7 +132,8 @@ public final class ExportService {
 
         @Override
         public String reusedMessage(ExportParams params, RunRecord run) {
-            return "already exported with these settings as run " + run.id() + (target == null ? "" : "; copying to " + target);
+            return "already exported with these settings as run " + run.id()
+                    + (target == null ? "" : "; copying to " + target);
         }
 
         @Override
@@ -159,19 +160,21 @@ public final class ExportService {
 
     private ExportOutcome export(RunRecord run, Source source, Path target, ExportParams params, List<String> parents,
                                  Path dataDir) {
+        TrainingMonitor monitor = env.monitor();
+        DatasetLocator locator = env.locator();
         ModelInfo info = source.info();
         String mode = source.int8() ? "int8" : "float";
         OnnxGraph graph = OnnxExporter.graph(source.network(), info.normalization(), info.model());
         long ir = params.opset() <= 18 ? 8 : params.opset() <= 20 ? 9 : 10;
         byte[] unlabelled = graph.model(ir, params.opset(), version(), "", Map.of()).toByteArray();
 
-        LabeledData rawTest = info.openDataset(null, dataDir, env.locator(), env.monitor()::message).test();
+        LabeledData rawTest = info.openDataset(null, dataDir, locator, monitor::message).test();
         LabeledData normalizedTest = info.normalization().apply(rawTest);
         Classifier reference = source.int8() ? source.network() : features -> source.dl4j().output(features, false);
         float[][] want = Evaluator.probabilities(reference, normalizedTest);
         double sourceAccuracy = Evaluator.evaluate(reference, normalizedTest, info.classNames()).accuracy();
 
-        env.monitor().message("run " + run.id() + ": measuring the " + mode + " graph in ONNX Runtime on " + rawTest.size()
+        monitor.message("run " + run.id() + ": measuring the " + mode + " graph in ONNX Runtime on " + rawTest.size()
                 + " test examples");
         Path optimized = null;
         float[][] got;

@@ -11,7 +11,6 @@ import dev.squeeze.compress.artifacts.Workspace;
 import dev.squeeze.compress.eval.Evaluation;
 import dev.squeeze.compress.eval.Evaluator;
 import dev.squeeze.compress.eval.ModelSize;
-import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.compress.ledger.NewRun;
 import dev.squeeze.compress.ledger.RecordedRun;
 import dev.squeeze.compress.ledger.RunLedger;
@@ -69,6 +68,8 @@ public final class PruneService {
      * @param dataDir where the dataset's files are, or null to locate them
      */
     public PruneOutcome prune(PruneParams requested, String from, Path dataDir) {
+        TrainingMonitor monitor = env.monitor();
+        DatasetLocator locator = env.locator();
         long started = System.nanoTime();
         RunPaths.requireWritable(env.workspace().runsRoot());
         TrainedRun named = TrainedRun.resolve(from, env.workspace(), TrainingService.STAGE);
@@ -81,8 +82,8 @@ public final class PruneService {
         return env.runner().inRunFolder(STAGE, params, PruneParams.DEFAULTS, (search, config, ledger) -> {
                 String hash = config.value();
                 TrainParams train = source.params().withSnapshot(null);
-                TrainingData data = TrainingData.prepare(Datasets.open(train.dataset(), dataDir, env.locator(), train.tableOptions(),
-                        env.monitor()::message), train.validationFraction());
+                TrainingData data = TrainingData.prepare(Datasets.open(train.dataset(), dataDir, locator, train.tableOptions(),
+                        monitor::message), train.validationFraction());
                 int steps = (data.train().size() + train.batch() - 1) / train.batch();
                 ModelFile.Loaded dense = ModelFile.load(source.paths().model(), false);
                 AtomicFiles.writeString(search.config(), config.configJson());
@@ -91,7 +92,7 @@ public final class PruneService {
                         source.run().endedAt() == null ? Double.NaN
                                 : java.time.Duration.between(source.run().startedAt(), source.run().endedAt()).toMillis() / 1e3,
                         source.run().params(), source.run().nonzeroParams(), source.run().fileBytes());
-                env.monitor().message(String.format(Locale.ROOT, "search %s: %d levels from run %s (dense test %.2f%%), rewind to %s",
+                monitor.message(String.format(Locale.ROOT, "search %s: %d levels from run %s (dense test %.2f%%), rewind to %s",
                         hash, params.levels(), source.run().id(), 100 * denseResult.testAccuracy(), rewind.label()));
 
                 Level level = new Level(this, ledger, params, train, data, source, hash, steps);
@@ -111,7 +112,7 @@ public final class PruneService {
                         LevelResult ticket;
                         if (done.isPresent()) {
                             ticket = done.get().ticket();
-                            env.monitor().message("level " + l + " already complete (run " + ticket.runId() + ")");
+                            monitor.message("level " + l + " already complete (run " + ticket.runId() + ")");
                         } else {
                             // Select on the trained network, cut the rewound one the same way: the survivors rewound.
                             StructuredSelection keep = StructuredPruning.select(trained, params.rate(), params.structure());
@@ -119,7 +120,7 @@ public final class PruneService {
                             if (rewind.iteration(steps) > 0) start.setIterationCount((int) rewind.iteration(steps));
                             ModelFile.save(dir.resolve("rewound.zip"), start, dense.info(), true, null);
                             Map<String, Double> remaining = sizeRelativeTo(start, dense.network());
-                            env.monitor().message(String.format(Locale.ROOT, "level %d/%d: %s, %.1f%% of weights remain", l,
+                            monitor.message(String.format(Locale.ROOT, "level %d/%d: %s, %.1f%% of weights remain", l,
                                     params.levels(), keep.describe(), 100 * remaining.get("total")));
                             ticket = level.train(l, "ticket", dir, parent, remaining,
                                     () -> ModelFile.load(dir.resolve("rewound.zip"), true).network(), net -> { });
@@ -140,14 +141,14 @@ public final class PruneService {
                         tickets.add(completed.ticket());
                         if (completed.control() != null) controls.add(completed.control());
                         parent = completed.ticket().runId();
-                        env.monitor().message("level " + l + " already complete (run " + parent + ")");
+                        monitor.message("level " + l + " already complete (run " + parent + ")");
                         continue;
                     }
                     mask = MagnitudePruning.prune(mask, trained, params.rate(), params.scope());
                     if (!mask.isSubsetOf(previous)) throw new IllegalStateException("a pruning mask grew");
                     mask.save(dir.resolve("mask.bin"));
                     Mask levelMask = mask;
-                    env.monitor().message(String.format(Locale.ROOT, "level %d/%d: %.1f%% of weights remain", l, params.levels(),
+                    monitor.message(String.format(Locale.ROOT, "level %d/%d: %.1f%% of weights remain", l, params.levels(),
                             100 * mask.totalFraction()));
                     LevelResult ticket = level.train(l, "ticket", dir, parent, levelMask, () -> rewound(source.paths().snapshot(rewind), levelMask));
                     LevelResult control = null;

@@ -1,6 +1,5 @@
 package dev.squeeze.compress.quant;
 
-import dev.squeeze.compress.artifacts.CodeVersion;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
@@ -129,13 +128,14 @@ public final class QuantizeService {
 
     private QuantizeOutcome run(RunRecord run, QuantParams params, ModelSource source, ModelFile.Loaded loaded,
                                 QuantizedNetwork floatNetwork, RunPaths paths, Path dataDir) {
+        TrainingMonitor monitor = env.monitor();
         ModelInfo info = loaded.info();
         Splits data = splits(info, dataDir);
         MultiLayerNetwork net = loaded.network();
         double floatVal = Evaluator.evaluate(net, data.validation(), info.classNames()).accuracy();
         double floatTest = Evaluator.evaluate(net, data.test(), info.classNames()).accuracy();
         LabeledData calibrationSet = sample(data.train(), params.samples());
-        env.monitor().message(String.format(Locale.ROOT, "run %s: calibrating on %d training examples; float validation "
+        monitor.message(String.format(Locale.ROOT, "run %s: calibrating on %d training examples; float validation "
                 + "accuracy %.2f%%", run.id(), calibrationSet.size(), 100 * floatVal));
         CalibrationStatistics stats = CalibrationStatistics.collect(floatNetwork, calibrationSet);
         Set<Integer> keep = new HashSet<>(params.keepFloat());
@@ -149,7 +149,7 @@ public final class QuantizeService {
             QuantizedNetwork q = NetworkQuantizer.quantize(floatNetwork, points, params.granularity(), keep);
             double val = Evaluator.evaluate(q, data.validation(), info.classNames()).accuracy();
             var trial = new QuantizeOutcome.Trial(method.label(), params.granularity().label(), 0, val, floatVal - val);
-            env.monitor().message(String.format(Locale.ROOT, "  %-10s int8 validation accuracy %.2f%% (drop %.2f points)",
+            monitor.message(String.format(Locale.ROOT, "  %-10s int8 validation accuracy %.2f%% (drop %.2f points)",
                     method.label(), 100 * val, 100 * (floatVal - val)));
             trials.add(trial);
             if (bestTrial == null || val > bestTrial.valAcc()) {
@@ -166,15 +166,15 @@ public final class QuantizeService {
         int qatEpochs = params.qatEpochs() > 0 ? params.qatEpochs() : overBudget ? QuantParams.BUDGET_QAT_EPOCHS : 0;
         if (qatEpochs > 0) {
             if (overBudget) {
-                env.monitor().message(String.format(Locale.ROOT, "the best calibration loses %.2f points, over the budget of "
+                monitor.message(String.format(Locale.ROOT, "the best calibration loses %.2f points, over the budget of "
                         + "%s: quantization-aware training for %d epochs", 100 * bestTrial.drop(), budget, qatEpochs));
             }
             Calibration method = Calibration.parse(bestTrial.calibration());
-            QuantizedNetwork qat = new QuantizationAwareTraining(env.monitor()).fineTune(net, info, floatNetwork, bestPoints,
+            QuantizedNetwork qat = new QuantizationAwareTraining(monitor).fineTune(net, info, floatNetwork, bestPoints,
                     params.granularity(), keep, qatEpochs, data, new RunPaths(paths.dir().resolve("qat")));
             double val = Evaluator.evaluate(qat, data.validation(), info.classNames()).accuracy();
             var trial = new QuantizeOutcome.Trial(method.label(), params.granularity().label(), qatEpochs, val, floatVal - val);
-            env.monitor().message(String.format(Locale.ROOT, "  QAT       int8 validation accuracy %.2f%% (drop %.2f points)",
+            monitor.message(String.format(Locale.ROOT, "  QAT       int8 validation accuracy %.2f%% (drop %.2f points)",
                     100 * val, 100 * (floatVal - val)));
             trials.add(trial);
             if (val > bestTrial.valAcc() || params.qatEpochs() > 0) {

@@ -37,8 +37,8 @@ public interface Stage<P extends Record, O> {
     Definition<P, O> definition();
 
     /**
-     * The ledger row this run starts: {@code NewRun.of(definition().name(), model, dataset, hash)} with a parent and notes as the
-     * stage has them. The runner adds the code commit, the run folder, the sweep and any resumed row.
+     * The ledger row this run starts: {@code NewRun.of(name, model, dataset, hash)} with a parent and notes as the stage
+     * has them. The runner adds the code commit, the run folder, the sweep and any resumed row.
      */
     NewRun row(P params, ConfigHash hash);
 

@@ -88,7 +88,8 @@ public final class StageRunner {
         Stage.Definition<P, O> definition = stage.definition();
         return inRunFolder(definition.name(), params, definition.defaults(), (paths, hash, ledger) -> {
                 // Hashes of different stages' settings may coincide; the stage tells them apart.
-                Optional<RunRecord> previous = ledger.latestByHash(hash.value()).filter(r -> definition.name().equals(r.stage()));
+                Optional<RunRecord> previous = ledger.latestByHash(hash.value())
+                        .filter(r -> definition.name().equals(r.stage()));
                 if (force) {
                     startOver(paths);
                 } else {

@@ -66,7 +66,8 @@ public final class TrainingService {
         ModelZoo.get(params.model());
         Datasets.check(params.dataset(), dataDir);
         StageResult<Trained> done = runner.forced(force).run(new Train(dataDir), params);
-        return new TrainOutcome(done.run(), done.paths(), done.reused() ? null : done.outcome().training(), done.reused());
+        TrainingResult training = done.reused() ? null : done.outcome().training();
+        return new TrainOutcome(done.run(), done.paths(), training, done.reused());
     }
 
     /**
