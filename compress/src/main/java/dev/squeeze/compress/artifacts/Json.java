@@ -35,6 +35,11 @@ public final class Json {
         }
     }
 
+    /** {@code value} (maps and lists as {@link #read} gives them) as a {@code type}. */
+    public static <T> T convert(Object value, Class<T> type) {
+        return MAPPER.convertValue(value, type);
+    }
+
     public static <T> T read(String json, Class<T> type) throws IOException {
         return MAPPER.readValue(json, type);
     }

@@ -55,6 +55,14 @@ public record RunPaths(Path dir) {
         return dir.toAbsolutePath().getParent().resolve(".locks").resolve(dir.getFileName() + ".lock");
     }
 
+    /**
+     * What the run produced, written last and atomically ({@code dev.squeeze.compress.stage.OutcomeFile}): a folder
+     * holding it is a finished run.
+     */
+    public Path outcome() {
+        return dir.resolve("outcome.json");
+    }
+
     /** The full configuration as JSON. */
     public Path config() {
         return dir.resolve("config.json");

@@ -1,11 +1,8 @@
 package dev.squeeze.compress.distill;
 
-import dev.squeeze.models.core.AtomicFiles;
-import dev.squeeze.compress.artifacts.CodeVersion;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
-import dev.squeeze.compress.artifacts.RunLock;
 import dev.squeeze.compress.artifacts.RunPaths;
 import dev.squeeze.compress.train.TrainedRun;
 import dev.squeeze.compress.runs.Workspace;
@@ -18,13 +15,16 @@ import dev.squeeze.compress.ledger.RecordedRun;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
-import dev.squeeze.compress.ledger.RunStatus;
-import dev.squeeze.compress.train.Refit;
+import dev.squeeze.compress.stage.Stage;
+import dev.squeeze.compress.stage.StageResult;
+import dev.squeeze.compress.stage.StageRun;
 import dev.squeeze.compress.train.TrainOutcome;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.Trainer;
 import dev.squeeze.compress.train.TrainingData;
 import dev.squeeze.compress.train.TrainingHooks;
+import dev.squeeze.compress.train.Refit;
+import dev.squeeze.compress.train.StageEnvironment;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.compress.train.TrainingResult;
 import dev.squeeze.compress.train.TrainingService;
@@ -55,14 +55,10 @@ import java.util.Optional;
 public final class DistillService {
     public static final String STAGE = "distill";
 
-    private final Workspace workspace;
-    private final DatasetLocator locator;
-    private final TrainingMonitor monitor;
+    private final StageEnvironment env;
 
     public DistillService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
-        this.workspace = workspace;
-        this.locator = locator;
-        this.monitor = monitor;
+        this.env = new StageEnvironment(workspace, locator, monitor);
     }
 
     /**
@@ -78,8 +74,10 @@ public final class DistillService {
     /** @param studentFrom a model file of the student's architecture to start from, or null for a fresh student */
     public DistillOutcome distill(List<String> teacherRefs, TrainParams student, List<Double> temperatures, double alpha,
                                   Path studentFrom, Path dataDir) {
+        TrainingMonitor monitor = env.monitor();
+        DatasetLocator locator = env.locator();
         if (teacherRefs.isEmpty()) throw new BadInputException("give at least one --teacher RUN|FILE");
-        RunPaths.requireWritable(workspace.runsRoot());
+        RunPaths.requireWritable(env.workspace().runsRoot());
         List<TrainedRun> teachers = resolveTeachers(teacherRefs);
         List<ModelFile.Loaded> teacherModels = teachers.stream().map(t -> ModelFile.load(t.paths().model(), false)).toList();
         Dataset dataset = Datasets.open(student.dataset(), dataDir, locator, student.tableOptions(), monitor::message);
@@ -103,10 +101,9 @@ public final class DistillService {
             ensemble = new DistillOutcome.Row("ensemble of " + teachers.size(), null, null, Double.NaN, ensembleTest, -1, -1);
         }
 
-        // The same student on hard labels alone, same budget and seed: reused when the ledger holds it. Without a
-        // refit, as the distilled student trains (its soft targets cover the training split only): like with like.
-        TrainOutcome alone = new TrainingService(workspace, locator, monitor).train(student.withRefit(Refit.NEVER), dataDir,
-                false);
+        // The same student on hard labels alone, same budget and seed: reused when the ledger holds it.
+        // Without a refit, as the distilled student trains (its soft targets cover the training split only): like with like.
+        TrainOutcome alone = new TrainingService(env).train(student.withRefit(Refit.NEVER), dataDir, false);
         DistillOutcome.Row aloneRow = row("student " + student.model() + " alone", alone.run(), null);
 
         List<String> teacherHashes = teachers.stream().map(t -> t.run().configHash()).toList();
@@ -116,8 +113,6 @@ public final class DistillService {
         for (double temperature : temperatures) {
             DistillParams params = new DistillParams(teacherHashes, student, temperature, alpha,
                     studentFrom == null ? null : studentFrom.toAbsolutePath().normalize().toString());
-            ConfigHash hash = ConfigHash.of(params, DistillParams.DEFAULTS);
-            RunPaths paths = RunPaths.of(workspace.runsRoot(), STAGE, hash.value());
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("teachers", teachers.stream().map(t -> t.run().id()).toList());
             details.put("teacher_test_acc", teachers.stream().map(t -> t.run().testAcc()).toList());
@@ -126,12 +121,14 @@ public final class DistillService {
             details.put("alpha", alpha);
             details.put("student_alone_run", alone.run().id());
             details.put("student_alone_test_acc", alone.run().testAcc());
-            RunRecord run = trainStudent(params, hash, paths, data, logits, teachers.get(0).run().id(), details);
+            Distill stage = new Distill(data, logits, teachers.get(0).run().id(), details);
+            StageResult<Student> trained = env.runner().run(stage, params);
+            RunRecord run = trained.run();
             DistillOutcome.Row r = row("student " + student.model() + " distilled", run, temperature);
             distilled.add(r);
             if (best == null || r.validationAccuracy() > best.validationAccuracy()) {
                 best = r;
-                bestModel = paths.model();
+                bestModel = trained.paths().model();
             }
         }
         return new DistillOutcome(teacherRows, ensemble, aloneRow, distilled, best, bestModel);
@@ -142,16 +139,16 @@ public final class DistillService {
         List<TrainedRun> out = new ArrayList<>();
         for (String ref : refs) {
             Optional<RunRecord> ensemble;
-            try (RunLedger ledger = workspace.openLedger()) {
+            try (RunLedger ledger = env.workspace().openLedger()) {
                 ensemble = java.nio.file.Files.isRegularFile(Path.of(ref)) ? Optional.empty()
                         : ledger.get(ref).filter(r -> EnsembleService.STAGE.equals(r.stage()));
             }
             if (ensemble.isPresent()) {
                 for (String member : EnsembleService.members(ensemble.get())) {
-                    out.add(TrainedRun.resolve(member, workspace, TrainingService.STAGE));
+                    out.add(TrainedRun.resolve(member, env.workspace(), TrainingService.STAGE));
                 }
             } else {
-                out.add(TrainedRun.resolve(ref, workspace, TrainingService.STAGE));
+                out.add(TrainedRun.resolve(ref, env.workspace(), TrainingService.STAGE));
             }
         }
         return out;
@@ -176,46 +173,72 @@ public final class DistillService {
         }
     }
 
-    /** One distilled student: reused when finished, otherwise trained (resuming an interrupted run). */
-    private RunRecord trainStudent(DistillParams params, ConfigHash hash, RunPaths paths, TrainingData data,
-                                   float[] logits, String parent, Map<String, Object> details) {
-        try (RunLock lock = RunLock.acquire(paths); RunLedger ledger = workspace.openLedger()) {
-            Optional<RunRecord> previous = ledger.latestByHash(hash.value()).filter(r -> STAGE.equals(r.stage()));
-            if (previous.isPresent() && previous.get().status() == RunStatus.DONE && Files.isRegularFile(paths.model())) {
-                monitor.message("T=" + params.temperature() + ": already distilled as run " + previous.get().id());
-                return previous.get();
-            }
-            TrainParams student = params.student();
-            NewRun newRun = NewRun.of(STAGE, student.model(), data.dataset(), hash).withParent(parent)
-                    .withCodeCommit(CodeVersion.commit()).withArtifactDir(paths.dir().toString())
+    /** What a distillation run leaves in its outcome file: the student's model file. */
+    public record Student(String model) {
+    }
+
+    /** The distill stage: one student trained on the teachers' soft targets at one temperature. */
+    private final class Distill implements Stage<DistillParams, Student> {
+        private final TrainingData data;
+        private final float[] logits;
+        private final String parent;
+        private final Map<String, Object> details;
+
+        Distill(TrainingData data, float[] logits, String parent, Map<String, Object> details) {
+            this.data = data;
+            this.logits = logits;
+            this.parent = parent;
+            this.details = details;
+        }
+
+        @Override
+        public Definition<DistillParams, Student> definition() {
+            return new Definition<>(STAGE, DistillParams.DEFAULTS, Student.class,
+                    "interrupted; the same command resumes after the last finished epoch");
+        }
+
+        @Override
+        public NewRun row(DistillParams params, ConfigHash hash) {
+            return NewRun.of(STAGE, params.student().model(), data.dataset(), hash).withParent(parent)
                     .withNotes(String.format(Locale.ROOT, "distilled from %s at T=%s, alpha=%s", details.get("teachers"),
                             params.temperature(), params.alpha()));
-            if (Files.isRegularFile(paths.resumeCheckpoint()) && previous.isPresent()) {
-                newRun = newRun.withResumes(previous.get().id());
-            }
-            return RecordedRun.record(ledger, newRun, "interrupted; the same command resumes after the last finished epoch",
-                    run -> {
-                        AtomicFiles.writeString(paths.config(), hash.configJson());
-                        monitor.message(String.format(Locale.ROOT, "run %s: distilling into %s at T=%s, alpha=%s",
-                                run.id(), student.model(), params.temperature(), params.alpha()));
-                        ModelInfo info = new ModelInfo(student.model(), student.dataset(), student.tableOptions(),
-                                data.inputShape(), data.classNames(), data.normalization(), hash.value(), run.id(), 0,
-                                Double.NaN);
-                        float[] soft = TeacherLogits.softTargets(logits, data.classNames().size(), params.temperature());
-                        TrainingResult result = new Trainer(monitor).train(student, data, paths, info, new TrainingHooks(
-                                () -> studentNetwork(params, data), net -> { }, false, soft));
-                        // The saved student is a plain classifier: downstream stages know nothing of distillation.
-                        ModelFile.Loaded best = ModelFile.load(paths.model(), false);
-                        ((BaseOutputLayer) best.network().getLayerWiseConfigurations().getConf(
-                                best.network().getnLayers() - 1).getLayer()).setLossFn(new LossMCXENT());
-                        ModelFile.save(paths.model(), best.network(), best.info());
-                        Evaluation test = Evaluator.evaluate(best.network(), data.test(), data.classNames());
-                        ModelSize size = ModelSize.of(best.network(), paths.model());
-                        return new RecordedRun.Finished<>(RunResult.of(result.trainAccuracyAtBest(),
-                                result.bestValidationAccuracy(), test.accuracy())
-                                .withSizes(size.params(), size.nonzeroParams(), size.fileBytes())
-                                .withDetails(Json.writeCompact(details)), (Void) null);
-                    }).run();
+        }
+
+        @Override
+        public String reusedMessage(DistillParams params, RunRecord run) {
+            return "T=" + params.temperature() + ": already distilled as run " + run.id();
+        }
+
+        @Override
+        public Optional<Student> adopt(RunRecord finished, RunPaths paths) {
+            return Files.isRegularFile(paths.model()) ? Optional.of(new Student(paths.model().toString()))
+                    : Optional.empty();
+        }
+
+        @Override
+        public RecordedRun.Finished<Student> run(StageRun<DistillParams> run) {
+            DistillParams params = run.params();
+            RunPaths paths = run.paths();
+            TrainParams student = params.student();
+            env.monitor().message(String.format(Locale.ROOT, "run %s: distilling into %s at T=%s, alpha=%s",
+                    run.row().id(), student.model(), params.temperature(), params.alpha()));
+            ModelInfo info = new ModelInfo(student.model(), student.dataset(), student.tableOptions(),
+                    data.inputShape(), data.classNames(), data.normalization(), run.hash().value(), run.row().id(), 0,
+                    Double.NaN);
+            float[] soft = TeacherLogits.softTargets(logits, data.classNames().size(), params.temperature());
+            TrainingResult result = new Trainer(env.monitor()).train(student, data, paths, info, new TrainingHooks(
+                    () -> studentNetwork(params, data), net -> { }, false, soft));
+            // The saved student is a plain classifier: downstream stages know nothing of distillation.
+            ModelFile.Loaded best = ModelFile.load(paths.model(), false);
+            ((BaseOutputLayer) best.network().getLayerWiseConfigurations().getConf(
+                    best.network().getnLayers() - 1).getLayer()).setLossFn(new LossMCXENT());
+            ModelFile.save(paths.model(), best.network(), best.info());
+            Evaluation test = Evaluator.evaluate(best.network(), data.test(), data.classNames());
+            ModelSize size = ModelSize.of(best.network(), paths.model());
+            return new RecordedRun.Finished<>(RunResult.of(result.trainAccuracyAtBest(),
+                    result.bestValidationAccuracy(), test.accuracy())
+                    .withSizes(size.params(), size.nonzeroParams(), size.fileBytes())
+                    .withDetails(Json.writeCompact(details)), new Student(paths.model().toString()));
         }
     }
 

@@ -1,18 +1,20 @@
 package dev.squeeze.compress.distill;
 
-import dev.squeeze.compress.artifacts.CodeVersion;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
+import dev.squeeze.compress.artifacts.RunPaths;
 import dev.squeeze.compress.runs.Workspace;
+import dev.squeeze.compress.stage.Stage;
+import dev.squeeze.compress.stage.StageResult;
+import dev.squeeze.compress.stage.StageRun;
 import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.compress.ledger.NewRun;
 import dev.squeeze.compress.ledger.RecordedRun;
-import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
-import dev.squeeze.compress.ledger.RunStatus;
 import dev.squeeze.compress.train.TrainOutcome;
 import dev.squeeze.compress.train.TrainParams;
+import dev.squeeze.compress.train.StageEnvironment;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.compress.train.TrainingService;
 import dev.squeeze.models.core.BadInputException;
@@ -35,14 +37,10 @@ import java.util.Optional;
 public final class EnsembleService {
     public static final String STAGE = "ensemble";
 
-    private final Workspace workspace;
-    private final DatasetLocator locator;
-    private final TrainingMonitor monitor;
+    private final StageEnvironment env;
 
     public EnsembleService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
-        this.workspace = workspace;
-        this.locator = locator;
-        this.monitor = monitor;
+        this.env = new StageEnvironment(workspace, locator, monitor);
     }
 
     /** The members (trained, or reused when finished) and the ensemble's row. */
@@ -53,31 +51,67 @@ public final class EnsembleService {
         if (members < 2) throw new BadInputException("--ensemble needs at least 2 members, got " + members);
         List<TrainOutcome> trained = new ArrayList<>();
         for (int i = 0; i < members; i++) {
-            monitor.message("ensemble member " + (i + 1) + "/" + members + ": seed " + (params.seed() + i));
-            trained.add(new TrainingService(workspace, locator, monitor).train(params.withSeed(params.seed() + i), dataDir, false));
+            env.monitor().message("ensemble member " + (i + 1) + "/" + members + ": seed " + (params.seed() + i));
+            trained.add(new TrainingService(env).train(params.withSeed(params.seed() + i), dataDir, false));
         }
-        List<String> ids = trained.stream().map(t -> t.run().id()).toList();
-        ConfigHash hash = ConfigHash.of(new EnsembleParams(params, members), new EnsembleParams(TrainParams.HASH_BASE, 0));
-        try (RunLedger ledger = workspace.openLedger()) {
-            Optional<RunRecord> previous = ledger.latestByHash(hash.value())
-                    .filter(r -> STAGE.equals(r.stage()) && r.status() == RunStatus.DONE && ids.equals(members(r)));
-            if (previous.isPresent()) return new Ensemble(previous.get(), trained);
-            Dataset dataset = Datasets.open(params.dataset(), dataDir, locator, params.tableOptions(), monitor::message);
+        Average average = new Average(trained, dataDir);
+        EnsembleParams settings = new EnsembleParams(params, members);
+        StageResult<Members> done = env.runner().run(average, settings);
+        if (!done.outcome().members().equals(average.ids)) {
+            // A member was trained again (--force) since: the finished ensemble averaged other models.
+            done = env.runner().forced(true).run(average, settings);
+        }
+        return new Ensemble(done.run(), trained);
+    }
+
+    /** What an ensemble run leaves in its outcome file: the member run ids, in seed order. */
+    public record Members(List<String> members) {
+    }
+
+    /** The ensemble stage: the test accuracy of the members' averaged logits. */
+    private final class Average implements Stage<EnsembleParams, Members> {
+        private final List<TrainOutcome> trained;
+        private final List<String> ids;
+        private final Path dataDir;
+        private Dataset dataset;
+
+        Average(List<TrainOutcome> trained, Path dataDir) {
+            this.trained = trained;
+            this.ids = trained.stream().map(t -> t.run().id()).toList();
+            this.dataDir = dataDir;
+        }
+
+        @Override
+        public Definition<EnsembleParams, Members> definition() {
+            return new Definition<>(STAGE, new EnsembleParams(TrainParams.HASH_BASE, 0), Members.class,
+                    "interrupted; the same command reuses the members and records the ensemble again");
+        }
+
+        @Override
+        public NewRun row(EnsembleParams params, ConfigHash hash) {
+            TrainParams member = params.member();
+            dataset = Datasets.open(member.dataset(), dataDir, env.locator(), member.tableOptions(),
+                    env.monitor()::message);
+            return NewRun.of(STAGE, member.model(), dataset.name(), hash)
+                    .withNotes(params.members() + " members averaged: " + String.join(", ", ids));
+        }
+
+        @Override
+        public Optional<Members> adopt(RunRecord finished, RunPaths paths) {
+            return Optional.of(new Members(members(finished)));
+        }
+
+        @Override
+        public RecordedRun.Finished<Members> run(StageRun<EnsembleParams> run) {
             var models = trained.stream().map(t -> ModelFile.load(t.paths().model(), false)).toList();
             double test = TeacherLogits.accuracy(TeacherLogits.average(models, dataset.test()), dataset.test());
-            NewRun newRun = NewRun.of(STAGE, params.model(), dataset.name(), hash).withCodeCommit(CodeVersion.commit())
-                    .withNotes(members + " members averaged: " + String.join(", ", ids));
-            RunRecord run = RecordedRun.record(ledger, newRun, "interrupted; the same command reuses the members and "
-                    + "records the ensemble again", started -> {
-                Map<String, Object> details = new LinkedHashMap<>();
-                details.put("members", ids);
-                details.put("member_test_acc", trained.stream().map(t -> t.run().testAcc()).toList());
-                long paramCount = trained.stream().mapToLong(t -> t.run().params()).sum();
-                long bytes = trained.stream().mapToLong(t -> t.run().fileBytes()).sum();
-                return new RecordedRun.Finished<>(RunResult.of(null, null, test).withSizes(paramCount, paramCount, bytes)
-                        .withDetails(Json.writeCompact(details)), (Void) null);
-            }).run();
-            return new Ensemble(run, trained);
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("members", ids);
+            details.put("member_test_acc", trained.stream().map(t -> t.run().testAcc()).toList());
+            long paramCount = trained.stream().mapToLong(t -> t.run().params()).sum();
+            long bytes = trained.stream().mapToLong(t -> t.run().fileBytes()).sum();
+            return new RecordedRun.Finished<>(RunResult.of(null, null, test).withSizes(paramCount, paramCount, bytes)
+                    .withDetails(Json.writeCompact(details)), new Members(ids));
         }
     }
 

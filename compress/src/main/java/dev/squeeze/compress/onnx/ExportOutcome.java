@@ -18,6 +18,12 @@ public record ExportOutcome(String runId, String sourceRun, String source, Strin
                             double sourceTestAccuracy, double onnxTestAccuracy, double maxAbsDifference,
                             double top1Agreement, String fusedOperators) {
 
+    /** This outcome with the written file at {@code file} (the copy at {@code --output}, not the run folder's). */
+    public ExportOutcome withOutput(String file) {
+        return new ExportOutcome(runId, sourceRun, source, file, mode, opset, fileBytes, zippedBytes, params, nonzeroParams,
+                testExamples, sourceTestAccuracy, onnxTestAccuracy, maxAbsDifference, top1Agreement, fusedOperators);
+    }
+
     public String format() {
         StringBuilder out = new StringBuilder();
         out.append(String.format(Locale.ROOT, "model   %s (%s, opset %d, IR 8)%n", output, mode, opset));

@@ -15,11 +15,15 @@ import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.compress.ledger.NewRun;
 import dev.squeeze.compress.ledger.RecordedRun;
 import dev.squeeze.compress.ledger.RunLedger;
+import dev.squeeze.compress.stage.Stage;
+import dev.squeeze.compress.stage.StageResult;
+import dev.squeeze.compress.stage.StageRun;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
 import dev.squeeze.compress.network.Dl4jLayers;
 import dev.squeeze.compress.quant.QuantizedModelFile;
 import dev.squeeze.compress.network.StepNetwork;
+import dev.squeeze.compress.train.StageEnvironment;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
@@ -32,11 +36,13 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
@@ -54,14 +60,10 @@ public final class ExportService {
     static final Set<String> INTEGER_KERNELS = Set.of("QGemm", "QLinearConv", "QLinearMatMul", "MatMulInteger",
             "ConvInteger", "QLinearAdd");
 
-    private final Workspace workspace;
-    private final DatasetLocator locator;
-    private final TrainingMonitor monitor;
+    private final StageEnvironment env;
 
     public ExportService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
-        this.workspace = workspace;
-        this.locator = locator;
-        this.monitor = monitor;
+        this.env = new StageEnvironment(workspace, locator, monitor);
     }
 
     /** The model to export: its network in Squeeze's form, its metadata, the DL4J network when float. */
@@ -72,36 +74,94 @@ public final class ExportService {
     }
 
     /**
+     * Exports into the run folder named by the source and the settings (an identical finished export is reused, not
+     * measured again), then copies the file to {@code output}.
+     *
      * @param from    a finished run id (or prefix) with a model file, or a model file (float or int8)
-     * @param output  the .onnx file to write
+     * @param output  the .onnx file to write, or null to leave the file in its run folder only
      * @param dataDir where the dataset's files are, or null to locate them
      */
     public ExportOutcome export(String from, Path output, long opset, Path dataDir) {
         ExportParams requested = new ExportParams(null, opset);
-        Path target = output.toAbsolutePath().normalize();
-        if (Files.isDirectory(target)) throw new BadInputException("--output " + output + " is a folder; give the .onnx file to write");
-        RunPaths.requireWritable(target.getParent());
+        Path target = output == null ? null : output.toAbsolutePath().normalize();
+        if (target != null) {
+            if (Files.isDirectory(target)) throw new BadInputException("--output " + output + " is a folder; give the .onnx file to write");
+            RunPaths.requireWritable(target.getParent());
+        }
         Source source = load(from);
         ExportParams params = new ExportParams(source.run() != null ? source.run().id()
                 : source.file().toAbsolutePath().normalize().toString(), requested.opset());
-        ConfigHash hash = ConfigHash.of(params, ExportParams.DEFAULTS);
-        try (RunLedger ledger = workspace.openLedger()) {
+        StageResult<ExportOutcome> exported = env.runner().run(new Export(source, target, dataDir), params);
+        if (target == null) return exported.outcome();
+        Path inFolder = onnxFile(exported.paths());
+        AtomicFiles.write(target, tmp -> Files.copy(inFolder, tmp, StandardCopyOption.REPLACE_EXISTING));
+        return exported.outcome().withOutput(target.toString());
+    }
+
+    /** The ONNX file in an export's run folder. */
+    static Path onnxFile(RunPaths paths) {
+        return paths.dir().resolve("model.onnx");
+    }
+
+    /** The export stage: the graph written into its run folder once measured in ONNX Runtime. */
+    private final class Export implements Stage<ExportParams, ExportOutcome> {
+        private final Source source;
+        private final Path target;
+        private final Path dataDir;
+
+        Export(Source source, Path target, Path dataDir) {
+            this.source = source;
+            this.target = target;
+            this.dataDir = dataDir;
+        }
+
+        @Override
+        public Definition<ExportParams, ExportOutcome> definition() {
+            return new Definition<>(STAGE, ExportParams.DEFAULTS, ExportOutcome.class,
+                    "interrupted; nothing was written");
+        }
+
+        @Override
+        public NewRun row(ExportParams params, ConfigHash hash) {
             ModelInfo info = source.info();
-            NewRun newRun = NewRun.of(STAGE, info.model(), info.dataset(), hash)
+            return NewRun.of(STAGE, info.model(), info.dataset(), hash)
                     .withParent(source.run() == null ? null : source.run().id())
-                    .withCodeCommit(CodeVersion.commit()).withArtifactDir(target.getParent().toString())
-                    .withNotes((source.int8() ? "int8 QDQ" : "float") + " ONNX, opset " + opset + ": " + target);
-            return RecordedRun.record(ledger, newRun, "interrupted; nothing was written", run -> {
-                ExportOutcome outcome = export(run, source, target, params, parents(ledger, source.run()), dataDir);
-                return new RecordedRun.Finished<>(RunResult.of(null, null, outcome.onnxTestAccuracy())
-                        .withSizes(outcome.params(), outcome.nonzeroParams(), outcome.fileBytes())
-                        .withDetails(Json.writeCompact(outcome)), outcome);
-            }).value();
+                    .withNotes((source.int8() ? "int8 QDQ" : "float") + " ONNX, opset " + params.opset()
+                            + (target == null ? "" : ": " + target));
+        }
+
+        @Override
+        public String reusedMessage(ExportParams params, RunRecord run) {
+            return "already exported with these settings as run " + run.id()
+                    + (target == null ? "" : "; copying to " + target);
+        }
+
+        @Override
+        public Optional<ExportOutcome> adopt(RunRecord finished, RunPaths paths) {
+            // Exports before run folders wrote into --output's folder: only a row whose outcome file was lost (a full
+            // disk after the row finished) has its file here.
+            if (!Files.isRegularFile(onnxFile(paths)) || finished.details() == null) return Optional.empty();
+            try {
+                return Optional.of(Json.read(finished.details(), ExportOutcome.class));
+            } catch (IOException e) {
+                return Optional.empty();
+            }
+        }
+
+        @Override
+        public RecordedRun.Finished<ExportOutcome> run(StageRun<ExportParams> run) {
+            ExportOutcome outcome = export(run.row(), source, onnxFile(run.paths()), run.params(),
+                    parents(run.ledger(), source.run()), dataDir);
+            return new RecordedRun.Finished<>(RunResult.of(null, null, outcome.onnxTestAccuracy())
+                    .withSizes(outcome.params(), outcome.nonzeroParams(), outcome.fileBytes())
+                    .withDetails(Json.writeCompact(outcome)), outcome);
         }
     }
 
     private ExportOutcome export(RunRecord run, Source source, Path target, ExportParams params, List<String> parents,
                                  Path dataDir) {
+        TrainingMonitor monitor = env.monitor();
+        DatasetLocator locator = env.locator();
         ModelInfo info = source.info();
         String mode = source.int8() ? "int8" : "float";
         OnnxGraph graph = OnnxExporter.graph(source.network(), info.normalization(), info.model());
@@ -160,7 +220,7 @@ public final class ExportService {
     }
 
     private Source load(String from) {
-        ModelSource named = ModelSource.resolve(from, workspace, "export");
+        ModelSource named = ModelSource.resolve(from, env.workspace(), "export");
         if (named.int8()) {
             QuantizedModelFile.Loaded loaded = QuantizedModelFile.load(named.file());
             return new Source(named.file(), named.run(), loaded.network(), null, loaded.info());

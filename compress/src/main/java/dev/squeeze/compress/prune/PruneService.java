@@ -5,24 +5,24 @@ import dev.squeeze.compress.artifacts.CodeVersion;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
-import dev.squeeze.compress.artifacts.RunLock;
 import dev.squeeze.compress.artifacts.RunPaths;
 import dev.squeeze.compress.train.TrainedRun;
 import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.eval.Evaluation;
 import dev.squeeze.compress.eval.Evaluator;
 import dev.squeeze.compress.eval.ModelSize;
-import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.compress.ledger.NewRun;
 import dev.squeeze.compress.ledger.RecordedRun;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunResult;
+import dev.squeeze.compress.stage.OutcomeFile;
 import dev.squeeze.compress.report.LineChart;
 import dev.squeeze.compress.artifacts.RewindPoint;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.Trainer;
 import dev.squeeze.compress.train.TrainingData;
 import dev.squeeze.compress.train.TrainingHooks;
+import dev.squeeze.compress.train.StageEnvironment;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.compress.train.TrainingResult;
 import dev.squeeze.compress.train.TrainingService;
@@ -40,6 +40,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -53,15 +54,13 @@ public final class PruneService {
     public static final String CONTROL_STAGE = "prune-control";
     /** Seeds of the re-initialisation control: far from the training seed, different per level. */
     static final long REINIT_SEED_OFFSET = 1_000_003L;
+    /** What marked a complete level before levels had outcome files; still read, then adopted. */
+    static final String LEGACY_LEVEL_FILE = "level.json";
 
-    private final Workspace workspace;
-    private final DatasetLocator locator;
-    private final TrainingMonitor monitor;
+    private final StageEnvironment env;
 
     public PruneService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
-        this.workspace = workspace;
-        this.locator = locator;
-        this.monitor = monitor;
+        this.env = new StageEnvironment(workspace, locator, monitor);
     }
 
     /**
@@ -69,120 +68,122 @@ public final class PruneService {
      * @param dataDir where the dataset's files are, or null to locate them
      */
     public PruneOutcome prune(PruneParams requested, String from, Path dataDir) {
+        TrainingMonitor monitor = env.monitor();
+        DatasetLocator locator = env.locator();
         long started = System.nanoTime();
-        RunPaths.requireWritable(workspace.runsRoot());
-        TrainedRun named = TrainedRun.resolve(from, workspace, TrainingService.STAGE);
+        RunPaths.requireWritable(env.workspace().runsRoot());
+        TrainedRun named = TrainedRun.resolve(from, env.workspace(), TrainingService.STAGE);
         RewindPoint rewind = RewindPoint.parse(requested.rewindTo());
         TrainedRun source = Files.isRegularFile(named.paths().snapshot(rewind)) ? named
                 : trainWithSnapshot(named, rewind, dataDir);
         PruneParams params = requested.withSource(source.run().configHash());
-        String hash = ConfigHash.of(params, PruneParams.DEFAULTS).value();
-        RunPaths search = RunPaths.of(workspace.runsRoot(), STAGE, hash);
+        // The search's folder is named and locked like every stage's; each level records its own rows and is done
+        // when its folder holds its outcome file.
+        return env.runner().inRunFolder(STAGE, params, PruneParams.DEFAULTS, (search, config, ledger) -> {
+                String hash = config.value();
+                TrainParams train = source.params().withSnapshot(null);
+                TrainingData data = TrainingData.prepare(Datasets.open(train.dataset(), dataDir, locator, train.tableOptions(),
+                        monitor::message), train.validationFraction());
+                int steps = (data.train().size() + train.batch() - 1) / train.batch();
+                ModelFile.Loaded dense = ModelFile.load(source.paths().model(), false);
+                AtomicFiles.writeString(search.config(), config.configJson());
+                LevelResult denseResult = new LevelResult(0, "dense", source.run().id(), Mask.dense(dense.network()).fractions(),
+                        source.run().testAcc(), source.run().valAcc(), (long) dense.info().epoch() * steps,
+                        source.run().endedAt() == null ? Double.NaN
+                                : java.time.Duration.between(source.run().startedAt(), source.run().endedAt()).toMillis() / 1e3,
+                        source.run().params(), source.run().nonzeroParams(), source.run().fileBytes());
+                monitor.message(String.format(Locale.ROOT, "search %s: %d levels from run %s (dense test %.2f%%), rewind to %s",
+                        hash, params.levels(), source.run().id(), 100 * denseResult.testAccuracy(), rewind.label()));
 
-        try (RunLock lock = RunLock.acquire(search);
-             RunLedger ledger = workspace.openLedger()) {
-            TrainParams train = source.params().withSnapshot(null);
-            TrainingData data = TrainingData.prepare(Datasets.open(train.dataset(), dataDir, locator, train.tableOptions(),
-                    monitor::message), train.validationFraction());
-            int steps = (data.train().size() + train.batch() - 1) / train.batch();
-            ModelFile.Loaded dense = ModelFile.load(source.paths().model(), false);
-            AtomicFiles.writeString(search.config(), ConfigHash.of(params, PruneParams.DEFAULTS).configJson());
-            LevelResult denseResult = new LevelResult(0, "dense", source.run().id(), Mask.dense(dense.network()).fractions(),
-                    source.run().testAcc(), source.run().valAcc(), (long) dense.info().epoch() * steps,
-                    source.run().endedAt() == null ? Double.NaN
-                            : java.time.Duration.between(source.run().startedAt(), source.run().endedAt()).toMillis() / 1e3,
-                    source.run().params(), source.run().nonzeroParams(), source.run().fileBytes());
-            monitor.message(String.format(Locale.ROOT, "search %s: %d levels from run %s (dense test %.2f%%), rewind to %s",
-                    hash, params.levels(), source.run().id(), 100 * denseResult.testAccuracy(), rewind.label()));
-
-            Level level = new Level(this, ledger, params, train, data, source, hash, steps);
-            Mask mask = Mask.dense(dense.network());
-            Mask randomMask = mask;
-            MultiLayerNetwork trained = dense.network();
-            String parent = source.run().id();
-            List<LevelResult> tickets = new ArrayList<>();
-            List<LevelResult> controls = new ArrayList<>();
-            MultiLayerNetwork rewoundShape = params.structure() == null ? null
-                    : ModelFile.load(source.paths().snapshot(rewind), true).network();
-            for (int l = 1; l <= params.levels(); l++) {
-                Path dir = search.dir().resolve("level-" + l);
-                Path done = dir.resolve("level.json");
-                if (params.structure() != null) {
-                    LevelResult ticket;
-                    if (Files.isRegularFile(done)) {
-                        ticket = read(done).ticket();
-                        monitor.message("level " + l + " already complete (run " + ticket.runId() + ")");
-                    } else {
-                        // Select on the trained network, cut the rewound one the same way: the survivors rewound.
-                        StructuredSelection keep = StructuredPruning.select(trained, params.rate(), params.structure());
-                        MultiLayerNetwork start = StructuredPruning.apply(rewoundShape, keep);
-                        if (rewind.iteration(steps) > 0) start.setIterationCount((int) rewind.iteration(steps));
-                        ModelFile.save(dir.resolve("rewound.zip"), start, dense.info(), true, null);
-                        Map<String, Double> remaining = sizeRelativeTo(start, dense.network());
-                        monitor.message(String.format(Locale.ROOT, "level %d/%d: %s, %.1f%% of weights remain", l,
-                                params.levels(), keep.describe(), 100 * remaining.get("total")));
-                        ticket = level.train(l, "ticket", dir, parent, remaining,
-                                () -> ModelFile.load(dir.resolve("rewound.zip"), true).network(), net -> { });
-                        AtomicFiles.writeString(done, Json.write(new Completed(ticket, null)));
+                Level level = new Level(this, ledger, params, train, data, source, hash, steps);
+                Mask mask = Mask.dense(dense.network());
+                Mask randomMask = mask;
+                MultiLayerNetwork trained = dense.network();
+                String parent = source.run().id();
+                List<LevelResult> tickets = new ArrayList<>();
+                List<LevelResult> controls = new ArrayList<>();
+                MultiLayerNetwork rewoundShape = params.structure() == null ? null
+                        : ModelFile.load(source.paths().snapshot(rewind), true).network();
+                for (int l = 1; l <= params.levels(); l++) {
+                    Path dir = search.dir().resolve("level-" + l);
+                    RunPaths levelPaths = new RunPaths(dir);
+                    Optional<Completed> done = completed(levelPaths);
+                    if (params.structure() != null) {
+                        LevelResult ticket;
+                        if (done.isPresent()) {
+                            ticket = done.get().ticket();
+                            monitor.message("level " + l + " already complete (run " + ticket.runId() + ")");
+                        } else {
+                            // Select on the trained network, cut the rewound one the same way: the survivors rewound.
+                            StructuredSelection keep = StructuredPruning.select(trained, params.rate(), params.structure());
+                            MultiLayerNetwork start = StructuredPruning.apply(rewoundShape, keep);
+                            if (rewind.iteration(steps) > 0) start.setIterationCount((int) rewind.iteration(steps));
+                            ModelFile.save(dir.resolve("rewound.zip"), start, dense.info(), true, null);
+                            Map<String, Double> remaining = sizeRelativeTo(start, dense.network());
+                            monitor.message(String.format(Locale.ROOT, "level %d/%d: %s, %.1f%% of weights remain", l,
+                                    params.levels(), keep.describe(), 100 * remaining.get("total")));
+                            ticket = level.train(l, "ticket", dir, parent, remaining,
+                                    () -> ModelFile.load(dir.resolve("rewound.zip"), true).network(), net -> { });
+                            OutcomeFile.write(levelPaths, STAGE, ticket.runId(), new Completed(ticket, null));
+                        }
+                        tickets.add(ticket);
+                        rewoundShape = ModelFile.load(dir.resolve("rewound.zip"), true).network();
+                        trained = ModelFile.load(new RunPaths(dir).model(), false).network();
+                        parent = ticket.runId();
+                        continue;
                     }
+                    Mask previous = mask;
+                    if (done.isPresent()) {
+                        Completed completed = done.get();
+                        mask = Mask.load(dir.resolve("mask.bin"));
+                        if (params.control() == PruneControl.RANDOM) randomMask = Mask.load(dir.resolve("random-mask.bin"));
+                        trained = ModelFile.load(new RunPaths(dir).model(), false).network();
+                        tickets.add(completed.ticket());
+                        if (completed.control() != null) controls.add(completed.control());
+                        parent = completed.ticket().runId();
+                        monitor.message("level " + l + " already complete (run " + parent + ")");
+                        continue;
+                    }
+                    mask = MagnitudePruning.prune(mask, trained, params.rate(), params.scope());
+                    if (!mask.isSubsetOf(previous)) throw new IllegalStateException("a pruning mask grew");
+                    mask.save(dir.resolve("mask.bin"));
+                    Mask levelMask = mask;
+                    monitor.message(String.format(Locale.ROOT, "level %d/%d: %.1f%% of weights remain", l, params.levels(),
+                            100 * mask.totalFraction()));
+                    LevelResult ticket = level.train(l, "ticket", dir, parent, levelMask, () -> rewound(source.paths().snapshot(rewind), levelMask));
+                    LevelResult control = null;
+                    if (params.control() == PruneControl.REINIT) {
+                        long seed = train.seed() + REINIT_SEED_OFFSET * l;
+                        control = level.train(l, "reinit", dir.resolve("reinit"), ticket.runId(), levelMask, () -> {
+                            MultiLayerNetwork fresh = Trainer.newNetwork(train.withSeed(seed), data);
+                            levelMask.applyTo(fresh);
+                            return fresh;
+                        });
+                    } else if (params.control() == PruneControl.RANDOM) {
+                        randomMask = MagnitudePruning.randomLike(randomMask, levelMask, train.seed() + l);
+                        randomMask.save(dir.resolve("random-mask.bin"));
+                        Mask random = randomMask;
+                        control = level.train(l, "random", dir.resolve("random"), ticket.runId(), random,
+                                () -> rewound(source.paths().snapshot(rewind), random));
+                    }
+                    // Written last: a level without it is redone after a kill, from its own resume checkpoint.
+                    OutcomeFile.write(levelPaths, STAGE, ticket.runId(), new Completed(ticket, control));
                     tickets.add(ticket);
-                    rewoundShape = ModelFile.load(dir.resolve("rewound.zip"), true).network();
+                    if (control != null) controls.add(control);
                     trained = ModelFile.load(new RunPaths(dir).model(), false).network();
                     parent = ticket.runId();
-                    continue;
                 }
-                Mask previous = mask;
-                if (Files.isRegularFile(done)) {
-                    Completed completed = read(done);
-                    mask = Mask.load(dir.resolve("mask.bin"));
-                    if (params.control() == PruneControl.RANDOM) randomMask = Mask.load(dir.resolve("random-mask.bin"));
-                    trained = ModelFile.load(new RunPaths(dir).model(), false).network();
-                    tickets.add(completed.ticket());
-                    if (completed.control() != null) controls.add(completed.control());
-                    parent = completed.ticket().runId();
-                    monitor.message("level " + l + " already complete (run " + parent + ")");
-                    continue;
-                }
-                mask = MagnitudePruning.prune(mask, trained, params.rate(), params.scope());
-                if (!mask.isSubsetOf(previous)) throw new IllegalStateException("a pruning mask grew");
-                mask.save(dir.resolve("mask.bin"));
-                Mask levelMask = mask;
-                monitor.message(String.format(Locale.ROOT, "level %d/%d: %.1f%% of weights remain", l, params.levels(),
-                        100 * mask.totalFraction()));
-                LevelResult ticket = level.train(l, "ticket", dir, parent, levelMask, () -> rewound(source.paths().snapshot(rewind), levelMask));
-                LevelResult control = null;
-                if (params.control() == PruneControl.REINIT) {
-                    long seed = train.seed() + REINIT_SEED_OFFSET * l;
-                    control = level.train(l, "reinit", dir.resolve("reinit"), ticket.runId(), levelMask, () -> {
-                        MultiLayerNetwork fresh = Trainer.newNetwork(train.withSeed(seed), data);
-                        levelMask.applyTo(fresh);
-                        return fresh;
-                    });
-                } else if (params.control() == PruneControl.RANDOM) {
-                    randomMask = MagnitudePruning.randomLike(randomMask, levelMask, train.seed() + l);
-                    randomMask.save(dir.resolve("random-mask.bin"));
-                    Mask random = randomMask;
-                    control = level.train(l, "random", dir.resolve("random"), ticket.runId(), random,
-                            () -> rewound(source.paths().snapshot(rewind), random));
-                }
-                // Written last: a level without it is redone after a kill, from its own resume checkpoint.
-                AtomicFiles.writeString(done, Json.write(new Completed(ticket, control)));
-                tickets.add(ticket);
-                if (control != null) controls.add(control);
-                trained = ModelFile.load(new RunPaths(dir).model(), false).network();
-                parent = ticket.runId();
-            }
 
-            // What is exported is the last level's trained ticket, never the dense or the rewound network.
-            Path ticketFile = search.dir().resolve("ticket.zip");
-            Path last = new RunPaths(search.dir().resolve("level-" + params.levels())).model();
-            AtomicFiles.write(ticketFile, file -> Files.copy(last, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING));
-            Path plot = search.dir().resolve("tickets.png");
-            Path table = search.dir().resolve("tickets.csv");
-            writeReport(denseResult, tickets, controls, params, plot, table);
-            return new PruneOutcome(hash, params, denseResult, List.copyOf(tickets), List.copyOf(controls), ticketFile,
-                    plot, table, (System.nanoTime() - started) / 1e9);
-        }
+                // What is exported is the last level's trained ticket, never the dense or the rewound network.
+                Path ticketFile = search.dir().resolve("ticket.zip");
+                Path last = new RunPaths(search.dir().resolve("level-" + params.levels())).model();
+                AtomicFiles.write(ticketFile, file -> Files.copy(last, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING));
+                Path plot = search.dir().resolve("tickets.png");
+                Path table = search.dir().resolve("tickets.csv");
+                writeReport(denseResult, tickets, controls, params, plot, table);
+                return new PruneOutcome(hash, params, denseResult, List.copyOf(tickets), List.copyOf(controls), ticketFile,
+                        plot, table, (System.nanoTime() - started) / 1e9);
+        });
     }
 
     /** Per weight parameter and in total, {@code net}'s parameter count relative to {@code dense}'s. */
@@ -245,11 +246,11 @@ public final class PruneService {
                     .withNotes(note);
             return RecordedRun.record(ledger, newRun, "interrupted; the same prune command continues from the last "
                     + "complete level", run -> {
-                service.monitor.message("  " + note + " (run " + run.id() + ")");
+                service.env.monitor().message("  " + note + " (run " + run.id() + ")");
                 RunPaths paths = new RunPaths(dir);
                 ModelInfo info = new ModelInfo(train.model(), train.dataset(), train.tableOptions(), data.inputShape(),
                         data.classNames(), data.normalization(), hash, run.id(), 0, Double.NaN);
-                TrainingResult result = new Trainer(service.monitor).train(train, data, paths, info,
+                TrainingResult result = new Trainer(service.env.monitor()).train(train, data, paths, info,
                         new TrainingHooks(start, afterStep, false));
                 MultiLayerNetwork best = ModelFile.load(paths.model(), false).network();
                 Evaluation test = Evaluator.evaluate(best, data.test(), data.classNames());
@@ -284,18 +285,28 @@ public final class PruneService {
             throw new BadInputException("run " + source.run().id() + " has no saved initialisation (" + source.paths()
                     .snapshot(rewind) + "); train it again with this version of squeeze (--force)");
         }
-        monitor.message("run " + source.run().id() + " has no weights saved at " + rewind.label()
+        env.monitor().message("run " + source.run().id() + " has no weights saved at " + rewind.label()
                 + "; training the dense network again with --snapshot " + rewind.label());
-        var outcome = new TrainingService(workspace, locator, monitor).train(source.params().withSnapshot(rewind.label()),
+        var outcome = new TrainingService(env).train(source.params().withSnapshot(rewind.label()),
                 dataDir, false);
         return new TrainedRun(source.params().withSnapshot(rewind.label()), outcome.run(), outcome.paths());
     }
 
-    private static Completed read(Path file) {
+    /**
+     * The level in {@code level} when it is complete: its folder holds its outcome file. A level completed by a Squeeze
+     * that wrote {@code level.json} instead is adopted: its outcome file is written from it, once.
+     */
+    private static Optional<Completed> completed(RunPaths level) {
+        Optional<OutcomeFile.Stored<Completed>> stored = OutcomeFile.read(level, Completed.class);
+        if (stored.isPresent()) return Optional.of(stored.get().outcome());
+        Path legacy = level.dir().resolve(LEGACY_LEVEL_FILE);
+        if (!Files.isRegularFile(legacy)) return Optional.empty();
         try {
-            return Json.read(Files.readString(file), Completed.class);
+            Completed completed = Json.read(Files.readString(legacy), Completed.class);
+            OutcomeFile.write(level, STAGE, completed.ticket().runId(), completed);
+            return Optional.of(completed);
         } catch (IOException e) {
-            throw new UncheckedIOException("unreadable level record " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("unreadable level record " + legacy + ": " + e.getMessage(), e);
         }
     }
 

@@ -1,28 +1,26 @@
 package dev.squeeze.compress.quant;
 
-import dev.squeeze.models.core.AtomicFiles;
-import dev.squeeze.compress.artifacts.CodeVersion;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
 import dev.squeeze.compress.runs.ModelSource;
-import dev.squeeze.compress.artifacts.RunLock;
 import dev.squeeze.compress.artifacts.RunPaths;
 import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.eval.Evaluator;
 import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.compress.ledger.NewRun;
 import dev.squeeze.compress.ledger.RecordedRun;
-import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
-import dev.squeeze.compress.ledger.RunStatus;
 import dev.squeeze.compress.network.ActivationQuant;
 import dev.squeeze.compress.network.Dl4jLayers;
-import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.compress.network.Step;
+import dev.squeeze.compress.network.StepNetwork;
+import dev.squeeze.compress.stage.Stage;
+import dev.squeeze.compress.stage.StageRun;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.TrainingData;
+import dev.squeeze.compress.train.StageEnvironment;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.Dataset;
@@ -54,14 +52,10 @@ public final class QuantizeService {
     /** Calibration examples are drawn from the training split with this seed. */
     static final long SAMPLE_SEED = 20_240_601L;
 
-    private final Workspace workspace;
-    private final DatasetLocator locator;
-    private final TrainingMonitor monitor;
+    private final StageEnvironment env;
 
     public QuantizeService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
-        this.workspace = workspace;
-        this.locator = locator;
-        this.monitor = monitor;
+        this.env = new StageEnvironment(workspace, locator, monitor);
     }
 
     /**
@@ -69,8 +63,8 @@ public final class QuantizeService {
      * @param dataDir where the dataset's files are, or null to locate them
      */
     public QuantizeOutcome quantize(String from, QuantParams requested, Path dataDir) {
-        RunPaths.requireWritable(workspace.runsRoot());
-        ModelSource source = ModelSource.resolve(from, workspace, "quantize");
+        RunPaths.requireWritable(env.workspace().runsRoot());
+        ModelSource source = ModelSource.resolve(from, env.workspace(), "quantize");
         if (source.int8()) {
             throw new BadInputException(source.file() + " is already an int8 model (written by 'squeeze quantize'); "
                     + "quantize the float model it came from instead");
@@ -79,35 +73,66 @@ public final class QuantizeService {
         QuantParams params = requested.withSource(source.identity());
         StepNetwork floatNetwork = Dl4jLayers.toFloatNetwork(loaded.network(), loaded.info().inputShape());
         checkKeepFloat(params.keepFloat(), floatNetwork);
+        return env.runner().run(new Quantize(source, loaded, floatNetwork, dataDir), params).outcome();
+    }
 
-        ConfigHash hash = ConfigHash.of(params, QuantParams.DEFAULTS);
-        RunPaths paths = RunPaths.of(workspace.runsRoot(), STAGE, hash.value());
-        try (RunLock lock = RunLock.acquire(paths); RunLedger ledger = workspace.openLedger()) {
-            Optional<RunRecord> previous = ledger.latestByHash(hash.value()).filter(r -> STAGE.equals(r.stage()));
-            if (previous.isPresent() && previous.get().status() == RunStatus.DONE && Files.isRegularFile(paths.model())
-                    && previous.get().details() != null) {
-                monitor.message("already quantized with these settings as run " + previous.get().id());
-                return Json.read(previous.get().details(), QuantizeOutcome.class);
-            }
+    /** The quantize stage, for one loaded float model. */
+    private final class Quantize implements Stage<QuantParams, QuantizeOutcome> {
+        private final ModelSource source;
+        private final ModelFile.Loaded loaded;
+        private final StepNetwork floatNetwork;
+        private final Path dataDir;
+
+        Quantize(ModelSource source, ModelFile.Loaded loaded, StepNetwork floatNetwork, Path dataDir) {
+            this.source = source;
+            this.loaded = loaded;
+            this.floatNetwork = floatNetwork;
+            this.dataDir = dataDir;
+        }
+
+        @Override
+        public Definition<QuantParams, QuantizeOutcome> definition() {
+            return new Definition<>(STAGE, QuantParams.DEFAULTS, QuantizeOutcome.class,
+                    "interrupted; the same command starts again");
+        }
+
+        @Override
+        public NewRun row(QuantParams params, ConfigHash hash) {
             ModelInfo info = loaded.info();
-            NewRun newRun = NewRun.of(STAGE, info.model(), info.dataset(), hash)
+            return NewRun.of(STAGE, info.model(), info.dataset(), hash)
                     .withParent(source.run() == null ? null : source.run().id())
-                    .withCodeCommit(CodeVersion.commit()).withArtifactDir(paths.dir().toString())
                     .withNotes("int8 " + params.granularity().label() + ", calibration " + params.calibration());
-            return RecordedRun.record(ledger, newRun, "interrupted; the same command starts again", run -> {
-                AtomicFiles.writeString(paths.config(), hash.configJson());
-                QuantizeOutcome outcome = run(run, params, source, loaded, floatNetwork, paths, dataDir);
-                return new RecordedRun.Finished<>(RunResult.of(null, outcome.kept().valAcc(), outcome.int8TestAcc())
-                        .withSizes(outcome.params(), nonzero(paths.model()), outcome.int8FileBytes())
-                        .withDetails(Json.writeCompact(outcome)), outcome);
-            }).value();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        }
+
+        @Override
+        public String reusedMessage(QuantParams params, RunRecord run) {
+            return "already quantized with these settings as run " + run.id();
+        }
+
+        @Override
+        public Optional<QuantizeOutcome> adopt(RunRecord finished, RunPaths paths) {
+            if (!Files.isRegularFile(paths.model()) || finished.details() == null) return Optional.empty();
+            try {
+                return Optional.of(Json.read(finished.details(), QuantizeOutcome.class));
+            } catch (IOException e) {
+                return Optional.empty(); // details this version cannot read: quantize again
+            }
+        }
+
+        @Override
+        public RecordedRun.Finished<QuantizeOutcome> run(StageRun<QuantParams> run) {
+            RunPaths paths = run.paths();
+            QuantizeOutcome outcome = QuantizeService.this.run(run.row(), run.params(), source, loaded, floatNetwork,
+                    paths, dataDir);
+            return new RecordedRun.Finished<>(RunResult.of(null, outcome.kept().valAcc(), outcome.int8TestAcc())
+                    .withSizes(outcome.params(), nonzero(paths.model()), outcome.int8FileBytes())
+                    .withDetails(Json.writeCompact(outcome)), outcome);
         }
     }
 
     private QuantizeOutcome run(RunRecord run, QuantParams params, ModelSource source, ModelFile.Loaded loaded,
                                 StepNetwork floatNetwork, RunPaths paths, Path dataDir) {
+        TrainingMonitor monitor = env.monitor();
         ModelInfo info = loaded.info();
         Splits data = splits(info, dataDir);
         MultiLayerNetwork net = loaded.network();
@@ -196,7 +221,7 @@ public final class QuantizeService {
     }
 
     private Splits splits(ModelInfo info, Path dataDir) {
-        Dataset dataset = info.openDataset(null, dataDir, locator, monitor::message);
+        Dataset dataset = info.openDataset(null, dataDir, env.locator(), env.monitor()::message);
         TrainValSplit split = TrainingData.carve(dataset, TrainParams.DEFAULT_VALIDATION_FRACTION);
         if (split.train().featureSize() != info.normalization().featureSize()) {
             throw new BadInputException("the model takes " + info.normalization().featureSize() + " inputs but "

@@ -31,7 +31,9 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -101,6 +103,25 @@ class ExportServiceTest {
             assertEquals(dense.run().id(), row.parentId());
             assertEquals(Files.size(out), row.fileBytes());
         }
+    }
+
+    @Test
+    void anIdenticalExportIsReusedAndCopiedToEachOutput() throws Exception {
+        ExportOutcome first = export(dense.run().id(), home.resolve("reuse-a.onnx"));
+        ExportOutcome second = export(dense.run().id(), home.resolve("reuse-b.onnx"));
+        assertEquals(first.runId(), second.runId(), "the finished export is reused, not measured again");
+        assertEquals(home.resolve("reuse-b.onnx").toString(), second.output());
+        assertArrayEquals(Files.readAllBytes(home.resolve("reuse-a.onnx")), Files.readAllBytes(home.resolve("reuse-b.onnx")));
+        try (RunLedger ledger = RunLedger.open(workspace().ledgerLocation())) {
+            RunRecord row = ledger.get(first.runId()).orElseThrow();
+            Path folder = Path.of(row.artifactDir());
+            assertEquals("export-" + row.configHash(), folder.getFileName().toString(), "a run folder named by the hash");
+            assertTrue(Files.isRegularFile(folder.resolve("outcome.json")));
+            assertArrayEquals(Files.readAllBytes(folder.resolve("model.onnx")), Files.readAllBytes(home.resolve("reuse-a.onnx")));
+        }
+        ExportOutcome newOpset = new ExportService(workspace(), locator(), TrainingMonitor.SILENT)
+                .export(dense.run().id(), home.resolve("reuse-c.onnx"), 18, Fixtures.fashionMnistDir());
+        assertNotEquals(first.runId(), newOpset.runId(), "other settings, another export");
     }
 
     @Test

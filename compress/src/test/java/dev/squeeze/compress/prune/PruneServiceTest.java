@@ -167,6 +167,42 @@ class PruneServiceTest {
     }
 
     @Test
+    void aLevelIsDoneWhenItsFolderHoldsItsOutcomeAndLevelsMarkedTheOldWayAreAdopted() throws Exception {
+        PruneParams params = new PruneParams(null, 2, 0.2, "0", PruneScope.LAYER, PruneControl.NONE);
+        Path home = tmp.resolve("levels");
+        String denseId = dense(home).run().id();
+        PruneOutcome first = prune(home, denseId, params, TrainingMonitor.SILENT);
+        Path search = first.ticket().getParent();
+        Path level1 = search.resolve("level-1");
+        assertTrue(Files.isRegularFile(level1.resolve("outcome.json")), "a complete level holds its outcome file");
+        // What the previous Squeeze left for level 1: level.json holding the level's results, no outcome file.
+        var stored = dev.squeeze.compress.stage.OutcomeFile.read(new dev.squeeze.compress.artifacts.RunPaths(level1),
+                PruneService.Completed.class).orElseThrow();
+        Files.writeString(level1.resolve(PruneService.LEGACY_LEVEL_FILE), dev.squeeze.compress.artifacts.Json.write(
+                stored.outcome()));
+        Files.delete(level1.resolve("outcome.json"));
+        int rows;
+        try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
+            rows = ledger.query(RunQuery.all()).size();
+        }
+
+        var messages = new java.util.ArrayList<String>();
+        PruneOutcome again = prune(home, denseId, params, new TrainingMonitor() {
+            @Override
+            public void message(String line) {
+                messages.add(line);
+            }
+        });
+        assertTrue(messages.contains("level 1 already complete (run " + first.tickets().get(0).runId() + ")"), messages.toString());
+        assertTrue(messages.contains("level 2 already complete (run " + first.tickets().get(1).runId() + ")"), messages.toString());
+        assertTrue(Files.isRegularFile(level1.resolve("outcome.json")), "the old level adopted: its outcome file written");
+        assertEquals(first.tickets(), again.tickets());
+        try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
+            assertEquals(rows, ledger.query(RunQuery.all()).size(), "no level trained again");
+        }
+    }
+
+    @Test
     void controlsTrainBesideEachLevel() {
         Path home = tmp.resolve("c");
         String denseId = dense(home).run().id();
