@@ -66,7 +66,7 @@ final class ConsoleTrainingMonitor implements TrainingMonitor, AutoCloseable {
         err.println(String.format(Locale.ROOT,
                 "epoch %3d  train loss %.4f acc %6.2f%%  val loss %.4f acc %6.2f%%  %5.1f s  %,6.0f samples/s%s",
                 m.epoch(), m.trainLoss(), 100 * m.trainAccuracy(), m.validationLoss(), 100 * m.validationAccuracy(),
-                m.seconds(), m.samplesPerSecond(), m.best() ? "  * best" : ""));
+                m.seconds(), m.samplesPerSecond(), m.best() ? "  * kept" : ""));
         err.flush();
     }
 
