@@ -1,4 +1,4 @@
-package dev.squeeze.cli.bench;
+package dev.squeeze.pipeline.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
