@@ -2,7 +2,7 @@ package dev.squeeze.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.squeeze.cli.bench.BenchService;
+import dev.squeeze.pipeline.bench.BenchService;
 import dev.squeeze.compress.report.FixedWidthTable;
 import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.serve.bench.BenchmarkOptions;

@@ -1,6 +1,6 @@
 package dev.squeeze.cli;
 
-import dev.squeeze.cli.recipe.Recipes;
+import dev.squeeze.pipeline.recipe.Recipes;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

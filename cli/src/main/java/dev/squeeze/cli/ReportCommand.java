@@ -1,6 +1,6 @@
 package dev.squeeze.cli;
 
-import dev.squeeze.cli.bench.BenchService;
+import dev.squeeze.pipeline.bench.BenchService;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -1,7 +1,7 @@
 package dev.squeeze.cli;
 
-import dev.squeeze.cli.recipe.RecipeParser;
-import dev.squeeze.cli.recipe.Recipes;
+import dev.squeeze.pipeline.recipe.RecipeParser;
+import dev.squeeze.pipeline.recipe.Recipes;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -16,9 +16,9 @@ import java.util.concurrent.Callable;
         header = "Run the pipeline a YAML recipe declares: train, doctor, distill, prune, quantize, export, bench, serve.",
         description = {"Each stage goes through the same service as its single command and is a ledger row linked to",
                 "its parent; the exported models, the benchmark and the report page go into the recipe's folder,",
-                "recipe-<hash> (the hash of the resolved recipe). Finished stages are reused: running the same recipe",
-                "again, or after a kill, continues where it stopped. --explain prints the fully resolved recipe (every",
-                "default filled in) without running it. docs/recipes.md, 'Recipe reference', lists every key.", ""},
+                "recipe2-<hash> (the hash of the keys that differ from their defaults). Finished stages are reused:",
+                "running the same recipe again, or after a kill, continues where it stopped. --explain prints the fully",
+                "resolved recipe (every default filled in) without running it. docs/recipes.md, 'Recipe reference', lists every key.", ""},
         footer = {"", "Examples:", "  squeeze run recipe.yaml --explain", "  squeeze run recipe.yaml --set prune.levels=5 --set serve=false"})
 final class RunCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin

@@ -5,6 +5,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,6 +33,16 @@ class BenchCommandTest {
         assertEquals(ExitCodes.OK, bench.exitCode(), bench.err());
         assertTrue(bench.out().contains("tiny") && bench.out().contains("tiny-int8") && bench.out().contains("%"), bench.out());
         assertEquals(3, CliRun.run(home, "runs", "--stage", "bench").out().lines().count(), "header and two rows");
+        // bench is a stage like the others (run folder bench-<hash> holding its outcome), but never reused: the
+        // same benchmark again measures again, a new row each time, into the same folders
+        assertEquals(ExitCodes.OK, CliRun.run(home, "bench", "--models", models.toString(), "--window-ms", "100",
+                "--warmup-ms", "50", "--max-windows", "4", "--data", CliRun.fixtures()).exitCode());
+        assertEquals(5, CliRun.run(home, "runs", "--stage", "bench").out().lines().count(), "header and four rows");
+        try (Stream<Path> files = Files.walk(home)) {
+            List<Path> outcomes = files.filter(f -> f.getFileName().toString().equals("outcome.json")
+                    && f.getParent().getFileName().toString().startsWith("bench-")).toList();
+            assertEquals(2, outcomes.size(), outcomes.toString());
+        }
 
         Path report = home.resolve("report");
         CliRun page = CliRun.run(home, "report", "--output", report.toString());

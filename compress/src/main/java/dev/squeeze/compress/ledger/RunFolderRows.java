@@ -17,7 +17,7 @@ import java.util.stream.Stream;
 /**
  * A copy of each ledger row in its run's folder, {@code ledger-row-ID.json}, rewritten whenever the row
  * changes, so that a lost or broken ledger can be rebuilt from the run folders
- * ({@link RunLedger#rebuild}). Rows with no run folder (bench) have no copy.
+ * ({@link RunLedger#rebuild}). Rows with no run folder have no copy.
  */
 final class RunFolderRows {
     private static final Logger log = LoggerFactory.getLogger(RunFolderRows.class);

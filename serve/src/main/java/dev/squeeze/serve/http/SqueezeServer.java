@@ -1,5 +1,7 @@
 package dev.squeeze.serve.http;
 
+import dev.squeeze.serve.bench.BenchmarkJobs;
+import dev.squeeze.serve.bench.BenchmarkOptions;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.context.env.Environment;
 import io.micronaut.runtime.exceptions.ApplicationStartupException;
@@ -9,6 +11,7 @@ import io.micronaut.runtime.Micronaut;
 import io.micronaut.runtime.server.EmbeddedServer;
 
 import java.net.BindException;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -43,6 +46,16 @@ public final class SqueezeServer {
             }
         }.mainClass(SqueezeServer.class).properties(properties).banner(false).start();
         return context.getBean(EmbeddedServer.class);
+    }
+
+    /**
+     * Queues a benchmark of every model {@code server} serves (the dashboard shows its results), so callers need not
+     * look beans up in the server's context.
+     *
+     * @param server a server {@link #start(Map)} returned
+     */
+    public static BenchmarkJobs.Job benchmarkAll(EmbeddedServer server, BenchmarkOptions options) {
+        return server.getApplicationContext().getBean(ModelServing.class).benchmarks().submit(List.of(), options);
     }
 
     public static void main(String[] args) {

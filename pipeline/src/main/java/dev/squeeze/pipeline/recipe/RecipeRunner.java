@@ -1,6 +1,6 @@
-package dev.squeeze.cli.recipe;
+package dev.squeeze.pipeline.recipe;
 
-import dev.squeeze.cli.bench.BenchService;
+import dev.squeeze.pipeline.bench.BenchService;
 import dev.squeeze.models.core.AtomicFiles;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
@@ -32,6 +32,9 @@ import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.Datasets;
 import dev.squeeze.serve.bench.BenchmarkOptions;
 import dev.squeeze.serve.bench.BenchmarkResult;
+import dev.squeeze.serve.http.PortInUseException;
+import dev.squeeze.serve.http.SqueezeServer;
+import io.micronaut.runtime.server.EmbeddedServer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,7 +53,7 @@ import java.util.Set;
  * {@code squeeze run}: the stages a recipe declares, in order, through the same services the single commands use:
  * train (or start from a model), doctor, distill, prune, quantize every float model, export every model to
  * {@code <recipe folder>/models/NAME/model.onnx} (the serving layout), bench them and write the Pareto report. Each
- * stage's runs are ledger rows linked to their parents; the recipe's folder is {@code recipe-<hash>}. Finished work
+ * stage's runs are ledger rows linked to their parents; the recipe's folder is {@code recipe2-<hash>} ({@link Recipes#hash(Recipe)}). Finished work
  * is reused: training, distillation, pruning and quantization find their finished runs by configuration hash, and
  * the recipe folder records which export and bench steps are done, so a killed run continues where it stopped.
  */
@@ -101,7 +104,7 @@ public final class RecipeRunner {
 
     public Outcome run(Recipe recipe, Path dataDirOverride) {
         String hash = Recipes.hash(recipe);
-        Path folder = workspace.runsRoot().resolve("recipe-" + hash);
+        Path folder = workspace.runsRoot().resolve(Recipes.FOLDER_PREFIX + hash);
         Path models = folder.resolve("models");
         Path dataDir = dataDirOverride != null ? dataDirOverride : recipe.data() == null ? null : Path.of(recipe.data());
         try {
@@ -200,9 +203,7 @@ public final class RecipeRunner {
             if (done.contains(step) && Files.isRegularFile(benchFile)) {
                 bench = readBench(benchFile);
             } else {
-                Recipe.Bench b = recipe.bench();
-                BenchmarkOptions options = BenchmarkOptions.DEFAULTS.withWarmup(Duration.ofMillis(b.warmupMs()))
-                        .withWindow(Duration.ofMillis(b.windowMs())).withMaxWindows(b.maxWindows());
+                BenchmarkOptions options = benchOptions(recipe.bench());
                 monitor.message("stage bench: " + variants.size() + " models");
                 bench = service.bench(BenchService.targets(models), options, recipe.dataset(), dataDir);
                 AtomicFiles.writeString(benchFile, Json.write(bench));
@@ -212,6 +213,30 @@ public final class RecipeRunner {
             service.report(report);
         }
         return new Outcome(hash, folder, models, variants, bench, report);
+    }
+
+    /**
+     * The serve stage: starts the model server on the recipe's models folder (serve.port, serve.host) and, when the
+     * recipe benches, queues the server's own benchmark of everything it serves (the dashboard's numbers). The caller
+     * waits on the returned server and stops it.
+     */
+    public static EmbeddedServer serve(Recipe recipe, Outcome outcome) {
+        EmbeddedServer server;
+        try {
+            server = SqueezeServer.start(Map.of("squeeze.serve.models", outcome.models().toAbsolutePath().toString(),
+                    "micronaut.server.port", recipe.serve().port() == 0 ? -1 : recipe.serve().port(),
+                    "micronaut.server.host", recipe.serve().host()));
+        } catch (PortInUseException e) {
+            throw new BadInputException(e.getMessage() + ": stop what is listening there, or pick another port with "
+                    + "serve.port (--set serve.port=N; 0 picks a free one); the models are in " + outcome.models(), e);
+        }
+        if (recipe.bench().enabled()) SqueezeServer.benchmarkAll(server, benchOptions(recipe.bench()));
+        return server;
+    }
+
+    private static BenchmarkOptions benchOptions(Recipe.Bench b) {
+        return BenchmarkOptions.DEFAULTS.withWarmup(Duration.ofMillis(b.warmupMs()))
+                .withWindow(Duration.ofMillis(b.windowMs())).withMaxWindows(b.maxWindows());
     }
 
     private void doctor(TrainParams params, Path dataDir) {

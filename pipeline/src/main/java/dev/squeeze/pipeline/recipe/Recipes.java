@@ -1,65 +1,65 @@
-package dev.squeeze.cli.recipe;
+package dev.squeeze.pipeline.recipe;
 
+import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.models.core.BadInputException;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
-/** Recipe helpers: the content hash that keys a recipe's artifacts, the built-in recipes, values by path. */
+/** Recipe helpers: the configuration hash that keys a recipe's artifacts, the built-in recipes, values by path. */
 public final class Recipes {
     /** The built-in recipes, resources {@code recipes/NAME.yaml}. */
     public static final List<String> BUILT_IN = List.of("demo", "demo-quick");
 
-    /** Bumped when the canonical form changes, so old artifact folders are not mistaken for new ones. */
-    private static final String CANONICAL_VERSION = "squeeze-recipe/1";
+    /**
+     * The prefix of a recipe's folder, {@code recipe2-<hash>}. The 2 is the hashing rule's version: folders named
+     * {@code recipe-<hash>} were keyed by a hash of every key, and are not looked at (their ledger runs still are).
+     */
+    public static final String FOLDER_PREFIX = "recipe2-";
+
+    /** The recipe of every key's {@link RecipeSchema} default: what {@link #hash(Recipe)} compares with. */
+    private static final Recipe DEFAULTS = schemaDefaults();
 
     private Recipes() {
     }
 
     /**
-     * 12 hex characters of SHA-256 over {@link #canonical(Recipe)}: the same for the same resolved recipe however
-     * it was written (key order, {@code 1e-3} or {@code 0.001}, defaults spelled out or not), blind to {@code name}
-     * and {@code serve}, which do not change what the pipeline produces.
+     * The recipe's {@link ConfigHash}, the rule every stage's run folder follows: 12 hex characters of SHA-256 over the
+     * canonical JSON of only the keys that differ from their {@link RecipeSchema} defaults. So the same resolved recipe
+     * hashes the same however it was written (key order, {@code 1e-3} or {@code 0.001}, defaults spelled out or not),
+     * and adding a key with a default leaves every existing hash unchanged. Blind to {@code name} and {@code serve},
+     * which do not change what the pipeline produces.
      */
+    public static ConfigHash configHash(Recipe recipe) {
+        Recipe identity = new Recipe(DEFAULTS.name(), recipe.dataset(), recipe.data(), recipe.train(), recipe.doctor(),
+                recipe.distill(), recipe.prune(), recipe.quantize(), recipe.export(), recipe.bench(), DEFAULTS.serve());
+        return ConfigHash.of(identity, DEFAULTS);
+    }
+
+    /** {@link #configHash(Recipe)}'s value: the recipe's identity in its folder name and in {@code --explain}. */
     public static String hash(Recipe recipe) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical(recipe).getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(digest).substring(0, 12);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return configHash(recipe).value();
     }
 
-    /**
-     * The text {@link #hash(Recipe)} digests: a version line, then one {@code path=value} line per key, sorted by
-     * path, without {@code name} and {@code serve.*}; numbers in their shortest plain decimal form, strings
-     * JSON-quoted, null as {@code null}.
-     */
-    public static String canonical(Recipe recipe) {
-        Map<String, Object> sorted = new TreeMap<>(values(recipe));
-        sorted.remove("name");
-        sorted.keySet().removeIf(path -> path.startsWith("serve."));
-        StringBuilder text = new StringBuilder(CANONICAL_VERSION).append('\n');
-        sorted.forEach((path, value) -> text.append(path).append('=').append(canonicalValue(value)).append('\n'));
-        return text.toString();
+    /** The recipe's folder name, {@value #FOLDER_PREFIX}{@code <hash>}. */
+    public static String folderName(Recipe recipe) {
+        return FOLDER_PREFIX + hash(recipe);
     }
 
-    private static String canonicalValue(Object value) {
-        if (value == null) return "null";
-        if (value instanceof String s) return RecipePrinter.quote(s);
-        if (value instanceof Double d) return RecipeSchema.number(d);
-        if (value instanceof Number n) return Long.toString(n.longValue());
-        return value.toString();
+    /** The recipe of every key's {@link RecipeSchema} default ({@code train.model} and {@code train.from} null). */
+    public static Recipe defaults() {
+        return DEFAULTS;
     }
 
+    private static Recipe schemaDefaults() {
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (RecipeSchema.Key key : RecipeSchema.allKeys()) values.put(key.path(), key.defaultValue());
+        return fromValues(values);
+    }
 
     /** The text of a built-in recipe ({@link #BUILT_IN}), as shipped, comments and all. */
     public static String builtInText(String name) {

@@ -1,4 +1,4 @@
-package dev.squeeze.cli.recipe;
+package dev.squeeze.pipeline.recipe;
 
 import dev.squeeze.compress.artifacts.RewindPoint;
 import dev.squeeze.compress.train.TrainParams;

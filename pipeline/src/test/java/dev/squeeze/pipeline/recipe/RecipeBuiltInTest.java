@@ -1,4 +1,4 @@
-package dev.squeeze.cli.recipe;
+package dev.squeeze.pipeline.recipe;
 
 import dev.squeeze.models.core.BadInputException;
 import org.junit.jupiter.api.Test;

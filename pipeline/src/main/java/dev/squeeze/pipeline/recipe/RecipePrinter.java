@@ -1,7 +1,7 @@
-package dev.squeeze.cli.recipe;
+package dev.squeeze.pipeline.recipe;
 
-import dev.squeeze.cli.recipe.RecipeSchema.Key;
-import dev.squeeze.cli.recipe.RecipeSchema.Section;
+import dev.squeeze.pipeline.recipe.RecipeSchema.Key;
+import dev.squeeze.pipeline.recipe.RecipeSchema.Section;
 import org.yaml.snakeyaml.nodes.NodeId;
 import org.yaml.snakeyaml.nodes.Tag;
 import org.yaml.snakeyaml.resolver.Resolver;
@@ -65,7 +65,7 @@ public final class RecipePrinter {
         return value.toString();
     }
 
-    /** A double-quoted YAML/JSON-style string with escapes (also the recipe hash's canonical form of strings). */
+    /** A double-quoted YAML/JSON-style string with escapes. */
     static String quote(String s) {
         StringBuilder out = new StringBuilder("\"");
         for (char c : s.toCharArray()) {

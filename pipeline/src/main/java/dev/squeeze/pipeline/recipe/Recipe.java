@@ -1,4 +1,4 @@
-package dev.squeeze.cli.recipe;
+package dev.squeeze.pipeline.recipe;
 
 /**
  * A fully resolved recipe: every setting of every pipeline stage, defaults filled in. Built by

@@ -1,4 +1,4 @@
-package dev.squeeze.cli.recipe;
+package dev.squeeze.pipeline.recipe;
 
 import org.junit.jupiter.api.Test;
 

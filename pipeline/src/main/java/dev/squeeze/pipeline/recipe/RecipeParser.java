@@ -1,7 +1,7 @@
-package dev.squeeze.cli.recipe;
+package dev.squeeze.pipeline.recipe;
 
-import dev.squeeze.cli.recipe.RecipeSchema.Key;
-import dev.squeeze.cli.recipe.RecipeSchema.Section;
+import dev.squeeze.pipeline.recipe.RecipeSchema.Key;
+import dev.squeeze.pipeline.recipe.RecipeSchema.Section;
 import dev.squeeze.models.core.BadInputException;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;

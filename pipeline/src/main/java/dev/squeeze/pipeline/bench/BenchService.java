@@ -1,9 +1,10 @@
-package dev.squeeze.cli.bench;
+package dev.squeeze.pipeline.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.runs.Workspace;
+import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.compress.ledger.NewRun;
 import dev.squeeze.compress.ledger.RecordedRun;
 import dev.squeeze.compress.ledger.RunLedger;
@@ -11,7 +12,9 @@ import dev.squeeze.compress.ledger.RunQuery;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
 import dev.squeeze.compress.ledger.RunStatus;
-import dev.squeeze.compress.artifacts.CodeVersion;
+import dev.squeeze.compress.stage.Stage;
+import dev.squeeze.compress.stage.StageRun;
+import dev.squeeze.compress.stage.StageRunner;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.Dataset;
@@ -41,8 +44,8 @@ import java.util.stream.Stream;
 /**
  * {@code squeeze bench} and {@code squeeze report}: the same ONNX Runtime measurement for every model variant
  * ({@link ModelBenchmark}), with accuracy measured through ONNX Runtime on the test set of the dataset the model was
- * exported from, each result a ledger row (stage {@code bench}, parent the export run); and the Pareto page built from
- * those rows.
+ * exported from, each result a ledger row (stage {@code bench}, parent the export run) run through the
+ * {@link StageRunner} like every stage, never reused; and the Pareto page built from those rows.
  */
 public final class BenchService {
     public static final String STAGE = "bench";
@@ -87,26 +90,80 @@ public final class BenchService {
     public List<BenchmarkResult> bench(List<Target> targets, BenchmarkOptions options, String dataset, Path dataDir) {
         List<BenchmarkResult> results = new ArrayList<>();
         Map<String, LabeledRows> testSets = new HashMap<>();
+        // A benchmark measures this machine now: never reused, each one a new row (the folder keeps the latest).
+        StageRunner runner = new StageRunner(workspace, monitor::message).forced(true);
+        Map<Target, JsonNode> provenances = new LinkedHashMap<>();
+        Map<Target, String> parents = new HashMap<>();
         try (RunLedger ledger = workspace.openLedger()) {
             for (Target t : targets) {
                 JsonNode provenance = provenance(t.file());
-                String data = dataset != null ? dataset : provenance.path("accuracy_at_export").path("dataset").asText(null);
-                LabeledRows rows = data == null ? null : testSets.computeIfAbsent(data, d -> testSet(d, dataDir));
-                String kind = kind(provenance);
-                monitor.message("benchmarking " + t.name() + " (" + t.file() + ")");
+                provenances.put(t, provenance);
                 String parent = provenance.path("export_run").asText(null);
-                NewRun newRun = NewRun.of(STAGE, t.name(), data, null).withParent(parent != null && ledger.get(parent).isPresent() ? parent : null)
-                        .withCodeCommit(CodeVersion.commit()).withArtifactDir(t.file().toAbsolutePath().getParent().toString())
-                        .withNotes(kind);
-                BenchmarkResult r = RecordedRun.record(ledger, newRun, "interrupted", run -> {
-                    BenchmarkResult b = ModelBenchmark.measure(t.name(), t.file().toAbsolutePath(), options, rows);
-                    return new RecordedRun.Finished<>(RunResult.of(null, null, b.accuracy())
-                            .withSizes(b.parameters(), b.nonZeroParameters(), b.fileBytes()).withDetails(Json.writeCompact(b)), b);
-                }).value();
-                results.add(r);
+                if (parent != null && ledger.get(parent).isPresent()) parents.put(t, parent);
             }
         }
+        for (Target t : targets) {
+            JsonNode provenance = provenances.get(t);
+            String data = dataset != null ? dataset : provenance.path("accuracy_at_export").path("dataset").asText(null);
+            LabeledRows rows = data == null ? null : testSets.computeIfAbsent(data, d -> testSet(d, dataDir));
+            monitor.message("benchmarking " + t.name() + " (" + t.file() + ")");
+            BenchParams params = BenchParams.of(t, data, options);
+            results.add(runner.run(new BenchStage(t, provenance, parents.get(t), options, rows), params).outcome());
+        }
         return results;
+    }
+
+    /**
+     * A benchmark's settings, the bench stage's hashed record: which model file, measured on which test set, how.
+     * The run folder {@code bench-<hash>} holds the latest benchmark of these settings; the ledger keeps every one.
+     */
+    public record BenchParams(String model, String file, String dataset, int threads, long warmupMs, long windowMs,
+                              int minRunsPerWindow, int maxWindows, double stabilityPercent) {
+        /** {@link BenchmarkOptions#DEFAULTS}, no model: a field equal to these stays out of the hash. */
+        public static final BenchParams DEFAULTS = of(null, null, BenchmarkOptions.DEFAULTS);
+
+        static BenchParams of(Target target, String dataset, BenchmarkOptions o) {
+            return new BenchParams(target == null ? null : target.name(),
+                    target == null ? null : target.file().toAbsolutePath().toString(), dataset, o.intraOpThreads(),
+                    o.warmup().toMillis(), o.window().toMillis(), o.minRunsPerWindow(), o.maxWindows(), o.stabilityPercent());
+        }
+    }
+
+    /** The bench stage: one model measured through ONNX Runtime, its ledger row a child of the export run. */
+    private static final class BenchStage implements Stage<BenchParams, BenchmarkResult> {
+        private static final Definition<BenchParams, BenchmarkResult> DEFINITION =
+                new Definition<>(STAGE, BenchParams.DEFAULTS, BenchmarkResult.class, "interrupted");
+        private final Target target;
+        private final JsonNode provenance;
+        private final String parent;
+        private final BenchmarkOptions options;
+        private final LabeledRows rows;
+
+        /** @param parent the export run the ledger lists, or null */
+        BenchStage(Target target, JsonNode provenance, String parent, BenchmarkOptions options, LabeledRows rows) {
+            this.target = target;
+            this.provenance = provenance;
+            this.parent = parent;
+            this.options = options;
+            this.rows = rows;
+        }
+
+        @Override
+        public Definition<BenchParams, BenchmarkResult> definition() {
+            return DEFINITION;
+        }
+
+        @Override
+        public NewRun row(BenchParams params, ConfigHash hash) {
+            return NewRun.of(STAGE, params.model(), params.dataset(), hash).withParent(parent).withNotes(kind(provenance));
+        }
+
+        @Override
+        public RecordedRun.Finished<BenchmarkResult> run(StageRun<BenchParams> run) {
+            BenchmarkResult b = ModelBenchmark.measure(target.name(), target.file().toAbsolutePath(), options, rows);
+            return new RecordedRun.Finished<>(RunResult.of(null, null, b.accuracy())
+                    .withSizes(b.parameters(), b.nonZeroParameters(), b.fileBytes()).withDetails(Json.writeCompact(b)), b);
+        }
     }
 
     /** The raw test set (what a client sends; exports normalize in the graph) of {@code dataset}. */
