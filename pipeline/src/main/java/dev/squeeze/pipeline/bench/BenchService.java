@@ -15,6 +15,7 @@ import dev.squeeze.compress.ledger.RunStatus;
 import dev.squeeze.compress.stage.Stage;
 import dev.squeeze.compress.stage.StageRun;
 import dev.squeeze.compress.stage.StageRunner;
+import dev.squeeze.compress.train.StageEnvironment;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.models.core.BadInputException;
 import dev.squeeze.models.data.Dataset;
@@ -51,14 +52,10 @@ public final class BenchService {
     public static final String STAGE = "bench";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final Workspace workspace;
-    private final DatasetLocator locator;
-    private final TrainingMonitor monitor;
+    private final StageEnvironment env;
 
     public BenchService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
-        this.workspace = workspace;
-        this.locator = locator;
-        this.monitor = monitor;
+        this.env = new StageEnvironment(workspace, locator, monitor);
     }
 
     /** A model to measure: its name (the folder's, or the file's without .onnx) and its file. */
@@ -91,10 +88,10 @@ public final class BenchService {
         List<BenchmarkResult> results = new ArrayList<>();
         Map<String, LabeledRows> testSets = new HashMap<>();
         // A benchmark measures this machine now: never reused, each one a new row (the folder keeps the latest).
-        StageRunner runner = new StageRunner(workspace, monitor::message).forced(true);
+        StageRunner runner = env.runner().forced(true);
         Map<Target, JsonNode> provenances = new LinkedHashMap<>();
         Map<Target, String> parents = new HashMap<>();
-        try (RunLedger ledger = workspace.openLedger()) {
+        try (RunLedger ledger = env.workspace().openLedger()) {
             for (Target t : targets) {
                 JsonNode provenance = provenance(t.file());
                 provenances.put(t, provenance);
@@ -106,7 +103,7 @@ public final class BenchService {
             JsonNode provenance = provenances.get(t);
             String data = dataset != null ? dataset : provenance.path("accuracy_at_export").path("dataset").asText(null);
             LabeledRows rows = data == null ? null : testSets.computeIfAbsent(data, d -> testSet(d, dataDir));
-            monitor.message("benchmarking " + t.name() + " (" + t.file() + ")");
+            env.monitor().message("benchmarking " + t.name() + " (" + t.file() + ")");
             BenchParams params = BenchParams.of(t, data, options);
             results.add(runner.run(new BenchStage(t, provenance, parents.get(t), options, rows), params).outcome());
         }
@@ -168,7 +165,7 @@ public final class BenchService {
 
     /** The raw test set (what a client sends; exports normalize in the graph) of {@code dataset}. */
     private LabeledRows testSet(String dataset, Path dataDir) {
-        Dataset d = Datasets.open(dataset, dataDir, locator, Datasets.TableOptions.NONE, monitor::message);
+        Dataset d = Datasets.open(dataset, dataDir, env.locator(), Datasets.TableOptions.NONE, env.monitor()::message);
         LabeledData test = d.test();
         return new LabeledRows(test.features(), d.inputShape(), test.labels());
     }
@@ -176,7 +173,7 @@ public final class BenchService {
     /** The latest benchmark of each model in the ledger, as plot points, with how each was made. */
     public List<ParetoPoint> points() {
         Map<String, ParetoPoint> latest = new LinkedHashMap<>();
-        try (RunLedger ledger = workspace.openLedger()) {
+        try (RunLedger ledger = env.workspace().openLedger()) {
             for (RunRecord r : ledger.query(RunQuery.all().withStage(STAGE).withStatus(RunStatus.DONE))) {
                 if (r.details() == null || latest.containsKey(r.model())) continue;   // newest first
                 BenchmarkResult b = Json.read(r.details(), BenchmarkResult.class);
@@ -191,12 +188,12 @@ public final class BenchService {
     /** Writes the Pareto page of every model's latest benchmark into {@code dir}; returns how many points. */
     public int report(Path dir) {
         List<ParetoPoint> points = points();
-        if (points.isEmpty()) throw new BadInputException("the ledger " + workspace.ledgerLocation() + " holds no benchmark; "
+        if (points.isEmpty()) throw new BadInputException("the ledger " + env.workspace().ledgerLocation() + " holds no benchmark; "
                 + "run 'squeeze bench --models DIR' first");
         try {
             ParetoReport.write(dir, "Squeeze: size, speed and accuracy", points, "squeeze bench (ONNX Runtime "
                     + "in-process, 1 thread unless stated, warm-up excluded, windows repeated until stable; accuracy through "
-                    + "ONNX Runtime on the test set); the latest benchmark of each model in ledger " + workspace.ledgerLocation());
+                    + "ONNX Runtime on the test set); the latest benchmark of each model in ledger " + env.workspace().ledgerLocation());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the report into " + dir + ": " + e.getMessage(), e);
         }

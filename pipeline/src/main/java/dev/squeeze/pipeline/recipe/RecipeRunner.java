@@ -25,6 +25,7 @@ import dev.squeeze.compress.quant.QuantizeService;
 import dev.squeeze.compress.report.FixedWidthTable;
 import dev.squeeze.compress.train.TrainOutcome;
 import dev.squeeze.compress.train.TrainParams;
+import dev.squeeze.compress.train.StageEnvironment;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.compress.train.TrainingService;
 import dev.squeeze.models.core.BadInputException;
@@ -58,14 +59,10 @@ import java.util.Set;
  * the recipe folder records which export and bench steps are done, so a killed run continues where it stopped.
  */
 public final class RecipeRunner {
-    private final Workspace workspace;
-    private final DatasetLocator locator;
-    private final TrainingMonitor monitor;
+    private final StageEnvironment env;
 
     public RecipeRunner(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
-        this.workspace = workspace;
-        this.locator = locator;
-        this.monitor = monitor;
+        this.env = new StageEnvironment(workspace, locator, monitor);
     }
 
     /** One model the recipe produced: its name in the models folder, how it was made, where it came from. */
@@ -104,7 +101,7 @@ public final class RecipeRunner {
 
     public Outcome run(Recipe recipe, Path dataDirOverride) {
         String hash = Recipes.hash(recipe);
-        Path folder = workspace.runsRoot().resolve(Recipes.FOLDER_PREFIX + hash);
+        Path folder = env.workspace().runsRoot().resolve(Recipes.FOLDER_PREFIX + hash);
         Path models = folder.resolve("models");
         Path dataDir = dataDirOverride != null ? dataDirOverride : recipe.data() == null ? null : Path.of(recipe.data());
         try {
@@ -114,7 +111,7 @@ public final class RecipeRunner {
         }
         AtomicFiles.writeString(folder.resolve("recipe.yaml"), RecipePrinter.yaml(recipe));
         Set<String> done = progress(folder);
-        monitor.message("recipe " + recipe.name() + " (" + hash + "): artifacts in " + folder);
+        env.monitor().message("recipe " + recipe.name() + " (" + hash + "): artifacts in " + folder);
 
         // train, or start from a model
         Recipe.Train t = recipe.train();
@@ -130,41 +127,41 @@ public final class RecipeRunner {
             Path fromFile = Path.of(fromRef);
             if (Files.isRegularFile(fromFile) && !ModelFile.hasInfo(fromFile)) {
                 Path imported = folder.resolve("imported").resolve("model.zip");
-                monitor.message("importing the DL4J model " + fromFile + " for " + recipe.dataset() + " (raw inputs, no "
+                env.monitor().message("importing the DL4J model " + fromFile + " for " + recipe.dataset() + " (raw inputs, no "
                         + "normalization) into " + imported);
-                ModelImport.importDl4j(fromFile, Datasets.open(recipe.dataset(), dataDir, locator,
-                        Datasets.TableOptions.NONE, monitor::message), imported);
+                ModelImport.importDl4j(fromFile, Datasets.open(recipe.dataset(), dataDir, env.locator(),
+                        Datasets.TableOptions.NONE, env.monitor()::message), imported);
                 fromRef = imported.toString();
             }
-            ModelSource from = ModelSource.resolve(fromRef, workspace, "start from");
+            ModelSource from = ModelSource.resolve(fromRef, env.workspace(), "start from");
             base = from.run() != null ? from.run().id() : from.file().toAbsolutePath().toString();
             floats.add(new Variant("model", "float: given", base));
         } else {
             TrainParams params = new TrainParams(t.model(), recipe.dataset(), t.epochs(), t.batch(), t.lr(), t.seed(),
                     t.patience(), TrainParams.DEFAULT_VALIDATION_FRACTION, t.lrDecay());
             if (recipe.doctor().enabled()) doctor(params, dataDir);
-            monitor.message("stage train: " + t.model());
-            TrainOutcome trained = new TrainingService(workspace, locator, monitor).train(params, dataDir, false);
+            env.monitor().message("stage train: " + t.model());
+            TrainOutcome trained = new TrainingService(env).train(params, dataDir, false);
             base = trained.run().id();
             floats.add(new Variant(t.model(), "float: train", base));
         }
         if (recipe.distill().enabled()) {
             Recipe.Distill d = recipe.distill();
-            monitor.message("stage distill: " + d.student() + " from " + base);
+            env.monitor().message("stage distill: " + d.student() + " from " + base);
             // distill.lr_decay is the student's whole schedule, as it was tuned (README, Distillation): the
             // per-examples decay would override it on a large dataset.
             TrainParams student = new TrainParams(d.student(), recipe.dataset(), d.epochs(), t.batch(), t.lr(), t.seed(),
                     d.patience(), TrainParams.DEFAULT_VALIDATION_FRACTION, d.lrDecay(), null, null, null, null,
                     TrainParams.DEFAULT_TOLERANCE, TrainParams.DEFAULT_REFIT, 1);
-            DistillOutcome out = new DistillService(workspace, locator, monitor).distill(List.of(base), student,
+            DistillOutcome out = new DistillService(env.workspace(), env.locator(), env.monitor()).distill(List.of(base), student,
                     List.of(d.temperature()), d.alpha(), dataDir);
             floats.add(new Variant(d.student() + "-distilled", "float: distill", out.best().runId()));
         }
         if (recipe.prune().enabled()) {
             Recipe.Prune p = recipe.prune();
-            monitor.message("stage prune: " + p.levels() + " levels at rate " + p.rate());
+            env.monitor().message("stage prune: " + p.levels() + " levels at rate " + p.rate());
             Structure structure = "none".equals(p.structure()) ? null : Structure.valueOf(p.structure().toUpperCase(Locale.ROOT));
-            PruneOutcome out = new PruneService(workspace, locator, monitor).prune(new PruneParams(null, p.levels(), p.rate(),
+            PruneOutcome out = new PruneService(env.workspace(), env.locator(), env.monitor()).prune(new PruneParams(null, p.levels(), p.rate(),
                     p.rewindTo(), PruneScope.LAYER, PruneControl.NONE, structure), base, dataDir);
             floats.add(new Variant("ticket", "float: prune x" + p.levels(), out.ticket().toAbsolutePath().toString()));
         }
@@ -175,20 +172,20 @@ public final class RecipeRunner {
             QuantParams params = new QuantParams(null, q.calibration(), QuantParams.DEFAULT_PERCENTILE, q.samples(),
                     Granularity.parse(q.granularity()), List.of(), q.qatEpochs(), q.accuracyBudget());
             for (Variant f : floats) {
-                monitor.message("stage quantize: " + f.name());
-                QuantizeOutcome out = new QuantizeService(workspace, locator, monitor).quantize(f.source(), params, dataDir);
-                if (!out.budgetMet()) monitor.message("  " + f.name() + ": the accuracy budget was not met; the closest is kept");
+                env.monitor().message("stage quantize: " + f.name());
+                QuantizeOutcome out = new QuantizeService(env.workspace(), env.locator(), env.monitor()).quantize(f.source(), params, dataDir);
+                if (!out.budgetMet()) env.monitor().message("  " + f.name() + ": the accuracy budget was not met; the closest is kept");
                 variants.add(new Variant(f.name() + "-int8", "int8: quantize of " + f.kind().replace("float: ", ""), out.model()));
             }
         }
 
         if (recipe.export().enabled()) {
-            ExportService export = new ExportService(workspace, locator, monitor);
+            ExportService export = new ExportService(env.workspace(), env.locator(), env.monitor());
             for (Variant v : variants) {
                 Path onnx = models.resolve(v.name()).resolve("model.onnx");
                 String step = "export " + v.name() + " " + v.source();
                 if (done.contains(step) && Files.isRegularFile(onnx)) continue;
-                monitor.message("stage export: " + v.name());
+                env.monitor().message("stage export: " + v.name());
                 export.export(v.source(), onnx, recipe.export().opset(), dataDir);
                 done = markDone(folder, done, step);
             }
@@ -199,12 +196,12 @@ public final class RecipeRunner {
         if (recipe.export().enabled() && recipe.bench().enabled()) {
             Path benchFile = folder.resolve("bench.json");
             String step = "bench " + variants;
-            BenchService service = new BenchService(workspace, locator, monitor);
+            BenchService service = new BenchService(env.workspace(), env.locator(), env.monitor());
             if (done.contains(step) && Files.isRegularFile(benchFile)) {
                 bench = readBench(benchFile);
             } else {
                 BenchmarkOptions options = benchOptions(recipe.bench());
-                monitor.message("stage bench: " + variants.size() + " models");
+                env.monitor().message("stage bench: " + variants.size() + " models");
                 bench = service.bench(BenchService.targets(models), options, recipe.dataset(), dataDir);
                 AtomicFiles.writeString(benchFile, Json.write(bench));
                 done = markDone(folder, done, step);
@@ -240,8 +237,8 @@ public final class RecipeRunner {
     }
 
     private void doctor(TrainParams params, Path dataDir) {
-        monitor.message("stage doctor: " + params.model() + " on " + params.dataset());
-        DoctorReport report = new Doctor(workspace, locator, monitor::message).examine(params, dataDir);
+        env.monitor().message("stage doctor: " + params.model() + " on " + params.dataset());
+        DoctorReport report = new Doctor(env.workspace(), env.locator(), env.monitor()::message).examine(params, dataDir);
         if (report.failed()) {
             throw new BadInputException("doctor found problems before training (" + report.count(dev.squeeze.compress.doctor.Verdict.FAIL)
                     + " failed checks); run 'squeeze doctor --model " + params.model() + "' for the details, fix them, "
