@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.squeeze.pipeline.bench.BenchService;
 import dev.squeeze.compress.report.FixedWidthTable;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import dev.squeeze.serve.bench.BenchmarkOptions;
 import dev.squeeze.serve.bench.BenchmarkResult;
 import dev.squeeze.serve.load.LoadGenerator;

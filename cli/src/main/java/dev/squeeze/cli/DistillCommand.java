@@ -3,7 +3,7 @@ package dev.squeeze.cli;
 import dev.squeeze.compress.distill.DistillOutcome;
 import dev.squeeze.compress.distill.DistillParams;
 import dev.squeeze.compress.distill.DistillService;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

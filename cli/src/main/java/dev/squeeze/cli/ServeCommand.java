@@ -1,6 +1,6 @@
 package dev.squeeze.cli;
 
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import dev.squeeze.serve.http.PortInUseException;
 import dev.squeeze.serve.http.SqueezeServer;
 import io.micronaut.runtime.server.EmbeddedServer;

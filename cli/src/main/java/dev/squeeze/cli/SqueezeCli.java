@@ -1,6 +1,6 @@
 package dev.squeeze.cli;
 
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
@@ -56,7 +56,7 @@ public final class SqueezeCli {
         if (verbose) {
             e.printStackTrace(err);
         } else if (code == ExitCodes.FAILURE && !(e instanceof dev.squeeze.compress.train.TrainingDivergedException)
-                && !(e instanceof dev.squeeze.models.core.DiskFullException)) {
+                && !(e instanceof dev.squeeze.core.DiskFullException)) {
             // Those two messages say all there is to say; a stack trace would not help the user.
             err.println("(run again with --verbose for the stack trace)");
         }

@@ -1,5 +1,5 @@
 /**
- * Model zoo ({@code zoo}), datasets ({@code data}), and the shared core ({@code core}: bad input, atomic writes):
- * what the engine trains on and what it trains. Nothing here trains; {@code dev.squeeze.compress} does.
+ * Model zoo ({@code zoo}) and datasets ({@code data}): what the engine trains on and what it trains. Nothing here
+ * trains; {@code dev.squeeze.compress} does. Bad input and atomic writes are in {@code dev.squeeze.core}.
  */
 package dev.squeeze.models;

@@ -1,7 +1,7 @@
 package dev.squeeze.compress.artifacts;
 
-import dev.squeeze.models.core.AtomicFiles;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.AtomicFiles;
+import dev.squeeze.core.BadInputException;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 

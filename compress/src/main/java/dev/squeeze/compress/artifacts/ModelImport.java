@@ -1,6 +1,6 @@
 package dev.squeeze.compress.artifacts;
 
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.LabeledData;
 import dev.squeeze.models.data.Normalization;

@@ -1,6 +1,6 @@
 package dev.squeeze.compress.artifacts;
 
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 
 import java.util.Locale;
 import java.util.regex.Matcher;

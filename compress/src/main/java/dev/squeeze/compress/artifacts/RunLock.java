@@ -1,7 +1,7 @@
 package dev.squeeze.compress.artifacts;
 
-import dev.squeeze.models.core.BadInputException;
-import dev.squeeze.models.core.DiskFullException;
+import dev.squeeze.core.BadInputException;
+import dev.squeeze.core.DiskFullException;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

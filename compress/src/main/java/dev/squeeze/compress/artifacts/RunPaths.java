@@ -1,6 +1,6 @@
 package dev.squeeze.compress.artifacts;
 
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package dev.squeeze.compress.distill;
 
 import dev.squeeze.compress.train.TrainParams;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 
 import java.util.List;
 

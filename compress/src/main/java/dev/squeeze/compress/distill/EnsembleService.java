@@ -17,7 +17,7 @@ import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.StageEnvironment;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.compress.train.TrainingService;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.Datasets;

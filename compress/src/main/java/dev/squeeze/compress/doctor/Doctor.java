@@ -1,6 +1,6 @@
 package dev.squeeze.compress.doctor;
 
-import dev.squeeze.models.core.AtomicFiles;
+import dev.squeeze.core.AtomicFiles;
 import dev.squeeze.compress.artifacts.RunPaths;
 import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.ledger.ConfigHash;

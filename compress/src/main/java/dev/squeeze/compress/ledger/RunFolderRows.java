@@ -1,6 +1,6 @@
 package dev.squeeze.compress.ledger;
 
-import dev.squeeze.models.core.AtomicFiles;
+import dev.squeeze.core.AtomicFiles;
 import dev.squeeze.compress.artifacts.Json;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

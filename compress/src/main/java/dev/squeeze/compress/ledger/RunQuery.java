@@ -1,6 +1,6 @@
 package dev.squeeze.compress.ledger;
 
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 
 /**
  * Which runs to list and in what order. Null filters match everything. Start from {@link #all()}.

@@ -1,6 +1,6 @@
 package dev.squeeze.compress.onnx;
 
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 
 /**
  * The settings of an export; their hash is recorded with the run.

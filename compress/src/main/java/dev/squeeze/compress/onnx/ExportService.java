@@ -1,7 +1,8 @@
 package dev.squeeze.compress.onnx;
 
 import ai.onnx.proto.OnnxMl;
-import dev.squeeze.models.core.AtomicFiles;
+import dev.squeeze.core.AtomicFiles;
+import dev.squeeze.core.ExportProvenance;
 import dev.squeeze.compress.artifacts.CodeVersion;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
@@ -25,7 +26,7 @@ import dev.squeeze.compress.quant.QuantizedModelFile;
 import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.compress.train.StageEnvironment;
 import dev.squeeze.compress.train.TrainingMonitor;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.LabeledData;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -158,8 +159,8 @@ public final class ExportService {
         }
     }
 
-    private ExportOutcome export(RunRecord run, Source source, Path target, ExportParams params, List<String> parents,
-                                 Path dataDir) {
+    private ExportOutcome export(RunRecord run, Source source, Path target, ExportParams params,
+                                 List<ExportProvenance.ParentRun> parents, Path dataDir) {
         TrainingMonitor monitor = env.monitor();
         DatasetLocator locator = env.locator();
         ModelInfo info = source.info();
@@ -208,8 +209,8 @@ public final class ExportService {
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("classes", Json.writeCompact(info.classNames()));
         metadata.put("input", describeInput(info));
-        metadata.put("squeeze", Json.writeCompact(provenance(run, source, parents, params, mode, accuracy, rawTest.size(),
-                info)));
+        metadata.put(ExportProvenance.METADATA_KEY, provenance(run, source, parents, params, mode, accuracy, rawTest.size(),
+                info).write());
         String doc = "Squeeze " + mode + " export of " + info.model() + " trained on " + info.dataset();
         byte[] bytes = graph.model(ir, params.opset(), version(), doc, metadata).toByteArray();
         AtomicFiles.write(target, tmp -> Files.write(tmp, bytes));
@@ -231,37 +232,24 @@ public final class ExportService {
     }
 
     /** The run's ancestors in the ledger, nearest first (the source run, its parent, ...). */
-    private static List<String> parents(RunLedger ledger, RunRecord run) {
-        List<String> out = new ArrayList<>();
+    private static List<ExportProvenance.ParentRun> parents(RunLedger ledger, RunRecord run) {
+        List<ExportProvenance.ParentRun> out = new ArrayList<>();
         for (RunRecord r = run; r != null && out.size() < 32; r = r.parentId() == null ? null : ledger.get(r.parentId()).orElse(null)) {
-            out.add(r.id() + " (" + r.stage() + ")");
+            out.add(new ExportProvenance.ParentRun(r.id(), r.stage()));
         }
         return out;
     }
 
-    private static Map<String, Object> provenance(RunRecord run, Source source, List<String> parents, ExportParams params,
-                                                  String mode, double accuracy, int examples, ModelInfo info) {
-        Map<String, Object> p = new LinkedHashMap<>();
-        p.put("export_run", run.id());
-        p.put("source_run", source.run() == null ? null : source.run().id());
-        p.put("source_config_hash", info.configHash());
-        p.put("parent_runs", parents);
-        p.put("mode", mode);
-        p.put("code_commit", CodeVersion.commit());
-        Map<String, String> libraries = new LinkedHashMap<>();
-        libraries.put("squeeze", version());
-        libraries.put("deeplearning4j", mavenVersion("org.deeplearning4j", "deeplearning4j-nn", MultiLayerNetwork.class));
-        libraries.put("onnxruntime", ai.onnxruntime.OrtEnvironment.getEnvironment().getVersion());
-        libraries.put("onnx_opset", Long.toString(params.opset()));
-        p.put("libraries", libraries);
-        Map<String, Object> acc = new LinkedHashMap<>();
-        acc.put("test_accuracy", accuracy);
-        acc.put("examples", examples);
-        acc.put("dataset", info.dataset());
-        acc.put("measured_with", "onnxruntime " + libraries.get("onnxruntime") + " (CPU, optimization level ALL)");
-        p.put("accuracy_at_export", acc);
-        p.put("exported_at", Instant.now().toString());
-        return p;
+    private static ExportProvenance provenance(RunRecord run, Source source, List<ExportProvenance.ParentRun> parents,
+                                               ExportParams params, String mode, double accuracy, int examples,
+                                               ModelInfo info) {
+        String onnxruntime = ai.onnxruntime.OrtEnvironment.getEnvironment().getVersion();
+        ExportProvenance.Libraries libraries = new ExportProvenance.Libraries(version(),
+                mavenVersion("org.deeplearning4j", "deeplearning4j-nn", MultiLayerNetwork.class), onnxruntime, params.opset());
+        ExportProvenance.AccuracyAtExport acc = new ExportProvenance.AccuracyAtExport(accuracy, examples, info.dataset(),
+                "onnxruntime " + onnxruntime + " (CPU, optimization level ALL)");
+        return new ExportProvenance(run.id(), source.run() == null ? null : source.run().id(), info.configHash(), parents,
+                mode, CodeVersion.commit(), libraries, acc, Instant.now().toString());
     }
 
     private static String describeInput(ModelInfo info) {

@@ -8,7 +8,7 @@ import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.compress.network.Step;
 import dev.squeeze.compress.quant.Int8Linear;
 import dev.squeeze.compress.quant.QuantizedWeights;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.Normalization;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationELU;

@@ -1,6 +1,6 @@
 package dev.squeeze.compress.prune;
 
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 
 /**
  * The settings of a lottery-ticket search; their hash (with the dense run's) names the search's folder.

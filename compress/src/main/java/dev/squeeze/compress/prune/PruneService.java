@@ -1,6 +1,6 @@
 package dev.squeeze.compress.prune;
 
-import dev.squeeze.models.core.AtomicFiles;
+import dev.squeeze.core.AtomicFiles;
 import dev.squeeze.compress.artifacts.CodeVersion;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
@@ -26,7 +26,7 @@ import dev.squeeze.compress.train.StageEnvironment;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.compress.train.TrainingResult;
 import dev.squeeze.compress.train.TrainingService;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.Datasets;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;

@@ -1,6 +1,6 @@
 package dev.squeeze.compress.prune;
 
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.zoo.layers.NativeConvolution;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.InputPreProcessor;

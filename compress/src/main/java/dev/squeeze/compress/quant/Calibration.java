@@ -1,6 +1,6 @@
 package dev.squeeze.compress.quant;
 
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 
 import java.util.Arrays;
 import java.util.Locale;

@@ -5,7 +5,7 @@ import dev.squeeze.compress.network.FloatLinear;
 import dev.squeeze.compress.network.Geometry;
 import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.compress.network.Step;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.activations.impl.ActivationReLU;

@@ -1,7 +1,7 @@
 package dev.squeeze.compress.quant;
 
 import org.nd4j.shade.jackson.core.JsonProcessingException;
-import dev.squeeze.models.core.AtomicFiles;
+import dev.squeeze.core.AtomicFiles;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
@@ -10,7 +10,7 @@ import dev.squeeze.compress.network.FloatLinear;
 import dev.squeeze.compress.network.Geometry;
 import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.compress.network.Step;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -5,7 +5,7 @@ import dev.squeeze.compress.artifacts.RunPaths;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunStatus;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

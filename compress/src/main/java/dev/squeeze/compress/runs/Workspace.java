@@ -1,7 +1,7 @@
 package dev.squeeze.compress.runs;
 
 import dev.squeeze.compress.ledger.RunLedger;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 
 import java.nio.file.Path;
 import java.util.Map;

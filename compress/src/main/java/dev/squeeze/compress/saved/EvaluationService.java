@@ -6,7 +6,7 @@ import dev.squeeze.compress.eval.Classifier;
 import dev.squeeze.compress.eval.Evaluation;
 import dev.squeeze.compress.eval.Evaluator;
 import dev.squeeze.compress.quant.QuantizedModelFile;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.LabeledData;

@@ -1,6 +1,6 @@
 package dev.squeeze.compress.stage;
 
-import dev.squeeze.models.core.AtomicFiles;
+import dev.squeeze.core.AtomicFiles;
 import dev.squeeze.compress.artifacts.CodeVersion;
 import dev.squeeze.compress.artifacts.RunLock;
 import dev.squeeze.compress.artifacts.RunPaths;
@@ -11,7 +11,7 @@ import dev.squeeze.compress.ledger.RecordedRun;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunStatus;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

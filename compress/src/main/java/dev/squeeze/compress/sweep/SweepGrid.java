@@ -2,7 +2,7 @@ package dev.squeeze.compress.sweep;
 
 import dev.squeeze.compress.ledger.CanonicalJson;
 import dev.squeeze.compress.train.TrainParams;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.zoo.ModelZoo;
 
 import java.lang.reflect.Constructor;

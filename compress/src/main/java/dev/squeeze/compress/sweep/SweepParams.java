@@ -2,7 +2,7 @@ package dev.squeeze.compress.sweep;
 
 import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.compress.train.TrainParams;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 
 import java.util.List;
 import java.util.Objects;

@@ -56,7 +56,7 @@ public final class SweepService {
      * Runs the sweep.
      *
      * @param dataDir where the dataset's files are, or null to locate them
-     * @throws dev.squeeze.models.core.BadInputException when something every trial needs is wrong (an unknown model
+     * @throws dev.squeeze.core.BadInputException when something every trial needs is wrong (an unknown model
      *                                              or dataset, missing data, an unwritable output or ledger):
      *                                              before any trial starts
      */

@@ -1,7 +1,7 @@
 package dev.squeeze.compress.train;
 
 import dev.squeeze.compress.artifacts.RewindPoint;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.Datasets;
 import dev.squeeze.models.zoo.Inits;
 import org.deeplearning4j.nn.weights.WeightInit;

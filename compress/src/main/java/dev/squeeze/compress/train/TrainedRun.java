@@ -7,7 +7,7 @@ import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunStatus;
 import dev.squeeze.compress.runs.Workspace;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 
 import java.io.IOException;
 import java.nio.file.Files;

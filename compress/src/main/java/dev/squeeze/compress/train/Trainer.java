@@ -1,6 +1,6 @@
 package dev.squeeze.compress.train;
 
-import dev.squeeze.models.core.AtomicFiles;
+import dev.squeeze.core.AtomicFiles;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;

@@ -10,7 +10,7 @@ import dev.squeeze.compress.train.TrainOutcome;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.compress.train.TrainingService;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.junit.jupiter.api.Test;

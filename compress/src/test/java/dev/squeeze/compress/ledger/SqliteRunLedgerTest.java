@@ -1,6 +1,6 @@
 package dev.squeeze.compress.ledger;
 
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -20,7 +20,8 @@ import dev.squeeze.compress.train.TrainOutcome;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.compress.train.TrainingService;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.ExportProvenance;
+import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -88,14 +89,20 @@ class ExportServiceTest {
         assertEquals(10, classes.size());
         assertEquals("T-shirt/top", classes.get(0).asText());
         assertTrue(meta.get("input").contains("raw pixel values 0-255"), meta.get("input"));
-        JsonNode p = new ObjectMapper().readTree(meta.get("squeeze"));
-        assertEquals(o.runId(), p.get("export_run").asText());
-        assertEquals(dense.run().id(), p.get("source_run").asText());
-        assertEquals(dense.run().configHash(), p.get("source_config_hash").asText());
-        assertTrue(p.get("parent_runs").get(0).asText().startsWith(dense.run().id()));
-        assertEquals(o.onnxTestAccuracy(), p.get("accuracy_at_export").get("test_accuracy").asDouble(), 0.0);
-        assertEquals("1.0.0-M2.1", p.get("libraries").get("deeplearning4j").asText());
-        assertFalse(p.get("libraries").get("onnxruntime").asText().isEmpty());
+        ExportProvenance p = ExportProvenance.read(meta).orElseThrow();
+        assertEquals(o.runId(), p.exportRun());
+        assertEquals(dense.run().id(), p.sourceRun());
+        assertEquals(dense.run().configHash(), p.sourceConfigHash());
+        assertEquals(new ExportProvenance.ParentRun(dense.run().id(), "train"), p.parentRuns().get(0));
+        assertEquals("float", p.mode());
+        assertEquals(o.onnxTestAccuracy(), p.accuracyAtExport().testAccuracy(), 0.0);
+        assertEquals("fashion-mnist", p.accuracyAtExport().dataset());
+        assertEquals("1.0.0-M2.1", p.libraries().deeplearning4j());
+        assertFalse(p.libraries().onnxruntime().isEmpty());
+        // The stored JSON keeps the field names files were first exported with (bench and serve read old files too).
+        JsonNode raw = new ObjectMapper().readTree(meta.get(ExportProvenance.METADATA_KEY));
+        assertEquals(dense.run().id() + " (train)", raw.get("parent_runs").get(0).asText());
+        assertEquals(o.onnxTestAccuracy(), raw.get("accuracy_at_export").get("test_accuracy").asDouble(), 0.0);
 
         try (RunLedger ledger = RunLedger.open(workspace().ledgerLocation())) {
             RunRecord row = ledger.get(o.runId()).orElseThrow();
@@ -137,9 +144,10 @@ class ExportServiceTest {
         ExportOutcome f = export(dense.run().id(), home.resolve("float-for-int8.onnx"));
         assertTrue(o.fileBytes() < 0.35 * f.fileBytes(), "int8 ONNX is about a quarter of the float one: " + o.fileBytes()
                 + " vs " + f.fileBytes());
-        JsonNode p = new ObjectMapper().readTree(metadata(out).get("squeeze"));
-        assertEquals(q.runId(), p.get("source_run").asText());
-        assertEquals(2, p.get("parent_runs").size(), "quantize run, then the training run");
+        ExportProvenance p = ExportProvenance.read(metadata(out)).orElseThrow();
+        assertEquals(q.runId(), p.sourceRun());
+        assertEquals("int8", p.mode());
+        assertEquals(java.util.List.of("quantize", "train"), p.parentStages(), "quantize run, then the training run");
     }
 
     @Test

@@ -12,7 +12,7 @@ import dev.squeeze.compress.train.Fixtures;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.Trainer;
 import dev.squeeze.compress.train.TrainingData;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.DatasetLoader;
 import dev.squeeze.models.data.Datasets;

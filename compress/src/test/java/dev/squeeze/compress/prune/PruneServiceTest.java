@@ -236,7 +236,7 @@ class PruneServiceTest {
         assertEquals(ticket.numParams(), outcome.tickets().get(1).nonzeroParams(), 0, "no zeros left: the net is smaller");
         assertTrue(Files.size(outcome.ticket()) < Files.size(dense.paths().model()) / 2);
         assertTrue(outcome.format().startsWith("structured (neurons) search"), outcome.format());
-        assertThrows(dev.squeeze.models.core.BadInputException.class, () -> new PruneParams(null, 2, 0.5, "0",
+        assertThrows(dev.squeeze.core.BadInputException.class, () -> new PruneParams(null, 2, 0.5, "0",
                 PruneScope.LAYER, PruneControl.REINIT, Structure.NEURONS));
     }
 

@@ -3,7 +3,7 @@ package dev.squeeze.compress.prune;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.saved.EvaluationService;
 import dev.squeeze.compress.eval.ModelSize;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;

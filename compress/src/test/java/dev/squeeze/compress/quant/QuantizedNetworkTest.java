@@ -10,7 +10,7 @@ import dev.squeeze.compress.train.Fixtures;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.Trainer;
 import dev.squeeze.compress.train.TrainingData;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,7 +1,7 @@
 package dev.squeeze.compress.quant;
 
 import dev.squeeze.compress.quant.TensorStatistics.Range;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;

@@ -1,7 +1,7 @@
 package dev.squeeze.compress.sweep;
 
 import dev.squeeze.compress.train.TrainParams;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashSet;

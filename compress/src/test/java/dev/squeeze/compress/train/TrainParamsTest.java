@@ -2,7 +2,7 @@ package dev.squeeze.compress.train;
 
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.ledger.ConfigHash;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -175,7 +175,7 @@ class TrainerTest {
         assertTrue(Refit.ALWAYS.appliesTo(1_000_000));
         assertFalse(Refit.NEVER.appliesTo(10));
         assertEquals(Refit.AUTO, Refit.parse(" Auto "));
-        var e = assertThrows(dev.squeeze.models.core.BadInputException.class, () -> Refit.parse("sometimes"));
+        var e = assertThrows(dev.squeeze.core.BadInputException.class, () -> Refit.parse("sometimes"));
         assertEquals("--refit must be one of auto, always, never, got 'sometimes'", e.getMessage());
     }
 

@@ -8,7 +8,7 @@ import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunQuery;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunStatus;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -68,7 +68,7 @@ public final class CsvDataset implements Dataset {
      *                besides those inferred; {@code null} means none given
      * @param notices told, in one line each, what was done to the data that the user should know about
      *                (rows dropped for missing values, a column that looks like an identifier)
-     * @throws dev.squeeze.models.core.BadInputException with a one-line message naming the file (and the row and
+     * @throws dev.squeeze.core.BadInputException with a one-line message naming the file (and the row and
      *                                              column where one is at fault) and what to do
      */
     public static CsvDataset read(Path file, Datasets.TableOptions options, Consumer<String> notices) {

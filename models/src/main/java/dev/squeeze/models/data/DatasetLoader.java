@@ -1,6 +1,6 @@
 package dev.squeeze.models.data;
 
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 
 import java.nio.file.Path;
 

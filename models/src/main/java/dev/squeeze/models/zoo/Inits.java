@@ -29,7 +29,7 @@ public final class Inits {
             if (init == WeightInit.DISTRIBUTION) throw new IllegalArgumentException(name);
             return init;
         } catch (IllegalArgumentException e) {
-            throw new dev.squeeze.models.core.BadInputException("unknown init '" + name + "'; use he, xavier, zero, lecun_normal, "
+            throw new dev.squeeze.core.BadInputException("unknown init '" + name + "'; use he, xavier, zero, lecun_normal, "
                     + "uniform, or another DL4J WeightInit name");
         }
     }

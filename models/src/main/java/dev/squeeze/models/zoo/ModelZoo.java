@@ -1,6 +1,6 @@
 package dev.squeeze.models.zoo;
 
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import org.nd4j.linalg.activations.Activation;
 
 import java.util.Collections;

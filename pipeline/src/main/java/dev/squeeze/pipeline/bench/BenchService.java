@@ -1,7 +1,5 @@
 package dev.squeeze.pipeline.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.ledger.ConfigHash;
@@ -17,7 +15,8 @@ import dev.squeeze.compress.stage.StageRun;
 import dev.squeeze.compress.stage.StageRunner;
 import dev.squeeze.compress.train.StageEnvironment;
 import dev.squeeze.compress.train.TrainingMonitor;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
+import dev.squeeze.core.ExportProvenance;
 import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.Datasets;
@@ -40,6 +39,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -50,7 +50,6 @@ import java.util.stream.Stream;
  */
 public final class BenchService {
     public static final String STAGE = "bench";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final StageEnvironment env;
 
@@ -89,19 +88,20 @@ public final class BenchService {
         Map<String, LabeledRows> testSets = new HashMap<>();
         // A benchmark measures this machine now: never reused, each one a new row (the folder keeps the latest).
         StageRunner runner = env.runner().forced(true);
-        Map<Target, JsonNode> provenances = new LinkedHashMap<>();
+        Map<Target, Optional<ExportProvenance>> provenances = new LinkedHashMap<>();
         Map<Target, String> parents = new HashMap<>();
         try (RunLedger ledger = env.workspace().openLedger()) {
             for (Target t : targets) {
-                JsonNode provenance = provenance(t.file());
+                Optional<ExportProvenance> provenance = provenance(t.file());
                 provenances.put(t, provenance);
-                String parent = provenance.path("export_run").asText(null);
+                String parent = provenance.map(ExportProvenance::exportRun).orElse(null);
                 if (parent != null && ledger.get(parent).isPresent()) parents.put(t, parent);
             }
         }
         for (Target t : targets) {
-            JsonNode provenance = provenances.get(t);
-            String data = dataset != null ? dataset : provenance.path("accuracy_at_export").path("dataset").asText(null);
+            Optional<ExportProvenance> provenance = provenances.get(t);
+            String data = dataset != null ? dataset : provenance.map(ExportProvenance::accuracyAtExport)
+                    .map(ExportProvenance.AccuracyAtExport::dataset).orElse(null);
             LabeledRows rows = data == null ? null : testSets.computeIfAbsent(data, d -> testSet(d, dataDir));
             env.monitor().message("benchmarking " + t.name() + " (" + t.file() + ")");
             BenchParams params = BenchParams.of(t, data, options);
@@ -131,13 +131,13 @@ public final class BenchService {
         private static final Definition<BenchParams, BenchmarkResult> DEFINITION =
                 new Definition<>(STAGE, BenchParams.DEFAULTS, BenchmarkResult.class, "interrupted");
         private final Target target;
-        private final JsonNode provenance;
+        private final Optional<ExportProvenance> provenance;
         private final String parent;
         private final BenchmarkOptions options;
         private final LabeledRows rows;
 
         /** @param parent the export run the ledger lists, or null */
-        BenchStage(Target target, JsonNode provenance, String parent, BenchmarkOptions options, LabeledRows rows) {
+        BenchStage(Target target, Optional<ExportProvenance> provenance, String parent, BenchmarkOptions options, LabeledRows rows) {
             this.target = target;
             this.provenance = provenance;
             this.parent = parent;
@@ -212,29 +212,24 @@ public final class BenchService {
         return String.join(" of ", parts);
     }
 
-    /** The export's {@code squeeze} metadata (provenance), or an empty object for ONNX files from elsewhere. */
-    static JsonNode provenance(Path onnx) {
+    /** The export's provenance, or empty for ONNX files from elsewhere (or files that are not ONNX: ModelBenchmark says so). */
+    static Optional<ExportProvenance> provenance(Path onnx) {
+        Map<String, String> metadata = new HashMap<>();
         try {
-            OnnxMl.ModelProto m = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(onnx));
-            for (OnnxMl.StringStringEntryProto e : m.getMetadataPropsList()) {
-                if (e.getKey().equals("squeeze")) return JSON.readTree(e.getValue());
+            for (OnnxMl.StringStringEntryProto e : OnnxMl.ModelProto.parseFrom(Files.readAllBytes(onnx)).getMetadataPropsList()) {
+                metadata.put(e.getKey(), e.getValue());
             }
         } catch (IOException | RuntimeException e) {
-            // not a Squeeze export (or not ONNX: ModelBenchmark says so)
+            return Optional.empty();
         }
-        return JSON.createObjectNode();
+        return ExportProvenance.read(metadata);
     }
 
-    /** How a Squeeze export was made, e.g. {@code int8 of prune of train}; empty for other ONNX files. */
-    private static String kind(JsonNode provenance) {
-        List<String> stages = new ArrayList<>();
-        for (JsonNode p : provenance.path("parent_runs")) {
-            String s = p.asText();
-            int open = s.indexOf('('), close = s.indexOf(')');
-            if (open > 0 && close > open) stages.add(s.substring(open + 1, close));
-        }
-        String mode = provenance.path("mode").asText("");
-        String chain = collapse(stages);
+    /** How a Squeeze export was made, e.g. {@code int8: prune of train}; empty for other ONNX files. */
+    static String kind(Optional<ExportProvenance> provenance) {
+        if (provenance.isEmpty()) return "";
+        String mode = provenance.get().mode() == null ? "" : provenance.get().mode();
+        String chain = collapse(provenance.get().parentStages());
         return (mode.isEmpty() ? "" : mode + (chain.isEmpty() ? "" : ": ")) + chain;
     }
 }

@@ -2,7 +2,7 @@ package dev.squeeze.pipeline.recipe;
 
 import dev.squeeze.pipeline.recipe.RecipeSchema.Key;
 import dev.squeeze.pipeline.recipe.RecipeSchema.Section;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;

@@ -1,7 +1,7 @@
 package dev.squeeze.pipeline.recipe;
 
 import dev.squeeze.pipeline.bench.BenchService;
-import dev.squeeze.models.core.AtomicFiles;
+import dev.squeeze.core.AtomicFiles;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelImport;
@@ -28,7 +28,7 @@ import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.StageEnvironment;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.compress.train.TrainingService;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.Datasets;
 import dev.squeeze.serve.bench.BenchmarkOptions;

@@ -2,7 +2,7 @@ package dev.squeeze.pipeline.recipe;
 
 import dev.squeeze.compress.artifacts.RewindPoint;
 import dev.squeeze.compress.train.TrainParams;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.DatasetRegistry;
 import dev.squeeze.models.data.Datasets;
 import dev.squeeze.models.zoo.ModelZoo;

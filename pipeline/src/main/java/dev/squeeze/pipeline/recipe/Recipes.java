@@ -1,7 +1,7 @@
 package dev.squeeze.pipeline.recipe;
 
 import dev.squeeze.compress.ledger.ConfigHash;
-import dev.squeeze.models.core.BadInputException;
+import dev.squeeze.core.BadInputException;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,5 +1,6 @@
 package dev.squeeze.serve.bench;
 
+import dev.squeeze.core.ExportProvenance;
 import dev.squeeze.serve.runtime.BadRequestException;
 import dev.squeeze.serve.runtime.HostTensor;
 import dev.squeeze.serve.runtime.LoadedModel;
@@ -14,8 +15,6 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -77,7 +76,6 @@ public final class ModelBenchmark {
     public static final int ACCURACY_BATCH = 256;
 
     private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
      * Operators whose inputs at these indices are quantization scales or zero points, not weights: per-tensor ones are
@@ -148,10 +146,10 @@ public final class ModelBenchmark {
                 }
             }
             if (accuracy == null) {
-                JsonNode exported = exportAccuracy(model.metadata());
+                ExportProvenance.AccuracyAtExport exported = exportAccuracy(model.metadata());
                 if (exported != null) {
-                    accuracy = exported.path("test_accuracy").asDouble();
-                    accuracyExamples = exported.path("examples").canConvertToInt() ? exported.path("examples").asInt() : null;
+                    accuracy = exported.testAccuracy();
+                    accuracyExamples = exported.examples();
                     accuracySource = "export metadata";
                 }
             }
@@ -398,16 +396,10 @@ public final class ModelBenchmark {
         return best;
     }
 
-    /** The {@code accuracy_at_export} object of a Squeeze export's {@code squeeze} metadata, or null. */
-    static JsonNode exportAccuracy(Map<String, String> metadata) {
-        String squeeze = metadata.get("squeeze");
-        if (squeeze == null) return null;
-        try {
-            JsonNode acc = JSON.readTree(squeeze).path("accuracy_at_export");
-            return acc.path("test_accuracy").isNumber() ? acc : null;
-        } catch (IOException e) {
-            return null;
-        }
+    /** The accuracy a Squeeze export recorded in its provenance, or null (another ONNX file, or none recorded). */
+    static ExportProvenance.AccuracyAtExport exportAccuracy(Map<String, String> metadata) {
+        return ExportProvenance.read(metadata).map(ExportProvenance::accuracyAtExport)
+                .filter(acc -> acc.testAccuracy() != null).orElse(null);
     }
 
     // ---- file -------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-package dev.squeeze.models.core;
+package dev.squeeze.core;
 
 
 import java.io.IOException;

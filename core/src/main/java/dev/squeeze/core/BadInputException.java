@@ -1,4 +1,4 @@
-package dev.squeeze.models.core;
+package dev.squeeze.core;
 
 /**
  * Something the user gave us is wrong: an unknown name, a bad number, a missing or corrupt file.

@@ -1,4 +1,4 @@
-package dev.squeeze.models.core;
+package dev.squeeze.core;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
