@@ -93,6 +93,11 @@ public final class AtomicFiles {
         write(target, file -> Files.writeString(file, text, StandardCharsets.UTF_8));
     }
 
+    /** Copies {@code source} onto {@code target} the same way: a reader of {@code target} never sees half a copy. */
+    public static void copy(Path source, Path target) {
+        write(target, file -> Files.copy(source, file, StandardCopyOption.REPLACE_EXISTING));
+    }
+
     /** Streams into a temporary file, then moves it into place. */
     public static void writeStream(Path target, StreamWriter writer) {
         write(target, file -> {

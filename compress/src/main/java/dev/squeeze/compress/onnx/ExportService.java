@@ -37,7 +37,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -95,7 +94,7 @@ public final class ExportService {
         StageResult<ExportOutcome> exported = env.runner().run(new Export(source, target, dataDir), params);
         if (target == null) return exported.outcome();
         Path inFolder = onnxFile(exported.paths());
-        AtomicFiles.write(target, tmp -> Files.copy(inFolder, tmp, StandardCopyOption.REPLACE_EXISTING));
+        AtomicFiles.copy(inFolder, target);
         return exported.outcome().withOutput(target.toString());
     }
 

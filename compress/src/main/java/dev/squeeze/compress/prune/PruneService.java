@@ -177,7 +177,7 @@ public final class PruneService {
                 // What is exported is the last level's trained ticket, never the dense or the rewound network.
                 Path ticketFile = search.dir().resolve("ticket.zip");
                 Path last = new RunPaths(search.dir().resolve("level-" + params.levels())).model();
-                AtomicFiles.write(ticketFile, file -> Files.copy(last, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING));
+                AtomicFiles.copy(last, ticketFile);
                 Path plot = search.dir().resolve("tickets.png");
                 Path table = search.dir().resolve("tickets.csv");
                 writeReport(denseResult, tickets, controls, params, plot, table);

@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -86,8 +85,7 @@ public final class Trainer {
         ModelFile.save(paths.model(), last.network(), info.atEpoch(chosen.bestEpoch(), chosen.bestValidationAccuracy()));
         try (Stream<Path> files = Files.list(refit.dir())) {
             for (Path snapshot : files.filter(f -> f.getFileName().toString().startsWith("rewind-")).toList()) {
-                Path target = paths.dir().resolve(snapshot.getFileName());
-                AtomicFiles.write(target, tmp -> Files.copy(snapshot, tmp, StandardCopyOption.REPLACE_EXISTING));
+                AtomicFiles.copy(snapshot, paths.dir().resolve(snapshot.getFileName()));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot copy the refit's rewind snapshots into " + paths.dir() + ": "
