@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "distill", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "distill", modelTransformer = TrainOptions.class, mixinStandardHelpOptions = true, sortOptions = false,
         header = "Distil a teacher (or several, averaged) into a smaller student.",
         description = {"Trains --student on alpha * T^2 * KL(teacher_T || student_T) + (1 - alpha) * CE(labels, student),",
                 "the teachers' logits averaged (an ensemble when --teacher is repeated) and computed once. Beside it,",
@@ -46,8 +46,6 @@ final class DistillCommand extends SqueezeSubcommand implements Callable<Integer
             description = "Weight of the soft term; 1 - A weighs the hard labels (default: ${DEFAULT-VALUE}).")
     double alpha;
 
-    @Mixin
-    TrainOptions settings;
 
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
@@ -67,7 +65,7 @@ final class DistillCommand extends SqueezeSubcommand implements Callable<Integer
         var err = err();
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
             DistillOutcome outcome = new DistillService(by.applyTo(workspace.resolve(env())), CommandContext.datasetLocator(env(), err),
-                    monitor).distill(teachers, settings.params(student), temperatures, alpha, studentFrom, data.dataDir);
+                    monitor).distill(teachers, TrainOptions.params(spec, student), temperatures, alpha, studentFrom, data.dataDir);
             print(json ? outcome.json() + System.lineSeparator() : outcome.format());
         }
         return ExitCodes.OK;

@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 
 import java.util.concurrent.Callable;
 
-@Command(name = "doctor", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "doctor", modelTransformer = TrainOptions.class, mixinStandardHelpOptions = true, sortOptions = false,
         header = "Check model and data for the silent training bugs before a long run.",
         description = {"Runs, on your model and data, through the same pipeline as 'train':",
                 "  overfit one batch      can the model memorise 32 examples? if not, what the loss did",
@@ -31,8 +31,6 @@ final class DoctorCommand extends SqueezeSubcommand implements Callable<Integer>
     @Option(names = "--model", required = true, paramLabel = "NAME", description = "Zoo model ('squeeze models' lists them).")
     String model;
 
-    @Mixin
-    TrainOptions settings;
 
     @Option(names = "--json", description = "Print the report as JSON.")
     boolean json;
@@ -44,7 +42,7 @@ final class DoctorCommand extends SqueezeSubcommand implements Callable<Integer>
                 line -> {
                     err.println(line);
                     err.flush();
-                }).examine(settings.params(model), data.dataDir);
+                }).examine(TrainOptions.params(spec, model), data.dataDir);
         print(json ? report.json() + System.lineSeparator() : report.format());
         return report.failed() ? ExitCodes.FAILURE : ExitCodes.OK;
     }

@@ -13,7 +13,7 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
 /** {@code squeeze sweep}: parses the options, runs {@link SweepService}, prints its summary. */
-@Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "sweep", modelTransformer = TrainOptions.class, mixinStandardHelpOptions = true, sortOptions = false,
         header = "Train a grid of settings; rank which ones moved validation accuracy.",
         description = {"Every combination of the grid (or --random N of them) is a guarded training",
                 "run, recorded in the ledger under one sweep id; an identical finished run is",
@@ -53,15 +53,13 @@ final class SweepCommand extends SqueezeSubcommand implements Callable<Integer> 
                     + "threads (1 by default), so on a 2-core machine --parallel 2 keeps both cores busy.")
     int parallel;
 
-    @Mixin
-    TrainOptions settings;
 
     @Option(names = "--json", description = "Print the trials and the table as JSON instead of text.")
     boolean json;
 
     @Override
     public Integer call() {
-        SweepParams params = new SweepParams(settings.params(model), SweepGrid.parse(grid), random, parallel);
+        SweepParams params = new SweepParams(TrainOptions.params(spec, model), SweepGrid.parse(grid), random, parallel);
         PrintWriter err = err();
         var service = new SweepService(by.applyTo(workspace.resolve(env())), CommandContext.datasetLocator(env(), err),
                 line -> {

@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 
 import java.util.concurrent.Callable;
 
-@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "train", modelTransformer = TrainOptions.class, mixinStandardHelpOptions = true, sortOptions = false,
         header = "Train a zoo model, guarded against silent bugs; record the run.",
         description = {"Guards: features and labels are shuffled together, a NaN loss stops training at",
                 "once, early stopping keeps the best epoch, every epoch is checkpointed atomically.",
@@ -29,8 +29,6 @@ final class TrainCommand extends SqueezeSubcommand implements Callable<Integer> 
     @Option(names = "--model", required = true, paramLabel = "NAME", description = "Zoo model ('squeeze models' lists them).")
     String model;
 
-    @Mixin
-    TrainOptions settings;
 
     @Option(names = "--ensemble", paramLabel = "N",
             description = "Train N members with seeds S..S+N-1 and record them as one ensemble (a distillation "
@@ -42,7 +40,7 @@ final class TrainCommand extends SqueezeSubcommand implements Callable<Integer> 
 
     @Override
     public Integer call() {
-        TrainParams params = settings.params(model);
+        TrainParams params = TrainOptions.params(spec, model);
         var err = err();
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
             if (ensemble != null) {

@@ -55,6 +55,19 @@ public record ConfigHash(String value, String hashedJson, String configJson) {
     public static <R extends Record> ConfigHash of(R config, R defaults) {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(defaults, "defaults");
+        if (config.getClass() != defaults.getClass()) {
+            throw new IllegalArgumentException("defaults must be a " + config.getClass().getSimpleName()
+                    + ", got a " + defaults.getClass().getSimpleName());
+        }
+        String hashed = CanonicalJson.write(nonDefault(CanonicalJson.components(config), CanonicalJson.components(defaults)));
+        return new ConfigHash(sha256Prefix(hashed), hashed, CanonicalJson.write(config));
+    }
+
+    /**
+     * Hashes a configuration written as a tree of maps (name to value, or to a nested map) against the tree of its
+     * defaults, by the same rule: nested maps and records are compared entry by entry.
+     */
+    public static ConfigHash of(Map<String, ?> config, Map<String, ?> defaults) {
         String hashed = CanonicalJson.write(nonDefault(config, defaults));
         return new ConfigHash(sha256Prefix(hashed), hashed, CanonicalJson.write(config));
     }
@@ -64,19 +77,18 @@ public record ConfigHash(String value, String hashedJson, String configJson) {
         return value;
     }
 
-    /** Components of {@code config} whose canonical value differs from {@code defaults}', by name. */
-    private static Map<String, Object> nonDefault(Record config, Record defaults) {
-        if (config.getClass() != defaults.getClass()) {
-            throw new IllegalArgumentException("defaults must be a " + config.getClass().getSimpleName()
-                    + ", got a " + defaults.getClass().getSimpleName());
-        }
-        Map<String, Object> values = CanonicalJson.components(config);
-        Map<String, Object> defaultValues = CanonicalJson.components(defaults);
+    /** Entries of {@code values} whose canonical value differs from {@code defaultValues}', by name. */
+    private static Map<String, Object> nonDefault(Map<String, ?> values, Map<String, ?> defaultValues) {
         Map<String, Object> differing = new TreeMap<>();
         values.forEach((name, value) -> {
             Object fallback = defaultValues.get(name);
+            Map<String, ?> inner = null;
             if (value instanceof Record nested && fallback != null && nested.getClass() == fallback.getClass()) {
-                Map<String, Object> inner = nonDefault(nested, (Record) fallback);
+                inner = nonDefault(CanonicalJson.components(nested), CanonicalJson.components((Record) fallback));
+            } else if (value instanceof Map<?, ?> nested && fallback instanceof Map<?, ?> nestedDefaults) {
+                inner = nonDefault(stringKeys(nested), stringKeys(nestedDefaults));
+            }
+            if (inner != null) {
                 if (!inner.isEmpty()) differing.put(name, inner);
             } else if (!CanonicalJson.write(value).equals(CanonicalJson.write(fallback))) {
                 // Compare canonical text, not equals(): arrays compare by identity, and 1.0f vs 1.0 by type.
@@ -84,6 +96,11 @@ public record ConfigHash(String value, String hashedJson, String configJson) {
             }
         });
         return differing;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, ?> stringKeys(Map<?, ?> map) {
+        return (Map<String, ?>) map;
     }
 
     private static String sha256Prefix(String text) {

@@ -12,10 +12,12 @@ import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunStatus;
 import dev.squeeze.core.BadInputException;
+import dev.squeeze.core.settings.StageSettings;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -73,15 +75,22 @@ public final class StageRunner {
     /**
      * Hashes {@code params} against {@code defaults}, names the run folder of stage {@code stage} by the hash, locks it,
      * opens the ledger, and runs {@code work}. {@link #run} builds on this; a stage made of parts that record their own
-     * rows and outcome files (pruning levels) uses it directly.
+     * rows and outcome files (pruning levels) uses it directly. The settings are checked first
+     * ({@link StageSettings#check}), so a program that built them by hand gets the same refusal as the user.
      */
     public <P extends Record, T> T inRunFolder(String stage, P params, P defaults, FolderWork<T> work) {
+        checkSettings(params);
         ConfigHash hash = ConfigHash.of(params, defaults);
         RunPaths paths = RunPaths.of(workspace.runsRoot(), stage, hash.value());
         RunPaths.requireWritable(workspace.runsRoot());
         try (RunLock lock = RunLock.acquire(paths); RunLedger ledger = workspace.openLedger()) {
             return work.run(paths, hash, ledger);
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <P extends Record> void checkSettings(P params) {
+        StageSettings.of((Class<P>) params.getClass()).check(params);
     }
 
     public <P extends Record, O> StageResult<O> run(Stage<P, O> stage, P params) {

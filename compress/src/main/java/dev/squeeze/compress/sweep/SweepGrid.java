@@ -3,13 +3,9 @@ package dev.squeeze.compress.sweep;
 import dev.squeeze.compress.ledger.CanonicalJson;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.core.BadInputException;
-import dev.squeeze.models.zoo.ModelZoo;
+import dev.squeeze.core.settings.SettingSpec;
 
-import java.lang.reflect.Constructor;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -36,55 +32,34 @@ import java.util.stream.Collectors;
  */
 public final class SweepGrid {
 
-    /** The settings a grid may sweep, by their command-line names. */
-    public static final List<String> KEYS;
+    /** The settings a grid may sweep, by their command-line names: every training setting marked sweepable. */
+    public static final List<String> KEYS = TrainParams.SETTINGS.settings().stream().filter(SettingSpec::sweep)
+            .map(SettingSpec::name).toList();
 
     /** Most trials one sweep may run: a larger grid is almost certainly a typo; sample it with --random. */
     public static final int MAX_TRIALS = 10_000;
 
     private static final String EXAMPLE = "e.g. --grid 'lr=1e-3,3e-3;batch=32,128'";
 
-    /** A sweepable setting: its command-line name and the {@link TrainParams} component it sets. */
-    private enum Key {
-        LR("lr", "learningRate"),
-        BATCH("batch", "batch"),
-        EPOCHS("epochs", "epochs"),
-        SEED("seed", "seed"),
-        PATIENCE("patience", "patience"),
-        LR_DECAY("lr-decay", "lrDecay"),
-        MODEL("model", "model"),
-        INIT("init", "init");
-
-        final String flag;
-        final int index;
-        final Class<?> type;
-
-        Key(String flag, String component) {
-            this.flag = flag;
-            this.index = componentIndex(component);
-            this.type = TrainParams.class.getRecordComponents()[index].getType();
+    /**
+     * A swept setting of {@link TrainParams}: parsed and checked by the setting's own rules, so a grid refuses what
+     * the training options refuse, in the same words.
+     */
+    private record Key(SettingSpec setting) {
+        String flag() {
+            return setting.name();
         }
 
-        static Key of(String flag) {
-            for (Key key : values()) if (key.flag.equals(flag)) return key;
-            return null;
+        static Key of(String name) {
+            return TrainParams.SETTINGS.setting(name).filter(SettingSpec::sweep).map(Key::new).orElse(null);
         }
 
         /** The value {@code text} stands for; a {@link BadInputException} when it cannot be one. */
         Object parse(String text) {
             try {
-                Object value;
-                if (type == double.class) value = Double.parseDouble(text);
-                else if (type == int.class) value = Integer.parseInt(text);
-                else if (type == long.class) value = Long.parseLong(text);
-                else value = text;
-                if (this == MODEL) ModelZoo.get(text);
-                with(TrainParams.DEFAULTS, value); // the training command's own checks and messages
-                return value;
-            } catch (NumberFormatException e) {
-                throw bad("value " + flag + "=" + text + " is not " + (type == double.class ? "a number" : "an integer"));
+                return setting.parse(text, "value " + flag() + "=" + text);
             } catch (BadInputException e) {
-                throw bad("value " + flag + "=" + text + ": " + e.getMessage());
+                throw bad(e.getMessage());
             }
         }
 
@@ -95,22 +70,12 @@ public final class SweepGrid {
 
         /** {@code params} with this setting set to {@code value}. */
         TrainParams with(TrainParams params, Object value) {
-            return TrainParamsCopy.with(params, index, value);
+            return TrainParams.SETTINGS.with(params, setting.name(), value);
         }
 
         Object get(TrainParams params) {
-            return TrainParamsCopy.get(params, index);
+            return TrainParams.SETTINGS.get(params, setting.name());
         }
-
-        private static int componentIndex(String name) {
-            RecordComponent[] components = TrainParams.class.getRecordComponents();
-            for (int i = 0; i < components.length; i++) if (components[i].getName().equals(name)) return i;
-            throw new IllegalStateException("TrainParams has no component " + name);
-        }
-    }
-
-    static {
-        KEYS = Arrays.stream(Key.values()).map(k -> k.flag).toList();
     }
 
     private final Map<Key, List<Object>> values;
@@ -136,15 +101,15 @@ public final class SweepGrid {
             if (flag.isEmpty()) throw bad("'" + entry.strip() + "' has no key before '='");
             Key key = Key.of(flag.toLowerCase(Locale.ROOT));
             if (key == null) throw bad("unknown key '" + flag + "'");
-            if (values.containsKey(key)) throw bad("key '" + key.flag + "' is given twice");
+            if (values.containsKey(key)) throw bad("key '" + key.flag() + "' is given twice");
             String list = entry.substring(equals + 1);
-            if (list.isBlank()) throw bad("key '" + key.flag + "' has no values");
+            if (list.isBlank()) throw bad("key '" + key.flag() + "' has no values");
             List<Object> parsed = new ArrayList<>();
             for (String raw : list.split(",", -1)) {
                 String value = raw.strip();
-                if (value.isEmpty()) throw bad("key '" + key.flag + "' has an empty value in '" + list.strip() + "'");
+                if (value.isEmpty()) throw bad("key '" + key.flag() + "' has an empty value in '" + list.strip() + "'");
                 Object v = key.parse(value);
-                if (parsed.contains(v)) throw bad("key '" + key.flag + "' lists " + key.text(v) + " twice");
+                if (parsed.contains(v)) throw bad("key '" + key.flag() + "' lists " + key.text(v) + " twice");
                 parsed.add(v);
             }
             values.put(key, List.copyOf(parsed));
@@ -155,7 +120,7 @@ public final class SweepGrid {
 
     /** The swept keys, in the order written. */
     public List<String> keys() {
-        return values.keySet().stream().map(k -> k.flag).toList();
+        return values.keySet().stream().map(k -> k.flag()).toList();
     }
 
     /** Whether the grid sweeps {@code key} (a name from {@link #KEYS}). */
@@ -167,7 +132,7 @@ public final class SweepGrid {
     /** Key to the texts of its values, both in the order written. */
     public Map<String, List<String>> values() {
         Map<String, List<String>> texts = new LinkedHashMap<>();
-        values.forEach((key, list) -> texts.put(key.flag, list.stream().map(key::text).toList()));
+        values.forEach((key, list) -> texts.put(key.flag(), list.stream().map(key::text).toList()));
         return Collections.unmodifiableMap(texts);
     }
 
@@ -190,7 +155,7 @@ public final class SweepGrid {
      */
     public String canonicalText() {
         return canonical().entrySet().stream()
-                .map(e -> e.getKey().flag + "=" + e.getValue().stream().map(e.getKey()::text).collect(Collectors.joining(",")))
+                .map(e -> e.getKey().flag() + "=" + e.getValue().stream().map(e.getKey()::text).collect(Collectors.joining(",")))
                 .collect(Collectors.joining(";"));
     }
 
@@ -258,7 +223,7 @@ public final class SweepGrid {
             TrainParams params = base;
             for (Key key : values.keySet()) {
                 Object value = combination.get(key);
-                settings.put(key.flag, key.text(value));
+                settings.put(key.flag(), key.text(value));
                 params = key.with(params, value);
             }
             trials.add(new SweepTrial(trials.size() + 1, combinations.size(), settings, params));
@@ -288,7 +253,7 @@ public final class SweepGrid {
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     private Map<Key, List<Object>> canonical() {
-        Map<Key, List<Object>> sorted = new TreeMap<>(Comparator.comparing((Key k) -> k.flag));
+        Map<Key, List<Object>> sorted = new TreeMap<>(Comparator.comparing((Key k) -> k.flag()));
         values.forEach((key, list) -> {
             List<Object> copy = new ArrayList<>(list);
             copy.sort((a, b) -> ((Comparable) a).compareTo(b)); // one key's values share one type
@@ -300,44 +265,5 @@ public final class SweepGrid {
     private static BadInputException bad(String problem) {
         return new BadInputException("bad --grid: " + problem + "; valid keys: " + String.join(", ", KEYS) + " ("
                 + EXAMPLE + ")");
-    }
-
-    /**
-     * Copies of {@link TrainParams} with one component changed, through its canonical constructor, so the
-     * constructor's checks run and a component added to TrainParams needs no change here.
-     */
-    private static final class TrainParamsCopy {
-        private static final RecordComponent[] COMPONENTS = TrainParams.class.getRecordComponents();
-        private static final Constructor<TrainParams> CONSTRUCTOR;
-
-        static {
-            try {
-                CONSTRUCTOR = TrainParams.class.getDeclaredConstructor(
-                        Arrays.stream(COMPONENTS).map(RecordComponent::getType).toArray(Class<?>[]::new));
-            } catch (NoSuchMethodException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
-
-        static Object get(TrainParams params, int index) {
-            try {
-                return COMPONENTS[index].getAccessor().invoke(params);
-            } catch (IllegalAccessException | InvocationTargetException e) {
-                throw new IllegalStateException("cannot read TrainParams." + COMPONENTS[index].getName(), e);
-            }
-        }
-
-        static TrainParams with(TrainParams params, int index, Object value) {
-            Object[] args = new Object[COMPONENTS.length];
-            for (int i = 0; i < args.length; i++) args[i] = i == index ? value : get(params, i);
-            try {
-                return CONSTRUCTOR.newInstance(args);
-            } catch (InvocationTargetException e) {
-                if (e.getCause() instanceof RuntimeException cause) throw cause; // the constructor's BadInputException
-                throw new IllegalStateException("cannot build TrainParams", e.getCause());
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException("cannot build TrainParams", e);
-            }
-        }
     }
 }

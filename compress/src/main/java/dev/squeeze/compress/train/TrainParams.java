@@ -1,7 +1,7 @@
 package dev.squeeze.compress.train;
 
-import dev.squeeze.compress.artifacts.RewindPoint;
-import dev.squeeze.core.BadInputException;
+import dev.squeeze.core.settings.Setting;
+import dev.squeeze.core.settings.StageSettings;
 import dev.squeeze.models.data.Datasets;
 import dev.squeeze.models.zoo.Inits;
 import org.deeplearning4j.nn.weights.WeightInit;
@@ -41,66 +41,97 @@ import java.util.List;
  *                           configurations written before it existed, reads as 1
  * @param drop               a CSV dataset's columns to leave out (an id, a name), or null
  */
-public record TrainParams(String model, String dataset, int epochs, int batch, double learningRate, long seed,
-                          int patience, double validationFraction, double lrDecay, String init, String label,
-                          List<String> categorical, String snapshot, double tolerance,
-                          Refit refit, double exampleDecay, List<String> drop) {
+public record TrainParams(
+        @Setting(help = "Zoo model to train ('squeeze models' lists them).", label = "NAME", check = SettingChecks.ZooModel.class)
+        String model,
+        @Setting(help = "fashion-mnist, mnist, or a CSV file with a header row.", label = "NAME|FILE.csv",
+                defaultValue = DEFAULT_DATASET, check = SettingChecks.Dataset.class, sweep = false)
+        String dataset,
+        @Setting(help = "Most epochs; early stopping may end sooner.", defaultValue = "30", min = 1)
+        int epochs,
+        @Setting(help = "Mini-batch size.", label = "B", defaultValue = "60", min = 1)
+        int batch,
+        @Setting(name = "lr", help = "Adam learning rate.", defaultValue = "1e-3", min = 0, minExclusive = true)
+        double learningRate,
+        @Setting(help = "Seed for initial weights, dropout and shuffling; same seed, data and threads give identical "
+                + "weights.", label = "S", defaultValue = "42")
+        long seed,
+        @Setting(help = "Stop after N epochs in a row whose validation accuracy falls short of the best by the "
+                + "tolerance or more.", defaultValue = "3", min = 1)
+        int patience,
+        @Setting(name = "val-fraction", help = "Share of the training set held out for validation, with a fixed seed.",
+                label = "F", defaultValue = "0.1", min = 0, minExclusive = true, max = 1, maxExclusive = true)
+        double validationFraction,
+        @Setting(help = "Multiply the learning rate by F after every epoch; 1 keeps it constant.", label = "F",
+                defaultValue = "0.95", hashedAs = "0.8", min = 0, minExclusive = true, max = 1)
+        double lrDecay,
+        @Setting(help = "One weight init for every layer: he, xavier, zero, ... (default: the init that suits each "
+                + "layer's activation, He for ReLU and Xavier for tanh/sigmoid).", label = "NAME",
+                check = SettingChecks.WeightInitName.class)
+        String init,
+        @Setting(help = "CSV datasets: the label column (default: the last column).", label = "COLUMN", sweep = false)
+        String label,
+        @Setting(help = "CSV datasets: columns to treat as categories (one-hot, never standardised); default: inferred "
+                + "(text columns, and numeric columns with two values).", label = "COLUMN", sweep = false)
+        List<String> categorical,
+        @Setting(help = "Also save the weights and optimizer state after this many steps (500it) or epochs (1ep), for "
+                + "lottery-ticket late rewinding (the initialisation is always saved).", label = "POINT",
+                check = SettingChecks.TrainingPoint.class, sweep = false)
+        String snapshot,
+        @Setting(help = "An epoch within SE standard errors of the best validation accuracy (sqrt(p(1-p)/n), n "
+                + "validation examples) still counts: its weights are kept and patience restarts; 0 counts only a "
+                + "better accuracy.", label = "SE", defaultValue = "2", hashedAs = "0", min = 0)
+        double tolerance,
+        @Setting(help = "End by training a fresh network on the training and validation examples together for the "
+                + "epochs the validation chose, keeping its last weights; auto does when the training split has fewer "
+                + "than " + Refit.AUTO_BELOW + " examples.", label = "WHEN", defaultValue = "auto", hashedAs = "never")
+        Refit refit,
+        @Setting(help = "Also decay the learning rate by at least F per " + EXAMPLE_DECAY_PER + " training examples "
+                + "seen, so a large dataset anneals as fast as one with many steps per epoch needs; 1 turns it off.",
+                label = "F", defaultValue = "0.8", hashedAs = "1", min = 0, minExclusive = true, max = 1)
+        double exampleDecay,
+        @Setting(help = "CSV datasets: columns to leave out, such as an id or a name that identifies rows (a column "
+                + "with more distinct values than half the rows is refused until it is dropped or declared "
+                + "categorical).", label = "COLUMN", sweep = false)
+        List<String> drop) {
+
+    /** The settings, as options, recipe keys and sweep keys see them. */
+    public static final StageSettings<TrainParams> SETTINGS = StageSettings.of(TrainParams.class);
 
     public static final String DEFAULT_DATASET = "fashion-mnist";
-    public static final int DEFAULT_EPOCHS = 30;
-    public static final int DEFAULT_BATCH = 60;
-    public static final double DEFAULT_LEARNING_RATE = 1e-3;
-    public static final long DEFAULT_SEED = 42;
-    public static final int DEFAULT_PATIENCE = 3;
-    public static final double DEFAULT_VALIDATION_FRACTION = 0.1;
-    public static final double DEFAULT_LR_DECAY = 0.95;
-    public static final double DEFAULT_TOLERANCE = 2;
-    public static final Refit DEFAULT_REFIT = Refit.AUTO;
-    public static final double DEFAULT_EXAMPLE_DECAY = 0.8;
     /** {@code exampleDecay} applies once per this many training examples seen. */
     public static final int EXAMPLE_DECAY_PER = 54_000;
 
     /** The defaults; fields equal to these are left out of the configuration hash. */
-    public static final TrainParams DEFAULTS = new TrainParams(null, DEFAULT_DATASET, DEFAULT_EPOCHS, DEFAULT_BATCH,
-            DEFAULT_LEARNING_RATE, DEFAULT_SEED, DEFAULT_PATIENCE, DEFAULT_VALIDATION_FRACTION, DEFAULT_LR_DECAY, null, null,
-            null, null, DEFAULT_TOLERANCE, DEFAULT_REFIT, DEFAULT_EXAMPLE_DECAY, null);
+    public static final TrainParams DEFAULTS = SETTINGS.defaults();
+    public static final int DEFAULT_EPOCHS = DEFAULTS.epochs();
+    public static final int DEFAULT_BATCH = DEFAULTS.batch();
+    public static final double DEFAULT_LEARNING_RATE = DEFAULTS.learningRate();
+    public static final long DEFAULT_SEED = DEFAULTS.seed();
+    public static final int DEFAULT_PATIENCE = DEFAULTS.patience();
+    public static final double DEFAULT_VALIDATION_FRACTION = DEFAULTS.validationFraction();
+    public static final double DEFAULT_LR_DECAY = DEFAULTS.lrDecay();
+    public static final double DEFAULT_TOLERANCE = DEFAULTS.tolerance();
+    public static final Refit DEFAULT_REFIT = DEFAULTS.refit();
+    public static final double DEFAULT_EXAMPLE_DECAY = DEFAULTS.exampleDecay();
 
     /**
-     * What configuration hashes are taken against: the defaults as they were before issue 17 changed the schedule and
-     * the stopping rule, with only a strictly better accuracy counting. Settings equal to these are left out of the
-     * hash. Hashed against the current defaults, a default run would keep the hash of the default runs made before a
-     * default changed, and {@code train} would reuse (or resume) a run made under the old meaning; this way a changed
-     * default moves the runs it changes to new folders, and every older run keeps its hash.
+     * What configuration hashes are taken against: every setting at its {@link Setting#hashedAs()}, which for the
+     * schedule and the stopping rule are the defaults before issue 17 changed them (only a strictly better accuracy
+     * counting). Hashed against the current defaults, a default run would keep the hash of the default runs made
+     * before a default changed, and {@code train} would reuse (or resume) a run made under the old meaning; this way a
+     * changed default moves the runs it changes to new folders, and every older run keeps its hash.
      */
-    public static final TrainParams HASH_BASE = new TrainParams(null, DEFAULT_DATASET, DEFAULT_EPOCHS, DEFAULT_BATCH,
-            DEFAULT_LEARNING_RATE, DEFAULT_SEED, 3, DEFAULT_VALIDATION_FRACTION, 0.8, null, null, null, null, 0,
-            Refit.NEVER, 1, null);
+    public static final TrainParams HASH_BASE = SETTINGS.hashBase();
 
+    /**
+     * Normalises what older configurations left out; the ranges are checked where the values come in (options,
+     * recipes, grids) and by {@link #SETTINGS}{@code .check} before a stage runs.
+     */
     public TrainParams {
-        if (epochs < 1) throw new BadInputException("--epochs must be at least 1, got " + epochs);
-        if (batch < 1) throw new BadInputException("--batch must be at least 1, got " + batch);
-        if (!(learningRate > 0) || !Double.isFinite(learningRate)) {
-            throw new BadInputException("--lr must be a positive number, got " + learningRate);
-        }
-        if (patience < 1) throw new BadInputException("--patience must be at least 1, got " + patience);
-        if (!(validationFraction > 0 && validationFraction < 1)) {
-            throw new BadInputException("--val-fraction must lie strictly between 0 and 1, got " + validationFraction);
-        }
-        if (!(lrDecay > 0 && lrDecay <= 1)) {
-            throw new BadInputException("--lr-decay must lie in (0, 1] (1 keeps the rate constant), got " + lrDecay);
-        }
-        if (!(tolerance >= 0) || !Double.isFinite(tolerance)) {
-            throw new BadInputException("--tolerance must be a number of standard errors >= 0 (0 counts only a better "
-                    + "validation accuracy), got " + tolerance);
-        }
         if (refit == null) refit = Refit.NEVER;
         if (exampleDecay == 0) exampleDecay = 1;
-        if (!(exampleDecay > 0 && exampleDecay <= 1)) {
-            throw new BadInputException("--example-decay must lie in (0, 1] (1 turns it off), got " + exampleDecay);
-        }
-        if (init != null) Inits.parse(init);
         categorical = categorical == null ? null : List.copyOf(categorical);
-        if (snapshot != null) snapshot = RewindPoint.parse(snapshot).label();
         drop = drop == null || drop.isEmpty() ? null : List.copyOf(drop);
     }
 
@@ -125,38 +156,31 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
     }
 
     public TrainParams withModel(String model) {
-        return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot, tolerance, refit, exampleDecay, drop);
+        return SETTINGS.with(this, "model", model);
     }
 
     public TrainParams withDataset(String dataset, String label, List<String> categorical) {
-        return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot, tolerance, refit, exampleDecay, drop);
+        return SETTINGS.with(SETTINGS.with(SETTINGS.with(this, "dataset", dataset), "label", label), "categorical", categorical);
     }
 
     public TrainParams withLearningRate(double learningRate) {
-        return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot, tolerance, refit, exampleDecay, drop);
+        return SETTINGS.with(this, "lr", learningRate);
     }
 
     public TrainParams withInit(String init) {
-        return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot, tolerance, refit, exampleDecay, drop);
+        return SETTINGS.with(this, "init", init);
     }
 
     public TrainParams withEpochs(int epochs) {
-        return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot, tolerance, refit, exampleDecay, drop);
+        return SETTINGS.with(this, "epochs", epochs);
     }
 
     public TrainParams withSeed(long seed) {
-        return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot, tolerance, refit, exampleDecay, drop);
+        return SETTINGS.with(this, "seed", seed);
     }
 
     public TrainParams withSnapshot(String snapshot) {
-        return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot, tolerance, refit, exampleDecay, drop);
+        return SETTINGS.with(this, "snapshot", snapshot);
     }
 
     /**
@@ -164,13 +188,11 @@ public record TrainParams(String model, String dataset, int epochs, int batch, d
      * stop, the same schedule and seed; never refits again.
      */
     public TrainParams forRefit(int epochs) {
-        return new TrainParams(model, dataset, epochs, batch, learningRate, seed, epochs, validationFraction, lrDecay,
-                init, label, categorical, snapshot, tolerance, Refit.NEVER, exampleDecay, drop);
+        return SETTINGS.with(SETTINGS.with(withEpochs(epochs), "patience", epochs), "refit", Refit.NEVER);
     }
 
     public TrainParams withRefit(Refit refit) {
-        return new TrainParams(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay,
-                init, label, categorical, snapshot, tolerance, refit, exampleDecay, drop);
+        return SETTINGS.with(this, "refit", refit);
     }
 
     /** The dataset options only tables have. */

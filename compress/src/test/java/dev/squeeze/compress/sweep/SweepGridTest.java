@@ -38,7 +38,8 @@ class SweepGridTest {
         assertEquals(new TrainParams("lenet-300-100", "fashion-mnist", 4, 16, 0.01, 7, 2, 0.1, 1.0, "xavier", null, null, null,
                 TrainParams.DEFAULT_TOLERANCE, TrainParams.DEFAULT_REFIT,
                 TrainParams.DEFAULT_EXAMPLE_DECAY), params);
-        assertEquals(List.of("lr", "batch", "epochs", "seed", "patience", "lr-decay", "model", "init"), SweepGrid.KEYS);
+        assertEquals(List.of("model", "epochs", "batch", "lr", "seed", "patience", "val-fraction", "lr-decay", "init",
+                "tolerance", "refit", "example-decay"), SweepGrid.KEYS, "every setting but the dataset's, in TrainParams' order");
     }
 
     @Test
@@ -54,19 +55,20 @@ class SweepGridTest {
                 Map.entry("lr=1e-3,,3e-3", "key 'lr' has an empty value"),
                 Map.entry("lr=1e-3,", "key 'lr' has an empty value"),
                 Map.entry("lr=1e-3,0.001", "key 'lr' lists 0.001 twice"),
-                Map.entry("batch=3x", "value batch=3x is not an integer"),
-                Map.entry("batch=32.5", "value batch=32.5 is not an integer"),
-                Map.entry("lr=fast", "value lr=fast is not a number"),
-                Map.entry("lr=-1", "--lr must be a positive number, got -1.0"),
-                Map.entry("batch=0", "--batch must be at least 1, got 0"),
-                Map.entry("lr-decay=2", "--lr-decay must lie in (0, 1]"),
-                Map.entry("model=resnet-9000", "unknown model 'resnet-9000'; known models: mlp-tiny"),
-                Map.entry("init=bogus", "unknown init 'bogus'"));
+                Map.entry("batch=3x", "value batch=3x must be an integer >= 1, got '3x'"),
+                Map.entry("batch=32.5", "value batch=32.5 must be an integer >= 1, got '32.5'"),
+                Map.entry("lr=fast", "value lr=fast must be a number > 0, got 'fast'"),
+                Map.entry("lr=-1", "value lr=-1 must be a number > 0, got '-1'"),
+                Map.entry("batch=0", "value batch=0 must be an integer >= 1, got '0'"),
+                Map.entry("lr-decay=2", "value lr-decay=2 must be a number > 0 and <= 1, got '2'"),
+                Map.entry("model=resnet-9000", "value model=resnet-9000 must be a zoo model (mlp-tiny"),
+                Map.entry("init=bogus", "value init=bogus must be a weight init"),
+                Map.entry("refit=sometimes", "value refit=sometimes must be one of auto, always, never"));
         problems.forEach((text, problem) -> {
             BadInputException e = assertThrows(BadInputException.class, () -> SweepGrid.parse(text), text);
             assertTrue(e.getMessage().startsWith("bad --grid: "), e.getMessage());
             assertTrue(e.getMessage().contains(problem), text + " -> " + e.getMessage());
-            assertTrue(e.getMessage().contains("valid keys: lr, batch, epochs, seed, patience, lr-decay, model, init"),
+            assertTrue(e.getMessage().contains("valid keys: " + String.join(", ", SweepGrid.KEYS)),
                     e.getMessage());
             assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
         });

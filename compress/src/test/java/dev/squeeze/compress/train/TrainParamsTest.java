@@ -3,6 +3,9 @@ package dev.squeeze.compress.train;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.core.BadInputException;
+import dev.squeeze.core.settings.SettingSpec;
+import java.util.List;
+
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -60,20 +63,32 @@ class TrainParamsTest {
         assertEquals(ConfigHash.of(a, TrainParams.DEFAULTS), ConfigHash.of(b, TrainParams.DEFAULTS));
     }
 
+    /**
+     * Out-of-range settings are refused by the settings' own rules: naming the flag when they come from the command
+     * line, the setting when a program built them (the stage runner checks before it hashes).
+     */
     @Test
-    void rejectsNonsenseWithTheFlagName() {
-        assertTrue(assertThrows(BadInputException.class, () -> new TrainParams("x", "d", 0, 1, 1e-3, 1, 1, 0.1, 0.8)).getMessage().contains("--epochs"));
-        assertThrows(BadInputException.class, () -> new TrainParams("x", "d", 1, 0, 1e-3, 1, 1, 0.1, 0.8));
-        assertThrows(BadInputException.class, () -> new TrainParams("x", "d", 1, 1, -1, 1, 1, 0.1, 0.8));
-        assertThrows(BadInputException.class, () -> new TrainParams("x", "d", 1, 1, Double.NaN, 1, 1, 0.1, 0.8));
-        assertThrows(BadInputException.class, () -> new TrainParams("x", "d", 1, 1, 1e-3, 1, 0, 0.1, 0.8));
-        assertThrows(BadInputException.class, () -> new TrainParams("x", "d", 1, 1, 1e-3, 1, 1, 1.0, 0.8));
-        assertThrows(BadInputException.class, () -> new TrainParams("x", "d", 1, 1, 1e-3, 1, 1, 0.1, 1.5));
-        for (double bad : new double[]{-0.5, Double.NaN, Double.POSITIVE_INFINITY}) {
-            var e = assertThrows(BadInputException.class, () -> new TrainParams("x", "d", 1, 1, 1e-3, 1, 1, 0.1, 0.9, null,
-                    null, null, null, bad, Refit.AUTO, 1));
-            assertTrue(e.getMessage().startsWith("--tolerance must be a number of standard errors >= 0"), e.getMessage());
+    void rejectsNonsenseNamingTheSettingAsItWasGiven() {
+        assertEquals("epochs must be an integer >= 1, got 0", assertThrows(BadInputException.class,
+                () -> TrainParams.SETTINGS.check(new TrainParams("x", "d", 0, 1, 1e-3, 1, 1, 0.1, 0.8))).getMessage());
+        for (TrainParams bad : List.of(new TrainParams("x", "d", 1, 0, 1e-3, 1, 1, 0.1, 0.8),
+                new TrainParams("x", "d", 1, 1, -1, 1, 1, 0.1, 0.8),
+                new TrainParams("x", "d", 1, 1, Double.NaN, 1, 1, 0.1, 0.8),
+                new TrainParams("x", "d", 1, 1, 1e-3, 1, 0, 0.1, 0.8),
+                new TrainParams("x", "d", 1, 1, 1e-3, 1, 1, 1.0, 0.8),
+                new TrainParams("x", "d", 1, 1, 1e-3, 1, 1, 0.1, 1.5))) {
+            assertThrows(BadInputException.class, () -> TrainParams.SETTINGS.check(bad), bad.toString());
         }
+        for (double bad : new double[]{-0.5, Double.NaN, Double.POSITIVE_INFINITY}) {
+            var e = assertThrows(BadInputException.class, () -> TrainParams.SETTINGS.check(new TrainParams("x", "d", 1, 1,
+                    1e-3, 1, 1, 0.1, 0.9, null, null, null, null, bad, Refit.AUTO, 1)));
+            assertTrue(e.getMessage().startsWith("tolerance must be a number >= 0, got "), e.getMessage());
+        }
+        SettingSpec tolerance = TrainParams.SETTINGS.setting("tolerance").orElseThrow();
+        assertEquals("--tolerance must be a number >= 0, got '-1'",
+                assertThrows(BadInputException.class, () -> tolerance.parse("-1", tolerance.flag())).getMessage());
+        assertEquals("train.tolerance must be a number >= 0, got 'lots'",
+                assertThrows(BadInputException.class, () -> tolerance.parse("lots", "train.tolerance")).getMessage());
     }
 
     /**
@@ -89,9 +104,9 @@ class TrainParamsTest {
         assertEquals(1e-3 * Math.pow(0.8, 2), p.learningRateAt(3, 54_000), 1e-15);
         assertEquals(0.95, new TrainParams("x", "d", 1, 1, 1e-3, 1, 1, 0.1, 0.95, null, null, null, null, 2, Refit.AUTO, 1)
                 .decayPerEpoch(1_000_000), 0, "1 turns the per-examples decay off");
-        var e = assertThrows(BadInputException.class, () -> new TrainParams("x", "d", 1, 1, 1e-3, 1, 1, 0.1, 0.95, null,
-                null, null, null, 2, Refit.AUTO, 1.5));
-        assertEquals("--example-decay must lie in (0, 1] (1 turns it off), got 1.5", e.getMessage());
+        var e = assertThrows(BadInputException.class, () -> TrainParams.SETTINGS.check(new TrainParams("x", "d", 1, 1, 1e-3,
+                1, 1, 0.1, 0.95, null, null, null, null, 2, Refit.AUTO, 1.5)));
+        assertEquals("example-decay must be a number > 0 and <= 1, got 1.5", e.getMessage());
     }
 
     @Test

@@ -1,18 +1,103 @@
 package dev.squeeze.pipeline.recipe;
 
+import dev.squeeze.compress.train.TrainParams;
+import dev.squeeze.core.settings.SettingSpec;
+import dev.squeeze.core.settings.StageSettings;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
- * A fully resolved recipe: every setting of every pipeline stage, defaults filled in. Built by
- * {@link RecipeParser}, described key by key in {@link RecipeSchema}, printed by {@link RecipePrinter}, hashed by
- * {@link Recipes#hash(Recipe)}.
+ * A fully resolved recipe: every key's value by its dotted path ({@code train.epochs}), defaults filled in, in
+ * {@link RecipeSchema} order. Built by {@link RecipeParser}, printed by {@link RecipePrinter}, hashed by
+ * {@link Recipes#hash(Recipe)}. A stage's section reads back as the stage's own settings record
+ * ({@link #settings}), so a setting added to a stage needs nothing here.
+ *
+ * @param values every path's value: the setting's own type (Strings, Integers, Longs, Doubles, Booleans, enums,
+ *               lists), or null
  */
-public record Recipe(String name, String dataset, String data, Train train, Doctor doctor, Distill distill, Prune prune,
-                     Quantize quantize, Export export, Bench bench, Serve serve) {
-    public record Train(String model, String from, int epochs, int batch, double lr, double lrDecay, long seed, int patience) {}
-    public record Doctor(boolean enabled) {}
-    public record Distill(boolean enabled, String student, double temperature, double alpha, int epochs, double lrDecay, int patience) {}
-    public record Prune(boolean enabled, int levels, double rate, String rewindTo, String structure) {}
-    public record Quantize(boolean enabled, String calibration, String granularity, int samples, int qatEpochs, Double accuracyBudget) {}
-    public record Export(boolean enabled, int opset) {}
-    public record Bench(boolean enabled, long windowMs, long warmupMs, int maxWindows) {}
-    public record Serve(boolean enabled, int port, String host) {}
+public record Recipe(Map<String, Object> values) {
+    public Recipe {
+        values = Collections.unmodifiableMap(new LinkedHashMap<>(values));
+    }
+
+    /** The value at {@code path}. */
+    public Object get(String path) {
+        if (!values.containsKey(path)) throw new IllegalArgumentException("no recipe key " + path);
+        return values.get(path);
+    }
+
+    public String name() {
+        return (String) get("name");
+    }
+
+    public String dataset() {
+        return (String) get("dataset");
+    }
+
+    public String data() {
+        return (String) get("data");
+    }
+
+    /** Whether the toggle section {@code section} is on. */
+    public boolean enabled(String section) {
+        return (Boolean) get(section + ".enabled");
+    }
+
+    /**
+     * The settings record a section holds: each of {@code settings} read from {@code section.<key>} when the section
+     * has that key, else from {@code fixed} (by setting name), else its default.
+     */
+    public <R extends Record> R settings(String section, StageSettings<R> settings, Map<String, ?> fixed) {
+        Map<String, Object> given = new LinkedHashMap<>(fixed);
+        for (SettingSpec s : settings.settings()) {
+            String path = section + "." + s.key();
+            if (values.containsKey(path)) given.put(s.name(), values.get(path));
+        }
+        return settings.build(given);
+    }
+
+    /** The train section's model file or run to start from, or null to train {@link #train()}. */
+    public String from() {
+        return (String) get("train.from");
+    }
+
+    /** The training settings: the train section on the recipe's dataset. */
+    public TrainParams train() {
+        return settings("train", TrainParams.SETTINGS, Map.of("dataset", dataset()));
+    }
+
+    /** A section of the recipe's own keys ({@link RecipeKeys}) as its record. */
+    private <R extends Record> R keys(String section, Class<R> type) {
+        return settings(section, StageSettings.of(type), Map.of());
+    }
+
+    public RecipeKeys.Doctor doctor() {
+        return keys("doctor", RecipeKeys.Doctor.class);
+    }
+
+    public RecipeKeys.Distill distill() {
+        return keys("distill", RecipeKeys.Distill.class);
+    }
+
+    public RecipeKeys.Prune prune() {
+        return keys("prune", RecipeKeys.Prune.class);
+    }
+
+    public RecipeKeys.Quantize quantize() {
+        return keys("quantize", RecipeKeys.Quantize.class);
+    }
+
+    public RecipeKeys.Export export() {
+        return keys("export", RecipeKeys.Export.class);
+    }
+
+    public RecipeKeys.Bench bench() {
+        return keys("bench", RecipeKeys.Bench.class);
+    }
+
+    public RecipeKeys.Serve serve() {
+        return keys("serve", RecipeKeys.Serve.class);
+    }
 }

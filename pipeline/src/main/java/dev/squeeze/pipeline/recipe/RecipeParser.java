@@ -194,7 +194,7 @@ public final class RecipeParser {
             }
             try {
                 values.put(key.path(), RecipeSchema.convert(key, scalar.getValue(), isNull(scalar)));
-            } catch (IllegalArgumentException e) {
+            } catch (BadInputException e) {
                 throw error(value, e.getMessage());
             }
             origin.put(key.path(), new Origin(at(value), ++seq));
@@ -244,7 +244,7 @@ public final class RecipeParser {
             }
             try {
                 values.put(key.path(), RecipeSchema.convert(key, text, isNull));
-            } catch (IllegalArgumentException e) {
+            } catch (BadInputException e) {
                 throw new BadInputException(where + ": " + e.getMessage());
             }
             origin.put(key.path(), new Origin(where, ++seq));
@@ -266,7 +266,7 @@ public final class RecipeParser {
                         + "trains a zoo model from scratch, from starts from a model file or run id "
                         + "(--set train.from=null drops it)");
             }
-            return Recipes.fromValues(values);
+            return new Recipe(values);
         }
 
         /** Where train.model or train.from was last set (an override, a line); else the train section; else the file. */

@@ -1,5 +1,6 @@
 package dev.squeeze.pipeline.recipe;
 
+import dev.squeeze.core.settings.SettingSpec;
 import dev.squeeze.pipeline.recipe.RecipeSchema.Key;
 import dev.squeeze.pipeline.recipe.RecipeSchema.Section;
 import org.yaml.snakeyaml.nodes.NodeId;
@@ -25,7 +26,7 @@ public final class RecipePrinter {
 
     /** Every key of {@code recipe}, section by section, with comments; ends with a newline. */
     public static String yaml(Recipe recipe) {
-        Map<String, Object> values = Recipes.values(recipe);
+        Map<String, Object> values = recipe.values();
         StringBuilder out = new StringBuilder();
         out.append("# Squeeze recipe, fully resolved: every key with the value it will run with.\n");
         out.append("# Recipe hash ").append(Recipes.hash(recipe))
@@ -58,6 +59,7 @@ public final class RecipePrinter {
     static String scalar(Object value) {
         if (value == null) return "null";
         if (value instanceof Double d) return RecipeSchema.number(d);
+        if (value instanceof Enum<?> || value instanceof List<?>) value = SettingSpec.text(value);
         if (value instanceof String s) {
             boolean plain = PLAIN.matcher(s).matches() && RESOLVER.resolve(NodeId.scalar, s, true).equals(Tag.STR);
             return plain ? s : quote(s);

@@ -114,16 +114,16 @@ public final class RecipeRunner {
         env.monitor().message("recipe " + recipe.name() + " (" + hash + "): artifacts in " + folder);
 
         // train, or start from a model
-        Recipe.Train t = recipe.train();
         String base;
         List<Variant> floats = new ArrayList<>();
-        if (t.from() != null) {
+        TrainParams trainParams = recipe.train();
+        if (recipe.from() != null) {
             if (recipe.distill().enabled() || recipe.prune().enabled()) {
                 throw new BadInputException("train.from starts from a finished model, but distill and prune retrain its "
                         + "architecture from a squeeze training run; set distill: false and prune: false (quantize, export, "
                         + "bench and serve work from any model)");
             }
-            String fromRef = t.from();
+            String fromRef = recipe.from();
             Path fromFile = Path.of(fromRef);
             if (Files.isRegularFile(fromFile) && !ModelFile.hasInfo(fromFile)) {
                 Path imported = folder.resolve("imported").resolve("model.zip");
@@ -137,28 +137,26 @@ public final class RecipeRunner {
             base = from.run() != null ? from.run().id() : from.file().toAbsolutePath().toString();
             floats.add(new Variant("model", "float: given", base));
         } else {
-            TrainParams params = new TrainParams(t.model(), recipe.dataset(), t.epochs(), t.batch(), t.lr(), t.seed(),
-                    t.patience(), TrainParams.DEFAULT_VALIDATION_FRACTION, t.lrDecay());
-            if (recipe.doctor().enabled()) doctor(params, dataDir);
-            env.monitor().message("stage train: " + t.model());
-            TrainOutcome trained = new TrainingService(env).train(params, dataDir, false);
+            if (recipe.doctor().enabled()) doctor(trainParams, dataDir);
+            env.monitor().message("stage train: " + trainParams.model());
+            TrainOutcome trained = new TrainingService(env).train(trainParams, dataDir, false);
             base = trained.run().id();
-            floats.add(new Variant(t.model(), "float: train", base));
+            floats.add(new Variant(trainParams.model(), "float: train", base));
         }
         if (recipe.distill().enabled()) {
-            Recipe.Distill d = recipe.distill();
+            RecipeKeys.Distill d = recipe.distill();
             env.monitor().message("stage distill: " + d.student() + " from " + base);
-            // distill.lr_decay is the student's whole schedule, as it was tuned (README, Distillation): the
-            // per-examples decay would override it on a large dataset.
-            TrainParams student = new TrainParams(d.student(), recipe.dataset(), d.epochs(), t.batch(), t.lr(), t.seed(),
-                    d.patience(), TrainParams.DEFAULT_VALIDATION_FRACTION, d.lrDecay(), null, null, null, null,
-                    TrainParams.DEFAULT_TOLERANCE, TrainParams.DEFAULT_REFIT, 1);
-            DistillOutcome out = new DistillService(env.workspace(), env.locator(), env.monitor()).distill(List.of(base), student,
-                    List.of(d.temperature()), d.alpha(), dataDir);
+            // The student trains as the train section says, but for its model and schedule: distill.lr_decay is its
+            // whole schedule, as it was tuned (docs/distillation.md), so the per-examples decay is off.
+            Map<String, Object> student = new LinkedHashMap<>(TrainParams.SETTINGS.settingValues(trainParams));
+            student.putAll(Map.of("model", d.student(), "epochs", d.epochs(), "patience", d.patience(),
+                    "lr-decay", d.lrDecay(), "example-decay", 1.0));
+            DistillOutcome out = new DistillService(env.workspace(), env.locator(), env.monitor()).distill(List.of(base),
+                    TrainParams.SETTINGS.build(student), List.of(d.temperature()), d.alpha(), dataDir);
             floats.add(new Variant(d.student() + "-distilled", "float: distill", out.best().runId()));
         }
         if (recipe.prune().enabled()) {
-            Recipe.Prune p = recipe.prune();
+            RecipeKeys.Prune p = recipe.prune();
             env.monitor().message("stage prune: " + p.levels() + " levels at rate " + p.rate());
             Structure structure = "none".equals(p.structure()) ? null : Structure.valueOf(p.structure().toUpperCase(Locale.ROOT));
             PruneOutcome out = new PruneService(env.workspace(), env.locator(), env.monitor()).prune(new PruneParams(null, p.levels(), p.rate(),
@@ -168,7 +166,7 @@ public final class RecipeRunner {
 
         List<Variant> variants = new ArrayList<>(floats);
         if (recipe.quantize().enabled()) {
-            Recipe.Quantize q = recipe.quantize();
+            RecipeKeys.Quantize q = recipe.quantize();
             QuantParams params = new QuantParams(null, q.calibration(), QuantParams.DEFAULT_PERCENTILE, q.samples(),
                     Granularity.parse(q.granularity()), List.of(), q.qatEpochs(), q.accuracyBudget());
             for (Variant f : floats) {
@@ -231,7 +229,7 @@ public final class RecipeRunner {
         return server;
     }
 
-    private static BenchmarkOptions benchOptions(Recipe.Bench b) {
+    private static BenchmarkOptions benchOptions(RecipeKeys.Bench b) {
         return BenchmarkOptions.DEFAULTS.withWarmup(Duration.ofMillis(b.warmupMs()))
                 .withWindow(Duration.ofMillis(b.windowMs())).withMaxWindows(b.maxWindows());
     }

@@ -1,21 +1,17 @@
 package dev.squeeze.pipeline.recipe;
 
-import dev.squeeze.compress.artifacts.RewindPoint;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.core.BadInputException;
-import dev.squeeze.models.data.DatasetRegistry;
-import dev.squeeze.models.data.Datasets;
-import dev.squeeze.models.zoo.ModelZoo;
+import dev.squeeze.core.settings.SettingSpec;
+import dev.squeeze.core.settings.StageSettings;
 
-import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.UnaryOperator;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -29,69 +25,48 @@ import java.util.stream.Collectors;
  * out as a mapping without {@code enabled} turns it on.
  */
 public final class RecipeSchema {
-    /** A key's value type. Integers are whole numbers (1.0 is accepted, 1.5 is not); numbers are decimals. */
-    public enum Type { STRING, INTEGER, NUMBER, BOOLEAN, ENUM }
 
     /**
-     * One key. {@code section} is null for a top-level key. Ranges ({@code min}, {@code max}) apply to integers
-     * and numbers, null when unbounded. {@code wide} integers are Java longs, the others ints. {@code normalize},
-     * when set, checks a string (throwing {@link IllegalArgumentException} with the tail of the message, e.g.
-     * "must be ..., got 'x'") and returns its canonical form. {@code hint} says what the check accepts.
+     * One key: a setting ({@link SettingSpec}) in a section ({@code section} null at the top level). Its type, default,
+     * range, check and description are the setting's, declared once on a stage's settings record (or, for the recipe's
+     * own keys, on {@link RecipeKeys}); its name is the setting's in snake case.
      */
-    public record Key(String section, String name, Type type, boolean nullable, Object defaultValue, List<String> choices,
-                      Double min, boolean minExclusive, Double max, boolean maxExclusive, boolean wide,
-                      String description, UnaryOperator<String> normalize, String hint) {
-        public Key {
-            choices = choices == null ? List.of() : List.copyOf(choices);
+    public record Key(String section, SettingSpec setting) {
+        /** The key's name in its section: {@code lr_decay}. */
+        public String name() {
+            return setting.key();
         }
 
         /** The dotted path: {@code train.epochs}, or {@code name} at the top level. */
         public String path() {
-            return section == null ? name : section + "." + name;
+            return section == null ? name() : section + "." + name();
+        }
+
+        public String description() {
+            return setting.help();
+        }
+
+        public Object defaultValue() {
+            return setting.defaultValue();
+        }
+
+        public boolean nullable() {
+            return setting.nullable();
         }
 
         /** What the value must be, as in "train.epochs must be <i>an integer &gt;= 1</i>". */
         public String requirement() {
-            String what = switch (type) {
-                case STRING -> hint != null ? hint : "a non-empty string";
-                case BOOLEAN -> "true or false";
-                case ENUM -> "one of " + String.join(", ", choices);
-                case INTEGER -> "an integer" + rangeText();
-                case NUMBER -> "a number" + rangeText();
-            };
-            return nullable ? what + ", or null" : what;
+            return setting.requirement();
         }
 
-        /** The type column of the reference: "integer &gt;= 1", "one of none, neurons, channels", "string or null". */
+        /** The type column of the reference: "integer &gt;= 1", "one of none, neurons, channels", "string, or null". */
         public String typeName() {
-            String what = switch (type) {
-                case STRING -> hint != null ? "string: " + hint : "string";
-                case BOOLEAN -> "boolean";
-                case ENUM -> "one of " + String.join(", ", choices);
-                case INTEGER -> "integer" + rangeText();
-                case NUMBER -> "number" + rangeText();
-            };
-            return nullable ? what + ", or null" : what;
+            return setting.typeName();
         }
 
         /** The default as YAML writes it: {@code 30}, {@code 0.001}, {@code "0"}, {@code null}. */
         public String defaultText() {
-            return RecipePrinter.scalar(defaultValue);
-        }
-
-        private String rangeText() {
-            if (min != null && max != null) {
-                if (!minExclusive && !maxExclusive) return " from " + number(min) + " to " + number(max);
-                return " " + (minExclusive ? "> " : ">= ") + number(min) + " and " + (maxExclusive ? "< " : "<= ") + number(max);
-            }
-            if (min != null) return " " + (minExclusive ? "> " : ">= ") + number(min);
-            if (max != null) return " " + (maxExclusive ? "< " : "<= ") + number(max);
-            return "";
-        }
-
-        private Key withNormalize(UnaryOperator<String> check, String what) {
-            return new Key(section, name, type, nullable, defaultValue, choices, min, minExclusive, max, maxExclusive,
-                    wide, description, check, what);
+            return RecipePrinter.scalar(defaultValue());
         }
     }
 
@@ -116,103 +91,49 @@ public final class RecipeSchema {
         }
     }
 
-    private static final List<Key> TOP;
-    private static final List<Section> SECTIONS;
+    private static final List<Key> TOP = keys(null, RecipeKeys.Top.class);
+    private static final List<Section> SECTIONS = List.of(
+            new Section("train", "Train the model to compress, or start from an existing one.", trainKeys()),
+            new Section("doctor", "Check model and data for silent training bugs before the long runs.",
+                    keys("doctor", RecipeKeys.Doctor.class)),
+            new Section("distill", "Knowledge distillation: train a smaller student on the trained model's soft labels.",
+                    keys("distill", RecipeKeys.Distill.class)),
+            new Section("prune", "Iterative magnitude pruning with rewinding (lottery tickets).",
+                    keys("prune", RecipeKeys.Prune.class)),
+            new Section("quantize", "Post-training int8 quantization, optionally with quantization-aware training.",
+                    keys("quantize", RecipeKeys.Quantize.class)),
+            new Section("export", "Export the final model to ONNX.", keys("export", RecipeKeys.Export.class)),
+            new Section("bench", "Benchmark the exported models with ONNX Runtime: size, latency, throughput, accuracy.",
+                    keys("bench", RecipeKeys.Bench.class)),
+            new Section("serve", "Serve the final model over HTTP when the pipeline is done.",
+                    keys("serve", RecipeKeys.Serve.class)));
     private static final Map<String, Key> BY_PATH = new LinkedHashMap<>();
 
     static {
-        TOP = List.of(
-                string(null, "name", "recipe", false,
-                        "A label for the recipe's runs and reports; not part of the recipe hash."),
-                string(null, "dataset", DatasetRegistry.DEFAULT, false,
-                        "The dataset: " + String.join(", ", DatasetRegistry.names()) + ", or a CSV file with a header row.")
-                        .withNormalize(RecipeSchema::checkDataset,
-                                "a dataset name (" + String.join(", ", DatasetRegistry.names()) + ") or a .csv file"),
-                string(null, "data", null, true,
-                        "Folder holding the dataset's files; null locates it ($SQUEEZE_DATA, /usr/share/datasets, "
-                                + "then a verified download into the cache)."));
-
-        String zoo = String.join(", ", ModelZoo.all().keySet());
-        SECTIONS = List.of(
-                new Section("train", "Train the model to compress, or start from an existing one.", List.of(
-                        string("train", "model", null, true,
-                                "Zoo model to train from scratch, e.g. lenet-300-100 ('squeeze models' lists them); "
-                                        + "give model or from, not both.")
-                                .withNormalize(RecipeSchema::checkModel, "a zoo model (" + zoo + ")"),
-                        string("train", "from", null, true,
-                                "A squeeze model file or run id (or unique prefix) to start from instead of training; "
-                                        + "give model or from, not both."),
-                        integer("train", "epochs", 30, 1, null, false,
-                                "Most training epochs, early stopping may end sooner; also the retraining epochs of each prune level."),
-                        integer("train", "batch", 60, 1, null, false, "Mini-batch size."),
-                        number("train", "lr", 1e-3, 0.0, true, null, false, "Adam learning rate."),
-                        number("train", "lr_decay", TrainParams.DEFAULT_LR_DECAY, 0.0, true, 1.0, false,
-                                "Multiply the learning rate by this after every epoch; 1 keeps it constant."),
-                        integer("train", "seed", 42, null, null, true,
-                                "Seed for initial weights, dropout and shuffling; same seed, data and threads give the same model."),
-                        integer("train", "patience", TrainParams.DEFAULT_PATIENCE, 1, null, false,
-                                "Stop after this many epochs in a row whose validation accuracy falls short of the best "
-                                        + "by two standard errors or more."))),
-                new Section("doctor", "Check model and data for silent training bugs before the long runs.", List.of(
-                        bool("doctor", "enabled", true,
-                                "Run 'squeeze doctor' (overfit one batch, initial loss, init, leakage, labels, lr range test) first."))),
-                new Section("distill", "Knowledge distillation: train a smaller student on the trained model's soft labels.",
-                        List.of(
-                                bool("distill", "enabled", false,
-                                        "Distill into the student and compress the student instead of the trained model."),
-                                string("distill", "student", "mlp-100", false, "Zoo model to train as the student.")
-                                        .withNormalize(RecipeSchema::checkModel, "a zoo model (" + zoo + ")"),
-                                number("distill", "temperature", 4.0, 0.0, true, null, false,
-                                        "Softmax temperature of the soft term."),
-                                number("distill", "alpha", 0.5, 0.0, false, 1.0, false,
-                                        "Weight of the soft term; 1 - alpha weighs the hard labels."),
-                                integer("distill", "epochs", 30, 1, null, false, "Most student epochs; early stopping may end sooner."),
-                                number("distill", "lr_decay", 0.9, 0.0, true, 1.0, false,
-                                        "The student's learning-rate decay per epoch; 1 keeps it constant."),
-                                integer("distill", "patience", 5, 1, null, false,
-                                        "Stop the student after this many epochs without a better validation accuracy."))),
-                new Section("prune", "Iterative magnitude pruning with rewinding (lottery tickets).", List.of(
-                        bool("prune", "enabled", true, "Prune the model level by level, retraining after each."),
-                        integer("prune", "levels", 3, 1, null, false, "Pruning rounds."),
-                        number("prune", "rate", 0.2, 0.0, true, 1.0, true,
-                                "Fraction of the surviving weights removed per round."),
-                        string("prune", "rewind_to", "0", false,
-                                "Rewind survivors to 0 (the initialisation), an iteration (500it) or an epoch (1ep).")
-                                .withNormalize(RecipeSchema::checkRewind, "0, an iteration like 500it, or an epoch like 1ep"),
-                        choice("prune", "structure", "none", List.of("none", "neurons", "channels"),
-                                "none zeros single weights (same file size); neurons/channels remove whole neurons or "
-                                        + "conv channels (a smaller, faster model)."))),
-                new Section("quantize", "Post-training int8 quantization, optionally with quantization-aware training.",
-                        List.of(
-                                bool("quantize", "enabled", true, "Quantize weights and activations to int8."),
-                                choice("quantize", "calibration", "auto", List.of("auto", "minmax", "percentile", "entropy"),
-                                        "How activation ranges are calibrated; auto tries each and keeps the most accurate."),
-                                choice("quantize", "granularity", "channel", List.of("channel", "tensor"),
-                                        "One weight scale per output channel, or one per layer."),
-                                integer("quantize", "samples", 1000, 1, null, false, "Training examples to calibrate on."),
-                                integer("quantize", "qat_epochs", 0, 0, null, false,
-                                        "Epochs of quantization-aware training after calibration; 0 for none."),
-                                number("quantize", "accuracy_budget", null, 0.0, false, 100.0, false,
-                                        "Most validation accuracy, in points, int8 may lose; QAT is tried when it loses more. "
-                                                + "null: no budget."))),
-                new Section("export", "Export the final model to ONNX.", List.of(
-                        bool("export", "enabled", true, "Write the final model (and each earlier stage's) as ONNX."),
-                        integer("export", "opset", 17, 13, 21.0, false, "ONNX opset; 13 is the first with per-channel int8."))),
-                new Section("bench", "Benchmark the exported models with ONNX Runtime: size, latency, throughput, accuracy.",
-                        List.of(
-                                bool("bench", "enabled", true, "Measure every exported model the same way."),
-                                integer("bench", "window_ms", 1000, 1, null, true, "Measurement window, in milliseconds."),
-                                integer("bench", "warmup_ms", 1000, 0, null, true, "Warm-up before measuring, in milliseconds."),
-                                integer("bench", "max_windows", 10, 3, null, false,
-                                        "Most windows before giving up on stable timings (3 must agree)."))),
-                new Section("serve", "Serve the final model over HTTP when the pipeline is done.", List.of(
-                        bool("serve", "enabled", false, "Start the model server at the end (Ctrl-C stops it)."),
-                        integer("serve", "port", 8080, 0, 65535.0, false, "Port; 0 picks a free one."),
-                        string("serve", "host", "127.0.0.1", false, "Address to listen on; 0.0.0.0 for every interface."))));
         for (Key key : TOP) BY_PATH.put(key.path(), key);
         for (Section section : SECTIONS) {
             for (Key key : section.keys()) BY_PATH.put(key.path(), key);
         }
+    }
+
+    /**
+     * The train section: every training setting ({@link TrainParams}) but the dataset, which is the recipe's
+     * top-level key, with {@code from} after {@code model}.
+     */
+    private static List<Key> trainKeys() {
+        List<Key> keys = new ArrayList<>(keys("train", TrainParams.SETTINGS, Set.of("dataset")));
+        keys.addAll(1, keys("train", RecipeKeys.Train.class));
+        return keys;
+    }
+
+    /** The keys of {@code type}'s settings, in {@code section}. */
+    private static List<Key> keys(String section, Class<? extends Record> type) {
+        return keys(section, StageSettings.of(type), Set.of());
+    }
+
+    /** The keys of a stage's settings in {@code section}, but for {@code omitted} (setting names). */
+    static List<Key> keys(String section, StageSettings<?> settings, Set<String> omitted) {
+        return settings.settings().stream().filter(s -> !omitted.contains(s.name())).map(s -> new Key(section, s)).toList();
     }
 
     private RecipeSchema() {
@@ -288,118 +209,16 @@ public final class RecipeSchema {
 
     /**
      * The value of {@code key} written as {@code text}; {@code isNull} when YAML wrote null ({@code null},
-     * {@code ~} or nothing). Throws {@link IllegalArgumentException} with a message like
+     * {@code ~} or nothing). Throws {@link BadInputException} with a message like
      * "train.epochs must be an integer >= 1, got 'ten'".
      */
     static Object convert(Key key, String text, boolean isNull) {
-        if (isNull) {
-            if (key.nullable()) return null;
-            throw problem(key, text.isEmpty() ? "nothing" : "null");
-        }
-        switch (key.type()) {
-            case STRING -> {
-                if (text.isEmpty()) throw problem(key, "''");
-                if (key.normalize() == null) return text;
-                try {
-                    return key.normalize().apply(text);
-                } catch (IllegalArgumentException | BadInputException e) {
-                    throw new IllegalArgumentException(key.path() + " must be " + key.requirement() + ", got '" + text + "'");
-                }
-            }
-            case BOOLEAN -> {
-                if (text.equalsIgnoreCase("true")) return Boolean.TRUE;
-                if (text.equalsIgnoreCase("false")) return Boolean.FALSE;
-                throw problem(key, "'" + text + "'");
-            }
-            case ENUM -> {
-                String lower = text.toLowerCase(Locale.ROOT);
-                if (key.choices().contains(lower)) return lower;
-                throw problem(key, "'" + text + "'");
-            }
-            case INTEGER -> {
-                BigDecimal d = decimal(text);
-                if (d == null) throw problem(key, "'" + text + "'");
-                long value;
-                try {
-                    value = d.stripTrailingZeros().longValueExact();
-                } catch (ArithmeticException e) {
-                    throw problem(key, "'" + text + "'");
-                }
-                if (!inRange(key, value) || (!key.wide() && (value < Integer.MIN_VALUE || value > Integer.MAX_VALUE))) {
-                    throw problem(key, "'" + text + "'");
-                }
-                return value;
-            }
-            case NUMBER -> {
-                BigDecimal d = decimal(text);
-                double value = d == null ? Double.NaN : d.doubleValue();
-                if (!Double.isFinite(value) || !inRange(key, value)) throw problem(key, "'" + text + "'");
-                return value;
-            }
-            default -> throw new IllegalStateException(key.type().toString());
-        }
-    }
-
-    private static IllegalArgumentException problem(Key key, String got) {
-        return new IllegalArgumentException(key.path() + " must be " + key.requirement() + ", got " + got);
-    }
-
-    private static BigDecimal decimal(String text) {
-        try {
-            return new BigDecimal(text.trim());
-        } catch (NumberFormatException e) {
-            return null;
-        }
-    }
-
-    private static boolean inRange(Key key, double value) {
-        if (key.min() != null && (key.minExclusive() ? !(value > key.min()) : !(value >= key.min()))) return false;
-        return key.max() == null || (key.maxExclusive() ? value < key.max() : value <= key.max());
+        return key.setting().parse(text, isNull, key.path());
     }
 
     /** A number the way recipes print and hash it: the shortest exact decimal, no exponent ({@code 0.001}, {@code 4}). */
     static String number(double value) {
-        if (value == 0) return "0";
-        return BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
-    }
-
-    private static String checkModel(String name) {
-        if (!ModelZoo.all().containsKey(name)) throw new IllegalArgumentException(name);
-        return name;
-    }
-
-    private static String checkDataset(String name) {
-        if (Datasets.isCsv(name)) return name;
-        return DatasetRegistry.get(name).name();
-    }
-
-    private static String checkRewind(String text) {
-        return RewindPoint.parse(text).label();
-    }
-
-    // ---- key factories ----------------------------------------------------------------------------------------
-
-    private static Key string(String section, String name, String def, boolean nullable, String description) {
-        return new Key(section, name, Type.STRING, nullable, def, null, null, false, null, false, false, description, null, null);
-    }
-
-    private static Key bool(String section, String name, boolean def, String description) {
-        return new Key(section, name, Type.BOOLEAN, false, def, null, null, false, null, false, false, description, null, null);
-    }
-
-    private static Key choice(String section, String name, String def, List<String> choices, String description) {
-        return new Key(section, name, Type.ENUM, false, def, choices, null, false, null, false, false, description, null, null);
-    }
-
-    private static Key integer(String section, String name, long def, Integer min, Double max, boolean wide, String description) {
-        return new Key(section, name, Type.INTEGER, false, def, null, min == null ? null : min.doubleValue(), false, max,
-                false, wide, description, null, null);
-    }
-
-    private static Key number(String section, String name, Double def, Double min, boolean minExclusive, Double max,
-                              boolean maxExclusive, String description) {
-        return new Key(section, name, Type.NUMBER, def == null, def, null, min, minExclusive, max, maxExclusive, false,
-                description, null, null);
+        return SettingSpec.number(value);
     }
 
     /** The names, comma-separated, as error messages list them. */

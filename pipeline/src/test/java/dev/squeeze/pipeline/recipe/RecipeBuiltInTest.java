@@ -20,12 +20,12 @@ class RecipeBuiltInTest {
         assertEquals("lenet-300-100", r.train().model());
         assertEquals(15, r.train().epochs());
         assertTrue(r.doctor().enabled());
-        assertEquals(new Recipe.Distill(true, "mlp-100", 4, 0.5, 15, 0.9, 5), r.distill());
-        assertEquals(new Recipe.Prune(true, 2, 0.5, "0", "none"), r.prune());
-        assertEquals(new Recipe.Quantize(true, "auto", "channel", 1000, 0, null), r.quantize());
+        assertEquals(new RecipeKeys.Distill(true, "mlp-100", 4, 0.5, 15, 0.9, 5), r.distill());
+        assertEquals(new RecipeKeys.Prune(true, 2, 0.5, "0", "none"), r.prune());
+        assertEquals(new RecipeKeys.Quantize(true, "auto", "channel", 1000, 0, null), r.quantize());
         assertTrue(r.export().enabled());
-        assertEquals(new Recipe.Bench(true, 1000, 1000, 10), r.bench());
-        assertEquals(new Recipe.Serve(true, 8080, "127.0.0.1"), r.serve());
+        assertEquals(new RecipeKeys.Bench(true, 1000, 1000, 10), r.bench());
+        assertEquals(new RecipeKeys.Serve(true, 8080, "127.0.0.1"), r.serve());
         assertTrue(Recipes.builtInText("demo").startsWith("# "), "documented in comments");
     }
 
@@ -36,10 +36,10 @@ class RecipeBuiltInTest {
         assertEquals(3, r.train().epochs());
         assertTrue(r.doctor().enabled());
         assertFalse(r.distill().enabled());
-        assertEquals(new Recipe.Prune(true, 1, 0.5, "0", "none"), r.prune());
+        assertEquals(new RecipeKeys.Prune(true, 1, 0.5, "0", "none"), r.prune());
         assertTrue(r.quantize().enabled());
         assertTrue(r.export().enabled());
-        assertEquals(new Recipe.Bench(true, 300, 200, 4), r.bench());
+        assertEquals(new RecipeKeys.Bench(true, 300, 200, 4), r.bench());
         assertTrue(r.serve().enabled());
         assertTrue(Recipes.builtInText("demo-quick").startsWith("# "), "documented in comments");
     }

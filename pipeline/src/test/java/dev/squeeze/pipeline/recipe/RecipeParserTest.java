@@ -1,7 +1,10 @@
 package dev.squeeze.pipeline.recipe;
 
+import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.core.BadInputException;
 import org.junit.jupiter.api.Test;
+
+import java.util.Map;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -38,14 +41,15 @@ class RecipeParserTest {
         assertEquals("recipe", r.name());
         assertEquals("fashion-mnist", r.dataset());
         assertNull(r.data());
-        assertEquals(new Recipe.Train("lenet-300-100", null, 30, 60, 0.001, 0.95, 42, 3), r.train());
-        assertEquals(new Recipe.Doctor(true), r.doctor());
-        assertEquals(new Recipe.Distill(false, "mlp-100", 4, 0.5, 30, 0.9, 5), r.distill());
-        assertEquals(new Recipe.Prune(true, 3, 0.2, "0", "none"), r.prune());
-        assertEquals(new Recipe.Quantize(true, "auto", "channel", 1000, 0, null), r.quantize());
-        assertEquals(new Recipe.Export(true, 17), r.export());
-        assertEquals(new Recipe.Bench(true, 1000, 1000, 10), r.bench());
-        assertEquals(new Recipe.Serve(false, 8080, "127.0.0.1"), r.serve());
+        assertEquals(TrainParams.of("lenet-300-100"), r.train());
+        assertNull(r.from());
+        assertEquals(new RecipeKeys.Doctor(true), r.doctor());
+        assertEquals(new RecipeKeys.Distill(false, "mlp-100", 4, 0.5, 30, 0.9, 5), r.distill());
+        assertEquals(new RecipeKeys.Prune(true, 3, 0.2, "0", "none"), r.prune());
+        assertEquals(new RecipeKeys.Quantize(true, "auto", "channel", 1000, 0, null), r.quantize());
+        assertEquals(new RecipeKeys.Export(true, 17), r.export());
+        assertEquals(new RecipeKeys.Bench(true, 1000, 1000, 10), r.bench());
+        assertEquals(new RecipeKeys.Serve(false, 8080, "127.0.0.1"), r.serve());
     }
 
     @Test
@@ -99,22 +103,24 @@ class RecipeParserTest {
                   port: 0
                   host: 0.0.0.0
                 """);
-        assertEquals(new Recipe("full", "mnist", "/tmp/data",
-                new Recipe.Train(null, "runs/abc123", 12, 128, 0.002, 1.0, 123456789012L, 4),
-                new Recipe.Doctor(false),
-                new Recipe.Distill(true, "mlp-tiny", 2.5, 0.0, 7, 0.95, 2),
-                new Recipe.Prune(true, 5, 0.5, "2ep", "neurons"),
-                new Recipe.Quantize(true, "entropy", "tensor", 500, 2, 0.5),
-                new Recipe.Export(true, 13),
-                new Recipe.Bench(false, 300, 0, 4),
-                new Recipe.Serve(true, 0, "0.0.0.0")), r);
+        assertEquals(List.of("full", "mnist", "/tmp/data"), List.of(r.name(), r.dataset(), r.data()));
+        assertEquals("runs/abc123", r.from());
+        assertEquals(TrainParams.SETTINGS.build(Map.of("dataset", "mnist", "epochs", 12, "batch", 128, "lr", 0.002,
+                "lr-decay", 1.0, "seed", 123456789012L, "patience", 4)), r.train());
+        assertEquals(new RecipeKeys.Doctor(false), r.doctor());
+        assertEquals(new RecipeKeys.Distill(true, "mlp-tiny", 2.5, 0.0, 7, 0.95, 2), r.distill());
+        assertEquals(new RecipeKeys.Prune(true, 5, 0.5, "2ep", "neurons"), r.prune());
+        assertEquals(new RecipeKeys.Quantize(true, "entropy", "tensor", 500, 2, 0.5), r.quantize());
+        assertEquals(new RecipeKeys.Export(true, 13), r.export());
+        assertEquals(new RecipeKeys.Bench(false, 300, 0, 4), r.bench());
+        assertEquals(new RecipeKeys.Serve(true, 0, "0.0.0.0"), r.serve());
     }
 
     @Test
     void sectionShorthandsSwitchAStageWithDefaults() {
         Recipe r = parse(MINIMAL + "prune: false\ndistill: true\ndoctor: false\nserve: true\n");
-        assertEquals(new Recipe.Prune(false, 3, 0.2, "0", "none"), r.prune());
-        assertEquals(new Recipe.Distill(true, "mlp-100", 4, 0.5, 30, 0.9, 5), r.distill());
+        assertEquals(new RecipeKeys.Prune(false, 3, 0.2, "0", "none"), r.prune());
+        assertEquals(new RecipeKeys.Distill(true, "mlp-100", 4, 0.5, 30, 0.9, 5), r.distill());
         assertFalse(r.doctor().enabled());
         assertTrue(r.serve().enabled());
     }
@@ -145,9 +151,9 @@ class RecipeParserTest {
                   accuracy_budget: 1
                 """);
         assertEquals("2024", r.name());
-        assertEquals("0123", r.train().from(), "strings are taken as written");
+        assertEquals("0123", r.from(), "strings are taken as written");
         assertEquals(10, r.train().epochs());
-        assertEquals(0.001, r.train().lr());
+        assertEquals(0.001, r.train().learningRate());
         assertEquals(-5, r.train().seed());
         assertEquals("0", r.prune().rewindTo());
         assertEquals(0.25, r.prune().rate());
@@ -182,7 +188,7 @@ class RecipeParserTest {
                   epochz: 10
                 """);
         assertStarts("recipe.yaml line 7: unknown key 'epochz' in train; allowed: model, from, epochs, batch, lr, "
-                + "lr_decay, seed, patience", message);
+                + "seed, patience, val_fraction, lr_decay", message);
         assertTrue(message.endsWith("(did you mean 'epochs'?)"), message);
     }
 
@@ -271,8 +277,9 @@ class RecipeParserTest {
 
     @Test
     void sectionsMustBeMappings() {
-        assertEquals("recipe.yaml line 1: train must be a mapping of its keys (model, from, epochs, batch, lr, lr_decay, "
-                + "seed, patience), got 'lenet-300-100'", error("train: lenet-300-100\n"));
+        assertEquals("recipe.yaml line 1: train must be a mapping of its keys (model, from, epochs, batch, lr, seed, "
+                + "patience, val_fraction, lr_decay, init, label, categorical, snapshot, tolerance, refit, example_decay, "
+                + "drop), got 'lenet-300-100'", error("train: lenet-300-100\n"));
         assertEquals("recipe.yaml line 3: quantize must be a mapping of its keys (enabled, calibration, granularity, samples, "
                 + "qat_epochs, accuracy_budget) or true/false, got nothing", error(MINIMAL + "quantize:\nexport: true\n"));
         assertEquals("recipe.yaml line 4: bench must be a mapping of its keys (enabled, window_ms, warmup_ms, max_windows) "
@@ -325,7 +332,7 @@ class RecipeParserTest {
         assertEquals(0.5, r.quantize().accuracyBudget());
         assertTrue(r.distill().enabled());
         assertEquals("night", r.name());
-        assertEquals(0.01, r.train().lr());
+        assertEquals(0.01, r.train().learningRate());
         assertEquals("500it", r.prune().rewindTo());
         assertEquals(250, r.bench().windowMs());
         assertEquals("/data", r.data());
@@ -336,7 +343,7 @@ class RecipeParserTest {
         Recipe r = parse(MINIMAL, "train.from=runs/abc", "train.model=null", "prune=false", "prune.levels=4",
                 "quantize.accuracy_budget=null", "quantize.accuracy_budget=2");
         assertNull(r.train().model());
-        assertEquals("runs/abc", r.train().from());
+        assertEquals("runs/abc", r.from());
         assertFalse(r.prune().enabled(), "setting a key does not switch its section on");
         assertEquals(4, r.prune().levels());
         assertEquals(2.0, r.quantize().accuracyBudget());

@@ -1,6 +1,10 @@
 package dev.squeeze.pipeline.recipe;
 
+import dev.squeeze.compress.train.Refit;
 import org.junit.jupiter.api.Test;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import java.util.List;
 
@@ -21,26 +25,37 @@ class RecipePrinterTest {
         roundTrip(RecipeParser.parse("train:\n  model: lenet-300-100\n", "r.yaml", List.of()));
     }
 
+    /** The default recipe with {@code pathsAndValues} ({@code "train.epochs", 12, ...}) set. */
+    private static Recipe recipe(Object... pathsAndValues) {
+        Map<String, Object> values = new LinkedHashMap<>(Recipes.defaults().values());
+        for (int i = 0; i < pathsAndValues.length; i += 2) {
+            assertTrue(values.containsKey((String) pathsAndValues[i]), (String) pathsAndValues[i]);
+            values.put((String) pathsAndValues[i], pathsAndValues[i + 1]);
+        }
+        return new Recipe(values);
+    }
+
     @Test
     void everyValueRoundTrips() {
-        roundTrip(new Recipe("a \"quoted\" name: with # and \\", "mnist", "C:\\data sets\\mnist",
-                new Recipe.Train(null, "runs/2024-01-01T10:00 abc", 12, 128, 2e-4, 1.0, -9_000_000_000L, 4),
-                new Recipe.Doctor(false),
-                new Recipe.Distill(true, "mlp-tiny", 2.5, 0.0, 7, 0.95, 2),
-                new Recipe.Prune(false, 5, 0.1, "500it", "channels"),
-                new Recipe.Quantize(true, "percentile", "tensor", 64, 3, 0.25),
-                new Recipe.Export(false, 21),
-                new Recipe.Bench(true, 1, 0, 3),
-                new Recipe.Serve(true, 0, "0.0.0.0")));
+        roundTrip(recipe("name", "a \"quoted\" name: with # and \\", "dataset", "mnist", "data", "C:\\data sets\\mnist",
+                "train.from", "runs/2024-01-01T10:00 abc", "train.epochs", 12, "train.batch", 128, "train.lr", 2e-4,
+                "train.lr_decay", 1.0, "train.seed", -9_000_000_000L, "train.patience", 4, "train.refit", Refit.ALWAYS,
+                "train.categorical", List.of("a b", "c"), "train.snapshot", "1ep", "train.tolerance", 0.5,
+                "doctor.enabled", false,
+                "distill.enabled", true, "distill.student", "mlp-tiny", "distill.temperature", 2.5, "distill.alpha", 0.0,
+                "distill.epochs", 7, "distill.lr_decay", 0.95, "distill.patience", 2,
+                "prune.enabled", false, "prune.levels", 5, "prune.rate", 0.1, "prune.rewind_to", "500it",
+                "prune.structure", "channels",
+                "quantize.calibration", "percentile", "quantize.granularity", "tensor", "quantize.samples", 64,
+                "quantize.qat_epochs", 3, "quantize.accuracy_budget", 0.25,
+                "export.enabled", false, "export.opset", 21,
+                "bench.window_ms", 1L, "bench.warmup_ms", 0L, "bench.max_windows", 3,
+                "serve.enabled", true, "serve.port", 0, "serve.host", "0.0.0.0"));
     }
 
     @Test
     void stringsThatLookLikeOtherTypesAreQuoted() {
-        Recipe recipe = new Recipe("null", "fashion-mnist", "true",
-                new Recipe.Train("mlp-100", null, 1, 1, 1, 1, 0, 1),
-                new Recipe.Doctor(true), new Recipe.Distill(false, "mlp-100", 1, 1, 1, 1, 1),
-                new Recipe.Prune(true, 1, 0.5, "0", "none"), new Recipe.Quantize(true, "auto", "channel", 1, 0, null),
-                new Recipe.Export(true, 17), new Recipe.Bench(true, 1, 1, 3), new Recipe.Serve(false, 1, "123"));
+        Recipe recipe = recipe("name", "null", "data", "true", "train.model", "mlp-100", "serve.host", "123");
         String yaml = RecipePrinter.yaml(recipe);
         assertTrue(yaml.contains("name: \"null\""), yaml);
         assertTrue(yaml.contains("rewind_to: \"0\""), yaml);
