@@ -133,7 +133,22 @@ public final class RecipeSchema {
 
     /** The keys of a stage's settings in {@code section}, but for {@code omitted} (setting names). */
     static List<Key> keys(String section, StageSettings<?> settings, Set<String> omitted) {
-        return settings.settings().stream().filter(s -> !omitted.contains(s.name())).map(s -> new Key(section, s)).toList();
+        return keys(section, settings, omitted, Map.of());
+    }
+
+    /**
+     * The keys of a stage's settings in {@code section}, but for {@code omitted}, with the recipe's own defaults for
+     * the settings named in {@code recipeDefaults}: where the pipeline starts a stage differently from its command
+     * (fewer prune levels in a recipe, say). Say why next to each.
+     */
+    static List<Key> keys(String section, StageSettings<?> settings, Set<String> omitted, Map<String, ?> recipeDefaults) {
+        for (String name : recipeDefaults.keySet()) {
+            if (settings.setting(name).isEmpty()) throw new IllegalStateException("no setting " + name + " in " + section);
+        }
+        return settings.settings().stream().filter(s -> !omitted.contains(s.name()))
+                .map(s -> recipeDefaults.containsKey(s.name())
+                        ? s.withDefault(recipeDefaults.get(s.name()), recipeDefaults.get(s.name())) : s)
+                .map(s -> new Key(section, s)).toList();
     }
 
     private RecipeSchema() {
