@@ -71,7 +71,7 @@ public final class QuantizationAwareTraining {
                 granularity);
         // Its own schedule and rule, pinned: the quantize hash does not hold them, so a change of the training
         // defaults must not change what the same quantize settings produce.
-        TrainParams params = new TrainParams(info.model(), info.dataset(), epochs, TrainParams.DEFAULT_BATCH, LEARNING_RATE,
+        TrainParams params = TrainParams.of(info.model(), info.dataset(), epochs, TrainParams.DEFAULT_BATCH, LEARNING_RATE,
                 TrainParams.DEFAULT_SEED, epochs, TrainParams.DEFAULT_VALIDATION_FRACTION, LR_DECAY, null, null, null, null,
                 0, Refit.NEVER, 1);
         monitor.message("quantization-aware training: " + epochs + " epochs at learning rate " + LEARNING_RATE

@@ -6,7 +6,9 @@ import dev.squeeze.models.data.Datasets;
 import dev.squeeze.models.zoo.Inits;
 import org.deeplearning4j.nn.weights.WeightInit;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The settings that decide what a training run produces; their hash names the run. Where to write and
@@ -135,19 +137,31 @@ public record TrainParams(
         drop = drop == null || drop.isEmpty() ? null : List.copyOf(drop);
     }
 
-    /** Settings that drop no CSV column. */
-    public TrainParams(String model, String dataset, int epochs, int batch, double learningRate, long seed,
-                       int patience, double validationFraction, double lrDecay, String init, String label,
-                       List<String> categorical, String snapshot, double tolerance, Refit refit, double exampleDecay) {
-        this(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay, init, label,
-                categorical, snapshot, tolerance, refit, exampleDecay, null);
+    /**
+     * Settings that drop no CSV column. Built by setting name, as every factory here is, so that a component added to
+     * the record needs no change to them.
+     */
+    public static TrainParams of(String model, String dataset, int epochs, int batch, double learningRate, long seed,
+                                 int patience, double validationFraction, double lrDecay, String init, String label,
+                                 List<String> categorical, String snapshot, double tolerance, Refit refit,
+                                 double exampleDecay) {
+        return named("model", model, "dataset", dataset, "epochs", epochs, "batch", batch, "lr", learningRate,
+                "seed", seed, "patience", patience, "val-fraction", validationFraction, "lr-decay", lrDecay,
+                "init", init, "label", label, "categorical", categorical, "snapshot", snapshot, "tolerance", tolerance,
+                "refit", refit, "example-decay", exampleDecay);
     }
 
-    /** Settings of image datasets, with the init that suits each activation. */
-    public TrainParams(String model, String dataset, int epochs, int batch, double learningRate, long seed,
-                       int patience, double validationFraction, double lrDecay) {
-        this(model, dataset, epochs, batch, learningRate, seed, patience, validationFraction, lrDecay, null, null, null,
-                null, DEFAULT_TOLERANCE, DEFAULT_REFIT, DEFAULT_EXAMPLE_DECAY, null);
+    /** Settings of image datasets, with the init that suits each activation and the other settings at their defaults. */
+    public static TrainParams of(String model, String dataset, int epochs, int batch, double learningRate, long seed,
+                                 int patience, double validationFraction, double lrDecay) {
+        return named("model", model, "dataset", dataset, "epochs", epochs, "batch", batch, "lr", learningRate,
+                "seed", seed, "patience", patience, "val-fraction", validationFraction, "lr-decay", lrDecay);
+    }
+
+    private static TrainParams named(Object... namesAndValues) {
+        Map<String, Object> values = new HashMap<>();
+        for (int i = 0; i < namesAndValues.length; i += 2) values.put((String) namesAndValues[i], namesAndValues[i + 1]);
+        return SETTINGS.build(values);
     }
 
     /** The defaults for {@code model}. */

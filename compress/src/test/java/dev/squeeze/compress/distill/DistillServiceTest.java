@@ -43,12 +43,12 @@ class DistillServiceTest {
         return new DistillService(workspace(), new DatasetLocator(null, null, null), TrainingMonitor.SILENT);
     }
 
-    private static final TrainParams STUDENT = new TrainParams("mlp-tiny", "fashion-mnist", 3, 60, 1e-3, 3, 3, 0.1, 0.8);
+    private static final TrainParams STUDENT = TrainParams.of("mlp-tiny", "fashion-mnist", 3, 60, 1e-3, 3, 3, 0.1, 0.8);
 
     @Test
     void distilsAnEnsembleAndRecordsTheStudentAloneBesideIt() {
-        TrainOutcome t1 = train(new TrainParams("lenet-300-100", "fashion-mnist", 3, 60, 1e-3, 1, 3, 0.1, 0.8), Fixtures.fashionMnistDir());
-        TrainOutcome t2 = train(new TrainParams("lenet-300-100", "fashion-mnist", 3, 60, 1e-3, 2, 3, 0.1, 0.8), Fixtures.fashionMnistDir());
+        TrainOutcome t1 = train(TrainParams.of("lenet-300-100", "fashion-mnist", 3, 60, 1e-3, 1, 3, 0.1, 0.8), Fixtures.fashionMnistDir());
+        TrainOutcome t2 = train(TrainParams.of("lenet-300-100", "fashion-mnist", 3, 60, 1e-3, 2, 3, 0.1, 0.8), Fixtures.fashionMnistDir());
         DistillOutcome outcome = service().distill(List.of(t1.run().id(), t2.paths().model().toString()), STUDENT,
                 List.of(2.0, 4.0), 0.7, Fixtures.fashionMnistDir());
 
@@ -80,7 +80,7 @@ class DistillServiceTest {
 
     @Test
     void withAlphaZeroTheDistilledStudentIsExactlyTheStudentAlone() {
-        TrainOutcome teacher = train(new TrainParams("lenet-300-100", "fashion-mnist", 2, 60, 1e-3, 1, 3, 0.1, 0.8), Fixtures.fashionMnistDir());
+        TrainOutcome teacher = train(TrainParams.of("lenet-300-100", "fashion-mnist", 2, 60, 1e-3, 1, 3, 0.1, 0.8), Fixtures.fashionMnistDir());
         DistillOutcome outcome = service().distill(List.of(teacher.run().id()), STUDENT, List.of(4.0), 0.0,
                 Fixtures.fashionMnistDir());
         // alpha 0 leaves only cross-entropy on the hard labels: same loss, same gradients, same batches.
@@ -91,7 +91,7 @@ class DistillServiceTest {
     @Test
     void anEnsembleRunStandsForItsMembers() {
         var ensemble = new EnsembleService(workspace(), new DatasetLocator(null, null, null), TrainingMonitor.SILENT)
-                .train(new TrainParams("mlp-tiny", "fashion-mnist", 2, 60, 1e-3, 7, 3, 0.1, 0.8), 3, Fixtures.fashionMnistDir());
+                .train(TrainParams.of("mlp-tiny", "fashion-mnist", 2, 60, 1e-3, 7, 3, 0.1, 0.8), 3, Fixtures.fashionMnistDir());
         assertEquals(3, ensemble.members().size());
         assertEquals(EnsembleService.STAGE, ensemble.run().stage());
         DistillOutcome outcome = service().distill(List.of(ensemble.run().id()), STUDENT, List.of(4.0), 0.9,
@@ -102,7 +102,7 @@ class DistillServiceTest {
 
     @Test
     void aStudentCanStartFromAFileOfItsArchitecture() {
-        TrainOutcome teacher = train(new TrainParams("lenet-300-100", "fashion-mnist", 2, 60, 1e-3, 1, 3, 0.1, 0.8), Fixtures.fashionMnistDir());
+        TrainOutcome teacher = train(TrainParams.of("lenet-300-100", "fashion-mnist", 2, 60, 1e-3, 1, 3, 0.1, 0.8), Fixtures.fashionMnistDir());
         TrainOutcome start = train(STUDENT.withSeed(99), Fixtures.fashionMnistDir());
         DistillOutcome fromFile = service().distill(List.of(teacher.run().id()), STUDENT, List.of(4.0), 0.5,
                 start.paths().model(), Fixtures.fashionMnistDir());
@@ -116,8 +116,8 @@ class DistillServiceTest {
 
     @Test
     void aConvolutionalStudentLearnsFromADenseTeacher() {
-        TrainOutcome teacher = train(new TrainParams("lenet-300-100", "fashion-mnist", 2, 60, 1e-3, 1, 3, 0.1, 0.8), Fixtures.fashionMnistDir());
-        TrainParams cnn = new TrainParams("lenet-5", "fashion-mnist", 2, 60, 1e-3, 3, 3, 0.1, 0.8);
+        TrainOutcome teacher = train(TrainParams.of("lenet-300-100", "fashion-mnist", 2, 60, 1e-3, 1, 3, 0.1, 0.8), Fixtures.fashionMnistDir());
+        TrainParams cnn = TrainParams.of("lenet-5", "fashion-mnist", 2, 60, 1e-3, 3, 3, 0.1, 0.8);
         DistillOutcome outcome = service().distill(List.of(teacher.run().id()), cnn, List.of(4.0), 0.5,
                 Fixtures.fashionMnistDir());
         assertEquals(61_706L, outcome.distilled().get(0).params());

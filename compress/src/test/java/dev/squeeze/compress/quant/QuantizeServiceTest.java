@@ -42,7 +42,7 @@ class QuantizeServiceTest {
     static Path home;
     private static TrainOutcome dense;
 
-    private static final TrainParams DENSE = new TrainParams("mlp-tiny", "fashion-mnist", 2, 60, 1e-3, 5, 3, 0.1, 0.8);
+    private static final TrainParams DENSE = TrainParams.of("mlp-tiny", "fashion-mnist", 2, 60, 1e-3, 5, 3, 0.1, 0.8);
 
     private static Workspace workspace() {
         return new Workspace(home, home.resolve("ledger.db").toString());

@@ -176,7 +176,7 @@ class StageRunnerTest {
     void runFoldersWrittenBeforeOutcomeFilesAreAdoptedOnceFromTheirLedgerRows() throws Exception {
         DatasetLocator locator = new DatasetLocator(null, null, null);
         TrainingService training = new TrainingService(workspace(), locator, TrainingMonitor.SILENT);
-        TrainParams params = new TrainParams("mlp-tiny", "fashion-mnist", 1, 60, 1e-3, 11, 3, 0.1, 0.8);
+        TrainParams params = TrainParams.of("mlp-tiny", "fashion-mnist", 1, 60, 1e-3, 11, 3, 0.1, 0.8);
         TrainOutcome trained = training.train(params, Fixtures.fashionMnistDir(), false);
         QuantizeService quantize = new QuantizeService(workspace(), locator, TrainingMonitor.SILENT);
         QuantizeOutcome quantized = quantize.quantize(trained.run().id(), QuantParams.DEFAULTS, Fixtures.fashionMnistDir());

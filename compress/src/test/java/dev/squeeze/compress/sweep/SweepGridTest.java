@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Grid parsing, every way it can be wrong, the trials it makes, and what names a sweep. */
 class SweepGridTest {
-    private static final TrainParams BASE = new TrainParams("mlp-tiny", "fashion-mnist", 2, 60, 1e-3, 11, 3, 0.1, 0.8);
+    private static final TrainParams BASE = TrainParams.of("mlp-tiny", "fashion-mnist", 2, 60, 1e-3, 11, 3, 0.1, 0.8);
 
     @Test
     void parsesKeysInOrderWithCanonicalNumbers() {
@@ -35,7 +35,7 @@ class SweepGridTest {
     void everyTrainSettingCanBeSwept() {
         SweepGrid grid = SweepGrid.parse("lr=0.01;batch=16;epochs=4;seed=7;patience=2;lr-decay=1;model=lenet-300-100;init=xavier");
         TrainParams params = grid.trials(BASE).get(0).params();
-        assertEquals(new TrainParams("lenet-300-100", "fashion-mnist", 4, 16, 0.01, 7, 2, 0.1, 1.0, "xavier", null, null, null,
+        assertEquals(TrainParams.of("lenet-300-100", "fashion-mnist", 4, 16, 0.01, 7, 2, 0.1, 1.0, "xavier", null, null, null,
                 TrainParams.DEFAULT_TOLERANCE, TrainParams.DEFAULT_REFIT,
                 TrainParams.DEFAULT_EXAMPLE_DECAY), params);
         assertEquals(List.of("model", "epochs", "batch", "lr", "seed", "patience", "val-fraction", "lr-decay", "init",

@@ -35,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Sweeps end to end: real training of mlp-tiny on the fixture data, a real SQLite ledger, trials in parallel. */
 class SweepServiceTest {
-    private static final TrainParams BASE = new TrainParams("mlp-tiny", "fashion-mnist", 2, 60, 1e-3, 11, 3, 0.1, 0.8);
+    private static final TrainParams BASE = TrainParams.of("mlp-tiny", "fashion-mnist", 2, 60, 1e-3, 11, 3, 0.1, 0.8);
 
     /** Every progress line is one of these, whole: parallel trials must not interleave. */
     private static final List<Pattern> PROGRESS = List.of(
@@ -125,7 +125,7 @@ class SweepServiceTest {
 
     @Test
     void aReusedRunOfNoSweepJoinsTheSweep() {
-        TrainParams oneEpoch = new TrainParams("mlp-tiny", "fashion-mnist", 1, 60, 1e-3, 11, 3, 0.1, 0.8);
+        TrainParams oneEpoch = TrainParams.of("mlp-tiny", "fashion-mnist", 1, 60, 1e-3, 11, 3, 0.1, 0.8);
         TrainOutcome earlier = new TrainingService(workspace(), new DatasetLocator(null, null, null), TrainingMonitor.SILENT)
                 .train(oneEpoch, Fixtures.fashionMnistDir(), false);
         assertNull(earlier.run().sweepId());

@@ -38,7 +38,7 @@ class TabularTrainingTest {
         TrainParams defaults = TrainParams.of("mlp-tabular").withDataset(csv, "species", null).withLearningRate(1e-2);
         // 20 epochs, batch 32 (239 training rows after validation), a slower decay and more patience than
         // for images: a small table gives few steps per epoch.
-        TrainParams params = new TrainParams(defaults.model(), defaults.dataset(), 20, 32, defaults.learningRate(),
+        TrainParams params = TrainParams.of(defaults.model(), defaults.dataset(), 20, 32, defaults.learningRate(),
                 defaults.seed(), 5, defaults.validationFraction(), 0.9, null, defaults.label(), defaults.categorical(), null,
                 defaults.tolerance(), defaults.refit(), defaults.exampleDecay());
         var service = new TrainingService(new Workspace(tmp.resolve("runs"), tmp.resolve("runs/ledger.db").toString()),

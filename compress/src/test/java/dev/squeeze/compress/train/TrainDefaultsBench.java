@@ -85,19 +85,19 @@ public final class TrainDefaultsBench {
         for (String setting : settings) {
             String[] kv = setting.split("=", 2);
             p = switch (kv[0]) {
-                case "lrDecay" -> new TrainParams(p.model(), p.dataset(), p.epochs(), p.batch(), p.learningRate(), p.seed(),
+                case "lrDecay" -> TrainParams.of(p.model(), p.dataset(), p.epochs(), p.batch(), p.learningRate(), p.seed(),
                         p.patience(), p.validationFraction(), Double.parseDouble(kv[1]), p.init(), p.label(), p.categorical(),
                         p.snapshot(), p.tolerance(), p.refit(), p.exampleDecay());
-                case "patience" -> new TrainParams(p.model(), p.dataset(), p.epochs(), p.batch(), p.learningRate(), p.seed(),
+                case "patience" -> TrainParams.of(p.model(), p.dataset(), p.epochs(), p.batch(), p.learningRate(), p.seed(),
                         Integer.parseInt(kv[1]), p.validationFraction(), p.lrDecay(), p.init(), p.label(), p.categorical(),
                         p.snapshot(), p.tolerance(), p.refit(), p.exampleDecay());
-                case "tolerance" -> new TrainParams(p.model(), p.dataset(), p.epochs(), p.batch(), p.learningRate(), p.seed(),
+                case "tolerance" -> TrainParams.of(p.model(), p.dataset(), p.epochs(), p.batch(), p.learningRate(), p.seed(),
                         p.patience(), p.validationFraction(), p.lrDecay(), p.init(), p.label(), p.categorical(),
                         p.snapshot(), Double.parseDouble(kv[1]), p.refit(), p.exampleDecay());
-                case "refit" -> new TrainParams(p.model(), p.dataset(), p.epochs(), p.batch(), p.learningRate(), p.seed(),
+                case "refit" -> TrainParams.of(p.model(), p.dataset(), p.epochs(), p.batch(), p.learningRate(), p.seed(),
                         p.patience(), p.validationFraction(), p.lrDecay(), p.init(), p.label(), p.categorical(),
                         p.snapshot(), p.tolerance(), Refit.parse(kv[1]), p.exampleDecay());
-                case "exampleDecay" -> new TrainParams(p.model(), p.dataset(), p.epochs(), p.batch(), p.learningRate(), p.seed(),
+                case "exampleDecay" -> TrainParams.of(p.model(), p.dataset(), p.epochs(), p.batch(), p.learningRate(), p.seed(),
                         p.patience(), p.validationFraction(), p.lrDecay(), p.init(), p.label(), p.categorical(),
                         p.snapshot(), p.tolerance(), p.refit(), Double.parseDouble(kv[1]));
                 case "epochs" -> p.withEpochs(Integer.parseInt(kv[1]));

@@ -16,14 +16,14 @@ class TrainParamsTest {
 
     /** The settings every default run used before issue 17 changed the defaults. */
     private static TrainParams oldDefaults(String model) {
-        return new TrainParams(model, "fashion-mnist", 30, 60, 1e-3, 42, 3, 0.1, 0.8, null, null, null, null, 0, Refit.NEVER, 1);
+        return TrainParams.of(model, "fashion-mnist", 30, 60, 1e-3, 42, 3, 0.1, 0.8, null, null, null, null, 0, Refit.NEVER, 1);
     }
 
     /** Run folders are named by these: changing them orphans every existing run, so they are pinned. */
     @Test
     void hashesArePinned() {
         assertEquals("ad87d3baea3e", ConfigHash.of(oldDefaults("lenet-300-100"), TrainParams.HASH_BASE).value());
-        var tuned = new TrainParams("lenet-5", "mnist", 10, 128, 3e-3, 7, 3, 0.1, 0.8, null, null, null, null, 0,
+        var tuned = TrainParams.of("lenet-5", "mnist", 10, 128, 3e-3, 7, 3, 0.1, 0.8, null, null, null, null, 0,
                 Refit.NEVER, 1);
         ConfigHash hash = ConfigHash.of(tuned, TrainParams.HASH_BASE);
         assertEquals("{\"batch\":128,\"dataset\":\"mnist\",\"epochs\":10,\"learningRate\":0.003,\"model\":\"lenet-5\",\"seed\":7}",
@@ -58,8 +58,8 @@ class TrainParamsTest {
 
     @Test
     void theSameSettingsWrittenDifferentlyHashTheSame() {
-        var a = new TrainParams("mlp-tiny", "fashion-mnist", 30, 60, 0.001, 42, 3, 0.1, 0.8);
-        var b = new TrainParams("mlp-tiny", "fashion-mnist", 30, 60, 1e-3, 42, 3, 0.10, 0.80);
+        var a = TrainParams.of("mlp-tiny", "fashion-mnist", 30, 60, 0.001, 42, 3, 0.1, 0.8);
+        var b = TrainParams.of("mlp-tiny", "fashion-mnist", 30, 60, 1e-3, 42, 3, 0.10, 0.80);
         assertEquals(ConfigHash.of(a, TrainParams.DEFAULTS), ConfigHash.of(b, TrainParams.DEFAULTS));
     }
 
@@ -70,17 +70,17 @@ class TrainParamsTest {
     @Test
     void rejectsNonsenseNamingTheSettingAsItWasGiven() {
         assertEquals("epochs must be an integer >= 1, got 0", assertThrows(BadInputException.class,
-                () -> TrainParams.SETTINGS.check(new TrainParams("x", "d", 0, 1, 1e-3, 1, 1, 0.1, 0.8))).getMessage());
-        for (TrainParams bad : List.of(new TrainParams("x", "d", 1, 0, 1e-3, 1, 1, 0.1, 0.8),
-                new TrainParams("x", "d", 1, 1, -1, 1, 1, 0.1, 0.8),
-                new TrainParams("x", "d", 1, 1, Double.NaN, 1, 1, 0.1, 0.8),
-                new TrainParams("x", "d", 1, 1, 1e-3, 1, 0, 0.1, 0.8),
-                new TrainParams("x", "d", 1, 1, 1e-3, 1, 1, 1.0, 0.8),
-                new TrainParams("x", "d", 1, 1, 1e-3, 1, 1, 0.1, 1.5))) {
+                () -> TrainParams.SETTINGS.check(TrainParams.of("x", "d", 0, 1, 1e-3, 1, 1, 0.1, 0.8))).getMessage());
+        for (TrainParams bad : List.of(TrainParams.of("x", "d", 1, 0, 1e-3, 1, 1, 0.1, 0.8),
+                TrainParams.of("x", "d", 1, 1, -1, 1, 1, 0.1, 0.8),
+                TrainParams.of("x", "d", 1, 1, Double.NaN, 1, 1, 0.1, 0.8),
+                TrainParams.of("x", "d", 1, 1, 1e-3, 1, 0, 0.1, 0.8),
+                TrainParams.of("x", "d", 1, 1, 1e-3, 1, 1, 1.0, 0.8),
+                TrainParams.of("x", "d", 1, 1, 1e-3, 1, 1, 0.1, 1.5))) {
             assertThrows(BadInputException.class, () -> TrainParams.SETTINGS.check(bad), bad.toString());
         }
         for (double bad : new double[]{-0.5, Double.NaN, Double.POSITIVE_INFINITY}) {
-            var e = assertThrows(BadInputException.class, () -> TrainParams.SETTINGS.check(new TrainParams("x", "d", 1, 1,
+            var e = assertThrows(BadInputException.class, () -> TrainParams.SETTINGS.check(TrainParams.of("x", "d", 1, 1,
                     1e-3, 1, 1, 0.1, 0.9, null, null, null, null, bad, Refit.AUTO, 1)));
             assertTrue(e.getMessage().startsWith("tolerance must be a number >= 0, got "), e.getMessage());
         }
@@ -102,16 +102,16 @@ class TrainParamsTest {
         assertEquals(Math.pow(0.8, 0.9), p.decayPerEpoch(48_600), 1e-12);
         assertEquals(0.95, p.decayPerEpoch(1_800), 0, "0.8^(1,800/54,000) = 0.993 is slower than 0.95");
         assertEquals(1e-3 * Math.pow(0.8, 2), p.learningRateAt(3, 54_000), 1e-15);
-        assertEquals(0.95, new TrainParams("x", "d", 1, 1, 1e-3, 1, 1, 0.1, 0.95, null, null, null, null, 2, Refit.AUTO, 1)
+        assertEquals(0.95, TrainParams.of("x", "d", 1, 1, 1e-3, 1, 1, 0.1, 0.95, null, null, null, null, 2, Refit.AUTO, 1)
                 .decayPerEpoch(1_000_000), 0, "1 turns the per-examples decay off");
-        var e = assertThrows(BadInputException.class, () -> TrainParams.SETTINGS.check(new TrainParams("x", "d", 1, 1, 1e-3,
+        var e = assertThrows(BadInputException.class, () -> TrainParams.SETTINGS.check(TrainParams.of("x", "d", 1, 1, 1e-3,
                 1, 1, 0.1, 0.95, null, null, null, null, 2, Refit.AUTO, 1.5)));
         assertEquals("example-decay must be a number > 0 and <= 1, got 1.5", e.getMessage());
     }
 
     @Test
     void learningRateDecaysPerEpoch() {
-        var p = new TrainParams("x", "d", 3, 1, 1e-2, 1, 1, 0.1, 0.5);
+        var p = TrainParams.of("x", "d", 3, 1, 1e-2, 1, 1, 0.1, 0.5);
         assertEquals(1e-2, p.learningRateAt(1, 100), 0);
         assertEquals(2.5e-3, p.learningRateAt(3, 100), 1e-15);
     }

@@ -34,7 +34,7 @@ class TrainerTest {
     }
 
     private static TrainParams tiny(int epochs, long seed) {
-        return new TrainParams("mlp-tiny", "fashion-mnist", epochs, 60, 1e-3, seed, 3, 0.1, 0.8);
+        return TrainParams.of("mlp-tiny", "fashion-mnist", epochs, 60, 1e-3, seed, 3, 0.1, 0.8);
     }
 
     private static ModelInfo info() {
@@ -84,7 +84,7 @@ class TrainerTest {
     /** Strict early stopping, the rule before issue 17: only a better validation accuracy counts. */
     @Test
     void stopsEarlyWhenValidationStopsImproving() {
-        var params = new TrainParams("mlp-tiny", "fashion-mnist", 60, 60, 3e-3, 3, 1, 0.1, 0.8, null, null, null, null,
+        var params = TrainParams.of("mlp-tiny", "fashion-mnist", 60, 60, 3e-3, 3, 1, 0.1, 0.8, null, null, null, null,
                 0, Refit.NEVER, 1);
         TrainingResult result = train(params, "early", TrainingMonitor.SILENT);
         assertTrue(result.history().size() < 60, "patience 1 stops long before 60 epochs");
@@ -117,9 +117,9 @@ class TrainerTest {
      */
     @Test
     void toleranceKeepsTheLatestEpochWithinItAndDoesNotStopOnNoise() {
-        var strict = new TrainParams("mlp-tiny", "fashion-mnist", 12, 60, 3e-3, 3, 1, 0.1, 0.8, null, null, null, null,
+        var strict = TrainParams.of("mlp-tiny", "fashion-mnist", 12, 60, 3e-3, 3, 1, 0.1, 0.8, null, null, null, null,
                 0, Refit.NEVER, 1);
-        var tolerant = new TrainParams("mlp-tiny", "fashion-mnist", 12, 60, 3e-3, 3, 1, 0.1, 0.8, null, null, null, null,
+        var tolerant = TrainParams.of("mlp-tiny", "fashion-mnist", 12, 60, 3e-3, 3, 1, 0.1, 0.8, null, null, null, null,
                 3, Refit.NEVER, 1);
         TrainingResult stopped = train(strict, "strict", TrainingMonitor.SILENT);
         TrainingResult kept = train(tolerant, "tolerant", TrainingMonitor.SILENT);
@@ -139,7 +139,7 @@ class TrainerTest {
      */
     @Test
     void refitTrainsAFreshNetworkOnTrainingAndValidationForTheChosenEpochs() throws Exception {
-        var params = new TrainParams("mlp-tiny", "fashion-mnist", 3, 60, 1e-3, 4, 3, 0.1, 0.95, null, null, null, null,
+        var params = TrainParams.of("mlp-tiny", "fashion-mnist", 3, 60, 1e-3, 4, 3, 0.1, 0.95, null, null, null, null,
                 1, Refit.ALWAYS, 1);
         var epochs = new java.util.ArrayList<EpochMetrics>();
         TrainingResult result = new Trainer(new TrainingMonitor() {
@@ -160,7 +160,7 @@ class TrainerTest {
         assertArrayEquals(weights(paths.refit().snapshot(RewindPoint.INIT)), weights(paths.snapshot(RewindPoint.INIT)),
                 "the run's rewind points are those of the weights it delivers");
 
-        var never = new TrainParams("mlp-tiny", "fashion-mnist", 3, 60, 1e-3, 4, 3, 0.1, 0.95, null, null, null, null,
+        var never = TrainParams.of("mlp-tiny", "fashion-mnist", 3, 60, 1e-3, 4, 3, 0.1, 0.95, null, null, null, null,
                 1, Refit.NEVER, 1);
         TrainingResult plain = new Trainer(TrainingMonitor.SILENT).trainAndRefit(never, data, new RunPaths(tmp.resolve("never")), info());
         assertFalse(Files.exists(new RunPaths(tmp.resolve("never")).refit().dir()), "never: no refit");
@@ -181,7 +181,7 @@ class TrainerTest {
 
     @Test
     void anInterruptedRefitResumesToTheSameWeights() {
-        var params = new TrainParams("mlp-tiny", "fashion-mnist", 2, 60, 1e-3, 6, 3, 0.1, 0.95, null, null, null, null,
+        var params = TrainParams.of("mlp-tiny", "fashion-mnist", 2, 60, 1e-3, 6, 3, 0.1, 0.95, null, null, null, null,
                 1, Refit.ALWAYS, 1);
         new Trainer(TrainingMonitor.SILENT).trainAndRefit(params, data, new RunPaths(tmp.resolve("whole")), info());
         var interrupt = new TrainingMonitor() {
@@ -200,7 +200,7 @@ class TrainerTest {
 
     @Test
     void nonFiniteLossStopsAtOnceNamingTheLearningRate() {
-        var params = new TrainParams("mlp-tiny", "fashion-mnist", 3, 60, 1e30, 1, 3, 0.1, 0.8);
+        var params = TrainParams.of("mlp-tiny", "fashion-mnist", 3, 60, 1e30, 1, 3, 0.1, 0.8);
         var e = assertThrows(TrainingDivergedException.class, () -> train(params, "nan", TrainingMonitor.SILENT));
         assertTrue(e.getMessage().contains("learning rate is likely too high"), e.getMessage());
         assertTrue(e.getMessage().contains("try --lr 1.00e+29"), e.getMessage());

@@ -44,12 +44,12 @@ class TrainingServiceTest {
     }
 
     private static TrainParams params() {
-        return new TrainParams("mlp-tiny", "fashion-mnist", 2, 60, 1e-3, 11, 3, 0.1, 0.8);
+        return TrainParams.of("mlp-tiny", "fashion-mnist", 2, 60, 1e-3, 11, 3, 0.1, 0.8);
     }
 
     /** Three epochs, patience enough to run them all: a run that can be killed after its first and resumed. */
     static TrainParams resumableParams() {
-        return new TrainParams("mlp-tiny", "fashion-mnist", 3, 60, 1e-3, 11, 3, 0.1, 0.8);
+        return TrainParams.of("mlp-tiny", "fashion-mnist", 3, 60, 1e-3, 11, 3, 0.1, 0.8);
     }
 
     @Test
@@ -125,7 +125,7 @@ class TrainingServiceTest {
 
     @Test
     void divergenceIsRecordedAsAFailedRun() {
-        var params = new TrainParams("mlp-tiny", "fashion-mnist", 2, 60, 1e30, 11, 3, 0.1, 0.8);
+        var params = TrainParams.of("mlp-tiny", "fashion-mnist", 2, 60, 1e30, 11, 3, 0.1, 0.8);
         assertThrows(TrainingDivergedException.class, () -> service().train(params, Fixtures.fashionMnistDir(), false));
         try (RunLedger ledger = RunLedger.open(workspace().ledgerLocation())) {
             List<RunRecord> runs = ledger.query(RunQuery.all());

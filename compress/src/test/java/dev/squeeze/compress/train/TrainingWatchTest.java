@@ -48,7 +48,7 @@ class TrainingWatchTest {
     void theRealLoopReportsAStallInItsResult(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
         TrainingData data = Fixtures.fashionMnist();
         // All-zero weights: every hidden unit stays identical and dead, so the loss cannot move.
-        var params = new TrainParams("mlp-tiny", "fashion-mnist", 5, 60, 1e-3, 1, 10, 0.1, 1.0, "zero", null, null, null,
+        var params = TrainParams.of("mlp-tiny", "fashion-mnist", 5, 60, 1e-3, 1, 10, 0.1, 1.0, "zero", null, null, null,
                 TrainParams.DEFAULT_TOLERANCE, TrainParams.DEFAULT_REFIT,
                 TrainParams.DEFAULT_EXAMPLE_DECAY);
         var messages = new ArrayList<String>();

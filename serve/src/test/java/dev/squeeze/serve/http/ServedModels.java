@@ -47,7 +47,7 @@ final class ServedModels {
             Workspace ws = new Workspace(home.resolve("runs"), home.resolve("runs/ledger.db").toString());
             DatasetLocator locator = new DatasetLocator(null, null, null);
             TrainOutcome train = new TrainingService(ws, locator, TrainingMonitor.SILENT).train(
-                    new TrainParams("mlp-tiny", "fashion-mnist", 2, 60, 1e-3, 5, 3, 0.1, 0.8), fixtures(), false);
+                    TrainParams.of("mlp-tiny", "fashion-mnist", 2, 60, 1e-3, 5, 3, 0.1, 0.8), fixtures(), false);
             QuantizeOutcome q = new QuantizeService(ws, locator, TrainingMonitor.SILENT).quantize(train.run().id(),
                     QuantParams.DEFAULTS, fixtures());
             ExportService export = new ExportService(ws, locator, TrainingMonitor.SILENT);
