@@ -5,6 +5,7 @@ import dev.squeeze.compress.sweep.SweepOutcome;
 import dev.squeeze.compress.sweep.SweepParams;
 import dev.squeeze.compress.sweep.SweepService;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -13,7 +14,7 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
 /** {@code squeeze sweep}: parses the options, runs {@link SweepService}, prints its summary. */
-@Command(name = "sweep", modelTransformer = TrainOptions.class, mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "sweep", modelTransformer = SweepCommand.Options.class, mixinStandardHelpOptions = true, sortOptions = false,
         header = "Train a grid of settings; rank which ones moved validation accuracy.",
         description = {"Every combination of the grid (or --random N of them) is a guarded training",
                 "run, recorded in the ledger under one sweep id; an identical finished run is",
@@ -22,12 +23,25 @@ import java.util.concurrent.Callable;
                 "ranks each swept setting by the spread of mean validation accuracy across its",
                 "values: what mattered, and what did not.",
                 "",
-                "Grid keys: lr, batch, epochs, seed, patience, lr-decay, model, init.",
+                "Grid keys: (the sweepable training settings, filled in by Options).",
                 "The other options give the base settings every trial starts from.", ""},
         footer = {"", "Examples:", "  squeeze sweep --model mlp-tiny --grid 'lr=1e-3,3e-3,1e-2;batch=32,128'",
                 "  squeeze sweep --grid 'model=mlp-tiny,lenet-300-100;lr=1e-3,1e-2' --parallel 2",
                 "  squeeze runs --sweep <id>    the sweep's trials in the experiment table"})
 final class SweepCommand extends SqueezeSubcommand implements Callable<Integer> {
+    /** The training options, and the grid's keys named in the description: both made from TrainParams' settings. */
+    public static final class Options extends TrainOptions {
+        @Override
+        public CommandSpec transform(CommandSpec spec) {
+            String[] lines = spec.usageMessage().description();
+            for (int i = 0; i < lines.length; i++) {
+                if (lines[i].startsWith("Grid keys:")) lines[i] = "Grid keys: " + String.join(", ", SweepGrid.KEYS) + ".";
+            }
+            spec.usageMessage().description(lines);
+            return super.transform(spec);
+        }
+    }
+
     @Mixin
     DataOptions data;
     @Mixin

@@ -11,7 +11,7 @@ import java.util.Set;
  * from), {@code doctor} and {@code distill} (the student's) name it as their model transformer. Made from
  * {@link TrainParams}' settings.
  */
-public final class TrainOptions extends SettingOptions<TrainParams> {
+public class TrainOptions extends SettingOptions<TrainParams> {
     public TrainOptions() {
         super(TrainParams.SETTINGS, Set.of("model"));
     }
