@@ -35,7 +35,7 @@ class DoctorCommandTest {
         boolean lrFailed = false;
         for (JsonNode check : report.get("checks")) {
             if (check.get("check").asText().equals("learning rate")) {
-                lrFailed = check.get("verdict").asText().equals("FAIL") && check.get("fix").asText().startsWith("use --lr");
+                lrFailed = check.get("verdict").asText().equals("FAIL") && check.get("fix").asText().startsWith("use lr ") && check.get("fix").asText().contains("(--lr or train.lr)");
             }
         }
         assertTrue(lrFailed, run.out());

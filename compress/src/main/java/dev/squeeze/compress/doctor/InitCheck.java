@@ -1,5 +1,6 @@
 package dev.squeeze.compress.doctor;
 
+import dev.squeeze.compress.train.TrainParams;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.weights.IWeightInit;
@@ -49,14 +50,14 @@ final class InitCheck {
         if (!constant.isEmpty()) {
             return CheckResult.fail(NAME, "constant init in layers " + String.join(", ", constant)
                             + ": every unit of a layer computes the same thing and gets the same gradient",
-                    "use he for ReLU layers and xavier for tanh/sigmoid (leave --init unset for that)");
+                    "use he for ReLU layers and xavier for tanh/sigmoid (leave " + TrainParams.mention("init") + " unset for that)");
         }
         List<String> problems = new ArrayList<>();
         if (!reluXavier.isEmpty()) problems.add("ReLU with Xavier/Glorot in layers " + String.join(", ", reluXavier));
         if (!saturatingHe.isEmpty()) problems.add("tanh/sigmoid with He in layers " + String.join(", ", saturatingHe));
         if (!problems.isEmpty()) {
             return CheckResult.warn(NAME, String.join("; ", problems),
-                    "ReLU wants He (--init he, or leave --init unset), tanh/sigmoid want Xavier; keep Glorot only to "
+                    "ReLU wants He (" + TrainParams.mention("init") + " he, or leave it unset), tanh/sigmoid want Xavier; keep Glorot only to "
                             + "reproduce a paper that uses it (the lottery-ticket paper does)");
         }
         return CheckResult.pass(NAME, "layers " + String.join(", ", fine));

@@ -1,5 +1,6 @@
 package dev.squeeze.compress.doctor;
 
+import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.BatchSource;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
@@ -71,20 +72,20 @@ final class LearningRateCheck {
                 break;
             }
         }
-        String evidence = String.format(Locale.ROOT, "loss lowest at lr %s, %s; suggested --lr %s; configured %s",
+        String evidence = String.format(Locale.ROOT, "loss lowest at lr %s, %s; suggested lr %s; configured %s",
                 fmt(atMinimum), Double.isInfinite(divergesFrom) ? "no divergence up to " + fmt(MAX_LR)
                         : "diverges from " + fmt(divergesFrom), fmt(suggested), fmt(configured));
         if (configured >= divergesFrom) {
             return CheckResult.fail(NAME, evidence + " lies in the diverging region",
-                    "use --lr " + fmt(suggested) + ": at " + fmt(configured) + " the loss blows up (NaN) or thrashes");
+                    "use lr " + fmt(suggested) + " (" + TrainParams.mention("lr") + "): at " + fmt(configured) + " the loss blows up (NaN) or thrashes");
         }
         if (configured > atMinimum && Double.isFinite(divergesFrom)) {
             return CheckResult.warn(NAME, evidence + " is past the loss minimum, close to diverging",
-                    "use --lr " + fmt(suggested) + " or lower for stable training");
+                    "use lr " + fmt(suggested) + " or lower (" + TrainParams.mention("lr") + ") for stable training");
         }
         if (configured < suggested / 100) {
             return CheckResult.warn(NAME, evidence + " is far below it: training will be slow",
-                    "use --lr " + fmt(suggested));
+                    "use lr " + fmt(suggested) + " (" + TrainParams.mention("lr") + ")");
         }
         return CheckResult.pass(NAME, evidence + " lies in the stable region");
     }

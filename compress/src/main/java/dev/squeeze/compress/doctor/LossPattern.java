@@ -1,5 +1,6 @@
 package dev.squeeze.compress.doctor;
 
+import dev.squeeze.compress.train.TrainParams;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -87,7 +88,8 @@ record LossPattern(Kind kind, String description, String causes) {
     static final String CAUSE_UP = "usual causes: a learning rate far too high (the first updates overshoot and can "
             + "kill ReLU units for good), a flipped sign in the loss or the update, or labels that do not fit the output";
     static final String CAUSE_TOO_HIGH_LATE = "usual causes: a learning rate too high (steps overshoot once the loss "
-            + "is small; lower --lr or decay it), or numerical trouble such as log(0)";
+            + "is small; lower the learning rate, " + TrainParams.mention("lr") + ", or decay it), or numerical trouble "
+            + "such as log(0)";
     static final String CAUSE_OSCILLATES = "usual causes: a learning rate too high (every step overshoots), or a "
             + "batch that changes between steps when it should not";
     static final String CAUSE_NO_SIGNAL = "usual causes: no gradient reaches the weights: an all-zero or constant "

@@ -164,6 +164,11 @@ public record TrainParams(
         return SETTINGS.build(values);
     }
 
+    /** A training setting named both ways the user gives it, for advice: {@code --lr or train.lr}. */
+    public static String mention(String setting) {
+        return SETTINGS.setting(setting).orElseThrow().mention("train");
+    }
+
     /** The defaults for {@code model}. */
     public static TrainParams of(String model) {
         return DEFAULTS.withModel(model);

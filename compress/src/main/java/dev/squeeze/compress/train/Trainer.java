@@ -97,7 +97,7 @@ public final class Trainer {
     private static String refitNote(TrainingData data, TrainingResult chosen) {
         return "refit: a fresh network trained on all " + (data.train().size() + data.validation().size())
                 + " examples (training + validation) for the " + chosen.bestEpoch() + " epochs the validation chose "
-                + "(--refit; the validation accuracy is the first pass's)";
+                + "(" + TrainParams.mention("refit") + "; the validation accuracy is the first pass's)";
     }
 
     /** As {@link #train(TrainParams, TrainingData, RunPaths, ModelInfo)}, with a stage's {@code hooks}. */
@@ -126,7 +126,7 @@ public final class Trainer {
         TrainingWatch watch = new TrainingWatch();
         List<String> warnings = new ArrayList<>();
         for (int i = 1; i <= history.size(); i++) watch.inspect(history.subList(0, i));   // said before the resume
-        String stopReason = "reached the --epochs limit of " + params.epochs();
+        String stopReason = "reached the epochs limit of " + params.epochs() + " (" + TrainParams.mention("epochs") + ")";
         if (state.epochsSinceBest() >= params.patience()) {
             stopReason = earlyStop(params);
         }
@@ -244,9 +244,10 @@ public final class Trainer {
                 : "no epoch finished, so there is no checkpoint to keep";
         return new TrainingDivergedException(String.format(Locale.ROOT,
                 "loss became %s at epoch %d, step %d (learning rate %s): the learning rate is likely too high (or "
-                        + "the inputs are unscaled); try --lr %s, or run 'squeeze doctor' to find a stable rate; %s",
+                        + "the inputs are unscaled); try a learning rate of %s (%s), or run 'squeeze doctor' to find a stable "
+                        + "rate; %s",
                 Double.isNaN(loss) ? "NaN" : "infinite", epoch, step, fmt(rate),
-                fmt(params.learningRate() / 10), kept));
+                fmt(params.learningRate() / 10), TrainParams.mention("lr"), kept));
     }
 
     private static void writeHistory(RunPaths paths, List<EpochMetrics> history) {

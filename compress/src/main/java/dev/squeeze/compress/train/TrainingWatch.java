@@ -29,7 +29,8 @@ final class TrainingWatch {
             stallSaid = true;
             warnings.add(String.format(Locale.ROOT,
                     "warning: the training loss has stalled at %.4f for %d epochs (%.4f at epoch %d): the learning "
-                            + "rate may be too low or decayed too far (--lr, --lr-decay), or the model too small",
+                            + "rate may be too low or decayed too far (" + TrainParams.mention("lr") + ", "
+                            + TrainParams.mention("lr-decay") + "), or the model too small",
                     last.trainLoss(), WINDOW, before.trainLoss(), before.epoch()));
         }
 

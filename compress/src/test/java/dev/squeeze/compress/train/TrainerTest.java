@@ -203,7 +203,7 @@ class TrainerTest {
         var params = TrainParams.of("mlp-tiny", "fashion-mnist", 3, 60, 1e30, 1, 3, 0.1, 0.8);
         var e = assertThrows(TrainingDivergedException.class, () -> train(params, "nan", TrainingMonitor.SILENT));
         assertTrue(e.getMessage().contains("learning rate is likely too high"), e.getMessage());
-        assertTrue(e.getMessage().contains("try --lr 1.00e+29"), e.getMessage());
+        assertTrue(e.getMessage().contains("try a learning rate of 1.00e+29 (--lr or train.lr)"), e.getMessage());
         RunPaths paths = new RunPaths(tmp.resolve("nan"));
         assertFalse(Files.exists(paths.model()), "no epoch finished, so no model file");
     }

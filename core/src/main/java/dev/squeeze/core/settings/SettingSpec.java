@@ -93,6 +93,14 @@ public record SettingSpec(String name, String component, Type type, Class<?> jav
         return "--" + name;
     }
 
+    /**
+     * The setting named both ways a user gives it, for advice in messages the engine writes whatever the value came
+     * from: {@code --lr or train.lr} (a flag, or the key of the recipe section {@code section}).
+     */
+    public String mention(String section) {
+        return flag() + " or " + section + "." + key();
+    }
+
     /** The setting as a recipe key: {@code lr_decay}. */
     public String key() {
         return name.replace('-', '_');
