@@ -77,7 +77,7 @@ class CliTest {
         CliRun run = CliRun.run(home, "train", "--model", "mlp-tiny", "--epochs", "-3");
         assertEquals(ExitCodes.BAD_INPUT, run.exitCode());
         assertEquals(1, run.err().lines().count(), run.err());
-        assertTrue(run.err().contains("--epochs must be at least 1, got -3"), run.err());
+        assertTrue(run.err().contains("--epochs must be an integer >= 1, got '-3'"), run.err());
         assertNothingWritten();
     }
 
@@ -86,7 +86,7 @@ class CliTest {
         CliRun tolerance = CliRun.run(home, "train", "--model", "mlp-tiny", "--tolerance", "-1");
         assertEquals(ExitCodes.BAD_INPUT, tolerance.exitCode());
         assertEquals(1, tolerance.err().lines().count(), tolerance.err());
-        assertTrue(tolerance.err().contains("--tolerance must be a number of standard errors >= 0"), tolerance.err());
+        assertTrue(tolerance.err().contains("--tolerance must be a number >= 0, got '-1'"), tolerance.err());
         CliRun refit = CliRun.run(home, "train", "--model", "mlp-tiny", "--refit", "sometimes");
         assertEquals(ExitCodes.BAD_INPUT, refit.exitCode());
         assertTrue(refit.err().contains("--refit must be one of auto, always, never, got 'sometimes'"), refit.err());

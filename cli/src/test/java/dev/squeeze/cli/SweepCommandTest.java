@@ -92,7 +92,8 @@ class SweepCommandTest {
     void helpExplainsTheGridAndParallelTrials() {
         CliRun help = CliRun.run(home, "sweep", "--help");
         assertEquals(ExitCodes.OK, help.exitCode());
-        assertTrue(help.out().contains("Grid keys: " + String.join(", ", SweepGrid.KEYS) + "."), help.out());
+        assertTrue(help.out().replaceAll("\\s+", " ").contains("Grid keys: " + String.join(", ", SweepGrid.KEYS) + "."),
+                help.out());
         assertTrue(help.out().contains("2-core machine --parallel 2"), help.out());
         assertTrue(CliRun.run(home, "--help").out().lines().anyMatch(l -> l.trim().startsWith("sweep ")));
     }
