@@ -40,7 +40,8 @@ public record QuantParams(
                 defaultValue = "0", min = 0)
         int qatEpochs,
         @Setting(name = "accuracy-budget", help = "Most validation accuracy, in points, int8 may lose; QAT is tried ("
-                + BUDGET_QAT_EPOCHS + " epochs unless qat-epochs says) when calibration alone loses more.",
+                + BUDGET_QAT_EPOCHS + " epochs, or the QAT epochs given) when calibration alone loses more. No budget "
+                + "unless given.",
                 label = "POINTS", min = 0, max = 100)
         Double accuracyBudget) {
 
