@@ -1,6 +1,5 @@
 package dev.squeeze.cli;
 
-import dev.squeeze.compress.quant.Granularity;
 import dev.squeeze.compress.quant.QuantParams;
 import dev.squeeze.compress.quant.QuantizeOutcome;
 import dev.squeeze.compress.quant.QuantizeService;
@@ -8,10 +7,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
-@Command(name = "quantize", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "quantize", modelTransformer = QuantizeCommand.Options.class, mixinStandardHelpOptions = true, sortOptions = false,
         header = "Quantize a trained model to int8: calibrated, checked layer by layer, ~4x smaller.",
         description = {"Post-training static quantization: weights int8 (symmetric, per output channel",
                 "or per tensor), activations uint8 per tensor with a zero point, biases int32,",
@@ -41,42 +41,19 @@ final class QuantizeCommand extends SqueezeSubcommand implements Callable<Intege
             description = "A finished train, prune or distill run id (or prefix), or a float model file.")
     String from;
 
-    @Option(names = "--calibration", paramLabel = "METHOD", defaultValue = QuantParams.AUTO,
-            description = "auto, minmax, percentile or entropy (default: ${DEFAULT-VALUE}).")
-    String calibration;
-
-    @Option(names = "--percentile", paramLabel = "P", defaultValue = "" + QuantParams.DEFAULT_PERCENTILE,
-            description = "Where the percentile method clips (default: ${DEFAULT-VALUE}).")
-    double percentile;
-
-    @Option(names = "--samples", paramLabel = "N", defaultValue = "" + QuantParams.DEFAULT_SAMPLES,
-            description = "Training examples to calibrate on (default: ${DEFAULT-VALUE}).")
-    int samples;
-
-    @Option(names = "--granularity", paramLabel = "channel|tensor", defaultValue = "channel",
-            description = "One weight scale per output channel, or one per layer (default: ${DEFAULT-VALUE}).")
-    String granularity;
-
-    @Option(names = "--keep-float", paramLabel = "LAYER", split = ",",
-            description = "Layer indices to leave in float (see the sensitivity list), e.g. 0,6.")
-    List<Integer> keepFloat;
-
-    @Option(names = "--qat-epochs", paramLabel = "N", defaultValue = "0",
-            description = "Epochs of quantization-aware training after calibration (default: ${DEFAULT-VALUE}).")
-    int qatEpochs;
-
-    @Option(names = "--accuracy-budget", paramLabel = "POINTS",
-            description = "Most validation accuracy, in points, int8 may lose; QAT is tried ("
-                    + QuantParams.BUDGET_QAT_EPOCHS + " epochs unless --qat-epochs says) when calibration alone is over.")
-    Double accuracyBudget;
-
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
+    /** The quantization settings as options, made from {@link QuantParams}' settings. */
+    public static final class Options extends SettingOptions<QuantParams> {
+        public Options() {
+            super(QuantParams.SETTINGS, Set.of());
+        }
+    }
+
     @Override
     public Integer call() {
-        QuantParams params = new QuantParams(null, calibration, percentile, samples, Granularity.parse(granularity),
-                keepFloat, qatEpochs, accuracyBudget);
+        QuantParams params = SettingOptions.read(spec, QuantParams.SETTINGS, Map.of());
         var err = err();
         QuantizeOutcome outcome;
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {

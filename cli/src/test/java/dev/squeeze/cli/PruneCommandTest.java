@@ -4,6 +4,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,5 +43,33 @@ class PruneCommandTest {
         CliRun levels = CliRun.run(home, "prune", "--from", "x", "--levels", "0");
         assertEquals(ExitCodes.BAD_INPUT, levels.exitCode());
         assertEquals(1, levels.err().lines().count(), levels.err());
+        assertTrue(levels.err().contains(": --levels must be an integer >= 1, got '0'"), levels.err());
+
+        assertBadValue("--rate must be a number > 0 and < 1, got '1'", "--rate", "1");
+        assertBadValue("--rewind-to must be 0, an iteration like 500it, or an epoch like 1ep, got 'soon'", "--rewind-to", "soon");
+        assertBadValue("--scope must be one of layer, global, got 'all'", "--scope", "all");
+        assertBadValue("--control must be one of none, reinit, random, got 'shuffle'", "--control", "shuffle");
+        assertBadValue("--structure must be one of none, neurons, channels, got 'filters'", "--structure", "filters");
+        assertBadValue("control applies to unstructured pruning; leave it out when structure is set",
+                "--structure", "neurons", "--control", "reinit");
+    }
+
+    /** A bad setting is refused before anything runs, in one line naming its flag. */
+    private void assertBadValue(String message, String... args) {
+        List<String> all = new ArrayList<>(List.of("prune", "--from", "x"));
+        all.addAll(List.of(args));
+        CliRun run = CliRun.run(home, all.toArray(String[]::new));
+        assertEquals(ExitCodes.BAD_INPUT, run.exitCode(), run.err());
+        assertEquals(1, run.err().lines().count(), run.err());
+        assertTrue(run.err().contains(": " + message), run.err());
+    }
+
+    @Test
+    void helpShowsEverySettingWithItsDefault() {
+        String help = CliRun.run(home, "prune", "--help").out();
+        for (String line : new String[]{"--levels=N", "Pruning rounds. (default: 5)", "--rate=F", "--rewind-to=POINT",
+                "--scope=layer|global", "--control=none|reinit|random", "--structure=none|neurons|channels"}) {
+            assertTrue(help.contains(line), line + " in\n" + help);
+        }
     }
 }

@@ -36,9 +36,32 @@ class QuantizeCommandTest {
         assertTrue(g.err().contains("--granularity must be one of channel, tensor"), g.err());
         CliRun c = CliRun.run(home, "quantize", "--from", "x", "--calibration", "mse");
         assertEquals(ExitCodes.BAD_INPUT, c.exitCode());
-        assertTrue(c.err().contains("--calibration must be one of minmax, percentile, entropy"), c.err());
+        assertTrue(c.err().contains("--calibration must be one of auto, minmax, percentile, entropy, got 'mse'"), c.err());
+        assertBadValue("--percentile must be a number > 50 and <= 100, got '50'", "--percentile", "50");
+        assertBadValue("--samples must be an integer >= 1, got '0'", "--samples", "0");
+        assertBadValue("--keep-float must be a comma-separated list of integers >= 0, got '0,-1'", "--keep-float", "0,-1");
+        assertBadValue("--qat-epochs must be an integer >= 0, got '-1'", "--qat-epochs", "-1");
+        assertBadValue("--accuracy-budget must be a number from 0 to 100, or null, got '101'", "--accuracy-budget", "101");
         CliRun missing = CliRun.run(home, "quantize", "--from", "nope", "--data", CliRun.fixtures());
         assertEquals(ExitCodes.BAD_INPUT, missing.exitCode());
         assertEquals(1, missing.errorLines(), missing.err());
+    }
+
+    /** A bad setting is refused before anything runs, in one line naming its flag. */
+    private void assertBadValue(String message, String flag, String value) {
+        CliRun run = CliRun.run(home, "quantize", "--from", "x", flag, value);
+        assertEquals(ExitCodes.BAD_INPUT, run.exitCode(), run.err());
+        assertEquals(1, run.err().lines().count(), run.err());
+        assertTrue(run.err().contains(": " + message), run.err());
+    }
+
+    @Test
+    void helpShowsEverySettingWithItsDefault() {
+        String help = CliRun.run(home, "quantize", "--help").out();
+        for (String line : new String[]{"--calibration=METHOD", "--percentile=P", "--samples=N", "--granularity=channel|tensor",
+                "--keep-float=LAYER", "--qat-epochs=N", "--accuracy-budget=POINTS", "(default: 99.99)", "(default: auto)",
+                "(default: 1000)", "(default: channel)"}) {
+            assertTrue(help.contains(line), line + " in\n" + help);
+        }
     }
 }

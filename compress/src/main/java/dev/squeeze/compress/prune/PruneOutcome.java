@@ -31,9 +31,9 @@ public record PruneOutcome(String searchId, PruneParams params, LevelResult dens
         for (int i = 1; i < right.length; i++) right[i] = i != 6;
         StringBuilder out = new StringBuilder(String.format(Locale.ROOT,
                 "%s search %s: %d levels, rate %.2f (%s), rewind to %s%s%n%n",
-                params.structure() == null ? "lottery-ticket" : "structured (" + params.structure().cliName() + ")",
+                params.structure() == Structure.NONE ? "lottery-ticket" : "structured (" + params.structure().cliName() + ")",
                 searchId, params.levels(), params.rate(),
-                params.structure() == null ? params.scope().name().toLowerCase(Locale.ROOT) : "per layer",
+                params.structure() == Structure.NONE ? params.scope().name().toLowerCase(Locale.ROOT) : "per layer",
                 params.rewindTo(),
                 control == null ? "" : ", control " + control));
         out.append(FixedWidthTable.format(lines, right));

@@ -102,13 +102,13 @@ public final class PruneService {
                 String parent = source.run().id();
                 List<LevelResult> tickets = new ArrayList<>();
                 List<LevelResult> controls = new ArrayList<>();
-                MultiLayerNetwork rewoundShape = params.structure() == null ? null
+                MultiLayerNetwork rewoundShape = params.structure() == Structure.NONE ? null
                         : ModelFile.load(source.paths().snapshot(rewind), true).network();
                 for (int l = 1; l <= params.levels(); l++) {
                     Path dir = search.dir().resolve("level-" + l);
                     RunPaths levelPaths = new RunPaths(dir);
                     Optional<Completed> done = completed(levelPaths);
-                    if (params.structure() != null) {
+                    if (params.structure().structured()) {
                         LevelResult ticket;
                         if (done.isPresent()) {
                             ticket = done.get().ticket();
@@ -236,7 +236,7 @@ public final class PruneService {
                           Supplier<MultiLayerNetwork> start, java.util.function.Consumer<MultiLayerNetwork> afterStep) {
             long begin = System.nanoTime();
             boolean control = !kind.equals("ticket");
-            String what = params.structure() == null ? "lottery ticket"
+            String what = params.structure() == Structure.NONE ? "lottery ticket"
                     : "structured (" + params.structure().cliName() + ")";
             String note = String.format(Locale.ROOT, "%s level %d/%d: %.1f%% of weights remain; rewind to %s%s",
                     control ? kind + " control of" : what, level, params.levels(), 100 * remaining.get("total"),
@@ -264,7 +264,7 @@ public final class PruneService {
                 details.put("early_stop_iteration", earlyStop);
                 details.put("seconds", Math.round(seconds * 10) / 10.0);
                 details.put("rewind_to", params.rewindTo());
-                if (params.structure() != null) details.put("widths", widths(best));
+                if (params.structure().structured()) details.put("widths", widths(best));
                 RunResult measured = RunResult.of(result.trainAccuracyAtBest(), result.bestValidationAccuracy(),
                         test.accuracy()).withSizes(size.params(), size.nonzeroParams(), size.fileBytes())
                         .withDetails(Json.writeCompact(details));

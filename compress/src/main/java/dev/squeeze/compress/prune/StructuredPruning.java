@@ -82,6 +82,7 @@ public final class StructuredPruning {
      * @throws BadInputException when the fraction is out of range or the network has no layer of that structure
      */
     public static StructuredSelection select(MultiLayerNetwork trained, double fraction, Structure structure) {
+        if (!structure.structured()) throw new IllegalArgumentException("unstructured pruning selects no neurons or channels");
         if (!(fraction >= 0 && fraction <= 1)) {
             throw new BadInputException("the structured pruning fraction must lie in [0, 1], got " + fraction);
         }

@@ -1,6 +1,7 @@
 package dev.squeeze.compress.quant;
 
-import dev.squeeze.core.BadInputException;
+import dev.squeeze.core.settings.Setting;
+import dev.squeeze.core.settings.StageSettings;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -10,35 +11,57 @@ import java.util.TreeSet;
  * The settings that decide what {@code squeeze quantize} produces; their hash names the run.
  *
  * @param source         the float model: its ledger run id, or the absolute path of its file when it has no run
+ *                       (set by the service)
  * @param calibration    {@code auto} (try every method, keep the best on validation) or a {@link Calibration} label
  * @param percentile     the percentile the {@code percentile} method clips at
  * @param samples        training examples to calibrate on
  * @param granularity    weight scales per output channel or per tensor
- * @param keepFloat      DL4J layer indices left in float
+ * @param keepFloat      DL4J layer indices left in float; null (not given) reads as none
  * @param qatEpochs      epochs of quantization-aware training (0: none, unless the budget calls for it)
  * @param accuracyBudget most validation accuracy, in points, the int8 model may lose; null for no budget
  */
-public record QuantParams(String source, String calibration, double percentile, int samples, Granularity granularity,
-                          List<Integer> keepFloat, int qatEpochs, Double accuracyBudget) {
+public record QuantParams(
+        String source,
+        @Setting(help = "How activation ranges are calibrated: minmax, percentile or entropy; auto tries each and keeps "
+                + "the most accurate on the validation split.", label = "METHOD", defaultValue = AUTO,
+                choices = {AUTO, "minmax", "percentile", "entropy"})
+        String calibration,
+        @Setting(help = "Where the percentile method clips.", label = "P", defaultValue = "99.99", min = 50,
+                minExclusive = true, max = 100)
+        double percentile,
+        @Setting(help = "Training examples to calibrate on.", defaultValue = "1000", min = 1)
+        int samples,
+        @Setting(help = "One weight scale per output channel, or one per layer.", defaultValue = "channel")
+        Granularity granularity,
+        @Setting(name = "keep-float", help = "Layer indices to leave in float (see the sensitivity list), e.g. 0,6; "
+                + "none by default.", label = "LAYER", min = 0)
+        List<Integer> keepFloat,
+        @Setting(name = "qat-epochs", help = "Epochs of quantization-aware training after calibration; 0 for none.",
+                defaultValue = "0", min = 0)
+        int qatEpochs,
+        @Setting(name = "accuracy-budget", help = "Most validation accuracy, in points, int8 may lose; QAT is tried ("
+                + BUDGET_QAT_EPOCHS + " epochs, or the QAT epochs given) when calibration alone loses more. No budget "
+                + "unless given.",
+                label = "POINTS", min = 0, max = 100)
+        Double accuracyBudget) {
 
     public static final String AUTO = "auto";
-    public static final double DEFAULT_PERCENTILE = 99.99;
-    public static final int DEFAULT_SAMPLES = 1000;
     /** QAT epochs tried when a budget is not met by calibration alone and none were asked for. */
     public static final int BUDGET_QAT_EPOCHS = 3;
-    public static final QuantParams DEFAULTS = new QuantParams(null, AUTO, DEFAULT_PERCENTILE, DEFAULT_SAMPLES,
-            Granularity.CHANNEL, List.of(), 0, null);
 
+    /** The settings, as options and recipe keys see them. */
+    public static final StageSettings<QuantParams> SETTINGS = StageSettings.of(QuantParams.class);
+
+    /** The defaults; fields equal to these are left out of the configuration hash. */
+    public static final QuantParams DEFAULTS = SETTINGS.defaults();
+    public static final double DEFAULT_PERCENTILE = DEFAULTS.percentile();
+    public static final int DEFAULT_SAMPLES = DEFAULTS.samples();
+
+    /**
+     * Normalises the layers kept in float (sorted, once each); the ranges and choices are checked where values come
+     * in (options, recipes) and by {@link #SETTINGS}{@code .check} before a stage runs.
+     */
     public QuantParams {
-        if (!AUTO.equals(calibration)) calibration = Calibration.parse(calibration).label();
-        if (!(percentile > 50 && percentile <= 100)) {
-            throw new BadInputException("--percentile must lie in (50, 100], e.g. 99.99, got " + percentile);
-        }
-        if (samples < 1) throw new BadInputException("--samples must be at least 1, got " + samples);
-        if (qatEpochs < 0) throw new BadInputException("--qat-epochs cannot be negative, got " + qatEpochs);
-        if (accuracyBudget != null && !(accuracyBudget >= 0 && accuracyBudget <= 100)) {
-            throw new BadInputException("--accuracy-budget is in accuracy points, between 0 and 100, got " + accuracyBudget);
-        }
         keepFloat = List.copyOf(new TreeSet<>(keepFloat == null ? List.of() : keepFloat));
     }
 
@@ -49,6 +72,6 @@ public record QuantParams(String source, String calibration, double percentile, 
     }
 
     public QuantParams withSource(String newSource) {
-        return new QuantParams(newSource, calibration, percentile, samples, granularity, keepFloat, qatEpochs, accuracyBudget);
+        return SETTINGS.with(this, "source", newSource);
     }
 }

@@ -55,7 +55,8 @@ public final class StructuredBench {
         }
         Path modelFile = Path.of(args[0]);
         double[] fractions = Arrays.stream((args.length > 1 ? args[1] : "0.5").split(",")).mapToDouble(Double::parseDouble).toArray();
-        Structure structure = Structure.parse(args.length > 2 ? args[2] : "neurons");
+        Structure structure = (Structure) PruneParams.SETTINGS.setting("structure").orElseThrow()
+                .parse(args.length > 2 ? args[2] : "neurons", "structure");
         ModelFile.Loaded loaded = ModelFile.load(modelFile, false);
         Path dir = Files.createTempDirectory("structured-bench");
 

@@ -168,8 +168,11 @@ class StructuredPruningTest {
         assertThrows(BadInputException.class, () -> StructuredPruning.select(mlp, Double.NaN, Structure.NEURONS));
         StructuredSelection fromCnn = StructuredPruning.select(lenet5, 0.5, Structure.CHANNELS);
         assertThrows(IllegalArgumentException.class, () -> StructuredPruning.apply(mlp, fromCnn));
-        assertEquals(Structure.CHANNELS, Structure.parse("Channels"));
-        assertThrows(BadInputException.class, () -> Structure.parse("weights"));
+        var setting = PruneParams.SETTINGS.setting("structure").orElseThrow();
+        assertEquals(Structure.CHANNELS, setting.parse("Channels", "--structure"));
+        assertEquals(Structure.NONE, setting.parse("none", "--structure"));
+        assertThrows(BadInputException.class, () -> setting.parse("weights", "--structure"));
+        assertThrows(IllegalArgumentException.class, () -> StructuredPruning.select(mlp, 0.5, Structure.NONE));
     }
 
     /** A copy of {@code net} whose dropped units have zero incoming weights and bias. */

@@ -1,5 +1,7 @@
 package dev.squeeze.pipeline.recipe;
 
+import dev.squeeze.compress.prune.PruneParams;
+import dev.squeeze.compress.quant.QuantParams;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.core.settings.SettingSpec;
 import dev.squeeze.core.settings.StageSettings;
@@ -81,12 +83,14 @@ public record Recipe(Map<String, Object> values) {
         return keys("distill", RecipeKeys.Distill.class);
     }
 
-    public RecipeKeys.Prune prune() {
-        return keys("prune", RecipeKeys.Prune.class);
+    /** The pruning settings: the prune section (whether it runs is {@link #enabled}{@code ("prune")}). */
+    public PruneParams prune() {
+        return settings("prune", PruneParams.SETTINGS, Map.of());
     }
 
-    public RecipeKeys.Quantize quantize() {
-        return keys("quantize", RecipeKeys.Quantize.class);
+    /** The quantization settings: the quantize section (whether it runs is {@link #enabled}{@code ("quantize")}). */
+    public QuantParams quantize() {
+        return settings("quantize", QuantParams.SETTINGS, Map.of());
     }
 
     public RecipeKeys.Export export() {

@@ -55,38 +55,16 @@ public final class RecipeKeys {
             int patience) {
     }
 
+    /** The prune section's switch; its other keys are {@link dev.squeeze.compress.prune.PruneParams}' settings. */
     public record Prune(
             @Setting(help = "Prune the model level by level, retraining after each.", defaultValue = "true")
-            boolean enabled,
-            @Setting(help = "Pruning rounds.", defaultValue = "3", min = 1)
-            int levels,
-            @Setting(help = "Fraction of the surviving weights removed per round.", defaultValue = "0.2", min = 0,
-                    minExclusive = true, max = 1, maxExclusive = true)
-            double rate,
-            @Setting(help = "Rewind survivors to 0 (the initialisation), an iteration (500it) or an epoch (1ep).",
-                    defaultValue = "0", check = SettingChecks.TrainingPoint.class)
-            String rewindTo,
-            @Setting(help = "none zeros single weights (same file size); neurons/channels remove whole neurons or conv "
-                    + "channels (a smaller, faster model).", defaultValue = "none", choices = {"none", "neurons", "channels"})
-            String structure) {
+            boolean enabled) {
     }
 
+    /** The quantize section's switch; its other keys are {@link dev.squeeze.compress.quant.QuantParams}' settings. */
     public record Quantize(
             @Setting(help = "Quantize weights and activations to int8.", defaultValue = "true")
-            boolean enabled,
-            @Setting(help = "How activation ranges are calibrated; auto tries each and keeps the most accurate.",
-                    defaultValue = "auto", choices = {"auto", "minmax", "percentile", "entropy"})
-            String calibration,
-            @Setting(help = "One weight scale per output channel, or one per layer.", defaultValue = "channel",
-                    choices = {"channel", "tensor"})
-            String granularity,
-            @Setting(help = "Training examples to calibrate on.", defaultValue = "1000", min = 1)
-            int samples,
-            @Setting(help = "Epochs of quantization-aware training after calibration; 0 for none.", defaultValue = "0", min = 0)
-            int qatEpochs,
-            @Setting(help = "Most validation accuracy, in points, int8 may lose; QAT is tried when it loses more. null: no "
-                    + "budget.", min = 0, max = 100)
-            Double accuracyBudget) {
+            boolean enabled) {
     }
 
     public record Export(

@@ -266,7 +266,23 @@ public final class RecipeParser {
                         + "trains a zoo model from scratch, from starts from a model file or run id "
                         + "(--set train.from=null drops it)");
             }
-            return new Recipe(values);
+            Recipe recipe = new Recipe(values);
+            // Pruning settings may clash with each other (a control with structured pruning): refused here, where the
+            // section was written, rather than when the stage is reached after training.
+            try {
+                recipe.prune();
+            } catch (BadInputException e) {
+                throw new BadInputException(sectionOrigin("prune") + ": prune." + e.getMessage());
+            }
+            return recipe;
+        }
+
+        /** Where a setting of {@code section} (not its switch) was last set (an override, a line); else the file. */
+        private String sectionOrigin(String section) {
+            return origin.entrySet().stream()
+                    .filter(e -> e.getKey().startsWith(section + ".") && !e.getKey().equals(section + ".enabled"))
+                    .map(Map.Entry::getValue).max(java.util.Comparator.comparingInt(Origin::seq))
+                    .map(Origin::where).orElse(source);
         }
 
         /** Where train.model or train.from was last set (an override, a line); else the train section; else the file. */

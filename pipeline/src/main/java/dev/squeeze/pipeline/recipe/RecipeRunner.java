@@ -12,13 +12,9 @@ import dev.squeeze.compress.distill.DistillService;
 import dev.squeeze.compress.doctor.Doctor;
 import dev.squeeze.compress.doctor.DoctorReport;
 import dev.squeeze.compress.onnx.ExportService;
-import dev.squeeze.compress.prune.PruneControl;
 import dev.squeeze.compress.prune.PruneOutcome;
 import dev.squeeze.compress.prune.PruneParams;
-import dev.squeeze.compress.prune.PruneScope;
 import dev.squeeze.compress.prune.PruneService;
-import dev.squeeze.compress.prune.Structure;
-import dev.squeeze.compress.quant.Granularity;
 import dev.squeeze.compress.quant.QuantParams;
 import dev.squeeze.compress.quant.QuantizeOutcome;
 import dev.squeeze.compress.quant.QuantizeService;
@@ -118,7 +114,7 @@ public final class RecipeRunner {
         List<Variant> floats = new ArrayList<>();
         TrainParams trainParams = recipe.train();
         if (recipe.from() != null) {
-            if (recipe.distill().enabled() || recipe.prune().enabled()) {
+            if (recipe.distill().enabled() || recipe.enabled("prune")) {
                 throw new BadInputException("train.from starts from a finished model, but distill and prune retrain its "
                         + "architecture from a squeeze training run; set distill: false and prune: false (quantize, export, "
                         + "bench and serve work from any model)");
@@ -155,20 +151,16 @@ public final class RecipeRunner {
                     TrainParams.SETTINGS.build(student), List.of(d.temperature()), d.alpha(), dataDir);
             floats.add(new Variant(d.student() + "-distilled", "float: distill", out.best().runId()));
         }
-        if (recipe.prune().enabled()) {
-            RecipeKeys.Prune p = recipe.prune();
+        if (recipe.enabled("prune")) {
+            PruneParams p = recipe.prune();
             env.monitor().message("stage prune: " + p.levels() + " levels at rate " + p.rate());
-            Structure structure = "none".equals(p.structure()) ? null : Structure.valueOf(p.structure().toUpperCase(Locale.ROOT));
-            PruneOutcome out = new PruneService(env.workspace(), env.locator(), env.monitor()).prune(new PruneParams(null, p.levels(), p.rate(),
-                    p.rewindTo(), PruneScope.LAYER, PruneControl.NONE, structure), base, dataDir);
+            PruneOutcome out = new PruneService(env.workspace(), env.locator(), env.monitor()).prune(p, base, dataDir);
             floats.add(new Variant("ticket", "float: prune x" + p.levels(), out.ticket().toAbsolutePath().toString()));
         }
 
         List<Variant> variants = new ArrayList<>(floats);
-        if (recipe.quantize().enabled()) {
-            RecipeKeys.Quantize q = recipe.quantize();
-            QuantParams params = new QuantParams(null, q.calibration(), QuantParams.DEFAULT_PERCENTILE, q.samples(),
-                    Granularity.parse(q.granularity()), List.of(), q.qatEpochs(), q.accuracyBudget());
+        if (recipe.enabled("quantize")) {
+            QuantParams params = recipe.quantize();
             for (Variant f : floats) {
                 env.monitor().message("stage quantize: " + f.name());
                 QuantizeOutcome out = new QuantizeService(env.workspace(), env.locator(), env.monitor()).quantize(f.source(), params, dataDir);

@@ -1,5 +1,7 @@
 package dev.squeeze.pipeline.recipe;
 
+import dev.squeeze.compress.prune.PruneParams;
+import dev.squeeze.compress.quant.QuantParams;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.core.BadInputException;
 import dev.squeeze.core.settings.SettingSpec;
@@ -98,10 +100,9 @@ public final class RecipeSchema {
                     keys("doctor", RecipeKeys.Doctor.class)),
             new Section("distill", "Knowledge distillation: train a smaller student on the trained model's soft labels.",
                     keys("distill", RecipeKeys.Distill.class)),
-            new Section("prune", "Iterative magnitude pruning with rewinding (lottery tickets).",
-                    keys("prune", RecipeKeys.Prune.class)),
+            new Section("prune", "Iterative magnitude pruning with rewinding (lottery tickets).", pruneKeys()),
             new Section("quantize", "Post-training int8 quantization, optionally with quantization-aware training.",
-                    keys("quantize", RecipeKeys.Quantize.class)),
+                    toggled("quantize", RecipeKeys.Quantize.class, keys("quantize", QuantParams.SETTINGS, Set.of()))),
             new Section("export", "Export the final model to ONNX.", keys("export", RecipeKeys.Export.class)),
             new Section("bench", "Benchmark the exported models with ONNX Runtime: size, latency, throughput, accuracy.",
                     keys("bench", RecipeKeys.Bench.class)),
@@ -123,6 +124,22 @@ public final class RecipeSchema {
     private static List<Key> trainKeys() {
         List<Key> keys = new ArrayList<>(keys("train", TrainParams.SETTINGS, Set.of("dataset")));
         keys.addAll(1, keys("train", RecipeKeys.Train.class));
+        return keys;
+    }
+
+    /**
+     * The prune section: its switch, then every pruning setting ({@link PruneParams}). A recipe prunes 3 levels where
+     * {@code squeeze prune} prunes 5: the recipe runs every stage after it, and its demo was tuned (and its hash
+     * pinned) at 3.
+     */
+    private static List<Key> pruneKeys() {
+        return toggled("prune", RecipeKeys.Prune.class, keys("prune", PruneParams.SETTINGS, Set.of(), Map.of("levels", 3)));
+    }
+
+    /** A toggle section: the {@code enabled} key of {@code toggle}, then {@code settings}. */
+    private static List<Key> toggled(String section, Class<? extends Record> toggle, List<Key> settings) {
+        List<Key> keys = new ArrayList<>(keys(section, toggle));
+        keys.addAll(settings);
         return keys;
     }
 

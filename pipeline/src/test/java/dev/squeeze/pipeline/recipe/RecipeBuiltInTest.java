@@ -1,5 +1,10 @@
 package dev.squeeze.pipeline.recipe;
 
+import dev.squeeze.compress.prune.PruneControl;
+import dev.squeeze.compress.prune.PruneParams;
+import dev.squeeze.compress.prune.PruneScope;
+import dev.squeeze.compress.prune.Structure;
+import dev.squeeze.compress.quant.QuantParams;
 import dev.squeeze.core.BadInputException;
 import org.junit.jupiter.api.Test;
 
@@ -21,8 +26,10 @@ class RecipeBuiltInTest {
         assertEquals(15, r.train().epochs());
         assertTrue(r.doctor().enabled());
         assertEquals(new RecipeKeys.Distill(true, "mlp-100", 4, 0.5, 15, 0.9, 5), r.distill());
-        assertEquals(new RecipeKeys.Prune(true, 2, 0.5, "0", "none"), r.prune());
-        assertEquals(new RecipeKeys.Quantize(true, "auto", "channel", 1000, 0, null), r.quantize());
+        assertTrue(r.enabled("prune"));
+        assertEquals(new PruneParams(null, 2, 0.5, "0", PruneScope.LAYER, PruneControl.NONE, Structure.NONE), r.prune());
+        assertTrue(r.enabled("quantize"));
+        assertEquals(QuantParams.DEFAULTS, r.quantize());
         assertTrue(r.export().enabled());
         assertEquals(new RecipeKeys.Bench(true, 1000, 1000, 10), r.bench());
         assertEquals(new RecipeKeys.Serve(true, 8080, "127.0.0.1"), r.serve());
@@ -36,8 +43,9 @@ class RecipeBuiltInTest {
         assertEquals(3, r.train().epochs());
         assertTrue(r.doctor().enabled());
         assertFalse(r.distill().enabled());
-        assertEquals(new RecipeKeys.Prune(true, 1, 0.5, "0", "none"), r.prune());
-        assertTrue(r.quantize().enabled());
+        assertTrue(r.enabled("prune"));
+        assertEquals(new PruneParams(null, 1, 0.5, "0", PruneScope.LAYER, PruneControl.NONE, Structure.NONE), r.prune());
+        assertTrue(r.enabled("quantize"));
         assertTrue(r.export().enabled());
         assertEquals(new RecipeKeys.Bench(true, 300, 200, 4), r.bench());
         assertTrue(r.serve().enabled());

@@ -1,5 +1,11 @@
 package dev.squeeze.pipeline.recipe;
 
+import dev.squeeze.compress.prune.PruneControl;
+import dev.squeeze.compress.prune.PruneParams;
+import dev.squeeze.compress.prune.PruneScope;
+import dev.squeeze.compress.prune.Structure;
+import dev.squeeze.compress.quant.Granularity;
+import dev.squeeze.compress.quant.QuantParams;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.core.BadInputException;
 import org.junit.jupiter.api.Test;
@@ -45,8 +51,10 @@ class RecipeParserTest {
         assertNull(r.from());
         assertEquals(new RecipeKeys.Doctor(true), r.doctor());
         assertEquals(new RecipeKeys.Distill(false, "mlp-100", 4, 0.5, 30, 0.9, 5), r.distill());
-        assertEquals(new RecipeKeys.Prune(true, 3, 0.2, "0", "none"), r.prune());
-        assertEquals(new RecipeKeys.Quantize(true, "auto", "channel", 1000, 0, null), r.quantize());
+        assertTrue(r.enabled("prune"));
+        assertEquals(new PruneParams(null, 3, 0.2, "0", PruneScope.LAYER, PruneControl.NONE, Structure.NONE), r.prune());
+        assertTrue(r.enabled("quantize"));
+        assertEquals(QuantParams.DEFAULTS, r.quantize());
         assertEquals(new RecipeKeys.Export(true, 17), r.export());
         assertEquals(new RecipeKeys.Bench(true, 1000, 1000, 10), r.bench());
         assertEquals(new RecipeKeys.Serve(false, 8080, "127.0.0.1"), r.serve());
@@ -109,8 +117,10 @@ class RecipeParserTest {
                 "lr-decay", 1.0, "seed", 123456789012L, "patience", 4)), r.train());
         assertEquals(new RecipeKeys.Doctor(false), r.doctor());
         assertEquals(new RecipeKeys.Distill(true, "mlp-tiny", 2.5, 0.0, 7, 0.95, 2), r.distill());
-        assertEquals(new RecipeKeys.Prune(true, 5, 0.5, "2ep", "neurons"), r.prune());
-        assertEquals(new RecipeKeys.Quantize(true, "entropy", "tensor", 500, 2, 0.5), r.quantize());
+        assertTrue(r.enabled("prune"));
+        assertEquals(new PruneParams(null, 5, 0.5, "2ep", PruneScope.LAYER, PruneControl.NONE, Structure.NEURONS), r.prune());
+        assertTrue(r.enabled("quantize"));
+        assertEquals(new QuantParams(null, "entropy", 99.99, 500, Granularity.TENSOR, List.of(), 2, 0.5), r.quantize());
         assertEquals(new RecipeKeys.Export(true, 13), r.export());
         assertEquals(new RecipeKeys.Bench(false, 300, 0, 4), r.bench());
         assertEquals(new RecipeKeys.Serve(true, 0, "0.0.0.0"), r.serve());
@@ -119,7 +129,8 @@ class RecipeParserTest {
     @Test
     void sectionShorthandsSwitchAStageWithDefaults() {
         Recipe r = parse(MINIMAL + "prune: false\ndistill: true\ndoctor: false\nserve: true\n");
-        assertEquals(new RecipeKeys.Prune(false, 3, 0.2, "0", "none"), r.prune());
+        assertFalse(r.enabled("prune"));
+        assertEquals(new PruneParams(null, 3, 0.2, "0", PruneScope.LAYER, PruneControl.NONE, Structure.NONE), r.prune());
         assertEquals(new RecipeKeys.Distill(true, "mlp-100", 4, 0.5, 30, 0.9, 5), r.distill());
         assertFalse(r.doctor().enabled());
         assertTrue(r.serve().enabled());
@@ -195,7 +206,7 @@ class RecipeParserTest {
     @Test
     void suggestionsCatchSwappedLetters() {
         assertTrue(error("train:\n  modle: lenet-300-100\n").endsWith("(did you mean 'model'?)"));
-        assertTrue(error(MINIMAL + "prune:\n  rewind: 0\n").endsWith("allowed: enabled, levels, rate, rewind_to, structure"),
+        assertTrue(error(MINIMAL + "prune:\n  rewind: 0\n").endsWith("allowed: enabled, levels, rate, rewind_to, scope, control, structure"),
                 "no far-fetched guesses");
     }
 
@@ -244,12 +255,37 @@ class RecipeParserTest {
                 error(MINIMAL + "quantize:\n  accuracy_budget: .inf\n"));
     }
 
+    /** The prune and quantize keys are their stages' settings; a bad value names the recipe key it came from. */
+    @Test
+    void pruneAndQuantizeSettingsNameTheirRecipeKeys() {
+        assertEquals("recipe.yaml line 4: quantize.percentile must be a number > 50 and <= 100, got '50'",
+                error(MINIMAL + "quantize:\n  percentile: 50\n"));
+        assertEquals("recipe.yaml line 4: quantize.qat_epochs must be an integer >= 0, got '-1'",
+                error(MINIMAL + "quantize:\n  qat_epochs: -1\n"));
+        assertEquals("recipe.yaml line 4: quantize.granularity must be one of channel, tensor, got 'row'",
+                error(MINIMAL + "quantize:\n  granularity: row\n"));
+        assertEquals("--set quantize.keep_float=0,x: quantize.keep_float must be a comma-separated list of integers "
+                + ">= 0, got '0,x'", error(MINIMAL, "quantize.keep_float=0,x"));
+        assertEquals(List.of(0, 6), parse(MINIMAL, "quantize.keep_float=6,0").quantize().keepFloat());
+        assertEquals("recipe.yaml line 4: prune.scope must be one of layer, global, got 'all'",
+                error(MINIMAL + "prune:\n  scope: all\n"));
+        assertEquals("recipe.yaml line 4: prune.control must be one of none, reinit, random, got 'shuffle'",
+                error(MINIMAL + "prune:\n  control: shuffle\n"));
+        assertEquals("recipe.yaml line 5: prune.control applies to unstructured pruning; leave it out when structure is set",
+                error(MINIMAL + "prune:\n  structure: neurons\n  control: reinit\n"));
+        assertEquals("--set prune.scope=global: prune.scope global applies to unstructured pruning; structured pruning "
+                + "cuts each layer, so leave scope out when structure is set",
+                error(MINIMAL + "prune:\n  structure: channels\n", "prune.scope=global"));
+        Recipe r = parse(MINIMAL + "prune:\n  scope: global\n  control: random\n");
+        assertEquals(new PruneParams(null, 3, 0.2, "0", PruneScope.GLOBAL, PruneControl.RANDOM, Structure.NONE), r.prune());
+    }
+
     @Test
     void booleansAreTrueOrFalseOnly() {
         assertEquals("recipe.yaml line 4: prune.enabled must be true or false, got 'yes'",
                 error(MINIMAL + "prune:\n  enabled: yes\n"));
-        assertEquals("recipe.yaml line 3: prune must be a mapping of its keys (enabled, levels, rate, rewind_to, structure) "
-                + "or true/false, got 'off'", error(MINIMAL + "prune: off\n"));
+        assertEquals("recipe.yaml line 3: prune must be a mapping of its keys (enabled, levels, rate, rewind_to, scope, control, "
+                + "structure) or true/false, got 'off'", error(MINIMAL + "prune: off\n"));
     }
 
     @Test
@@ -280,8 +316,8 @@ class RecipeParserTest {
         assertEquals("recipe.yaml line 1: train must be a mapping of its keys (model, from, epochs, batch, lr, seed, "
                 + "patience, val_fraction, lr_decay, init, label, categorical, snapshot, tolerance, refit, example_decay, "
                 + "drop), got 'lenet-300-100'", error("train: lenet-300-100\n"));
-        assertEquals("recipe.yaml line 3: quantize must be a mapping of its keys (enabled, calibration, granularity, samples, "
-                + "qat_epochs, accuracy_budget) or true/false, got nothing", error(MINIMAL + "quantize:\nexport: true\n"));
+        assertEquals("recipe.yaml line 3: quantize must be a mapping of its keys (enabled, calibration, percentile, samples, "
+                + "granularity, keep_float, qat_epochs, accuracy_budget) or true/false, got nothing", error(MINIMAL + "quantize:\nexport: true\n"));
         assertEquals("recipe.yaml line 4: bench must be a mapping of its keys (enabled, window_ms, warmup_ms, max_windows) "
                 + "or true/false, got a list", error(MINIMAL + "bench:\n  - window_ms: 3\n"));
         assertStarts("recipe.yaml line 1: a recipe is a mapping of keys and sections (name, dataset, data, train,",
@@ -344,7 +380,7 @@ class RecipeParserTest {
                 "quantize.accuracy_budget=null", "quantize.accuracy_budget=2");
         assertNull(r.train().model());
         assertEquals("runs/abc", r.from());
-        assertFalse(r.prune().enabled(), "setting a key does not switch its section on");
+        assertFalse(r.enabled("prune"), "setting a key does not switch its section on");
         assertEquals(4, r.prune().levels());
         assertEquals(2.0, r.quantize().accuracyBudget());
         assertEquals("recipe.yaml line 1: train.model and train.from are both set; give one: model trains a zoo model "
@@ -358,7 +394,7 @@ class RecipeParserTest {
 
     @Test
     void overrideErrorsNameTheOverride() {
-        assertStarts("--set prune.levelz=5: unknown key 'levelz' in prune; allowed: enabled, levels, rate, rewind_to, structure",
+        assertStarts("--set prune.levelz=5: unknown key 'levelz' in prune; allowed: enabled, levels, rate, rewind_to, scope, control, structure",
                 error(MINIMAL, "prune.levelz=5"));
         assertEquals("--set prune.levels=many: prune.levels must be an integer >= 1, got 'many'",
                 error(MINIMAL, "prune.levels=many"));

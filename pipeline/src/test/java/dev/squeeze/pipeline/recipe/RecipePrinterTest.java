@@ -1,5 +1,7 @@
 package dev.squeeze.pipeline.recipe;
 
+import dev.squeeze.compress.prune.Structure;
+import dev.squeeze.compress.quant.Granularity;
 import dev.squeeze.compress.train.Refit;
 import org.junit.jupiter.api.Test;
 
@@ -45,8 +47,9 @@ class RecipePrinterTest {
                 "distill.enabled", true, "distill.student", "mlp-tiny", "distill.temperature", 2.5, "distill.alpha", 0.0,
                 "distill.epochs", 7, "distill.lr_decay", 0.95, "distill.patience", 2,
                 "prune.enabled", false, "prune.levels", 5, "prune.rate", 0.1, "prune.rewind_to", "500it",
-                "prune.structure", "channels",
-                "quantize.calibration", "percentile", "quantize.granularity", "tensor", "quantize.samples", 64,
+                "prune.structure", Structure.CHANNELS,
+                "quantize.calibration", "percentile", "quantize.percentile", 99.9, "quantize.granularity", Granularity.TENSOR,
+                "quantize.samples", 64, "quantize.keep_float", List.of(0, 6),
                 "quantize.qat_epochs", 3, "quantize.accuracy_budget", 0.25,
                 "export.enabled", false, "export.opset", 21,
                 "bench.window_ms", 1L, "bench.warmup_ms", 0L, "bench.max_windows", 3,

@@ -1,0 +1,49 @@
+package dev.squeeze.compress.quant;
+
+import dev.squeeze.compress.ledger.ConfigHash;
+import dev.squeeze.core.BadInputException;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class QuantParamsTest {
+    private static final String SOURCE = "ad87d3baea3e";
+
+    /** Quantize run folders are named by these hashes, computed before the settings were declared on the record. */
+    @Test
+    void hashesArePinned() {
+        assertEquals("20f4f36bb92d", ConfigHash.of(QuantParams.DEFAULTS.withSource(SOURCE), QuantParams.DEFAULTS).value());
+        ConfigHash tuned = ConfigHash.of(new QuantParams(SOURCE, "entropy", 99.9, 500, Granularity.TENSOR, List.of(6, 0),
+                2, 0.5), QuantParams.DEFAULTS);
+        assertEquals("{\"accuracyBudget\":0.5,\"calibration\":\"entropy\",\"granularity\":\"TENSOR\",\"keepFloat\":[0,6],"
+                + "\"percentile\":99.9,\"qatEpochs\":2,\"samples\":500,\"source\":\"ad87d3baea3e\"}", tuned.hashedJson());
+        assertEquals("e22c0228e9e2", tuned.value());
+    }
+
+    @Test
+    void defaultsComeFromTheSettings() {
+        assertEquals(new QuantParams(null, "auto", 99.99, 1000, Granularity.CHANNEL, List.of(), 0, null),
+                QuantParams.DEFAULTS);
+        assertEquals(List.of(), QuantParams.SETTINGS.build(Map.of("keep-float", List.of())).keepFloat());
+    }
+
+    @Test
+    void checksNameTheSetting() {
+        var e = assertThrows(BadInputException.class, () -> QuantParams.SETTINGS.check(
+                new QuantParams(null, "auto", 50, 1000, Granularity.CHANNEL, List.of(), 0, null)));
+        assertEquals("percentile must be a number > 50 and <= 100, got 50", e.getMessage());
+        e = assertThrows(BadInputException.class, () -> QuantParams.SETTINGS.check(
+                new QuantParams(null, "kl", 99.99, 1000, Granularity.CHANNEL, List.of(), 0, null)));
+        assertEquals("calibration must be one of auto, minmax, percentile, entropy, got 'kl'", e.getMessage());
+        e = assertThrows(BadInputException.class, () -> QuantParams.SETTINGS.check(
+                new QuantParams(null, "auto", 99.99, 1000, Granularity.CHANNEL, List.of(), -1, null)));
+        assertEquals("qat-epochs must be an integer >= 0, got -1", e.getMessage());
+        e = assertThrows(BadInputException.class, () -> QuantParams.SETTINGS.check(
+                new QuantParams(null, "auto", 99.99, 1000, Granularity.CHANNEL, List.of(), 0, 101.0)));
+        assertEquals("accuracy-budget must be a number from 0 to 100, or null, got 101", e.getMessage());
+    }
+}
