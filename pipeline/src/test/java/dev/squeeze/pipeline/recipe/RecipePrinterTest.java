@@ -48,7 +48,7 @@ class RecipePrinterTest {
                 "prune.structure", "channels",
                 "quantize.calibration", "percentile", "quantize.granularity", "tensor", "quantize.samples", 64,
                 "quantize.qat_epochs", 3, "quantize.accuracy_budget", 0.25,
-                "export.enabled", false, "export.opset", 21,
+                "export.enabled", false, "export.opset", 21L,
                 "bench.window_ms", 1L, "bench.warmup_ms", 0L, "bench.max_windows", 3,
                 "serve.enabled", true, "serve.port", 0, "serve.host", "0.0.0.0"));
     }
