@@ -100,7 +100,8 @@ public final class RecipeSchema {
             new Section("train", "Train the model to compress, or start from an existing one.", trainKeys()),
             new Section("doctor", "Check model and data for silent training bugs before the long runs.",
                     keys("doctor", RecipeKeys.Doctor.class)),
-            new Section("distill", "Knowledge distillation: train a smaller student on the trained model's soft labels.",
+            new Section("distill", "Knowledge distillation: train a smaller student on the trained model's soft labels. "
+                    + "The student trains as the train section says, but for the epochs, lr_decay and patience set here.",
                     distillKeys()),
             new Section("prune", "Iterative magnitude pruning with rewinding (lottery tickets).",
                     keys("prune", RecipeKeys.Prune.class)),
