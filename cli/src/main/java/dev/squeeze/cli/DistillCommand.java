@@ -1,9 +1,8 @@
 package dev.squeeze.cli;
 
 import dev.squeeze.compress.distill.DistillOutcome;
-import dev.squeeze.compress.distill.DistillParams;
 import dev.squeeze.compress.distill.DistillService;
-import dev.squeeze.core.BadInputException;
+import dev.squeeze.compress.train.TrainParams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -11,7 +10,7 @@ import picocli.CommandLine.Option;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "distill", modelTransformer = TrainOptions.class, mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "distill", modelTransformer = DistillOptions.class, mixinStandardHelpOptions = true, sortOptions = false,
         header = "Distil a teacher (or several, averaged) into a smaller student.",
         description = {"Trains --student on alpha * T^2 * KL(teacher_T || student_T) + (1 - alpha) * CE(labels, student),",
                 "the teachers' logits averaged (an ensemble when --teacher is repeated) and computed once. Beside it,",
@@ -38,34 +37,18 @@ final class DistillCommand extends SqueezeSubcommand implements Callable<Integer
             description = "Start the student from this model file (of the student's architecture) instead of a fresh init.")
     java.nio.file.Path studentFrom;
 
-    @Option(names = "--temperature", paramLabel = "T|auto", defaultValue = "" + DistillParams.DEFAULT_TEMPERATURE,
-            description = "Softmax temperature of the soft term, or auto (default: ${DEFAULT-VALUE}).")
-    String temperature;
-
-    @Option(names = "--alpha", paramLabel = "A", defaultValue = "" + DistillParams.DEFAULT_ALPHA,
-            description = "Weight of the soft term; 1 - A weighs the hard labels (default: ${DEFAULT-VALUE}).")
-    double alpha;
-
-
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
     @Override
     public Integer call() {
-        List<Double> temperatures;
-        if ("auto".equalsIgnoreCase(temperature)) {
-            temperatures = DistillParams.AUTO_TEMPERATURES;
-        } else {
-            try {
-                temperatures = List.of(Double.parseDouble(temperature));
-            } catch (NumberFormatException e) {
-                throw new BadInputException("--temperature must be a positive number or auto, got '" + temperature + "'");
-            }
-        }
+        TrainParams studentParams = TrainOptions.params(spec, student);
+        List<Double> temperatures = DistillOptions.temperatures(spec);
+        double alpha = DistillOptions.alpha(spec);
         var err = err();
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
             DistillOutcome outcome = new DistillService(by.applyTo(workspace.resolve(env())), CommandContext.datasetLocator(env(), err),
-                    monitor).distill(teachers, TrainOptions.params(spec, student), temperatures, alpha, studentFrom, data.dataDir);
+                    monitor).distill(teachers, studentParams, temperatures, alpha, studentFrom, data.dataDir);
             print(json ? outcome.json() + System.lineSeparator() : outcome.format());
         }
         return ExitCodes.OK;

@@ -2,7 +2,6 @@ package dev.squeeze.cli;
 
 import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.onnx.ExportOutcome;
-import dev.squeeze.compress.onnx.ExportParams;
 import dev.squeeze.compress.onnx.ExportService;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -11,7 +10,7 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-@Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "export", modelTransformer = ExportOptions.class, mixinStandardHelpOptions = true, sortOptions = false,
         header = "Export a float or int8 model to ONNX, checked in ONNX Runtime before it is written.",
         description = {"A float model becomes Gemm/Conv/pooling nodes (batch normalization folded,",
                 "dropout dropped); an int8 model (from 'squeeze quantize') becomes QDQ: int8",
@@ -37,10 +36,6 @@ final class ExportCommand extends SqueezeSubcommand implements Callable<Integer>
     @Option(names = "--output", required = true, paramLabel = "FILE", description = "The .onnx file to write.")
     Path output;
 
-    @Option(names = "--opset", paramLabel = "N", defaultValue = "" + ExportParams.DEFAULT_OPSET,
-            description = "ONNX opset (default: ${DEFAULT-VALUE}; at least " + ExportParams.MIN_OPSET + ").")
-    long opset;
-
     @Option(names = "--ledger", paramLabel = "PATH|URL",
             description = "Run ledger (default: $SQUEEZE_LEDGER, else ledger.db in $SQUEEZE_HOME or ./squeeze-runs).")
     String ledger;
@@ -52,6 +47,7 @@ final class ExportCommand extends SqueezeSubcommand implements Callable<Integer>
 
     @Override
     public Integer call() {
+        long opset = ExportOptions.params(spec).opset();
         var err = err();
         Workspace workspace = by.applyTo(Workspace.fromEnvironment(env()).with(null, ledger));
         ExportOutcome outcome;

@@ -37,4 +37,18 @@ class ExportCommandTest {
         assertTrue(export.err().contains("not a squeeze model file"), export.err());
         assertFalse(Files.exists(out));
     }
+
+    /** export's options are made from ExportParams' settings: a bad opset names the flag, and --help its default. */
+    @Test
+    void opsetIsASettingNamedByItsFlag() {
+        Path out = home.resolve("never.onnx");
+        CliRun export = CliRun.run(home, "export", "--from", "x", "--output", out.toString(), "--opset", "12");
+        assertEquals(ExitCodes.BAD_INPUT, export.exitCode());
+        assertEquals(1, export.errorLines(), export.err());
+        assertTrue(export.err().contains("--opset must be an integer from 13 to 21, got '12'"), export.err());
+        assertFalse(Files.exists(out));
+        CliRun help = CliRun.run(home, "export", "--help");
+        assertTrue(help.out().replaceAll("\\s+", " ").contains(
+                "--opset=N ONNX opset; 13 is the first with per-channel int8. (default: 17)"), help.out());
+    }
 }

@@ -77,6 +77,10 @@ public final class DistillService {
         TrainingMonitor monitor = env.monitor();
         DatasetLocator locator = env.locator();
         if (teacherRefs.isEmpty()) throw new BadInputException("give at least one --teacher RUN|FILE");
+        // Checked before any work: the runs below build these settings only after training the student alone.
+        for (double temperature : temperatures) {
+            DistillParams.SETTINGS.check(new DistillParams(List.of(), student, temperature, alpha, null));
+        }
         RunPaths.requireWritable(env.workspace().runsRoot());
         List<TrainedRun> teachers = resolveTeachers(teacherRefs);
         List<ModelFile.Loaded> teacherModels = teachers.stream().map(t -> ModelFile.load(t.paths().model(), false)).toList();

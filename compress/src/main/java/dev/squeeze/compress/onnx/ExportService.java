@@ -82,7 +82,8 @@ public final class ExportService {
      * @param dataDir where the dataset's files are, or null to locate them
      */
     public ExportOutcome export(String from, Path output, long opset, Path dataDir) {
-        ExportParams requested = new ExportParams(null, opset);
+        // Checked before the source is loaded: a bad opset is refused at once, naming the setting.
+        ExportParams requested = ExportParams.SETTINGS.check(new ExportParams(null, opset));
         Path target = output == null ? null : output.toAbsolutePath().normalize();
         if (target != null) {
             if (Files.isDirectory(target)) throw new BadInputException("--output " + output + " is a folder; give the .onnx file to write");

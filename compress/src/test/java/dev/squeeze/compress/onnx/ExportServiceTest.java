@@ -182,6 +182,6 @@ class ExportServiceTest {
         assertTrue(dir.getMessage().contains("is a folder"), dir.getMessage());
         var opset = assertThrows(BadInputException.class, () -> new ExportService(workspace(), locator(), TrainingMonitor.SILENT)
                 .export(dense.run().id(), out, 11, null));
-        assertTrue(opset.getMessage().contains("--opset must be between 13"), opset.getMessage());
+        assertEquals("opset must be an integer from 13 to 21, got 11", opset.getMessage());
     }
 }

@@ -1,5 +1,7 @@
 package dev.squeeze.pipeline.recipe;
 
+import dev.squeeze.compress.distill.DistillParams;
+import dev.squeeze.compress.onnx.ExportParams;
 import dev.squeeze.compress.prune.PruneParams;
 import dev.squeeze.compress.quant.QuantParams;
 import dev.squeeze.compress.train.TrainParams;
@@ -79,8 +81,26 @@ public record Recipe(Map<String, Object> values) {
         return keys("doctor", RecipeKeys.Doctor.class);
     }
 
+    /** The distill section's switch and student. */
     public RecipeKeys.Distill distill() {
         return keys("distill", RecipeKeys.Distill.class);
+    }
+
+    /** Distillation's settings (temperature, alpha) in the distill section; teachers and student left to the runner. */
+    public DistillParams distillSettings() {
+        return settings("distill", DistillParams.SETTINGS, Map.of());
+    }
+
+    /**
+     * How the student trains: as the train section says, but for its model and the schedule the distill section sets
+     * ({@link RecipeSchema#DISTILL_STUDENT}). That schedule (distill.lr_decay) is the student's whole decay, as it was
+     * tuned (docs/distillation.md), so the per-examples decay is off.
+     */
+    public TrainParams distillStudent() {
+        Map<String, Object> student = new LinkedHashMap<>(TrainParams.SETTINGS.settingValues(train()));
+        student.put("model", distill().student());
+        student.put("example-decay", 1.0);
+        return settings("distill", TrainParams.SETTINGS, student);
     }
 
     /** The pruning settings: the prune section (whether it runs is {@link #enabled}{@code ("prune")}). */
@@ -93,8 +113,14 @@ public record Recipe(Map<String, Object> values) {
         return settings("quantize", QuantParams.SETTINGS, Map.of());
     }
 
+    /** The export section's switch. */
     public RecipeKeys.Export export() {
         return keys("export", RecipeKeys.Export.class);
+    }
+
+    /** The export's settings in the export section; the source is the runner's to give. */
+    public ExportParams exportSettings() {
+        return settings("export", ExportParams.SETTINGS, Map.of());
     }
 
     public RecipeKeys.Bench bench() {

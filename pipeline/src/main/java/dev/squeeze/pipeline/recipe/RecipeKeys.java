@@ -35,24 +35,16 @@ public final class RecipeKeys {
             boolean enabled) {
     }
 
+    /**
+     * The distill section's own keys; the rest of it is {@link dev.squeeze.compress.distill.DistillParams}' settings
+     * and some of the student's training settings ({@link RecipeSchema}).
+     */
     public record Distill(
             @Setting(help = "Distill into the student and compress the student instead of the trained model.",
                     defaultValue = "false")
             boolean enabled,
             @Setting(help = "Zoo model to train as the student.", defaultValue = "mlp-100", check = SettingChecks.ZooModel.class)
-            String student,
-            @Setting(help = "Softmax temperature of the soft term.", defaultValue = "4.0", min = 0, minExclusive = true)
-            double temperature,
-            @Setting(help = "Weight of the soft term; 1 - alpha weighs the hard labels.", defaultValue = "0.5", min = 0, max = 1)
-            double alpha,
-            @Setting(help = "Most student epochs; early stopping may end sooner.", defaultValue = "30", min = 1)
-            int epochs,
-            @Setting(help = "The student's learning-rate decay per epoch; 1 keeps it constant.", defaultValue = "0.9",
-                    min = 0, minExclusive = true, max = 1)
-            double lrDecay,
-            @Setting(help = "Stop the student after this many epochs without a better validation accuracy.",
-                    defaultValue = "5", min = 1)
-            int patience) {
+            String student) {
     }
 
     /** The prune section's switch; its other keys are {@link dev.squeeze.compress.prune.PruneParams}' settings. */
@@ -67,11 +59,10 @@ public final class RecipeKeys {
             boolean enabled) {
     }
 
+    /** The export section's switch; its other keys are {@link dev.squeeze.compress.onnx.ExportParams}' settings. */
     public record Export(
             @Setting(help = "Write the final model (and each earlier stage's) as ONNX.", defaultValue = "true")
-            boolean enabled,
-            @Setting(help = "ONNX opset; 13 is the first with per-channel int8.", defaultValue = "17", min = 13, max = 21)
-            int opset) {
+            boolean enabled) {
     }
 
     public record Bench(

@@ -8,6 +8,7 @@ import dev.squeeze.compress.artifacts.ModelImport;
 import dev.squeeze.compress.runs.ModelSource;
 import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.distill.DistillOutcome;
+import dev.squeeze.compress.distill.DistillParams;
 import dev.squeeze.compress.distill.DistillService;
 import dev.squeeze.compress.doctor.Doctor;
 import dev.squeeze.compress.doctor.DoctorReport;
@@ -140,16 +141,12 @@ public final class RecipeRunner {
             floats.add(new Variant(trainParams.model(), "float: train", base));
         }
         if (recipe.distill().enabled()) {
-            RecipeKeys.Distill d = recipe.distill();
-            env.monitor().message("stage distill: " + d.student() + " from " + base);
-            // The student trains as the train section says, but for its model and schedule: distill.lr_decay is its
-            // whole schedule, as it was tuned (docs/distillation.md), so the per-examples decay is off.
-            Map<String, Object> student = new LinkedHashMap<>(TrainParams.SETTINGS.settingValues(trainParams));
-            student.putAll(Map.of("model", d.student(), "epochs", d.epochs(), "patience", d.patience(),
-                    "lr-decay", d.lrDecay(), "example-decay", 1.0));
+            TrainParams student = recipe.distillStudent();
+            DistillParams settings = recipe.distillSettings();
+            env.monitor().message("stage distill: " + student.model() + " from " + base);
             DistillOutcome out = new DistillService(env.workspace(), env.locator(), env.monitor()).distill(List.of(base),
-                    TrainParams.SETTINGS.build(student), List.of(d.temperature()), d.alpha(), dataDir);
-            floats.add(new Variant(d.student() + "-distilled", "float: distill", out.best().runId()));
+                    student, List.of(settings.temperature()), settings.alpha(), dataDir);
+            floats.add(new Variant(student.model() + "-distilled", "float: distill", out.best().runId()));
         }
         if (recipe.enabled("prune")) {
             PruneParams p = recipe.prune();
@@ -176,7 +173,7 @@ public final class RecipeRunner {
                 String step = "export " + v.name() + " " + v.source();
                 if (done.contains(step) && Files.isRegularFile(onnx)) continue;
                 env.monitor().message("stage export: " + v.name());
-                export.export(v.source(), onnx, recipe.export().opset(), dataDir);
+                export.export(v.source(), onnx, recipe.exportSettings().opset(), dataDir);
                 done = markDone(folder, done, step);
             }
         }

@@ -25,12 +25,13 @@ class RecipeBuiltInTest {
         assertEquals("lenet-300-100", r.train().model());
         assertEquals(15, r.train().epochs());
         assertTrue(r.doctor().enabled());
-        assertEquals(new RecipeKeys.Distill(true, "mlp-100", 4, 0.5, 15, 0.9, 5), r.distill());
+        RecipeParserTest.assertDistill(r, true, "mlp-100", 4, 0.5, 15, 0.9, 5);
         assertTrue(r.enabled("prune"));
         assertEquals(new PruneParams(null, 2, 0.5, "0", PruneScope.LAYER, PruneControl.NONE, Structure.NONE), r.prune());
         assertTrue(r.enabled("quantize"));
         assertEquals(QuantParams.DEFAULTS, r.quantize());
         assertTrue(r.export().enabled());
+        assertEquals(17, r.exportSettings().opset());
         assertEquals(new RecipeKeys.Bench(true, 1000, 1000, 10), r.bench());
         assertEquals(new RecipeKeys.Serve(true, 8080, "127.0.0.1"), r.serve());
         assertTrue(Recipes.builtInText("demo").startsWith("# "), "documented in comments");

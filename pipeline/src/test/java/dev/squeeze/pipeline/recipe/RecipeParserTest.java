@@ -50,12 +50,13 @@ class RecipeParserTest {
         assertEquals(TrainParams.of("lenet-300-100"), r.train());
         assertNull(r.from());
         assertEquals(new RecipeKeys.Doctor(true), r.doctor());
-        assertEquals(new RecipeKeys.Distill(false, "mlp-100", 4, 0.5, 30, 0.9, 5), r.distill());
+        assertDistill(r, false, "mlp-100", 4, 0.5, 30, 0.9, 5);
         assertTrue(r.enabled("prune"));
         assertEquals(new PruneParams(null, 3, 0.2, "0", PruneScope.LAYER, PruneControl.NONE, Structure.NONE), r.prune());
         assertTrue(r.enabled("quantize"));
         assertEquals(QuantParams.DEFAULTS, r.quantize());
-        assertEquals(new RecipeKeys.Export(true, 17), r.export());
+        assertEquals(new RecipeKeys.Export(true), r.export());
+        assertEquals(17, r.exportSettings().opset());
         assertEquals(new RecipeKeys.Bench(true, 1000, 1000, 10), r.bench());
         assertEquals(new RecipeKeys.Serve(false, 8080, "127.0.0.1"), r.serve());
     }
@@ -116,12 +117,13 @@ class RecipeParserTest {
         assertEquals(TrainParams.SETTINGS.build(Map.of("dataset", "mnist", "epochs", 12, "batch", 128, "lr", 0.002,
                 "lr-decay", 1.0, "seed", 123456789012L, "patience", 4)), r.train());
         assertEquals(new RecipeKeys.Doctor(false), r.doctor());
-        assertEquals(new RecipeKeys.Distill(true, "mlp-tiny", 2.5, 0.0, 7, 0.95, 2), r.distill());
+        assertDistill(r, true, "mlp-tiny", 2.5, 0.0, 7, 0.95, 2);
         assertTrue(r.enabled("prune"));
         assertEquals(new PruneParams(null, 5, 0.5, "2ep", PruneScope.LAYER, PruneControl.NONE, Structure.NEURONS), r.prune());
         assertTrue(r.enabled("quantize"));
         assertEquals(new QuantParams(null, "entropy", 99.99, 500, Granularity.TENSOR, List.of(), 2, 0.5), r.quantize());
-        assertEquals(new RecipeKeys.Export(true, 13), r.export());
+        assertEquals(new RecipeKeys.Export(true), r.export());
+        assertEquals(13, r.exportSettings().opset());
         assertEquals(new RecipeKeys.Bench(false, 300, 0, 4), r.bench());
         assertEquals(new RecipeKeys.Serve(true, 0, "0.0.0.0"), r.serve());
     }
@@ -129,9 +131,9 @@ class RecipeParserTest {
     @Test
     void sectionShorthandsSwitchAStageWithDefaults() {
         Recipe r = parse(MINIMAL + "prune: false\ndistill: true\ndoctor: false\nserve: true\n");
+        assertDistill(r, true, "mlp-100", 4, 0.5, 30, 0.9, 5);
         assertFalse(r.enabled("prune"));
         assertEquals(new PruneParams(null, 3, 0.2, "0", PruneScope.LAYER, PruneControl.NONE, Structure.NONE), r.prune());
-        assertEquals(new RecipeKeys.Distill(true, "mlp-100", 4, 0.5, 30, 0.9, 5), r.distill());
         assertFalse(r.doctor().enabled());
         assertTrue(r.serve().enabled());
     }
@@ -280,6 +282,23 @@ class RecipeParserTest {
         assertEquals(new PruneParams(null, 3, 0.2, "0", PruneScope.GLOBAL, PruneControl.RANDOM, Structure.NONE), r.prune());
     }
 
+    /** The distill and export keys are made from the stages' settings: a bad value names the recipe key. */
+    @Test
+    void distillAndExportKeysNameTheKey() {
+        assertEquals("recipe.yaml line 4: distill.temperature must be a number > 0, got '0'",
+                error(MINIMAL + "distill:\n  temperature: 0\n"));
+        assertEquals("recipe.yaml line 5: distill.alpha must be a number from 0 to 1, got '1.5'",
+                error(MINIMAL + "distill:\n  student: mlp-tiny\n  alpha: 1.5\n"));
+        assertEquals("recipe.yaml line 4: distill.patience must be an integer >= 1, got '0'",
+                error(MINIMAL + "distill:\n  patience: 0\n"));
+        assertEquals("recipe.yaml line 4: distill.lr_decay must be a number > 0 and <= 1, got '0'",
+                error(MINIMAL + "distill:\n  lr_decay: 0\n"));
+        assertEquals("recipe.yaml line 4: export.opset must be an integer from 13 to 21, got '12'",
+                error(MINIMAL + "export:\n  opset: 12\n"));
+        assertStarts("recipe.yaml line 4: unknown key 'batch' in distill; allowed: enabled, student, temperature, alpha, "
+                + "epochs, lr_decay, patience", error(MINIMAL + "distill:\n  batch: 8\n"));
+    }
+
     @Test
     void booleansAreTrueOrFalseOnly() {
         assertEquals("recipe.yaml line 4: prune.enabled must be true or false, got 'yes'",
@@ -409,5 +428,25 @@ class RecipeParserTest {
                 + "got 'kl'", error(MINIMAL, "quantize.calibration=kl"));
         assertEquals("--set prune.enabled=1: prune.enabled must be true or false, got '1'", error(MINIMAL, "prune.enabled=1"));
         assertEquals("--set name=: name must be a non-empty string, got nothing", error(MINIMAL, "name="));
+    }
+
+    /**
+     * The distill section as the runner reads it: its switch and student, distillation's settings, and the student's
+     * training settings (the train section's, but for the student's model and the schedule the section sets).
+     */
+    static void assertDistill(Recipe r, boolean enabled, String student, double temperature, double alpha, int epochs,
+                              double lrDecay, int patience) {
+        assertEquals(new RecipeKeys.Distill(enabled, student), r.distill());
+        assertEquals(temperature, r.distillSettings().temperature());
+        assertEquals(alpha, r.distillSettings().alpha());
+        TrainParams expected = TrainParams.SETTINGS.build(Map.of("model", student, "epochs", epochs, "lr-decay", lrDecay,
+                "patience", patience, "example-decay", 1.0));
+        TrainParams train = r.train();
+        for (var setting : TrainParams.SETTINGS.settings()) {
+            String name = setting.name();
+            if (List.of("model", "epochs", "lr-decay", "patience", "example-decay").contains(name)) continue;
+            expected = TrainParams.SETTINGS.with(expected, name, TrainParams.SETTINGS.get(train, name));
+        }
+        assertEquals(expected, r.distillStudent());
     }
 }

@@ -51,7 +51,7 @@ class RecipePrinterTest {
                 "quantize.calibration", "percentile", "quantize.percentile", 99.9, "quantize.granularity", Granularity.TENSOR,
                 "quantize.samples", 64, "quantize.keep_float", List.of(0, 6),
                 "quantize.qat_epochs", 3, "quantize.accuracy_budget", 0.25,
-                "export.enabled", false, "export.opset", 21,
+                "export.enabled", false, "export.opset", 21L,
                 "bench.window_ms", 1L, "bench.warmup_ms", 0L, "bench.max_windows", 3,
                 "serve.enabled", true, "serve.port", 0, "serve.host", "0.0.0.0"));
     }
