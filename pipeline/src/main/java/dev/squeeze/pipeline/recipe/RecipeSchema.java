@@ -4,6 +4,8 @@ import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.core.BadInputException;
 import dev.squeeze.core.settings.SettingSpec;
 import dev.squeeze.core.settings.StageSettings;
+import dev.squeeze.serve.bench.BenchmarkOptions;
+import dev.squeeze.serve.http.ServeOptions;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -104,9 +106,9 @@ public final class RecipeSchema {
                     keys("quantize", RecipeKeys.Quantize.class)),
             new Section("export", "Export the final model to ONNX.", keys("export", RecipeKeys.Export.class)),
             new Section("bench", "Benchmark the exported models with ONNX Runtime: size, latency, throughput, accuracy.",
-                    keys("bench", RecipeKeys.Bench.class)),
+                    toggled("bench", RecipeKeys.Bench.class, BenchmarkOptions.SETTINGS)),
             new Section("serve", "Serve the final model over HTTP when the pipeline is done.",
-                    keys("serve", RecipeKeys.Serve.class)));
+                    toggled("serve", RecipeKeys.Serve.class, ServeOptions.SETTINGS)));
     private static final Map<String, Key> BY_PATH = new LinkedHashMap<>();
 
     static {
@@ -123,6 +125,13 @@ public final class RecipeSchema {
     private static List<Key> trainKeys() {
         List<Key> keys = new ArrayList<>(keys("train", TrainParams.SETTINGS, Set.of("dataset")));
         keys.addAll(1, keys("train", RecipeKeys.Train.class));
+        return keys;
+    }
+
+    /** A section of a stage's settings after its {@code enabled} switch (declared in {@code toggle}). */
+    private static List<Key> toggled(String section, Class<? extends Record> toggle, StageSettings<?> settings) {
+        List<Key> keys = new ArrayList<>(keys(section, toggle));
+        keys.addAll(keys(section, settings, Set.of()));
         return keys;
     }
 

@@ -1,6 +1,8 @@
 package dev.squeeze.pipeline.recipe;
 
 import dev.squeeze.core.BadInputException;
+import dev.squeeze.serve.bench.BenchmarkOptions;
+import dev.squeeze.serve.http.ServeOptions;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -24,8 +26,12 @@ class RecipeBuiltInTest {
         assertEquals(new RecipeKeys.Prune(true, 2, 0.5, "0", "none"), r.prune());
         assertEquals(new RecipeKeys.Quantize(true, "auto", "channel", 1000, 0, null), r.quantize());
         assertTrue(r.export().enabled());
-        assertEquals(new RecipeKeys.Bench(true, 1000, 1000, 10), r.bench());
-        assertEquals(new RecipeKeys.Serve(true, 8080, "127.0.0.1"), r.serve());
+        assertTrue(r.enabled("bench"));
+        assertEquals(BenchmarkOptions.DEFAULTS, r.bench());
+        assertTrue(r.enabled("serve"));
+        assertEquals(ServeOptions.DEFAULTS, r.serve());
+        assertEquals(8080, r.serve().port());
+        assertEquals("127.0.0.1", r.serve().host());
         assertTrue(Recipes.builtInText("demo").startsWith("# "), "documented in comments");
     }
 
@@ -39,8 +45,9 @@ class RecipeBuiltInTest {
         assertEquals(new RecipeKeys.Prune(true, 1, 0.5, "0", "none"), r.prune());
         assertTrue(r.quantize().enabled());
         assertTrue(r.export().enabled());
-        assertEquals(new RecipeKeys.Bench(true, 300, 200, 4), r.bench());
-        assertTrue(r.serve().enabled());
+        assertTrue(r.enabled("bench"));
+        assertEquals(BenchmarkOptions.DEFAULTS.with("window-ms", 300L).with("warmup-ms", 200L).with("max-windows", 4), r.bench());
+        assertTrue(r.enabled("serve"));
         assertTrue(Recipes.builtInText("demo-quick").startsWith("# "), "documented in comments");
     }
 
