@@ -16,13 +16,12 @@ import picocli.CommandLine.Option;
 
 import java.net.URI;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "bench", modelTransformer = BenchOptions.class, mixinStandardHelpOptions = true, sortOptions = false,
         header = "Measure size, speed and accuracy of ONNX models in ONNX Runtime, or load-test a running server.",
         description = {"With --models: every DIR/NAME/model.onnx (and DIR/*.onnx) gets the same measurement: file size raw",
                 "and zipped, parameters and non-zero parameters, latency p50/p90/p99 at batch 1 and throughput at",
@@ -32,7 +31,8 @@ import java.util.concurrent.Callable;
                 "served file really does). Each result is a ledger row (stage bench); 'squeeze report' plots them.",
                 "",
                 "With --url: a closed-loop load generator against 'squeeze serve' (or any Open Inference Protocol",
-                "server): per --concurrency level, requests/s, p50/p90/p99 latency and errors, in stable windows.", ""},
+                "server): per --concurrency level, requests/s, p50/p90/p99 latency and errors, in stable windows",
+                "(--warmup-ms, --max-windows and --stability apply; --window-ms is 2000 unless given).", ""},
         footer = {"", "Examples:", "  squeeze bench --models served/",
                 "  squeeze bench --url http://127.0.0.1:8080 --model lenet-int8 --concurrency 1,4,16,64"})
 final class BenchCommand extends SqueezeSubcommand implements Callable<Integer> {
@@ -60,23 +60,6 @@ final class BenchCommand extends SqueezeSubcommand implements Callable<Integer> 
             description = "Test set for accuracy (default: the one each export names; none for other ONNX files).")
     String dataset;
 
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "1", description = "ONNX Runtime threads (default: ${DEFAULT-VALUE}).")
-    int threads;
-
-    @Option(names = "--window-ms", paramLabel = "MS", defaultValue = "1000",
-            description = "Measurement window (default: ${DEFAULT-VALUE}; --url: 2000 unless given).")
-    long windowMs;
-
-    @Option(names = "--warmup-ms", paramLabel = "MS", defaultValue = "1000", description = "Warm-up, not measured (default: ${DEFAULT-VALUE}).")
-    long warmupMs;
-
-    @Option(names = "--max-windows", paramLabel = "N", defaultValue = "10", description = "Most windows before giving up on stability (default: ${DEFAULT-VALUE}).")
-    int maxWindows;
-
-    @Option(names = "--stability", paramLabel = "PERCENT", defaultValue = "10",
-            description = "Windows agree when within this percent of their mean (default: ${DEFAULT-VALUE}).")
-    double stability;
-
     @Option(names = "--json", description = "Print the results as JSON.")
     boolean json;
 
@@ -86,11 +69,13 @@ final class BenchCommand extends SqueezeSubcommand implements Callable<Integer> 
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         if (url != null) {
             if (model == null) throw new BadInputException("--url needs --model NAME (see GET /v2/repository/index)");
+            BenchmarkOptions how = BenchOptions.options(spec);
             LoadOptions options;
             try {
-                options = LoadOptions.of(LoadOptions.parseConcurrency(concurrency)).withWarmUp(Duration.ofMillis(warmupMs))
-                        .withMaxWindows(maxWindows).withStabilityPercent(stability);
-                if (spec.commandLine().getParseResult().hasMatchedOption("--window-ms")) options = options.withWindow(Duration.ofMillis(windowMs));
+                options = LoadOptions.of(LoadOptions.parseConcurrency(concurrency)).withWarmUp(how.warmup())
+                        .withMaxWindows(how.maxWindows()).withStabilityPercent(how.stabilityPercent());
+                // A load test's window defaults to LoadOptions' own (2 s): one server request is slower than a call.
+                if (spec.commandLine().getParseResult().hasMatchedOption("--window-ms")) options = options.withWindow(how.window());
             } catch (IllegalArgumentException e) {
                 throw new BadInputException(e.getMessage());
             }
@@ -103,13 +88,7 @@ final class BenchCommand extends SqueezeSubcommand implements Callable<Integer> 
             print(json ? mapper.writeValueAsString(result) + System.lineSeparator() : result.format());
             return result.levels().stream().anyMatch(l -> l.errors() > 0) ? ExitCodes.FAILURE : ExitCodes.OK;
         }
-        BenchmarkOptions options;
-        try {
-            options = BenchmarkOptions.DEFAULTS.withIntraOpThreads(threads).withWarmup(Duration.ofMillis(warmupMs))
-                    .withWindow(Duration.ofMillis(windowMs)).withMaxWindows(maxWindows).withStabilityPercent(stability);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException(e.getMessage());
-        }
+        BenchmarkOptions options = BenchOptions.options(spec);
         var err = err();
         List<BenchmarkResult> results;
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {

@@ -27,7 +27,7 @@ final class RecipeCommands {
                     .run(recipe, dataDir);
         }
         command.print(outcome.format());
-        if (recipe.serve().enabled() && recipe.export().enabled()) {
+        if (recipe.enabled("serve") && recipe.export().enabled()) {
             EmbeddedServer server = RecipeRunner.serve(recipe, outcome);
             command.print("serving " + outcome.models() + " at " + server.getURL() + " (dashboard: " + server.getURL()
                     + "/; Ctrl-C to stop)" + System.lineSeparator());

@@ -13,7 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "serve", modelTransformer = ServingOptions.class, mixinStandardHelpOptions = true, sortOptions = false,
         header = "Serve ONNX models over HTTP (Open Inference Protocol v2), reloading them as their files change.",
         description = {"DIR holds one folder per model: DIR/NAME/model.onnx, and optionally DIR/NAME/config.json",
                 "({\"max_batch_size\": 32, \"max_queue_delay_us\": 2000, \"intra_op_threads\": 1}). Any ONNX model is served,",
@@ -30,22 +30,11 @@ import java.util.concurrent.Callable;
         footer = {"", "Example:", "  squeeze serve --models served/ --port 8080",
                 "  curl -s localhost:8080/v2/models/lenet-int8 | jq ."})
 final class ServeCommand extends SqueezeSubcommand implements Callable<Integer> {
+    // Hand-written, not a ServeOptions setting: the folder is what is served (a recipe serves its own models folder).
     @Option(names = "--models", required = true, paramLabel = "DIR", description = "The model folder.")
     Path models;
 
-    @Option(names = "--port", paramLabel = "N", defaultValue = "8080", description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
-    int port;
-
-    @Option(names = "--host", paramLabel = "ADDR", defaultValue = "127.0.0.1",
-            description = "Address to listen on (default: ${DEFAULT-VALUE}; 0.0.0.0 for every interface).")
-    String host;
-
-    @Option(names = "--max-batch-size", paramLabel = "N", description = "Default rows per batched call; 1 turns batching off (default: 32).")
-    Integer maxBatchSize;
-
-    @Option(names = "--max-queue-delay-us", paramLabel = "US", description = "Default longest wait for a batch to fill (default: 2000).")
-    Long maxQueueDelayUs;
-
+    // Hand-written, not a ServeOptions setting: a secret, also read from $SQUEEZE_API_KEY, never in a recipe.
     @Option(names = "--api-key", paramLabel = "KEY",
             description = "Require this key on the repository endpoints and to start benchmarks (default: $SQUEEZE_API_KEY; "
                     + "none). An empty key is refused.")
@@ -57,12 +46,8 @@ final class ServeCommand extends SqueezeSubcommand implements Callable<Integer> 
             throw new BadInputException("--models " + models + " is not a folder; create it with one sub-folder per model "
                     + "holding model.onnx (squeeze export --output DIR/NAME/model.onnx)");
         }
-        Map<String, Object> properties = new LinkedHashMap<>();
+        Map<String, Object> properties = new LinkedHashMap<>(ServingOptions.options(spec).properties());
         properties.put("squeeze.serve.models", models.toAbsolutePath().toString());
-        properties.put("micronaut.server.port", port == 0 ? -1 : port);   // Micronaut picks a free port for -1
-        properties.put("micronaut.server.host", host);
-        if (maxBatchSize != null) properties.put("squeeze.serve.max-batch-size", maxBatchSize);
-        if (maxQueueDelayUs != null) properties.put("squeeze.serve.max-queue-delay-us", maxQueueDelayUs);
         String key = apiKey(apiKey, env().get("SQUEEZE_API_KEY"));
         if (key != null) properties.put("squeeze.serve.api-key", key);
         EmbeddedServer server;

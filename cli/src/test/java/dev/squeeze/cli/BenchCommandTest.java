@@ -63,4 +63,30 @@ class BenchCommandTest {
         assertEquals(ExitCodes.BAD_INPUT, empty.exitCode());
         assertTrue(empty.err().contains("no benchmark"), empty.err());
     }
+
+    @Test
+    void aBadMeasurementSettingNamesItsFlag() {
+        CliRun windows = CliRun.run(home, "bench", "--models", home.toString(), "--max-windows", "2");
+        assertEquals(ExitCodes.BAD_INPUT, windows.exitCode());
+        assertEquals(1, windows.errorLines(), windows.err());
+        assertTrue(windows.err().contains("--max-windows must be an integer >= 3, got '2'"), windows.err());
+        CliRun stability = CliRun.run(home, "bench", "--models", home.toString(), "--stability", "0");
+        assertEquals(ExitCodes.BAD_INPUT, stability.exitCode());
+        assertTrue(stability.err().contains("--stability must be a number > 0, got '0'"), stability.err());
+        // the load test reads the same settings the same way
+        CliRun load = CliRun.run(home, "bench", "--url", "http://127.0.0.1:9", "--model", "m", "--warmup-ms", "soon");
+        assertEquals(ExitCodes.BAD_INPUT, load.exitCode());
+        assertTrue(load.err().contains("--warmup-ms must be an integer >= 0, got 'soon'"), load.err());
+    }
+
+    @Test
+    void helpShowsEveryMeasurementSettingWithItsDefault() {
+        CliRun help = CliRun.run(home, "bench", "--help");
+        assertEquals(ExitCodes.OK, help.exitCode());
+        for (String option : List.of("--window-ms", "--warmup-ms", "--max-windows", "--min-runs-per-window",
+                "--stability", "--threads")) {
+            assertTrue(help.out().contains(option), option + " in\n" + help.out());
+        }
+        assertTrue(help.out().contains("(default: 5)") && help.out().contains("(default: 1000)"), help.out());
+    }
 }

@@ -52,6 +52,21 @@ class ServeCommandTest {
         assertTrue(help.out().contains("/v2/models/NAME/infer") && help.out().contains("/metrics"), help.out());
     }
 
+    @Test
+    void aBadServingSettingNamesItsFlag() throws Exception {
+        Path models = Files.createDirectories(home.resolve("models"));
+        CliRun port = CliRun.run(home, "serve", "--models", models.toString(), "--port", "70000");
+        assertEquals(ExitCodes.BAD_INPUT, port.exitCode());
+        assertEquals(1, port.errorLines(), port.err());
+        assertTrue(port.err().contains("--port must be an integer from 0 to 65535, got '70000'"), port.err());
+        CliRun batch = CliRun.run(home, "serve", "--models", models.toString(), "--max-batch-size", "0");
+        assertEquals(ExitCodes.BAD_INPUT, batch.exitCode());
+        assertTrue(batch.err().contains("--max-batch-size must be an integer >= 1, got '0'"), batch.err());
+        CliRun help = CliRun.run(home, "serve", "--help");
+        assertTrue(help.out().contains("--max-elements") && help.out().contains("(default: 4000000)")
+                && help.out().contains("(default: 127.0.0.1)"), help.out());
+    }
+
     /** A model folder holding mlp-tiny, trained for one epoch on the fixtures and exported to ONNX. */
     private Path servedModels() throws Exception {
         CliRun train = CliRun.run(home, "train", "--model", "mlp-tiny", "--epochs", "1", "--data", CliRun.fixtures());

@@ -111,8 +111,11 @@ public final class BenchService {
     }
 
     /**
-     * A benchmark's settings, the bench stage's hashed record: which model file, measured on which test set, how.
-     * The run folder {@code bench-<hash>} holds the latest benchmark of these settings; the ledger keeps every one.
+     * A benchmark's settings, the bench stage's hashed record: which model file, measured on which test set, and how
+     * ({@link BenchmarkOptions}, whose settings are declared there, not here). The run folder {@code bench-<hash>} holds
+     * the latest benchmark of these settings; the ledger keeps every one. The measurement is written out flat, each
+     * component named as {@link BenchmarkOptions}' own, because that is how bench folders have been hashed: a nested
+     * record would move every folder of non-default settings (BenchServiceTest checks the two agree).
      */
     public record BenchParams(String model, String file, String dataset, int threads, long warmupMs, long windowMs,
                               int minRunsPerWindow, int maxWindows, double stabilityPercent) {
@@ -121,8 +124,8 @@ public final class BenchService {
 
         static BenchParams of(Target target, String dataset, BenchmarkOptions o) {
             return new BenchParams(target == null ? null : target.name(),
-                    target == null ? null : target.file().toAbsolutePath().toString(), dataset, o.intraOpThreads(),
-                    o.warmup().toMillis(), o.window().toMillis(), o.minRunsPerWindow(), o.maxWindows(), o.stabilityPercent());
+                    target == null ? null : target.file().toAbsolutePath().toString(), dataset, o.threads(),
+                    o.warmupMs(), o.windowMs(), o.minRunsPerWindow(), o.maxWindows(), o.stabilityPercent());
         }
     }
 

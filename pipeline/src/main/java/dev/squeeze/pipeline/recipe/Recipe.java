@@ -7,6 +7,8 @@ import dev.squeeze.compress.quant.QuantParams;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.core.settings.SettingSpec;
 import dev.squeeze.core.settings.StageSettings;
+import dev.squeeze.serve.bench.BenchmarkOptions;
+import dev.squeeze.serve.http.ServeOptions;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -123,11 +125,13 @@ public record Recipe(Map<String, Object> values) {
         return settings("export", ExportParams.SETTINGS, Map.of());
     }
 
-    public RecipeKeys.Bench bench() {
-        return keys("bench", RecipeKeys.Bench.class);
+    /** How the bench section measures ({@link #enabled} says whether it runs). */
+    public BenchmarkOptions bench() {
+        return settings("bench", BenchmarkOptions.SETTINGS, Map.of());
     }
 
-    public RecipeKeys.Serve serve() {
-        return keys("serve", RecipeKeys.Serve.class);
+    /** How the serve section serves ({@link #enabled} says whether it runs). */
+    public ServeOptions serve() {
+        return settings("serve", ServeOptions.SETTINGS, Map.of());
     }
 }

@@ -65,23 +65,15 @@ public final class RecipeKeys {
             boolean enabled) {
     }
 
+    /** The bench section's switch; its other keys are {@code BenchmarkOptions}' settings. */
     public record Bench(
             @Setting(help = "Measure every exported model the same way.", defaultValue = "true")
-            boolean enabled,
-            @Setting(help = "Measurement window, in milliseconds.", defaultValue = "1000", min = 1)
-            long windowMs,
-            @Setting(help = "Warm-up before measuring, in milliseconds.", defaultValue = "1000", min = 0)
-            long warmupMs,
-            @Setting(help = "Most windows before giving up on stable timings (3 must agree).", defaultValue = "10", min = 3)
-            int maxWindows) {
+            boolean enabled) {
     }
 
+    /** The serve section's switch; its other keys are {@code ServeOptions}' settings. */
     public record Serve(
             @Setting(help = "Start the model server at the end (Ctrl-C stops it).", defaultValue = "false")
-            boolean enabled,
-            @Setting(help = "Port; 0 picks a free one.", defaultValue = "8080", min = 0, max = 65535)
-            int port,
-            @Setting(help = "Address to listen on; 0.0.0.0 for every interface.", defaultValue = "127.0.0.1")
-            String host) {
+            boolean enabled) {
     }
 }

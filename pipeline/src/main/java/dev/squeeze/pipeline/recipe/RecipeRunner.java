@@ -38,7 +38,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -180,14 +179,14 @@ public final class RecipeRunner {
 
         List<BenchmarkResult> bench = List.of();
         Path report = null;
-        if (recipe.export().enabled() && recipe.bench().enabled()) {
+        if (recipe.export().enabled() && recipe.enabled("bench")) {
             Path benchFile = folder.resolve("bench.json");
             String step = "bench " + variants;
             BenchService service = new BenchService(env.workspace(), env.locator(), env.monitor());
             if (done.contains(step) && Files.isRegularFile(benchFile)) {
                 bench = readBench(benchFile);
             } else {
-                BenchmarkOptions options = benchOptions(recipe.bench());
+                BenchmarkOptions options = recipe.bench();
                 env.monitor().message("stage bench: " + variants.size() + " models");
                 bench = service.bench(BenchService.targets(models), options, recipe.dataset(), dataDir);
                 AtomicFiles.writeString(benchFile, Json.write(bench));
@@ -200,27 +199,22 @@ public final class RecipeRunner {
     }
 
     /**
-     * The serve stage: starts the model server on the recipe's models folder (serve.port, serve.host) and, when the
+     * The serve stage: starts the model server on the recipe's models folder (the serve section's settings) and, when the
      * recipe benches, queues the server's own benchmark of everything it serves (the dashboard's numbers). The caller
      * waits on the returned server and stops it.
      */
     public static EmbeddedServer serve(Recipe recipe, Outcome outcome) {
         EmbeddedServer server;
         try {
-            server = SqueezeServer.start(Map.of("squeeze.serve.models", outcome.models().toAbsolutePath().toString(),
-                    "micronaut.server.port", recipe.serve().port() == 0 ? -1 : recipe.serve().port(),
-                    "micronaut.server.host", recipe.serve().host()));
+            Map<String, Object> properties = new LinkedHashMap<>(recipe.serve().properties());
+            properties.put("squeeze.serve.models", outcome.models().toAbsolutePath().toString());
+            server = SqueezeServer.start(properties);
         } catch (PortInUseException e) {
             throw new BadInputException(e.getMessage() + ": stop what is listening there, or pick another port with "
                     + "serve.port (--set serve.port=N; 0 picks a free one); the models are in " + outcome.models(), e);
         }
-        if (recipe.bench().enabled()) SqueezeServer.benchmarkAll(server, benchOptions(recipe.bench()));
+        if (recipe.enabled("bench")) SqueezeServer.benchmarkAll(server, recipe.bench());
         return server;
-    }
-
-    private static BenchmarkOptions benchOptions(RecipeKeys.Bench b) {
-        return BenchmarkOptions.DEFAULTS.withWarmup(Duration.ofMillis(b.warmupMs()))
-                .withWindow(Duration.ofMillis(b.windowMs())).withMaxWindows(b.maxWindows());
     }
 
     private void doctor(TrainParams params, Path dataDir) {

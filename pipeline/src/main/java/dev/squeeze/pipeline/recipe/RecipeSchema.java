@@ -8,6 +8,8 @@ import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.core.BadInputException;
 import dev.squeeze.core.settings.SettingSpec;
 import dev.squeeze.core.settings.StageSettings;
+import dev.squeeze.serve.bench.BenchmarkOptions;
+import dev.squeeze.serve.http.ServeOptions;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -111,9 +113,9 @@ public final class RecipeSchema {
             new Section("export", "Export the final model to ONNX.",
                     toggled("export", RecipeKeys.Export.class, keys("export", ExportParams.SETTINGS, Set.of()))),
             new Section("bench", "Benchmark the exported models with ONNX Runtime: size, latency, throughput, accuracy.",
-                    keys("bench", RecipeKeys.Bench.class)),
+                    toggled("bench", RecipeKeys.Bench.class, keys("bench", BenchmarkOptions.SETTINGS, Set.of()))),
             new Section("serve", "Serve the final model over HTTP when the pipeline is done.",
-                    keys("serve", RecipeKeys.Serve.class)));
+                    toggled("serve", RecipeKeys.Serve.class, keys("serve", ServeOptions.SETTINGS, Set.of()))));
     private static final Map<String, Key> BY_PATH = new LinkedHashMap<>();
 
     static {

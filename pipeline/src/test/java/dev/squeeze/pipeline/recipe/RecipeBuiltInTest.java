@@ -6,6 +6,8 @@ import dev.squeeze.compress.prune.PruneScope;
 import dev.squeeze.compress.prune.Structure;
 import dev.squeeze.compress.quant.QuantParams;
 import dev.squeeze.core.BadInputException;
+import dev.squeeze.serve.bench.BenchmarkOptions;
+import dev.squeeze.serve.http.ServeOptions;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -32,8 +34,12 @@ class RecipeBuiltInTest {
         assertEquals(QuantParams.DEFAULTS, r.quantize());
         assertTrue(r.export().enabled());
         assertEquals(17, r.exportSettings().opset());
-        assertEquals(new RecipeKeys.Bench(true, 1000, 1000, 10), r.bench());
-        assertEquals(new RecipeKeys.Serve(true, 8080, "127.0.0.1"), r.serve());
+        assertTrue(r.enabled("bench"));
+        assertEquals(BenchmarkOptions.DEFAULTS, r.bench());
+        assertTrue(r.enabled("serve"));
+        assertEquals(ServeOptions.DEFAULTS, r.serve());
+        assertEquals(8080, r.serve().port());
+        assertEquals("127.0.0.1", r.serve().host());
         assertTrue(Recipes.builtInText("demo").startsWith("# "), "documented in comments");
     }
 
@@ -48,8 +54,9 @@ class RecipeBuiltInTest {
         assertEquals(new PruneParams(null, 1, 0.5, "0", PruneScope.LAYER, PruneControl.NONE, Structure.NONE), r.prune());
         assertTrue(r.enabled("quantize"));
         assertTrue(r.export().enabled());
-        assertEquals(new RecipeKeys.Bench(true, 300, 200, 4), r.bench());
-        assertTrue(r.serve().enabled());
+        assertTrue(r.enabled("bench"));
+        assertEquals(BenchmarkOptions.DEFAULTS.with("window-ms", 300L).with("warmup-ms", 200L).with("max-windows", 4), r.bench());
+        assertTrue(r.enabled("serve"));
         assertTrue(Recipes.builtInText("demo-quick").startsWith("# "), "documented in comments");
     }
 

@@ -64,6 +64,7 @@ class RecipeHashTest {
         assertNotEquals(h, hash(BASE, "quantize.accuracy_budget=1"));
         assertNotEquals(h, hash(BASE, "distill=true"));
         assertNotEquals(h, hash(BASE, "train.model=null", "train.from=runs/abc"));
+        assertNotEquals(h, hash(BASE, "bench.stability=5"));
     }
 
     @Test
@@ -72,6 +73,7 @@ class RecipeHashTest {
         assertEquals(h, hash(BASE, "name=two"));
         assertEquals(h, hash(BASE, "serve.port=9999"));
         assertEquals(h, hash(BASE, "serve=true", "serve.host=0.0.0.0"));
+        assertEquals(h, hash(BASE, "serve.max_batch_size=1"));
     }
 
     @Test

@@ -8,6 +8,8 @@ import dev.squeeze.compress.quant.Granularity;
 import dev.squeeze.compress.quant.QuantParams;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.core.BadInputException;
+import dev.squeeze.serve.bench.BenchmarkOptions;
+import dev.squeeze.serve.http.ServeOptions;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -57,8 +59,15 @@ class RecipeParserTest {
         assertEquals(QuantParams.DEFAULTS, r.quantize());
         assertEquals(new RecipeKeys.Export(true), r.export());
         assertEquals(17, r.exportSettings().opset());
-        assertEquals(new RecipeKeys.Bench(true, 1000, 1000, 10), r.bench());
-        assertEquals(new RecipeKeys.Serve(false, 8080, "127.0.0.1"), r.serve());
+        assertTrue(r.enabled("bench"));
+        assertEquals(BenchmarkOptions.DEFAULTS, r.bench());
+        assertEquals(1000, r.bench().windowMs());
+        assertEquals(1000, r.bench().warmupMs());
+        assertEquals(10, r.bench().maxWindows());
+        assertFalse(r.enabled("serve"));
+        assertEquals(ServeOptions.DEFAULTS, r.serve());
+        assertEquals(8080, r.serve().port());
+        assertEquals("127.0.0.1", r.serve().host());
     }
 
     @Test
@@ -124,8 +133,10 @@ class RecipeParserTest {
         assertEquals(new QuantParams(null, "entropy", 99.99, 500, Granularity.TENSOR, List.of(), 2, 0.5), r.quantize());
         assertEquals(new RecipeKeys.Export(true), r.export());
         assertEquals(13, r.exportSettings().opset());
-        assertEquals(new RecipeKeys.Bench(false, 300, 0, 4), r.bench());
-        assertEquals(new RecipeKeys.Serve(true, 0, "0.0.0.0"), r.serve());
+        assertFalse(r.enabled("bench"));
+        assertEquals(BenchmarkOptions.DEFAULTS.with("window-ms", 300L).with("warmup-ms", 0L).with("max-windows", 4), r.bench());
+        assertTrue(r.enabled("serve"));
+        assertEquals(ServeOptions.SETTINGS.build(java.util.Map.of("port", 0, "host", "0.0.0.0")), r.serve());
     }
 
     @Test
@@ -135,7 +146,7 @@ class RecipeParserTest {
         assertFalse(r.enabled("prune"));
         assertEquals(new PruneParams(null, 3, 0.2, "0", PruneScope.LAYER, PruneControl.NONE, Structure.NONE), r.prune());
         assertFalse(r.doctor().enabled());
-        assertTrue(r.serve().enabled());
+        assertTrue(r.enabled("serve"));
     }
 
     @Test
@@ -143,7 +154,7 @@ class RecipeParserTest {
         Recipe r = parse(MINIMAL + "distill:\n  student: mlp-tiny\nserve:\n  enabled: false\n  port: 9000\n");
         assertTrue(r.distill().enabled());
         assertEquals("mlp-tiny", r.distill().student());
-        assertFalse(r.serve().enabled());
+        assertFalse(r.enabled("serve"));
         assertEquals(9000, r.serve().port());
     }
 
@@ -216,6 +227,22 @@ class RecipeParserTest {
     void unknownTopLevelSection() {
         assertStarts("recipe.yaml line 3: unknown section 'prunning'; allowed: name, dataset, data, train, doctor, "
                 + "distill, prune, quantize, export, bench, serve", error(MINIMAL + "prunning:\n  levels: 2\n"));
+    }
+
+    @Test
+    void benchAndServeKeysAreTheirSettingsWithTheirChecks() {
+        // bench and serve hold BenchmarkOptions' and ServeOptions' settings after their switch, at those defaults
+        assertEquals(List.of("enabled", "window_ms", "warmup_ms", "max_windows", "min_runs_per_window", "stability",
+                "threads"), RecipeSchema.section("bench").orElseThrow().keyNames());
+        assertEquals(List.of("enabled", "port", "host", "max_batch_size", "max_queue_delay_us", "intra_op_threads",
+                "max_elements", "max_image_pixels"), RecipeSchema.section("serve").orElseThrow().keyNames());
+        // a bad value names the recipe key, never the flag
+        assertEquals("recipe.yaml line 4: bench.stability must be a number > 0, got '0'",
+                error(MINIMAL + "bench:\n  stability: 0\n"));
+        assertEquals("recipe.yaml line 4: bench.max_windows must be an integer >= 3, got '2'",
+                error(MINIMAL + "bench:\n  max_windows: 2\n"));
+        assertEquals("recipe.yaml line 4: serve.max_batch_size must be an integer >= 1, got '0'",
+                error(MINIMAL + "serve:\n  max_batch_size: 0\n"));
     }
 
     @Test
@@ -337,8 +364,8 @@ class RecipeParserTest {
                 + "drop), got 'lenet-300-100'", error("train: lenet-300-100\n"));
         assertEquals("recipe.yaml line 3: quantize must be a mapping of its keys (enabled, calibration, percentile, samples, "
                 + "granularity, keep_float, qat_epochs, accuracy_budget) or true/false, got nothing", error(MINIMAL + "quantize:\nexport: true\n"));
-        assertEquals("recipe.yaml line 4: bench must be a mapping of its keys (enabled, window_ms, warmup_ms, max_windows) "
-                + "or true/false, got a list", error(MINIMAL + "bench:\n  - window_ms: 3\n"));
+        assertEquals("recipe.yaml line 4: bench must be a mapping of its keys (enabled, window_ms, warmup_ms, max_windows, "
+                + "min_runs_per_window, stability, threads) or true/false, got a list", error(MINIMAL + "bench:\n  - window_ms: 3\n"));
         assertStarts("recipe.yaml line 1: a recipe is a mapping of keys and sections (name, dataset, data, train,",
                 error("- train\n- prune\n"));
         assertTrue(error("- train\n").endsWith("got a list"));

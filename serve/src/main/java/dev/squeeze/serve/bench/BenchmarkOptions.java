@@ -1,61 +1,62 @@
 package dev.squeeze.serve.bench;
 
+import dev.squeeze.core.settings.Setting;
+import dev.squeeze.core.settings.StageSettings;
+
 import java.time.Duration;
 
 /**
  * How {@link ModelBenchmark} measures: the same settings for every model variant make their results comparable.
+ * Declared once here: {@code squeeze bench}'s options, the recipe's {@code bench} section, the HTTP API's
+ * {@code POST /v1/benchmarks} keys ({@link BenchmarkRequest}) and the checks are made from these settings.
  *
- * @param intraOpThreads    ONNX Runtime threads per call (inter-op threads are always 1)
- * @param warmup            how long each batch size runs before measuring (excluded from the results); at least one
- *                          call is always made
- * @param window            the shortest measurement window
- * @param minRunsPerWindow  the fewest calls in a window: a window ends once both {@code window} has passed and this
- *                          many calls were made, so slow models still get several samples per window
- * @param maxWindows        windows to try before giving up on stability (at least 3, the windows compared)
- * @param stabilityPercent  the last {@value ModelBenchmark#STABLE_WINDOWS} windows' throughputs must each lie within
- *                          this percentage of their mean
+ * @param windowMs         the shortest measurement window, in milliseconds
+ * @param warmupMs         how long each batch size runs before measuring (excluded from the results); at least one
+ *                         call is always made
+ * @param maxWindows       windows to try before giving up on stability (at least {@value ModelBenchmark#STABLE_WINDOWS},
+ *                         the windows compared)
+ * @param minRunsPerWindow the fewest calls in a window: a window ends once both the window has passed and this many
+ *                         calls were made, so slow models still get several samples per window
+ * @param stabilityPercent the last {@value ModelBenchmark#STABLE_WINDOWS} windows' throughputs must each lie within
+ *                         this percentage of their mean
+ * @param threads          ONNX Runtime threads per call (inter-op threads are always 1)
  */
-public record BenchmarkOptions(int intraOpThreads, Duration warmup, Duration window, int minRunsPerWindow, int maxWindows,
-                               double stabilityPercent) {
+public record BenchmarkOptions(
+        @Setting(help = "Measurement window, in milliseconds.", defaultValue = "1000", min = 1, label = "MS")
+        long windowMs,
+        @Setting(help = "Warm-up before measuring each batch size, in milliseconds; not measured.", defaultValue = "1000",
+                min = 0, label = "MS")
+        long warmupMs,
+        @Setting(help = "Most windows before giving up on stable timings (the last 3 must agree).", defaultValue = "10",
+                min = ModelBenchmark.STABLE_WINDOWS)
+        int maxWindows,
+        @Setting(help = "Fewest calls in a window, so slow models still get several samples per window.",
+                defaultValue = "5", min = 1)
+        int minRunsPerWindow,
+        @Setting(name = "stability", help = "Windows agree when each is within this percent of their mean.",
+                defaultValue = "10", min = 0, minExclusive = true, label = "PERCENT")
+        double stabilityPercent,
+        @Setting(help = "ONNX Runtime threads per call.", defaultValue = "1", min = 1)
+        int threads) {
 
-    /** 1 thread, 1 s warm-up, windows of at least 1 s and 5 calls, up to 10 windows, stable within 10%. */
-    public static final BenchmarkOptions DEFAULTS = new BenchmarkOptions(1, Duration.ofSeconds(1), Duration.ofSeconds(1),
-            5, 10, 10.0);
+    /** The settings, as declared above. */
+    public static final StageSettings<BenchmarkOptions> SETTINGS = StageSettings.of(BenchmarkOptions.class);
 
-    public BenchmarkOptions {
-        if (intraOpThreads < 1) throw new IllegalArgumentException("intraOpThreads must be at least 1, got " + intraOpThreads);
-        if (warmup == null || warmup.isNegative()) throw new IllegalArgumentException("warmup must be zero or more, got " + warmup);
-        if (window == null || window.isNegative() || window.isZero()) {
-            throw new IllegalArgumentException("window must be positive, got " + window);
-        }
-        if (minRunsPerWindow < 1) throw new IllegalArgumentException("minRunsPerWindow must be at least 1, got " + minRunsPerWindow);
-        if (maxWindows < ModelBenchmark.STABLE_WINDOWS) {
-            throw new IllegalArgumentException("maxWindows must be at least " + ModelBenchmark.STABLE_WINDOWS + ", got " + maxWindows);
-        }
-        if (!(stabilityPercent > 0)) throw new IllegalArgumentException("stabilityPercent must be positive, got " + stabilityPercent);
+    /** Every setting at its default: 1 s windows of at least 5 calls after 1 s of warm-up, up to 10, within 10%, 1 thread. */
+    public static final BenchmarkOptions DEFAULTS = SETTINGS.defaults();
+
+    /** {@link #warmupMs()} as a duration. */
+    public Duration warmup() {
+        return Duration.ofMillis(warmupMs);
     }
 
-    public BenchmarkOptions withIntraOpThreads(int threads) {
-        return new BenchmarkOptions(threads, warmup, window, minRunsPerWindow, maxWindows, stabilityPercent);
+    /** {@link #windowMs()} as a duration. */
+    public Duration window() {
+        return Duration.ofMillis(windowMs);
     }
 
-    public BenchmarkOptions withWarmup(Duration d) {
-        return new BenchmarkOptions(intraOpThreads, d, window, minRunsPerWindow, maxWindows, stabilityPercent);
-    }
-
-    public BenchmarkOptions withWindow(Duration d) {
-        return new BenchmarkOptions(intraOpThreads, warmup, d, minRunsPerWindow, maxWindows, stabilityPercent);
-    }
-
-    public BenchmarkOptions withMinRunsPerWindow(int runs) {
-        return new BenchmarkOptions(intraOpThreads, warmup, window, runs, maxWindows, stabilityPercent);
-    }
-
-    public BenchmarkOptions withMaxWindows(int windows) {
-        return new BenchmarkOptions(intraOpThreads, warmup, window, minRunsPerWindow, windows, stabilityPercent);
-    }
-
-    public BenchmarkOptions withStabilityPercent(double percent) {
-        return new BenchmarkOptions(intraOpThreads, warmup, window, minRunsPerWindow, maxWindows, percent);
+    /** These options with setting {@code name} ({@code window-ms}) set to {@code value}. */
+    public BenchmarkOptions with(String name, Object value) {
+        return SETTINGS.with(this, name, value);
     }
 }

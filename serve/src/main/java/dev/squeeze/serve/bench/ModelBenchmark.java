@@ -102,11 +102,13 @@ public final class ModelBenchmark {
      *                       be measured through ONNX Runtime (no test set, one that does not fit the input, no output
      *                       with a class per column), it is taken from the model's export metadata, if it has any
      * @throws BadRequestException  when the file is not ONNX or ONNX Runtime cannot load it
+     * @throws dev.squeeze.core.BadInputException when {@code options} break a setting's range
      * @throws UncheckedIOException when the file cannot be read
      * @throws IllegalStateException when a call fails in ONNX Runtime
      * @throws CancellationException when the thread was interrupted (its interrupt status stays set)
      */
     public static BenchmarkResult measure(String name, Path onnxFile, BenchmarkOptions options, LabeledRows testSetOrNull) {
+        BenchmarkOptions.SETTINGS.check(options);   // a program's options get the user's refusal, not a broken measurement
         String timestamp = Instant.now().toString();
         long fileBytes;
         long zippedBytes;
@@ -125,7 +127,7 @@ public final class ModelBenchmark {
         checkStop(name);
         Long rssBefore = procStatusBytes("VmRSS");
         try (LoadedModel model = LoadedModel.load(name, 1, onnxFile,
-                new ModelConfig(1, 0, options.intraOpThreads()))) {
+                new ModelConfig(1, 0, options.threads()))) {
             ModelSpec spec = model.spec();
             OrtSession session = model.session();
             LabeledRows data = testSetOrNull != null && fits(spec, testSetOrNull) ? testSetOrNull : null;
@@ -157,7 +159,7 @@ public final class ModelBenchmark {
             Long rssAfter = procStatusBytes("VmRSS");
             Long peak = procStatusBytes("VmHWM");
             boolean stable = batch1.stable() && (batch32 == null || batch32.stable()) && (batch256 == null || batch256.stable());
-            return new BenchmarkResult(name, onnxFile.toString(), timestamp, ENV.getVersion(), options.intraOpThreads(),
+            return new BenchmarkResult(name, onnxFile.toString(), timestamp, ENV.getVersion(), options.threads(),
                     options.warmup().toMillis(), options.window().toMillis(), options.minRunsPerWindow(),
                     options.maxWindows(), options.stabilityPercent(),
                     fileBytes, zippedBytes, params.parameters(), params.nonZeroParameters(),

@@ -6,8 +6,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * {@code squeeze.serve.*} in application.yml, or flags of {@code squeeze serve}: where the models are and how they are
- * served.
+ * {@code squeeze.serve.*}: where the models are and how they are served, as the server's Micronaut configuration
+ * (flags of {@code squeeze serve}, a recipe's {@code serve} section, or {@code -D} properties). The user-facing
+ * settings are declared on {@link ServeOptions}, with their defaults and ranges; this bean starts from those defaults.
  */
 @ConfigurationProperties("squeeze.serve")
 public class ServeSettings {
@@ -15,19 +16,12 @@ public class ServeSettings {
     private Path models = Path.of("models");
     /** How often the folder is checked for new, replaced and removed models. */
     private Duration poll = Duration.ofSeconds(2);
-    /** Default dynamic batching: most rows per ONNX Runtime call (1 turns it off); config.json overrides per model. */
-    private int maxBatchSize = 32;
-    /** Default longest wait for a batch to fill, in microseconds. */
-    private long maxQueueDelayUs = 2_000;
-    /** Default ONNX Runtime threads per model. */
-    private int intraOpThreads = 1;
-    /** Most tensor elements one request may carry. */
-    private long maxElements = 4_000_000;
-    /**
-     * Most pixels (width x height, read from the image's header before it is decoded) an image sent to
-     * {@code /v1/models/{name}/predict} may have; 0: per model, max(4096 x 4096, 64 x the model's input H x W).
-     */
-    private long maxImagePixels;
+    // The settings ServeOptions declares, at its defaults.
+    private int maxBatchSize = ServeOptions.DEFAULTS.maxBatchSize();
+    private long maxQueueDelayUs = ServeOptions.DEFAULTS.maxQueueDelayUs();
+    private int intraOpThreads = ServeOptions.DEFAULTS.intraOpThreads();
+    private long maxElements = ServeOptions.DEFAULTS.maxElements();
+    private long maxImagePixels = ServeOptions.DEFAULTS.maxImagePixels();
     /** When set, the repository endpoints (load, unload, index) need "Authorization: Bearer KEY" or "X-API-Key: KEY". */
     private String apiKey;
 

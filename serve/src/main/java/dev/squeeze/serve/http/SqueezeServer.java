@@ -37,9 +37,10 @@ public final class SqueezeServer {
             protected void handleStartupException(Environment environment, Throwable e) {
                 for (Throwable t = e; t != null; t = t.getCause()) {
                     if (t instanceof BindException && String.valueOf(t.getMessage()).contains("in use")) {
-                        // the environment is closed by now: the address as given, else application.yml's
-                        throw new PortInUseException(String.valueOf(properties.getOrDefault("micronaut.server.host", "127.0.0.1")),
-                                Integer.parseInt(String.valueOf(properties.getOrDefault("micronaut.server.port", 8080))), e);
+                        // the environment is closed by now: the address as given, else the default (application.yml's)
+                        throw new PortInUseException(String.valueOf(properties.getOrDefault("micronaut.server.host",
+                                ServeOptions.DEFAULTS.host())), Integer.parseInt(String.valueOf(properties.getOrDefault(
+                                "micronaut.server.port", ServeOptions.DEFAULTS.port()))), e);
                     }
                 }
                 throw new ApplicationStartupException("cannot start the server: " + e.getMessage(), e);

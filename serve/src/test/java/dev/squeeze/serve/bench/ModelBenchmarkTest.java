@@ -1,5 +1,7 @@
 package dev.squeeze.serve.bench;
 
+import dev.squeeze.core.BadInputException;
+
 import dev.squeeze.serve.runtime.BadRequestException;
 import dev.squeeze.serve.runtime.BatchTestModels;
 import dev.squeeze.serve.runtime.HostTensor;
@@ -22,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
@@ -35,9 +38,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** ModelBenchmark on real small ONNX files in real ONNX Runtime sessions; no timing thresholds. */
 class ModelBenchmarkTest {
     /** Short windows so the class runs in seconds: 50 ms warm-up, windows of 100 ms and 3 calls, at most 5. */
-    private static final BenchmarkOptions SHORT = new BenchmarkOptions(1, Duration.ofMillis(50), Duration.ofMillis(100), 3, 5, 10.0);
+    private static final BenchmarkOptions SHORT = new BenchmarkOptions(100, 50, 5, 3, 10.0, 1);
     /** For tests about everything but timing. */
-    private static final BenchmarkOptions TINY = new BenchmarkOptions(1, Duration.ZERO, Duration.ofMillis(5), 1, 3, 10.0);
+    private static final BenchmarkOptions TINY = new BenchmarkOptions(5, 0, 3, 1, 10.0, 1);
 
     @TempDir
     Path dir;
@@ -78,13 +81,22 @@ class ModelBenchmarkTest {
 
     @Test
     void optionsAreChecked() {
-        assertThrows(IllegalArgumentException.class, () -> SHORT.withMaxWindows(2));
-        assertThrows(IllegalArgumentException.class, () -> SHORT.withIntraOpThreads(0));
-        assertThrows(IllegalArgumentException.class, () -> SHORT.withWindow(Duration.ZERO));
-        assertThrows(IllegalArgumentException.class, () -> SHORT.withStabilityPercent(0));
-        assertEquals(1, BenchmarkOptions.DEFAULTS.intraOpThreads());
+        Map<String, Object> bad = Map.of("max-windows", 2, "threads", 0, "window-ms", 0L, "stability", 0.0);
+        bad.forEach((name, value) -> {
+            BadInputException e = assertThrows(BadInputException.class,
+                    () -> BenchmarkOptions.SETTINGS.check(SHORT.with(name, value)), name);
+            assertTrue(e.getMessage().startsWith(name + " must be "), e.getMessage());
+        });
+        // measure() checks too, before touching the file: a program's options get the user's refusal
+        BadInputException e = assertThrows(BadInputException.class,
+                () -> ModelBenchmark.measure("m", dir.resolve("absent.onnx"), SHORT.with("max-windows", 2), null));
+        assertEquals("max-windows must be an integer >= 3, got 2", e.getMessage());
+        assertEquals(1, BenchmarkOptions.DEFAULTS.threads());
         assertEquals(10.0, BenchmarkOptions.DEFAULTS.stabilityPercent());
         assertEquals(10, BenchmarkOptions.DEFAULTS.maxWindows());
+        assertEquals(5, BenchmarkOptions.DEFAULTS.minRunsPerWindow());
+        assertEquals(Duration.ofSeconds(1), BenchmarkOptions.DEFAULTS.window());
+        assertEquals(Duration.ofSeconds(1), BenchmarkOptions.DEFAULTS.warmup());
     }
 
     // ---- parameters ---------------------------------------------------------------------------------------------
