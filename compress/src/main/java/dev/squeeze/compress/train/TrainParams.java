@@ -49,7 +49,7 @@ public record TrainParams(
         @Setting(help = "fashion-mnist, mnist, or a CSV file with a header row.", label = "NAME|FILE.csv",
                 defaultValue = DEFAULT_DATASET, check = SettingChecks.Dataset.class, sweep = false)
         String dataset,
-        @Setting(help = "Most epochs; early stopping may end sooner.", defaultValue = "30", min = 1)
+        @Setting(help = "Most epochs; early stopping may end sooner. Each prune level retrains as long.", defaultValue = "30", min = 1)
         int epochs,
         @Setting(help = "Mini-batch size.", label = "B", defaultValue = "60", min = 1)
         int batch,
@@ -58,13 +58,13 @@ public record TrainParams(
         @Setting(help = "Seed for initial weights, dropout and shuffling; same seed, data and threads give identical "
                 + "weights.", label = "S", defaultValue = "42")
         long seed,
-        @Setting(help = "Stop after N epochs in a row whose validation accuracy falls short of the best by the "
-                + "tolerance or more.", defaultValue = "3", min = 1)
+        @Setting(help = "Stop after this many epochs in a row whose validation accuracy falls short of the best "
+                + "by the tolerance or more.", defaultValue = "3", min = 1)
         int patience,
         @Setting(name = "val-fraction", help = "Share of the training set held out for validation, with a fixed seed.",
                 label = "F", defaultValue = "0.1", min = 0, minExclusive = true, max = 1, maxExclusive = true)
         double validationFraction,
-        @Setting(help = "Multiply the learning rate by F after every epoch; 1 keeps it constant.", label = "F",
+        @Setting(help = "Multiply the learning rate by this after every epoch; 1 keeps it constant.", label = "F",
                 defaultValue = "0.95", hashedAs = "0.8", min = 0, minExclusive = true, max = 1)
         double lrDecay,
         @Setting(help = "One weight init for every layer: he, xavier, zero, ... (default: the init that suits each "
@@ -80,7 +80,7 @@ public record TrainParams(
                 + "lottery-ticket late rewinding (the initialisation is always saved).", label = "POINT",
                 check = SettingChecks.TrainingPoint.class, sweep = false)
         String snapshot,
-        @Setting(help = "An epoch within SE standard errors of the best validation accuracy (sqrt(p(1-p)/n), n "
+        @Setting(help = "An epoch within this many standard errors of the best validation accuracy (sqrt(p(1-p)/n), n "
                 + "validation examples) still counts: its weights are kept and patience restarts; 0 counts only a "
                 + "better accuracy.", label = "SE", defaultValue = "2", hashedAs = "0", min = 0)
         double tolerance,
@@ -88,7 +88,7 @@ public record TrainParams(
                 + "epochs the validation chose, keeping its last weights; auto does when the training split has fewer "
                 + "than " + Refit.AUTO_BELOW + " examples.", label = "WHEN", defaultValue = "auto", hashedAs = "never")
         Refit refit,
-        @Setting(help = "Also decay the learning rate by at least F per " + EXAMPLE_DECAY_PER + " training examples "
+        @Setting(help = "Also decay the learning rate by at least this much per " + EXAMPLE_DECAY_PER + " training examples "
                 + "seen, so a large dataset anneals as fast as one with many steps per epoch needs; 1 turns it off.",
                 label = "F", defaultValue = "0.8", hashedAs = "1", min = 0, minExclusive = true, max = 1)
         double exampleDecay,

@@ -48,4 +48,12 @@ class RecipeSchemaTest {
         assertFalse(RecipeSchema.section("train").orElseThrow().toggle());
         assertTrue(RecipeSchema.section("serve").orElseThrow().toggle());
     }
+
+    /** The guide's recipe reference is the schema's own, so a setting added to a stage shows there too. */
+    @Test
+    void theGuidesReferenceIsTheSchemas() throws java.io.IOException {
+        String doc = java.nio.file.Files.readString(java.nio.file.Path.of("..", "docs", "recipes.md"));
+        assertTrue(doc.contains(RecipeSchema.markdownReference()), "docs/recipes.md is out of date; paste "
+                + "RecipeSchema.markdownReference() into it:\n" + RecipeSchema.markdownReference());
+    }
 }
