@@ -37,11 +37,7 @@ import java.util.concurrent.Callable;
                 "  squeeze bench --url http://127.0.0.1:8080 --model lenet-int8 --concurrency 1,4,16,64"})
 final class BenchCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin
-    DataOptions data;
-    @Mixin
-    WorkspaceOptions workspace;
-    @Mixin
-    ExperimenterOption by;
+    StageOptions stage;
 
     @Option(names = "--models", paramLabel = "DIR", description = "A folder of models (NAME/model.onnx or *.onnx).")
     Path models;
@@ -92,8 +88,8 @@ final class BenchCommand extends SqueezeSubcommand implements Callable<Integer> 
         var err = err();
         List<BenchmarkResult> results;
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
-            results = new BenchService(by.applyTo(workspace.resolve(env())), CommandContext.datasetLocator(env(), err), monitor)
-                    .bench(BenchService.targets(models), options, dataset, data.dataDir);
+            results = new BenchService(stage.workspace(env()), CommandContext.datasetLocator(env(), err), monitor)
+                    .bench(BenchService.targets(models), options, dataset, stage.dataDir());
         }
         print(json ? mapper.writeValueAsString(results) + System.lineSeparator() : table(results));
         return ExitCodes.OK;

@@ -18,11 +18,7 @@ import java.util.concurrent.Callable;
         footer = {"", "Examples:", "  squeeze demo", "  squeeze demo --quick --set serve=false"})
 final class DemoCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin
-    DataOptions data;
-    @Mixin
-    WorkspaceOptions workspace;
-    @Mixin
-    ExperimenterOption by;
+    StageOptions stage;
 
     @Option(names = "--quick", description = "The quick recipe (a small model, fewer epochs and levels).")
     boolean quick;
@@ -35,7 +31,6 @@ final class DemoCommand extends SqueezeSubcommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        return RecipeCommands.run(this, Recipes.builtIn(quick ? "demo-quick" : "demo", overrides), explain, data.dataDir,
-                workspace, by);
+        return RecipeCommands.run(this, Recipes.builtIn(quick ? "demo-quick" : "demo", overrides), explain, stage);
     }
 }

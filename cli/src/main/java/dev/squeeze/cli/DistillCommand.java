@@ -20,11 +20,7 @@ import java.util.concurrent.Callable;
                 "  squeeze distill --teacher a1 --teacher b2 --teacher c3 --student mlp-100 --temperature auto"})
 final class DistillCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin
-    DataOptions data;
-    @Mixin
-    WorkspaceOptions workspace;
-    @Mixin
-    ExperimenterOption by;
+    StageOptions stage;
 
     @Option(names = "--teacher", required = true, paramLabel = "RUN|FILE",
             description = "A trained run id (or prefix) or model file; repeat for an ensemble.")
@@ -47,8 +43,8 @@ final class DistillCommand extends SqueezeSubcommand implements Callable<Integer
         double alpha = DistillOptions.alpha(spec);
         var err = err();
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
-            DistillOutcome outcome = new DistillService(by.applyTo(workspace.resolve(env())), CommandContext.datasetLocator(env(), err),
-                    monitor).distill(teachers, studentParams, temperatures, alpha, studentFrom, data.dataDir);
+            DistillOutcome outcome = new DistillService(stage.workspace(env()), CommandContext.datasetLocator(env(), err),
+                    monitor).distill(teachers, studentParams, temperatures, alpha, studentFrom, stage.dataDir());
             print(json ? outcome.json() + System.lineSeparator() : outcome.format());
         }
         return ExitCodes.OK;

@@ -23,11 +23,7 @@ import java.util.concurrent.Callable;
                 "  squeeze prune --from squeeze-runs/train-<hash>/model.zip --levels 8 --rewind-to 500it"})
 final class PruneCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin
-    DataOptions data;
-    @Mixin
-    WorkspaceOptions workspace;
-    @Mixin
-    ExperimenterOption by;
+    StageOptions stage;
 
     @Option(names = "--from", required = true, paramLabel = "RUN|FILE",
             description = "A training run id (or unique prefix) from 'squeeze runs', or its model.zip.")
@@ -48,8 +44,8 @@ final class PruneCommand extends SqueezeSubcommand implements Callable<Integer> 
         PruneParams params = SettingOptions.read(spec, PruneParams.SETTINGS, Map.of());
         var err = err();
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
-            PruneOutcome outcome = new PruneService(by.applyTo(workspace.resolve(env())), CommandContext.datasetLocator(env(), err),
-                    monitor).prune(params, from, data.dataDir);
+            PruneOutcome outcome = new PruneService(stage.workspace(env()), CommandContext.datasetLocator(env(), err),
+                    monitor).prune(params, from, stage.dataDir());
             print(json ? outcome.json() + System.lineSeparator() : outcome.format());
         }
         return ExitCodes.OK;

@@ -31,11 +31,7 @@ import java.util.concurrent.Callable;
                 "  squeeze quantize --from 3f2a9c1b --keep-float 0 --accuracy-budget 0.5"})
 final class QuantizeCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin
-    DataOptions data;
-    @Mixin
-    WorkspaceOptions workspace;
-    @Mixin
-    ExperimenterOption by;
+    StageOptions stage;
 
     @Option(names = "--from", required = true, paramLabel = "RUN|FILE",
             description = "A finished train, prune or distill run id (or prefix), or a float model file.")
@@ -57,8 +53,8 @@ final class QuantizeCommand extends SqueezeSubcommand implements Callable<Intege
         var err = err();
         QuantizeOutcome outcome;
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
-            outcome = new QuantizeService(by.applyTo(workspace.resolve(env())), CommandContext.datasetLocator(env(), err), monitor)
-                    .quantize(from, params, data.dataDir);
+            outcome = new QuantizeService(stage.workspace(env()), CommandContext.datasetLocator(env(), err), monitor)
+                    .quantize(from, params, stage.dataDir());
         }
         print(json ? outcome.json() + System.lineSeparator() : outcome.format());
         return outcome.budgetMet() ? ExitCodes.OK : ExitCodes.FAILURE;

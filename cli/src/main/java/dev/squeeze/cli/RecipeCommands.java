@@ -6,15 +6,13 @@ import dev.squeeze.pipeline.recipe.RecipeRunner;
 import dev.squeeze.pipeline.recipe.Recipes;
 import io.micronaut.runtime.server.EmbeddedServer;
 
-import java.nio.file.Path;
 
 /** What {@code run} and {@code demo} share: explain or run a recipe, print the table, then serve when it says so. */
 final class RecipeCommands {
     private RecipeCommands() {
     }
 
-    static int run(SqueezeSubcommand command, Recipe recipe, boolean explain, Path dataDir, WorkspaceOptions workspace,
-                   ExperimenterOption by)
+    static int run(SqueezeSubcommand command, Recipe recipe, boolean explain, StageOptions stage)
             throws InterruptedException {
         if (explain) {
             command.print("# recipe hash " + Recipes.hash(recipe) + System.lineSeparator() + RecipePrinter.yaml(recipe));
@@ -23,8 +21,8 @@ final class RecipeCommands {
         var err = command.err();
         RecipeRunner.Outcome outcome;
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(command.env()))) {
-            outcome = new RecipeRunner(by.applyTo(workspace.resolve(command.env())), CommandContext.datasetLocator(command.env(), err), monitor)
-                    .run(recipe, dataDir);
+            outcome = new RecipeRunner(stage.workspace(command.env()), CommandContext.datasetLocator(command.env(), err), monitor)
+                    .run(recipe, stage.dataDir());
         }
         command.print(outcome.format());
         if (recipe.enabled("serve") && recipe.export().enabled()) {

@@ -22,11 +22,7 @@ import java.util.concurrent.Callable;
         footer = {"", "Examples:", "  squeeze run recipe.yaml --explain", "  squeeze run recipe.yaml --set prune.levels=5 --set serve=false"})
 final class RunCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin
-    DataOptions data;
-    @Mixin
-    WorkspaceOptions workspace;
-    @Mixin
-    ExperimenterOption by;
+    StageOptions stage;
 
     @Parameters(index = "0", paramLabel = "RECIPE", description = "The recipe file (YAML), or a built-in: demo, demo-quick.")
     Path recipe;
@@ -42,6 +38,6 @@ final class RunCommand extends SqueezeSubcommand implements Callable<Integer> {
         String name = recipe.toString();
         var parsed = !java.nio.file.Files.exists(recipe) && Recipes.BUILT_IN.contains(name)
                 ? Recipes.builtIn(name, overrides) : RecipeParser.parse(recipe, overrides);
-        return RecipeCommands.run(this, parsed, explain, data.dataDir, workspace, by);
+        return RecipeCommands.run(this, parsed, explain, stage);
     }
 }

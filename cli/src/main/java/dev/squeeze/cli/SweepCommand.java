@@ -43,11 +43,7 @@ final class SweepCommand extends SqueezeSubcommand implements Callable<Integer> 
     }
 
     @Mixin
-    DataOptions data;
-    @Mixin
-    WorkspaceOptions workspace;
-    @Mixin
-    ExperimenterOption by;
+    StageOptions stage;
 
     @Option(names = "--grid", required = true, paramLabel = "SPEC",
             description = "The settings to sweep and their values, key=v1,v2;key2=v3 (for example "
@@ -75,12 +71,12 @@ final class SweepCommand extends SqueezeSubcommand implements Callable<Integer> 
     public Integer call() {
         SweepParams params = new SweepParams(TrainOptions.params(spec, model), SweepGrid.parse(grid), random, parallel);
         PrintWriter err = err();
-        var service = new SweepService(by.applyTo(workspace.resolve(env())), CommandContext.datasetLocator(env(), err),
+        var service = new SweepService(stage.workspace(env()), CommandContext.datasetLocator(env(), err),
                 line -> {
                     err.println(line);
                     err.flush();
                 });
-        SweepOutcome outcome = service.run(params, data.dataDir);
+        SweepOutcome outcome = service.run(params, stage.dataDir());
         print(json ? outcome.json() : outcome.format());
         return outcome.succeeded() > 0 ? ExitCodes.OK : ExitCodes.FAILURE;
     }

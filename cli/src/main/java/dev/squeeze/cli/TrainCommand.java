@@ -20,11 +20,7 @@ import java.util.concurrent.Callable;
         footer = {"", "Example:", "  squeeze train --model lenet-300-100 --epochs 20 --lr 1e-3"})
 final class TrainCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin
-    DataOptions data;
-    @Mixin
-    WorkspaceOptions workspace;
-    @Mixin
-    ExperimenterOption by;
+    StageOptions stage;
 
     @Option(names = "--model", required = true, paramLabel = "NAME", description = "Zoo model ('squeeze models' lists them).")
     String model;
@@ -44,8 +40,8 @@ final class TrainCommand extends SqueezeSubcommand implements Callable<Integer> 
         var err = err();
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
             if (ensemble != null) {
-                var trained = new EnsembleService(by.applyTo(workspace.resolve(env())), CommandContext.datasetLocator(env(), err),
-                        monitor).train(params, ensemble, data.dataDir);
+                var trained = new EnsembleService(stage.workspace(env()), CommandContext.datasetLocator(env(), err),
+                        monitor).train(params, ensemble, stage.dataDir());
                 for (TrainOutcome member : trained.members()) {
                     print(String.format(java.util.Locale.ROOT, "member    %s  seed %d  test %.2f%%%n", member.run().id(),
                             params.seed() + trained.members().indexOf(member), 100 * member.run().testAcc()));
@@ -54,9 +50,9 @@ final class TrainCommand extends SqueezeSubcommand implements Callable<Integer> 
                         + "'squeeze distill --teacher %s'%n", trained.run().id(), 100 * trained.run().testAcc(), trained.run().id()));
                 return ExitCodes.OK;
             }
-            var service = new TrainingService(by.applyTo(workspace.resolve(env())),
+            var service = new TrainingService(stage.workspace(env()),
                     CommandContext.datasetLocator(env(), err), monitor);
-            TrainOutcome outcome = service.train(params, data.dataDir, force);
+            TrainOutcome outcome = service.train(params, stage.dataDir(), force);
             print(outcome.format());
         }
         return ExitCodes.OK;
