@@ -112,20 +112,18 @@ public final class BenchService {
 
     /**
      * A benchmark's settings, the bench stage's hashed record: which model file, measured on which test set, and how
-     * ({@link BenchmarkOptions}, whose settings are declared there, not here). The run folder {@code bench-<hash>} holds
-     * the latest benchmark of these settings; the ledger keeps every one. The measurement is written out flat, each
-     * component named as {@link BenchmarkOptions}' own, because that is how bench folders have been hashed: a nested
-     * record would move every folder of non-default settings (BenchServiceTest checks the two agree).
+     * ({@link BenchmarkOptions}, whose settings are declared there, so a setting added there is hashed here with no
+     * change). The run folder {@code bench-<hash>} holds the latest benchmark of these settings; the ledger keeps every
+     * one. A benchmark is never reused, so the measurement's nesting (since issue 14) moved only the folders of
+     * non-default measurements, to which nothing refers back.
      */
-    public record BenchParams(String model, String file, String dataset, int threads, long warmupMs, long windowMs,
-                              int minRunsPerWindow, int maxWindows, double stabilityPercent) {
+    public record BenchParams(String model, String file, String dataset, BenchmarkOptions measure) {
         /** {@link BenchmarkOptions#DEFAULTS}, no model: a field equal to these stays out of the hash. */
         public static final BenchParams DEFAULTS = of(null, null, BenchmarkOptions.DEFAULTS);
 
-        static BenchParams of(Target target, String dataset, BenchmarkOptions o) {
+        static BenchParams of(Target target, String dataset, BenchmarkOptions measure) {
             return new BenchParams(target == null ? null : target.name(),
-                    target == null ? null : target.file().toAbsolutePath().toString(), dataset, o.threads(),
-                    o.warmupMs(), o.windowMs(), o.minRunsPerWindow(), o.maxWindows(), o.stabilityPercent());
+                    target == null ? null : target.file().toAbsolutePath().toString(), dataset, measure);
         }
     }
 
