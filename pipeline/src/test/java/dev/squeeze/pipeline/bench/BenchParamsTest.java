@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
-/** The bench stage hashes every BenchmarkOptions setting, under the names bench folders have always been hashed by. */
+/** The bench stage hashes every BenchmarkOptions setting; a default measurement keeps the folder it always had. */
 class BenchParamsTest {
     private static final BenchService.Target TARGET = new BenchService.Target("a", Path.of("/models/a/model.onnx"));
 
