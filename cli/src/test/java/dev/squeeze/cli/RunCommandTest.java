@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code squeeze run} end to end on the fixture images with mlp-tiny: every stage, then the same recipe again. */
@@ -54,10 +55,17 @@ class RunCommandTest {
             assertTrue(CliRun.run(home, "runs", "--stage", stage).out().lines().count() > 1, "a " + stage + " row");
         }
         long trainRows = CliRun.run(home, "runs", "--stage", "train").out().lines().count();
+        long exportRows = CliRun.run(home, "runs", "--stage", "export").out().lines().count();
+        long benchRows = CliRun.run(home, "runs", "--stage", "bench").out().lines().count();
 
         CliRun second = CliRun.run(home, "run", recipe.toString(), "--data", CliRun.fixtures());
         assertEquals(ExitCodes.OK, second.exitCode(), second.err());
         assertEquals(trainRows, CliRun.run(home, "runs", "--stage", "train").out().lines().count(), "training reused");
+        assertEquals(exportRows, CliRun.run(home, "runs", "--stage", "export").out().lines().count(),
+                "exports reused by their stage's rule: no progress file of the recipe's own");
+        assertTrue(CliRun.run(home, "runs", "--stage", "bench").out().lines().count() > benchRows,
+                "a benchmark measures this machine now: run again");
+        assertFalse(Files.exists(Path.of(folder).getParent().resolve("progress.json")));
         assertTrue(second.out().contains("ticket-int8"), second.out());
 
         CliRun explain = CliRun.run(home, "run", recipe.toString(), "--explain", "--set", "prune.levels=4");

@@ -28,7 +28,6 @@ import dev.squeeze.compress.train.TrainingService;
 import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.Datasets;
-import dev.squeeze.serve.bench.BenchmarkOptions;
 import dev.squeeze.serve.bench.BenchmarkResult;
 import dev.squeeze.serve.http.PortInUseException;
 import dev.squeeze.serve.http.SqueezeServer;
@@ -40,19 +39,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * {@code squeeze run}: the stages a recipe declares, in order, through the same services the single commands use:
  * train (or start from a model), doctor, distill, prune, quantize every float model, export every model to
  * {@code <recipe folder>/models/NAME/model.onnx} (the serving layout), bench them and write the Pareto report. Each
- * stage's runs are ledger rows linked to their parents; the recipe's folder is {@code recipe2-<hash>} ({@link Recipes#hash(Recipe)}). Finished work
- * is reused: training, distillation, pruning and quantization find their finished runs by configuration hash, and
- * the recipe folder records which export and bench steps are done, so a killed run continues where it stopped.
+ * stage's runs are ledger rows linked to their parents; the recipe's folder is {@code recipe2-<hash>}
+ * ({@link Recipes#hash(Recipe)}). Finished work is reused by the one rule every stage follows (its run folder holds its
+ * outcome): training, distillation, pruning, quantization and export, so a killed run continues where it stopped.
+ * Only the benchmark runs every time: it measures this machine now.
  */
 public final class RecipeRunner {
     private final StageEnvironment env;
@@ -106,7 +104,6 @@ public final class RecipeRunner {
             throw new UncheckedIOException("cannot create " + models + ": " + e.getMessage(), e);
         }
         AtomicFiles.writeString(folder.resolve("recipe.yaml"), RecipePrinter.yaml(recipe));
-        Set<String> done = progress(folder);
         env.monitor().message("recipe " + recipe.name() + " (" + hash + "): artifacts in " + folder);
 
         // train, or start from a model
@@ -114,7 +111,7 @@ public final class RecipeRunner {
         List<Variant> floats = new ArrayList<>();
         TrainParams trainParams = recipe.train();
         if (recipe.from() != null) {
-            if (recipe.distill().enabled() || recipe.enabled("prune")) {
+            if (recipe.enabled("distill") || recipe.enabled("prune")) {
                 throw new BadInputException("train.from starts from a finished model, but distill and prune retrain its "
                         + "architecture from a squeeze training run; set distill: false and prune: false (quantize, export, "
                         + "bench and serve work from any model)");
@@ -133,13 +130,13 @@ public final class RecipeRunner {
             base = from.run() != null ? from.run().id() : from.file().toAbsolutePath().toString();
             floats.add(new Variant("model", "float: given", base));
         } else {
-            if (recipe.doctor().enabled()) doctor(trainParams, dataDir);
+            if (recipe.enabled("doctor")) doctor(trainParams, dataDir);
             env.monitor().message("stage train: " + trainParams.model());
             TrainOutcome trained = new TrainingService(env).train(trainParams, dataDir, false);
             base = trained.run().id();
             floats.add(new Variant(trainParams.model(), "float: train", base));
         }
-        if (recipe.distill().enabled()) {
+        if (recipe.enabled("distill")) {
             TrainParams student = recipe.distillStudent();
             DistillParams settings = recipe.distillSettings();
             env.monitor().message("stage distill: " + student.model() + " from " + base);
@@ -165,33 +162,25 @@ public final class RecipeRunner {
             }
         }
 
-        if (recipe.export().enabled()) {
+        if (recipe.enabled("export")) {
             ExportService export = new ExportService(env.workspace(), env.locator(), env.monitor());
             for (Variant v : variants) {
-                Path onnx = models.resolve(v.name()).resolve("model.onnx");
-                String step = "export " + v.name() + " " + v.source();
-                if (done.contains(step) && Files.isRegularFile(onnx)) continue;
+                // An export done before is reused by its stage and only copied into the models folder again.
                 env.monitor().message("stage export: " + v.name());
-                export.export(v.source(), onnx, recipe.exportSettings().opset(), dataDir);
-                done = markDone(folder, done, step);
+                export.export(v.source(), models.resolve(v.name()).resolve("model.onnx"), recipe.exportSettings().opset(),
+                        dataDir);
             }
         }
 
         List<BenchmarkResult> bench = List.of();
         Path report = null;
-        if (recipe.export().enabled() && recipe.enabled("bench")) {
-            Path benchFile = folder.resolve("bench.json");
-            String step = "bench " + variants;
+        if (recipe.enabled("export") && recipe.enabled("bench")) {
+            // A benchmark measures this machine now, so it runs every time, as 'squeeze bench' does; bench.json keeps
+            // the latest.
             BenchService service = new BenchService(env.workspace(), env.locator(), env.monitor());
-            if (done.contains(step) && Files.isRegularFile(benchFile)) {
-                bench = readBench(benchFile);
-            } else {
-                BenchmarkOptions options = recipe.bench();
-                env.monitor().message("stage bench: " + variants.size() + " models");
-                bench = service.bench(BenchService.targets(models), options, recipe.dataset(), dataDir);
-                AtomicFiles.writeString(benchFile, Json.write(bench));
-                done = markDone(folder, done, step);
-            }
+            env.monitor().message("stage bench: " + variants.size() + " models");
+            bench = service.bench(BenchService.targets(models), recipe.bench(), recipe.dataset(), dataDir);
+            AtomicFiles.writeString(folder.resolve("bench.json"), Json.write(bench));
             report = folder.resolve("report");
             service.report(report);
         }
@@ -224,31 +213,6 @@ public final class RecipeRunner {
             throw new BadInputException("doctor found problems before training (" + report.count(dev.squeeze.compress.doctor.Verdict.FAIL)
                     + " failed checks); run 'squeeze doctor --model " + params.model() + "' for the details, fix them, "
                     + "or set doctor: false");
-        }
-    }
-
-    private static Set<String> progress(Path folder) {
-        Path file = folder.resolve("progress.json");
-        if (!Files.isRegularFile(file)) return new LinkedHashSet<>();
-        try {
-            return new LinkedHashSet<>(List.of(Json.read(Files.readString(file), String[].class)));
-        } catch (IOException e) {
-            return new LinkedHashSet<>();
-        }
-    }
-
-    private static Set<String> markDone(Path folder, Set<String> done, String step) {
-        Set<String> next = new LinkedHashSet<>(done);
-        next.add(step);
-        AtomicFiles.writeString(folder.resolve("progress.json"), Json.write(next));
-        return next;
-    }
-
-    private static List<BenchmarkResult> readBench(Path file) {
-        try {
-            return List.of(Json.read(Files.readString(file), BenchmarkResult[].class));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }
