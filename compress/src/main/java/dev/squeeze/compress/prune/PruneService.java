@@ -81,6 +81,12 @@ public final class PruneService {
         // when its folder holds its outcome file.
         return env.runner().inRunFolder(STAGE, params, PruneParams.DEFAULTS, (search, config, ledger) -> {
                 String hash = config.value();
+                // The one rule for done, for the search as a whole too: its folder holds its outcome.
+                Optional<OutcomeFile.Stored<PruneOutcome>> finished = OutcomeFile.read(search, PruneOutcome.class);
+                if (finished.isPresent() && Files.isRegularFile(finished.get().outcome().ticket())) {
+                    monitor.message("search " + hash + " already complete: its levels, ticket and report are in " + search.dir());
+                    return finished.get().outcome();
+                }
                 TrainParams train = source.params().withSnapshot(null);
                 TrainingData data = TrainingData.prepare(Datasets.open(train.dataset(), dataDir, locator, train.tableOptions(),
                         monitor::message), train.validationFraction());
@@ -181,8 +187,10 @@ public final class PruneService {
                 Path plot = search.dir().resolve("tickets.png");
                 Path table = search.dir().resolve("tickets.csv");
                 writeReport(denseResult, tickets, controls, params, plot, table);
-                return new PruneOutcome(hash, params, denseResult, List.copyOf(tickets), List.copyOf(controls), ticketFile,
-                        plot, table, (System.nanoTime() - started) / 1e9);
+                PruneOutcome outcome = new PruneOutcome(hash, params, denseResult, List.copyOf(tickets),
+                        List.copyOf(controls), ticketFile, plot, table, (System.nanoTime() - started) / 1e9);
+                OutcomeFile.write(search, STAGE, tickets.get(tickets.size() - 1).runId(), outcome); // written last
+                return outcome;
         });
     }
 

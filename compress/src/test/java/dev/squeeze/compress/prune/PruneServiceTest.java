@@ -181,6 +181,7 @@ class PruneServiceTest {
         Files.writeString(level1.resolve(PruneService.LEGACY_LEVEL_FILE), dev.squeeze.compress.artifacts.Json.write(
                 stored.outcome()));
         Files.delete(level1.resolve("outcome.json"));
+        Files.delete(search.resolve("outcome.json")); // nor had the search one
         int rows;
         try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
             rows = ledger.query(RunQuery.all()).size();
@@ -200,6 +201,29 @@ class PruneServiceTest {
         try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
             assertEquals(rows, ledger.query(RunQuery.all()).size(), "no level trained again");
         }
+    }
+
+    @Test
+    void aFinishedSearchIsDoneWhenItsFolderHoldsItsOutcome() throws Exception {
+        PruneParams params = new PruneParams(null, 1, 0.2, "0", PruneScope.LAYER, PruneControl.NONE);
+        Path home = tmp.resolve("search-done");
+        String denseId = dense(home).run().id();
+        PruneOutcome first = prune(home, denseId, params, TrainingMonitor.SILENT);
+        Path search = first.ticket().getParent();
+        assertTrue(Files.isRegularFile(search.resolve("outcome.json")), "a finished search holds its outcome file");
+
+        var messages = new java.util.ArrayList<String>();
+        PruneOutcome again = prune(home, denseId, params, new TrainingMonitor() {
+            @Override
+            public void message(String line) {
+                messages.add(line);
+            }
+        });
+        assertTrue(messages.stream().anyMatch(m -> m.startsWith("search " + first.searchId() + " already complete")),
+                messages.toString());
+        assertTrue(messages.stream().noneMatch(m -> m.startsWith("level 1")), "no level looked at again: " + messages);
+        assertEquals(first.tickets(), again.tickets());
+        assertEquals(first.ticket(), again.ticket());
     }
 
     @Test
