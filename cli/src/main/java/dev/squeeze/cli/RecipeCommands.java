@@ -25,7 +25,7 @@ final class RecipeCommands {
                     .run(recipe, stage.dataDir());
         }
         command.print(outcome.format());
-        if (recipe.enabled("serve") && recipe.export().enabled()) {
+        if (recipe.enabled("serve") && recipe.enabled("export")) {
             EmbeddedServer server = RecipeRunner.serve(recipe, outcome);
             command.print("serving " + outcome.models() + " at " + server.getURL() + " (dashboard: " + server.getURL()
                     + "/; Ctrl-C to stop)" + System.lineSeparator());

@@ -82,6 +82,15 @@ public record SettingSpec(String name, String component, Type type, Class<?> jav
                 s.minExclusive(), max, s.maxExclusive(), s.help(), spec.label(), check, s.sweep());
     }
 
+    /**
+     * An on/off setting that belongs to no settings record: a recipe section's {@code enabled} switch, whose help and
+     * default differ from section to section.
+     */
+    public static SettingSpec onOff(String name, String help, boolean defaultValue) {
+        return new SettingSpec(name, name, Type.BOOLEAN, boolean.class, null, false, defaultValue, defaultValue, List.of(),
+                null, false, null, false, help, defaultLabel(Type.BOOLEAN, boolean.class), new Setting.NoCheck(), false);
+    }
+
     /** This setting with another default (and hash base): a recipe section that starts a stage elsewhere. */
     public SettingSpec withDefault(Object def, Object hashed) {
         return new SettingSpec(name, component, type, javaType, elementType, nullable, def, hashed, choices, min,

@@ -79,9 +79,6 @@ public record Recipe(Map<String, Object> values) {
         return settings(section, StageSettings.of(type), Map.of());
     }
 
-    public RecipeKeys.Doctor doctor() {
-        return keys("doctor", RecipeKeys.Doctor.class);
-    }
 
     /** The distill section's switch and student. */
     public RecipeKeys.Distill distill() {
@@ -115,10 +112,6 @@ public record Recipe(Map<String, Object> values) {
         return settings("quantize", QuantParams.SETTINGS, Map.of());
     }
 
-    /** The export section's switch. */
-    public RecipeKeys.Export export() {
-        return keys("export", RecipeKeys.Export.class);
-    }
 
     /** The export's settings in the export section; the source is the runner's to give. */
     public ExportParams exportSettings() {

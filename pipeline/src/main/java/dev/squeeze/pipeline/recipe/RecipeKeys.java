@@ -5,8 +5,8 @@ import dev.squeeze.core.settings.Setting;
 
 /**
  * The recipe's own keys, those that are no stage's setting: the top-level keys, where training starts from, and the
- * on/off switch of each optional stage. Declared as settings records, like the stages' settings, so that
- * {@link RecipeSchema} makes every key the same way.
+ * distillation's student. Declared as settings records, like the stages' settings, so that {@link RecipeSchema} makes
+ * every key the same way. (Each optional section's {@code enabled} switch is declared in {@link RecipeSchema}.)
  */
 public final class RecipeKeys {
     private RecipeKeys() {
@@ -29,51 +29,9 @@ public final class RecipeKeys {
             String from) {
     }
 
-    public record Doctor(
-            @Setting(help = "Run 'squeeze doctor' (overfit one batch, initial loss, init, leakage, labels, lr range test) "
-                    + "first.", defaultValue = "true")
-            boolean enabled) {
-    }
-
-    /**
-     * The distill section's own keys; the rest of it is {@link dev.squeeze.compress.distill.DistillParams}' settings
-     * and some of the student's training settings ({@link RecipeSchema}).
-     */
+    /** The distill section's student; its other keys are DistillParams' settings and some of TrainParams'. */
     public record Distill(
-            @Setting(help = "Distill into the student and compress the student instead of the trained model.",
-                    defaultValue = "false")
-            boolean enabled,
             @Setting(help = "Zoo model to train as the student.", defaultValue = "mlp-100", check = SettingChecks.ZooModel.class)
             String student) {
-    }
-
-    /** The prune section's switch; its other keys are {@link dev.squeeze.compress.prune.PruneParams}' settings. */
-    public record Prune(
-            @Setting(help = "Prune the model level by level, retraining after each.", defaultValue = "true")
-            boolean enabled) {
-    }
-
-    /** The quantize section's switch; its other keys are {@link dev.squeeze.compress.quant.QuantParams}' settings. */
-    public record Quantize(
-            @Setting(help = "Quantize weights and activations to int8.", defaultValue = "true")
-            boolean enabled) {
-    }
-
-    /** The export section's switch; its other keys are {@link dev.squeeze.compress.onnx.ExportParams}' settings. */
-    public record Export(
-            @Setting(help = "Write the final model (and each earlier stage's) as ONNX.", defaultValue = "true")
-            boolean enabled) {
-    }
-
-    /** The bench section's switch; its other keys are {@code BenchmarkOptions}' settings. */
-    public record Bench(
-            @Setting(help = "Measure every exported model the same way.", defaultValue = "true")
-            boolean enabled) {
-    }
-
-    /** The serve section's switch; its other keys are {@code ServeOptions}' settings. */
-    public record Serve(
-            @Setting(help = "Start the model server at the end (Ctrl-C stops it).", defaultValue = "false")
-            boolean enabled) {
     }
 }

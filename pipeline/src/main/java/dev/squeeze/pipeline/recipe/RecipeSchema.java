@@ -103,19 +103,26 @@ public final class RecipeSchema {
     private static final List<Section> SECTIONS = List.of(
             new Section("train", "Train the model to compress, or start from an existing one.", trainKeys()),
             new Section("doctor", "Check model and data for silent training bugs before the long runs.",
-                    keys("doctor", RecipeKeys.Doctor.class)),
+                    toggled("doctor", "Run 'squeeze doctor' (overfit one batch, initial loss, init, leakage, labels, lr "
+                            + "range test) first.", true, List.of())),
             new Section("distill", "Knowledge distillation: train a smaller student on the trained model's soft labels. "
                     + "The student trains as the train section says, but for the epochs, lr_decay and patience set here.",
-                    distillKeys()),
-            new Section("prune", "Iterative magnitude pruning with rewinding (lottery tickets).", pruneKeys()),
+                    toggled("distill", "Distill into the student and compress the student instead of the trained model.",
+                            false, distillKeys())),
+            new Section("prune", "Iterative magnitude pruning with rewinding (lottery tickets).",
+                    toggled("prune", "Prune the model level by level, retraining after each.", true, pruneKeys())),
             new Section("quantize", "Post-training int8 quantization, optionally with quantization-aware training.",
-                    toggled("quantize", RecipeKeys.Quantize.class, keys("quantize", QuantParams.SETTINGS, Set.of()))),
+                    toggled("quantize", "Quantize weights and activations to int8.", true,
+                            keys("quantize", QuantParams.SETTINGS, Set.of()))),
             new Section("export", "Export the final model to ONNX.",
-                    toggled("export", RecipeKeys.Export.class, keys("export", ExportParams.SETTINGS, Set.of()))),
+                    toggled("export", "Write the final model (and each earlier stage's) as ONNX.", true,
+                            keys("export", ExportParams.SETTINGS, Set.of()))),
             new Section("bench", "Benchmark the exported models with ONNX Runtime: size, latency, throughput, accuracy.",
-                    toggled("bench", RecipeKeys.Bench.class, keys("bench", BenchmarkOptions.SETTINGS, Set.of()))),
+                    toggled("bench", "Measure every exported model the same way.", true,
+                            keys("bench", BenchmarkOptions.SETTINGS, Set.of()))),
             new Section("serve", "Serve the final model over HTTP when the pipeline is done.",
-                    toggled("serve", RecipeKeys.Serve.class, keys("serve", ServeOptions.SETTINGS, Set.of()))));
+                    toggled("serve", "Start the model server at the end (Ctrl-C stops it).", false,
+                            keys("serve", ServeOptions.SETTINGS, Set.of()))));
     private static final Map<String, Key> BY_PATH = new LinkedHashMap<>();
 
     static {
@@ -136,7 +143,7 @@ public final class RecipeSchema {
     }
 
     /**
-     * The distill section: its switch and student ({@link RecipeKeys.Distill}), distillation's settings
+     * The distill section's settings: its student ({@link RecipeKeys.Distill}), distillation's settings
      * ({@link DistillParams}), then the student's training settings a recipe sets apart from the train section's
      * ({@link #DISTILL_STUDENT}; the rest the student takes from the train section). Recipe defaults: alpha 0.5 and the
      * student's slower schedule (lr_decay 0.9, patience 5) are what the distillation measurements settled on
@@ -156,17 +163,17 @@ public final class RecipeSchema {
     }
 
     /**
-     * The prune section: its switch, then every pruning setting ({@link PruneParams}). A recipe prunes 3 levels where
+     * The prune section's settings: every pruning setting ({@link PruneParams}). A recipe prunes 3 levels where
      * {@code squeeze prune} prunes 5: the recipe runs every stage after it, and its demo was tuned (and its hash
      * pinned) at 3.
      */
     private static List<Key> pruneKeys() {
-        return toggled("prune", RecipeKeys.Prune.class, keys("prune", PruneParams.SETTINGS, Set.of(), Map.of("levels", 3)));
+        return keys("prune", PruneParams.SETTINGS, Set.of(), Map.of("levels", 3));
     }
 
-    /** A toggle section: the {@code enabled} key of {@code toggle}, then {@code settings}. */
-    private static List<Key> toggled(String section, Class<? extends Record> toggle, List<Key> settings) {
-        List<Key> keys = new ArrayList<>(keys(section, toggle));
+    /** A toggle section: its {@code enabled} switch ({@code help}, default {@code on}), then {@code settings}. */
+    private static List<Key> toggled(String section, String help, boolean on, List<Key> settings) {
+        List<Key> keys = new ArrayList<>(List.of(new Key(section, SettingSpec.onOff("enabled", help, on))));
         keys.addAll(settings);
         return keys;
     }

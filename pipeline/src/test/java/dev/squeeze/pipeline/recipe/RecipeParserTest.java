@@ -51,13 +51,13 @@ class RecipeParserTest {
         assertNull(r.data());
         assertEquals(TrainParams.of("lenet-300-100"), r.train());
         assertNull(r.from());
-        assertEquals(new RecipeKeys.Doctor(true), r.doctor());
+        assertEquals(true, r.enabled("doctor"));
         assertDistill(r, false, "mlp-100", 4, 0.5, 30, 0.9, 5);
         assertTrue(r.enabled("prune"));
         assertEquals(new PruneParams(null, 3, 0.2, "0", PruneScope.LAYER, PruneControl.NONE, Structure.NONE), r.prune());
         assertTrue(r.enabled("quantize"));
         assertEquals(QuantParams.DEFAULTS, r.quantize());
-        assertEquals(new RecipeKeys.Export(true), r.export());
+        assertTrue(r.enabled("export"));
         assertEquals(17, r.exportSettings().opset());
         assertTrue(r.enabled("bench"));
         assertEquals(BenchmarkOptions.DEFAULTS, r.bench());
@@ -125,13 +125,13 @@ class RecipeParserTest {
         assertEquals("runs/abc123", r.from());
         assertEquals(TrainParams.SETTINGS.build(Map.of("dataset", "mnist", "epochs", 12, "batch", 128, "lr", 0.002,
                 "lr-decay", 1.0, "seed", 123456789012L, "patience", 4)), r.train());
-        assertEquals(new RecipeKeys.Doctor(false), r.doctor());
+        assertEquals(false, r.enabled("doctor"));
         assertDistill(r, true, "mlp-tiny", 2.5, 0.0, 7, 0.95, 2);
         assertTrue(r.enabled("prune"));
         assertEquals(new PruneParams(null, 5, 0.5, "2ep", PruneScope.LAYER, PruneControl.NONE, Structure.NEURONS), r.prune());
         assertTrue(r.enabled("quantize"));
         assertEquals(new QuantParams(null, "entropy", 99.99, 500, Granularity.TENSOR, List.of(), 2, 0.5), r.quantize());
-        assertEquals(new RecipeKeys.Export(true), r.export());
+        assertTrue(r.enabled("export"));
         assertEquals(13, r.exportSettings().opset());
         assertFalse(r.enabled("bench"));
         assertEquals(BenchmarkOptions.DEFAULTS.with("window-ms", 300L).with("warmup-ms", 0L).with("max-windows", 4), r.bench());
@@ -145,14 +145,14 @@ class RecipeParserTest {
         assertDistill(r, true, "mlp-100", 4, 0.5, 30, 0.9, 5);
         assertFalse(r.enabled("prune"));
         assertEquals(new PruneParams(null, 3, 0.2, "0", PruneScope.LAYER, PruneControl.NONE, Structure.NONE), r.prune());
-        assertFalse(r.doctor().enabled());
+        assertFalse(r.enabled("doctor"));
         assertTrue(r.enabled("serve"));
     }
 
     @Test
     void aSectionWrittenOutIsEnabledUnlessItSaysOtherwise() {
         Recipe r = parse(MINIMAL + "distill:\n  student: mlp-tiny\nserve:\n  enabled: false\n  port: 9000\n");
-        assertTrue(r.distill().enabled());
+        assertTrue(r.enabled("distill"));
         assertEquals("mlp-tiny", r.distill().student());
         assertFalse(r.enabled("serve"));
         assertEquals(9000, r.serve().port());
@@ -412,7 +412,7 @@ class RecipeParserTest {
                 "name=night", "train.lr=1e-2", "prune.rewind_to=500it", "bench.window_ms=250.0", "data=/data");
         assertEquals(5, r.prune().levels());
         assertEquals(0.5, r.quantize().accuracyBudget());
-        assertTrue(r.distill().enabled());
+        assertTrue(r.enabled("distill"));
         assertEquals("night", r.name());
         assertEquals(0.01, r.train().learningRate());
         assertEquals("500it", r.prune().rewindTo());
@@ -463,7 +463,8 @@ class RecipeParserTest {
      */
     static void assertDistill(Recipe r, boolean enabled, String student, double temperature, double alpha, int epochs,
                               double lrDecay, int patience) {
-        assertEquals(new RecipeKeys.Distill(enabled, student), r.distill());
+        assertEquals(enabled, r.enabled("distill"));
+        assertEquals(student, r.distill().student());
         assertEquals(temperature, r.distillSettings().temperature());
         assertEquals(alpha, r.distillSettings().alpha());
         TrainParams expected = TrainParams.SETTINGS.build(Map.of("model", student, "epochs", epochs, "lr-decay", lrDecay,
