@@ -71,6 +71,43 @@ public final class OnnxGraph {
         return node("Gemm", List.of(a, b, c), Map.of());
     }
 
+    /** Y = alpha·A·B' + beta·C, B' = B transposed when {@code transB} ([out, in], as PyTorch exports Linear). */
+    public String gemm(String a, String b, String c, boolean transB, float alpha, float beta) {
+        Map<String, Object> at = attrs("transB", transB ? 1L : 0L, "alpha", alpha, "beta", beta);
+        return node("Gemm", List.of(a, b, c), at);
+    }
+
+    /** numpy matmul: batched over leading dimensions. */
+    public String matMul(String a, String b) {
+        return node("MatMul", List.of(a, b), Map.of());
+    }
+
+    public String add(String a, String b) {
+        return node("Add", List.of(a, b), Map.of());
+    }
+
+    public String div(String a, String b) {
+        return node("Div", List.of(a, b), Map.of());
+    }
+
+    public String pow(String a, String b) {
+        return node("Pow", List.of(a, b), Map.of());
+    }
+
+    /** Mean over {@code axes}, kept as size-1 dimensions (axes as an attribute: opset 17 and lower). */
+    public String reduceMean(String x, long... axes) {
+        return node("ReduceMean", List.of(x), attrs("axes", axes, "keepdims", 1L));
+    }
+
+    public String transpose(String x, long... perm) {
+        return node("Transpose", List.of(x), attrs("perm", perm));
+    }
+
+    /** Rows of {@code data} picked by the int64 {@code indices}: an embedding lookup. */
+    public String gather(String data, String indices) {
+        return node("Gather", List.of(data, indices), Map.of("axis", 0L));
+    }
+
     public String conv(String x, String w, String b, long[] kernel, long[] strides, long[] pads) {
         return node("Conv", List.of(x, w, b), attrs("kernel_shape", kernel, "strides", strides, "pads", pads));
     }

@@ -1,5 +1,6 @@
 package dev.squeeze.compress.quant;
 
+import dev.squeeze.core.BadInputException;
 import dev.squeeze.core.settings.Setting;
 import dev.squeeze.core.settings.StageSettings;
 
@@ -16,7 +17,10 @@ import java.util.TreeSet;
  * @param percentile     the percentile the {@code percentile} method clips at
  * @param samples        training examples to calibrate on
  * @param granularity    weight scales per output channel or per tensor
- * @param keepFloat      DL4J layer indices left in float; null (not given) reads as none
+ * @param keepFloat      what stays float: DL4J layer indices (integers) for a Squeeze model, node names for an ONNX
+ *                       file; null (not given) reads as none. Indices are held as integers, so the hash of a list of
+ *                       indices is what it was when the setting held only integers
+ * @param mode           {@code dynamic}, {@code static} or {@code auto}: how an ONNX file is quantized
  * @param qatEpochs      epochs of quantization-aware training (0: none, unless the budget calls for it)
  * @param accuracyBudget most validation accuracy, in points, the int8 model may lose; null for no budget
  */
@@ -33,9 +37,10 @@ public record QuantParams(
         int samples,
         @Setting(help = "One weight scale per output channel, or one per layer.", defaultValue = "channel")
         Granularity granularity,
-        @Setting(name = "keep-float", help = "Layer indices to leave in float (see the sensitivity list), e.g. 0,6; "
-                + "none by default.", label = "LAYER", min = 0)
-        List<Integer> keepFloat,
+        @Setting(name = "keep-float", help = "What to leave in float: layer indices of a Squeeze model (see the "
+                + "sensitivity list), e.g. 0,6; node names of an ONNX file (see the candidates table). None by default.",
+                label = "LAYER|NODE", min = 0)
+        List<Object> keepFloat,
         @Setting(name = "qat-epochs", help = "Epochs of quantization-aware training after calibration; 0 for none.",
                 defaultValue = "0", min = 0)
         int qatEpochs,
@@ -43,9 +48,16 @@ public record QuantParams(
                 + BUDGET_QAT_EPOCHS + " epochs, or the QAT epochs given) when calibration alone loses more. No budget "
                 + "unless given.",
                 label = "POINTS", min = 0, max = 100)
-        Double accuracyBudget) {
+        Double accuracyBudget,
+        @Setting(help = "ONNX files: dynamic (int8 weights, activations quantized at run time; needs no data) or static "
+                + "(calibrated activations; not built yet); auto is dynamic unless calibration inputs are given. Squeeze "
+                + "models are always quantized statically.", label = "MODE", defaultValue = AUTO,
+                choices = {AUTO, DYNAMIC, STATIC})
+        String mode) {
 
     public static final String AUTO = "auto";
+    public static final String DYNAMIC = "dynamic";
+    public static final String STATIC = "static";
     /** QAT epochs tried when a budget is not met by calibration alone and none were asked for. */
     public static final int BUDGET_QAT_EPOCHS = 3;
 
@@ -58,11 +70,47 @@ public record QuantParams(
     public static final int DEFAULT_SAMPLES = DEFAULTS.samples();
 
     /**
-     * Normalises the layers kept in float (sorted, once each); the ranges and choices are checked where values come
-     * in (options, recipes) and by {@link #SETTINGS}{@code .check} before a stage runs.
+     * Normalises what is kept in float: layer indices first (as integers, ascending), then names (sorted), once each;
+     * the ranges and choices are checked where values come in (options, recipes) and by {@link #SETTINGS}{@code .check}
+     * before a stage runs.
      */
     public QuantParams {
-        keepFloat = List.copyOf(new TreeSet<>(keepFloat == null ? List.of() : keepFloat));
+        TreeSet<Integer> indices = new TreeSet<>();
+        TreeSet<String> names = new TreeSet<>();
+        for (Object k : keepFloat == null ? List.of() : keepFloat) {
+            if (k instanceof Number n) {
+                indices.add(n.intValue());
+            } else if (String.valueOf(k).matches("\\d{1,9}")) {
+                indices.add(Integer.parseInt(String.valueOf(k)));
+            } else {
+                names.add(String.valueOf(k));
+            }
+        }
+        List<Object> normalised = new ArrayList<>(indices);
+        normalised.addAll(names);
+        keepFloat = List.copyOf(normalised);
+    }
+
+    /**
+     * The DL4J layer indices kept in float.
+     *
+     * @throws BadInputException when a name was given: Squeeze models' layers are named by index
+     */
+    public List<Integer> layerIndices() {
+        List<Integer> out = new ArrayList<>();
+        for (Object k : keepFloat) {
+            if (!(k instanceof Integer i)) {
+                throw new BadInputException("--keep-float " + k + ": a Squeeze model's layers are given by index (the "
+                        + "numbers in the sensitivity list); node names are for ONNX files");
+            }
+            out.add(i);
+        }
+        return out;
+    }
+
+    /** What is kept in float, each as text: the node names of an ONNX file. */
+    public List<String> keepFloatNames() {
+        return keepFloat.stream().map(String::valueOf).toList();
     }
 
     /** The calibration methods to try, in order. */

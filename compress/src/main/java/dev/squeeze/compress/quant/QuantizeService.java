@@ -69,10 +69,15 @@ public final class QuantizeService {
             throw new BadInputException(source.file() + " is already an int8 model (written by 'squeeze quantize'); "
                     + "quantize the float model it came from instead");
         }
+        if (QuantParams.DYNAMIC.equals(requested.mode())) {
+            throw new BadInputException("--mode dynamic is for ONNX files; a Squeeze model is quantized statically (export "
+                    + "it with 'squeeze export' to quantize the ONNX file dynamically)");
+        }
         ModelFile.Loaded loaded = ModelFile.load(source.file(), false);
-        QuantParams params = requested.withSource(source.identity());
+        // Static and auto do the same to a Squeeze model: one run folder for both.
+        QuantParams params = QuantParams.SETTINGS.with(requested.withSource(source.identity()), "mode", QuantParams.AUTO);
         StepNetwork floatNetwork = Dl4jLayers.toFloatNetwork(loaded.network(), loaded.info().inputShape());
-        checkKeepFloat(params.keepFloat(), floatNetwork);
+        checkKeepFloat(params.layerIndices(), floatNetwork);
         return env.runner().run(new Quantize(source, loaded, floatNetwork, dataDir), params).outcome();
     }
 
@@ -142,7 +147,7 @@ public final class QuantizeService {
         monitor.message(String.format(Locale.ROOT, "run %s: calibrating on %d training examples; float validation "
                 + "accuracy %.2f%%", run.id(), calibrationSet.size(), 100 * floatVal));
         CalibrationStatistics stats = CalibrationStatistics.collect(floatNetwork, calibrationSet);
-        Set<Integer> keep = new HashSet<>(params.keepFloat());
+        Set<Integer> keep = new HashSet<>(params.layerIndices());
 
         List<QuantizeOutcome.Trial> trials = new ArrayList<>();
         StepNetwork best = null;
@@ -197,7 +202,7 @@ public final class QuantizeService {
         return new QuantizeOutcome(run.id(), source.run() == null ? null : source.run().id(),
                 source.file().toAbsolutePath().toString(), paths.model().toString(), floatVal, floatTest,
                 size(source.file()), trials, sensitivity, bestTrial, int8Test, size(paths.model()),
-                best.parameterCount(), params.keepFloat(), budget, met);
+                best.parameterCount(), params.layerIndices(), budget, met);
     }
 
     /** Validation accuracy with one layer at a time in int8 and every other layer float, worst first. */

@@ -18,7 +18,7 @@ class QuantParamsTest {
     void hashesArePinned() {
         assertEquals("20f4f36bb92d", ConfigHash.of(QuantParams.DEFAULTS.withSource(SOURCE), QuantParams.DEFAULTS).value());
         ConfigHash tuned = ConfigHash.of(new QuantParams(SOURCE, "entropy", 99.9, 500, Granularity.TENSOR, List.of(6, 0),
-                2, 0.5), QuantParams.DEFAULTS);
+                2, 0.5, "auto"), QuantParams.DEFAULTS);
         assertEquals("{\"accuracyBudget\":0.5,\"calibration\":\"entropy\",\"granularity\":\"TENSOR\",\"keepFloat\":[0,6],"
                 + "\"percentile\":99.9,\"qatEpochs\":2,\"samples\":500,\"source\":\"ad87d3baea3e\"}", tuned.hashedJson());
         assertEquals("e22c0228e9e2", tuned.value());
@@ -26,7 +26,7 @@ class QuantParamsTest {
 
     @Test
     void defaultsComeFromTheSettings() {
-        assertEquals(new QuantParams(null, "auto", 99.99, 1000, Granularity.CHANNEL, List.of(), 0, null),
+        assertEquals(new QuantParams(null, "auto", 99.99, 1000, Granularity.CHANNEL, List.of(), 0, null, "auto"),
                 QuantParams.DEFAULTS);
         assertEquals(List.of(), QuantParams.SETTINGS.build(Map.of("keep-float", List.of())).keepFloat());
     }
@@ -34,16 +34,16 @@ class QuantParamsTest {
     @Test
     void checksNameTheSetting() {
         var e = assertThrows(BadInputException.class, () -> QuantParams.SETTINGS.check(
-                new QuantParams(null, "auto", 50, 1000, Granularity.CHANNEL, List.of(), 0, null)));
+                new QuantParams(null, "auto", 50, 1000, Granularity.CHANNEL, List.of(), 0, null, "auto")));
         assertEquals("percentile must be a number > 50 and <= 100, got 50", e.getMessage());
         e = assertThrows(BadInputException.class, () -> QuantParams.SETTINGS.check(
-                new QuantParams(null, "kl", 99.99, 1000, Granularity.CHANNEL, List.of(), 0, null)));
+                new QuantParams(null, "kl", 99.99, 1000, Granularity.CHANNEL, List.of(), 0, null, "auto")));
         assertEquals("calibration must be one of auto, minmax, percentile, entropy, got 'kl'", e.getMessage());
         e = assertThrows(BadInputException.class, () -> QuantParams.SETTINGS.check(
-                new QuantParams(null, "auto", 99.99, 1000, Granularity.CHANNEL, List.of(), -1, null)));
+                new QuantParams(null, "auto", 99.99, 1000, Granularity.CHANNEL, List.of(), -1, null, "auto")));
         assertEquals("qat-epochs must be an integer >= 0, got -1", e.getMessage());
         e = assertThrows(BadInputException.class, () -> QuantParams.SETTINGS.check(
-                new QuantParams(null, "auto", 99.99, 1000, Granularity.CHANNEL, List.of(), 0, 101.0)));
+                new QuantParams(null, "auto", 99.99, 1000, Granularity.CHANNEL, List.of(), 0, 101.0, "auto")));
         assertEquals("accuracy-budget must be a number from 0 to 100, or null, got 101", e.getMessage());
     }
 }

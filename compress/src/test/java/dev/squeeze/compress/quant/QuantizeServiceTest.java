@@ -29,6 +29,7 @@ import org.nd4j.linalg.activations.Activation;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -53,7 +54,8 @@ class QuantizeServiceTest {
     }
 
     private static QuantParams params(String calibration, Granularity g, List<Integer> keep, int qat, Double budget) {
-        return new QuantParams(null, calibration, QuantParams.DEFAULT_PERCENTILE, 500, g, keep, qat, budget);
+        return new QuantParams(null, calibration, QuantParams.DEFAULT_PERCENTILE, 500, g, new ArrayList<>(keep), qat, budget,
+                QuantParams.AUTO);
     }
 
     @BeforeAll

@@ -24,7 +24,8 @@ import java.util.Objects;
  * @param component    the record component it sets: {@code lrDecay}
  * @param type         what kind of value it holds
  * @param javaType     the component's type
- * @param elementType  a list's element type ({@code String} or {@code Integer}), else null
+ * @param elementType  a list's element type ({@code String}, {@code Integer}, or {@code Object}: an integer where the
+ *                     text is one, else a name), else null
  * @param nullable     whether null is a value (reference types only: a model name, an optional budget)
  * @param defaultValue the default, as the component holds it (boxed), or null
  * @param hashedAs     what configuration hashes compare it against ({@link Setting#hashedAs()})
@@ -211,6 +212,7 @@ public record SettingSpec(String name, String component, Type type, Class<?> jav
             case INTEGER, LONG -> "an integer" + rangeText();
             case NUMBER -> "a number" + rangeText();
             case LIST -> "a comma-separated list of " + (elementType == Integer.class ? "integers" + rangeText()
+                    : elementType == Object.class ? "integers" + rangeText() + " or names"
                     : check instanceof Setting.NoCheck ? "names" : "values, each " + check.accepts());
         };
         return nullable && type != Type.LIST ? what + ", or null" : what;
@@ -225,7 +227,8 @@ public record SettingSpec(String name, String component, Type type, Class<?> jav
             case ENUM -> "one of " + String.join(", ", choices);
             case INTEGER, LONG -> "integer" + rangeText();
             case NUMBER -> "number" + rangeText();
-            case LIST -> "list of " + (elementType == Integer.class ? "integers" : "strings");
+            case LIST -> "list of " + (elementType == Integer.class ? "integers"
+                    : elementType == Object.class ? "integers or names" : "strings");
         };
         return nullable && type != Type.LIST ? what + ", or null" : what;
     }
@@ -263,7 +266,8 @@ public record SettingSpec(String name, String component, Type type, Class<?> jav
     }
 
     private Object element(String item, String where, String whole) {
-        if (elementType == Integer.class) {
+        // A mixed list reads a number as an integer (checked against the range) and anything else as a name.
+        if (elementType == Integer.class || (elementType == Object.class && decimal(item) != null)) {
             BigDecimal d = decimal(item);
             try {
                 if (d == null) throw refused(where, "'" + whole + "'");
@@ -351,10 +355,10 @@ public record SettingSpec(String name, String component, Type type, Class<?> jav
 
     private static Class<?> elementOf(RecordComponent component, String where) {
         if (component.getGenericType() instanceof ParameterizedType p && p.getActualTypeArguments()[0] instanceof Class<?> c
-                && (c == String.class || c == Integer.class)) {
+                && (c == String.class || c == Integer.class || c == Object.class)) {
             return c;
         }
-        throw new IllegalStateException(where + ": a list setting holds strings or integers");
+        throw new IllegalStateException(where + ": a list setting holds strings, integers, or both (Object)");
     }
 
     private static Method parseMethod(Class<?> enumType) {

@@ -130,7 +130,7 @@ class RecipeParserTest {
         assertTrue(r.enabled("prune"));
         assertEquals(new PruneParams(null, 5, 0.5, "2ep", PruneScope.LAYER, PruneControl.NONE, Structure.NEURONS), r.prune());
         assertTrue(r.enabled("quantize"));
-        assertEquals(new QuantParams(null, "entropy", 99.99, 500, Granularity.TENSOR, List.of(), 2, 0.5), r.quantize());
+        assertEquals(new QuantParams(null, "entropy", 99.99, 500, Granularity.TENSOR, List.of(), 2, 0.5, "auto"), r.quantize());
         assertTrue(r.enabled("export"));
         assertEquals(13, r.exportSettings().opset());
         assertFalse(r.enabled("bench"));

@@ -1,0 +1,449 @@
+package dev.squeeze.compress.onnx.quantize;
+
+import ai.onnx.proto.OnnxMl;
+import com.google.protobuf.ByteString;
+import dev.squeeze.compress.quant.Granularity;
+import dev.squeeze.core.BadInputException;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/**
+ * Dynamic int8 quantization of an ONNX graph, written the way ONNX Runtime's Python {@code quantize_dynamic} writes it,
+ * so that ONNX Runtime runs it with its integer kernels:
+ * <ul>
+ *   <li>MatMul with a constant 2-D weight B [K, N]: {@code DynamicQuantizeLinear} on the activation (uint8, scale and
+ *   zero point computed per call), {@code MatMulInteger} with B as symmetric int8 (zero point 0), {@code Cast} to
+ *   float, and {@code Mul} by activation scale × weight scale: one scale per column of B (per output channel) by
+ *   default, or one for the whole tensor. ONNX Runtime fuses the four into {@code DynamicQuantizeMatMul}.</li>
+ *   <li>Gemm (transA 0) the same, B transposed first when transB is 1, alpha folded into the weight scales and
+ *   beta × C added after. (ONNX Runtime's own quantizer leaves Gemm float.)</li>
+ *   <li>Conv with a constant weight, when it pays: {@code ConvInteger}, whose CPU kernel takes uint8 weights with one
+ *   zero point, so the weight is symmetric int8 shifted by 128 (zero point 128) with per-output-channel scales applied
+ *   after, then the bias added.</li>
+ * </ul>
+ * Every other node is kept as it is, as are the graph's inputs, outputs and their types (an int64 token id input
+ * passes untouched). An activation feeding several quantized nodes is quantized once.
+ *
+ * <p>What pays: ONNX Runtime's integer kernels win when each output is a long enough integer dot product. A MatMul or
+ * Gemm is quantized when its weight has at least {@value #MIN_MATMUL_WEIGHTS} elements; a Conv when it is not
+ * grouped and its dot product (input channels × kernel area) is at least {@value #MIN_CONV_DOT} long (a first
+ * convolution over 1 or 3 image channels is not: ONNX Runtime's ConvInteger is slower there than float).
+ */
+public final class DynamicQuantizer {
+    /** Fewest weight elements for which a MatMul or Gemm is quantized. */
+    public static final long MIN_MATMUL_WEIGHTS = 1024;
+    /** Shortest per-output dot product (input channels × kernel area) for which a Conv is quantized. */
+    public static final long MIN_CONV_DOT = 64;
+    /** The lowest default-domain opset with DynamicQuantizeLinear. */
+    public static final long MIN_OPSET = 11;
+    /** Operators that mark a graph as already quantized. */
+    static final Set<String> QUANTIZED_OPS = Set.of("QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear",
+            "MatMulInteger", "ConvInteger", "QGemm", "DynamicQuantizeMatMul", "MatMulIntegerToFloat", "QAttention",
+            "DynamicQuantizeLSTM", "QEmbedLayerNormalization", "QOrderedMatMul", "MatMulNBits", "MatMulBnb4");
+
+    static final String ACTIVATIONS = "activation × activation: the weight is computed at run time";
+    static final String KEPT = "--keep-float";
+
+    private static final int FLOAT = OnnxMl.TensorProto.DataType.FLOAT.getNumber();
+
+    private DynamicQuantizer() {
+    }
+
+    /** What {@link #plan} decided, and the opset the quantized graph will declare. */
+    public record Plan(List<OnnxCandidate> candidates, long opsetBefore, long opsetAfter) {
+        public long quantizedCount() {
+            return candidates.stream().filter(OnnxCandidate::quantized).count();
+        }
+    }
+
+    /** The quantized model and the plan it followed. */
+    public record Result(OnnxMl.ModelProto model, Plan plan) {
+    }
+
+    /**
+     * Finds every candidate and decides which to quantize.
+     *
+     * @param keepFloat node names to leave float
+     * @throws BadInputException when the model is already quantized, names in {@code keepFloat} are not candidates, or
+     *                           nothing would be quantized
+     */
+    public static Plan plan(OnnxMl.ModelProto model, Set<String> keepFloat) {
+        OnnxMl.GraphProto g = model.getGraph();
+        for (OnnxMl.NodeProto n : g.getNodeList()) {
+            if (QUANTIZED_OPS.contains(n.getOpType()) || n.getOpType().startsWith("QLinear")) {
+                throw new BadInputException("the model is already quantized (node '" + name(n) + "' is a " + n.getOpType()
+                        + "); quantize the float model it was made from");
+            }
+        }
+        Map<String, OnnxMl.TensorProto> init = initializers(g);
+        Set<String> inputs = g.getInputList().stream().map(OnnxMl.ValueInfoProto::getName).collect(Collectors.toSet());
+        List<OnnxCandidate> out = new ArrayList<>();
+        for (OnnxMl.NodeProto n : g.getNodeList()) {
+            OnnxCandidate c = decide(n, init, inputs);
+            if (c == null) continue;
+            if (c.quantized() && keepFloat.contains(c.node())) c = c.leftFloat(KEPT);
+            out.add(c);
+        }
+        Set<String> names = out.stream().map(OnnxCandidate::node).collect(Collectors.toSet());
+        Set<String> unknown = new TreeSet<>(keepFloat);
+        unknown.removeAll(names);
+        if (!unknown.isEmpty()) {
+            throw new BadInputException("--keep-float " + String.join(",", unknown) + ": no MatMul, Gemm or Conv node of "
+                    + "that name; the candidates are " + abbreviated(out.stream().map(OnnxCandidate::node).toList()));
+        }
+        if (out.isEmpty()) {
+            throw new BadInputException("the model has no MatMul, Gemm or Conv node: nothing for int8 to make smaller");
+        }
+        if (out.stream().noneMatch(OnnxCandidate::quantized)) {
+            throw new BadInputException("no node of the model is worth quantizing: " + abbreviated(out.stream()
+                    .map(c -> c.node() + " (" + c.reason() + ")").toList()));
+        }
+        long opset = defaultOpset(model);
+        return new Plan(out, opset, Math.max(opset, MIN_OPSET));
+    }
+
+    /** Rewrites the candidates {@code plan} marks quantized; everything else is kept as it is. */
+    public static Result quantize(OnnxMl.ModelProto model, Plan plan, Granularity granularity) {
+        OnnxMl.GraphProto g = model.getGraph();
+        Map<String, OnnxMl.TensorProto> init = initializers(g);
+        Map<String, OnnxCandidate> chosen = new HashMap<>();
+        for (OnnxCandidate c : plan.candidates()) if (c.quantized()) chosen.put(c.node(), c);
+        Rewriter w = new Rewriter(g, init, granularity);
+        for (OnnxMl.NodeProto n : g.getNodeList()) {
+            OnnxCandidate c = chosen.get(name(n));
+            if (c == null || !c.op().equals(n.getOpType())) {
+                w.nodes.add(n);
+            } else {
+                switch (n.getOpType()) {
+                    case "MatMul" -> w.matMul(n);
+                    case "Gemm" -> w.gemm(n);
+                    case "Conv" -> w.conv(n);
+                    default -> throw new IllegalStateException(n.getOpType());
+                }
+            }
+        }
+        // Float weights no node reads any more go; one another node still reads (a tied embedding) stays.
+        Set<String> read = new HashSet<>();
+        for (OnnxMl.NodeProto n : w.nodes) read.addAll(n.getInputList());
+        read.addAll(g.getOutputList().stream().map(OnnxMl.ValueInfoProto::getName).toList());
+        OnnxMl.GraphProto.Builder graph = g.toBuilder().clearNode().addAllNode(w.nodes).clearInitializer();
+        for (OnnxMl.TensorProto t : g.getInitializerList()) if (read.contains(t.getName())) graph.addInitializer(t);
+        graph.addAllInitializer(w.added);
+        OnnxMl.ModelProto.Builder m = model.toBuilder().setGraph(graph);
+        for (int i = 0; i < m.getOpsetImportCount(); i++) {
+            OnnxMl.OperatorSetIdProto o = m.getOpsetImport(i);
+            if (isDefaultDomain(o.getDomain()) && o.getVersion() < MIN_OPSET) {
+                m.setOpsetImport(i, o.toBuilder().setVersion(MIN_OPSET));
+            }
+        }
+        return new Result(m.build(), plan);
+    }
+
+    /** The candidate {@code n} is, or null when it is not a MatMul, Gemm or Conv. */
+    private static OnnxCandidate decide(OnnxMl.NodeProto n, Map<String, OnnxMl.TensorProto> init, Set<String> inputs) {
+        String op = n.getOpType();
+        if (!n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx")) return null;
+        if (!op.equals("MatMul") && !op.equals("Gemm") && !op.equals("Conv")) return null;
+        if (n.getInputCount() < 2) return null;
+        OnnxMl.TensorProto w = init.get(n.getInput(1));
+        if (w == null) return new OnnxCandidate(name(n), op, null, List.of(), false, ACTIVATIONS);
+        OnnxCandidate c = new OnnxCandidate(name(n), op, w.getName(), w.getDimsList(), true, null);
+        if (inputs.contains(w.getName())) return c.leftFloat("the weight is also a graph input, so it may be replaced");
+        if (w.getDataType() != FLOAT) {
+            return c.leftFloat("the weight is " + OnnxMl.TensorProto.DataType.forNumber(w.getDataType()) + ", not float32");
+        }
+        if (init.containsKey(n.getInput(0))) return c.leftFloat("both inputs are constants");
+        if (op.equals("Conv")) {
+            if (w.getDimsCount() < 3) return c.leftFloat("the weight is not [out, in, kernel...]");
+            if (n.getInputCount() > 2 && !n.getInput(2).isEmpty() && !init.containsKey(n.getInput(2))) {
+                return c.leftFloat("the bias is computed at run time");
+            }
+            long group = intAttribute(n, "group", 1);
+            if (group != 1) return c.leftFloat("grouped convolution (group " + group + "): ConvInteger does not pay");
+            long dot = OnnxModelFile.elements(w.getDimsList()) / w.getDims(0);
+            if (dot < MIN_CONV_DOT) {
+                return c.leftFloat("too small to pay: " + dot + " inputs per output < " + MIN_CONV_DOT);
+            }
+            return c;
+        }
+        if (w.getDimsCount() != 2) return c.leftFloat("the weight is " + w.getDimsCount() + "-D, not 2-D");
+        if (op.equals("Gemm") && intAttribute(n, "transA", 0) != 0) return c.leftFloat("transA 1: the activation is transposed");
+        if (c.weights() < MIN_MATMUL_WEIGHTS) {
+            return c.leftFloat("too small to pay: " + c.weights() + " weights < " + MIN_MATMUL_WEIGHTS);
+        }
+        return c;
+    }
+
+    /** Builds the new node list and the initializers it needs, with names no other tensor of the graph has. */
+    private static final class Rewriter {
+        final List<OnnxMl.NodeProto> nodes = new ArrayList<>();
+        final List<OnnxMl.TensorProto> added = new ArrayList<>();
+        private final Map<String, OnnxMl.TensorProto> init;
+        private final Granularity granularity;
+        private final Set<String> taken = new HashSet<>();
+        /** Activation name to its DynamicQuantizeLinear outputs (codes, scale, zero point). */
+        private final Map<String, String[]> quantizedActivations = new HashMap<>();
+        /** Weight name to its quantized form, for weights several nodes share. */
+        private final Map<String, QuantizedWeight> quantizedWeights = new HashMap<>();
+
+        Rewriter(OnnxMl.GraphProto g, Map<String, OnnxMl.TensorProto> init, Granularity granularity) {
+            this.init = init;
+            this.granularity = granularity;
+            taken.addAll(init.keySet());
+            g.getInputList().forEach(v -> taken.add(v.getName()));
+            g.getOutputList().forEach(v -> taken.add(v.getName()));
+            for (OnnxMl.NodeProto n : g.getNodeList()) {
+                taken.addAll(n.getOutputList());
+                taken.add(n.getName());
+            }
+        }
+
+        void matMul(OnnxMl.NodeProto n) {
+            OnnxMl.TensorProto w = init.get(n.getInput(1));
+            float[] b = floats(w);
+            int k = (int) w.getDims(0);
+            int cols = (int) w.getDims(1);
+            QuantizedWeight q = quantizedWeights.computeIfAbsent(w.getName() + "|" + false,
+                    key -> int8(w.getName(), b, k, cols, 1f));
+            integerMatMul(n, q, n.getOutput(0));
+        }
+
+        void gemm(OnnxMl.NodeProto n) {
+            OnnxMl.TensorProto w = init.get(n.getInput(1));
+            boolean transB = intAttribute(n, "transB", 0) != 0;
+            float alpha = floatAttribute(n, "alpha", 1f);
+            float beta = floatAttribute(n, "beta", 1f);
+            float[] b = floats(w);
+            int rows = (int) w.getDims(0);
+            int cols = (int) w.getDims(1);
+            if (transB) b = transpose(b, rows, cols);
+            int k = transB ? cols : rows;
+            int outs = transB ? rows : cols;
+            float[] kn = b;
+            QuantizedWeight q = quantizedWeights.computeIfAbsent(w.getName() + "|" + transB + "|" + alpha,
+                    key -> int8(w.getName(), kn, k, outs, alpha));
+            boolean bias = n.getInputCount() > 2 && !n.getInput(2).isEmpty() && beta != 0f;
+            if (!bias) {
+                integerMatMul(n, q, n.getOutput(0));
+                return;
+            }
+            String product = integerMatMul(n, q, fresh(n.getOutput(0) + "_unbiased"));
+            String c = n.getInput(2);
+            if (beta != 1f) {
+                OnnxMl.TensorProto ct = init.get(c);
+                if (ct != null && ct.getDataType() == FLOAT) {
+                    float[] v = floats(ct);
+                    for (int i = 0; i < v.length; i++) v[i] *= beta;
+                    c = floatTensor(fresh(c + "_beta"), v, ct.getDimsList());
+                } else {
+                    String betaName = floatTensor(fresh(name(n) + "_beta"), new float[]{beta}, List.of());
+                    c = node("Mul", List.of(c, betaName), fresh(c + "_beta"));
+                }
+            }
+            node("Add", List.of(product, c), n.getOutput(0));
+        }
+
+        void conv(OnnxMl.NodeProto n) {
+            OnnxMl.TensorProto w = init.get(n.getInput(1));
+            float[] v = floats(w);
+            int outs = (int) w.getDims(0);
+            int per = v.length / outs;
+            float[] scales = scales(v, outs, per, false);
+            byte[] codes = new byte[v.length];
+            for (int o = 0; o < outs; o++) {
+                for (int i = 0; i < per; i++) codes[o * per + i] = (byte) (code(v[o * per + i], scales[o]) + 128);
+            }
+            String wq = tensor(fresh(w.getName() + "_quantized"), OnnxMl.TensorProto.DataType.UINT8, codes, w.getDimsList());
+            String wzp = tensor(fresh(w.getName() + "_zero_point"), OnnxMl.TensorProto.DataType.UINT8, new byte[]{(byte) 128},
+                    List.of());
+            String[] x = activation(n.getInput(0));
+            Map<String, OnnxMl.AttributeProto> attrs = new LinkedHashMap<>();
+            for (OnnxMl.AttributeProto a : n.getAttributeList()) attrs.put(a.getName(), a);
+            String acc = nodeWith("ConvInteger", List.of(x[0], wq, x[2], wzp), fresh(n.getOutput(0) + "_int32"),
+                    new ArrayList<>(attrs.values()), name(n) + "_quant");
+            String asFloat = cast(acc);
+            // Scales broadcast over [N, M, spatial...]: shape [M, 1, ...].
+            List<Long> perChannel = new ArrayList<>();
+            perChannel.add((long) outs);
+            for (int i = 2; i < w.getDimsCount(); i++) perChannel.add(1L);
+            String ws = floatTensor(fresh(w.getName() + "_scale"), scales, perChannel);
+            String scale = node("Mul", List.of(x[1], ws), fresh(name(n) + "_scales_mul"));
+            boolean bias = n.getInputCount() > 2 && !n.getInput(2).isEmpty();
+            String scaled = node("Mul", List.of(asFloat, scale), bias ? fresh(n.getOutput(0) + "_unbiased")
+                    : n.getOutput(0));
+            if (bias) {
+                OnnxMl.TensorProto bt = init.get(n.getInput(2));
+                String b = floatTensor(fresh(bt.getName() + "_channels"), floats(bt), perChannel);
+                node("Add", List.of(scaled, b), n.getOutput(0));
+            }
+        }
+
+        /** MatMulInteger, Cast, and Mul by the scales' product, writing {@code output}. */
+        private String integerMatMul(OnnxMl.NodeProto n, QuantizedWeight q, String output) {
+            String[] a = activation(n.getInput(0));
+            String acc = nodeWith("MatMulInteger", List.of(a[0], q.codes, a[2], q.zeroPoint),
+                    fresh(n.getOutput(0) + "_output_quantized"), List.of(), name(n) + "_quant");
+            String asFloat = cast(acc);
+            String scale = node("Mul", List.of(a[1], q.scale), fresh(name(n) + "_quant_scales_mul"));
+            return node("Mul", List.of(asFloat, scale), output);
+        }
+
+        private String cast(String int32) {
+            OnnxMl.AttributeProto to = OnnxMl.AttributeProto.newBuilder().setName("to")
+                    .setType(OnnxMl.AttributeProto.AttributeType.INT).setI(FLOAT).build();
+            return nodeWith("Cast", List.of(int32), fresh(int32 + "_cast_output"), List.of(to), null);
+        }
+
+        /** The activation's DynamicQuantizeLinear outputs, added before their first use. */
+        private String[] activation(String x) {
+            return quantizedActivations.computeIfAbsent(x, name -> {
+                String[] out = {fresh(name + "_quantized"), fresh(name + "_scale"), fresh(name + "_zero_point")};
+                nodes.add(OnnxMl.NodeProto.newBuilder().setOpType("DynamicQuantizeLinear")
+                        .setName(fresh(name + "_QuantizeLinear")).addInput(name).addOutput(out[0]).addOutput(out[1])
+                        .addOutput(out[2]).build());
+                return out;
+            });
+        }
+
+        /** Symmetric int8 codes of a [K, N] weight, scale per column (or one), {@code alpha} folded into the scale. */
+        private QuantizedWeight int8(String weight, float[] kn, int k, int cols, float alpha) {
+            boolean perTensor = granularity == Granularity.TENSOR;
+            // Per column: the scale of column j covers kn[i * cols + j] for every row i.
+            float[] columnMajor = transpose(kn, k, cols);
+            float[] scales = scales(columnMajor, cols, k, perTensor);
+            byte[] codes = new byte[kn.length];
+            for (int i = 0; i < k; i++) {
+                for (int j = 0; j < cols; j++) codes[i * cols + j] = (byte) code(kn[i * cols + j], scales[j]);
+            }
+            String codesName = tensor(fresh(weight + "_quantized"), OnnxMl.TensorProto.DataType.INT8, codes,
+                    List.of((long) k, (long) cols));
+            String zp = tensor(fresh(weight + "_zero_point"), OnnxMl.TensorProto.DataType.INT8, new byte[]{0}, List.of());
+            float[] written = perTensor ? new float[]{scales[0] * alpha} : new float[cols];
+            if (!perTensor) for (int j = 0; j < cols; j++) written[j] = scales[j] * alpha;
+            String scale = floatTensor(fresh(weight + "_scale"), written,
+                    perTensor ? List.of() : List.of((long) cols));
+            return new QuantizedWeight(codesName, zp, scale);
+        }
+
+        private String node(String op, List<String> inputs, String output) {
+            return nodeWith(op, inputs, output, List.of(), null);
+        }
+
+        private String nodeWith(String op, List<String> inputs, String output, List<OnnxMl.AttributeProto> attributes,
+                                String nodeName) {
+            taken.add(output);
+            nodes.add(OnnxMl.NodeProto.newBuilder().setOpType(op).setName(nodeName != null ? fresh(nodeName)
+                    : fresh(output + "_node")).addAllInput(inputs).addOutput(output).addAllAttribute(attributes).build());
+            return output;
+        }
+
+        private String floatTensor(String name, float[] values, List<Long> dims) {
+            ByteBuffer buf = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            buf.asFloatBuffer().put(values);
+            return tensor(name, OnnxMl.TensorProto.DataType.FLOAT, buf.array(), dims);
+        }
+
+        private String tensor(String name, OnnxMl.TensorProto.DataType type, byte[] raw, List<Long> dims) {
+            added.add(OnnxMl.TensorProto.newBuilder().setName(name).setDataType(type.getNumber()).addAllDims(dims)
+                    .setRawData(ByteString.copyFrom(raw)).build());
+            return name;
+        }
+
+        /** {@code base}, or {@code base_2}, {@code base_3}... whichever no tensor or node of the graph has. */
+        private String fresh(String base) {
+            String name = base;
+            for (int i = 2; taken.contains(name); i++) name = base + "_" + i;
+            taken.add(name);
+            return name;
+        }
+    }
+
+    private record QuantizedWeight(String codes, String zeroPoint, String scale) {
+    }
+
+    /** max|w| / 127 of each of {@code rows} rows of {@code per} values (one for all when {@code perTensor}). */
+    static float[] scales(float[] rowMajor, int rows, int per, boolean perTensor) {
+        float[] s = new float[rows];
+        float all = 0;
+        for (int r = 0; r < rows; r++) {
+            float max = 0;
+            for (int i = 0; i < per; i++) max = Math.max(max, Math.abs(rowMajor[r * per + i]));
+            s[r] = max;
+            all = Math.max(all, max);
+        }
+        for (int r = 0; r < rows; r++) {
+            float max = perTensor ? all : s[r];
+            s[r] = max == 0 ? 1f : max / 127f; // an all-zero channel: any scale gives codes 0
+        }
+        return s;
+    }
+
+    /** round(w / scale) half to even, clamped to [-127, 127]. */
+    static int code(float w, float scale) {
+        return (int) Math.max(-127, Math.min(127, Math.rint(w / scale)));
+    }
+
+    static float[] transpose(float[] m, int rows, int cols) {
+        float[] t = new float[m.length];
+        for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) t[j * rows + i] = m[i * cols + j];
+        return t;
+    }
+
+    /** A float32 initializer's values, from raw_data or float_data. */
+    static float[] floats(OnnxMl.TensorProto t) {
+        if (!t.getRawData().isEmpty()) {
+            float[] v = new float[t.getRawData().size() / Float.BYTES];
+            t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
+            return v;
+        }
+        float[] v = new float[t.getFloatDataCount()];
+        for (int i = 0; i < v.length; i++) v[i] = t.getFloatData(i);
+        return v;
+    }
+
+    /** The node's name, or its first output's when it has none (names are optional in ONNX). */
+    static String name(OnnxMl.NodeProto n) {
+        return n.getName().isEmpty() ? n.getOutput(0) : n.getName();
+    }
+
+    private static Map<String, OnnxMl.TensorProto> initializers(OnnxMl.GraphProto g) {
+        Map<String, OnnxMl.TensorProto> m = new HashMap<>();
+        for (OnnxMl.TensorProto t : g.getInitializerList()) m.put(t.getName(), t);
+        return m;
+    }
+
+    static long defaultOpset(OnnxMl.ModelProto model) {
+        for (OnnxMl.OperatorSetIdProto o : model.getOpsetImportList()) if (isDefaultDomain(o.getDomain())) return o.getVersion();
+        return 0;
+    }
+
+    private static boolean isDefaultDomain(String domain) {
+        return domain.isEmpty() || domain.equals("ai.onnx");
+    }
+
+    private static long intAttribute(OnnxMl.NodeProto n, String name, long fallback) {
+        for (OnnxMl.AttributeProto a : n.getAttributeList()) if (a.getName().equals(name)) return a.getI();
+        return fallback;
+    }
+
+    private static float floatAttribute(OnnxMl.NodeProto n, String name, float fallback) {
+        for (OnnxMl.AttributeProto a : n.getAttributeList()) if (a.getName().equals(name)) return a.getF();
+        return fallback;
+    }
+
+    private static String abbreviated(List<String> items) {
+        int shown = Math.min(items.size(), 8);
+        String s = String.join(", ", items.subList(0, shown));
+        return items.size() > shown ? s + " and " + (items.size() - shown) + " more" : s;
+    }
+}

@@ -1,0 +1,74 @@
+package dev.squeeze.compress.onnx.quantize;
+
+import dev.squeeze.compress.artifacts.Json;
+import dev.squeeze.compress.report.FixedWidthTable;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What {@code squeeze quantize} did to an ONNX file: every candidate node and whether it went int8 (or why not), the
+ * sizes, and the integer kernels ONNX Runtime runs after its optimizations.
+ *
+ * @param source          the ONNX file given
+ * @param sourceSha256    its SHA-256: its identity in the run's hash
+ * @param model           the quantized file in the run folder
+ * @param output          the copy at {@code --output}, or null
+ * @param mode            {@code dynamic}
+ * @param granularity     {@code channel} or {@code tensor}: how many weight scales per node
+ * @param opsetBefore     the source's default-domain opset
+ * @param opset           the written file's (raised to {@value DynamicQuantizer#MIN_OPSET} when lower)
+ * @param params          the source's parameter count (initializer elements)
+ * @param int8Weights     how many of them are now int8
+ * @param integerKernels  the integer operators in ONNX Runtime's optimized graph
+ */
+public record OnnxQuantizeOutcome(String runId, String source, String sourceSha256, String model, String output,
+                                  String mode, String granularity, long opsetBefore, long opset, long floatFileBytes,
+                                  long int8FileBytes, long params, long int8Weights, List<OnnxCandidate> candidates,
+                                  List<String> integerKernels) {
+
+    /** This outcome with the quantized file copied to {@code file}. */
+    public OnnxQuantizeOutcome withOutput(String file) {
+        return new OnnxQuantizeOutcome(runId, source, sourceSha256, model, file, mode, granularity, opsetBefore, opset,
+                floatFileBytes, int8FileBytes, params, int8Weights, candidates, integerKernels);
+    }
+
+    public long quantizedCount() {
+        return candidates.stream().filter(OnnxCandidate::quantized).count();
+    }
+
+    public String format() {
+        StringBuilder out = new StringBuilder();
+        List<String[]> t = new ArrayList<>();
+        t.add(new String[]{"NODE", "OP", "WEIGHT", "INT8", "WHY LEFT FLOAT"});
+        for (OnnxCandidate c : candidates) {
+            t.add(new String[]{c.node(), c.op(), c.weightShape().isEmpty() ? "-" : shape(c.weightShape()),
+                    c.quantized() ? "yes" : "no", c.quantized() ? "" : c.reason()});
+        }
+        out.append(FixedWidthTable.format(t, new boolean[]{false, false, false, false, false})).append(System.lineSeparator());
+        out.append(String.format(Locale.ROOT, "int8    %d of %d candidates (%s weights, %s, symmetric; activations "
+                        + "quantized at run time): %,d of %,d parameters%n", quantizedCount(), candidates.size(), mode,
+                "per " + granularity, int8Weights, params));
+        out.append(String.format(Locale.ROOT, "size    %,d -> %,d bytes (%.1f%% of the float file)%n", floatFileBytes,
+                int8FileBytes, 100.0 * int8FileBytes / floatFileBytes));
+        out.append("kernels ").append(String.join(", ", integerKernels))
+                .append(" (ONNX Runtime's graph after its optimizations)").append(System.lineSeparator());
+        out.append(String.format(Locale.ROOT, "opset   %d%s%n", opset,
+                opset == opsetBefore ? "" : " (raised from " + opsetBefore + " for DynamicQuantizeLinear)"));
+        out.append(String.format(Locale.ROOT, "run     %s (from %s, sha256 %s)%nmodel   %s%n", runId, source,
+                sourceSha256.substring(0, 12), model));
+        if (output != null) out.append("output  ").append(output).append(System.lineSeparator());
+        return out.toString();
+    }
+
+    public String json() {
+        return Json.write(this);
+    }
+
+    private static String shape(List<Long> dims) {
+        StringBuilder s = new StringBuilder("[");
+        for (int i = 0; i < dims.size(); i++) s.append(i == 0 ? "" : ", ").append(dims.get(i));
+        return s.append(']').toString();
+    }
+}

@@ -1,0 +1,198 @@
+package dev.squeeze.compress.onnx.quantize;
+
+import ai.onnx.proto.OnnxMl;
+import dev.squeeze.compress.artifacts.CodeVersion;
+import dev.squeeze.compress.artifacts.Json;
+import dev.squeeze.compress.artifacts.RunPaths;
+import dev.squeeze.compress.ledger.ConfigHash;
+import dev.squeeze.compress.ledger.NewRun;
+import dev.squeeze.compress.ledger.RecordedRun;
+import dev.squeeze.compress.ledger.RunRecord;
+import dev.squeeze.compress.ledger.RunResult;
+import dev.squeeze.compress.quant.QuantParams;
+import dev.squeeze.compress.quant.QuantizeService;
+import dev.squeeze.compress.runs.Workspace;
+import dev.squeeze.compress.stage.Stage;
+import dev.squeeze.compress.stage.StageResult;
+import dev.squeeze.compress.stage.StageRun;
+import dev.squeeze.compress.stage.StageRunner;
+import dev.squeeze.compress.train.TrainingMonitor;
+import dev.squeeze.core.AtomicFiles;
+import dev.squeeze.core.BadInputException;
+import dev.squeeze.core.ExportProvenance;
+import dev.squeeze.core.settings.SettingSpec;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * {@code squeeze quantize --from model.onnx}: int8 quantization of any ONNX file, as a {@code quantize} stage (run
+ * folder named by the settings and the file's SHA-256, outcome file, ledger row). Dynamic mode only so far: weights
+ * int8, activations quantized at run time, no data needed. The graph is loaded in ONNX Runtime and must run integer
+ * kernels after its optimizations before it is written; the file appears whole or not at all.
+ */
+public final class OnnxQuantizeService {
+    /** The integer operators looked for in ONNX Runtime's optimized graph. */
+    static final Set<String> INTEGER_KERNELS = Set.of("MatMulInteger", "DynamicQuantizeMatMul", "MatMulIntegerToFloat",
+            "ConvInteger", "QGemm", "QLinearMatMul", "QLinearConv");
+    /** The quantized file's name in its run folder. */
+    public static final String MODEL_FILE = "model.onnx";
+
+    private final Workspace workspace;
+    private final TrainingMonitor monitor;
+
+    public OnnxQuantizeService(Workspace workspace, TrainingMonitor monitor) {
+        this.workspace = workspace;
+        this.monitor = monitor;
+    }
+
+    /**
+     * Quantizes {@code file} into its run folder (a finished run with the same file and settings is reused), then
+     * copies it to {@code output}.
+     *
+     * @param output the .onnx file to write, or null to leave it in the run folder only
+     * @throws BadInputException for a file that is not ONNX or that ONNX Runtime cannot load, an already-quantized
+     *                           model, one with nothing to quantize, or settings that do not apply to ONNX files
+     */
+    public OnnxQuantizeOutcome quantize(Path file, QuantParams requested, Path output) {
+        QuantParams.SETTINGS.check(requested, SettingSpec::flag);
+        RunPaths.requireWritable(workspace.runsRoot());
+        if (QuantParams.STATIC.equals(requested.mode())) {
+            throw new BadInputException("--mode static for ONNX files is not built yet; use --mode dynamic (the default, "
+                    + "auto, is dynamic for an ONNX file)");
+        }
+        if (requested.qatEpochs() != 0) {
+            throw new BadInputException("--qat-epochs trains a Squeeze model; an ONNX file is quantized without training");
+        }
+        if (requested.accuracyBudget() != null) {
+            throw new BadInputException("--accuracy-budget for ONNX files is not built yet; leave it out");
+        }
+        Path target = output == null ? null : output.toAbsolutePath().normalize();
+        if (target != null) {
+            if (Files.isDirectory(target)) {
+                throw new BadInputException("--output " + output + " is a folder; give the .onnx file to write");
+            }
+            RunPaths.requireWritable(target.getParent());
+        }
+        OnnxModelFile source = OnnxModelFile.read(file);
+        DynamicQuantizer.Plan plan = DynamicQuantizer.plan(source.model(), new HashSet<>(requested.keepFloatNames()));
+        // Only what changes the written file names the run: the file's content, the mode, the weight scales, the
+        // nodes kept float. Calibration settings do not apply to dynamic mode.
+        QuantParams params = QuantParams.SETTINGS.build(Map.of("source", "sha256:" + source.sha256(),
+                "mode", QuantParams.DYNAMIC, "granularity", requested.granularity(), "keep-float", requested.keepFloat()));
+        StageResult<OnnxQuantizeOutcome> done = new StageRunner(workspace, monitor::message).run(new Quantize(source, plan), params);
+        if (target == null) return done.outcome();
+        AtomicFiles.copy(done.paths().dir().resolve(MODEL_FILE), target);
+        return done.outcome().withOutput(target.toString());
+    }
+
+    /** The stage: the quantized graph, checked in ONNX Runtime, written into its run folder. */
+    private final class Quantize implements Stage<QuantParams, OnnxQuantizeOutcome> {
+        private final OnnxModelFile source;
+        private final DynamicQuantizer.Plan plan;
+
+        Quantize(OnnxModelFile source, DynamicQuantizer.Plan plan) {
+            this.source = source;
+            this.plan = plan;
+        }
+
+        @Override
+        public Definition<QuantParams, OnnxQuantizeOutcome> definition() {
+            return new Definition<>(QuantizeService.STAGE, QuantParams.DEFAULTS, OnnxQuantizeOutcome.class,
+                    "interrupted; nothing was written");
+        }
+
+        @Override
+        public NewRun row(QuantParams params, ConfigHash hash) {
+            return NewRun.of(QuantizeService.STAGE, source.file().getFileName().toString(), null, hash)
+                    .withNotes("int8 dynamic ONNX, " + plan.quantizedCount() + " of " + plan.candidates().size()
+                            + " candidates, from " + source.file().toAbsolutePath().normalize());
+        }
+
+        @Override
+        public String reusedMessage(QuantParams params, RunRecord run) {
+            return "already quantized with these settings as run " + run.id();
+        }
+
+        @Override
+        public RecordedRun.Finished<OnnxQuantizeOutcome> run(StageRun<QuantParams> run) {
+            OnnxQuantizeOutcome outcome = write(run, source, plan);
+            return new RecordedRun.Finished<>(RunResult.of(null, null, null)
+                    .withSizes(outcome.params(), null, outcome.int8FileBytes())
+                    .withDetails(Json.writeCompact(outcome)), outcome);
+        }
+    }
+
+    private OnnxQuantizeOutcome write(StageRun<QuantParams> run, OnnxModelFile source, DynamicQuantizer.Plan plan) {
+        QuantParams params = run.params();
+        monitor.message("run " + run.row().id() + ": quantizing " + plan.quantizedCount() + " of "
+                + plan.candidates().size() + " MatMul/Gemm/Conv nodes of " + source.file());
+        DynamicQuantizer.Result result = DynamicQuantizer.quantize(source.model(), plan, params.granularity());
+        Path target = run.paths().dir().resolve(MODEL_FILE);
+        List<String> kernels = new ArrayList<>(new TreeSet<>(OnnxModelFile.optimizedOperators(
+                result.model().toByteArray(), run.paths().dir())));
+        kernels.retainAll(INTEGER_KERNELS);
+        if (kernels.isEmpty()) {
+            throw new IllegalStateException("ONNX Runtime runs no integer kernel for the quantized graph of "
+                    + source.file() + "; not written");
+        }
+        OnnxMl.ModelProto.Builder m = result.model().toBuilder().clearMetadataProps();
+        Map<String, String> metadata = new LinkedHashMap<>();
+        for (OnnxMl.StringStringEntryProto e : source.model().getMetadataPropsList()) metadata.put(e.getKey(), e.getValue());
+        String before = metadata.remove(ExportProvenance.METADATA_KEY);
+        if (before != null) metadata.put(ExportProvenance.METADATA_KEY + "_source", before);
+        metadata.put(ExportProvenance.METADATA_KEY, provenance(run, source, result.plan(), params, kernels));
+        metadata.forEach((k, v) -> m.addMetadataProps(OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
+        byte[] bytes = m.build().toByteArray();
+        AtomicFiles.write(target, tmp -> Files.write(tmp, bytes));
+        long int8Weights = plan.candidates().stream().filter(OnnxCandidate::quantized)
+                .map(OnnxCandidate::weight).distinct().mapToLong(w -> weightsOf(plan, w)).sum();
+        return new OnnxQuantizeOutcome(run.row().id(), source.file().toAbsolutePath().normalize().toString(),
+                source.sha256(), target.toString(), null, QuantParams.DYNAMIC, params.granularity().label(),
+                plan.opsetBefore(), plan.opsetAfter(), source.bytes(), bytes.length, source.parameterCount(), int8Weights,
+                plan.candidates(), kernels);
+    }
+
+    private static long weightsOf(DynamicQuantizer.Plan plan, String weight) {
+        return plan.candidates().stream().filter(c -> weight.equals(c.weight())).findFirst().orElseThrow().weights();
+    }
+
+    /**
+     * The provenance stored under {@value ExportProvenance#METADATA_KEY}: the fields export writes (read back by
+     * {@link ExportProvenance#read}), plus the source file's SHA-256, the settings and the nodes quantized.
+     */
+    private static String provenance(StageRun<QuantParams> run, OnnxModelFile source, DynamicQuantizer.Plan plan,
+                                     QuantParams params, List<String> kernels) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("export_run", run.row().id());
+        p.put("stage", QuantizeService.STAGE);
+        p.put("mode", "int8 " + QuantParams.DYNAMIC);
+        p.put("source_file", source.file().getFileName().toString());
+        p.put("source_sha256", source.sha256());
+        p.put("config_hash", run.hash().value());
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("mode", QuantParams.DYNAMIC);
+        settings.put("granularity", params.granularity().label());
+        settings.put("keep_float", params.keepFloatNames());
+        p.put("settings", settings);
+        p.put("quantized_nodes", plan.candidates().stream().filter(OnnxCandidate::quantized).map(OnnxCandidate::node).toList());
+        p.put("integer_kernels", kernels);
+        String commit = CodeVersion.commit();
+        p.put("code_commit", commit == null ? "unknown" : commit);
+        Map<String, Object> libraries = new LinkedHashMap<>();
+        libraries.put("squeeze", commit == null ? "dev" : commit);
+        libraries.put("onnxruntime", OnnxModelFile.onnxRuntimeVersion());
+        libraries.put("onnx_opset", String.valueOf(plan.opsetAfter()));
+        p.put("libraries", libraries);
+        p.put("exported_at", Instant.now().toString());
+        return Json.writeCompact(p);
+    }
+}
