@@ -1,18 +1,23 @@
 package dev.squeeze.cli;
 
+import dev.squeeze.compress.onnx.quantize.OnnxModelFile;
+import dev.squeeze.compress.onnx.quantize.OnnxQuantizeOutcome;
+import dev.squeeze.compress.onnx.quantize.OnnxQuantizeService;
 import dev.squeeze.compress.quant.QuantParams;
 import dev.squeeze.compress.quant.QuantizeOutcome;
 import dev.squeeze.compress.quant.QuantizeService;
+import dev.squeeze.core.BadInputException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
 @Command(name = "quantize", modelTransformer = QuantizeCommand.Options.class, mixinStandardHelpOptions = true, sortOptions = false,
-        header = "Quantize a trained model to int8: calibrated, checked layer by layer, ~4x smaller.",
+        header = "Quantize a trained model or any ONNX file to int8: ~4x smaller weights.",
         description = {"Post-training static quantization: weights int8 (symmetric, per output channel",
                 "or per tensor), activations uint8 per tensor with a zero point, biases int32,",
                 "computed with exact integer arithmetic. Activation ranges are calibrated on",
@@ -23,19 +28,31 @@ import java.util.concurrent.Callable;
                 "be kept float with --keep-float. --qat-epochs fine-tunes with fake",
                 "quantization (straight-through estimator) when calibration alone loses too",
                 "much; --accuracy-budget tries calibrations, then QAT, until the drop is within",
-                "budget.", ""},
+                "budget.", "",
+                "An ONNX file (recognised by its content) is quantized dynamically, as ONNX",
+                "Runtime's quantize_dynamic does: int8 weights for every MatMul and Gemm with a",
+                "constant weight and each Conv where it pays, activations quantized at run time;",
+                "no data needed. Prints every candidate node and why any was left float; keep",
+                "nodes float by name with --keep-float. The graph must run ONNX Runtime's",
+                "integer kernels before it is written.", ""},
         footer = {"", "Exit codes: 0 done, 1 budget not met (the closest model is still written),", "2 bad input.", "",
                 "Examples:", "  squeeze quantize --from 3f2a9c1b",
                 "  squeeze quantize --from squeeze-runs/train-ad87d3baea3e/model.zip \\",
                 "      --granularity tensor --qat-epochs 3",
-                "  squeeze quantize --from 3f2a9c1b --keep-float 0 --accuracy-budget 0.5"})
+                "  squeeze quantize --from 3f2a9c1b --keep-float 0 --accuracy-budget 0.5",
+                "  squeeze quantize --from model.onnx --onnx-output model-int8.onnx"})
 final class QuantizeCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin
     StageOptions stage;
 
     @Option(names = "--from", required = true, paramLabel = "RUN|FILE",
-            description = "A finished train, prune or distill run id (or prefix), or a float model file.")
+            description = "A finished train, prune or distill run id (or prefix), a float model file, or an ONNX file.")
     String from;
+
+    // Not --output: on every stage command that names the runs folder.
+    @Option(names = "--onnx-output", paramLabel = "FILE",
+            description = "ONNX files: also copy the quantized .onnx file here (it is always in the run folder).")
+    Path onnxOutput;
 
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
@@ -51,6 +68,18 @@ final class QuantizeCommand extends SqueezeSubcommand implements Callable<Intege
     public Integer call() {
         QuantParams params = SettingOptions.read(spec, QuantParams.SETTINGS, Map.of());
         var err = err();
+        if (OnnxModelFile.isOnnxCandidate(from)) {
+            OnnxQuantizeOutcome onnx;
+            try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
+                onnx = new OnnxQuantizeService(stage.workspace(env()), monitor).quantize(Path.of(from), params, onnxOutput);
+            }
+            print(json ? onnx.json() + System.lineSeparator() : onnx.format());
+            return ExitCodes.OK;
+        }
+        if (onnxOutput != null) {
+            throw new BadInputException("--onnx-output is for ONNX files; a Squeeze model's int8 file is the run folder's "
+                    + "model.zip ('squeeze export' writes it as ONNX)");
+        }
         QuantizeOutcome outcome;
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
             outcome = new QuantizeService(stage.workspace(env()), CommandContext.datasetLocator(env(), err), monitor)

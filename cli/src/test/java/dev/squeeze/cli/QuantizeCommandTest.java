@@ -39,7 +39,7 @@ class QuantizeCommandTest {
         assertTrue(c.err().contains("--calibration must be one of auto, minmax, percentile, entropy, got 'mse'"), c.err());
         assertBadValue("--percentile must be a number > 50 and <= 100, got '50'", "--percentile", "50");
         assertBadValue("--samples must be an integer >= 1, got '0'", "--samples", "0");
-        assertBadValue("--keep-float must be a comma-separated list of integers >= 0, got '0,-1'", "--keep-float", "0,-1");
+        assertBadValue("--keep-float must be a comma-separated list of integers >= 0 or names, got '0,-1'", "--keep-float", "0,-1");
         assertBadValue("--qat-epochs must be an integer >= 0, got '-1'", "--qat-epochs", "-1");
         assertBadValue("--accuracy-budget must be a number from 0 to 100, or null, got '101'", "--accuracy-budget", "101");
         CliRun missing = CliRun.run(home, "quantize", "--from", "nope", "--data", CliRun.fixtures());

@@ -9,6 +9,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class QuantParamsTest {
     private static final String SOURCE = "ad87d3baea3e";
@@ -22,6 +23,32 @@ class QuantParamsTest {
         assertEquals("{\"accuracyBudget\":0.5,\"calibration\":\"entropy\",\"granularity\":\"TENSOR\",\"keepFloat\":[0,6],"
                 + "\"percentile\":99.9,\"qatEpochs\":2,\"samples\":500,\"source\":\"ad87d3baea3e\"}", tuned.hashedJson());
         assertEquals("e22c0228e9e2", tuned.value());
+    }
+
+    /**
+     * --keep-float holds layer indices (DL4J) or node names (ONNX): indices stay integers however they were given, so a
+     * list of indices hashes as it did when the setting held only integers.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void keepFloatIndicesHashAsBeforeAndNamesFollowThem() {
+        var spec = QuantParams.SETTINGS.setting("keep-float").orElseThrow();
+        QuantParams fromText = new QuantParams(SOURCE, "entropy", 99.9, 500, Granularity.TENSOR,
+                (List<Object>) spec.parse("6, 0", "--keep-float"), 2, 0.5, "auto");
+        assertEquals("e22c0228e9e2", ConfigHash.of(fromText, QuantParams.DEFAULTS).value());
+        QuantParams asStrings = new QuantParams(SOURCE, "entropy", 99.9, 500, Granularity.TENSOR, List.of("6", "0"), 2,
+                0.5, "auto");
+        assertEquals("e22c0228e9e2", ConfigHash.of(asStrings, QuantParams.DEFAULTS).value());
+        QuantParams mixed = QuantParams.SETTINGS.with(QuantParams.DEFAULTS, "keep-float",
+                spec.parse("/ffn/w2/MatMul,10,2,/attn/q/MatMul", "--keep-float"));
+        assertEquals(List.of(2, 10, "/attn/q/MatMul", "/ffn/w2/MatMul"), mixed.keepFloat());
+        assertEquals("{\"keepFloat\":[2,10,\"/attn/q/MatMul\",\"/ffn/w2/MatMul\"]}",
+                ConfigHash.of(mixed, QuantParams.DEFAULTS).hashedJson());
+        var e = assertThrows(BadInputException.class, () -> mixed.layerIndices());
+        assertTrue(e.getMessage().startsWith("--keep-float /attn/q/MatMul: a Squeeze model's layers are given by index"),
+                e.getMessage());
+        e = assertThrows(BadInputException.class, () -> spec.parse("0,-1", "--keep-float"));
+        assertEquals("--keep-float must be a comma-separated list of integers >= 0 or names, got '0,-1'", e.getMessage());
     }
 
     @Test

@@ -113,7 +113,8 @@ public final class RecipeSchema {
                     toggled("prune", "Prune the model level by level, retraining after each.", true, pruneKeys())),
             new Section("quantize", "Post-training int8 quantization, optionally with quantization-aware training.",
                     toggled("quantize", "Quantize weights and activations to int8.", true,
-                            keys("quantize", QuantParams.SETTINGS, Set.of()))),
+                            // A recipe quantizes the Squeeze model it trained: --mode is for ONNX files.
+                            keys("quantize", QuantParams.SETTINGS, Set.of("mode")))),
             new Section("export", "Export the final model to ONNX.",
                     toggled("export", "Write the final model (and each earlier stage's) as ONNX.", true,
                             keys("export", ExportParams.SETTINGS, Set.of()))),

@@ -293,8 +293,8 @@ class RecipeParserTest {
                 error(MINIMAL + "quantize:\n  qat_epochs: -1\n"));
         assertEquals("recipe.yaml line 4: quantize.granularity must be one of channel, tensor, got 'row'",
                 error(MINIMAL + "quantize:\n  granularity: row\n"));
-        assertEquals("--set quantize.keep_float=0,x: quantize.keep_float must be a comma-separated list of integers "
-                + ">= 0, got '0,x'", error(MINIMAL, "quantize.keep_float=0,x"));
+        assertEquals("--set quantize.keep_float=0,-1: quantize.keep_float must be a comma-separated list of integers "
+                + ">= 0 or names, got '0,-1'", error(MINIMAL, "quantize.keep_float=0,-1"));
         assertEquals(List.of(0, 6), parse(MINIMAL, "quantize.keep_float=6,0").quantize().keepFloat());
         assertEquals("recipe.yaml line 4: prune.scope must be one of layer, global, got 'all'",
                 error(MINIMAL + "prune:\n  scope: all\n"));

@@ -14,7 +14,7 @@ import java.util.Locale;
  * @param source          the ONNX file given
  * @param sourceSha256    its SHA-256: its identity in the run's hash
  * @param model           the quantized file in the run folder
- * @param output          the copy at {@code --output}, or null
+ * @param output          the copy at {@code --onnx-output}, or null
  * @param mode            {@code dynamic}
  * @param granularity     {@code channel} or {@code tensor}: how many weight scales per node
  * @param opsetBefore     the source's default-domain opset

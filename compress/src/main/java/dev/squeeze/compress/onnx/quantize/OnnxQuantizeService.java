@@ -56,7 +56,7 @@ public final class OnnxQuantizeService {
 
     /**
      * Quantizes {@code file} into its run folder (a finished run with the same file and settings is reused), then
-     * copies it to {@code output}.
+     * copies it to {@code output} ({@code --onnx-output}).
      *
      * @param output the .onnx file to write, or null to leave it in the run folder only
      * @throws BadInputException for a file that is not ONNX or that ONNX Runtime cannot load, an already-quantized
@@ -78,7 +78,7 @@ public final class OnnxQuantizeService {
         Path target = output == null ? null : output.toAbsolutePath().normalize();
         if (target != null) {
             if (Files.isDirectory(target)) {
-                throw new BadInputException("--output " + output + " is a folder; give the .onnx file to write");
+                throw new BadInputException("--onnx-output " + output + " is a folder; give the .onnx file to write");
             }
             RunPaths.requireWritable(target.getParent());
         }

@@ -1,0 +1,106 @@
+package dev.squeeze.cli;
+
+import ai.onnx.proto.OnnxMl;
+import dev.squeeze.compress.onnx.OnnxGraph;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code squeeze quantize --from FILE.onnx}: an ONNX file, recognised by its content, quantized dynamically. */
+class QuantizeOnnxCommandTest {
+    private static final OnnxMl.TensorProto.DataType F = OnnxMl.TensorProto.DataType.FLOAT;
+
+    @TempDir
+    Path home;
+
+    /** x [batch, 8, 64] projected by a constant 64×64 MatMul, attention-like activation × activation MatMuls. */
+    private static byte[] attention(boolean withWeights) {
+        Random r = new Random(11);
+        OnnxGraph g = new OnnxGraph("attention");
+        String x = g.input("x", F, -1, 8, 64);
+        String q = x;
+        if (withWeights) {
+            float[] w = new float[64 * 64];
+            for (int i = 0; i < w.length; i++) w[i] = (float) (r.nextGaussian() / 8);
+            q = g.matMul(x, g.floats("wq", w, 64, 64));
+        }
+        String context = g.matMul(g.softmax(g.matMul(q, g.transpose(x, 0, 2, 1))), x);
+        g.output("y", context, F, -1, 8, 64);
+        return g.model(8, 17, "test", "", Map.of()).toByteArray();
+    }
+
+    private Path file(String name, byte[] bytes) throws IOException {
+        Path f = home.resolve(name);
+        Files.write(f, bytes);
+        return f;
+    }
+
+    @Test
+    void quantizesAnOnnxFileRecognisedByItsContentAndReusesTheRun() throws IOException {
+        Path model = file("model.bin", attention(true)); // no .onnx extension: the content says ONNX
+        Path out = home.resolve("model-int8.onnx");
+        CliRun run = CliRun.run(home, "quantize", "--from", model.toString(), "--onnx-output", out.toString());
+        assertEquals(ExitCodes.OK, run.exitCode(), run.err());
+        assertTrue(run.out().contains("NODE") && run.out().contains("WHY LEFT FLOAT"), run.out());
+        assertEquals(2, run.out().lines().filter(l -> l.contains("activation × activation")).count(), run.out());
+        assertTrue(run.out().lines().anyMatch(l -> l.contains("[64, 64]") && l.contains("yes")), run.out());
+        assertTrue(run.out().contains("1 of 3 candidates"), run.out());
+        assertTrue(Files.size(out) < Files.size(model), "smaller");
+        String runLine = run.out().lines().filter(l -> l.startsWith("run ")).findFirst().orElseThrow();
+
+        CliRun again = CliRun.run(home, "quantize", "--from", model.toString(), "--json");
+        assertEquals(ExitCodes.OK, again.exitCode(), again.err());
+        assertTrue(again.out().contains("\"runId\" : \"" + runLine.split("\\s+")[1] + "\""), again.out());
+        assertEquals(2, CliRun.run(home, "runs", "--stage", "quantize").out().lines().count(), "header and one run");
+
+        CliRun twice = CliRun.run(home, "quantize", "--from", out.toString());
+        assertEquals(ExitCodes.BAD_INPUT, twice.exitCode());
+        assertEquals(1, twice.errorLines(), twice.err());
+        assertTrue(twice.err().contains("already quantized"), twice.err());
+    }
+
+    @Test
+    void refusalsAreOneLineWithExitCode2AndWriteNothing() throws IOException {
+        Path junk = file("junk.onnx", "{\"not\": \"onnx\"}".getBytes());
+        CliRun notOnnx = CliRun.run(home, "quantize", "--from", junk.toString());
+        assertEquals(ExitCodes.BAD_INPUT, notOnnx.exitCode());
+        assertEquals(1, notOnnx.errorLines(), notOnnx.err());
+        assertTrue(notOnnx.err().contains("is not an ONNX model"), notOnnx.err());
+
+        Path none = file("none.onnx", attention(false));
+        CliRun nothing = CliRun.run(home, "quantize", "--from", none.toString());
+        assertEquals(ExitCodes.BAD_INPUT, nothing.exitCode());
+        assertEquals(1, nothing.errorLines(), nothing.err());
+        assertTrue(nothing.err().contains("no node of the model is worth quantizing"), nothing.err());
+
+        Path model = file("model.onnx", attention(true));
+        CliRun statik = CliRun.run(home, "quantize", "--from", model.toString(), "--mode", "static");
+        assertEquals(ExitCodes.BAD_INPUT, statik.exitCode());
+        assertTrue(statik.err().contains("--mode static for ONNX files is not built yet"), statik.err());
+        CliRun keep = CliRun.run(home, "quantize", "--from", model.toString(), "--keep-float", "nope");
+        assertEquals(ExitCodes.BAD_INPUT, keep.exitCode());
+        assertTrue(keep.err().contains("--keep-float nope: no MatMul, Gemm or Conv node of that name"), keep.err());
+
+        try (Stream<Path> files = Files.walk(home)) {
+            assertFalse(files.anyMatch(f -> f.getFileName().toString().startsWith("quantize-")), "no run folder");
+        }
+    }
+
+    @Test
+    void helpShowsTheOnnxOptions() {
+        String help = CliRun.run(home, "quantize", "--help").out();
+        for (String line : new String[]{"--mode=MODE", "--onnx-output=FILE", "--keep-float=LAYER|NODE", "ONNX file"}) {
+            assertTrue(help.contains(line), line + " in\n" + help);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package dev.squeeze.compress.onnx.quantize;
+
+import ai.onnx.proto.OnnxMl;
+import dev.squeeze.compress.ledger.RunLedger;
+import dev.squeeze.compress.ledger.RunQuery;
+import dev.squeeze.compress.quant.QuantParams;
+import dev.squeeze.compress.runs.Workspace;
+import dev.squeeze.compress.train.TrainingMonitor;
+import dev.squeeze.core.BadInputException;
+import dev.squeeze.core.ExportProvenance;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The ONNX quantize stage with a real SQLite ledger and run folders, on files written by {@link TestGraphs}. */
+class OnnxQuantizeServiceTest {
+    @TempDir
+    Path home;
+
+    private OnnxQuantizeService service() {
+        return new OnnxQuantizeService(new Workspace(home, home.resolve("ledger.db").toString()), TrainingMonitor.SILENT);
+    }
+
+    private Path write(String name, byte[] bytes) throws Exception {
+        Path file = home.resolve(name);
+        Files.write(file, bytes);
+        return file;
+    }
+
+    @Test
+    void quantizesIntoARunFolderAndReusesItForTheSameFileAnywhere() throws Exception {
+        Path file = write("block.onnx", TestGraphs.transformerBlock().toByteArray());
+        Path out = home.resolve("out/block-int8.onnx");
+        Files.createDirectories(out.getParent());
+        OnnxQuantizeOutcome first = service().quantize(file, QuantParams.DEFAULTS, out);
+        assertEquals(6, first.quantizedCount());
+        assertTrue(first.integerKernels().contains("DynamicQuantizeMatMul"), first.integerKernels().toString());
+        Path model = Path.of(first.model());
+        assertEquals("model.onnx", model.getFileName().toString());
+        assertTrue(model.getParent().getFileName().toString().startsWith("quantize-"));
+        assertTrue(Files.isRegularFile(model.getParent().resolve("outcome.json")));
+        assertEquals(Files.size(model), Files.size(out));
+        assertEquals(first.int8FileBytes(), Files.size(model));
+        assertTrue(first.int8FileBytes() < Files.size(file) / 2);
+        assertTrue(first.format().contains("activation × activation"), first.format());
+
+        Map<String, String> metadata = new HashMap<>();
+        OnnxMl.ModelProto.parseFrom(Files.readAllBytes(out)).getMetadataPropsList()
+                .forEach(e -> metadata.put(e.getKey(), e.getValue()));
+        String provenance = metadata.get(ExportProvenance.METADATA_KEY);
+        assertTrue(provenance.contains("\"source_sha256\":\"" + first.sourceSha256() + "\""), provenance);
+        assertTrue(provenance.contains("\"settings\":{\"mode\":\"dynamic\",\"granularity\":\"channel\",\"keep_float\":[]}"),
+                provenance);
+        assertEquals(first.runId(), ExportProvenance.read(metadata).orElseThrow().exportRun());
+
+        // The same bytes under another name elsewhere, with --mode dynamic spelled out: the same run.
+        Path copy = Files.createDirectories(home.resolve("elsewhere")).resolve("renamed.onnx");
+        Files.copy(file, copy);
+        OnnxQuantizeOutcome again = service().quantize(copy, QuantParams.SETTINGS.with(QuantParams.DEFAULTS, "mode",
+                QuantParams.DYNAMIC), null);
+        assertEquals(first.runId(), again.runId());
+        try (RunLedger ledger = new Workspace(home, home.resolve("ledger.db").toString()).openLedger()) {
+            assertEquals(1, ledger.query(RunQuery.all().withStage("quantize")).size());
+        }
+        // Another setting is another run.
+        OnnxQuantizeOutcome tensor = service().quantize(file, QuantParams.SETTINGS.with(QuantParams.DEFAULTS,
+                "granularity", dev.squeeze.compress.quant.Granularity.TENSOR), null);
+        assertTrue(!tensor.runId().equals(first.runId()));
+    }
+
+    @Test
+    void refusalsWriteNothing() throws Exception {
+        Path text = write("notes.onnx", "not a model".getBytes());
+        var notOnnx = assertThrows(BadInputException.class, () -> service().quantize(text, QuantParams.DEFAULTS, null));
+        assertTrue(notOnnx.getMessage().startsWith(text + " is not an ONNX model"), notOnnx.getMessage());
+
+        OnnxMl.ModelProto block = TestGraphs.transformerBlock();
+        byte[] truncated = java.util.Arrays.copyOf(block.toByteArray(), block.getSerializedSize() / 2);
+        Path cut = write("cut.onnx", truncated);
+        assertThrows(BadInputException.class, () -> service().quantize(cut, QuantParams.DEFAULTS, null));
+
+        Path quantized = write("q.onnx", DynamicQuantizer.quantize(block, DynamicQuantizer.plan(block, java.util.Set.of()),
+                dev.squeeze.compress.quant.Granularity.CHANNEL).model().toByteArray());
+        var already = assertThrows(BadInputException.class, () -> service().quantize(quantized, QuantParams.DEFAULTS, null));
+        assertTrue(already.getMessage().startsWith("the model is already quantized"), already.getMessage());
+
+        var statik = assertThrows(BadInputException.class, () -> service().quantize(write("b.onnx", block.toByteArray()),
+                QuantParams.SETTINGS.with(QuantParams.DEFAULTS, "mode", QuantParams.STATIC), null));
+        assertTrue(statik.getMessage().startsWith("--mode static for ONNX files is not built yet"), statik.getMessage());
+
+        try (Stream<Path> files = Files.list(home)) {
+            assertEquals(List.of(), files.filter(f -> f.getFileName().toString().startsWith("quantize-")).toList(),
+                    "no run folder");
+        }
+    }
+}
