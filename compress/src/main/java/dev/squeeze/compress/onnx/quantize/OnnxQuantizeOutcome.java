@@ -47,9 +47,9 @@ public record OnnxQuantizeOutcome(String runId, String source, String sourceSha2
                     c.quantized() ? "yes" : "no", c.quantized() ? "" : c.reason()});
         }
         out.append(FixedWidthTable.format(t, new boolean[]{false, false, false, false, false})).append(System.lineSeparator());
-        out.append(String.format(Locale.ROOT, "int8    %d of %d candidates (%s weights, %s, symmetric; activations "
+        out.append(String.format(Locale.ROOT, "int8    %d of %d candidates (%s: weights symmetric per %s, activations "
                         + "quantized at run time): %,d of %,d parameters%n", quantizedCount(), candidates.size(), mode,
-                "per " + granularity, int8Weights, params));
+                granularity, int8Weights, params));
         out.append(String.format(Locale.ROOT, "size    %,d -> %,d bytes (%.1f%% of the float file)%n", floatFileBytes,
                 int8FileBytes, 100.0 * int8FileBytes / floatFileBytes));
         out.append("kernels ").append(String.join(", ", integerKernels))
