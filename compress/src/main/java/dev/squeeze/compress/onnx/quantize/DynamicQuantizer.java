@@ -116,12 +116,13 @@ public final class DynamicQuantizer {
     public static Result quantize(OnnxMl.ModelProto model, Plan plan, Granularity granularity) {
         OnnxMl.GraphProto g = model.getGraph();
         Map<String, OnnxMl.TensorProto> init = initializers(g);
+        // Node names need not be unique in ONNX: a node is known by its name, op and weight.
         Map<String, OnnxCandidate> chosen = new HashMap<>();
-        for (OnnxCandidate c : plan.candidates()) if (c.quantized()) chosen.put(c.node(), c);
+        for (OnnxCandidate c : plan.candidates()) if (c.quantized()) chosen.put(key(c.node(), c.op(), c.weight()), c);
         Rewriter w = new Rewriter(g, init, granularity);
         for (OnnxMl.NodeProto n : g.getNodeList()) {
-            OnnxCandidate c = chosen.get(name(n));
-            if (c == null || !c.op().equals(n.getOpType())) {
+            OnnxCandidate c = n.getInputCount() < 2 ? null : chosen.get(key(name(n), n.getOpType(), n.getInput(1)));
+            if (c == null) {
                 w.nodes.add(n);
             } else {
                 switch (n.getOpType()) {
@@ -409,6 +410,10 @@ public final class DynamicQuantizer {
         float[] v = new float[t.getFloatDataCount()];
         for (int i = 0; i < v.length; i++) v[i] = t.getFloatData(i);
         return v;
+    }
+
+    private static String key(String node, String op, String weight) {
+        return node + '\u0000' + op + '\u0000' + weight;
     }
 
     /** The node's name, or its first output's when it has none (names are optional in ONNX). */

@@ -155,6 +155,24 @@ class DynamicQuantizerTest {
         assertEquals(1.0, a.top1, a.toString());
     }
 
+    /** Node names are optional in ONNX: a node without one is known (and reported) by its first output. */
+    @Test
+    void nodesWithoutNamesAreKnownByTheirOutput() throws Exception {
+        OnnxMl.ModelProto model = TestGraphs.transformerBlock();
+        OnnxMl.GraphProto.Builder g = model.getGraph().toBuilder();
+        for (int i = 0; i < g.getNodeCount(); i++) g.setNode(i, g.getNode(i).toBuilder().clearName());
+        OnnxMl.ModelProto renamed = model.toBuilder().setGraph(g).build();
+        DynamicQuantizer.Plan plan = DynamicQuantizer.plan(renamed, Set.of());
+        assertEquals(6, plan.quantizedCount());
+        assertEquals("matmul_7", plan.candidates().stream().filter(c -> "w1".equals(c.weight())).findFirst().orElseThrow()
+                .node());
+        OnnxMl.ModelProto q = DynamicQuantizer.quantize(renamed, plan, Granularity.CHANNEL).model();
+        assertEquals(6, q.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("MatMulInteger")).count());
+        Agreement y = agreement(model, q, Map.of("x", gaussian(BATCH * TestGraphs.SEQ * TestGraphs.DIM, 8)),
+                Map.of("x", new long[]{BATCH, TestGraphs.SEQ, TestGraphs.DIM}), "y");
+        assertTrue(y.cosine > 0.999, y.toString());
+    }
+
     @Test
     void refusesQuantizedGraphsAndGraphsWithNothingToQuantize() {
         OnnxMl.ModelProto model = TestGraphs.transformerBlock();
