@@ -11,8 +11,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -188,8 +188,9 @@ public final class InferenceRequests {
     private static void outputs(Object v, String source, ModelSignature signature) {
         if (v == null || v instanceof Scalar s && s.token == JsonToken.VALUE_NULL) return;
         if (!(v instanceof List<?> list)) throw bad(source, "\"outputs\" must be an array of {\"name\": ...} objects, got " + describe(v));
-        Set<String> known = new HashSet<>(signature.skippedOutputs());
+        Set<String> known = new LinkedHashSet<>();
         signature.outputs().forEach(o -> known.add(o.name()));
+        known.addAll(signature.skippedOutputs());
         for (int i = 0; i < list.size(); i++) {
             if (!(list.get(i) instanceof Map<?, ?> o)) throw bad(source, "outputs[" + i + "] must be a JSON object {\"name\": ...}, got " + describe(list.get(i)));
             String name = string(o, "name", source, "outputs[" + i + "]");

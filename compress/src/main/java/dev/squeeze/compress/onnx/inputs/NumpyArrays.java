@@ -54,8 +54,9 @@ final class NumpyArrays {
         Matcher descr = DESCR.matcher(header);
         if (!descr.find()) {
             Matcher any = ANY_DESCR.matcher(header);
-            String found = any.find() ? any.group(1).equals("[") ? "a structured dtype" : "dtype " + any.group(1) : "no dtype";
-            throw new BadInputException(what + " has " + found + ", which Squeeze cannot read; save it as " + READABLE);
+            String found = any.find() ? any.group(1).equals("[") ? "a structured numpy dtype" : "numpy dtype " + any.group(1) : "no dtype";
+            throw new BadInputException(what + " has " + found + ", which Squeeze cannot read; convert it to the model "
+                    + "input's type (" + READABLE + ")");
         }
         ElementType type = type(descr.group(2), Integer.parseInt(descr.group(3)));
         if (type == null) {
