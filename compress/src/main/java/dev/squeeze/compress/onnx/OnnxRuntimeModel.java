@@ -41,6 +41,19 @@ public final class OnnxRuntimeModel implements AutoCloseable {
         }
     }
 
+    /**
+     * Any ONNX model with the same session settings, for {@link #run(Map)}: two models opened with the same
+     * {@code threads} are measured alike.
+     */
+    public OnnxRuntimeModel(byte[] model, int threads) {
+        this(model, null, threads, null);
+    }
+
+    /** Runs the model on named inputs; the caller closes the result. */
+    public OrtSession.Result run(Map<String, ? extends OnnxTensor> inputs) throws OrtException {
+        return session.run(inputs);
+    }
+
     /** Probabilities (or logits) for rows {@code [from, to)} of raw features. */
     public float[][] run(String output, float[] rawFeatures, int rows) {
         long[] shape = new long[inputShape.length + 1];

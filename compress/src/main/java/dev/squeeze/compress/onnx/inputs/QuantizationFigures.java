@@ -1,0 +1,173 @@
+package dev.squeeze.compress.onnx.inputs;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.squeeze.compress.artifacts.Json;
+import dev.squeeze.compress.onnx.OnnxRuntimeModel;
+import dev.squeeze.core.BadInputException;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * What quantizing a model cost, for every output, measured by running the float and the quantized model in ONNX
+ * Runtime (the same session settings and threads) on held-out examples: see {@link OutputFigures}.
+ *
+ * @param examples       the held-out examples (rows) measured on
+ * @param outputs        figures per tensor output, in the float model's output order
+ * @param skippedOutputs outputs that are not tensors and were not compared (a scikit-learn ZipMap, say)
+ */
+public record QuantizationFigures(long examples, List<OutputFigures> outputs, List<String> skippedOutputs) {
+
+    public QuantizationFigures {
+        outputs = List.copyOf(outputs);
+        skippedOutputs = List.copyOf(skippedOutputs);
+    }
+
+    /** {@link #measure(byte[], byte[], List, int)} on two files. */
+    public static QuantizationFigures measure(Path floatModel, Path quantizedModel, List<InputBatch> heldOut, int threads) {
+        return measure(InputFiles.bytes(floatModel), InputFiles.bytes(quantizedModel), heldOut, threads);
+    }
+
+    /**
+     * Runs both models on every held-out batch and compares each tensor output. Labels are used when every batch
+     * has them.
+     *
+     * @param heldOut batches checked against the float model's signature, none of them used for calibration (see
+     *                {@link InputSplit})
+     * @param threads ONNX Runtime intra-op threads for both models
+     * @throws BadInputException when there are no batches, or the quantized model lacks an output of the float model
+     *                           or gives it a different shape
+     */
+    public static QuantizationFigures measure(byte[] floatModel, byte[] quantizedModel, List<InputBatch> heldOut, int threads) {
+        if (heldOut.isEmpty()) throw new BadInputException("no held-out examples to measure on; give evaluation inputs");
+        ModelSignature signature = ModelSignature.of(floatModel, "the float model");
+        ModelSignature quantized = ModelSignature.of(quantizedModel, "the quantized model");
+        for (TensorSignature out : signature.outputs()) {
+            if (quantized.output(out.name()) == null) {
+                throw new BadInputException("the quantized model has no output '" + out.name() + "' (its outputs are "
+                        + quantized.outputs().stream().map(TensorSignature::toString).collect(Collectors.joining(", "))
+                        + "); quantize the float model it is compared with");
+            }
+        }
+        boolean labelled = heldOut.stream().allMatch(InputBatch::hasLabels);
+        Map<String, Accumulator> figures = new LinkedHashMap<>();
+        for (TensorSignature out : signature.outputs()) figures.put(out.name(), new Accumulator(out.name(), labelled));
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OnnxRuntimeModel f = new OnnxRuntimeModel(floatModel, threads);
+             OnnxRuntimeModel q = new OnnxRuntimeModel(quantizedModel, threads)) {
+            for (InputBatch batch : heldOut) {
+                Map<String, OnnxTensor> inputs = batch.toOnnx(env);
+                try (OrtSession.Result fr = f.run(inputs); OrtSession.Result qr = q.run(inputs)) {
+                    for (Accumulator a : figures.values()) {
+                        a.add(output(fr, a.name), output(qr, a.name), batch.labels(), batch.source());
+                    }
+                } finally {
+                    OnnxValue.close(inputs);
+                }
+            }
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime failed to run the models to compare them: " + e.getMessage(), e);
+        }
+        long examples = heldOut.stream().mapToLong(InputBatch::rows).sum();
+        return new QuantizationFigures(examples, figures.values().stream().map(Accumulator::figures).toList(),
+                signature.skippedOutputs());
+    }
+
+    private static InputTensor output(OrtSession.Result result, String name) throws OrtException {
+        OnnxValue v = result.get(name).orElseThrow(() -> new IllegalStateException("ONNX Runtime gave no output " + name));
+        return InputTensor.fromOnnx((OnnxTensor) v);
+    }
+
+    /** The figures of {@code output}, or null. */
+    public OutputFigures output(String output) {
+        return outputs.stream().filter(o -> o.output().equals(output)).findFirst().orElse(null);
+    }
+
+    /** One line per output (see {@link OutputFigures#toText()}), then one naming outputs left out, if any. */
+    public String toText() {
+        List<String> lines = new ArrayList<>(outputs.stream().map(OutputFigures::toText).toList());
+        if (!skippedOutputs.isEmpty()) lines.add("not compared (not tensors): " + String.join(", ", skippedOutputs));
+        return String.join("\n", lines);
+    }
+
+    public String toJson() {
+        return Json.write(this);
+    }
+
+    /** Running sums for one output. */
+    private static final class Accumulator {
+        final String name;
+        final boolean labelled;
+        long rows;
+        double cosineSum;
+        double cosineWorst = Double.POSITIVE_INFINITY;
+        double maxAbs;
+        double diffSq;
+        double refSq;
+        boolean classes = true;
+        long agree;
+        long floatCorrect;
+        long quantizedCorrect;
+
+        Accumulator(String name, boolean labelled) {
+            this.name = name;
+            this.labelled = labelled;
+        }
+
+        void add(InputTensor f, InputTensor q, long[] labels, String source) {
+            long[] shape = f.shape();
+            if (!Arrays.equals(shape, q.shape())) {
+                throw new BadInputException(source + ": the quantized model's output '" + name + "' has shape "
+                        + Arrays.toString(q.shape()) + " but the float model's has " + Arrays.toString(shape)
+                        + "; quantize the float model it is compared with");
+            }
+            double[] a = f.toDoubles();
+            double[] b = q.toDoubles();
+            int n = shape.length == 0 ? 1 : (int) shape[0];
+            int width = n == 0 ? 0 : a.length / n;
+            classes &= shape.length == 2 && width >= 2 && (f.type() == ElementType.FP32 || f.type() == ElementType.FP64);
+            for (int r = 0; r < n; r++) {
+                double dot = 0, aa = 0, bb = 0;
+                int fTop = r * width, qTop = r * width;
+                for (int i = r * width; i < (r + 1) * width; i++) {
+                    double d = b[i] - a[i];
+                    maxAbs = Math.max(maxAbs, Math.abs(d));
+                    diffSq += d * d;
+                    dot += a[i] * b[i];
+                    aa += a[i] * a[i];
+                    bb += b[i] * b[i];
+                    if (a[i] > a[fTop]) fTop = i;
+                    if (b[i] > b[qTop]) qTop = i;
+                }
+                refSq += aa;
+                double cos = aa == 0 && bb == 0 ? 1 : aa == 0 || bb == 0 ? 0 : dot / Math.sqrt(aa * bb);
+                cosineSum += cos;
+                cosineWorst = Math.min(cosineWorst, cos);
+                if (fTop == qTop) agree++;
+                if (labels != null && width > 0) {
+                    if (fTop - r * width == labels[r]) floatCorrect++;
+                    if (qTop - r * width == labels[r]) quantizedCorrect++;
+                }
+            }
+            rows += n;
+        }
+
+        OutputFigures figures() {
+            double relative = refSq == 0 ? (diffSq == 0 ? 0 : Double.POSITIVE_INFINITY) : Math.sqrt(diffSq / refSq);
+            boolean scores = classes && rows > 0;
+            return new OutputFigures(name, rows, rows == 0 ? 1 : cosineSum / rows, rows == 0 ? 1 : cosineWorst, maxAbs,
+                    relative, scores ? 100.0 * agree / rows : null,
+                    scores && labelled ? 100.0 * floatCorrect / rows : null,
+                    scores && labelled ? 100.0 * quantizedCorrect / rows : null);
+        }
+    }
+}
