@@ -54,6 +54,13 @@ final class QuantizeCommand extends SqueezeSubcommand implements Callable<Intege
             description = "ONNX files: also copy the quantized .onnx file here (it is always in the run folder).")
     Path onnxOutput;
 
+    @Option(names = "--inputs", paramLabel = "FILE|DIR",
+            description = "ONNX files: inputs to measure what int8 cost against the float model (cosine, max and "
+                    + "relative error per output; top-1 agreement for [N, classes] scores; accuracy with a 'labels' "
+                    + "array): an .npz (arrays named after the inputs), an .npy (one-input models), or a folder of Open "
+                    + "Inference Protocol JSON request bodies.")
+    Path inputs;
+
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
@@ -71,10 +78,15 @@ final class QuantizeCommand extends SqueezeSubcommand implements Callable<Intege
         if (OnnxModelFile.isOnnxCandidate(from)) {
             OnnxQuantizeOutcome onnx;
             try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
-                onnx = new OnnxQuantizeService(stage.workspace(env()), monitor).quantize(Path.of(from), params, onnxOutput);
+                onnx = new OnnxQuantizeService(stage.workspace(env()), monitor).quantize(Path.of(from), params, onnxOutput,
+                        inputs);
             }
             print(json ? onnx.json() + System.lineSeparator() : onnx.format());
             return ExitCodes.OK;
+        }
+        if (inputs != null) {
+            throw new BadInputException("--inputs is for ONNX files; a Squeeze model is calibrated and measured on its "
+                    + "dataset's training and validation splits");
         }
         if (onnxOutput != null) {
             throw new BadInputException("--onnx-output is for ONNX files; a Squeeze model's int8 file is the run folder's "

@@ -70,6 +70,28 @@ class QuantizeOnnxCommandTest {
     }
 
     @Test
+    void inputsAFolderOfRequestBodiesMeasureWhatInt8Cost() throws IOException {
+        Path model = file("attention.onnx", attention(true));
+        Path requests = Files.createDirectories(home.resolve("requests"));
+        Random r = new Random(3);
+        for (int f = 0; f < 2; f++) {
+            StringBuilder data = new StringBuilder();
+            for (int i = 0; i < 2 * 8 * 64; i++) data.append(i == 0 ? "" : ",").append(String.format(java.util.Locale.ROOT,
+                    "%.4f", r.nextGaussian()));
+            Files.writeString(requests.resolve(f + ".json"), "{\"inputs\":[{\"name\":\"x\",\"shape\":[2,8,64],"
+                    + "\"datatype\":\"FP32\",\"data\":[" + data + "]}]}");
+        }
+        CliRun run = CliRun.run(home, "quantize", "--from", model.toString(), "--inputs", requests.toString());
+        assertEquals(ExitCodes.OK, run.exitCode(), run.err());
+        assertTrue(run.out().contains("cost    on 4 examples of your inputs, int8 against float:"), run.out());
+        assertTrue(run.out().lines().anyMatch(l -> l.trim().startsWith("y: cosine mean")), run.out());
+
+        CliRun squeezeModel = CliRun.run(home, "quantize", "--from", "nosuchrun", "--inputs", requests.toString());
+        assertEquals(ExitCodes.BAD_INPUT, squeezeModel.exitCode());
+        assertTrue(squeezeModel.err().contains("--inputs is for ONNX files"), squeezeModel.err());
+    }
+
+    @Test
     void refusalsAreOneLineWithExitCode2AndWriteNothing() throws IOException {
         Path junk = file("junk.onnx", "{\"not\": \"onnx\"}".getBytes());
         CliRun notOnnx = CliRun.run(home, "quantize", "--from", junk.toString());

@@ -23,6 +23,8 @@ import java.util.TreeSet;
  * @param mode           {@code dynamic}, {@code static} or {@code auto}: how an ONNX file is quantized
  * @param qatEpochs      epochs of quantization-aware training (0: none, unless the budget calls for it)
  * @param accuracyBudget most validation accuracy, in points, the int8 model may lose; null for no budget
+ * @param evaluation     the SHA-256 of the inputs an ONNX file's quantization was measured on ({@code --inputs}), or
+ *                       null: the figures they give are part of the run, so other inputs make another run
  */
 public record QuantParams(
         String source,
@@ -53,7 +55,8 @@ public record QuantParams(
                 + "(calibrated activations; not built yet); auto is dynamic unless calibration inputs are given. Squeeze "
                 + "models are always quantized statically.", label = "MODE", defaultValue = AUTO,
                 choices = {AUTO, DYNAMIC, STATIC})
-        String mode) {
+        String mode,
+        String evaluation) {
 
     public static final String AUTO = "auto";
     public static final String DYNAMIC = "dynamic";
@@ -117,6 +120,12 @@ public record QuantParams(
     public List<Calibration> methods() {
         if (!AUTO.equals(calibration)) return List.of(Calibration.parse(calibration));
         return new ArrayList<>(List.of(Calibration.MINMAX, Calibration.PERCENTILE, Calibration.ENTROPY));
+    }
+
+    /** Settings measured on no inputs of the user's own (every Squeeze model, and an ONNX file given none). */
+    public QuantParams(String source, String calibration, double percentile, int samples, Granularity granularity,
+                       List<Object> keepFloat, int qatEpochs, Double accuracyBudget, String mode) {
+        this(source, calibration, percentile, samples, granularity, keepFloat, qatEpochs, accuracyBudget, mode, null);
     }
 
     public QuantParams withSource(String newSource) {

@@ -1,6 +1,7 @@
 package dev.squeeze.compress.onnx.inputs;
 
 import dev.squeeze.core.BadInputException;
+import dev.squeeze.core.Sha256;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -121,6 +122,20 @@ public final class InputFiles {
         } catch (IOException e) {
             throw new BadInputException("cannot read " + file + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * The content identity of the inputs at {@code path}: the SHA-256 of the file, or of a folder's request bodies'
+     * names and bytes in name order (what {@link #read} reads).
+     */
+    public static String sha256(Path path) {
+        if (!Files.isDirectory(path)) return Sha256.hex(bytes(path));
+        List<byte[]> parts = new ArrayList<>();
+        for (Path file : jsonFiles(path)) {
+            parts.add((file.getFileName().toString() + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            parts.add(bytes(file));
+        }
+        return Sha256.hex(parts.toArray(byte[][]::new));
     }
 
     /** The {@code *.json} files directly in {@code folder}, by name. */

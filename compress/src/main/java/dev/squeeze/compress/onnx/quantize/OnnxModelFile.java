@@ -7,15 +7,13 @@ import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.squeeze.core.BadInputException;
+import dev.squeeze.core.Sha256;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -78,7 +76,7 @@ public record OnnxModelFile(Path file, String sha256, long bytes, OnnxMl.ModelPr
             }
         }
         checkLoads(file, bytes);
-        return new OnnxModelFile(file, sha256(bytes), bytes.length, model);
+        return new OnnxModelFile(file, Sha256.hex(bytes), bytes.length, model);
     }
 
     /** The ONNX Runtime version this code measures with. */
@@ -154,13 +152,5 @@ public record OnnxModelFile(Path file, String sha256, long bytes, OnnxMl.ModelPr
     private static BadInputException notOnnx(Path file, String why) {
         return new BadInputException(file + " is not an ONNX model (" + why + "); give an .onnx file, or a Squeeze run "
                 + "id or model.zip");
-    }
-
-    private static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java runtime has SHA-256", e);
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.squeeze.compress.onnx.quantize;
 
+import dev.squeeze.compress.onnx.inputs.QuantizationFigures;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.report.FixedWidthTable;
 
@@ -22,16 +23,17 @@ import java.util.Locale;
  * @param params          the source's parameter count (initializer elements)
  * @param int8Weights     how many of them are now int8
  * @param integerKernels  the integer operators in ONNX Runtime's optimized graph
+ * @param figures         what quantization cost, measured on the user's inputs ({@code --inputs}), or null
  */
 public record OnnxQuantizeOutcome(String runId, String source, String sourceSha256, String model, String output,
                                   String mode, String granularity, long opsetBefore, long opset, long floatFileBytes,
                                   long int8FileBytes, long params, long int8Weights, List<OnnxCandidate> candidates,
-                                  List<String> integerKernels) {
+                                  List<String> integerKernels, QuantizationFigures figures) {
 
     /** This outcome with the quantized file copied to {@code file}. */
     public OnnxQuantizeOutcome withOutput(String file) {
         return new OnnxQuantizeOutcome(runId, source, sourceSha256, model, file, mode, granularity, opsetBefore, opset,
-                floatFileBytes, int8FileBytes, params, int8Weights, candidates, integerKernels);
+                floatFileBytes, int8FileBytes, params, int8Weights, candidates, integerKernels, figures);
     }
 
     public long quantizedCount() {
@@ -59,6 +61,11 @@ public record OnnxQuantizeOutcome(String runId, String source, String sourceSha2
         out.append(String.format(Locale.ROOT, "run     %s (from %s, sha256 %s)%nmodel   %s%n", runId, source,
                 sourceSha256.substring(0, 12), model));
         if (output != null) out.append("output  ").append(output).append(System.lineSeparator());
+        if (figures != null) {
+            out.append(String.format(Locale.ROOT, "cost    on %,d examples of your inputs, int8 against float:%n",
+                    figures.examples()));
+            figures.toText().lines().forEach(l -> out.append("  ").append(l).append(System.lineSeparator()));
+        }
         return out.toString();
     }
 

@@ -9,6 +9,11 @@ import dev.squeeze.compress.ledger.NewRun;
 import dev.squeeze.compress.ledger.RecordedRun;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
+import dev.squeeze.compress.onnx.inputs.InputBatch;
+import dev.squeeze.compress.onnx.inputs.InputFiles;
+import dev.squeeze.compress.onnx.inputs.InputSplit;
+import dev.squeeze.compress.onnx.inputs.ModelSignature;
+import dev.squeeze.compress.onnx.inputs.QuantizationFigures;
 import dev.squeeze.compress.quant.QuantParams;
 import dev.squeeze.compress.quant.QuantizeService;
 import dev.squeeze.compress.runs.Workspace;
@@ -59,10 +64,13 @@ public final class OnnxQuantizeService {
      * copies it to {@code output} ({@code --onnx-output}).
      *
      * @param output the .onnx file to write, or null to leave it in the run folder only
+     * @param inputs the model's inputs to measure what quantization cost on ({@code .npz}, {@code .npy}, or a folder
+     *               of Open Inference Protocol JSON request bodies), or null to measure nothing
      * @throws BadInputException for a file that is not ONNX or that ONNX Runtime cannot load, an already-quantized
-     *                           model, one with nothing to quantize, or settings that do not apply to ONNX files
+     *                           model, one with nothing to quantize, inputs that do not fit the model, or settings that
+     *                           do not apply to ONNX files
      */
-    public OnnxQuantizeOutcome quantize(Path file, QuantParams requested, Path output) {
+    public OnnxQuantizeOutcome quantize(Path file, QuantParams requested, Path output, Path inputs) {
         QuantParams.SETTINGS.check(requested, SettingSpec::flag);
         RunPaths.requireWritable(workspace.runsRoot());
         if (QuantParams.STATIC.equals(requested.mode())) {
@@ -83,12 +91,17 @@ public final class OnnxQuantizeService {
             RunPaths.requireWritable(target.getParent());
         }
         OnnxModelFile source = OnnxModelFile.read(file);
+        // The inputs are read and checked against the model before any work.
+        Evaluation evaluation = inputs == null ? null : Evaluation.read(inputs, ModelSignature.of(source.model()));
         DynamicQuantizer.Plan plan = DynamicQuantizer.plan(source.model(), new HashSet<>(requested.keepFloatNames()));
         // Only what changes the written file names the run: the file's content, the mode, the weight scales, the
         // nodes kept float. Calibration settings do not apply to dynamic mode.
-        QuantParams params = QuantParams.SETTINGS.build(Map.of("source", "sha256:" + source.sha256(),
+        Map<String, Object> identity = new LinkedHashMap<>(Map.of("source", "sha256:" + source.sha256(),
                 "mode", QuantParams.DYNAMIC, "granularity", requested.granularity(), "keep-float", requested.keepFloat()));
-        StageResult<OnnxQuantizeOutcome> done = new StageRunner(workspace, monitor::message).run(new Quantize(source, plan), params);
+        if (evaluation != null) identity.put("evaluation", "sha256:" + evaluation.sha256());
+        QuantParams params = QuantParams.SETTINGS.build(identity);
+        StageResult<OnnxQuantizeOutcome> done = new StageRunner(workspace, monitor::message)
+                .run(new Quantize(source, plan, evaluation), params);
         if (target == null) return done.outcome();
         AtomicFiles.copy(done.paths().dir().resolve(MODEL_FILE), target);
         return done.outcome().withOutput(target.toString());
@@ -98,10 +111,12 @@ public final class OnnxQuantizeService {
     private final class Quantize implements Stage<QuantParams, OnnxQuantizeOutcome> {
         private final OnnxModelFile source;
         private final DynamicQuantizer.Plan plan;
+        private final Evaluation evaluation;
 
-        Quantize(OnnxModelFile source, DynamicQuantizer.Plan plan) {
+        Quantize(OnnxModelFile source, DynamicQuantizer.Plan plan, Evaluation evaluation) {
             this.source = source;
             this.plan = plan;
+            this.evaluation = evaluation;
         }
 
         @Override
@@ -124,14 +139,15 @@ public final class OnnxQuantizeService {
 
         @Override
         public RecordedRun.Finished<OnnxQuantizeOutcome> run(StageRun<QuantParams> run) {
-            OnnxQuantizeOutcome outcome = write(run, source, plan);
+            OnnxQuantizeOutcome outcome = write(run, source, plan, evaluation);
             return new RecordedRun.Finished<>(RunResult.of(null, null, null)
                     .withSizes(outcome.params(), null, outcome.int8FileBytes())
                     .withDetails(Json.writeCompact(outcome)), outcome);
         }
     }
 
-    private OnnxQuantizeOutcome write(StageRun<QuantParams> run, OnnxModelFile source, DynamicQuantizer.Plan plan) {
+    private OnnxQuantizeOutcome write(StageRun<QuantParams> run, OnnxModelFile source, DynamicQuantizer.Plan plan,
+                                      Evaluation evaluation) {
         QuantParams params = run.params();
         monitor.message("run " + run.row().id() + ": quantizing " + plan.quantizedCount() + " of "
                 + plan.candidates().size() + " MatMul/Gemm/Conv nodes of " + source.file());
@@ -144,12 +160,18 @@ public final class OnnxQuantizeService {
             throw new IllegalStateException("ONNX Runtime runs no integer kernel for the quantized graph of "
                     + source.file() + "; not written");
         }
+        QuantizationFigures figures = null;
+        if (evaluation != null) {
+            monitor.message("measuring float against int8 on " + evaluation.describe());
+            figures = QuantizationFigures.measure(source.model().toByteArray(), result.model().toByteArray(),
+                    evaluation.heldOut(), 1);
+        }
         OnnxMl.ModelProto.Builder m = result.model().toBuilder().clearMetadataProps();
         Map<String, String> metadata = new LinkedHashMap<>();
         for (OnnxMl.StringStringEntryProto e : source.model().getMetadataPropsList()) metadata.put(e.getKey(), e.getValue());
         String before = metadata.remove(ExportProvenance.METADATA_KEY);
         if (before != null) metadata.put(ExportProvenance.METADATA_KEY + "_source", before);
-        metadata.put(ExportProvenance.METADATA_KEY, provenance(run, source, result.plan(), params, kernels));
+        metadata.put(ExportProvenance.METADATA_KEY, provenance(run, source, result.plan(), params, kernels, figures));
         metadata.forEach((k, v) -> m.addMetadataProps(OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
         byte[] bytes = m.build().toByteArray();
         AtomicFiles.write(target, tmp -> Files.write(tmp, bytes));
@@ -158,7 +180,7 @@ public final class OnnxQuantizeService {
         return new OnnxQuantizeOutcome(run.row().id(), source.file().toAbsolutePath().normalize().toString(),
                 source.sha256(), target.toString(), null, QuantParams.DYNAMIC, params.granularity().label(),
                 plan.opsetBefore(), plan.opsetAfter(), source.bytes(), bytes.length, source.parameterCount(), int8Weights,
-                plan.candidates(), kernels);
+                plan.candidates(), kernels, figures);
     }
 
     private static long weightsOf(DynamicQuantizer.Plan plan, String weight) {
@@ -170,7 +192,7 @@ public final class OnnxQuantizeService {
      * {@link ExportProvenance#read}), plus the source file's SHA-256, the settings and the nodes quantized.
      */
     private static String provenance(StageRun<QuantParams> run, OnnxModelFile source, DynamicQuantizer.Plan plan,
-                                     QuantParams params, List<String> kernels) {
+                                     QuantParams params, List<String> kernels, QuantizationFigures figures) {
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("export_run", run.row().id());
         p.put("stage", QuantizeService.STAGE);
@@ -185,6 +207,7 @@ public final class OnnxQuantizeService {
         p.put("settings", settings);
         p.put("quantized_nodes", plan.candidates().stream().filter(OnnxCandidate::quantized).map(OnnxCandidate::node).toList());
         p.put("integer_kernels", kernels);
+        if (figures != null) p.put("figures", figures);
         String commit = CodeVersion.commit();
         p.put("code_commit", commit == null ? "unknown" : commit);
         Map<String, Object> libraries = new LinkedHashMap<>();
@@ -194,5 +217,23 @@ public final class OnnxQuantizeService {
         p.put("libraries", libraries);
         p.put("exported_at", Instant.now().toString());
         return Json.writeCompact(p);
+    }
+
+    /**
+     * The user's inputs that measure what quantization cost, all of them held out: dynamic mode calibrates on none.
+     *
+     * @param sha256 the inputs' content hash: file bytes, or a folder's file names and bytes in name order
+     */
+    private record Evaluation(Path path, String sha256, List<InputBatch> heldOut, long examples) {
+        static Evaluation read(Path path, ModelSignature signature) {
+            List<InputBatch> batches = InputFiles.read(path, signature);
+            InputSplit split = InputSplit.evaluationOnly(signature, batches, 32);
+            long examples = split.evaluation().stream().mapToLong(InputBatch::rows).sum();
+            return new Evaluation(path, InputFiles.sha256(path), split.evaluation(), examples);
+        }
+
+        String describe() {
+            return examples + " examples from " + path;
+        }
     }
 }

@@ -42,7 +42,7 @@ class OnnxQuantizeServiceTest {
         Path file = write("block.onnx", TestGraphs.transformerBlock().toByteArray());
         Path out = home.resolve("out/block-int8.onnx");
         Files.createDirectories(out.getParent());
-        OnnxQuantizeOutcome first = service().quantize(file, QuantParams.DEFAULTS, out);
+        OnnxQuantizeOutcome first = service().quantize(file, QuantParams.DEFAULTS, out, null);
         assertEquals(6, first.quantizedCount());
         assertTrue(first.integerKernels().contains("DynamicQuantizeMatMul"), first.integerKernels().toString());
         Path model = Path.of(first.model());
@@ -67,35 +67,79 @@ class OnnxQuantizeServiceTest {
         Path copy = Files.createDirectories(home.resolve("elsewhere")).resolve("renamed.onnx");
         Files.copy(file, copy);
         OnnxQuantizeOutcome again = service().quantize(copy, QuantParams.SETTINGS.with(QuantParams.DEFAULTS, "mode",
-                QuantParams.DYNAMIC), null);
+                QuantParams.DYNAMIC), null, null);
         assertEquals(first.runId(), again.runId());
         try (RunLedger ledger = new Workspace(home, home.resolve("ledger.db").toString()).openLedger()) {
             assertEquals(1, ledger.query(RunQuery.all().withStage("quantize")).size());
         }
         // Another setting is another run.
         OnnxQuantizeOutcome tensor = service().quantize(file, QuantParams.SETTINGS.with(QuantParams.DEFAULTS,
-                "granularity", dev.squeeze.compress.quant.Granularity.TENSOR), null);
+                "granularity", dev.squeeze.compress.quant.Granularity.TENSOR), null, null);
         assertTrue(!tensor.runId().equals(first.runId()));
+    }
+
+    /** Request bodies of {@code rows} token-id rows each, as a client sends them to {@code squeeze serve}. */
+    private Path requestBodies(String folder, String inputName, int files, int rows) throws Exception {
+        Path dir = Files.createDirectories(home.resolve(folder));
+        java.util.Random r = new java.util.Random(5);
+        for (int f = 0; f < files; f++) {
+            StringBuilder data = new StringBuilder();
+            for (int i = 0; i < rows * TestGraphs.TOKENS; i++) data.append(i == 0 ? "" : ",").append(r.nextInt((int) TestGraphs.VOCAB));
+            Files.writeString(dir.resolve("request-" + f + ".json"), "{\"inputs\":[{\"name\":\"" + inputName
+                    + "\",\"shape\":[" + rows + "," + TestGraphs.TOKENS + "],\"datatype\":\"INT64\",\"data\":[" + data + "]}]}");
+        }
+        return dir;
+    }
+
+    @Test
+    void theUsersInputsMeasureWhatInt8CostAndNameTheRun() throws Exception {
+        Path file = write("tokens.onnx", TestGraphs.tokenModel().toByteArray());
+        Path inputs = requestBodies("requests", "input_ids", 3, 4);
+        OnnxQuantizeOutcome measured = service().quantize(file, QuantParams.DEFAULTS, null, inputs);
+        var figures = measured.figures().output("sentence");
+        assertEquals(12, figures.examples(), "every example held out: dynamic mode calibrates on none");
+        assertTrue(figures.cosineMean() > 0.9999 && figures.cosineWorst() > 0.999, figures.toText());
+        assertTrue(figures.relativeL2() < 0.01, figures.toText());
+        assertTrue(measured.format().contains("cost    on 12 examples of your inputs"), measured.format());
+        String provenance = ExportProvenance.METADATA_KEY;
+        Map<String, String> metadata = new HashMap<>();
+        OnnxMl.ModelProto.parseFrom(Files.readAllBytes(Path.of(measured.model()))).getMetadataPropsList()
+                .forEach(e -> metadata.put(e.getKey(), e.getValue()));
+        assertTrue(metadata.get(provenance).contains("\"figures\":{\"examples\":12"), metadata.get(provenance));
+
+        // Measured on other inputs, or on none, is another run; the same inputs again, the same run.
+        assertEquals(measured.runId(), service().quantize(file, QuantParams.DEFAULTS, null, inputs).runId());
+        OnnxQuantizeOutcome plain = service().quantize(file, QuantParams.DEFAULTS, null, null);
+        assertTrue(plain.figures() == null && !plain.runId().equals(measured.runId()));
+
+        // Inputs that do not fit the model are refused before any work, naming the input.
+        Path wrong = requestBodies("wrong", "ids", 1, 2);
+        var e = assertThrows(BadInputException.class, () -> service().quantize(file, QuantParams.SETTINGS.with(
+                QuantParams.DEFAULTS, "granularity", dev.squeeze.compress.quant.Granularity.TENSOR), null, wrong));
+        assertTrue(e.getMessage().contains("ids"), e.getMessage());
+        try (RunLedger ledger = new Workspace(home, home.resolve("ledger.db").toString()).openLedger()) {
+            assertEquals(2, ledger.query(RunQuery.all().withStage("quantize")).size(), "the refused one recorded nothing");
+        }
     }
 
     @Test
     void refusalsWriteNothing() throws Exception {
         Path text = write("notes.onnx", "not a model".getBytes());
-        var notOnnx = assertThrows(BadInputException.class, () -> service().quantize(text, QuantParams.DEFAULTS, null));
+        var notOnnx = assertThrows(BadInputException.class, () -> service().quantize(text, QuantParams.DEFAULTS, null, null));
         assertTrue(notOnnx.getMessage().startsWith(text + " is not an ONNX model"), notOnnx.getMessage());
 
         OnnxMl.ModelProto block = TestGraphs.transformerBlock();
         byte[] truncated = java.util.Arrays.copyOf(block.toByteArray(), block.getSerializedSize() / 2);
         Path cut = write("cut.onnx", truncated);
-        assertThrows(BadInputException.class, () -> service().quantize(cut, QuantParams.DEFAULTS, null));
+        assertThrows(BadInputException.class, () -> service().quantize(cut, QuantParams.DEFAULTS, null, null));
 
         Path quantized = write("q.onnx", DynamicQuantizer.quantize(block, DynamicQuantizer.plan(block, java.util.Set.of()),
                 dev.squeeze.compress.quant.Granularity.CHANNEL).model().toByteArray());
-        var already = assertThrows(BadInputException.class, () -> service().quantize(quantized, QuantParams.DEFAULTS, null));
+        var already = assertThrows(BadInputException.class, () -> service().quantize(quantized, QuantParams.DEFAULTS, null, null));
         assertTrue(already.getMessage().startsWith("the model is already quantized"), already.getMessage());
 
         var statik = assertThrows(BadInputException.class, () -> service().quantize(write("b.onnx", block.toByteArray()),
-                QuantParams.SETTINGS.with(QuantParams.DEFAULTS, "mode", QuantParams.STATIC), null));
+                QuantParams.SETTINGS.with(QuantParams.DEFAULTS, "mode", QuantParams.STATIC), null, null));
         assertTrue(statik.getMessage().startsWith("--mode static for ONNX files is not built yet"), statik.getMessage());
 
         try (Stream<Path> files = Files.list(home)) {
