@@ -34,13 +34,19 @@ import java.util.concurrent.Callable;
                 "constant weight and each Conv where it pays, activations quantized at run time;",
                 "no data needed. Prints every candidate node and why any was left float; keep",
                 "nodes float by name with --keep-float. The graph must run ONNX Runtime's",
-                "integer kernels before it is written.", ""},
+                "integer kernels before it is written. With --inputs it measures what int8",
+                "cost, and each node's sensitivity (the figures with only that node int8,",
+                "worst first). --accuracy-budget FIGURE bounds a figure on the first output",
+                "(OUTPUT:FIGURE for another): cosine>=X, cosine-worst>=X, rel-l2<=X,",
+                "max-abs<=X, or top1-drop<=POINTS (against the labels if given, else the float",
+                "model's top-1); the most sensitive nodes stay float until it holds.", ""},
         footer = {"", "Exit codes: 0 done, 1 budget not met (the closest model is still written),", "2 bad input.", "",
                 "Examples:", "  squeeze quantize --from 3f2a9c1b",
                 "  squeeze quantize --from squeeze-runs/train-ad87d3baea3e/model.zip \\",
                 "      --granularity tensor --qat-epochs 3",
                 "  squeeze quantize --from 3f2a9c1b --keep-float 0 --accuracy-budget 0.5",
-                "  squeeze quantize --from model.onnx --onnx-output model-int8.onnx"})
+                "  squeeze quantize --from model.onnx --onnx-output model-int8.onnx",
+                "  squeeze quantize --from model.onnx --inputs requests/ --accuracy-budget 'cosine>=0.999'"})
 final class QuantizeCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin
     StageOptions stage;
@@ -82,7 +88,9 @@ final class QuantizeCommand extends SqueezeSubcommand implements Callable<Intege
                         inputs);
             }
             print(json ? onnx.json() + System.lineSeparator() : onnx.format());
-            return ExitCodes.OK;
+            if (onnx.withinBudget()) return ExitCodes.OK;
+            if (json) err.println(onnx.budgetLine()); // the report says it otherwise
+            return ExitCodes.FAILURE;
         }
         if (inputs != null) {
             throw new BadInputException("--inputs is for ONNX files; a Squeeze model is calibrated and measured on its "

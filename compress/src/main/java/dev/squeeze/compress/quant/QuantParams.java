@@ -1,7 +1,9 @@
 package dev.squeeze.compress.quant;
 
+import dev.squeeze.compress.onnx.inputs.FigureBudget;
 import dev.squeeze.core.BadInputException;
 import dev.squeeze.core.settings.Setting;
+import dev.squeeze.core.settings.SettingSpec;
 import dev.squeeze.core.settings.StageSettings;
 
 import java.util.ArrayList;
@@ -22,7 +24,10 @@ import java.util.TreeSet;
  *                       indices is what it was when the setting held only integers
  * @param mode           {@code dynamic}, {@code static} or {@code auto}: how an ONNX file is quantized
  * @param qatEpochs      epochs of quantization-aware training (0: none, unless the budget calls for it)
- * @param accuracyBudget most validation accuracy, in points, the int8 model may lose; null for no budget
+ * @param accuracyBudget for a Squeeze model, the most validation accuracy, in points, the int8 model may lose (a
+ *                       {@code Double}); for an ONNX file, a bound on a figure measured on the user's inputs, as
+ *                       {@link FigureBudget}'s canonical text ({@code cosine>=0.99}); null for no budget. Points are
+ *                       held as a number, so their hash is what it was when the setting held only points
  * @param evaluation     the SHA-256 of the inputs an ONNX file's quantization was measured on ({@code --inputs}), or
  *                       null: the figures they give are part of the run, so other inputs make another run
  */
@@ -46,11 +51,13 @@ public record QuantParams(
         @Setting(name = "qat-epochs", help = "Epochs of quantization-aware training after calibration; 0 for none.",
                 defaultValue = "0", min = 0)
         int qatEpochs,
-        @Setting(name = "accuracy-budget", help = "Most validation accuracy, in points, int8 may lose; QAT is tried ("
-                + BUDGET_QAT_EPOCHS + " epochs, or the QAT epochs given) when calibration alone loses more. No budget "
-                + "unless given.",
-                label = "POINTS", min = 0, max = 100)
-        Double accuracyBudget,
+        @Setting(name = "accuracy-budget", help = "Squeeze models: most validation accuracy, in points, int8 may lose; QAT "
+                + "is tried (" + BUDGET_QAT_EPOCHS + " epochs, or the QAT epochs given) when calibration alone loses more. "
+                + "ONNX files (with --inputs): a bound on a figure measured on the inputs, cosine>=X, cosine-worst>=X, "
+                + "rel-l2<=X, max-abs<=X or top1-drop<=POINTS, on the first output or on OUTPUT:FIGURE; the most "
+                + "sensitive nodes stay float until it holds. No budget unless given.",
+                label = "POINTS|FIGURE", min = 0, max = 100, check = FigureBudget.Check.class)
+        Object accuracyBudget,
         @Setting(help = "ONNX files: dynamic (int8 weights, activations quantized at run time; needs no data) or static "
                 + "(calibrated activations; not built yet); auto is dynamic unless calibration inputs are given. Squeeze "
                 + "models are always quantized statically.", label = "MODE", defaultValue = AUTO,
@@ -92,6 +99,38 @@ public record QuantParams(
         List<Object> normalised = new ArrayList<>(indices);
         normalised.addAll(names);
         keepFloat = List.copyOf(normalised);
+        if (accuracyBudget instanceof Number n) accuracyBudget = n.doubleValue();
+    }
+
+    /**
+     * The budget in points, for a Squeeze model; null when none was given.
+     *
+     * @throws BadInputException when it is a figure bound: those are for ONNX files
+     */
+    public Double budgetPoints() {
+        if (accuracyBudget == null || accuracyBudget instanceof Double) return (Double) accuracyBudget;
+        throw new BadInputException("--accuracy-budget " + accuracyBudget + " bounds a figure measured on an ONNX file's "
+                + "inputs; a Squeeze model's budget is the validation accuracy it may lose, in points, e.g. 0.5");
+    }
+
+    /**
+     * The budget as a bound on a figure, for an ONNX file; null when none was given.
+     *
+     * @throws BadInputException when it is points: those are for Squeeze models
+     */
+    public FigureBudget figureBudget() {
+        if (accuracyBudget == null) return null;
+        if (accuracyBudget instanceof Double d) {
+            throw new BadInputException("--accuracy-budget " + SettingSpec.number(d)
+                    + " is validation points, for a Squeeze model; for an ONNX file bound a figure measured on --inputs, "
+                    + "e.g. cosine>=0.99 or top1-drop<=" + SettingSpec.number(d));
+        }
+        try {
+            return FigureBudget.parse(String.valueOf(accuracyBudget));
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--accuracy-budget must be " + new FigureBudget.Check().accepts() + ", got '"
+                    + accuracyBudget + "'");
+        }
     }
 
     /**
@@ -124,7 +163,7 @@ public record QuantParams(
 
     /** Settings measured on no inputs of the user's own (every Squeeze model, and an ONNX file given none). */
     public QuantParams(String source, String calibration, double percentile, int samples, Granularity granularity,
-                       List<Object> keepFloat, int qatEpochs, Double accuracyBudget, String mode) {
+                       List<Object> keepFloat, int qatEpochs, Object accuracyBudget, String mode) {
         this(source, calibration, percentile, samples, granularity, keepFloat, qatEpochs, accuracyBudget, mode, null);
     }
 

@@ -63,6 +63,7 @@ public final class QuantizeService {
      * @param dataDir where the dataset's files are, or null to locate them
      */
     public QuantizeOutcome quantize(String from, QuantParams requested, Path dataDir) {
+        requested.budgetPoints(); // a bound on an ONNX file's figure is refused before any work
         RunPaths.requireWritable(env.workspace().runsRoot());
         ModelSource source = ModelSource.resolve(from, env.workspace(), "quantize");
         if (source.int8()) {
@@ -170,7 +171,7 @@ public final class QuantizeService {
 
         List<QuantizeOutcome.Sensitivity> sensitivity = sensitivity(floatNetwork, bestPoints, params, data, info, floatVal);
 
-        Double budget = params.accuracyBudget();
+        Double budget = params.budgetPoints();
         boolean overBudget = budget != null && 100 * bestTrial.drop() > budget;
         int qatEpochs = params.qatEpochs() > 0 ? params.qatEpochs() : overBudget ? QuantParams.BUDGET_QAT_EPOCHS : 0;
         if (qatEpochs > 0) {

@@ -11,4 +11,12 @@ public interface SettingCheck {
 
     /** What the check accepts, as in "must be <i>a zoo model (lenet-300-100, ...)</i>". */
     String accepts();
+
+    /**
+     * For a setting that holds a number or a text ({@link SettingSpec.Type#NUMBER_OR_TEXT}): whether {@code text} is
+     * this check's to read. Text it does not claim is read as a number, and refused in the number's words.
+     */
+    default boolean claims(String text) {
+        return true;
+    }
 }

@@ -42,8 +42,13 @@ public record SettingSpec(String name, String component, Type type, Class<?> jav
                           Double min, boolean minExclusive, Double max, boolean maxExclusive,
                           String help, String label, SettingCheck check, boolean sweep) {
 
-    /** The kinds of value a setting holds. Integers are whole numbers (1.0 is accepted, 1.5 is not). */
-    public enum Type { STRING, INTEGER, LONG, NUMBER, BOOLEAN, ENUM, LIST }
+    /**
+     * The kinds of value a setting holds. Integers are whole numbers (1.0 is accepted, 1.5 is not).
+     * {@code NUMBER_OR_TEXT} (a component of type {@code Object}) holds a number, by the rules of {@code NUMBER}, or a
+     * text its check {@linkplain SettingCheck#claims claims} (canonical, by the check): an accuracy budget in points,
+     * or a bound on a measured figure.
+     */
+    public enum Type { STRING, INTEGER, LONG, NUMBER, BOOLEAN, ENUM, LIST, NUMBER_OR_TEXT }
 
     public SettingSpec {
         choices = List.copyOf(choices);
@@ -167,11 +172,14 @@ public record SettingSpec(String name, String component, Type type, Class<?> jav
                 }
                 yield type == Type.INTEGER ? (Object) (int) value : (Object) value;
             }
-            case NUMBER -> {
-                BigDecimal d = decimal(trimmed);
-                double value = d == null ? Double.NaN : d.doubleValue();
-                if (!Double.isFinite(value) || !inRange(value)) throw refused(where, "'" + text + "'");
-                yield value;
+            case NUMBER -> number(trimmed, where, text);
+            case NUMBER_OR_TEXT -> {
+                if (!check.claims(trimmed)) yield number(trimmed, where, text);
+                try {
+                    yield check.apply(trimmed);
+                } catch (RuntimeException e) {
+                    throw new BadInputException(where + " must be " + check.accepts() + ", got '" + text + "'");
+                }
             }
             default -> throw new IllegalStateException(type.toString());
         };
@@ -191,7 +199,8 @@ public record SettingSpec(String name, String component, Type type, Class<?> jav
             case INTEGER, LONG -> {
                 if (!inRange(((Number) value).doubleValue())) throw refused(where, text(value));
             }
-            case NUMBER -> {
+            case NUMBER, NUMBER_OR_TEXT -> {
+                if (!(value instanceof Number)) return; // a text: its check read it where it came in
                 double d = ((Number) value).doubleValue();
                 if (!Double.isFinite(d) || !inRange(d)) throw refused(where, text(value));
             }
@@ -203,14 +212,17 @@ public record SettingSpec(String name, String component, Type type, Class<?> jav
         }
     }
 
-    /** What the value must be, as in "--epochs must be <i>an integer &gt;= 1</i>". */
+    /**
+     * What the value must be, as in "--epochs must be <i>an integer &gt;= 1</i>". A number-or-text setting is worded as
+     * its number here; a text its check claims is refused in the check's words.
+     */
     public String requirement() {
         String what = switch (type) {
             case STRING -> !choices.isEmpty() ? "one of " + String.join(", ", choices) : check.accepts();
             case BOOLEAN -> "true or false";
             case ENUM -> "one of " + String.join(", ", choices);
             case INTEGER, LONG -> "an integer" + rangeText();
-            case NUMBER -> "a number" + rangeText();
+            case NUMBER, NUMBER_OR_TEXT -> "a number" + rangeText();
             case LIST -> "a comma-separated list of " + (elementType == Integer.class ? "integers" + rangeText()
                     : elementType == Object.class ? "integers" + rangeText() + " or names"
                     : check instanceof Setting.NoCheck ? "names" : "values, each " + check.accepts());
@@ -226,7 +238,7 @@ public record SettingSpec(String name, String component, Type type, Class<?> jav
             case BOOLEAN -> "boolean";
             case ENUM -> "one of " + String.join(", ", choices);
             case INTEGER, LONG -> "integer" + rangeText();
-            case NUMBER -> "number" + rangeText();
+            case NUMBER, NUMBER_OR_TEXT -> "number" + rangeText();
             case LIST -> "list of " + (elementType == Integer.class ? "integers"
                     : elementType == Object.class ? "integers or names" : "strings");
         };
@@ -263,6 +275,13 @@ public record SettingSpec(String name, String component, Type type, Class<?> jav
     /** {@code learningRate} as {@code learning-rate}. */
     static String kebab(String camel) {
         return camel.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+    }
+
+    private double number(String trimmed, String where, String text) {
+        BigDecimal d = decimal(trimmed);
+        double value = d == null ? Double.NaN : d.doubleValue();
+        if (!Double.isFinite(value) || !inRange(value)) throw refused(where, "'" + text + "'");
+        return value;
     }
 
     private Object element(String item, String where, String whole) {
@@ -350,6 +369,7 @@ public record SettingSpec(String name, String component, Type type, Class<?> jav
         if (t == String.class) return Type.STRING;
         if (t.isEnum()) return Type.ENUM;
         if (t == List.class) return Type.LIST;
+        if (t == Object.class) return Type.NUMBER_OR_TEXT;
         throw new IllegalStateException(where + ": a setting cannot be a " + t.getName());
     }
 
@@ -373,7 +393,7 @@ public record SettingSpec(String name, String component, Type type, Class<?> jav
     private static String defaultLabel(Type type, Class<?> javaType) {
         return switch (type) {
             case INTEGER, LONG -> "N";
-            case NUMBER -> "X";
+            case NUMBER, NUMBER_OR_TEXT -> "X";
             case BOOLEAN -> "true|false";
             case ENUM -> String.join("|", Arrays.stream(javaType.getEnumConstants()).map(e -> label((Enum<?>) e)).toList());
             case LIST -> "A,B";

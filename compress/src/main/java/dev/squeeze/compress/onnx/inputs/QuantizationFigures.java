@@ -48,38 +48,99 @@ public record QuantizationFigures(long examples, List<OutputFigures> outputs, Li
      *                           or gives it a different shape
      */
     public static QuantizationFigures measure(byte[] floatModel, byte[] quantizedModel, List<InputBatch> heldOut, int threads) {
-        if (heldOut.isEmpty()) throw new BadInputException("no held-out examples to measure on; give evaluation inputs");
-        ModelSignature signature = ModelSignature.of(floatModel, "the float model");
-        ModelSignature quantized = ModelSignature.of(quantizedModel, "the quantized model");
-        for (TensorSignature out : signature.outputs()) {
-            if (quantized.output(out.name()) == null) {
-                throw new BadInputException("the quantized model has no output '" + out.name() + "' (its outputs are "
-                        + quantized.outputs().stream().map(TensorSignature::toString).collect(Collectors.joining(", "))
-                        + "); quantize the float model it is compared with");
-            }
+        try (Reference reference = Reference.of(floatModel, heldOut, threads)) {
+            return reference.measure(quantizedModel);
         }
-        boolean labelled = heldOut.stream().allMatch(InputBatch::hasLabels);
-        Map<String, Accumulator> figures = new LinkedHashMap<>();
-        for (TensorSignature out : signature.outputs()) figures.put(out.name(), new Accumulator(out.name(), labelled));
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (OnnxRuntimeModel f = new OnnxRuntimeModel(floatModel, threads);
-             OnnxRuntimeModel q = new OnnxRuntimeModel(quantizedModel, threads)) {
-            for (InputBatch batch : heldOut) {
-                Map<String, OnnxTensor> inputs = batch.toOnnx(env);
-                try (OrtSession.Result fr = f.run(inputs); OrtSession.Result qr = q.run(inputs)) {
-                    for (Accumulator a : figures.values()) {
-                        a.add(output(fr, a.name), output(qr, a.name), batch.labels(), batch.source());
+    }
+
+    /**
+     * The float model's outputs on the held-out batches, computed once, and the batches as ONNX Runtime tensors:
+     * what every quantized variant of the model is measured against (per-node sensitivity measures one variant per
+     * node). Each {@link #measure} opens one session, for the variant, and runs every batch through it once.
+     */
+    public static final class Reference implements AutoCloseable {
+        private final ModelSignature signature;
+        private final List<InputBatch> heldOut;
+        private final int threads;
+        private final boolean labelled;
+        private final List<Map<String, OnnxTensor>> inputs = new ArrayList<>();
+        private final List<Map<String, InputTensor>> floatOutputs = new ArrayList<>();
+
+        private Reference(ModelSignature signature, List<InputBatch> heldOut, int threads) {
+            this.signature = signature;
+            this.heldOut = List.copyOf(heldOut);
+            this.threads = threads;
+            this.labelled = heldOut.stream().allMatch(InputBatch::hasLabels);
+        }
+
+        /**
+         * Runs the float model on every held-out batch.
+         *
+         * @throws BadInputException when there are no batches
+         */
+        public static Reference of(byte[] floatModel, List<InputBatch> heldOut, int threads) {
+            if (heldOut.isEmpty()) throw new BadInputException("no held-out examples to measure on; give evaluation inputs");
+            Reference r = new Reference(ModelSignature.of(floatModel, "the float model"), heldOut, threads);
+            OrtEnvironment env = OrtEnvironment.getEnvironment();
+            try (OnnxRuntimeModel f = new OnnxRuntimeModel(floatModel, threads)) {
+                for (InputBatch batch : heldOut) {
+                    Map<String, OnnxTensor> in = batch.toOnnx(env);
+                    r.inputs.add(in);
+                    try (OrtSession.Result fr = f.run(in)) {
+                        Map<String, InputTensor> outs = new LinkedHashMap<>();
+                        for (TensorSignature out : r.signature.outputs()) outs.put(out.name(), output(fr, out.name()));
+                        r.floatOutputs.add(outs);
                     }
-                } finally {
-                    OnnxValue.close(inputs);
+                }
+            } catch (OrtException e) {
+                r.close();
+                throw new IllegalStateException("ONNX Runtime failed to run the float model: " + e.getMessage(), e);
+            } catch (RuntimeException e) {
+                r.close();
+                throw e;
+            }
+            return r;
+        }
+
+        /**
+         * Runs {@code quantizedModel} on every held-out batch and compares each tensor output with the float model's.
+         *
+         * @throws BadInputException when the quantized model lacks an output of the float model or gives it a
+         *                           different shape
+         */
+        public QuantizationFigures measure(byte[] quantizedModel) {
+            ModelSignature quantized = ModelSignature.of(quantizedModel, "the quantized model");
+            for (TensorSignature out : signature.outputs()) {
+                if (quantized.output(out.name()) == null) {
+                    throw new BadInputException("the quantized model has no output '" + out.name() + "' (its outputs are "
+                            + quantized.outputs().stream().map(TensorSignature::toString).collect(Collectors.joining(", "))
+                            + "); quantize the float model it is compared with");
                 }
             }
-        } catch (OrtException e) {
-            throw new IllegalStateException("ONNX Runtime failed to run the models to compare them: " + e.getMessage(), e);
+            Map<String, Accumulator> figures = new LinkedHashMap<>();
+            for (TensorSignature out : signature.outputs()) figures.put(out.name(), new Accumulator(out.name(), labelled));
+            try (OnnxRuntimeModel q = new OnnxRuntimeModel(quantizedModel, threads)) {
+                for (int b = 0; b < heldOut.size(); b++) {
+                    InputBatch batch = heldOut.get(b);
+                    try (OrtSession.Result qr = q.run(inputs.get(b))) {
+                        for (Accumulator a : figures.values()) {
+                            a.add(floatOutputs.get(b).get(a.name), output(qr, a.name), batch.labels(), batch.source());
+                        }
+                    }
+                }
+            } catch (OrtException e) {
+                throw new IllegalStateException("ONNX Runtime failed to run the models to compare them: " + e.getMessage(), e);
+            }
+            long examples = heldOut.stream().mapToLong(InputBatch::rows).sum();
+            return new QuantizationFigures(examples, figures.values().stream().map(Accumulator::figures).toList(),
+                    signature.skippedOutputs());
         }
-        long examples = heldOut.stream().mapToLong(InputBatch::rows).sum();
-        return new QuantizationFigures(examples, figures.values().stream().map(Accumulator::figures).toList(),
-                signature.skippedOutputs());
+
+        @Override
+        public void close() {
+            inputs.forEach(in -> OnnxValue.close(in));
+            inputs.clear();
+        }
     }
 
     private static InputTensor output(OrtSession.Result result, String name) throws OrtException {

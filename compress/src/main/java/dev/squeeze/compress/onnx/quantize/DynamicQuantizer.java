@@ -64,6 +64,11 @@ public final class DynamicQuantizer {
         public long quantizedCount() {
             return candidates.stream().filter(OnnxCandidate::quantized).count();
         }
+
+        /** This plan with other decisions for the same candidates (a node left float for the budget). */
+        Plan with(List<OnnxCandidate> decided) {
+            return new Plan(decided, opsetBefore, opsetAfter);
+        }
     }
 
     /** The quantized model and the plan it followed. */

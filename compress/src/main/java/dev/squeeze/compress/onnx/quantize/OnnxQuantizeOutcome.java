@@ -1,5 +1,7 @@
 package dev.squeeze.compress.onnx.quantize;
 
+import dev.squeeze.compress.onnx.inputs.FigureBudget;
+import dev.squeeze.compress.onnx.inputs.OutputFigures;
 import dev.squeeze.compress.onnx.inputs.QuantizationFigures;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.report.FixedWidthTable;
@@ -23,17 +25,55 @@ import java.util.Locale;
  * @param params          the source's parameter count (initializer elements)
  * @param int8Weights     how many of them are now int8
  * @param integerKernels  the integer operators in ONNX Runtime's optimized graph
- * @param figures         what quantization cost, measured on the user's inputs ({@code --inputs}), or null
+ * @param figures         what quantization cost, measured on the user's inputs ({@code --inputs}), or null: the
+ *                        written file's
+ * @param sensitivity     with inputs: every node int8 in the full plan, measured alone, worst first; else empty
+ * @param budget          the accuracy budget ({@code cosine>=0.99}), or null
+ * @param budgetMet       whether the written file meets it (else it is the closest found); null without a budget
  */
 public record OnnxQuantizeOutcome(String runId, String source, String sourceSha256, String model, String output,
                                   String mode, String granularity, long opsetBefore, long opset, long floatFileBytes,
                                   long int8FileBytes, long params, long int8Weights, List<OnnxCandidate> candidates,
-                                  List<String> integerKernels, QuantizationFigures figures) {
+                                  List<String> integerKernels, QuantizationFigures figures,
+                                  List<OnnxSensitivity> sensitivity, String budget, Boolean budgetMet) {
+
+    public OnnxQuantizeOutcome {
+        sensitivity = sensitivity == null ? List.of() : List.copyOf(sensitivity); // outcomes written before it
+    }
 
     /** This outcome with the quantized file copied to {@code file}. */
     public OnnxQuantizeOutcome withOutput(String file) {
         return new OnnxQuantizeOutcome(runId, source, sourceSha256, model, file, mode, granularity, opsetBefore, opset,
-                floatFileBytes, int8FileBytes, params, int8Weights, candidates, integerKernels, figures);
+                floatFileBytes, int8FileBytes, params, int8Weights, candidates, integerKernels, figures, sensitivity,
+                budget, budgetMet);
+    }
+
+    /** False only when a budget was given and nothing met it: the file written is the closest found. */
+    public boolean withinBudget() {
+        return budgetMet == null || budgetMet;
+    }
+
+    /** The nodes left float so that the budget holds (or, when nothing met it, for the closest). */
+    public List<String> leftFloatForBudget() {
+        return candidates.stream().filter(c -> !c.quantized() && c.reason().startsWith(BudgetSearch.OVER_BUDGET))
+                .map(OnnxCandidate::node).toList();
+    }
+
+    /**
+     * One line on the budget: {@code budget  met: cosine 0.999512 on y (cosine>=0.999), 5 of 6 nodes int8, left float:
+     * matmul_7_node}, or NOT met and what came closest; null without a budget.
+     */
+    public String budgetLine() {
+        if (budget == null) return null;
+        FigureBudget b = FigureBudget.parse(budget);
+        OutputFigures on = b.on(figures);
+        List<String> kept = leftFloatForBudget();
+        String state = String.format(Locale.ROOT, "%s on %s, %d of %d nodes int8%s", b.describe(b.value(figures)),
+                on.output(), quantizedCount(), candidates.size(),
+                kept.isEmpty() ? "" : ", left float: " + String.join(", ", kept));
+        return withinBudget() ? "budget  met (" + budget + "): " + state
+                : "budget  NOT met (" + budget + "): the closest, written, has " + state
+                        + "; try --granularity channel or another figure";
     }
 
     public long quantizedCount() {
@@ -66,6 +106,31 @@ public record OnnxQuantizeOutcome(String runId, String source, String sourceSha2
                     figures.examples()));
             figures.toText().lines().forEach(l -> out.append("  ").append(l).append(System.lineSeparator()));
         }
+        if (!sensitivity.isEmpty()) out.append(sensitivityTable());
+        if (budget != null) out.append(budgetLine()).append(System.lineSeparator());
+        return out.toString();
+    }
+
+    /** Each node alone, worst first: its ranked figure and the usual figures on the output it is ranked on. */
+    private String sensitivityTable() {
+        String ranked = sensitivity.get(0).ranked();
+        String figure = ranked.substring(0, ranked.indexOf(' '));
+        FigureBudget b = budget == null ? null : FigureBudget.parse(budget);
+        String output = b == null ? sensitivity.get(0).figures().outputs().get(0).output()
+                : b.on(sensitivity.get(0).figures()).output();
+        StringBuilder out = new StringBuilder(String.format(Locale.ROOT,
+                "sensitivity (each node int8 alone, on output %s, worst %s first):%n", output, figure));
+        List<String[]> t = new ArrayList<>();
+        t.add(new String[]{"NODE", "OP", "COSINE", "WORST COSINE", "REL L2", "MAX ABS", "TOP-1 AGREE"});
+        for (OnnxSensitivity s : sensitivity) {
+            OutputFigures o = s.figures().output(output);
+            t.add(new String[]{s.node(), s.op(), String.format(Locale.ROOT, "%.6f", o.cosineMean()),
+                    String.format(Locale.ROOT, "%.6f", o.cosineWorst()), String.format(Locale.ROOT, "%.4g", o.relativeL2()),
+                    String.format(Locale.ROOT, "%.4g", o.maxAbsError()),
+                    o.top1AgreementPct() == null ? "-" : String.format(Locale.ROOT, "%.2f%%", o.top1AgreementPct())});
+        }
+        FixedWidthTable.format(t, new boolean[]{false, false, true, true, true, true, true}).lines()
+                .forEach(l -> out.append("  ").append(l).append(System.lineSeparator()));
         return out.toString();
     }
 

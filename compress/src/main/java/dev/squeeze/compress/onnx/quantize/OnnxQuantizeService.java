@@ -9,11 +9,13 @@ import dev.squeeze.compress.ledger.NewRun;
 import dev.squeeze.compress.ledger.RecordedRun;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
+import dev.squeeze.compress.onnx.inputs.FigureBudget;
 import dev.squeeze.compress.onnx.inputs.InputBatch;
 import dev.squeeze.compress.onnx.inputs.InputFiles;
 import dev.squeeze.compress.onnx.inputs.InputSplit;
 import dev.squeeze.compress.onnx.inputs.ModelSignature;
 import dev.squeeze.compress.onnx.inputs.QuantizationFigures;
+import dev.squeeze.compress.onnx.inputs.TensorSignature;
 import dev.squeeze.compress.quant.QuantParams;
 import dev.squeeze.compress.quant.QuantizeService;
 import dev.squeeze.compress.runs.Workspace;
@@ -37,6 +39,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
  * {@code squeeze quantize --from model.onnx}: int8 quantization of any ONNX file, as a {@code quantize} stage (run
@@ -80,8 +83,10 @@ public final class OnnxQuantizeService {
         if (requested.qatEpochs() != 0) {
             throw new BadInputException("--qat-epochs trains a Squeeze model; an ONNX file is quantized without training");
         }
-        if (requested.accuracyBudget() != null) {
-            throw new BadInputException("--accuracy-budget for ONNX files is not built yet; leave it out");
+        FigureBudget budget = requested.figureBudget();
+        if (budget != null && inputs == null) {
+            throw new BadInputException("--accuracy-budget " + budget.text() + " is measured on your inputs; give them "
+                    + "with --inputs FILE|DIR (.npz, .npy, or a folder of request bodies)");
         }
         Path target = output == null ? null : output.toAbsolutePath().normalize();
         if (target != null) {
@@ -92,13 +97,17 @@ public final class OnnxQuantizeService {
         }
         OnnxModelFile source = OnnxModelFile.read(file);
         // The inputs are read and checked against the model before any work.
-        Evaluation evaluation = inputs == null ? null : Evaluation.read(inputs, ModelSignature.of(source.model()));
+        ModelSignature signature = inputs == null ? null : ModelSignature.of(source.model());
+        Evaluation evaluation = inputs == null ? null : Evaluation.read(inputs, signature);
+        if (budget != null) checkBudget(budget, signature);
         DynamicQuantizer.Plan plan = DynamicQuantizer.plan(source.model(), new HashSet<>(requested.keepFloatNames()));
         // Only what changes the written file names the run: the file's content, the mode, the weight scales, the
         // nodes kept float. Calibration settings do not apply to dynamic mode.
         Map<String, Object> identity = new LinkedHashMap<>(Map.of("source", "sha256:" + source.sha256(),
                 "mode", QuantParams.DYNAMIC, "granularity", requested.granularity(), "keep-float", requested.keepFloat()));
         if (evaluation != null) identity.put("evaluation", "sha256:" + evaluation.sha256());
+        // The budget decides which nodes stay float: another budget, another file.
+        if (budget != null) identity.put("accuracy-budget", budget.text());
         QuantParams params = QuantParams.SETTINGS.build(identity);
         StageResult<OnnxQuantizeOutcome> done = new StageRunner(workspace, monitor::message)
                 .run(new Quantize(source, plan, evaluation), params);
@@ -151,6 +160,22 @@ public final class OnnxQuantizeService {
         QuantParams params = run.params();
         monitor.message("run " + run.row().id() + ": quantizing " + plan.quantizedCount() + " of "
                 + plan.candidates().size() + " MatMul/Gemm/Conv nodes of " + source.file());
+        QuantizationFigures figures = null;
+        List<OnnxSensitivity> sensitivity = List.of();
+        Boolean met = null;
+        FigureBudget budget = params.figureBudget();
+        if (evaluation != null) {
+            monitor.message("measuring float against int8 on " + evaluation.describe());
+            try (QuantizationFigures.Reference reference = QuantizationFigures.Reference.of(source.model().toByteArray(),
+                    evaluation.heldOut(), 1)) {
+                BudgetSearch.Found found = new BudgetSearch(source.model(), params.granularity(), reference, budget,
+                        monitor::message).run(plan);
+                plan = found.chosen();
+                figures = found.figures();
+                sensitivity = found.sensitivity();
+                met = found.met();
+            }
+        }
         DynamicQuantizer.Result result = DynamicQuantizer.quantize(source.model(), plan, params.granularity());
         Path target = run.paths().dir().resolve(MODEL_FILE);
         List<String> kernels = new ArrayList<>(new TreeSet<>(OnnxModelFile.optimizedOperators(
@@ -159,12 +184,6 @@ public final class OnnxQuantizeService {
         if (kernels.isEmpty()) {
             throw new IllegalStateException("ONNX Runtime runs no integer kernel for the quantized graph of "
                     + source.file() + "; not written");
-        }
-        QuantizationFigures figures = null;
-        if (evaluation != null) {
-            monitor.message("measuring float against int8 on " + evaluation.describe());
-            figures = QuantizationFigures.measure(source.model().toByteArray(), result.model().toByteArray(),
-                    evaluation.heldOut(), 1);
         }
         OnnxMl.ModelProto.Builder m = result.model().toBuilder().clearMetadataProps();
         Map<String, String> metadata = new LinkedHashMap<>();
@@ -175,12 +194,32 @@ public final class OnnxQuantizeService {
         metadata.forEach((k, v) -> m.addMetadataProps(OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
         byte[] bytes = m.build().toByteArray();
         AtomicFiles.write(target, tmp -> Files.write(tmp, bytes));
+        DynamicQuantizer.Plan written = plan;
         long int8Weights = plan.candidates().stream().filter(OnnxCandidate::quantized)
-                .map(OnnxCandidate::weight).distinct().mapToLong(w -> weightsOf(plan, w)).sum();
+                .map(OnnxCandidate::weight).distinct().mapToLong(w -> weightsOf(written, w)).sum();
         return new OnnxQuantizeOutcome(run.row().id(), source.file().toAbsolutePath().normalize().toString(),
                 source.sha256(), target.toString(), null, QuantParams.DYNAMIC, params.granularity().label(),
                 plan.opsetBefore(), plan.opsetAfter(), source.bytes(), bytes.length, source.parameterCount(), int8Weights,
-                plan.candidates(), kernels, figures);
+                plan.candidates(), kernels, figures, sensitivity, budget == null ? null : budget.text(), met);
+    }
+
+    /**
+     * Refuses, before any work, a budget on an output the model does not have, or top-1 on one that is not
+     * {@code [N, classes]}.
+     */
+    private static void checkBudget(FigureBudget budget, ModelSignature signature) {
+        List<TensorSignature> outputs = signature.outputs();
+        TensorSignature on = budget.output() == null ? (outputs.isEmpty() ? null : outputs.get(0))
+                : signature.output(budget.output());
+        if (on == null) {
+            throw new BadInputException("--accuracy-budget " + budget.text() + ": the model has no tensor output "
+                    + (budget.output() == null ? "" : "'" + budget.output() + "'") + "; its outputs are "
+                    + outputs.stream().map(TensorSignature::toString).collect(Collectors.joining(", ")));
+        }
+        if (budget.figure() == FigureBudget.Figure.TOP1_DROP && on.shape().length != 2) {
+            throw new BadInputException("--accuracy-budget " + budget.text() + ": output " + on + " is not [N, classes] "
+                    + "scores, so it has no top-1; bound cosine, cosine-worst, rel-l2 or max-abs instead");
+        }
     }
 
     private static long weightsOf(DynamicQuantizer.Plan plan, String weight) {
@@ -204,6 +243,7 @@ public final class OnnxQuantizeService {
         settings.put("mode", QuantParams.DYNAMIC);
         settings.put("granularity", params.granularity().label());
         settings.put("keep_float", params.keepFloatNames());
+        if (params.accuracyBudget() != null) settings.put("accuracy_budget", String.valueOf(params.accuracyBudget()));
         p.put("settings", settings);
         p.put("quantized_nodes", plan.candidates().stream().filter(OnnxCandidate::quantized).map(OnnxCandidate::node).toList());
         p.put("integer_kernels", kernels);

@@ -122,6 +122,93 @@ class OnnxQuantizeServiceTest {
         }
     }
 
+    private static QuantParams budget(String text) {
+        var spec = QuantParams.SETTINGS.setting("accuracy-budget").orElseThrow();
+        return QuantParams.SETTINGS.with(QuantParams.DEFAULTS, "accuracy-budget", spec.parse(text, spec.flag()));
+    }
+
+    /**
+     * One node int8 wrecks the output ({@link TestGraphs#outlier}): the sensitivity lists it first, and a budget that
+     * everything int8 fails holds once exactly that node is left float.
+     */
+    @Test
+    void sensitivityFindsTheNodeInt8CannotTakeAndTheBudgetLeavesExactlyItFloat() throws Exception {
+        Path file = write("outlier.onnx", TestGraphs.outlier().toByteArray());
+        Path inputs = TestGraphs.outlierInputs(home.resolve("requests"), 4, 8);
+        OnnxQuantizeOutcome all = service().quantize(file, QuantParams.DEFAULTS, null, inputs);
+        assertEquals(3, all.quantizedCount());
+        assertTrue(all.figures().output("scores").cosineMean() < 0.9, all.format());
+        assertEquals(3, all.sensitivity().size(), all.format());
+        OnnxSensitivity worst = all.sensitivity().get(0);
+        assertEquals("matmul_1_node", worst.node(), all.format());
+        assertTrue(worst.figures().output("scores").cosineMean() < 0.9, all.format());
+        for (OnnxSensitivity other : all.sensitivity().subList(1, 3)) {
+            assertTrue(other.figures().output("scores").cosineMean() > 0.999, all.format());
+        }
+        assertTrue(worst.ranked().startsWith("rel-l2 "), "ranked by relative L2 error without a budget: " + worst.ranked());
+        assertTrue(all.format().contains("sensitivity (each node int8 alone, on output scores, worst rel-l2 first):"),
+                all.format());
+        assertTrue(all.withinBudget() && all.budget() == null && all.budgetMet() == null);
+
+        OnnxQuantizeOutcome within = service().quantize(file, budget("cosine>=0.999"), null, inputs);
+        assertEquals(Boolean.TRUE, within.budgetMet(), within.format());
+        assertEquals(List.of("matmul_1_node"), within.leftFloatForBudget(), within.format());
+        assertEquals(2, within.quantizedCount());
+        assertTrue(within.candidates().get(0).reason().startsWith("over budget (alone: cosine "), within.format());
+        assertTrue(within.figures().output("scores").cosineMean() >= 0.999, within.format());
+        assertTrue(within.format().contains("budget  met (cosine>=0.999): cosine "), within.format());
+        assertEquals("matmul_1_node", within.sensitivity().get(0).node(), "worst cosine first");
+        // The budget is part of the run: another budget (the same nodes int8 or not) is another run.
+        assertTrue(!within.runId().equals(all.runId()));
+        OnnxQuantizeOutcome looser = service().quantize(file, budget("cosine>=0.99"), null, inputs);
+        assertTrue(!looser.runId().equals(within.runId()) && looser.leftFloatForBudget().equals(List.of("matmul_1_node")));
+        Map<String, String> metadata = new HashMap<>();
+        OnnxMl.ModelProto.parseFrom(Files.readAllBytes(Path.of(within.model()))).getMetadataPropsList()
+                .forEach(e -> metadata.put(e.getKey(), e.getValue()));
+        assertTrue(metadata.get(ExportProvenance.METADATA_KEY).contains("\"accuracy_budget\":\"cosine>=0.999\""),
+                metadata.get(ExportProvenance.METADATA_KEY));
+
+        // Nothing meets it: the closest (at least one node int8) is written, and says so.
+        OnnxQuantizeOutcome closest = service().quantize(file, budget("scores:rel-l2<=0.000001"), null, inputs);
+        assertEquals(Boolean.FALSE, closest.budgetMet(), closest.format());
+        assertTrue(closest.quantizedCount() >= 1 && Files.isRegularFile(Path.of(closest.model())), closest.format());
+        assertTrue(closest.figures().output("scores").relativeL2() < all.figures().output("scores").relativeL2());
+        assertTrue(closest.budgetLine().startsWith("budget  NOT met (scores:rel-l2<=0.000001): the closest, written, "
+                + "has rel-l2 "), closest.budgetLine());
+        assertTrue(closest.leftFloatForBudget().contains("matmul_1_node"), closest.format());
+    }
+
+    @Test
+    void budgetsThatCannotApplyAreRefusedBeforeAnyWork() throws Exception {
+        Path file = write("outlier.onnx", TestGraphs.outlier().toByteArray());
+        Path inputs = TestGraphs.outlierInputs(home.resolve("requests"), 1, 4);
+        var e = assertThrows(BadInputException.class, () -> service().quantize(file, budget("cosine>=0.99"), null, null));
+        assertEquals("--accuracy-budget cosine>=0.99 is measured on your inputs; give them with --inputs FILE|DIR (.npz, "
+                + ".npy, or a folder of request bodies)", e.getMessage());
+        e = assertThrows(BadInputException.class, () -> service().quantize(file, budget("0.5"), null, inputs));
+        assertTrue(e.getMessage().startsWith("--accuracy-budget 0.5 is validation points, for a Squeeze model; for an "
+                + "ONNX file bound a figure measured on --inputs"), e.getMessage());
+        e = assertThrows(BadInputException.class, () -> service().quantize(file, budget("logits:cosine>=0.99"), null,
+                inputs));
+        assertTrue(e.getMessage().startsWith("--accuracy-budget logits:cosine>=0.99: the model has no tensor output "
+                + "'logits'; its outputs are scores"), e.getMessage());
+        // The block's first output is [batch, 8, 64]: no top-1.
+        Path block = write("block.onnx", TestGraphs.transformerBlock().toByteArray());
+        Path x = Files.createDirectories(home.resolve("x"));
+        StringBuilder data = new StringBuilder();
+        for (int i = 0; i < 2 * TestGraphs.SEQ * TestGraphs.DIM; i++) data.append(i == 0 ? "" : ",").append(i % 7 * 0.1);
+        Files.writeString(x.resolve("0.json"), "{\"inputs\":[{\"name\":\"x\",\"shape\":[2," + TestGraphs.SEQ + ","
+                + TestGraphs.DIM + "],\"datatype\":\"FP32\",\"data\":[" + data + "]}]}");
+        e = assertThrows(BadInputException.class, () -> service().quantize(block, budget("top1-drop<=1"), null, x));
+        assertTrue(e.getMessage().startsWith("--accuracy-budget top1-drop<=1: output y "), e.getMessage());
+        assertTrue(e.getMessage().endsWith("is not [N, classes] scores, so it has no top-1; bound cosine, cosine-worst, "
+                + "rel-l2 or max-abs instead"), e.getMessage());
+        try (Stream<Path> files = Files.list(home)) {
+            assertEquals(List.of(), files.filter(f -> f.getFileName().toString().startsWith("quantize-")).toList(),
+                    "no run folder");
+        }
+    }
+
     @Test
     void refusalsWriteNothing() throws Exception {
         Path text = write("notes.onnx", "not a model".getBytes());

@@ -92,6 +92,42 @@ final class TestGraphs {
         return g.model(8, 17, "test", "small cnn", Map.of());
     }
 
+    /**
+     * Three MatMuls with Tanh between: {@code x} [batch, 64] through 64→64 ({@code w_in}), 64→64 ({@code w_mid}) and
+     * 64→32 ({@code w_out}); output {@code scores} [batch, 32]. Row 0 of {@code w_in} is 100 where its other weights are
+     * about 0.12: int8 gives each of its columns the scale 100/127, which rounds the rest of the column to zero, so
+     * quantizing that node wrecks the output, while in float the row adds nothing on inputs whose feature 0 is 0 (a
+     * dead feature with a stray weight; {@link #outlierInputs}). The other two nodes cost little.
+     */
+    static OnnxMl.ModelProto outlier() {
+        Random r = new Random(4);
+        OnnxGraph g = new OnnxGraph("outlier");
+        String x = g.input("x", F, -1, DIM);
+        float[] in = new float[(int) (DIM * DIM)];
+        for (int i = 0; i < in.length; i++) in[i] = i < DIM ? 100f : (float) (r.nextGaussian() / 8);
+        String h1 = g.activation("Tanh", g.matMul(x, g.floats("w_in", in, DIM, DIM)), Map.of());
+        String h2 = g.activation("Tanh", g.matMul(h1, weights(g, "w_mid", r, DIM, DIM)), Map.of());
+        String scores = g.matMul(h2, weights(g, "w_out", r, DIM, 32));
+        g.output("scores", scores, F, -1, 32);
+        return g.model(8, 17, "test", "one node int8 cannot take", Map.of());
+    }
+
+    /** {@code files} request bodies of {@code rows} rows of {@link #outlier}'s input: Gaussian, feature 0 always 0. */
+    static Path outlierInputs(Path dir, int files, int rows) throws IOException {
+        Files.createDirectories(dir);
+        Random r = new Random(6);
+        for (int f = 0; f < files; f++) {
+            StringBuilder data = new StringBuilder();
+            for (int i = 0; i < rows * DIM; i++) {
+                data.append(i == 0 ? "" : ",").append(i % DIM == 0 ? "0" : String.format(java.util.Locale.ROOT, "%.5f",
+                        r.nextGaussian()));
+            }
+            Files.writeString(dir.resolve("request-" + f + ".json"), "{\"inputs\":[{\"name\":\"x\",\"shape\":[" + rows
+                    + "," + DIM + "],\"datatype\":\"FP32\",\"data\":[" + data + "]}]}");
+        }
+        return dir;
+    }
+
     /** Gaussian weights with standard deviation 1/sqrt(fan-in) (the second dimension for a matrix, else the rest). */
     private static String weights(OnnxGraph g, String name, Random r, long... dims) {
         long n = 1;
@@ -104,11 +140,12 @@ final class TestGraphs {
         return g.floats(name, v, dims);
     }
 
-    /** Writes the three graphs as .onnx files into the folder given. */
+    /** Writes the graphs as .onnx files into the folder given: block, tokens, cnn and outlier. */
     public static void main(String[] args) throws IOException {
         Path dir = Files.createDirectories(Path.of(args[0]));
         Files.write(dir.resolve("block.onnx"), transformerBlock().toByteArray());
         Files.write(dir.resolve("tokens.onnx"), tokenModel().toByteArray());
         Files.write(dir.resolve("cnn.onnx"), cnn().toByteArray());
+        Files.write(dir.resolve("outlier.onnx"), outlier().toByteArray());
     }
 }
