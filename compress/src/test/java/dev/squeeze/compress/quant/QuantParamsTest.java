@@ -51,6 +51,46 @@ class QuantParamsTest {
         assertEquals("--keep-float must be a comma-separated list of integers >= 0 or names, got '0,-1'", e.getMessage());
     }
 
+    /**
+     * --accuracy-budget holds points (a Squeeze model's) or a bound on a measured figure (an ONNX file's): points hash
+     * as they did when the setting held only points; a figure bound hashes as its canonical text.
+     */
+    @Test
+    void accuracyBudgetIsPointsOrAFigureBoundReadOnceWhereItComesIn() {
+        var spec = QuantParams.SETTINGS.setting("accuracy-budget").orElseThrow();
+        QuantParams points = new QuantParams(SOURCE, "entropy", 99.9, 500, Granularity.TENSOR, List.of(6, 0), 2,
+                spec.parse("0.50", "--accuracy-budget"), "auto");
+        assertEquals("e22c0228e9e2", ConfigHash.of(points, QuantParams.DEFAULTS).value());
+        assertEquals(0.5, points.budgetPoints());
+
+        QuantParams figure = QuantParams.SETTINGS.with(QuantParams.DEFAULTS.withSource(SOURCE), "accuracy-budget",
+                spec.parse(" logits : COSINE >= 0.990 ", "--accuracy-budget"));
+        assertEquals("logits:cosine>=0.99", figure.accuracyBudget());
+        ConfigHash hash = ConfigHash.of(figure, QuantParams.DEFAULTS);
+        assertEquals("{\"accuracyBudget\":\"logits:cosine>=0.99\",\"source\":\"ad87d3baea3e\"}", hash.hashedJson());
+        assertEquals("960ec6f6a416", hash.value());
+        assertEquals(0.99, figure.figureBudget().bound());
+        assertEquals("logits", figure.figureBudget().output());
+        var e = assertThrows(BadInputException.class, figure::budgetPoints);
+        assertTrue(e.getMessage().startsWith("--accuracy-budget logits:cosine>=0.99 bounds a figure measured on an ONNX "
+                + "file's inputs; a Squeeze model's budget is"), e.getMessage());
+        assertEquals("top1-drop<=0.5", spec.parse("top1-drop<=.5", "--accuracy-budget"));
+        assertEquals("out:0:rel-l2<=0.05", spec.parse("out:0:rel-l2<=5e-2", "--accuracy-budget"), "the last colon");
+
+        // A number is refused in a number's words, as before; a text that is no figure bound, in the figure's.
+        e = assertThrows(BadInputException.class, () -> spec.parse("101", "--accuracy-budget"));
+        assertEquals("--accuracy-budget must be a number from 0 to 100, or null, got '101'", e.getMessage());
+        e = assertThrows(BadInputException.class, () -> spec.parse(".inf", "--accuracy-budget"));
+        assertEquals("--accuracy-budget must be a number from 0 to 100, or null, got '.inf'", e.getMessage());
+        for (String bad : List.of("cosine<=0.99", "cosine>=1.5", "cosnie>=0.99", "top1-drop<=-1", ":cosine>=0.9",
+                "rel-l2<=x", "banana")) {
+            e = assertThrows(BadInputException.class, () -> spec.parse(bad, "--accuracy-budget"), bad);
+            assertEquals("--accuracy-budget must be points for a Squeeze model (a number from 0 to 100) or, for an ONNX "
+                    + "file, a bound on a figure: cosine>=X, cosine-worst>=X, rel-l2<=X, max-abs<=X, top1-drop<=X, on "
+                    + "the first output or on OUTPUT:FIGURE, got '" + bad + "'", e.getMessage());
+        }
+    }
+
     @Test
     void defaultsComeFromTheSettings() {
         assertEquals(new QuantParams(null, "auto", 99.99, 1000, Granularity.CHANNEL, List.of(), 0, null, "auto"),

@@ -48,6 +48,9 @@ public record QuantizationFigures(long examples, List<OutputFigures> outputs, Li
      *                           or gives it a different shape
      */
     public static QuantizationFigures measure(byte[] floatModel, byte[] quantizedModel, List<InputBatch> heldOut, int threads) {
+        if (heldOut.isEmpty()) throw new BadInputException("no held-out examples to measure on; give evaluation inputs");
+        // What cannot be compared is refused before either model runs.
+        checkOutputs(ModelSignature.of(floatModel, "the float model"), quantizedModel);
         try (Reference reference = Reference.of(floatModel, heldOut, threads)) {
             return reference.measure(quantizedModel);
         }
@@ -109,14 +112,7 @@ public record QuantizationFigures(long examples, List<OutputFigures> outputs, Li
          *                           different shape
          */
         public QuantizationFigures measure(byte[] quantizedModel) {
-            ModelSignature quantized = ModelSignature.of(quantizedModel, "the quantized model");
-            for (TensorSignature out : signature.outputs()) {
-                if (quantized.output(out.name()) == null) {
-                    throw new BadInputException("the quantized model has no output '" + out.name() + "' (its outputs are "
-                            + quantized.outputs().stream().map(TensorSignature::toString).collect(Collectors.joining(", "))
-                            + "); quantize the float model it is compared with");
-                }
-            }
+            checkOutputs(signature, quantizedModel);
             Map<String, Accumulator> figures = new LinkedHashMap<>();
             for (TensorSignature out : signature.outputs()) figures.put(out.name(), new Accumulator(out.name(), labelled));
             try (OnnxRuntimeModel q = new OnnxRuntimeModel(quantizedModel, threads)) {
@@ -140,6 +136,17 @@ public record QuantizationFigures(long examples, List<OutputFigures> outputs, Li
         public void close() {
             inputs.forEach(in -> OnnxValue.close(in));
             inputs.clear();
+        }
+    }
+
+    private static void checkOutputs(ModelSignature signature, byte[] quantizedModel) {
+        ModelSignature quantized = ModelSignature.of(quantizedModel, "the quantized model");
+        for (TensorSignature out : signature.outputs()) {
+            if (quantized.output(out.name()) == null) {
+                throw new BadInputException("the quantized model has no output '" + out.name() + "' (its outputs are "
+                        + quantized.outputs().stream().map(TensorSignature::toString).collect(Collectors.joining(", "))
+                        + "); quantize the float model it is compared with");
+            }
         }
     }
 
