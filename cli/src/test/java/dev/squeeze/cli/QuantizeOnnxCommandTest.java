@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -118,10 +119,99 @@ class QuantizeOnnxCommandTest {
         }
     }
 
+    /**
+     * x [batch, 64] through three MatMuls with Tanh between; the first's row 0 is 100 where its other weights are about
+     * 0.12 and the inputs' feature 0 is 0: in float the row adds nothing, in int8 (scale 100/127 per column) it rounds
+     * the rest of every column to zero. The other two nodes cost little.
+     */
+    private static byte[] outlier() {
+        Random r = new Random(4);
+        OnnxGraph g = new OnnxGraph("outlier");
+        String x = g.input("x", F, -1, 64);
+        String h = x;
+        for (int layer = 0; layer < 3; layer++) {
+            int outs = layer == 2 ? 32 : 64;
+            float[] w = new float[64 * outs];
+            for (int i = 0; i < w.length; i++) w[i] = layer == 0 && i < outs ? 100f : (float) (r.nextGaussian() / 8);
+            h = g.matMul(h, g.floats("w" + layer, w, 64, outs));
+            if (layer < 2) h = g.activation("Tanh", h, Map.of());
+        }
+        g.output("scores", h, F, -1, 32);
+        return g.model(8, 17, "test", "", Map.of()).toByteArray();
+    }
+
+    private Path outlierInputs() throws IOException {
+        Path requests = Files.createDirectories(home.resolve("outlier-requests"));
+        Random r = new Random(6);
+        for (int f = 0; f < 2; f++) {
+            StringBuilder data = new StringBuilder();
+            for (int i = 0; i < 8 * 64; i++) data.append(i == 0 ? "" : ",").append(i % 64 == 0 ? "0" : String.format(
+                    java.util.Locale.ROOT, "%.4f", r.nextGaussian()));
+            Files.writeString(requests.resolve(f + ".json"), "{\"inputs\":[{\"name\":\"x\",\"shape\":[8,64],"
+                    + "\"datatype\":\"FP32\",\"data\":[" + data + "]}]}");
+        }
+        return requests;
+    }
+
+    @Test
+    void theBudgetLeavesTheMostSensitiveNodeFloatOrExitsWith1WritingTheClosest() throws IOException {
+        Path model = file("outlier.onnx", outlier());
+        Path inputs = outlierInputs();
+        CliRun held = CliRun.run(home, "quantize", "--from", model.toString(), "--inputs", inputs.toString(),
+                "--accuracy-budget", "cosine>=0.999");
+        assertEquals(ExitCodes.OK, held.exitCode(), held.err());
+        List<String> lines = held.out().lines().toList();
+        int table = lines.indexOf(lines.stream().filter(l -> l.startsWith("sensitivity (each node int8 alone, on output "
+                + "scores, worst cosine first):")).findFirst().orElseThrow(() -> new AssertionError(held.out())));
+        assertTrue(lines.get(table + 2).trim().startsWith("matmul_1_node"), "worst first:\n" + held.out());
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("matmul_1_node") && l.contains("over budget (alone: cosine ")),
+                held.out());
+        assertTrue(held.out().contains("2 of 3 candidates"), held.out());
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("budget  met (cosine>=0.999): cosine ")
+                && l.endsWith("on scores, 2 of 3 nodes int8, left float: matmul_1_node")), held.out());
+
+        Path out = home.resolve("closest.onnx");
+        CliRun closest = CliRun.run(home, "quantize", "--from", model.toString(), "--inputs", inputs.toString(),
+                "--accuracy-budget", "max-abs<=0", "--onnx-output", out.toString(), "--json");
+        assertEquals(ExitCodes.FAILURE, closest.exitCode(), closest.out());
+        assertTrue(Files.isRegularFile(out), "the closest is written");
+        assertEquals(1, closest.err().lines().filter(l -> l.startsWith("budget  NOT met (max-abs<=0): the closest, "
+                + "written, has max-abs ")).count(), closest.err());
+        assertTrue(closest.out().contains("\"budgetMet\" : false"), closest.out());
+        assertTrue(closest.out().contains("\"sensitivity\" : [ {"), closest.out());
+    }
+
+    @Test
+    void aBudgetWithoutInputsOrMalformedIsRefusedWithExitCode2() throws IOException {
+        Path model = file("outlier.onnx", outlier());
+        CliRun noInputs = CliRun.run(home, "quantize", "--from", model.toString(), "--accuracy-budget", "cosine>=0.99");
+        assertEquals(ExitCodes.BAD_INPUT, noInputs.exitCode());
+        assertEquals(1, noInputs.errorLines(), noInputs.err());
+        assertTrue(noInputs.err().contains("--accuracy-budget cosine>=0.99 is measured on your inputs; give them with "
+                + "--inputs"), noInputs.err());
+        CliRun malformed = CliRun.run(home, "quantize", "--from", model.toString(), "--accuracy-budget", "cosine=>0.99");
+        assertEquals(ExitCodes.BAD_INPUT, malformed.exitCode());
+        assertEquals(1, malformed.errorLines(), malformed.err());
+        assertTrue(malformed.err().contains("--accuracy-budget must be points for a Squeeze model (a number from 0 to "
+                + "100) or, for an ONNX file, a bound on a figure: cosine>=X, "), malformed.err());
+        CliRun points = CliRun.run(home, "quantize", "--from", model.toString(), "--accuracy-budget", "0.5", "--inputs",
+                outlierInputs().toString());
+        assertEquals(ExitCodes.BAD_INPUT, points.exitCode());
+        assertTrue(points.err().contains("--accuracy-budget 0.5 is validation points, for a Squeeze model"), points.err());
+        CliRun squeezeModel = CliRun.run(home, "quantize", "--from", "nosuchrun", "--accuracy-budget", "cosine>=0.99");
+        assertEquals(ExitCodes.BAD_INPUT, squeezeModel.exitCode());
+        assertTrue(squeezeModel.err().contains("--accuracy-budget cosine>=0.99 bounds a figure measured on an ONNX "
+                + "file's inputs; a Squeeze model's budget is"), squeezeModel.err());
+        try (Stream<Path> files = Files.walk(home)) {
+            assertFalse(files.anyMatch(f -> f.getFileName().toString().startsWith("quantize-")), "no run folder");
+        }
+    }
+
     @Test
     void helpShowsTheOnnxOptions() {
-        String help = CliRun.run(home, "quantize", "--help").out();
-        for (String line : new String[]{"--mode=MODE", "--onnx-output=FILE", "--keep-float=LAYER|NODE", "ONNX file"}) {
+        String help = CliRun.run(home, "quantize", "--help").out().replaceAll("\\s+", " "); // as picocli wraps it
+        for (String line : new String[]{"--mode=MODE", "--onnx-output=FILE", "--keep-float=LAYER|NODE", "ONNX file",
+                "--accuracy-budget=POINTS|FIGURE", "on the first output", "OUTPUT:", "top1-drop<=POINTS", "worst first"}) {
             assertTrue(help.contains(line), line + " in\n" + help);
         }
     }
