@@ -73,7 +73,7 @@ public record OnnxQuantizeOutcome(String runId, String source, String sourceSha2
                 kept.isEmpty() ? "" : ", left float: " + String.join(", ", kept));
         return withinBudget() ? "budget  met (" + budget + "): " + state
                 : "budget  NOT met (" + budget + "): the closest, written, has " + state
-                        + "; try --granularity channel or another figure";
+                        + "; loosen the budget" + ("tensor".equals(granularity) ? " or try --granularity channel" : "");
     }
 
     public long quantizedCount() {
