@@ -1,6 +1,5 @@
 package dev.squeeze.compress.quant;
 
-import dev.squeeze.compress.onnx.inputs.FigureBudget;
 import dev.squeeze.core.BadInputException;
 import dev.squeeze.core.settings.Setting;
 import dev.squeeze.core.settings.SettingSpec;

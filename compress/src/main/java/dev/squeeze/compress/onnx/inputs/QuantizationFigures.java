@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.onnx.OnnxRuntimeModel;
+import dev.squeeze.compress.quant.FigureBudget;
 import dev.squeeze.core.BadInputException;
 
 import java.nio.file.Path;
@@ -158,6 +159,49 @@ public record QuantizationFigures(long examples, List<OutputFigures> outputs, Li
     /** The figures of {@code output}, or null. */
     public OutputFigures output(String output) {
         return outputs.stream().filter(o -> o.output().equals(output)).findFirst().orElse(null);
+    }
+
+    /**
+     * The figures of the output {@code budget} is taken on.
+     *
+     * @throws BadInputException when that output was not measured (no such output, or not a tensor)
+     */
+    public OutputFigures on(FigureBudget budget) {
+        if (budget.output() == null) {
+            if (outputs.isEmpty()) throw new BadInputException("--accuracy-budget " + budget.text() + ": the model "
+                    + "has no tensor output to measure");
+            return outputs.get(0);
+        }
+        OutputFigures o = output(budget.output());
+        if (o == null) {
+            throw new BadInputException("--accuracy-budget " + budget.text() + ": the model has no tensor output '"
+                    + budget.output() + "'; its outputs are " + outputs.stream().map(OutputFigures::output)
+                    .collect(Collectors.joining(", ")));
+        }
+        return o;
+    }
+
+    /**
+     * The value of the figure {@code budget} bounds.
+     *
+     * @throws BadInputException for top1-drop on an output that is not {@code [N, classes]} scores
+     */
+    public double value(FigureBudget budget) {
+        OutputFigures o = on(budget);
+        return switch (budget.figure()) {
+            case COSINE -> o.cosineMean();
+            case COSINE_WORST -> o.cosineWorst();
+            case REL_L2 -> o.relativeL2();
+            case MAX_ABS -> o.maxAbsError();
+            case TOP1_DROP -> {
+                if (o.top1AgreementPct() == null) {
+                    throw new BadInputException("--accuracy-budget " + budget.text() + ": output '" + o.output()
+                            + "' is not [N, classes] scores, so it has no top-1; bound cosine, cosine-worst, rel-l2 or max-abs");
+                }
+                yield o.floatAccuracyPct() != null ? o.floatAccuracyPct() - o.quantizedAccuracyPct()
+                        : 100 - o.top1AgreementPct();
+            }
+        };
     }
 
     /** One line per output (see {@link OutputFigures#toText()}), then one naming outputs left out, if any. */

@@ -1,7 +1,7 @@
 package dev.squeeze.compress.onnx.quantize;
 
 import ai.onnx.proto.OnnxMl;
-import dev.squeeze.compress.onnx.inputs.FigureBudget;
+import dev.squeeze.compress.quant.FigureBudget;
 import dev.squeeze.compress.onnx.inputs.QuantizationFigures;
 import dev.squeeze.compress.quant.Granularity;
 
@@ -115,7 +115,7 @@ final class BudgetSearch {
         variants++;
         byte[] bytes = DynamicQuantizer.quantize(model, plan, granularity).model().toByteArray();
         QuantizationFigures figures = reference.measure(bytes);
-        return new Measured(plan, figures, ranking.value(figures));
+        return new Measured(plan, figures, figures.value(ranking));
     }
 
     /** The candidates with every int8 one but {@code keep} left float for {@code why}. */

@@ -1,6 +1,6 @@
 package dev.squeeze.compress.onnx.quantize;
 
-import dev.squeeze.compress.onnx.inputs.FigureBudget;
+import dev.squeeze.compress.quant.FigureBudget;
 import dev.squeeze.compress.onnx.inputs.OutputFigures;
 import dev.squeeze.compress.onnx.inputs.QuantizationFigures;
 import dev.squeeze.compress.artifacts.Json;
@@ -66,9 +66,9 @@ public record OnnxQuantizeOutcome(String runId, String source, String sourceSha2
     public String budgetLine() {
         if (budget == null) return null;
         FigureBudget b = FigureBudget.parse(budget);
-        OutputFigures on = b.on(figures);
+        OutputFigures on = figures.on(b);
         List<String> kept = leftFloatForBudget();
-        String state = String.format(Locale.ROOT, "%s on %s, %d of %d nodes int8%s", b.describe(b.value(figures)),
+        String state = String.format(Locale.ROOT, "%s on %s, %d of %d nodes int8%s", b.describe(figures.value(b)),
                 on.output(), quantizedCount(), candidates.size(),
                 kept.isEmpty() ? "" : ", left float: " + String.join(", ", kept));
         return withinBudget() ? "budget  met (" + budget + "): " + state
@@ -117,7 +117,7 @@ public record OnnxQuantizeOutcome(String runId, String source, String sourceSha2
         String figure = ranked.substring(0, ranked.indexOf(' '));
         FigureBudget b = budget == null ? null : FigureBudget.parse(budget);
         String output = b == null ? sensitivity.get(0).figures().outputs().get(0).output()
-                : b.on(sensitivity.get(0).figures()).output();
+                : sensitivity.get(0).figures().on(b).output();
         StringBuilder out = new StringBuilder(String.format(Locale.ROOT,
                 "sensitivity (each node int8 alone, on output %s, worst %s first):%n", output, figure));
         List<String[]> t = new ArrayList<>();

@@ -9,7 +9,7 @@ import dev.squeeze.compress.ledger.NewRun;
 import dev.squeeze.compress.ledger.RecordedRun;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
-import dev.squeeze.compress.onnx.inputs.FigureBudget;
+import dev.squeeze.compress.quant.FigureBudget;
 import dev.squeeze.compress.onnx.inputs.InputBatch;
 import dev.squeeze.compress.onnx.inputs.InputFiles;
 import dev.squeeze.compress.onnx.inputs.InputSplit;
@@ -155,27 +155,24 @@ public final class OnnxQuantizeService {
         }
     }
 
-    private OnnxQuantizeOutcome write(StageRun<QuantParams> run, OnnxModelFile source, DynamicQuantizer.Plan plan,
+    private OnnxQuantizeOutcome write(StageRun<QuantParams> run, OnnxModelFile source, DynamicQuantizer.Plan planned,
                                       Evaluation evaluation) {
         QuantParams params = run.params();
-        monitor.message("run " + run.row().id() + ": quantizing " + plan.quantizedCount() + " of "
-                + plan.candidates().size() + " MatMul/Gemm/Conv nodes of " + source.file());
-        QuantizationFigures figures = null;
-        List<OnnxSensitivity> sensitivity = List.of();
-        Boolean met = null;
+        monitor.message("run " + run.row().id() + ": quantizing " + planned.quantizedCount() + " of "
+                + planned.candidates().size() + " MatMul/Gemm/Conv nodes of " + source.file());
         FigureBudget budget = params.figureBudget();
+        BudgetSearch.Found found = null;
         if (evaluation != null) {
             monitor.message("measuring float against int8 on " + evaluation.describe());
             try (QuantizationFigures.Reference reference = QuantizationFigures.Reference.of(source.model().toByteArray(),
                     evaluation.heldOut(), 1)) {
-                BudgetSearch.Found found = new BudgetSearch(source.model(), params.granularity(), reference, budget,
-                        monitor::message).run(plan);
-                plan = found.chosen();
-                figures = found.figures();
-                sensitivity = found.sensitivity();
-                met = found.met();
+                found = new BudgetSearch(source.model(), params.granularity(), reference, budget, monitor::message)
+                        .run(planned);
             }
         }
+        // With a budget, the plan it chose: some nodes left float, "over budget".
+        DynamicQuantizer.Plan plan = found == null ? planned : found.chosen();
+        QuantizationFigures figures = found == null ? null : found.figures();
         DynamicQuantizer.Result result = DynamicQuantizer.quantize(source.model(), plan, params.granularity());
         Path target = run.paths().dir().resolve(MODEL_FILE);
         List<String> kernels = new ArrayList<>(new TreeSet<>(OnnxModelFile.optimizedOperators(
@@ -194,13 +191,13 @@ public final class OnnxQuantizeService {
         metadata.forEach((k, v) -> m.addMetadataProps(OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
         byte[] bytes = m.build().toByteArray();
         AtomicFiles.write(target, tmp -> Files.write(tmp, bytes));
-        DynamicQuantizer.Plan written = plan;
         long int8Weights = plan.candidates().stream().filter(OnnxCandidate::quantized)
-                .map(OnnxCandidate::weight).distinct().mapToLong(w -> weightsOf(written, w)).sum();
+                .map(OnnxCandidate::weight).distinct().mapToLong(w -> weightsOf(plan, w)).sum();
         return new OnnxQuantizeOutcome(run.row().id(), source.file().toAbsolutePath().normalize().toString(),
                 source.sha256(), target.toString(), null, QuantParams.DYNAMIC, params.granularity().label(),
                 plan.opsetBefore(), plan.opsetAfter(), source.bytes(), bytes.length, source.parameterCount(), int8Weights,
-                plan.candidates(), kernels, figures, sensitivity, budget == null ? null : budget.text(), met);
+                plan.candidates(), kernels, figures, found == null ? List.of() : found.sensitivity(),
+                budget == null ? null : budget.text(), found == null ? null : found.met());
     }
 
     /**

@@ -1,6 +1,5 @@
-package dev.squeeze.compress.onnx.inputs;
+package dev.squeeze.compress.quant;
 
-import dev.squeeze.core.BadInputException;
 import dev.squeeze.core.settings.SettingCheck;
 import dev.squeeze.core.settings.SettingSpec;
 
@@ -11,7 +10,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * An accuracy budget over a figure {@link QuantizationFigures} measures, for an ONNX file quantized with
+ * An accuracy budget over a figure that quantizing an ONNX file is measured by (see
+ * {@code onnx.inputs.QuantizationFigures#value}), for an ONNX file quantized with
  * {@code --inputs}: {@code cosine>=0.99}, {@code top1-drop<=0.5}, {@code rel-l2<=0.05}, taken on the first output, or
  * on the output named before a colon ({@code logits:top1-drop<=0.5}). Written as {@code --accuracy-budget}, the setting
  * whose plain number is a Squeeze model's budget in points; {@link Check} reads the text once, where the setting comes
@@ -102,49 +102,6 @@ public record FigureBudget(String output, Figure figure, double bound) {
     @Override
     public String toString() {
         return text();
-    }
-
-    /**
-     * The figures of the output this budget is taken on.
-     *
-     * @throws BadInputException when that output was not measured (no such output, or not a tensor)
-     */
-    public OutputFigures on(QuantizationFigures figures) {
-        if (output == null) {
-            if (figures.outputs().isEmpty()) throw new BadInputException("--accuracy-budget " + text() + ": the model "
-                    + "has no tensor output to measure");
-            return figures.outputs().get(0);
-        }
-        OutputFigures o = figures.output(output);
-        if (o == null) {
-            throw new BadInputException("--accuracy-budget " + text() + ": the model has no tensor output '" + output
-                    + "'; its outputs are " + figures.outputs().stream().map(OutputFigures::output)
-                    .collect(Collectors.joining(", ")));
-        }
-        return o;
-    }
-
-    /**
-     * The bounded figure's value in {@code figures}.
-     *
-     * @throws BadInputException for top1-drop on an output that is not {@code [N, classes]} scores
-     */
-    public double value(QuantizationFigures figures) {
-        OutputFigures o = on(figures);
-        return switch (figure) {
-            case COSINE -> o.cosineMean();
-            case COSINE_WORST -> o.cosineWorst();
-            case REL_L2 -> o.relativeL2();
-            case MAX_ABS -> o.maxAbsError();
-            case TOP1_DROP -> {
-                if (o.top1AgreementPct() == null) {
-                    throw new BadInputException("--accuracy-budget " + text() + ": output '" + o.output() + "' is not "
-                            + "[N, classes] scores, so it has no top-1; bound cosine, cosine-worst, rel-l2 or max-abs");
-                }
-                yield o.floatAccuracyPct() != null ? o.floatAccuracyPct() - o.quantizedAccuracyPct()
-                        : 100 - o.top1AgreementPct();
-            }
-        };
     }
 
     /** Whether {@code value} is within the budget (to 1e-9, as the points budget compares). */
