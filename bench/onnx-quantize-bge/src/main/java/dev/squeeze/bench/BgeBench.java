@@ -29,6 +29,7 @@ import java.util.regex.Pattern;
  * <pre>
  *   BgeBench sentences OUT.txt                                 real English sentences, one a line
  *   BgeBench requests TOKENIZER.json SENTENCES.txt MODEL DIR     one inference request body per sentence
+ *   BgeBench body TOKENIZER.json SENTENCES.txt FILE               one request body of 128 tokens (batch 1)
  *   BgeBench measure TOKENIZER.json SENTENCES.txt THREADS,... NAME=MODEL...   (the first model is the reference)
  * </pre>
  * Sentences are split from the license texts in /usr/share/common-licenses (every Debian machine has them), distinct,
@@ -51,6 +52,7 @@ public final class BgeBench {
         switch (args.length == 0 ? "" : args[0]) {
             case "sentences" -> Files.write(Path.of(args[1]), sentences(), StandardCharsets.UTF_8);
             case "requests" -> requests(tokenizer(Path.of(args[1])), read(Path.of(args[2])), Path.of(args[3]), Path.of(args[4]));
+            case "body" -> body(tokenizer(Path.of(args[1])), read(Path.of(args[2])), Path.of(args[3]));
             case "measure" -> {
                 Map<String, Path> models = new LinkedHashMap<>();
                 for (int i = 4; i < args.length; i++) {
@@ -62,7 +64,7 @@ public final class BgeBench {
             }
             default -> {
                 System.err.println("usage: BgeBench sentences OUT | requests TOKENIZER SENTENCES MODEL DIR | "
-                        + "measure TOKENIZER SENTENCES THREADS NAME=MODEL...");
+                        + "body TOKENIZER SENTENCES FILE | measure TOKENIZER SENTENCES THREADS NAME=MODEL...");
                 System.exit(2);
             }
         }
@@ -198,18 +200,7 @@ public final class BgeBench {
                 sentences.size(), LocalDate.now(), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
 
-        // Sequences of exactly 128 tokens of real text: the sentences' word pieces end to end, cut into windows of 126,
-        // each between [CLS] and [SEP].
-        List<Long> stream = new ArrayList<>();
-        for (String s : sentences) for (long id : tok.encode(s, false, false).getIds()) stream.add(id);
-        List<long[]> windows = new ArrayList<>();
-        for (int start = 0; start + SEQUENCE - 2 <= stream.size() && windows.size() < BATCH + 1; start += SEQUENCE - 2) {
-            long[] w = new long[SEQUENCE];
-            w[0] = 101;
-            for (int j = 0; j < SEQUENCE - 2; j++) w[j + 1] = stream.get(start + j);
-            w[SEQUENCE - 1] = 102;
-            windows.add(w);
-        }
+        List<long[]> windows = windows(tok, sentences, BATCH + 1);
         Batch one = Batch.of(windows.subList(0, 1));
         Batch many = Batch.of(windows.subList(1, BATCH + 1));
 
@@ -306,6 +297,36 @@ public final class BgeBench {
             }
             for (Model m : sessions) m.close();
         }
+    }
+
+    /**
+     * Sequences of exactly 128 tokens of real text: the sentences' word pieces end to end, cut into windows of 126,
+     * each between [CLS] and [SEP].
+     */
+    private static List<long[]> windows(HuggingFaceTokenizer tok, List<String> sentences, int count) {
+        List<Long> stream = new ArrayList<>();
+        for (String s : sentences) for (long id : tok.encode(s, false, false).getIds()) stream.add(id);
+        List<long[]> windows = new ArrayList<>();
+        for (int start = 0; start + SEQUENCE - 2 <= stream.size() && windows.size() < count; start += SEQUENCE - 2) {
+            long[] w = new long[SEQUENCE];
+            w[0] = 101;
+            for (int j = 0; j < SEQUENCE - 2; j++) w[j + 1] = stream.get(start + j);
+            w[SEQUENCE - 1] = 102;
+            windows.add(w);
+        }
+        if (windows.size() < count) throw new IllegalStateException("too little text for " + count + " windows of " + SEQUENCE);
+        return windows;
+    }
+
+    /** The request body of the batch-1 latency measurement (the first 128-token window), for {@code bench --url --body}. */
+    private static void body(HuggingFaceTokenizer tok, List<String> sentences, Path file) throws IOException {
+        long[] ids = windows(tok, sentences, 1).get(0);
+        long[] ones = new long[SEQUENCE];
+        Arrays.fill(ones, 1);
+        String shape = "\"shape\": [1, " + SEQUENCE + "], \"datatype\": \"INT64\", \"data\": ";
+        Files.writeString(file, "{\"inputs\": [{\"name\": \"input_ids\", " + shape + Arrays.toString(ids)
+                + "}, {\"name\": \"attention_mask\", " + shape + Arrays.toString(ones)
+                + "}, {\"name\": \"token_type_ids\", " + shape + Arrays.toString(new long[SEQUENCE]) + "}]}\n");
     }
 
     private static double[] cls(float[][] hidden) {
