@@ -76,7 +76,7 @@ for model in bge-float bge-peer-int8 bge-squeeze-int8; do
   echo; echo '```text'
   echo "$ ./squeeze bench --url URL --model $model --body body.json --concurrency 1,4 --max-windows 5"
   SQUEEZE_HOME="$work/runs" "$root/squeeze" bench --url "$url" --model "$model" --body "$work/body.json" \
-    --concurrency 1,4 --max-windows 5 | sed "s:$url:URL:g"
+    --concurrency 1,4 --max-windows 5 | sed "s|$url|URL|g"
   echo '```'
 done
 kill "$pid"; wait "$pid" 2>/dev/null || true
