@@ -1,5 +1,6 @@
 package dev.squeeze.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.squeeze.pipeline.bench.BenchService;
@@ -14,7 +15,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +38,8 @@ import java.util.concurrent.Callable;
                 "server): per --concurrency level, requests/s, p50/p90/p99 latency and errors, in stable windows",
                 "(--warmup-ms, --max-windows and --stability apply; --window-ms is 2000 unless given).", ""},
         footer = {"", "Examples:", "  squeeze bench --models served/",
-                "  squeeze bench --url http://127.0.0.1:8080 --model lenet-int8 --concurrency 1,4,16,64"})
+                "  squeeze bench --url http://127.0.0.1:8080 --model lenet-int8 --concurrency 1,4,16,64",
+                "  squeeze bench --url http://127.0.0.1:8080 --model bge-int8 --body request.json"})
 final class BenchCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin
     StageOptions stage;
@@ -52,6 +57,11 @@ final class BenchCommand extends SqueezeSubcommand implements Callable<Integer> 
             description = "With --url: concurrent clients per level (default: ${DEFAULT-VALUE}).")
     String concurrency;
 
+    @Option(names = "--body", paramLabel = "FILE", description = "With --url: the JSON request body every request sends "
+            + "(e.g. one of your real inputs, as a client sends it); default: one example of zeros built from the "
+            + "model's metadata, with every variable dimension 1.")
+    Path body;
+
     @Option(names = "--dataset", paramLabel = "NAME",
             description = "Test set for accuracy (default: the one each export names; none for other ONNX files).")
     String dataset;
@@ -63,6 +73,7 @@ final class BenchCommand extends SqueezeSubcommand implements Callable<Integer> 
     public Integer call() throws Exception {
         if ((models == null) == (url == null)) throw new BadInputException("give either --models DIR or --url URL --model NAME");
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        if (body != null && url == null) throw new BadInputException("--body goes with --url: it is what a load test sends");
         if (url != null) {
             if (model == null) throw new BadInputException("--url needs --model NAME (see GET /v2/repository/index)");
             BenchmarkOptions how = BenchOptions.options(spec);
@@ -72,6 +83,7 @@ final class BenchCommand extends SqueezeSubcommand implements Callable<Integer> 
                         .withMaxWindows(how.maxWindows()).withStabilityPercent(how.stabilityPercent());
                 // A load test's window defaults to LoadOptions' own (2 s): one server request is slower than a call.
                 if (spec.commandLine().getParseResult().hasMatchedOption("--window-ms")) options = options.withWindow(how.window());
+                if (body != null) options = options.withBody(requestBody(body, mapper));
             } catch (IllegalArgumentException e) {
                 throw new BadInputException(e.getMessage());
             }
@@ -93,6 +105,26 @@ final class BenchCommand extends SqueezeSubcommand implements Callable<Integer> 
         }
         print(json ? mapper.writeValueAsString(results) + System.lineSeparator() : table(results));
         return ExitCodes.OK;
+    }
+
+    /** The bytes of a --body file, refused unless it is a JSON object (a server would answer every request 400). */
+    private static byte[] requestBody(Path file, ObjectMapper mapper) {
+        if (!Files.isRegularFile(file)) {
+            throw new BadInputException("--body " + file + ": no such file; give a JSON inference request body");
+        }
+        try {
+            byte[] bytes = Files.readAllBytes(file);
+            if (!mapper.readTree(bytes).isObject()) {
+                throw new BadInputException("--body " + file + " is not a JSON object; give an inference request body, "
+                        + "{\"inputs\": [...]}");
+            }
+            return bytes;
+        } catch (JsonProcessingException e) {
+            throw new BadInputException("--body " + file + " is not JSON (" + e.getOriginalMessage()
+                    + "); give an inference request body, {\"inputs\": [...]}");
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + file, e);
+        }
     }
 
     static String table(List<BenchmarkResult> results) {

@@ -1,11 +1,19 @@
 package dev.squeeze.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.squeeze.serve.http.SqueezeServer;
+import io.micronaut.runtime.server.EmbeddedServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -49,6 +57,62 @@ class BenchCommandTest {
         assertEquals(ExitCodes.OK, page.exitCode(), page.err());
         String html = Files.readString(report.resolve("index.html"));
         assertTrue(html.contains("tiny-int8") && html.contains("<svg") && !html.contains("<script"), html);
+    }
+
+    @Test
+    void theLoadTestSendsTheBodyGiven() throws Exception {
+        CliRun train = CliRun.run(home, "train", "--model", "mlp-tiny", "--epochs", "1", "--data", CliRun.fixtures());
+        String id = train.out().lines().findFirst().orElseThrow().split("\\s+")[1];
+        Path models = home.resolve("served");
+        assertEquals(ExitCodes.OK, CliRun.run(home, "export", "--from", id, "--output",
+                models.resolve("tiny/model.onnx").toString(), "--data", CliRun.fixtures()).exitCode());
+        EmbeddedServer server = SqueezeServer.start(Map.of("squeeze.serve.models", models.toString(), "micronaut.server.port", -1));
+        try {
+            // A body of 3 examples, which the body built from the metadata (batch 1, zeros) is not.
+            ObjectMapper json = new ObjectMapper();
+            JsonNode input = json.readTree(URI.create(server.getURI() + "/v2/models/tiny").toURL()).get("inputs").get(0);
+            ObjectNode tensor = json.createObjectNode().put("name", input.get("name").asText()).put("datatype", "FP32");
+            ArrayNode shape = tensor.putArray("shape").add(3);
+            int features = 1;
+            for (int d = 1; d < input.get("shape").size(); d++) {
+                shape.add(input.get("shape").get(d).asInt());
+                features *= input.get("shape").get(d).asInt();
+            }
+            ArrayNode data = tensor.putArray("data");
+            for (int i = 0; i < 3 * features; i++) data.add(0.5);
+            Path body = home.resolve("body.json");
+            json.writeValue(body.toFile(), json.createObjectNode().set("inputs", json.createArrayNode().add(tensor)));
+
+            CliRun load = CliRun.run(home, "bench", "--url", server.getURI().toString(), "--model", "tiny", "--body",
+                    body.toString(), "--concurrency", "1", "--window-ms", "200", "--warmup-ms", "100", "--max-windows", "3");
+            assertEquals(ExitCodes.OK, load.exitCode(), load.err() + load.out());
+            assertTrue(load.out().contains(" body (given)"), load.out());
+            CliRun asJson = CliRun.run(home, "bench", "--url", server.getURI().toString(), "--model", "tiny", "--body",
+                    body.toString(), "--concurrency", "1", "--window-ms", "200", "--warmup-ms", "100", "--max-windows", "3", "--json");
+            assertEquals(ExitCodes.OK, asJson.exitCode(), asJson.err());
+            JsonNode result = json.readTree(asJson.out());
+            assertEquals(Files.size(body), result.get("requestBytes").asLong(), asJson.out());
+            assertTrue(result.get("levels").get(0).get("requests").asLong() > 0, asJson.out());
+            assertEquals(0, result.get("levels").get(0).get("errors").asLong(), asJson.out());
+        } finally {
+            server.getApplicationContext().close();
+        }
+    }
+
+    @Test
+    void aBodyThatIsNotJsonOrWithoutUrlIsRefused() throws Exception {
+        Path text = Files.writeString(home.resolve("body.txt"), "input=1,2,3");
+        CliRun notJson = CliRun.run(home, "bench", "--url", "http://127.0.0.1:9", "--model", "m", "--body", text.toString());
+        assertEquals(ExitCodes.BAD_INPUT, notJson.exitCode());
+        assertEquals(1, notJson.errorLines(), notJson.err());
+        assertTrue(notJson.err().contains("--body " + text + " is not JSON"), notJson.err());
+        CliRun missing = CliRun.run(home, "bench", "--url", "http://127.0.0.1:9", "--model", "m", "--body",
+                home.resolve("none.json").toString());
+        assertEquals(ExitCodes.BAD_INPUT, missing.exitCode());
+        assertTrue(missing.err().contains("no such file"), missing.err());
+        CliRun alone = CliRun.run(home, "bench", "--models", home.toString(), "--body", text.toString());
+        assertEquals(ExitCodes.BAD_INPUT, alone.exitCode());
+        assertTrue(alone.err().contains("--body goes with --url"), alone.err());
     }
 
     @Test
