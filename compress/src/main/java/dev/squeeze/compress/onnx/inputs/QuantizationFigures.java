@@ -50,10 +50,12 @@ public record QuantizationFigures(long examples, List<OutputFigures> outputs, Li
      */
     public static QuantizationFigures measure(byte[] floatModel, byte[] quantizedModel, List<InputBatch> heldOut, int threads) {
         if (heldOut.isEmpty()) throw new BadInputException("no held-out examples to measure on; give evaluation inputs");
-        // What cannot be compared is refused before either model runs.
-        checkOutputs(ModelSignature.of(floatModel, "the float model"), quantizedModel);
-        try (Reference reference = Reference.of(floatModel, heldOut, threads)) {
-            return reference.measure(quantizedModel);
+        // What cannot be compared is refused before either model runs; each model is parsed once.
+        ModelSignature floatSignature = ModelSignature.of(floatModel, "the float model");
+        ModelSignature quantizedSignature = ModelSignature.of(quantizedModel, "the quantized model");
+        checkOutputs(floatSignature, quantizedSignature);
+        try (Reference reference = Reference.of(floatSignature, floatModel, heldOut, threads)) {
+            return reference.measure(quantizedModel, quantizedSignature);
         }
     }
 
@@ -83,8 +85,13 @@ public record QuantizationFigures(long examples, List<OutputFigures> outputs, Li
          * @throws BadInputException when there are no batches
          */
         public static Reference of(byte[] floatModel, List<InputBatch> heldOut, int threads) {
+            return of(ModelSignature.of(floatModel, "the float model"), floatModel, heldOut, threads);
+        }
+
+        /** {@link #of(byte[], List, int)} for a model whose signature the caller has already read. */
+        public static Reference of(ModelSignature floatSignature, byte[] floatModel, List<InputBatch> heldOut, int threads) {
             if (heldOut.isEmpty()) throw new BadInputException("no held-out examples to measure on; give evaluation inputs");
-            Reference r = new Reference(ModelSignature.of(floatModel, "the float model"), heldOut, threads);
+            Reference r = new Reference(floatSignature, heldOut, threads);
             OrtEnvironment env = OrtEnvironment.getEnvironment();
             try (OnnxRuntimeModel f = new OnnxRuntimeModel(floatModel, threads)) {
                 for (InputBatch batch : heldOut) {
@@ -113,7 +120,15 @@ public record QuantizationFigures(long examples, List<OutputFigures> outputs, Li
          *                           different shape
          */
         public QuantizationFigures measure(byte[] quantizedModel) {
-            checkOutputs(signature, quantizedModel);
+            return measure(quantizedModel, ModelSignature.of(quantizedModel, "the quantized model"));
+        }
+
+        /**
+         * {@link #measure(byte[])} for a model whose signature the caller already has (read from the graph it wrote,
+         * without parsing the bytes again).
+         */
+        public QuantizationFigures measure(byte[] quantizedModel, ModelSignature quantizedSignature) {
+            checkOutputs(signature, quantizedSignature);
             Map<String, Accumulator> figures = new LinkedHashMap<>();
             for (TensorSignature out : signature.outputs()) figures.put(out.name(), new Accumulator(out.name(), labelled));
             try (OnnxRuntimeModel q = new OnnxRuntimeModel(quantizedModel, threads)) {
@@ -140,8 +155,7 @@ public record QuantizationFigures(long examples, List<OutputFigures> outputs, Li
         }
     }
 
-    private static void checkOutputs(ModelSignature signature, byte[] quantizedModel) {
-        ModelSignature quantized = ModelSignature.of(quantizedModel, "the quantized model");
+    private static void checkOutputs(ModelSignature signature, ModelSignature quantized) {
         for (TensorSignature out : signature.outputs()) {
             if (quantized.output(out.name()) == null) {
                 throw new BadInputException("the quantized model has no output '" + out.name() + "' (its outputs are "

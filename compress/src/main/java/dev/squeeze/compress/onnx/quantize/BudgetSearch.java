@@ -1,8 +1,9 @@
 package dev.squeeze.compress.onnx.quantize;
 
 import ai.onnx.proto.OnnxMl;
-import dev.squeeze.compress.quant.FigureBudget;
+import dev.squeeze.compress.onnx.inputs.ModelSignature;
 import dev.squeeze.compress.onnx.inputs.QuantizationFigures;
+import dev.squeeze.compress.quant.FigureBudget;
 import dev.squeeze.compress.quant.Granularity;
 
 import java.util.ArrayList;
@@ -113,8 +114,8 @@ final class BudgetSearch {
 
     private Measured measure(DynamicQuantizer.Plan plan) {
         variants++;
-        byte[] bytes = DynamicQuantizer.quantize(model, plan, granularity).model().toByteArray();
-        QuantizationFigures figures = reference.measure(bytes);
+        OnnxMl.ModelProto quantized = DynamicQuantizer.quantize(model, plan, granularity).model();
+        QuantizationFigures figures = reference.measure(quantized.toByteArray(), ModelSignature.of(quantized));
         return new Measured(plan, figures, figures.value(ranking));
     }
 

@@ -164,8 +164,8 @@ public final class OnnxQuantizeService {
         BudgetSearch.Found found = null;
         if (evaluation != null) {
             monitor.message("measuring float against int8 on " + evaluation.describe());
-            try (QuantizationFigures.Reference reference = QuantizationFigures.Reference.of(source.model().toByteArray(),
-                    evaluation.heldOut(), 1)) {
+            try (QuantizationFigures.Reference reference = QuantizationFigures.Reference.of(evaluation.signature(),
+                    source.model().toByteArray(), evaluation.heldOut(), 1)) {
                 found = new BudgetSearch(source.model(), params.granularity(), reference, budget, monitor::message)
                         .run(planned);
             }
@@ -259,14 +259,15 @@ public final class OnnxQuantizeService {
     /**
      * The user's inputs that measure what quantization cost, all of them held out: dynamic mode calibrates on none.
      *
-     * @param sha256 the inputs' content hash: file bytes, or a folder's file names and bytes in name order
+     * @param sha256    the inputs' content hash: file bytes, or a folder's file names and bytes in name order
+     * @param signature the model's inputs and outputs, read once from its graph
      */
-    private record Evaluation(Path path, String sha256, List<InputBatch> heldOut, long examples) {
+    private record Evaluation(Path path, String sha256, ModelSignature signature, List<InputBatch> heldOut, long examples) {
         static Evaluation read(Path path, ModelSignature signature) {
             List<InputBatch> batches = InputFiles.read(path, signature);
             InputSplit split = InputSplit.evaluationOnly(signature, batches, 32);
             long examples = split.evaluation().stream().mapToLong(InputBatch::rows).sum();
-            return new Evaluation(path, InputFiles.sha256(path), split.evaluation(), examples);
+            return new Evaluation(path, InputFiles.sha256(path), signature, split.evaluation(), examples);
         }
 
         String describe() {
