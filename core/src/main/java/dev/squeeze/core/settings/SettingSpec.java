@@ -297,11 +297,7 @@ public record SettingSpec(String name, String component, Type type, Class<?> jav
                 throw refused(where, "'" + whole + "'");
             }
         }
-        try {
-            return check.apply(item);
-        } catch (RuntimeException e) {
-            throw refused(where, "'" + whole + "'");
-        }
+        return string(item, where, whole); // a name: the same check as a string setting's, refusing the whole list
     }
 
     private String string(String trimmed, String where, String text) {
