@@ -69,4 +69,48 @@ class ExportProvenanceTest {
         assertEquals(List.of("prune"), p.parentStages());
         assertNull(p.accuracyAtExport());
     }
+
+    /** The shape of what {@code squeeze quantize --from model.onnx --inputs FILE} writes (values made up). */
+    private static final String QUANTIZED_WITH_FIGURES = "{\"export_run\":\"q1\",\"stage\":\"quantize\","
+            + "\"mode\":\"int8 dynamic\",\"source_file\":\"bge.onnx\",\"source_sha256\":\"ab12\","
+            + "\"config_hash\":\"c0ffee\",\"settings\":{\"mode\":\"dynamic\",\"granularity\":\"channel\","
+            + "\"keep_float\":[]},\"quantized_nodes\":[\"mm1\"],\"integer_kernels\":[\"MatMulInteger\"],"
+            + "\"figures\":{\"examples\":12,\"outputs\":[{\"output\":\"embedding\",\"examples\":12,"
+            + "\"cosineMean\":0.9975,\"cosineWorst\":0.991,\"maxAbsError\":0.03,\"relativeL2\":Infinity},"
+            + "{\"output\":\"scores\",\"examples\":12,\"cosineMean\":0.99,\"cosineWorst\":0.98,"
+            + "\"maxAbsError\":0.1,\"relativeL2\":0.05,\"top1AgreementPct\":91.66}],\"skippedOutputs\":[]},"
+            + "\"code_commit\":\"unknown\",\"libraries\":{\"squeeze\":\"dev\",\"onnxruntime\":\"1.29.0\","
+            + "\"onnx_opset\":\"17\"},\"exported_at\":\"2026-12-07T10:00:00Z\"}";
+
+    @Test
+    void readsTheSourceHashAndFiguresThatQuantizeWrites() {
+        ExportProvenance p = ExportProvenance.read(Map.of(ExportProvenance.METADATA_KEY, QUANTIZED_WITH_FIGURES))
+                .orElseThrow();
+        assertEquals("ab12", p.sourceSha256());
+        assertEquals(12, p.figures().examples());
+        assertEquals(List.of("embedding", "scores"), p.figures().outputs().stream()
+                .map(ExportProvenance.OutputFigures::output).toList());
+        ExportProvenance.OutputFigures embedding = p.figures().outputs().get(0);
+        assertEquals(0.9975, embedding.cosineMean());
+        assertEquals(Double.POSITIVE_INFINITY, embedding.relativeL2());
+        assertNull(embedding.top1AgreementPct());
+        assertEquals(91.66, p.figures().outputs().get(1).top1AgreementPct());
+        assertEquals("int8 dynamic", p.mode());
+        assertNull(p.accuracyAtExport());
+        // An export has neither, and writes neither.
+        assertNull(SAMPLE.sourceSha256());
+        assertNull(ExportProvenance.read(Map.of(ExportProvenance.METADATA_KEY, EXPORTED_BEFORE)).orElseThrow().figures());
+        assertEquals(Optional.of(p), ExportProvenance.read(Map.of(ExportProvenance.METADATA_KEY, p.write())));
+    }
+
+    @Test
+    void readTreeKeepsEveryFieldModelledOrNot() {
+        var tree = ExportProvenance.readTree(Map.of(ExportProvenance.METADATA_KEY, QUANTIZED_WITH_FIGURES)).orElseThrow();
+        assertEquals("channel", tree.path("settings").path("granularity").asText());
+        assertEquals("mm1", tree.path("quantized_nodes").path(0).asText());
+        assertEquals(0.9975, tree.path("figures").path("outputs").path(0).path("cosineMean").asDouble());
+        assertEquals(Optional.empty(), ExportProvenance.readTree(Map.of(ExportProvenance.METADATA_KEY, "[1]")));
+        assertEquals(Optional.empty(), ExportProvenance.readTree(Map.of(ExportProvenance.METADATA_KEY, "not json")));
+        assertEquals(Optional.empty(), ExportProvenance.readTree(Map.of()));
+    }
 }
