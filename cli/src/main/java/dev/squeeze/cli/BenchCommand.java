@@ -32,7 +32,10 @@ import java.util.concurrent.Callable;
                 "batch 32 and 256 (warm-up excluded; measured in windows repeated until the last 3 agree within",
                 "--stability, as Triton's perf_analyzer does, with the spread reported), process memory, and test",
                 "accuracy computed through ONNX Runtime on the dataset the model was exported from (what the",
-                "served file really does). Each result is a ledger row (stage bench); 'squeeze report' plots them.",
+                "served file really does). A model without a labelled test set that 'squeeze quantize --from",
+                "FILE --inputs' made gets its fidelity to the float model instead (top-1 agreement or cosine mean",
+                "from the figures in its metadata; not accuracy), and that float model, when measured too, is the",
+                "reference at 1. Each result is a ledger row (stage bench); 'squeeze report' plots them.",
                 "",
                 "With --url: a closed-loop load generator against 'squeeze serve' (or any Open Inference Protocol",
                 "server): per --concurrency level, requests/s, p50/p90/p99 latency and errors, in stable windows",
@@ -127,22 +130,44 @@ final class BenchCommand extends SqueezeSubcommand implements Callable<Integer> 
         }
     }
 
+    /**
+     * One row per result. A FIDELITY TO FLOAT column comes after ACCURACY when some model has one (a model quantized
+     * from a float ONNX file with inputs, or that float model as the reference): it is not accuracy, so it has its own.
+     */
     static String table(List<BenchmarkResult> results) {
+        boolean fidelity = results.stream().anyMatch(r -> r.fidelity() != null);
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[]{"MODEL", "ACCURACY", "FILE", "ZIPPED", "PARAMS", "NON-ZERO", "P50", "P90", "P99",
-                "BATCH 32/S", "BATCH 256/S (MIN-MAX)", "STABLE", "RSS +"});
+        rows.add(withFidelity(fidelity, "FIDELITY TO FLOAT", "MODEL", "ACCURACY", "FILE", "ZIPPED", "PARAMS", "NON-ZERO",
+                "P50", "P90", "P99", "BATCH 32/S", "BATCH 256/S (MIN-MAX)", "STABLE", "RSS +"));
         for (BenchmarkResult r : results) {
             var b256 = r.batch256();
-            rows.add(new String[]{r.name(), r.accuracy() == null ? "-" : String.format(Locale.ROOT, "%.2f%%", 100 * r.accuracy()),
+            rows.add(withFidelity(fidelity, r.fidelity() == null ? "-" : r.fidelity().describe(),
+                    r.name(), r.accuracy() == null ? "-" : String.format(Locale.ROOT, "%.2f%%", 100 * r.accuracy()),
                     kb(r.fileBytes()), kb(r.zippedBytes()), String.format(Locale.ROOT, "%,d", r.parameters()),
                     String.format(Locale.ROOT, "%,d", r.nonZeroParameters()), us(r.latencyP50Micros()), us(r.latencyP90Micros()),
                     us(r.latencyP99Micros()), rate(r.throughputBatch32()),
                     b256 == null ? "-" : String.format(Locale.ROOT, "%,.0f (%,.0f-%,.0f)", b256.throughputSamplesPerSecond(),
                             b256.throughputMinSamplesPerSecond(), b256.throughputMaxSamplesPerSecond()),
-                    r.stable() ? "yes" : "no", r.rssIncreaseBytes() == null ? "-" : String.format(Locale.ROOT, "%.0f MB", r.rssIncreaseBytes() / 1048576.0)});
+                    r.stable() ? "yes" : "no", r.rssIncreaseBytes() == null ? "-" : String.format(Locale.ROOT, "%.0f MB", r.rssIncreaseBytes() / 1048576.0)));
         }
         boolean[] right = {false, true, true, true, true, true, true, true, true, true, true, false, true};
+        if (fidelity) {
+            boolean[] wider = new boolean[right.length + 1];
+            wider[0] = right[0];
+            wider[1] = right[1];
+            System.arraycopy(right, 2, wider, 3, right.length - 2);
+            wider[2] = false;
+            right = wider;
+        }
         return FixedWidthTable.format(rows, right) + System.lineSeparator();
+    }
+
+    /** The cells, with {@code fidelityCell} after the second (ACCURACY) when {@code fidelity}. */
+    private static String[] withFidelity(boolean fidelity, String fidelityCell, String... cells) {
+        if (!fidelity) return cells;
+        List<String> out = new ArrayList<>(List.of(cells));
+        out.add(2, fidelityCell);
+        return out.toArray(String[]::new);
     }
 
     private static String kb(long bytes) {

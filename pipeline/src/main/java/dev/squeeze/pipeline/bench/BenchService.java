@@ -23,6 +23,7 @@ import dev.squeeze.models.data.Datasets;
 import dev.squeeze.models.data.LabeledData;
 import dev.squeeze.serve.bench.BenchmarkOptions;
 import dev.squeeze.serve.bench.BenchmarkResult;
+import dev.squeeze.serve.bench.Fidelity;
 import dev.squeeze.serve.bench.LabeledRows;
 import dev.squeeze.serve.bench.ModelBenchmark;
 import dev.squeeze.serve.report.ParetoPoint;
@@ -98,6 +99,8 @@ public final class BenchService {
                 if (parent != null && ledger.get(parent).isPresent()) parents.put(t, parent);
             }
         }
+        // A float ONNX file that others in the set were quantized from is their reference for fidelity.
+        Map<String, Fidelity> references = Fidelity.references(provenances.values().stream().flatMap(Optional::stream).toList());
         for (Target t : targets) {
             Optional<ExportProvenance> provenance = provenances.get(t);
             String data = dataset != null ? dataset : provenance.map(ExportProvenance::accuracyAtExport)
@@ -105,7 +108,7 @@ public final class BenchService {
             LabeledRows rows = data == null ? null : testSets.computeIfAbsent(data, d -> testSet(d, dataDir));
             env.monitor().message("benchmarking " + t.name() + " (" + t.file() + ")");
             BenchParams params = BenchParams.of(t, data, options);
-            results.add(runner.run(new BenchStage(t, provenance, parents.get(t), options, rows), params).outcome());
+            results.add(runner.run(new BenchStage(t, provenance, parents.get(t), options, rows, references), params).outcome());
         }
         return results;
     }
@@ -136,14 +139,20 @@ public final class BenchService {
         private final String parent;
         private final BenchmarkOptions options;
         private final LabeledRows rows;
+        private final Map<String, Fidelity> references;
 
-        /** @param parent the export run the ledger lists, or null */
-        BenchStage(Target target, Optional<ExportProvenance> provenance, String parent, BenchmarkOptions options, LabeledRows rows) {
+        /**
+         * @param parent     the export run the ledger lists, or null
+         * @param references the float models the set's quantized files came from ({@link Fidelity#references})
+         */
+        BenchStage(Target target, Optional<ExportProvenance> provenance, String parent, BenchmarkOptions options,
+                   LabeledRows rows, Map<String, Fidelity> references) {
             this.target = target;
             this.provenance = provenance;
             this.parent = parent;
             this.options = options;
             this.rows = rows;
+            this.references = references;
         }
 
         @Override
@@ -158,7 +167,7 @@ public final class BenchService {
 
         @Override
         public RecordedRun.Finished<BenchmarkResult> run(StageRun<BenchParams> run) {
-            BenchmarkResult b = ModelBenchmark.measure(target.name(), target.file().toAbsolutePath(), options, rows);
+            BenchmarkResult b = ModelBenchmark.measure(target.name(), target.file().toAbsolutePath(), options, rows, references);
             return new RecordedRun.Finished<>(RunResult.of(null, null, b.accuracy())
                     .withSizes(b.parameters(), b.nonZeroParameters(), b.fileBytes()).withDetails(Json.writeCompact(b)), b);
         }
@@ -194,7 +203,8 @@ public final class BenchService {
         try {
             ParetoReport.write(dir, "Squeeze: size, speed and accuracy", points, "squeeze bench (ONNX Runtime "
                     + "in-process, 1 thread unless stated, warm-up excluded, windows repeated until stable; accuracy through "
-                    + "ONNX Runtime on the test set); the latest benchmark of each model in ledger " + env.workspace().ledgerLocation());
+                    + "ONNX Runtime on the test set, or from the export's metadata; fidelity to float from the figures "
+                    + "'squeeze quantize --inputs' stored in the file); the latest benchmark of each model in ledger " + env.workspace().ledgerLocation());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the report into " + dir + ": " + e.getMessage(), e);
         }

@@ -1,5 +1,6 @@
 package dev.squeeze.serve.bench;
 
+import dev.squeeze.core.ExportProvenance;
 import dev.squeeze.serve.runtime.ModelLease;
 import dev.squeeze.serve.runtime.ModelRepository;
 import dev.squeeze.serve.runtime.ModelState;
@@ -27,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  * The server's benchmarks: jobs that run {@link ModelBenchmark} on served models, one job at a time on one thread (so
  * two benchmarks never compete for the CPU), kept in memory with their results; the latest result per model feeds the
  * dashboard. Accuracy comes from each export's metadata (measured in ONNX Runtime at export): the server has no test
- * set.
+ * set; a model quantized from a float ONNX file with inputs gets its {@link Fidelity} instead, and that float model,
+ * when the same job measures it, the reference 1.
  *
  * <p>At most one job runs and {@value #MAX_WAITING} wait; more are refused ({@link QueueFullException}).
  * {@link #close()} stops the running job before its next ONNX Runtime call and waits for its thread to end, so a
@@ -105,9 +107,17 @@ public final class BenchmarkJobs implements AutoCloseable {
         List<BenchmarkResult> results = new ArrayList<>();
         try {
             put(new Job(job.id(), "running", job.models(), job.submitted(), null, List.of(), null));
+            // The float models the job's quantized files came from are their reference, when the job measures them.
+            List<ExportProvenance> provenances = new ArrayList<>();
             for (String name : job.models()) {
                 try (ModelLease lease = repository.acquire(name)) {
-                    BenchmarkResult r = ModelBenchmark.measure(name, lease.model().file(), options, null);
+                    ExportProvenance.read(lease.model().metadata()).ifPresent(provenances::add);
+                }
+            }
+            Map<String, Fidelity> references = Fidelity.references(provenances);
+            for (String name : job.models()) {
+                try (ModelLease lease = repository.acquire(name)) {
+                    BenchmarkResult r = ModelBenchmark.measure(name, lease.model().file(), options, null, references);
                     results.add(r);
                     latest.put(name, r);
                 }

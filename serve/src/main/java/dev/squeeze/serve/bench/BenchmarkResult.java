@@ -43,6 +43,11 @@ package dev.squeeze.serve.bench;
  * @param accuracy                 share of test rows whose argmax matches the label, or null
  * @param accuracyExamples         rows the accuracy is over, when known
  * @param accuracySource           {@code "onnxruntime on N examples"}, {@code "export metadata"}, or null
+ * @param sha256                   the ONNX file's SHA-256 (lowercase hex): what a quantized file's provenance names as
+ *                                 its source
+ * @param fidelity                 when there is no accuracy: how closely the model follows the float model it was
+ *                                 quantized from ({@link Fidelity}; not accuracy), or, for that float model benchmarked
+ *                                 in the same set, the reference 1; null otherwise
  */
 public record BenchmarkResult(String name, String file, String timestamp, String onnxRuntimeVersion, int threads,
                               long warmupMillis, long windowMillis, int minRunsPerWindow, int maxWindows,
@@ -54,5 +59,6 @@ public record BenchmarkResult(String name, String file, String timestamp, String
                               Double throughputBatch256, Double latencyP50Batch256Micros,
                               boolean stable, BenchmarkPhase batch1, BenchmarkPhase batch32, BenchmarkPhase batch256,
                               Long rssBeforeBytes, Long rssAfterBytes, Long rssIncreaseBytes, Long peakRssBytes,
-                              Double accuracy, Integer accuracyExamples, String accuracySource) {
+                              Double accuracy, Integer accuracyExamples, String accuracySource,
+                              String sha256, Fidelity fidelity) {
 }

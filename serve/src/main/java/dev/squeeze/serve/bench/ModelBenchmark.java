@@ -1,6 +1,7 @@
 package dev.squeeze.serve.bench;
 
 import dev.squeeze.core.ExportProvenance;
+import dev.squeeze.core.Sha256;
 import dev.squeeze.serve.runtime.BadRequestException;
 import dev.squeeze.serve.runtime.HostTensor;
 import dev.squeeze.serve.runtime.LoadedModel;
@@ -42,7 +43,8 @@ import java.util.zip.DeflaterOutputStream;
 /**
  * The same measurement for every model variant, in-process (like Triton's perf_analyzer, without the network): file
  * size raw and deflated, parameters and non-zero parameters, latency percentiles at batch 1, throughput at batch 32 and
- * 256, resident memory, and accuracy on a test set through ONNX Runtime.
+ * 256, resident memory, and accuracy on a test set through ONNX Runtime; for a model without accuracy that was quantized
+ * from a float ONNX file with inputs, its {@link Fidelity} to that file instead.
  *
  * <p>Methodology, per batch size: a warm-up ({@link BenchmarkOptions#warmup()}, excluded), then measurement windows of
  * at least {@link BenchmarkOptions#window()} and {@link BenchmarkOptions#minRunsPerWindow()} calls each, repeated until
@@ -108,14 +110,28 @@ public final class ModelBenchmark {
      * @throws CancellationException when the thread was interrupted (its interrupt status stays set)
      */
     public static BenchmarkResult measure(String name, Path onnxFile, BenchmarkOptions options, LabeledRows testSetOrNull) {
+        return measure(name, onnxFile, options, testSetOrNull, Map.of());
+    }
+
+    /**
+     * {@link #measure(String, Path, BenchmarkOptions, LabeledRows)} of a model measured in a set: when it has no
+     * accuracy, its {@link Fidelity} comes from the quantization figures in its provenance or, for a float model that
+     * other files of the set were quantized from, from {@code floatReferences}.
+     *
+     * @param floatReferences {@link Fidelity#references} of the set's files, by the float file's SHA-256
+     */
+    public static BenchmarkResult measure(String name, Path onnxFile, BenchmarkOptions options, LabeledRows testSetOrNull,
+                                          Map<String, Fidelity> floatReferences) {
         BenchmarkOptions.SETTINGS.check(options);   // a program's options get the user's refusal, not a broken measurement
         String timestamp = Instant.now().toString();
         long fileBytes;
         long zippedBytes;
         BenchmarkParameters params;
+        String sha256;
         try {
             byte[] bytes = Files.readAllBytes(onnxFile);
             fileBytes = bytes.length;
+            sha256 = Sha256.hex(bytes);
             zippedBytes = deflatedSize(bytes);
             params = countParameters(bytes, onnxFile.toAbsolutePath().getParent());
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
@@ -155,6 +171,11 @@ public final class ModelBenchmark {
                     accuracySource = "export metadata";
                 }
             }
+            Fidelity fidelity = null;
+            if (accuracy == null) {
+                fidelity = Fidelity.of(ExportProvenance.read(model.metadata()).orElse(null));
+                if (fidelity == null) fidelity = floatReferences.get(sha256);
+            }
 
             Long rssAfter = procStatusBytes("VmRSS");
             Long peak = procStatusBytes("VmHWM");
@@ -171,7 +192,7 @@ public final class ModelBenchmark {
                     batch256 == null ? null : batch256.latencyP50Micros(),
                     stable, batch1, batch32, batch256,
                     rssBefore, rssAfter, rssBefore == null || rssAfter == null ? null : rssAfter - rssBefore, peak,
-                    accuracy, accuracyExamples, accuracySource);
+                    accuracy, accuracyExamples, accuracySource, sha256, fidelity);
         } catch (OrtException e) {
             throw new IllegalStateException(name + ": ONNX Runtime failed: " + e.getMessage(), e);
         }

@@ -71,6 +71,7 @@ public class DashboardController {
                         .put("latencyP50Micros", b.latencyP50Micros()).put("latencyP99Micros", b.latencyP99Micros())
                         .put("timestamp", b.timestamp());
                 if (b.accuracy() != null) bn.put("accuracy", b.accuracy());
+                if (b.fidelity() != null) bn.put("fidelity", b.fidelity().value()).put("fidelityMeasure", b.fidelity().describe());
                 if (b.throughputBatch256() != null) bn.put("throughputBatch256", b.throughputBatch256());
             }
             long requests = 0, errors = 0;
@@ -96,13 +97,17 @@ public class DashboardController {
     @Get(value = "/v1/dashboard/accuracy-vs-size.svg", produces = "image/svg+xml")
     @Operation(summary = "Accuracy against file size, Pareto frontier filled")
     public String accuracyVsSize() {
-        return ParetoReport.scatterSvg("Accuracy vs file size", "file size (KB)", points(), ParetoReport.FILE_KB, true);
+        List<ParetoPoint> points = points();
+        return ParetoReport.scatterSvg(ParetoReport.Quality.of(points).title + " vs file size", "file size (KB)", points,
+                ParetoReport.FILE_KB, true);
     }
 
     @Get(value = "/v1/dashboard/accuracy-vs-latency.svg", produces = "image/svg+xml")
     @Operation(summary = "Accuracy against latency at batch 1, Pareto frontier filled")
     public String accuracyVsLatency() {
-        return ParetoReport.scatterSvg("Accuracy vs latency (batch 1, p50)", "latency p50 (µs)", points(),
+        List<ParetoPoint> points = points();
+        return ParetoReport.scatterSvg(ParetoReport.Quality.of(points).title + " vs latency (batch 1, p50)",
+                "latency p50 (µs)", points,
                 ParetoReport.LATENCY_P50, false);
     }
 

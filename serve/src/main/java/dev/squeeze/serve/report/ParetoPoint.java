@@ -21,10 +21,16 @@ import java.util.Objects;
  * @param accuracy           test accuracy as a fraction in [0, 1] (0.9 is 90%), or {@code null} when unknown; a point
  *                           without accuracy is listed but is never on a frontier
  * @param source             where the point comes from, e.g. a run id or a file
+ * @param fidelity           for a variant without a labelled test set: how closely it follows the float model it was
+ *                           quantized from (see serve.bench's {@code Fidelity}: cosine mean or top-1 agreement as a
+ *                           fraction, 1 for the float model itself), or {@code null}; not accuracy, and plotted only
+ *                           when no point of the report has accuracy
+ * @param fidelityMeasure    which figure {@code fidelity} is, in words (e.g. {@code cosine mean 0.99741 (embedding,
+ *                           64 examples)}), or {@code null}
  */
 public record ParetoPoint(String name, String kind, long fileBytes, long zippedBytes, long params, long nonzeroParams,
                           double latencyP50Micros, double latencyP99Micros, double throughputBatch256, Double accuracy,
-                          String source) {
+                          String source, Double fidelity, String fidelityMeasure) {
 
     public ParetoPoint {
         Objects.requireNonNull(name, "name");
@@ -32,12 +38,17 @@ public record ParetoPoint(String name, String kind, long fileBytes, long zippedB
             throw new IllegalArgumentException("accuracy is a fraction in [0, 1] (or null when unknown), not "
                     + accuracy + " (point " + name + ")");
         }
+        if (fidelity != null && !(fidelity >= -1 && fidelity <= 1)) {
+            throw new IllegalArgumentException("fidelity is a cosine or a fraction in [-1, 1] (or null when unknown), not "
+                    + fidelity + " (point " + name + ")");
+        }
     }
 
     /** A benchmark as a point of the trade-off plots: the dashboard's and {@code squeeze report}'s. */
     public static ParetoPoint of(BenchmarkResult b, String kind) {
         return new ParetoPoint(b.name(), kind == null ? "" : kind, b.fileBytes(), b.zippedBytes(), b.parameters(),
                 b.nonZeroParameters(), b.latencyP50Micros(), b.latencyP99Micros(),
-                b.throughputBatch256() == null ? Double.NaN : b.throughputBatch256(), b.accuracy(), b.file());
+                b.throughputBatch256() == null ? Double.NaN : b.throughputBatch256(), b.accuracy(), b.file(),
+                b.fidelity() == null ? null : b.fidelity().value(), b.fidelity() == null ? null : b.fidelity().describe());
     }
 }

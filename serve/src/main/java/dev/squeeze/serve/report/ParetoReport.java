@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -36,6 +37,10 @@ import java.util.function.ToDoubleFunction;
  * 1 KB = 1024 bytes; latencies in microseconds. The size plot uses the file size on disk ({@code fileBytes}), the
  * latency plot the p50 latency at batch size 1 ({@code latencyP50Micros}). An x axis is logarithmic when all its values
  * are positive and the largest is at least 10 times the smallest.
+ *
+ * <p>The y axis is accuracy; for a set of variants none of which has accuracy (models without a labelled test set), it
+ * is their fidelity to the float model they were quantized from, when they have one ({@link Quality}): then the plots,
+ * the frontiers and the page say so, and the float model is the reference at 100%.
  */
 public final class ParetoReport {
     /** File names {@link #write} creates. */
@@ -82,23 +87,68 @@ public final class ParetoReport {
     private ParetoReport() {
     }
 
+    /**
+     * What the y axis and the frontiers of a set of points measure: test accuracy when any point has it; otherwise
+     * fidelity to the float model ({@link ParetoPoint#fidelity()}) when any point has it; accuracy when none has
+     * either. A point without the chosen number is listed but never on a frontier, and drawn on the x axis.
+     */
+    public enum Quality {
+        ACCURACY("Accuracy", "accuracy", "accuracy (%)", ParetoPoint::accuracy),
+        FIDELITY("Fidelity to float", "fidelity to float", "fidelity to float (%: cosine or top-1)", ParetoPoint::fidelity);
+
+        /** For plot titles: {@code Accuracy vs file size}. */
+        public final String title;
+        /** In a sentence: {@code accuracy unknown}. */
+        public final String noun;
+        /** The y axis title with its unit. */
+        public final String axisLabel;
+        private final Function<ParetoPoint, Double> value;
+
+        Quality(String title, String noun, String axisLabel, Function<ParetoPoint, Double> value) {
+            this.title = title;
+            this.noun = noun;
+            this.axisLabel = axisLabel;
+            this.value = value;
+        }
+
+        /** The point's value on this axis, a fraction (plotted in percent), or null. */
+        public Double value(ParetoPoint p) {
+            return value.apply(p);
+        }
+
+        /** The axis for {@code points}. */
+        public static Quality of(List<ParetoPoint> points) {
+            if (points.stream().anyMatch(p -> p.accuracy() != null)) return ACCURACY;
+            return points.stream().anyMatch(p -> p.fidelity() != null) ? FIDELITY : ACCURACY;
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------------- frontier
 
-    /**
-     * The points no other point beats: higher accuracy and lower cost are better, and a point is dominated when
-     * another has accuracy {@code >=} and cost {@code <=}, at least one of them strictly. Points without accuracy,
-     * or whose cost is NaN or infinite, are never on the frontier (and dominate nothing). Points with equal accuracy and
-     * equal cost do not dominate each other, so both stay. The result is sorted by cost, then accuracy (higher first),
-     * then name, kind and source, so it does not depend on the order of {@code points}.
-     */
+    /** {@link #frontier(List, ToDoubleFunction, Quality)} on the points' own axis, {@link Quality#of}. */
     public static List<ParetoPoint> frontier(List<ParetoPoint> points, ToDoubleFunction<ParetoPoint> cost) {
         Objects.requireNonNull(points, "points");
+        return frontier(points, cost, Quality.of(points));
+    }
+
+    /**
+     * The points no other point beats: higher accuracy (or whatever {@code quality} measures) and lower cost are
+     * better, and a point is dominated when another has accuracy {@code >=} and cost {@code <=}, at least one of them
+     * strictly. Points without accuracy, or whose cost is NaN or infinite, are never on the frontier (and dominate
+     * nothing). Points with equal accuracy and equal cost do not dominate each other, so both stay. The result is
+     * sorted by cost, then accuracy (higher first), then name, kind and source, so it does not depend on the order of
+     * {@code points}.
+     */
+    public static List<ParetoPoint> frontier(List<ParetoPoint> points, ToDoubleFunction<ParetoPoint> cost,
+                                             Quality quality) {
+        Objects.requireNonNull(points, "points");
         Objects.requireNonNull(cost, "cost");
+        Objects.requireNonNull(quality, "quality");
         List<ParetoPoint> candidates = new ArrayList<>();
         List<Double> costs = new ArrayList<>();
         for (ParetoPoint p : points) {
             Objects.requireNonNull(p, "a point is null");
-            if (p.accuracy() == null) continue;
+            if (quality.value(p) == null) continue;
             double c = cost.applyAsDouble(p);
             if (!Double.isFinite(c)) continue;
             candidates.add(p);
@@ -108,12 +158,12 @@ public final class ParetoReport {
         Map<ParetoPoint, Double> costOf = new IdentityHashMap<>();
         for (int i = 0; i < candidates.size(); i++) {
             ParetoPoint p = candidates.get(i);
-            double pa = p.accuracy();
+            double pa = quality.value(p);
             double pc = costs.get(i);
             boolean dominated = false;
             for (int j = 0; j < candidates.size() && !dominated; j++) {
                 if (i == j) continue;
-                double qa = candidates.get(j).accuracy();
+                double qa = quality.value(candidates.get(j));
                 double qc = costs.get(j);
                 dominated = qa >= pa && qc <= pc && (qa > pa || qc < pc);
             }
@@ -123,7 +173,7 @@ public final class ParetoReport {
             }
         }
         out.sort(Comparator.<ParetoPoint>comparingDouble(costOf::get)
-                .thenComparing(ParetoPoint::accuracy, Comparator.reverseOrder())
+                .thenComparing(quality::value, Comparator.reverseOrder())
                 .thenComparing(ParetoPoint::name)
                 .thenComparing(ParetoPoint::kind, Comparator.nullsFirst(Comparator.naturalOrder()))
                 .thenComparing(ParetoPoint::source, Comparator.nullsFirst(Comparator.naturalOrder())));
@@ -133,7 +183,8 @@ public final class ParetoReport {
     // --------------------------------------------------------------------------------------------------------- SVG
 
     /**
-     * A self-contained SVG scatter plot ({@value #WIDTH} x {@value #HEIGHT}) of accuracy (y, in %) against
+     * A self-contained SVG scatter plot ({@value #WIDTH} x {@value #HEIGHT}) of accuracy (y, in %; the points'
+     * {@link Quality}) against
      * {@code x}: one circle per point, labelled with its name. Frontier points (by {@link #frontier} with {@code x} as
      * the cost) are filled red, have class {@code "point frontier"} and are joined by a step line in cost order; the
      * others have class {@code "point dominated"}. Points without accuracy are drawn hollow and grey on the x axis
@@ -150,6 +201,7 @@ public final class ParetoReport {
         Objects.requireNonNull(x, "x");
         String t = title == null ? "" : title;
         String xl = xLabel == null ? "" : xLabel;
+        Quality quality = Quality.of(points);
 
         List<ParetoPoint> shown = new ArrayList<>();
         Map<ParetoPoint, Double> xOf = new IdentityHashMap<>();
@@ -176,7 +228,7 @@ public final class ParetoReport {
         text(s, WIDTH / 2.0, 24, "middle", t, "font-size=\"15\" font-weight=\"bold\"");
         text(s, (LEFT + RIGHT) / 2, 398, "middle", xl, null);
         s.append("<text x=\"18\" y=\"").append(fmt((TOP + BOTTOM) / 2)).append("\" text-anchor=\"middle\"")
-                .append(" transform=\"rotate(-90 18 ").append(fmt((TOP + BOTTOM) / 2)).append(")\">accuracy (%)</text>\n");
+                .append(" transform=\"rotate(-90 18 ").append(fmt((TOP + BOTTOM) / 2)).append(")\">").append(esc(quality.axisLabel)).append("</text>\n");
 
         if (shown.isEmpty()) {
             s.append("<rect class=\"plot-area\" x=\"").append(fmt(LEFT)).append("\" y=\"").append(fmt(TOP))
@@ -193,7 +245,8 @@ public final class ParetoReport {
         List<Double> accs = new ArrayList<>();
         for (int i = 0; i < shown.size(); i++) {
             xs[i] = xOf.get(shown.get(i));
-            if (shown.get(i).accuracy() != null) accs.add(shown.get(i).accuracy() * 100);
+            Double q = quality.value(shown.get(i));
+            if (q != null) accs.add(q * 100);
         }
         Axis xa = logX ? logAxis(xs) : linearAxis(xs, 6, false);
         Axis ya = accs.isEmpty() ? new Axis(0, 100, false, ticks(0, 100, 20), 20)
@@ -225,12 +278,13 @@ public final class ParetoReport {
                 .append(AXIS_COLOUR).append("\"/>\n");
 
         // Positions.
-        List<ParetoPoint> front = frontier(shown, xOf::get);
+        List<ParetoPoint> front = frontier(shown, xOf::get, quality);
         Set<ParetoPoint> onFront = Collections.newSetFromMap(new IdentityHashMap<>());
         onFront.addAll(front);
         Map<ParetoPoint, double[]> pos = new IdentityHashMap<>();
         for (ParetoPoint p : shown) {
-            double cy = p.accuracy() == null ? BOTTOM : py(ya, p.accuracy() * 100);
+            Double q = quality.value(p);
+            double cy = q == null ? BOTTOM : py(ya, q * 100);
             pos.put(p, new double[]{px(xa, xOf.get(p)), cy});
         }
 
@@ -260,7 +314,7 @@ public final class ParetoReport {
             if (onFront.contains(p)) {
                 cls = "point frontier";
                 style = "fill=\"" + FRONTIER_COLOUR + "\" stroke=\"" + FRONTIER_COLOUR + "\"";
-            } else if (p.accuracy() == null) {
+            } else if (quality.value(p) == null) {
                 cls = "point unknown";
                 style = "fill=\"#ffffff\" stroke=\"" + UNKNOWN_COLOUR + "\" stroke-dasharray=\"2 2\"";
             } else {
@@ -270,8 +324,8 @@ public final class ParetoReport {
             s.append("<circle class=\"").append(cls).append("\" cx=\"").append(fmt(c[0])).append("\" cy=\"")
                     .append(fmt(c[1])).append("\" r=\"").append(fmt(RADIUS)).append("\" ").append(style).append('>');
             s.append("<title>").append(esc(p.name() + (p.kind() == null ? "" : " (" + p.kind() + ")") + ": "
-                    + xl + " " + compact(xOf.get(p)) + ", accuracy "
-                    + (p.accuracy() == null ? "unknown" : pct(p.accuracy())))).append("</title></circle>\n");
+                    + xl + " " + compact(xOf.get(p)) + ", " + quality.noun + " "
+                    + (quality.value(p) == null ? "unknown" : pct(quality.value(p))))).append("</title></circle>\n");
         }
 
         // Labels, frontier first so they get the best places.
@@ -285,7 +339,7 @@ public final class ParetoReport {
         List<ParetoPoint> labelOrder = new ArrayList<>(front);
         List<ParetoPoint> rest = new ArrayList<>();
         for (ParetoPoint p : shown) if (!onFront.contains(p)) rest.add(p);
-        rest.sort(Comparator.<ParetoPoint>comparingDouble(p -> p.accuracy() == null ? -1 : p.accuracy())
+        rest.sort(Comparator.<ParetoPoint>comparingDouble(p -> quality.value(p) == null ? -1 : quality.value(p))
                 .reversed()
                 .thenComparingDouble(xOf::get)
                 .thenComparing(ParetoPoint::name));
@@ -300,13 +354,14 @@ public final class ParetoReport {
                     + (onFront.contains(p) ? " font-weight=\"bold\"" : "") + " fill=\"#222222\"");
         }
 
-        legend(s, shown.stream().anyMatch(p -> p.accuracy() == null));
+        legend(s, shown.stream().anyMatch(p -> quality.value(p) == null) ? quality.noun : null);
         hiddenNote(s, hidden);
         s.append("</svg>\n");
         return s.toString();
     }
 
-    private static void legend(StringBuilder s, boolean unknown) {
+    /** @param unknown what is unknown of the points drawn on the x axis ({@link Quality#noun}), or null when none is */
+    private static void legend(StringBuilder s, String unknown) {
         double y = 42;
         double x = LEFT;
         s.append("<g class=\"legend\">\n");
@@ -321,9 +376,9 @@ public final class ParetoReport {
         String b = "dominated";
         text(s, x + 12, y + 4, "start", b, null);
         x += 12 + b.length() * CHAR_W + 18;
-        if (unknown) {
+        if (unknown != null) {
             marker(s, x + 4, y, "fill=\"#ffffff\" stroke=\"" + UNKNOWN_COLOUR + "\" stroke-dasharray=\"2 2\"");
-            text(s, x + 12, y + 4, "start", "accuracy unknown (on the x axis)", null);
+            text(s, x + 12, y + 4, "start", unknown + " unknown (on the x axis)", null);
         }
         s.append("</g>\n");
     }
@@ -547,12 +602,16 @@ public final class ParetoReport {
     /**
      * One offline HTML page: the title, {@code generatedBy} (how each number was measured), accuracy against file
      * size on disk and against p50 latency at batch 1 as inline SVGs, the frontier variants, and a table of every
-     * point sorted by accuracy (highest first; unknown last), then name. No JavaScript, no external resources; all text
-     * is escaped.
+     * point sorted by accuracy (highest first; unknown last), then name. When any point has a fidelity to its float
+     * model, the table has a column for it and the page says what it is; when none has accuracy, the plots, the
+     * frontiers and the order are by fidelity ({@link Quality}). No JavaScript, no external resources; all text is
+     * escaped.
      */
     public static String html(String title, List<ParetoPoint> points, String generatedBy) {
         Objects.requireNonNull(points, "points");
         String t = title == null ? "" : title;
+        Quality quality = Quality.of(points);
+        boolean fidelity = points.stream().anyMatch(p -> p.fidelity() != null);
         List<ParetoPoint> bySize = frontier(points, FILE_KB);
         List<ParetoPoint> byLatency = frontier(points, LATENCY_P50);
         Set<ParetoPoint> sizeFront = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -589,26 +648,36 @@ public final class ParetoReport {
                 + "per second in batches of 256. A variant is on a frontier when no other variant is at least as "
                 + "accurate and at least as small (or fast), and better in one of the two. A dash means not "
                 + "measured.</p>\n");
+        if (fidelity) {
+            h.append("<p class=\"method\">Fidelity to float, for models without a labelled test set: how closely a "
+                    + "quantized model's outputs follow those of the float model it was quantized from, as 'squeeze "
+                    + "quantize --inputs' measured them on the user's examples: the top-1 agreement of an output of "
+                    + "shape [N, classes], else the mean cosine similarity of the first output. It is not accuracy: "
+                    + "the float model is the reference at 100% (cosine 1), meaning the same outputs, not always right. "
+                    + (quality == Quality.FIDELITY ? "No variant here has accuracy, so the plots and frontiers use it."
+                    : "Some variants here have accuracy, so the plots and frontiers use accuracy and the variants that "
+                    + "only have fidelity lie on the x axis.") + "</p>\n");
+        }
 
         h.append("<div class=\"plots\">\n<figure>\n")
-                .append(scatterSvg("Accuracy vs file size", SIZE_X_LABEL, points, FILE_KB, useLog(points, FILE_KB)))
+                .append(scatterSvg(quality.title + " vs file size", SIZE_X_LABEL, points, FILE_KB, useLog(points, FILE_KB)))
                 .append("</figure>\n<figure>\n")
-                .append(scatterSvg("Accuracy vs latency (p50, batch 1)", LATENCY_X_LABEL, points, LATENCY_P50,
+                .append(scatterSvg(quality.title + " vs latency (p50, batch 1)", LATENCY_X_LABEL, points, LATENCY_P50,
                         useLog(points, LATENCY_P50)))
                 .append("</figure>\n</div>\n");
 
         h.append("<h2>Frontier</h2>\n<ul>\n");
-        h.append("<li>By file size (smallest first): ").append(names(bySize)).append("</li>\n");
-        h.append("<li>By latency (fastest first): ").append(names(byLatency)).append("</li>\n");
+        h.append("<li>By file size (smallest first): ").append(names(bySize, quality)).append("</li>\n");
+        h.append("<li>By latency (fastest first): ").append(names(byLatency, quality)).append("</li>\n");
         h.append("</ul>\n");
 
         List<ParetoPoint> rows = new ArrayList<>(points);
-        rows.sort(Comparator.<ParetoPoint, Double>comparing(p -> p.accuracy() == null ? -1.0 : p.accuracy(),
+        rows.sort(Comparator.<ParetoPoint, Double>comparing(p -> quality.value(p) == null ? -2.0 : quality.value(p),
                         Comparator.reverseOrder())
                 .thenComparing(ParetoPoint::name));
         h.append("<h2>All variants (").append(rows.size()).append(")</h2>\n");
-        h.append("<table>\n<thead>\n<tr><th>name</th><th>kind</th><th>accuracy (%)</th><th>file size (KB)</th>"
-                + "<th>zipped (KB)</th><th>params</th><th>non-zero params</th><th>latency p50 (\u00b5s)</th>"
+        h.append("<table>\n<thead>\n<tr><th>name</th><th>kind</th><th>accuracy (%)</th>"
+                + (fidelity ? "<th>fidelity to float</th>" : "") + "<th>file size (KB)</th><th>zipped (KB)</th><th>params</th><th>non-zero params</th><th>latency p50 (\u00b5s)</th>"
                 + "<th>latency p99 (\u00b5s)</th><th>throughput, batch 256 (examples/s)</th>"
                 + "<th>size frontier</th><th>latency frontier</th><th>source</th></tr>\n</thead>\n<tbody>\n");
         for (ParetoPoint p : rows) {
@@ -618,6 +687,7 @@ public final class ParetoReport {
             h.append("<td class=\"name\">").append(esc(p.name())).append("</td>");
             h.append("<td>").append(esc(p.kind() == null ? "" : p.kind())).append("</td>");
             num(h, p.accuracy() == null ? "\u2013" : String.format(Locale.ROOT, "%.2f", p.accuracy() * 100));
+            if (fidelity) h.append("<td>").append(esc(p.fidelityMeasure() == null ? "\u2013" : p.fidelityMeasure())).append("</td>");
             num(h, kb(p.fileBytes()));
             num(h, kb(p.zippedBytes()));
             num(h, count(p.params()));
@@ -651,8 +721,8 @@ public final class ParetoReport {
         return max > 0 && max >= 10 * min;
     }
 
-    private static String names(List<ParetoPoint> front) {
-        if (front.isEmpty()) return "none (no variant has both accuracy and this number)";
+    private static String names(List<ParetoPoint> front, Quality quality) {
+        if (front.isEmpty()) return "none (no variant has both " + quality.noun + " and this number)";
         List<String> out = new ArrayList<>();
         for (ParetoPoint p : front) out.add(esc(p.name()));
         return String.join(", ", out);
@@ -720,10 +790,11 @@ public final class ParetoReport {
         Objects.requireNonNull(points, "points");
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put(POINTS_FILE, JSON.writeValueAsBytes(points));
-        files.put(SIZE_SVG_FILE, utf8(scatterSvg((title == null ? "" : title + ": ") + "accuracy vs file size",
+        String quality = Quality.of(points).noun;
+        files.put(SIZE_SVG_FILE, utf8(scatterSvg((title == null ? "" : title + ": ") + quality + " vs file size",
                 SIZE_X_LABEL, points, FILE_KB, useLog(points, FILE_KB))));
         files.put(LATENCY_SVG_FILE, utf8(scatterSvg((title == null ? "" : title + ": ")
-                        + "accuracy vs latency (p50, batch 1)", LATENCY_X_LABEL, points, LATENCY_P50,
+                        + quality + " vs latency (p50, batch 1)", LATENCY_X_LABEL, points, LATENCY_P50,
                 useLog(points, LATENCY_P50))));
         files.put(INDEX_FILE, utf8(html(title, points, generatedBy)));
         Files.createDirectories(dir);

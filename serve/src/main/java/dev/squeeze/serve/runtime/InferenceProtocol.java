@@ -10,7 +10,10 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
+import dev.squeeze.core.ExportProvenance;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -27,6 +30,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -72,6 +76,8 @@ public final class InferenceProtocol {
     /** How much of a client's string (a name, a datatype, a value) an error message quotes. */
     private static final int QUOTE_LIMIT = 60;
 
+    /** Writes a provenance tree as strict JSON: NaN and infinities as strings (Jackson's default). */
+    private static final ObjectMapper PROVENANCE_JSON = new ObjectMapper();
     private static final JsonFactory JSON = JsonFactory.builder()
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
             .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
@@ -864,7 +870,11 @@ public final class InferenceProtocol {
      * Model metadata ({@code GET /v2/models/{name}}): {@code {"name", "versions", "platform", "inputs": [{"name",
      * "datatype", "shape"}], "outputs": [...], "parameters": {...}}}, shapes with -1 for dimensions of any size.
      * {@code extra} (such as the ONNX file's metadata: classes, provenance) goes under {@code "parameters"}, which is
-     * left out when {@code extra} is null or empty.
+     * left out when {@code extra} is null or empty: every value a string, as the protocol's parameters are. When
+     * {@code extra} holds a Squeeze provenance ({@link ExportProvenance#METADATA_KEY}) that is a JSON object, it is
+     * also given parsed, as the object {@code "provenance"} (an extension of this server; non-finite numbers become
+     * the strings {@code "NaN"}, {@code "Infinity"}), so a client reads e.g. {@code provenance.source_sha256},
+     * {@code provenance.settings} or {@code provenance.figures.outputs[0].cosineMean} without parsing a string.
      */
     public static byte[] metadata(String modelName, List<String> versions, ModelSpec spec, Map<String, String> extra) {
         return write(512, g -> {
@@ -880,6 +890,11 @@ public final class InferenceProtocol {
                 g.writeObjectFieldStart("parameters");
                 for (Map.Entry<String, String> e : extra.entrySet()) g.writeStringField(e.getKey(), e.getValue());
                 g.writeEndObject();
+            }
+            Optional<JsonNode> provenance = ExportProvenance.readTree(extra);
+            if (provenance.isPresent()) {
+                g.writeFieldName("provenance");
+                g.writeRawValue(PROVENANCE_JSON.writeValueAsString(provenance.get()));
             }
             g.writeEndObject();
         });

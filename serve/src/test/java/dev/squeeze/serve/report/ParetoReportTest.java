@@ -35,7 +35,7 @@ class ParetoReportTest {
 
     private static ParetoPoint point(String name, Double accuracy, long fileBytes, double p50) {
         return new ParetoPoint(name, "kind-" + name, fileBytes, fileBytes / 2, 100_000, 50_000, p50, p50 * 2,
-                1000.0, accuracy, "run-" + name);
+                1000.0, accuracy, "run-" + name, null, null);
     }
 
     private static final ParetoPoint DENSE = point("dense", 0.90, MB, 400);
@@ -317,7 +317,7 @@ class ParetoReportTest {
         Path dir = tmp.resolve("report/nested");
         List<ParetoPoint> points = new ArrayList<>(set());
         points.add(new ParetoPoint("odd \"name\" <&>", null, -1, -1, 0, 0, Double.NaN, Double.NaN,
-                Double.NaN, null, null));
+                Double.NaN, null, null, null, null));
         ParetoReport.write(dir, "Report", points, "measured somehow");
         try (Stream<Path> files = Files.list(dir)) {
             assertEquals(Set.of("index.html", "accuracy-vs-size.svg", "accuracy-vs-latency.svg", "points.json"),
