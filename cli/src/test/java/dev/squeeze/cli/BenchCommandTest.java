@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import ai.onnx.proto.OnnxMl;
+import dev.squeeze.compress.onnx.OnnxGraph;
 import dev.squeeze.serve.http.SqueezeServer;
 import io.micronaut.runtime.server.EmbeddedServer;
 import org.junit.jupiter.api.Test;
@@ -14,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -57,6 +60,60 @@ class BenchCommandTest {
         assertEquals(ExitCodes.OK, page.exitCode(), page.err());
         String html = Files.readString(report.resolve("index.html"));
         assertTrue(html.contains("tiny-int8") && html.contains("<svg") && !html.contains("<script"), html);
+    }
+
+    /**
+     * A model with no labelled dataset (written with the ONNX builder: x [batch, 64], MatMul 64→64, Tanh), quantized
+     * from its file with inputs: bench shows its fidelity to the float model in a column of its own, the float model
+     * beside it as the reference, and the report plots fidelity, named as such.
+     */
+    @Test
+    void aQuantizedFileWithoutLabelsIsMeasuredByItsFidelityToTheFloatModel() throws Exception {
+        Path models = Files.createDirectories(home.resolve("served"));
+        Random r = new Random(11);
+        OnnxGraph g = new OnnxGraph("embedder");
+        var f = OnnxMl.TensorProto.DataType.FLOAT;
+        float[] w = new float[64 * 64];
+        for (int i = 0; i < w.length; i++) w[i] = (float) (r.nextGaussian() / 8);
+        g.output("embedding", g.activation("Tanh", g.matMul(g.input("x", f, -1, 64), g.floats("w", w, 64, 64)),
+                Map.of()), f, -1, 64);
+        Path floatFile = models.resolve("embedder.onnx");
+        Files.write(floatFile, g.model(8, 17, "test", "embedder", Map.of()).toByteArray());
+        Path inputs = Files.createDirectories(home.resolve("requests"));
+        StringBuilder data = new StringBuilder();
+        for (int i = 0; i < 8 * 64; i++) data.append(i == 0 ? "" : ",").append((float) r.nextGaussian());
+        Files.writeString(inputs.resolve("request.json"), "{\"inputs\":[{\"name\":\"x\",\"shape\":[8,64],"
+                + "\"datatype\":\"FP32\",\"data\":[" + data + "]}]}");
+        CliRun quantize = CliRun.run(home, "quantize", "--from", floatFile.toString(), "--inputs", inputs.toString(),
+                "--onnx-output", models.resolve("embedder-int8.onnx").toString());
+        assertEquals(ExitCodes.OK, quantize.exitCode(), quantize.err());
+
+        CliRun bench = CliRun.run(home, "bench", "--models", models.toString(), "--window-ms", "20", "--warmup-ms", "0",
+                "--max-windows", "3");
+        assertEquals(ExitCodes.OK, bench.exitCode(), bench.err());
+        List<String> lines = bench.out().lines().toList();
+        assertTrue(lines.get(0).matches("MODEL\\s+ACCURACY\\s+FIDELITY TO FLOAT\\s+FILE.*"), bench.out());
+        String floatRow = lines.stream().filter(l -> l.startsWith("embedder ")).findFirst().orElseThrow();
+        String int8Row = lines.stream().filter(l -> l.startsWith("embedder-int8 ")).findFirst().orElseThrow();
+        assertTrue(floatRow.matches("embedder\\s+-\\s+float reference \\(cosine mean 1\\).*"), bench.out());
+        assertTrue(int8Row.matches("embedder-int8\\s+-\\s+cosine mean 0\\.9\\d+ \\(embedding, 8 examples\\).*"), bench.out());
+
+        CliRun json = CliRun.run(home, "bench", "--models", models.toString(), "--window-ms", "20", "--warmup-ms", "0",
+                "--max-windows", "3", "--json");
+        JsonNode results = new ObjectMapper().readTree(json.out());
+        assertEquals("embedder-int8", results.get(0).path("name").asText(), "sorted by file name");
+        JsonNode int8 = results.get(0);
+        JsonNode reference = results.get(1);
+        assertTrue(int8.path("accuracy").isNull() && reference.path("accuracy").isNull(), json.out());
+        assertTrue(reference.path("fidelity").path("reference").asBoolean(), json.out());
+        assertEquals(1.0, reference.path("fidelity").path("value").asDouble(), json.out());
+        assertEquals("cosine mean", int8.path("fidelity").path("figure").asText(), json.out());
+        assertEquals(reference.path("sha256").asText(), int8.path("fidelity").path("floatSha256").asText());
+
+        Path report = home.resolve("report");
+        assertEquals(ExitCodes.OK, CliRun.run(home, "report", "--output", report.toString()).exitCode());
+        String html = Files.readString(report.resolve("index.html"));
+        assertTrue(html.contains("Fidelity to float vs file size") && html.contains("float reference (cosine mean 1)"), html);
     }
 
     @Test
