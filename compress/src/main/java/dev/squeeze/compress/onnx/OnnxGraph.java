@@ -191,10 +191,10 @@ public final class OnnxGraph {
         return dequantizeLinear(q, scale, zeroPoint, axis, fresh("dequantizelinear"));
     }
 
-    /** {@link #dequantizeLinear(String, String, String, int)} writing {@code output}. */
+    /** {@link #dequantizeLinear(String, String, String, int)} writing {@code output} (a node of a fresh name). */
     public String dequantizeLinear(String q, String scale, String zeroPoint, int axis, String output) {
         return node("DequantizeLinear", List.of(q, scale, zeroPoint), axis >= 0 ? Map.of("axis", (long) axis) : Map.of(),
-                output);
+                output, fresh("dequantizelinear") + "_node");
     }
 
     // ---- the model --------------------------------------------------------------------------------------------
@@ -228,7 +228,11 @@ public final class OnnxGraph {
     }
 
     private String node(String op, List<String> inputs, Map<String, Object> attributes, String output) {
-        OnnxMl.NodeProto.Builder n = OnnxMl.NodeProto.newBuilder().setOpType(op).setName(output + "_node")
+        return node(op, inputs, attributes, output, output + "_node");
+    }
+
+    private String node(String op, List<String> inputs, Map<String, Object> attributes, String output, String name) {
+        OnnxMl.NodeProto.Builder n = OnnxMl.NodeProto.newBuilder().setOpType(op).setName(name)
                 .addAllInput(inputs).addOutput(output);
         attributes.forEach((k, v) -> n.addAttribute(attribute(k, v)));
         graph.addNode(n);

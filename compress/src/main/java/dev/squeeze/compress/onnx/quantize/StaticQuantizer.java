@@ -34,7 +34,8 @@ import java.util.Set;
  *   <li>the activation it writes: QuantizeLinear and DequantizeLinear under the calibrated range, read by every
  *   consumer. When the node's only consumer is a Relu, the Relu's output is the one quantized, so ONNX Runtime drops
  *   the Relu into the kernel (its range starts at 0). A MatMul or Gemm whose output is a graph output writes it in
- *   float (MatMulIntegerToFloat, QGemm without an output scale): the model's answer is not rounded to 256 levels.
+ *   float (MatMulIntegerToFloat, QGemm without an output scale), as does one an Identity passes to a graph output:
+ *   the model's answer is not rounded to 256 levels.
  *   QLinearConv always writes uint8.</li>
  * </ul>
  * Everything else is kept as it is, as are the graph's inputs and outputs. The opset is raised to {@value #MIN_OPSET}
@@ -67,14 +68,41 @@ public final class StaticQuantizer {
     record Activations(String reads, String writes) {
     }
 
-    /** The activation tensors the plan's int8 nodes read and write: what calibration observes. */
+    /** Operators whose output holds only values of their first input: its quantization carries over. */
+    static final Set<String> RANGE_KEEPING = Set.of("MaxPool", "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze",
+            "Identity");
+
+    /**
+     * The activation tensors the plan's int8 nodes read and write: what calibration observes. A tensor an int8 node
+     * reads through max pooling, a reshape or a transpose of another int8 node's output is not observed: it takes that
+     * output's range ({@link #RANGE_KEEPING}), so ONNX Runtime runs the operator on uint8 codes between the kernels.
+     */
     public static Set<String> calibrationTensors(OnnxMl.ModelProto model, DynamicQuantizer.Plan plan) {
+        Map<String, Activations> activations = activations(model.getGraph(), plan);
+        Map<String, String> ranged = rangeSources(model.getGraph(), activations);
         Set<String> out = new LinkedHashSet<>();
-        for (Activations a : activations(model.getGraph(), plan).values()) {
-            out.add(a.reads());
+        for (Activations a : activations.values()) {
+            out.add(ranged.getOrDefault(a.reads(), a.reads()));
             if (a.writes() != null) out.add(a.writes());
         }
         return out;
+    }
+
+    /**
+     * Tensor to the written tensor whose range it takes: the output of a {@link #RANGE_KEEPING} chain that starts at a
+     * tensor an int8 node writes.
+     */
+    private static Map<String, String> rangeSources(OnnxMl.GraphProto g, Map<String, Activations> activations) {
+        Map<String, String> source = new HashMap<>();
+        for (Activations a : activations.values()) if (a.writes() != null) source.put(a.writes(), a.writes());
+        for (OnnxMl.NodeProto n : g.getNodeList()) {
+            if (!RANGE_KEEPING.contains(n.getOpType()) || !DynamicQuantizer.isDefaultDomain(n.getDomain())
+                    || n.getInputCount() == 0 || n.getOutputCount() != 1) continue;
+            String from = source.get(n.getInput(0));
+            if (from != null) source.put(n.getOutput(0), from);
+        }
+        source.keySet().removeIf(t -> source.get(t).equals(t));
+        return source;
     }
 
     /**
@@ -89,7 +117,11 @@ public final class StaticQuantizer {
         Map<String, Activations> activations = activations(g, plan);
         Set<String> written = new HashSet<>();
         for (Activations a : activations.values()) if (a.writes() != null) written.add(a.writes());
-        Rewriter w = new Rewriter(g, granularity, ranges, written);
+        Map<String, ActivationQuant> all = new HashMap<>(ranges);
+        rangeSources(g, activations).forEach((t, from) -> {
+            if (ranges.containsKey(from)) all.put(t, ranges.get(from));
+        });
+        Rewriter w = new Rewriter(g, granularity, all, written);
         for (OnnxMl.NodeProto n : g.getNodeList()) {
             Activations a = n.getInputCount() < 2 ? null
                     : activations.get(DynamicQuantizer.key(DynamicQuantizer.name(n), n.getOpType(), n.getInput(1)));
@@ -112,8 +144,13 @@ public final class StaticQuantizer {
         for (OnnxMl.NodeProto n : g.getNodeList()) {
             for (String in : n.getInputList()) consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
         }
+        // Graph outputs, and what an Identity passes on to one (a builder naming the output): the model's answer.
         Set<String> outputs = new HashSet<>();
         g.getOutputList().forEach(v -> outputs.add(v.getName()));
+        for (int i = g.getNodeCount() - 1; i >= 0; i--) {
+            OnnxMl.NodeProto n = g.getNode(i);
+            if (n.getOpType().equals("Identity") && outputs.contains(n.getOutput(0))) outputs.add(n.getInput(0));
+        }
         Map<String, Activations> out = new LinkedHashMap<>();
         for (OnnxMl.NodeProto n : g.getNodeList()) {
             if (n.getInputCount() < 2) continue;

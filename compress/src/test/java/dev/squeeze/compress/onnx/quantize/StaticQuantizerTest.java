@@ -89,6 +89,8 @@ class StaticQuantizerTest {
             OnnxMl.ModelProto q = quantized(model, plan, calibration("image", new long[]{3, 16, 16},
                     DynamicQuantizerTest::uniform), m);
             System.out.println(m + " " + optimizedNodes(q, ALL, dir).stream().map(OnnxMl.NodeProto::getOpType).toList());
+            optimizedNodes(q, ALL, dir).stream().skip(7).forEach(n -> System.out.println(n.getOpType() + " " + n.getInputList() + " -> " + n.getOutputList()));
+            q.getGraph().getNodeList().stream().forEach(n -> System.out.println("  Q " + n.getOpType() + " " + n.getInputList() + " -> " + n.getOutputList()));
             Map<String, float[]> in = Map.of("image", uniform(BATCH * 3 * 16 * 16, 7));
             System.out.println(m + " logits " + agreement(model, q, in, Map.of("image", new long[]{BATCH, 3, 16, 16}), "logits"));
         }
