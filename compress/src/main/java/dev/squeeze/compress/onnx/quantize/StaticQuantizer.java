@@ -73,16 +73,15 @@ public final class StaticQuantizer {
             "Identity");
 
     /**
-     * The activation tensors the plan's int8 nodes read and write: what calibration observes. A tensor an int8 node
-     * reads through max pooling, a reshape or a transpose of another int8 node's output is not observed: it takes that
-     * output's range ({@link #RANGE_KEEPING}), so ONNX Runtime runs the operator on uint8 codes between the kernels.
+     * The activation tensors the plan's int8 nodes read and write: what calibration observes. (When written, a tensor an
+     * int8 node reads through max pooling, a reshape or a transpose of another int8 node's output takes that output's
+     * range instead of its own, {@link #RANGE_KEEPING}, so ONNX Runtime runs the operator on uint8 codes between the
+     * kernels; its own is observed too, for a plan with that other node left float.)
      */
     public static Set<String> calibrationTensors(OnnxMl.ModelProto model, DynamicQuantizer.Plan plan) {
-        Map<String, Activations> activations = activations(model.getGraph(), plan);
-        Map<String, String> ranged = rangeSources(model.getGraph(), activations);
         Set<String> out = new LinkedHashSet<>();
-        for (Activations a : activations.values()) {
-            out.add(ranged.getOrDefault(a.reads(), a.reads()));
+        for (Activations a : activations(model.getGraph(), plan).values()) {
+            out.add(a.reads());
             if (a.writes() != null) out.add(a.writes());
         }
         return out;
