@@ -73,7 +73,7 @@ final class StaticCalibration {
                 }
                 double value = figures.value(by);
                 double cosine = figures.on(by).cosineMean();
-                trials.add(new OnnxCalibration.Trial(method.label(), value, by.describe(value)));
+                trials.add(new OnnxCalibration.Trial(method.label(), value, by.describe(value), cosine));
                 if (best == null || by.better(value, bestValue) || value == bestValue && cosine > bestCosine) {
                     best = method;
                     bestValue = value;
