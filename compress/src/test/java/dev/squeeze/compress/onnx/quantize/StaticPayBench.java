@@ -39,14 +39,13 @@ final class StaticPayBench {
         bench("MatMul 64x64 on [32x8, 64]", matMul(64, 64), new long[]{batch * 8, 64});
     }
 
-    /** Conv (with bias) then Relu then a 1x1 Conv back to 1 channel... kept simple: Conv + Relu as the output. */
+    /** Conv (with bias), Relu, and a MaxPool after it, so that the Relu output is not the graph output. */
     private static OnnxMl.ModelProto conv(int in, int out, int size) {
         Random r = new Random(1);
         OnnxGraph g = new OnnxGraph("conv");
         String x = g.input("x", F, -1, in, size, size);
         String y = g.relu(g.conv(x, g.floats("w", gaussian(r, out * in * 9, 1 / Math.sqrt(in * 9.0)), out, in, 3, 3),
                 g.floats("b", gaussian(r, out, 0.1), out), new long[]{3, 3}, new long[]{1, 1}, new long[]{1, 1, 1, 1}));
-        // A consumer so the Relu output is not the graph output (as inside a network): MaxPool.
         String p = g.maxPool(y, new long[]{2, 2}, new long[]{2, 2}, new long[]{0, 0, 0, 0});
         g.output("y", p, F, -1, out, size / 2, size / 2);
         return g.model(8, 17, "bench", "", Map.of());
