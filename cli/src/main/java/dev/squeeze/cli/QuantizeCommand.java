@@ -29,13 +29,17 @@ import java.util.concurrent.Callable;
                 "quantization (straight-through estimator) when calibration alone loses too",
                 "much; --accuracy-budget tries calibrations, then QAT, until the drop is within",
                 "budget.", "",
-                "An ONNX file (recognised by its content) is quantized dynamically, as ONNX",
-                "Runtime's quantize_dynamic does: int8 weights for every MatMul and Gemm with a",
-                "constant weight and each Conv where it pays, activations quantized at run time;",
-                "no data needed. Prints every candidate node and why any was left float; keep",
-                "nodes float by name with --keep-float. The graph must run ONNX Runtime's",
-                "integer kernels before it is written. With --inputs it measures what int8",
-                "cost, and each node's sensitivity (the figures with only that node int8,",
+                "An ONNX file (recognised by its content) is quantized statically when --inputs",
+                "are given (--mode auto): QDQ with int8 weights and uint8 activations whose",
+                "ranges are calibrated on three quarters of the inputs (--calibration, --samples;",
+                "auto tries each method on those and keeps the best), fused by ONNX Runtime into",
+                "QLinearMatMul, QLinearConv and QGemm; what it cost is measured on the other",
+                "quarter. Without inputs (or --mode dynamic) it is quantized dynamically, as",
+                "ONNX Runtime's quantize_dynamic does: int8 weights, activations quantized at",
+                "run time, no data needed. Prints every candidate node and why any was left",
+                "float; keep nodes float by name with --keep-float. The graph must run ONNX",
+                "Runtime's integer kernels before it is written. With --inputs it measures what",
+                "int8 cost, and each node's sensitivity (the figures with only that node int8,",
                 "worst first). --accuracy-budget FIGURE bounds a figure on the first output",
                 "(OUTPUT:FIGURE for another): cosine>=X, cosine-worst>=X, rel-l2<=X,",
                 "max-abs<=X, or top1-drop<=POINTS (against the labels if given, else the float",
@@ -46,6 +50,7 @@ import java.util.concurrent.Callable;
                 "      --granularity tensor --qat-epochs 3",
                 "  squeeze quantize --from 3f2a9c1b --keep-float 0 --accuracy-budget 0.5",
                 "  squeeze quantize --from model.onnx --onnx-output model-int8.onnx",
+                "  squeeze quantize --from model.onnx --inputs calibration.npz --calibration entropy",
                 "  squeeze quantize --from model.onnx --inputs requests/ --accuracy-budget 'cosine>=0.999'"})
 final class QuantizeCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin
@@ -61,10 +66,11 @@ final class QuantizeCommand extends SqueezeSubcommand implements Callable<Intege
     Path onnxOutput;
 
     @Option(names = "--inputs", paramLabel = "FILE|DIR",
-            description = "ONNX files: inputs to measure what int8 cost against the float model (cosine, max and "
-                    + "relative error per output; top-1 agreement for [N, classes] scores; accuracy with a 'labels' "
-                    + "array): an .npz (arrays named after the inputs), an .npy (one-input models), or a folder of Open "
-                    + "Inference Protocol JSON request bodies.")
+            description = "ONNX files: the model's inputs, to calibrate static mode on (three quarters of them) and to "
+                    + "measure what int8 cost against the float model (the other quarter; all of them in dynamic mode): "
+                    + "cosine, max and relative error per output; top-1 agreement for [N, classes] scores; accuracy with "
+                    + "a 'labels' array. An .npz (arrays named after the inputs), an .npy (one-input models), or a "
+                    + "folder of Open Inference Protocol JSON request bodies.")
     Path inputs;
 
     @Option(names = "--json", description = "Print the result as JSON.")

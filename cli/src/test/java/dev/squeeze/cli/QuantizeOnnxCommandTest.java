@@ -82,7 +82,8 @@ class QuantizeOnnxCommandTest {
             Files.writeString(requests.resolve(f + ".json"), "{\"inputs\":[{\"name\":\"x\",\"shape\":[2,8,64],"
                     + "\"datatype\":\"FP32\",\"data\":[" + data + "]}]}");
         }
-        CliRun run = CliRun.run(home, "quantize", "--from", model.toString(), "--inputs", requests.toString());
+        CliRun run = CliRun.run(home, "quantize", "--from", model.toString(), "--inputs", requests.toString(), "--mode",
+                "dynamic");
         assertEquals(ExitCodes.OK, run.exitCode(), run.err());
         assertTrue(run.out().contains("cost    on 4 examples of your inputs, int8 against float:"), run.out());
         assertTrue(run.out().lines().anyMatch(l -> l.trim().startsWith("y: cosine mean")), run.out());
@@ -109,7 +110,9 @@ class QuantizeOnnxCommandTest {
         Path model = file("model.onnx", attention(true));
         CliRun statik = CliRun.run(home, "quantize", "--from", model.toString(), "--mode", "static");
         assertEquals(ExitCodes.BAD_INPUT, statik.exitCode());
-        assertTrue(statik.err().contains("--mode static for ONNX files is not built yet"), statik.err());
+        assertEquals(1, statik.errorLines(), statik.err());
+        assertTrue(statik.err().contains("--mode static calibrates activation ranges on your inputs; give calibration "
+                + "inputs with --inputs FILE|DIR"), statik.err());
         CliRun keep = CliRun.run(home, "quantize", "--from", model.toString(), "--keep-float", "nope");
         assertEquals(ExitCodes.BAD_INPUT, keep.exitCode());
         assertTrue(keep.err().contains("--keep-float nope: no MatMul, Gemm or Conv node of that name"), keep.err());
@@ -158,7 +161,7 @@ class QuantizeOnnxCommandTest {
         Path model = file("outlier.onnx", outlier());
         Path inputs = outlierInputs();
         CliRun held = CliRun.run(home, "quantize", "--from", model.toString(), "--inputs", inputs.toString(),
-                "--accuracy-budget", "cosine>=0.999");
+                "--accuracy-budget", "cosine>=0.999", "--mode", "dynamic");
         assertEquals(ExitCodes.OK, held.exitCode(), held.err());
         List<String> lines = held.out().lines().toList();
         int table = lines.indexOf(lines.stream().filter(l -> l.startsWith("sensitivity (each node int8 alone, on output "
@@ -172,7 +175,7 @@ class QuantizeOnnxCommandTest {
 
         Path out = home.resolve("closest.onnx");
         CliRun closest = CliRun.run(home, "quantize", "--from", model.toString(), "--inputs", inputs.toString(),
-                "--accuracy-budget", "max-abs<=0", "--onnx-output", out.toString(), "--json");
+                "--accuracy-budget", "max-abs<=0", "--onnx-output", out.toString(), "--json", "--mode", "dynamic");
         assertEquals(ExitCodes.FAILURE, closest.exitCode(), closest.out());
         assertTrue(Files.isRegularFile(out), "the closest is written");
         assertEquals(1, closest.err().lines().filter(l -> l.startsWith("budget  NOT met (max-abs<=0): the closest, "
@@ -205,6 +208,32 @@ class QuantizeOnnxCommandTest {
         try (Stream<Path> files = Files.walk(home)) {
             assertFalse(files.anyMatch(f -> f.getFileName().toString().startsWith("quantize-")), "no run folder");
         }
+    }
+
+    /** --inputs alone means static mode: calibrated on part of them, measured on the rest, integer kernels checked. */
+    @Test
+    void inputsAloneQuantizeStaticallyAndModeStaticWithAMethodToo() throws IOException {
+        Path model = file("outlier.onnx", outlier());
+        Path inputs = outlierInputs(); // 16 rows: 12 calibrate, 4 held out
+        CliRun auto = CliRun.run(home, "quantize", "--from", model.toString(), "--inputs", inputs.toString(),
+                "--keep-float", "matmul_1_node");
+        assertEquals(ExitCodes.OK, auto.exitCode(), auto.err());
+        assertTrue(auto.out().contains("2 of 3 candidates (static: weights symmetric per channel, activations uint8, "
+                + "ranges calibrated by "), auto.out());
+        assertTrue(auto.out().lines().anyMatch(l -> l.startsWith("calibration auto: ") && l.contains("on 12 calibration "
+                + "examples; by top1-drop on scores: minmax ")), auto.out());
+        // matmul_2 writes uint8 into matmul_3, which writes the float scores: QLinearMatMul, then MatMulIntegerToFloat.
+        assertTrue(auto.out().contains("kernels MatMulIntegerToFloat, QLinearMatMul"), auto.out());
+        assertTrue(auto.out().contains("cost    on 4 held-out examples of your inputs"), auto.out());
+
+        CliRun percentile = CliRun.run(home, "quantize", "--from", model.toString(), "--inputs", inputs.toString(),
+                "--keep-float", "matmul_1_node", "--mode", "static", "--calibration", "percentile", "--percentile", "99.9",
+                "--json");
+        assertEquals(ExitCodes.OK, percentile.exitCode(), percentile.err());
+        assertTrue(percentile.out().contains("\"mode\" : \"static\""), percentile.out());
+        assertTrue(percentile.out().contains("\"method\" : \"percentile\""), percentile.out());
+        assertTrue(percentile.out().contains("\"percentile\" : 99.9"), percentile.out());
+        assertEquals(3, CliRun.run(home, "runs", "--stage", "quantize").out().lines().count(), "header and two runs");
     }
 
     @Test

@@ -117,19 +117,10 @@ public final class OnnxExporter {
         } else {
             codes = quantize(g, in.quantized() ? dequantize(g, in) : in.name(), q.input());
         }
-        String x = g.dequantizeLinear(codes, scalar(g, q.input().scale()), uint8(g, q.input().zeroPoint()), -1);
+        String x = QdqNodes.dequantize(g, codes, q.input());
         QuantizedWeights w = q.weights();
-        boolean perChannel = w.scales().length > 1 || w.channels() == 1;
-        int channels = w.channels();
-        String wq = g.int8s(g.fresh("w_int8"), w.values(), w.shape());
-        String wScale = perChannel ? g.floats(g.fresh("w_scale"), w.scales(), channels) : scalar(g, w.scales()[0]);
-        String wZero = perChannel ? g.int8s(g.fresh("w_zero"), new byte[channels], channels) : g.int8s(g.fresh("w_zero"), new byte[1]);
-        String weights = g.dequantizeLinear(wq, wScale, wZero,
-                perChannel ? q.geometry().outputChannelAxis() : -1);
-        float[] biasScales = new float[channels];
-        for (int c = 0; c < channels; c++) biasScales[c] = q.input().scale() * w.scale(c);   // as Int8Linear.biasScale
-        String bias = g.dequantizeLinear(g.int32s(g.fresh("b_int32"), q.bias(), channels),
-                g.floats(g.fresh("b_scale"), biasScales, channels), g.int32s(g.fresh("b_zero"), new int[channels], channels), 0);
+        String weights = QdqNodes.int8Weight(g, w.values(), w.shape(), w.scales(), q.geometry().outputChannelAxis());
+        String bias = QdqNodes.int32Bias(g, q.bias(), q.input().scale(), w.scales());
         return linear(g, q.geometry(), x, weights, bias);
     }
 
@@ -190,19 +181,11 @@ public final class OnnxExporter {
     }
 
     private static String quantize(OnnxGraph g, String x, ActivationQuant q) {
-        return g.quantizeLinear(x, scalar(g, q.scale()), uint8(g, q.zeroPoint()));
+        return QdqNodes.quantize(g, x, q);
     }
 
     private static String dequantize(OnnxGraph g, Value v) {
-        return g.dequantizeLinear(v.name(), scalar(g, v.quant().scale()), uint8(g, v.quant().zeroPoint()), -1);
-    }
-
-    private static String scalar(OnnxGraph g, float value) {
-        return g.floats(g.fresh("scale"), new float[]{value});
-    }
-
-    private static String uint8(OnnxGraph g, int zeroPoint) {
-        return g.uint8s(g.fresh("zero_point"), new byte[]{(byte) zeroPoint});
+        return QdqNodes.dequantize(g, v.name(), v.quant());
     }
 
     private static long[] outShape(Step step, long[] in) {

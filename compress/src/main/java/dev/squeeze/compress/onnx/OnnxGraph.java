@@ -5,9 +5,12 @@ import com.google.protobuf.ByteString;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Builds an ONNX graph a node at a time, each method named after the operator it adds and returning the name of
@@ -19,9 +22,35 @@ public final class OnnxGraph {
 
     private final OnnxMl.GraphProto.Builder graph = OnnxMl.GraphProto.newBuilder();
     private final Map<String, Integer> counters = new LinkedHashMap<>();
+    /** Names {@link #fresh} must not return: those of a graph being rewritten. */
+    private final Set<String> reserved = new HashSet<>();
 
     public OnnxGraph(String name) {
         graph.setName(name);
+    }
+
+    /**
+     * Keeps {@link #fresh} (and so every operator method) off {@code names}: for writing new nodes into a graph that
+     * already has tensors and nodes of its own ({@link #add} copies those).
+     */
+    public OnnxGraph reserve(Collection<String> names) {
+        reserved.addAll(names);
+        return this;
+    }
+
+    /** Appends a node as it is: one of the graph being rewritten. */
+    public void add(OnnxMl.NodeProto node) {
+        graph.addNode(node);
+    }
+
+    /** The nodes added so far, in order. */
+    public List<OnnxMl.NodeProto> nodes() {
+        return graph.getNodeList();
+    }
+
+    /** The initializers added so far. */
+    public List<OnnxMl.TensorProto> initializers() {
+        return graph.getInitializerList();
     }
 
     // ---- inputs, outputs, constants ----------------------------------------------------------------------------
@@ -159,7 +188,13 @@ public final class OnnxGraph {
 
     /** (q - zeroPoint) * scale; {@code axis} >= 0 for per-channel scales along that axis. */
     public String dequantizeLinear(String q, String scale, String zeroPoint, int axis) {
-        return node("DequantizeLinear", List.of(q, scale, zeroPoint), axis >= 0 ? Map.of("axis", (long) axis) : Map.of());
+        return dequantizeLinear(q, scale, zeroPoint, axis, fresh("dequantizelinear"));
+    }
+
+    /** {@link #dequantizeLinear(String, String, String, int)} writing {@code output} (a node of a fresh name). */
+    public String dequantizeLinear(String q, String scale, String zeroPoint, int axis, String output) {
+        return node("DequantizeLinear", List.of(q, scale, zeroPoint), axis >= 0 ? Map.of("axis", (long) axis) : Map.of(),
+                output, fresh("dequantizelinear") + "_node");
     }
 
     // ---- the model --------------------------------------------------------------------------------------------
@@ -180,10 +215,12 @@ public final class OnnxGraph {
         return m.build();
     }
 
-    /** A new name with {@code prefix}, unique in this graph. */
+    /** A new name with {@code prefix}, unique in this graph (and not reserved, nor its node's name). */
     public String fresh(String prefix) {
-        int n = counters.merge(prefix, 1, Integer::sum);
-        return prefix + "_" + n;
+        while (true) {
+            String name = prefix + "_" + counters.merge(prefix, 1, Integer::sum);
+            if (!reserved.contains(name) && !reserved.contains(name + "_node")) return name;
+        }
     }
 
     private String node(String op, List<String> inputs, Map<String, Object> attributes) {
@@ -191,7 +228,11 @@ public final class OnnxGraph {
     }
 
     private String node(String op, List<String> inputs, Map<String, Object> attributes, String output) {
-        OnnxMl.NodeProto.Builder n = OnnxMl.NodeProto.newBuilder().setOpType(op).setName(output + "_node")
+        return node(op, inputs, attributes, output, output + "_node");
+    }
+
+    private String node(String op, List<String> inputs, Map<String, Object> attributes, String output, String name) {
+        OnnxMl.NodeProto.Builder n = OnnxMl.NodeProto.newBuilder().setOpType(op).setName(name)
                 .addAllInput(inputs).addOutput(output);
         attributes.forEach((k, v) -> n.addAttribute(attribute(k, v)));
         graph.addNode(n);

@@ -43,14 +43,23 @@ public record Int8Linear(int layer, String label, Geometry geometry, QuantizedWe
     public static Int8Linear quantize(FloatLinear f, int channelAxis, Granularity granularity, ActivationQuant input,
                                       ActivationQuant output, boolean relu) {
         QuantizedWeights w = QuantizedWeights.quantize(f.weights(), channelAxis, granularity);
-        float[] b = f.bias().castTo(DataType.FLOAT).toFloatVector();
-        int[] qb = new int[b.length];
-        for (int c = 0; c < b.length; c++) {
-            double q = Math.rint(b[c] / (double) biasScale(input, w, c));
-            qb[c] = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, q));
-        }
+        int[] qb = biasCodes(f.bias().castTo(DataType.FLOAT).toFloatVector(), input.scale(), w.scales());
         return new Int8Linear(f.layer(), f.label(), f.geometry(), w, qb, input, output, relu,
                 output == null ? f.activation() : null);
+    }
+
+    /**
+     * int32 codes of float biases at scale {@code inputScale * weightScales[c]} (one weight scale per channel, or one
+     * for all), rounded half to even as ONNX Runtime's quantizer does, saturated to int32.
+     */
+    public static int[] biasCodes(float[] bias, float inputScale, float[] weightScales) {
+        int[] codes = new int[bias.length];
+        for (int c = 0; c < bias.length; c++) {
+            float scale = inputScale * weightScales[weightScales.length == 1 ? 0 : c]; // as biasScale
+            double q = Math.rint(bias[c] / (double) scale);
+            codes[c] = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, q));
+        }
+        return codes;
     }
 
     /** The scale of channel {@code c}'s accumulator and bias: inputScale * weightScale[c], in float as ONNX has it. */

@@ -14,9 +14,11 @@ import java.util.TreeSet;
  *
  * @param source         the float model: its ledger run id, or the absolute path of its file when it has no run
  *                       (set by the service)
- * @param calibration    {@code auto} (try every method, keep the best on validation) or a {@link Calibration} label
+ * @param calibration    {@code auto} (try every method, keep the best on validation, or for an ONNX file on the
+ *                       calibration examples) or a {@link Calibration} label
  * @param percentile     the percentile the {@code percentile} method clips at
- * @param samples        training examples to calibrate on
+ * @param samples        examples to calibrate on: training examples of a Squeeze model, the first of the calibration
+ *                       part of an ONNX file's {@code --inputs}
  * @param granularity    weight scales per output channel or per tensor
  * @param keepFloat      what stays float: DL4J layer indices (integers) for a Squeeze model, node names for an ONNX
  *                       file; null (not given) reads as none. Indices are held as integers, so the hash of a list of
@@ -29,17 +31,21 @@ import java.util.TreeSet;
  *                       held as a number, so their hash is what it was when the setting held only points
  * @param evaluation     the SHA-256 of the inputs an ONNX file's quantization was measured on ({@code --inputs}), or
  *                       null: the figures they give are part of the run, so other inputs make another run
+ * @param splitSeed      the seed of the split of an ONNX file's inputs into calibration and held-out examples (static
+ *                       mode), or null when they are not split
  */
 public record QuantParams(
         String source,
         @Setting(help = "How activation ranges are calibrated: minmax, percentile or entropy; auto tries each and keeps "
-                + "the most accurate on the validation split.", label = "METHOD", defaultValue = AUTO,
+                + "the most accurate on the validation split (ONNX files: on the calibration examples).", label = "METHOD",
+                defaultValue = AUTO,
                 choices = {AUTO, "minmax", "percentile", "entropy"})
         String calibration,
         @Setting(help = "Where the percentile method clips.", label = "P", defaultValue = "99.99", min = 50,
                 minExclusive = true, max = 100)
         double percentile,
-        @Setting(help = "Training examples to calibrate on.", defaultValue = "1000", min = 1)
+        @Setting(help = "Examples to calibrate on: training examples of a Squeeze model; for an ONNX file, the first of "
+                + "the calibration part of --inputs.", defaultValue = "1000", min = 1)
         int samples,
         @Setting(help = "One weight scale per output channel, or one per layer.", defaultValue = "channel")
         Granularity granularity,
@@ -58,11 +64,12 @@ public record QuantParams(
                 label = "POINTS|FIGURE", min = 0, max = 100, check = FigureBudget.Check.class)
         Object accuracyBudget,
         @Setting(help = "ONNX files: dynamic (int8 weights, activations quantized at run time; needs no data) or static "
-                + "(calibrated activations; not built yet); auto is dynamic unless calibration inputs are given. Squeeze "
-                + "models are always quantized statically.", label = "MODE", defaultValue = AUTO,
+                + "(QDQ, activation ranges calibrated on --inputs); auto is static when --inputs are given, else dynamic. "
+                + "Squeeze models are always quantized statically.", label = "MODE", defaultValue = AUTO,
                 choices = {AUTO, DYNAMIC, STATIC})
         String mode,
-        String evaluation) {
+        String evaluation,
+        Long splitSeed) {
 
     public static final String AUTO = "auto";
     public static final String DYNAMIC = "dynamic";
@@ -163,7 +170,7 @@ public record QuantParams(
     /** Settings measured on no inputs of the user's own (every Squeeze model, and an ONNX file given none). */
     public QuantParams(String source, String calibration, double percentile, int samples, Granularity granularity,
                        List<Object> keepFloat, int qatEpochs, Object accuracyBudget, String mode) {
-        this(source, calibration, percentile, samples, granularity, keepFloat, qatEpochs, accuracyBudget, mode, null);
+        this(source, calibration, percentile, samples, granularity, keepFloat, qatEpochs, accuracyBudget, mode, null, null);
     }
 
     public QuantParams withSource(String newSource) {

@@ -4,16 +4,17 @@ import ai.onnx.proto.OnnxMl;
 import dev.squeeze.compress.onnx.inputs.ModelSignature;
 import dev.squeeze.compress.onnx.inputs.QuantizationFigures;
 import dev.squeeze.compress.quant.FigureBudget;
-import dev.squeeze.compress.quant.Granularity;
 
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
- * Per-node sensitivity and the search for a plan within an accuracy budget, on held-out inputs. Each variant measured
- * is one graph rewrite and one ONNX Runtime session over the held-out batches; the float model's outputs and the
+ * Per-node sensitivity and the search for a plan within an accuracy budget, on held-out inputs, for either mode: the
+ * search is given the mode's writer (a plan to a quantized graph; static mode's with its calibrated ranges fixed).
+ * Each variant measured is one graph rewrite and one ONNX Runtime session over the held-out batches; the float model's outputs and the
  * input tensors are computed once and shared ({@link QuantizationFigures.Reference}). So a model with N int8 nodes
  * costs 1 + N sessions for the plan and the sensitivity, and with a budget at most N - 1 more (one per node left
  * float; the last, one node int8, is the least sensitive node's own measurement, reused).
@@ -46,18 +47,20 @@ final class BudgetSearch {
                  Boolean met, int variants) {
     }
 
-    private final OnnxMl.ModelProto model;
-    private final Granularity granularity;
+    private final Function<DynamicQuantizer.Plan, OnnxMl.ModelProto> writer;
     private final QuantizationFigures.Reference reference;
     private final FigureBudget budget;
     private final FigureBudget ranking;
     private final Consumer<String> progress;
     private int variants;
 
-    BudgetSearch(OnnxMl.ModelProto model, Granularity granularity, QuantizationFigures.Reference reference,
+    /**
+     * @param writer the quantized graph of a plan: {@link DynamicQuantizer#quantize} or {@link StaticQuantizer#quantize}
+     *               of the float model, at the run's granularity (and, static, its ranges)
+     */
+    BudgetSearch(Function<DynamicQuantizer.Plan, OnnxMl.ModelProto> writer, QuantizationFigures.Reference reference,
                  FigureBudget budget, Consumer<String> progress) {
-        this.model = model;
-        this.granularity = granularity;
+        this.writer = writer;
         this.reference = reference;
         this.budget = budget;
         this.ranking = budget == null ? DEFAULT_RANKING : budget;
@@ -114,7 +117,7 @@ final class BudgetSearch {
 
     private Measured measure(DynamicQuantizer.Plan plan) {
         variants++;
-        OnnxMl.ModelProto quantized = DynamicQuantizer.quantize(model, plan, granularity).model();
+        OnnxMl.ModelProto quantized = writer.apply(plan);
         QuantizationFigures figures = reference.measure(quantized.toByteArray(), ModelSignature.of(quantized));
         return new Measured(plan, figures, figures.value(ranking));
     }

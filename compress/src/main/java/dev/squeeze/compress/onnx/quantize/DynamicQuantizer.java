@@ -3,6 +3,7 @@ package dev.squeeze.compress.onnx.quantize;
 import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.ByteString;
 import dev.squeeze.compress.quant.Granularity;
+import dev.squeeze.compress.quant.QuantParams;
 import dev.squeeze.core.BadInputException;
 
 import java.nio.ByteBuffer;
@@ -52,6 +53,27 @@ public final class DynamicQuantizer {
             "DynamicQuantizeLSTM", "QEmbedLayerNormalization", "QOrderedMatMul", "MatMulNBits", "MatMulBnb4");
 
     static final String ACTIVATIONS = "activation × activation: the weight is computed at run time";
+    static final String COMPUTED_BIAS = "the bias is computed at run time";
+
+    /**
+     * When a candidate is worth quantizing, for the integer kernels a mode writes: the thresholds below which the
+     * integer kernel is slower than float, and what the kernels cannot take.
+     *
+     * @param mode             {@code dynamic} or {@code static}
+     * @param convKernel       the integer convolution the mode's graph fuses into, for reasons
+     * @param minMatMulWeights fewest weight elements for which a MatMul or Gemm is quantized
+     * @param minConvDot       shortest per-output dot product (input channels × kernel area) for which a Conv is
+     * @param groupedConv      whether a grouped (depthwise) Conv is quantized
+     * @param gemmBiasVector   whether a Gemm's bias C must be a constant [N] vector (static mode: QGemm takes it int32)
+     * @param minOpset         the lowest default-domain opset the mode's operators need; a lower one is raised to it
+     */
+    public record PayRule(String mode, String convKernel, long minMatMulWeights, long minConvDot, boolean groupedConv,
+                          boolean gemmBiasVector, long minOpset) {
+    }
+
+    /** Dynamic mode's rule: see the class comment. */
+    public static final PayRule PAYS = new PayRule(QuantParams.DYNAMIC, "ConvInteger", MIN_MATMUL_WEIGHTS, MIN_CONV_DOT,
+            false, false, MIN_OPSET);
     static final String KEPT = "--keep-float";
 
     private static final int FLOAT = OnnxMl.TensorProto.DataType.FLOAT.getNumber();
@@ -75,14 +97,20 @@ public final class DynamicQuantizer {
     public record Result(OnnxMl.ModelProto model, Plan plan) {
     }
 
+    /** {@link #plan(OnnxMl.ModelProto, Set, PayRule)} for dynamic mode. */
+    public static Plan plan(OnnxMl.ModelProto model, Set<String> keepFloat) {
+        return plan(model, keepFloat, PAYS);
+    }
+
     /**
-     * Finds every candidate and decides which to quantize.
+     * Finds every candidate and decides which to quantize, by {@code rule} (the mode's: what pays differs between
+     * dynamic and static kernels).
      *
      * @param keepFloat node names to leave float
      * @throws BadInputException when the model is already quantized, names in {@code keepFloat} are not candidates, or
      *                           nothing would be quantized
      */
-    public static Plan plan(OnnxMl.ModelProto model, Set<String> keepFloat) {
+    public static Plan plan(OnnxMl.ModelProto model, Set<String> keepFloat, PayRule rule) {
         OnnxMl.GraphProto g = model.getGraph();
         for (OnnxMl.NodeProto n : g.getNodeList()) {
             if (QUANTIZED_OPS.contains(n.getOpType()) || n.getOpType().startsWith("QLinear")) {
@@ -94,7 +122,7 @@ public final class DynamicQuantizer {
         Set<String> inputs = g.getInputList().stream().map(OnnxMl.ValueInfoProto::getName).collect(Collectors.toSet());
         List<OnnxCandidate> out = new ArrayList<>();
         for (OnnxMl.NodeProto n : g.getNodeList()) {
-            OnnxCandidate c = decide(n, init, inputs);
+            OnnxCandidate c = decide(n, init, inputs, rule);
             if (c == null) continue;
             if (c.quantized() && keepFloat.contains(c.node())) c = c.leftFloat(KEPT);
             out.add(c);
@@ -114,7 +142,7 @@ public final class DynamicQuantizer {
                     .map(c -> c.node() + " (" + c.reason() + ")").toList()));
         }
         long opset = defaultOpset(model);
-        return new Plan(out, opset, Math.max(opset, MIN_OPSET));
+        return new Plan(out, opset, Math.max(opset, rule.minOpset()));
     }
 
     /** Rewrites the candidates {@code plan} marks quantized; everything else is kept as it is. */
@@ -138,25 +166,36 @@ public final class DynamicQuantizer {
                 }
             }
         }
-        // Float weights no node reads any more go; one another node still reads (a tied embedding) stays.
+        return new Result(rewritten(model, w.nodes, w.added, plan.opsetAfter()), plan);
+    }
+
+    /**
+     * {@code model} with its graph's nodes replaced by {@code nodes}, {@code added} initializers, and its default-domain
+     * opset raised to {@code opset} when lower. Float weights no node reads any more go; one another node still reads
+     * (a tied embedding) stays.
+     */
+    static OnnxMl.ModelProto rewritten(OnnxMl.ModelProto model, List<OnnxMl.NodeProto> nodes,
+                                       List<OnnxMl.TensorProto> added, long opset) {
+        OnnxMl.GraphProto g = model.getGraph();
         Set<String> read = new HashSet<>();
-        for (OnnxMl.NodeProto n : w.nodes) read.addAll(n.getInputList());
+        for (OnnxMl.NodeProto n : nodes) read.addAll(n.getInputList());
         read.addAll(g.getOutputList().stream().map(OnnxMl.ValueInfoProto::getName).toList());
-        OnnxMl.GraphProto.Builder graph = g.toBuilder().clearNode().addAllNode(w.nodes).clearInitializer();
+        OnnxMl.GraphProto.Builder graph = g.toBuilder().clearNode().addAllNode(nodes).clearInitializer();
         for (OnnxMl.TensorProto t : g.getInitializerList()) if (read.contains(t.getName())) graph.addInitializer(t);
-        graph.addAllInitializer(w.added);
+        graph.addAllInitializer(added);
         OnnxMl.ModelProto.Builder m = model.toBuilder().setGraph(graph);
         for (int i = 0; i < m.getOpsetImportCount(); i++) {
             OnnxMl.OperatorSetIdProto o = m.getOpsetImport(i);
-            if (isDefaultDomain(o.getDomain()) && o.getVersion() < MIN_OPSET) {
-                m.setOpsetImport(i, o.toBuilder().setVersion(MIN_OPSET));
+            if (isDefaultDomain(o.getDomain()) && o.getVersion() < opset) {
+                m.setOpsetImport(i, o.toBuilder().setVersion(opset));
             }
         }
-        return new Result(m.build(), plan);
+        return m.build();
     }
 
     /** The candidate {@code n} is, or null when it is not a MatMul, Gemm or Conv. */
-    private static OnnxCandidate decide(OnnxMl.NodeProto n, Map<String, OnnxMl.TensorProto> init, Set<String> inputs) {
+    private static OnnxCandidate decide(OnnxMl.NodeProto n, Map<String, OnnxMl.TensorProto> init, Set<String> inputs,
+                                        PayRule rule) {
         String op = n.getOpType();
         if (!n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx")) return null;
         if (!op.equals("MatMul") && !op.equals("Gemm") && !op.equals("Conv")) return null;
@@ -172,20 +211,30 @@ public final class DynamicQuantizer {
         if (op.equals("Conv")) {
             if (w.getDimsCount() < 3) return c.leftFloat("the weight is not [out, in, kernel...]");
             if (n.getInputCount() > 2 && !n.getInput(2).isEmpty() && !init.containsKey(n.getInput(2))) {
-                return c.leftFloat("the bias is computed at run time");
+                return c.leftFloat(COMPUTED_BIAS);
             }
             long group = intAttribute(n, "group", 1);
-            if (group != 1) return c.leftFloat("grouped convolution (group " + group + "): ConvInteger does not pay");
+            if (group != 1 && !rule.groupedConv()) {
+                return c.leftFloat("grouped convolution (group " + group + "): " + rule.convKernel() + " does not pay");
+            }
             long dot = OnnxModelFile.elements(w.getDimsList()) / w.getDims(0);
-            if (dot < MIN_CONV_DOT) {
-                return c.leftFloat("too small to pay: " + dot + " inputs per output < " + MIN_CONV_DOT);
+            if (dot < rule.minConvDot()) {
+                return c.leftFloat("too small to pay: " + dot + " inputs per output < " + rule.minConvDot());
             }
             return c;
         }
         if (w.getDimsCount() != 2) return c.leftFloat("the weight is " + w.getDimsCount() + "-D, not 2-D");
         if (op.equals("Gemm") && intAttribute(n, "transA", 0) != 0) return c.leftFloat("transA 1: the activation is transposed");
-        if (c.weights() < MIN_MATMUL_WEIGHTS) {
-            return c.leftFloat("too small to pay: " + c.weights() + " weights < " + MIN_MATMUL_WEIGHTS);
+        if (op.equals("Gemm") && rule.gemmBiasVector() && n.getInputCount() > 2 && !n.getInput(2).isEmpty()) {
+            OnnxMl.TensorProto bias = init.get(n.getInput(2));
+            if (bias == null) return c.leftFloat(COMPUTED_BIAS);
+            long outs = w.getDims(intAttribute(n, "transB", 0) != 0 ? 0 : 1);
+            if (bias.getDataType() != FLOAT || bias.getDimsCount() != 1 || bias.getDims(0) != outs) {
+                return c.leftFloat("the bias is not a float32 [" + outs + "] vector, which QGemm needs as int32");
+            }
+        }
+        if (c.weights() < rule.minMatMulWeights()) {
+            return c.leftFloat("too small to pay: " + c.weights() + " weights < " + rule.minMatMulWeights());
         }
         return c;
     }
@@ -417,7 +466,7 @@ public final class DynamicQuantizer {
         return v;
     }
 
-    private static String key(String node, String op, String weight) {
+    static String key(String node, String op, String weight) {
         return node + '\u0000' + op + '\u0000' + weight;
     }
 
@@ -426,7 +475,7 @@ public final class DynamicQuantizer {
         return n.getName().isEmpty() ? n.getOutput(0) : n.getName();
     }
 
-    private static Map<String, OnnxMl.TensorProto> initializers(OnnxMl.GraphProto g) {
+    static Map<String, OnnxMl.TensorProto> initializers(OnnxMl.GraphProto g) {
         Map<String, OnnxMl.TensorProto> m = new HashMap<>();
         for (OnnxMl.TensorProto t : g.getInitializerList()) m.put(t.getName(), t);
         return m;
@@ -437,16 +486,16 @@ public final class DynamicQuantizer {
         return 0;
     }
 
-    private static boolean isDefaultDomain(String domain) {
+    static boolean isDefaultDomain(String domain) {
         return domain.isEmpty() || domain.equals("ai.onnx");
     }
 
-    private static long intAttribute(OnnxMl.NodeProto n, String name, long fallback) {
+    static long intAttribute(OnnxMl.NodeProto n, String name, long fallback) {
         for (OnnxMl.AttributeProto a : n.getAttributeList()) if (a.getName().equals(name)) return a.getI();
         return fallback;
     }
 
-    private static float floatAttribute(OnnxMl.NodeProto n, String name, float fallback) {
+    static float floatAttribute(OnnxMl.NodeProto n, String name, float fallback) {
         for (OnnxMl.AttributeProto a : n.getAttributeList()) if (a.getName().equals(name)) return a.getF();
         return fallback;
     }

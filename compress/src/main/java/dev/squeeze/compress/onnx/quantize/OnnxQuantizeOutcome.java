@@ -18,10 +18,11 @@ import java.util.Locale;
  * @param sourceSha256    its SHA-256: its identity in the run's hash
  * @param model           the quantized file in the run folder
  * @param output          the copy at {@code --onnx-output}, or null
- * @param mode            {@code dynamic}
+ * @param mode            {@code dynamic} or {@code static}
  * @param granularity     {@code channel} or {@code tensor}: how many weight scales per node
  * @param opsetBefore     the source's default-domain opset
- * @param opset           the written file's (raised to {@value DynamicQuantizer#MIN_OPSET} when lower)
+ * @param opset           the written file's (raised when lower to {@value DynamicQuantizer#MIN_OPSET} in dynamic mode,
+ *                        {@value StaticQuantizer#MIN_OPSET} in static mode)
  * @param params          the source's parameter count (initializer elements)
  * @param int8Weights     how many of them are now int8
  * @param integerKernels  the integer operators in ONNX Runtime's optimized graph
@@ -30,12 +31,14 @@ import java.util.Locale;
  * @param sensitivity     with inputs: every node int8 in the full plan, measured alone, worst first; else empty
  * @param budget          the accuracy budget ({@code cosine>=0.99}), or null
  * @param budgetMet       whether the written file meets it (else it is the closest found); null without a budget
+ * @param calibration     static mode: the calibration method written and how it was chosen; null in dynamic mode
  */
 public record OnnxQuantizeOutcome(String runId, String source, String sourceSha256, String model, String output,
                                   String mode, String granularity, long opsetBefore, long opset, long floatFileBytes,
                                   long int8FileBytes, long params, long int8Weights, List<OnnxCandidate> candidates,
                                   List<String> integerKernels, QuantizationFigures figures,
-                                  List<OnnxSensitivity> sensitivity, String budget, Boolean budgetMet) {
+                                  List<OnnxSensitivity> sensitivity, String budget, Boolean budgetMet,
+                                  OnnxCalibration calibration) {
 
     public OnnxQuantizeOutcome {
         sensitivity = sensitivity == null ? List.of() : List.copyOf(sensitivity); // outcomes written before it
@@ -45,7 +48,7 @@ public record OnnxQuantizeOutcome(String runId, String source, String sourceSha2
     public OnnxQuantizeOutcome withOutput(String file) {
         return new OnnxQuantizeOutcome(runId, source, sourceSha256, model, file, mode, granularity, opsetBefore, opset,
                 floatFileBytes, int8FileBytes, params, int8Weights, candidates, integerKernels, figures, sensitivity,
-                budget, budgetMet);
+                budget, budgetMet, calibration);
     }
 
     /** False only when a budget was given and nothing met it: the file written is the closest found. */
@@ -89,21 +92,25 @@ public record OnnxQuantizeOutcome(String runId, String source, String sourceSha2
                     c.quantized() ? "yes" : "no", c.quantized() ? "" : c.reason()});
         }
         out.append(FixedWidthTable.format(t, new boolean[]{false, false, false, false, false})).append(System.lineSeparator());
-        out.append(String.format(Locale.ROOT, "int8    %d of %d candidates (%s: weights symmetric per %s, activations "
-                        + "quantized at run time): %,d of %,d parameters%n", quantizedCount(), candidates.size(), mode,
-                granularity, int8Weights, params));
+        String activations = calibration == null ? "activations quantized at run time"
+                : "activations uint8, ranges calibrated by " + calibration.method();
+        out.append(String.format(Locale.ROOT, "int8    %d of %d candidates (%s: weights symmetric per %s, %s): %,d of %,d "
+                        + "parameters%n", quantizedCount(), candidates.size(), mode, granularity, activations, int8Weights,
+                params));
+        if (calibration != null) out.append(calibration.line()).append(System.lineSeparator());
         out.append(String.format(Locale.ROOT, "size    %,d -> %,d bytes (%.1f%% of the float file)%n", floatFileBytes,
                 int8FileBytes, 100.0 * int8FileBytes / floatFileBytes));
         out.append("kernels ").append(String.join(", ", integerKernels))
                 .append(" (ONNX Runtime's graph after its optimizations)").append(System.lineSeparator());
         out.append(String.format(Locale.ROOT, "opset   %d%s%n", opset,
-                opset == opsetBefore ? "" : " (raised from " + opsetBefore + " for DynamicQuantizeLinear)"));
+                opset == opsetBefore ? "" : " (raised from " + opsetBefore + " for " + (calibration == null
+                        ? "DynamicQuantizeLinear" : "per-channel DequantizeLinear") + ")"));
         out.append(String.format(Locale.ROOT, "run     %s (from %s, sha256 %s)%nmodel   %s%n", runId, source,
                 sourceSha256.substring(0, 12), model));
         if (output != null) out.append("output  ").append(output).append(System.lineSeparator());
         if (figures != null) {
-            out.append(String.format(Locale.ROOT, "cost    on %,d examples of your inputs, int8 against float:%n",
-                    figures.examples()));
+            out.append(String.format(Locale.ROOT, "cost    on %,d %sexamples of your inputs, int8 against float:%n",
+                    figures.examples(), calibration == null ? "" : "held-out "));
             figures.toText().lines().forEach(l -> out.append("  ").append(l).append(System.lineSeparator()));
         }
         if (!sensitivity.isEmpty()) out.append(sensitivityTable());

@@ -39,13 +39,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
  * {@code squeeze quantize --from model.onnx}: int8 quantization of any ONNX file, as a {@code quantize} stage (run
- * folder named by the settings and the file's SHA-256, outcome file, ledger row). Dynamic mode only so far: weights
- * int8, activations quantized at run time, no data needed. The graph is loaded in ONNX Runtime and must run integer
- * kernels after its optimizations before it is written; the file appears whole or not at all.
+ * folder named by the settings and the file's SHA-256, outcome file, ledger row). Dynamic mode: weights int8,
+ * activations quantized at run time, no data needed ({@link DynamicQuantizer}). Static mode: QDQ with activation
+ * ranges calibrated on the calibration part of the user's inputs ({@link StaticQuantizer}, {@link StaticCalibration}),
+ * what it cost measured on the held-out part. Auto is static when inputs are given, else dynamic. The graph is loaded
+ * in ONNX Runtime and must run integer kernels after its optimizations before it is written; the file appears whole or
+ * not at all.
  */
 public final class OnnxQuantizeService {
     /** The integer operators looked for in ONNX Runtime's optimized graph. */
@@ -53,6 +57,10 @@ public final class OnnxQuantizeService {
             "ConvInteger", "QGemm", "QLinearMatMul", "QLinearConv");
     /** The quantized file's name in its run folder. */
     public static final String MODEL_FILE = "model.onnx";
+    /** Static mode: the share of the inputs' examples held out to measure on, never calibrated on. */
+    static final double HELD_OUT = 0.25;
+    /** Static mode: the seed of the calibration / held-out split (part of the run's identity). */
+    static final long SPLIT_SEED = 1;
 
     private final Workspace workspace;
     private final TrainingMonitor monitor;
@@ -67,18 +75,22 @@ public final class OnnxQuantizeService {
      * copies it to {@code output} ({@code --onnx-output}).
      *
      * @param output the .onnx file to write, or null to leave it in the run folder only
-     * @param inputs the model's inputs to measure what quantization cost on ({@code .npz}, {@code .npy}, or a folder
-     *               of Open Inference Protocol JSON request bodies), or null to measure nothing
+     * @param inputs the model's inputs ({@code .npz}, {@code .npy}, or a folder of Open Inference Protocol JSON request
+     *               bodies): static mode calibrates on part of them and measures what quantization cost on the rest;
+     *               dynamic mode measures on all of them; null to measure nothing (dynamic mode only)
      * @throws BadInputException for a file that is not ONNX or that ONNX Runtime cannot load, an already-quantized
-     *                           model, one with nothing to quantize, inputs that do not fit the model, or settings that
-     *                           do not apply to ONNX files
+     *                           model, one with nothing to quantize, inputs that do not fit the model (or fewer than 2
+     *                           examples in static mode), static mode without inputs, or settings that do not apply to
+     *                           ONNX files
      */
     public OnnxQuantizeOutcome quantize(Path file, QuantParams requested, Path output, Path inputs) {
         QuantParams.SETTINGS.check(requested, SettingSpec::flag);
         RunPaths.requireWritable(workspace.runsRoot());
-        if (QuantParams.STATIC.equals(requested.mode())) {
-            throw new BadInputException("--mode static for ONNX files is not built yet; use --mode dynamic (the default, "
-                    + "auto, is dynamic for an ONNX file)");
+        boolean statik = isStatic(requested.mode(), inputs);
+        if (statik && inputs == null) {
+            throw new BadInputException("--mode static calibrates activation ranges on your inputs; give calibration "
+                    + "inputs with --inputs FILE|DIR (.npz, .npy, or a folder of request bodies), or use --mode dynamic, "
+                    + "which needs none");
         }
         if (requested.qatEpochs() != 0) {
             throw new BadInputException("--qat-epochs trains a Squeeze model; an ONNX file is quantized without training");
@@ -98,13 +110,22 @@ public final class OnnxQuantizeService {
         OnnxModelFile source = OnnxModelFile.read(file);
         // The inputs are read and checked against the model before any work.
         ModelSignature signature = inputs == null ? null : ModelSignature.of(source.model());
-        Evaluation evaluation = inputs == null ? null : Evaluation.read(inputs, signature);
+        Evaluation evaluation = inputs == null ? null : statik ? Evaluation.split(inputs, signature, requested.samples())
+                : Evaluation.read(inputs, signature);
         if (budget != null) checkBudget(budget, signature);
-        DynamicQuantizer.Plan plan = DynamicQuantizer.plan(source.model(), new HashSet<>(requested.keepFloatNames()));
+        DynamicQuantizer.Plan plan = DynamicQuantizer.plan(source.model(), new HashSet<>(requested.keepFloatNames()),
+                statik ? StaticQuantizer.PAYS : DynamicQuantizer.PAYS);
         // Only what changes the written file names the run: the file's content, the mode, the weight scales, the
-        // nodes kept float. Calibration settings do not apply to dynamic mode.
+        // nodes kept float; static mode's calibration settings and split. Calibration does not apply to dynamic mode.
         Map<String, Object> identity = new LinkedHashMap<>(Map.of("source", "sha256:" + source.sha256(),
-                "mode", QuantParams.DYNAMIC, "granularity", requested.granularity(), "keep-float", requested.keepFloat()));
+                "mode", statik ? QuantParams.STATIC : QuantParams.DYNAMIC, "granularity", requested.granularity(),
+                "keep-float", requested.keepFloat()));
+        if (statik) {
+            identity.put("calibration", requested.calibration());
+            identity.put("percentile", requested.percentile());
+            identity.put("samples", requested.samples());
+            identity.put("splitSeed", SPLIT_SEED);
+        }
         if (evaluation != null) identity.put("evaluation", "sha256:" + evaluation.sha256());
         // The budget decides which nodes stay float: another budget, another file.
         if (budget != null) identity.put("accuracy-budget", budget.text());
@@ -114,6 +135,11 @@ public final class OnnxQuantizeService {
         if (target == null) return done.outcome();
         AtomicFiles.copy(done.paths().dir().resolve(MODEL_FILE), target);
         return done.outcome().withOutput(target.toString());
+    }
+
+    /** Whether {@code mode} (auto, dynamic or static) means static for an ONNX file given {@code inputs} or none. */
+    static boolean isStatic(String mode, Path inputs) {
+        return QuantParams.STATIC.equals(mode) || QuantParams.AUTO.equals(mode) && inputs != null;
     }
 
     /** The stage: the quantized graph, checked in ONNX Runtime, written into its run folder. */
@@ -137,7 +163,7 @@ public final class OnnxQuantizeService {
         @Override
         public NewRun row(QuantParams params, ConfigHash hash) {
             return NewRun.of(QuantizeService.STAGE, source.file().getFileName().toString(), null, hash)
-                    .withNotes("int8 dynamic ONNX, " + plan.quantizedCount() + " of " + plan.candidates().size()
+                    .withNotes("int8 " + params.mode() + " ONNX, " + plan.quantizedCount() + " of " + plan.candidates().size()
                             + " candidates, from " + source.file().toAbsolutePath().normalize());
         }
 
@@ -158,46 +184,59 @@ public final class OnnxQuantizeService {
     private OnnxQuantizeOutcome write(StageRun<QuantParams> run, OnnxModelFile source, DynamicQuantizer.Plan planned,
                                       Evaluation evaluation) {
         QuantParams params = run.params();
+        boolean statik = QuantParams.STATIC.equals(params.mode());
         monitor.message("run " + run.row().id() + ": quantizing " + planned.quantizedCount() + " of "
-                + planned.candidates().size() + " MatMul/Gemm/Conv nodes of " + source.file());
+                + planned.candidates().size() + " MatMul/Gemm/Conv nodes of " + source.file() + " (" + params.mode() + ")");
         FigureBudget budget = params.figureBudget();
+        OnnxCalibration calibration = null;
+        Function<DynamicQuantizer.Plan, OnnxMl.ModelProto> writer;
+        if (statik) {
+            // Ranges for every tensor the full plan quantizes; a variant with fewer int8 nodes uses a subset of them.
+            StaticCalibration.Calibrated calibrated = StaticCalibration.run(source.model(), evaluation.signature(),
+                    planned, params.granularity(), params.methods(), params.calibration(), params.percentile(),
+                    evaluation.calibration(), budget, monitor::message);
+            calibration = calibrated.report();
+            monitor.message(calibration.line());
+            writer = p -> StaticQuantizer.quantize(source.model(), p, params.granularity(), calibrated.ranges());
+        } else {
+            writer = p -> DynamicQuantizer.quantize(source.model(), p, params.granularity()).model();
+        }
         BudgetSearch.Found found = null;
         if (evaluation != null) {
             monitor.message("measuring float against int8 on " + evaluation.describe());
             try (QuantizationFigures.Reference reference = QuantizationFigures.Reference.of(evaluation.signature(),
                     source.model().toByteArray(), evaluation.heldOut(), 1)) {
-                found = new BudgetSearch(source.model(), params.granularity(), reference, budget, monitor::message)
-                        .run(planned);
+                found = new BudgetSearch(writer, reference, budget, monitor::message).run(planned);
             }
         }
         // With a budget, the plan it chose: some nodes left float, "over budget".
         DynamicQuantizer.Plan plan = found == null ? planned : found.chosen();
         QuantizationFigures figures = found == null ? null : found.figures();
-        DynamicQuantizer.Result result = DynamicQuantizer.quantize(source.model(), plan, params.granularity());
+        OnnxMl.ModelProto quantized = writer.apply(plan);
         Path target = run.paths().dir().resolve(MODEL_FILE);
         List<String> kernels = new ArrayList<>(new TreeSet<>(OnnxModelFile.optimizedOperators(
-                result.model().toByteArray(), run.paths().dir())));
+                quantized.toByteArray(), run.paths().dir())));
         kernels.retainAll(INTEGER_KERNELS);
         if (kernels.isEmpty()) {
             throw new IllegalStateException("ONNX Runtime runs no integer kernel for the quantized graph of "
                     + source.file() + "; not written");
         }
-        OnnxMl.ModelProto.Builder m = result.model().toBuilder().clearMetadataProps();
+        OnnxMl.ModelProto.Builder m = quantized.toBuilder().clearMetadataProps();
         Map<String, String> metadata = new LinkedHashMap<>();
         for (OnnxMl.StringStringEntryProto e : source.model().getMetadataPropsList()) metadata.put(e.getKey(), e.getValue());
         String before = metadata.remove(ExportProvenance.METADATA_KEY);
         if (before != null) metadata.put(ExportProvenance.METADATA_KEY + "_source", before);
-        metadata.put(ExportProvenance.METADATA_KEY, provenance(run, source, result.plan(), params, kernels, figures));
+        metadata.put(ExportProvenance.METADATA_KEY, provenance(run, source, plan, params, kernels, figures, calibration));
         metadata.forEach((k, v) -> m.addMetadataProps(OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
         byte[] bytes = m.build().toByteArray();
         AtomicFiles.write(target, tmp -> Files.write(tmp, bytes));
         long int8Weights = plan.candidates().stream().filter(OnnxCandidate::quantized)
                 .map(OnnxCandidate::weight).distinct().mapToLong(w -> weightsOf(plan, w)).sum();
         return new OnnxQuantizeOutcome(run.row().id(), source.file().toAbsolutePath().normalize().toString(),
-                source.sha256(), target.toString(), null, QuantParams.DYNAMIC, params.granularity().label(),
+                source.sha256(), target.toString(), null, params.mode(), params.granularity().label(),
                 plan.opsetBefore(), plan.opsetAfter(), source.bytes(), bytes.length, source.parameterCount(), int8Weights,
                 plan.candidates(), kernels, figures, found == null ? List.of() : found.sensitivity(),
-                budget == null ? null : budget.text(), found == null ? null : found.met());
+                budget == null ? null : budget.text(), found == null ? null : found.met(), calibration);
     }
 
     /**
@@ -228,20 +267,29 @@ public final class OnnxQuantizeService {
      * {@link ExportProvenance#read}), plus the source file's SHA-256, the settings and the nodes quantized.
      */
     private static String provenance(StageRun<QuantParams> run, OnnxModelFile source, DynamicQuantizer.Plan plan,
-                                     QuantParams params, List<String> kernels, QuantizationFigures figures) {
+                                     QuantParams params, List<String> kernels, QuantizationFigures figures,
+                                     OnnxCalibration calibration) {
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("export_run", run.row().id());
         p.put("stage", QuantizeService.STAGE);
-        p.put("mode", "int8 " + QuantParams.DYNAMIC);
+        p.put("mode", "int8 " + params.mode());
         p.put("source_file", source.file().getFileName().toString());
         p.put("source_sha256", source.sha256());
         p.put("config_hash", run.hash().value());
         Map<String, Object> settings = new LinkedHashMap<>();
-        settings.put("mode", QuantParams.DYNAMIC);
+        settings.put("mode", params.mode());
         settings.put("granularity", params.granularity().label());
         settings.put("keep_float", params.keepFloatNames());
         if (params.accuracyBudget() != null) settings.put("accuracy_budget", String.valueOf(params.accuracyBudget()));
+        if (calibration != null) {
+            settings.put("calibration", params.calibration());
+            settings.put("percentile", params.percentile());
+            settings.put("samples", params.samples());
+            settings.put("split_seed", params.splitSeed());
+            settings.put("held_out", HELD_OUT);
+        }
         p.put("settings", settings);
+        if (calibration != null) p.put("calibration", calibration);
         p.put("quantized_nodes", plan.candidates().stream().filter(OnnxCandidate::quantized).map(OnnxCandidate::node).toList());
         p.put("integer_kernels", kernels);
         if (figures != null) p.put("figures", figures);
@@ -257,21 +305,51 @@ public final class OnnxQuantizeService {
     }
 
     /**
-     * The user's inputs that measure what quantization cost, all of them held out: dynamic mode calibrates on none.
+     * The user's inputs: those that measure what quantization cost, held out, and those static mode calibrates on.
      *
-     * @param sha256    the inputs' content hash: file bytes, or a folder's file names and bytes in name order
-     * @param signature the model's inputs and outputs, read once from its graph
+     * @param sha256      the inputs' content hash: file bytes, or a folder's file names and bytes in name order
+     * @param signature   the model's inputs and outputs, read once from its graph
+     * @param calibration the batches to calibrate on: none in dynamic mode
      */
-    private record Evaluation(Path path, String sha256, ModelSignature signature, List<InputBatch> heldOut, long examples) {
+    private record Evaluation(Path path, String sha256, ModelSignature signature, List<InputBatch> heldOut, long examples,
+                              List<InputBatch> calibration) {
+        /** Every example held out: dynamic mode calibrates on none. */
         static Evaluation read(Path path, ModelSignature signature) {
             List<InputBatch> batches = InputFiles.read(path, signature);
-            InputSplit split = InputSplit.evaluationOnly(signature, batches, 32);
+            InputSplit split = InputSplit.evaluationOnly(signature, batches, InputSplit.BATCH_ROWS);
             long examples = split.evaluation().stream().mapToLong(InputBatch::rows).sum();
-            return new Evaluation(path, InputFiles.sha256(path), signature, split.evaluation(), examples);
+            return new Evaluation(path, InputFiles.sha256(path), signature, split.evaluation(), examples, List.of());
+        }
+
+        /**
+         * {@value #HELD_OUT} of the examples held out (seed {@value #SPLIT_SEED}), the first {@code samples} of the rest
+         * to calibrate on.
+         *
+         * @throws BadInputException when there are fewer than two examples
+         */
+        static Evaluation split(Path path, ModelSignature signature, int samples) {
+            List<InputBatch> batches = InputFiles.read(path, signature);
+            InputSplit split = InputSplit.of(signature, batches, HELD_OUT, SPLIT_SEED);
+            long examples = split.evaluation().stream().mapToLong(InputBatch::rows).sum();
+            return new Evaluation(path, InputFiles.sha256(path), signature, split.evaluation(), examples,
+                    first(split.calibration(), samples, signature.batched()));
         }
 
         String describe() {
-            return examples + " examples from " + path;
+            return examples + (calibration.isEmpty() ? "" : " held-out") + " examples from " + path;
+        }
+
+        /** The first {@code n} examples of {@code batches}: rows of a batched model's, else whole batches. */
+        private static List<InputBatch> first(List<InputBatch> batches, long n, boolean batched) {
+            List<InputBatch> out = new ArrayList<>();
+            long left = n;
+            for (InputBatch b : batches) {
+                if (left <= 0) break;
+                long rows = batched ? b.rows() : 1;
+                out.add(rows <= left ? b : b.rows(0, left));
+                left -= rows;
+            }
+            return out;
         }
     }
 }

@@ -17,7 +17,7 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 /** Small ONNX models built with the project's builder, and numpy files written byte by byte as numpy writes them. */
-final class TestInputs {
+public final class TestInputs {
     private TestInputs() {
     }
 
@@ -58,7 +58,7 @@ final class TestInputs {
     // ---- .npy / .npz ----------------------------------------------------------------------------------------------
 
     /** An .npy file as numpy.save writes it (format 1.0, header padded to 64 bytes). */
-    static byte[] npy(String descr, boolean fortran, long[] shape, byte[] raw) {
+    public static byte[] npy(String descr, boolean fortran, long[] shape, byte[] raw) {
         String dims = Arrays.stream(shape).mapToObj(Long::toString).collect(Collectors.joining(", "));
         if (shape.length == 1) dims += ",";
         StringBuilder header = new StringBuilder("{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False")
@@ -71,26 +71,26 @@ final class TestInputs {
         return b.array();
     }
 
-    static byte[] npy(float[] values, long... shape) {
+    public static byte[] npy(float[] values, long... shape) {
         ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(values);
         return npy("<f4", false, shape, b.array());
     }
 
-    static byte[] npy(long[] values, long... shape) {
+    public static byte[] npy(long[] values, long... shape) {
         ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
         b.asLongBuffer().put(values);
         return npy("<i8", false, shape, b.array());
     }
 
-    static byte[] npy(double[] values, long... shape) {
+    public static byte[] npy(double[] values, long... shape) {
         ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
         b.asDoubleBuffer().put(values);
         return npy("<f8", false, shape, b.array());
     }
 
     /** An .npz archive of named .npy arrays, deflated as numpy.savez_compressed writes them, or stored as numpy.savez. */
-    static Path npz(Path file, boolean compressed, Map<String, byte[]> arrays) throws IOException {
+    public static Path npz(Path file, boolean compressed, Map<String, byte[]> arrays) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
             zip.setMethod(compressed ? ZipOutputStream.DEFLATED : ZipOutputStream.STORED);

@@ -56,6 +56,7 @@ class BudgetSearchTest {
 
     private static BudgetSearch search(OnnxMl.ModelProto model, QuantizationFigures.Reference reference,
                                        FigureBudget budget) {
-        return new BudgetSearch(model, Granularity.CHANNEL, reference, budget, message -> { });
+        return new BudgetSearch(p -> DynamicQuantizer.quantize(model, p, Granularity.CHANNEL).model(), reference, budget,
+                message -> { });
     }
 }

@@ -190,20 +190,29 @@ class DynamicQuantizerTest {
         return all;
     }
 
-    /** The operators in ONNX Runtime's optimized graph at {@code level}. */
     private Set<String> operators(OnnxMl.ModelProto model, OrtSession.SessionOptions.OptLevel level) throws Exception {
+        return operators(model, level, dir);
+    }
+
+    /** The operators in ONNX Runtime's optimized graph at {@code level} (the graph written into {@code dir}). */
+    static Set<String> operators(OnnxMl.ModelProto model, OrtSession.SessionOptions.OptLevel level, Path dir)
+            throws Exception {
+        return new TreeSet<>(optimizedNodes(model, level, dir).stream().map(OnnxMl.NodeProto::getOpType).toList());
+    }
+
+    /** The nodes of ONNX Runtime's optimized graph at {@code level}, in order. */
+    static List<OnnxMl.NodeProto> optimizedNodes(OnnxMl.ModelProto model, OrtSession.SessionOptions.OptLevel level,
+                                                 Path dir) throws Exception {
         Path optimized = dir.resolve("optimized-" + level + ".onnx");
         try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
             o.setOptimizationLevel(level);
             o.setOptimizedModelFilePath(optimized.toString());
             ENV.createSession(model.toByteArray(), o).close();
         }
-        Set<String> ops = new TreeSet<>();
-        OnnxMl.ModelProto.parseFrom(Files.readAllBytes(optimized)).getGraph().getNodeList().forEach(n -> ops.add(n.getOpType()));
-        return ops;
+        return OnnxMl.ModelProto.parseFrom(Files.readAllBytes(optimized)).getGraph().getNodeList();
     }
 
-    private static Agreement agreement(OnnxMl.ModelProto reference, OnnxMl.ModelProto candidate,
+    static Agreement agreement(OnnxMl.ModelProto reference, OnnxMl.ModelProto candidate,
                                        Map<String, float[]> inputs, Map<String, long[]> shapes, String output)
             throws OrtException {
         float[] want = run(reference, inputs, shapes, output);
@@ -213,7 +222,7 @@ class DynamicQuantizerTest {
         return a;
     }
 
-    private static float[] run(OnnxMl.ModelProto model, Map<String, float[]> inputs, Map<String, long[]> shapes,
+    static float[] run(OnnxMl.ModelProto model, Map<String, float[]> inputs, Map<String, long[]> shapes,
                                String output) throws OrtException {
         try (OrtSession s = ENV.createSession(model.toByteArray(), new OrtSession.SessionOptions())) {
             Map<String, OnnxTensor> feed = new HashMap<>();
@@ -230,7 +239,7 @@ class DynamicQuantizerTest {
         }
     }
 
-    private static float[] runLongs(OnnxMl.ModelProto model, long[] tokens) throws OrtException {
+    static float[] runLongs(OnnxMl.ModelProto model, long[] tokens) throws OrtException {
         try (OrtSession s = ENV.createSession(model.toByteArray(), new OrtSession.SessionOptions());
              OnnxTensor ids = OnnxTensor.createTensor(ENV, LongBuffer.wrap(tokens), new long[]{BATCH, TestGraphs.TOKENS});
              OrtSession.Result r = s.run(Map.of("input_ids", ids))) {
@@ -245,14 +254,14 @@ class DynamicQuantizerTest {
         return out;
     }
 
-    private static float[] gaussian(long n, long seed) {
+    static float[] gaussian(long n, long seed) {
         Random r = new Random(seed);
         float[] v = new float[(int) n];
         for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
         return v;
     }
 
-    private static float[] uniform(long n, long seed) {
+    static float[] uniform(long n, long seed) {
         Random r = new Random(seed);
         float[] v = new float[(int) n];
         for (int i = 0; i < v.length; i++) v[i] = r.nextFloat();

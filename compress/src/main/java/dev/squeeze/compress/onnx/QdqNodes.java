@@ -1,0 +1,66 @@
+package dev.squeeze.compress.onnx;
+
+import dev.squeeze.compress.network.ActivationQuant;
+
+/**
+ * The QDQ form that ONNX Runtime fuses into its integer kernels (QGemm, QLinearConv, QLinearMatMul), written into an
+ * {@link OnnxGraph}: uint8 activation codes with one scale and zero point per tensor, symmetric int8 weights with one
+ * scale per output channel (or one per tensor) and zero points 0, and int32 biases whose scale is input scale × weight
+ * scale with zero point 0, so that the integer accumulator and the bias add without rescaling. One writer for both
+ * users: the export of Squeeze's own int8 models ({@link OnnxExporter}) and the static quantization of any ONNX file.
+ */
+public final class QdqNodes {
+    private QdqNodes() {
+    }
+
+    /** QuantizeLinear of float {@code x} to uint8 codes under {@code q}. */
+    public static String quantize(OnnxGraph g, String x, ActivationQuant q) {
+        return g.quantizeLinear(x, scale(g, q.scale()), zeroPoint(g, q.zeroPoint()));
+    }
+
+    /** DequantizeLinear of uint8 {@code codes} under {@code q}. */
+    public static String dequantize(OnnxGraph g, String codes, ActivationQuant q) {
+        return g.dequantizeLinear(codes, scale(g, q.scale()), zeroPoint(g, q.zeroPoint()), -1);
+    }
+
+    /** {@link #dequantize(OnnxGraph, String, ActivationQuant)} writing {@code output}. */
+    public static String dequantize(OnnxGraph g, String codes, ActivationQuant q, String output) {
+        return g.dequantizeLinear(codes, scale(g, q.scale()), zeroPoint(g, q.zeroPoint()), -1, output);
+    }
+
+    /**
+     * DequantizeLinear of int8 weight {@code codes} of {@code shape}: one scale per channel along {@code axis} when
+     * {@code scales} has several (or the axis has one channel), else one for the tensor; zero points 0.
+     */
+    public static String int8Weight(OnnxGraph g, byte[] codes, long[] shape, float[] scales, int axis) {
+        boolean perChannel = scales.length > 1 || shape[axis] == 1;
+        int channels = scales.length;
+        String wq = g.int8s(g.fresh("w_int8"), codes, shape);
+        String wScale = perChannel ? g.floats(g.fresh("w_scale"), scales, channels) : scale(g, scales[0]);
+        String wZero = perChannel ? g.int8s(g.fresh("w_zero"), new byte[channels], channels)
+                : g.int8s(g.fresh("w_zero"), new byte[1]);
+        return g.dequantizeLinear(wq, wScale, wZero, perChannel ? axis : -1);
+    }
+
+    /**
+     * DequantizeLinear of int32 bias {@code codes}, one per output channel, at scale {@code inputScale ×
+     * weightScales[c]} (one weight scale per channel, or one for all), zero points 0; along axis 0.
+     */
+    public static String int32Bias(OnnxGraph g, int[] codes, float inputScale, float[] weightScales) {
+        int channels = codes.length;
+        float[] biasScales = new float[channels];
+        for (int c = 0; c < channels; c++) {
+            biasScales[c] = inputScale * weightScales[weightScales.length == 1 ? 0 : c]; // as Int8Linear.biasScale
+        }
+        return g.dequantizeLinear(g.int32s(g.fresh("b_int32"), codes, channels), g.floats(g.fresh("b_scale"), biasScales,
+                channels), g.int32s(g.fresh("b_zero"), new int[channels], channels), 0);
+    }
+
+    private static String scale(OnnxGraph g, float value) {
+        return g.floats(g.fresh("scale"), new float[]{value});
+    }
+
+    private static String zeroPoint(OnnxGraph g, int zeroPoint) {
+        return g.uint8s(g.fresh("zero_point"), new byte[]{(byte) zeroPoint});
+    }
+}
