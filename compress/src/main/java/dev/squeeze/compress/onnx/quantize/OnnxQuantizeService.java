@@ -10,10 +10,12 @@ import dev.squeeze.compress.ledger.RecordedRun;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
 import dev.squeeze.compress.quant.FigureBudget;
+import dev.squeeze.compress.onnx.inputs.DatasetInputs;
 import dev.squeeze.compress.onnx.inputs.InputBatch;
 import dev.squeeze.compress.onnx.inputs.InputFiles;
 import dev.squeeze.compress.onnx.inputs.InputSplit;
 import dev.squeeze.compress.onnx.inputs.ModelSignature;
+import dev.squeeze.compress.onnx.inputs.OutputFigures;
 import dev.squeeze.compress.onnx.inputs.QuantizationFigures;
 import dev.squeeze.compress.onnx.inputs.TensorSignature;
 import dev.squeeze.compress.quant.QuantParams;
@@ -28,6 +30,9 @@ import dev.squeeze.core.AtomicFiles;
 import dev.squeeze.core.BadInputException;
 import dev.squeeze.core.ExportProvenance;
 import dev.squeeze.core.settings.SettingSpec;
+import dev.squeeze.models.data.Dataset;
+import dev.squeeze.models.data.DatasetLocator;
+import dev.squeeze.models.data.Datasets;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,11 +60,23 @@ public final class OnnxQuantizeService {
     public static final String MODEL_FILE = "model.onnx";
 
     private final Workspace workspace;
+    private final DatasetLocator locator;
     private final TrainingMonitor monitor;
 
+    /** A service that locates datasets ({@code --dataset}) as {@link DatasetLocator#fromEnvironment()} does. */
     public OnnxQuantizeService(Workspace workspace, TrainingMonitor monitor) {
+        this(workspace, DatasetLocator.fromEnvironment(), monitor);
+    }
+
+    public OnnxQuantizeService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
         this.workspace = workspace;
+        this.locator = locator;
         this.monitor = monitor;
+    }
+
+    /** {@link #quantize(Path, QuantParams, Path, OnnxData)} measured on the user's inputs, or on nothing. */
+    public OnnxQuantizeOutcome quantize(Path file, QuantParams requested, Path output, Path inputs) {
+        return quantize(file, requested, output, OnnxData.inputs(inputs));
     }
 
     /**
@@ -67,13 +84,14 @@ public final class OnnxQuantizeService {
      * copies it to {@code output} ({@code --onnx-output}).
      *
      * @param output the .onnx file to write, or null to leave it in the run folder only
-     * @param inputs the model's inputs to measure what quantization cost on ({@code .npz}, {@code .npy}, or a folder
-     *               of Open Inference Protocol JSON request bodies), or null to measure nothing
+     * @param data   what to measure the cost of quantization on: the model's inputs ({@code .npz}, {@code .npy}, or a
+     *               folder of Open Inference Protocol JSON request bodies), a labelled dataset whose raw features the
+     *               model takes (figures on its test split, with accuracy), or {@link OnnxData#NONE}
      * @throws BadInputException for a file that is not ONNX or that ONNX Runtime cannot load, an already-quantized
-     *                           model, one with nothing to quantize, inputs that do not fit the model, or settings that
-     *                           do not apply to ONNX files
+     *                           model, one with nothing to quantize, inputs or a dataset that do not fit the model, or
+     *                           settings that do not apply to ONNX files
      */
-    public OnnxQuantizeOutcome quantize(Path file, QuantParams requested, Path output, Path inputs) {
+    public OnnxQuantizeOutcome quantize(Path file, QuantParams requested, Path output, OnnxData data) {
         QuantParams.SETTINGS.check(requested, SettingSpec::flag);
         RunPaths.requireWritable(workspace.runsRoot());
         if (QuantParams.STATIC.equals(requested.mode())) {
@@ -84,9 +102,10 @@ public final class OnnxQuantizeService {
             throw new BadInputException("--qat-epochs trains a Squeeze model; an ONNX file is quantized without training");
         }
         FigureBudget budget = requested.figureBudget();
-        if (budget != null && inputs == null) {
+        if (budget != null && !data.given()) {
             throw new BadInputException("--accuracy-budget " + budget.text() + " is measured on your inputs; give them "
-                    + "with --inputs FILE|DIR (.npz, .npy, or a folder of request bodies)");
+                    + "with --inputs FILE|DIR (.npz, .npy, or a folder of request bodies), or --dataset NAME|FILE.csv "
+                    + "for a model that takes a dataset's raw features");
         }
         Path target = output == null ? null : output.toAbsolutePath().normalize();
         if (target != null) {
@@ -97,15 +116,16 @@ public final class OnnxQuantizeService {
         }
         OnnxModelFile source = OnnxModelFile.read(file);
         // The inputs are read and checked against the model before any work.
-        ModelSignature signature = inputs == null ? null : ModelSignature.of(source.model());
-        Evaluation evaluation = inputs == null ? null : Evaluation.read(inputs, signature);
-        if (budget != null) checkBudget(budget, signature);
+        ModelSignature signature = data.given() ? ModelSignature.of(source.model()) : null;
+        Evaluation evaluation = data.inputs() != null ? Evaluation.read(data.inputs(), signature)
+                : data.dataset() != null ? Evaluation.of(data, signature, requested.samples(), locator, monitor) : null;
+        if (budget != null) checkBudget(budget, signature, evaluation.labelled());
         DynamicQuantizer.Plan plan = DynamicQuantizer.plan(source.model(), new HashSet<>(requested.keepFloatNames()));
         // Only what changes the written file names the run: the file's content, the mode, the weight scales, the
         // nodes kept float. Calibration settings do not apply to dynamic mode.
         Map<String, Object> identity = new LinkedHashMap<>(Map.of("source", "sha256:" + source.sha256(),
                 "mode", QuantParams.DYNAMIC, "granularity", requested.granularity(), "keep-float", requested.keepFloat()));
-        if (evaluation != null) identity.put("evaluation", "sha256:" + evaluation.sha256());
+        if (evaluation != null) identity.put("evaluation", evaluation.identity());
         // The budget decides which nodes stay float: another budget, another file.
         if (budget != null) identity.put("accuracy-budget", budget.text());
         QuantParams params = QuantParams.SETTINGS.build(identity);
@@ -136,7 +156,8 @@ public final class OnnxQuantizeService {
 
         @Override
         public NewRun row(QuantParams params, ConfigHash hash) {
-            return NewRun.of(QuantizeService.STAGE, source.file().getFileName().toString(), null, hash)
+            return NewRun.of(QuantizeService.STAGE, source.file().getFileName().toString(),
+                            evaluation == null ? null : evaluation.dataset(), hash)
                     .withNotes("int8 dynamic ONNX, " + plan.quantizedCount() + " of " + plan.candidates().size()
                             + " candidates, from " + source.file().toAbsolutePath().normalize());
         }
@@ -149,7 +170,10 @@ public final class OnnxQuantizeService {
         @Override
         public RecordedRun.Finished<OnnxQuantizeOutcome> run(StageRun<QuantParams> run) {
             OnnxQuantizeOutcome outcome = write(run, source, plan, evaluation);
-            return new RecordedRun.Finished<>(RunResult.of(null, null, null)
+            // A dataset's test split is a test set: the int8 model's accuracy on it is the row's test accuracy.
+            OutputFigures accuracy = outcome.dataset() == null ? null : outcome.figures().accuracy();
+            return new RecordedRun.Finished<>(RunResult.of(null, null,
+                            accuracy == null ? null : accuracy.quantizedAccuracyPct() / 100)
                     .withSizes(outcome.params(), null, outcome.int8FileBytes())
                     .withDetails(Json.writeCompact(outcome)), outcome);
         }
@@ -187,7 +211,8 @@ public final class OnnxQuantizeService {
         for (OnnxMl.StringStringEntryProto e : source.model().getMetadataPropsList()) metadata.put(e.getKey(), e.getValue());
         String before = metadata.remove(ExportProvenance.METADATA_KEY);
         if (before != null) metadata.put(ExportProvenance.METADATA_KEY + "_source", before);
-        metadata.put(ExportProvenance.METADATA_KEY, provenance(run, source, result.plan(), params, kernels, figures));
+        metadata.put(ExportProvenance.METADATA_KEY, provenance(run, source, result.plan(), params, kernels, figures,
+                evaluation));
         metadata.forEach((k, v) -> m.addMetadataProps(OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
         byte[] bytes = m.build().toByteArray();
         AtomicFiles.write(target, tmp -> Files.write(tmp, bytes));
@@ -197,14 +222,15 @@ public final class OnnxQuantizeService {
                 source.sha256(), target.toString(), null, QuantParams.DYNAMIC, params.granularity().label(),
                 plan.opsetBefore(), plan.opsetAfter(), source.bytes(), bytes.length, source.parameterCount(), int8Weights,
                 plan.candidates(), kernels, figures, found == null ? List.of() : found.sensitivity(),
-                budget == null ? null : budget.text(), found == null ? null : found.met());
+                budget == null ? null : budget.text(), found == null ? null : found.met(),
+                evaluation == null ? null : evaluation.dataset());
     }
 
     /**
      * Refuses, before any work, a budget on an output the model does not have, or top-1 on one that is not
      * {@code [N, classes]}.
      */
-    private static void checkBudget(FigureBudget budget, ModelSignature signature) {
+    private static void checkBudget(FigureBudget budget, ModelSignature signature, boolean labelled) {
         List<TensorSignature> outputs = signature.outputs();
         TensorSignature on = budget.output() == null ? (outputs.isEmpty() ? null : outputs.get(0))
                 : signature.output(budget.output());
@@ -213,9 +239,15 @@ public final class OnnxQuantizeService {
                     + (budget.output() == null ? "" : "'" + budget.output() + "'") + "; its outputs are "
                     + outputs.stream().map(TensorSignature::toString).collect(Collectors.joining(", ")));
         }
-        if (budget.figure() == FigureBudget.Figure.TOP1_DROP && on.shape().length != 2) {
+        boolean scores = budget.figure() == FigureBudget.Figure.TOP1_DROP || budget.figure() == FigureBudget.Figure.ACCURACY_DROP;
+        if (scores && (on.shape() == null || on.shape().length != 2)) {
             throw new BadInputException("--accuracy-budget " + budget.text() + ": output " + on + " is not [N, classes] "
                     + "scores, so it has no top-1; bound cosine, cosine-worst, rel-l2 or max-abs instead");
+        }
+        if (budget.figure() == FigureBudget.Figure.ACCURACY_DROP && !labelled) {
+            throw new BadInputException("--accuracy-budget " + budget.text() + " needs labels, and the inputs have none; "
+                    + "give --dataset NAME|FILE.csv, or a 'labels' array in the --inputs .npz, or bound top1-drop "
+                    + "(agreement with the float model's top-1)");
         }
     }
 
@@ -228,7 +260,8 @@ public final class OnnxQuantizeService {
      * {@link ExportProvenance#read}), plus the source file's SHA-256, the settings and the nodes quantized.
      */
     private static String provenance(StageRun<QuantParams> run, OnnxModelFile source, DynamicQuantizer.Plan plan,
-                                     QuantParams params, List<String> kernels, QuantizationFigures figures) {
+                                     QuantParams params, List<String> kernels, QuantizationFigures figures,
+                                     Evaluation evaluation) {
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("export_run", run.row().id());
         p.put("stage", QuantizeService.STAGE);
@@ -245,6 +278,13 @@ public final class OnnxQuantizeService {
         p.put("quantized_nodes", plan.candidates().stream().filter(OnnxCandidate::quantized).map(OnnxCandidate::node).toList());
         p.put("integer_kernels", kernels);
         if (figures != null) p.put("figures", figures);
+        OutputFigures accuracy = figures == null || evaluation.dataset() == null ? null : figures.accuracy();
+        if (accuracy != null) {
+            // As export writes it, so that bench reads the int8 file's accuracy and its dataset alike.
+            p.put("accuracy_at_export", new ExportProvenance.AccuracyAtExport(accuracy.quantizedAccuracyPct() / 100,
+                    Math.toIntExact(accuracy.examples()), evaluation.given(), "onnxruntime "
+                    + OnnxModelFile.onnxRuntimeVersion() + " (CPU, optimization level ALL)"));
+        }
         String commit = CodeVersion.commit();
         p.put("code_commit", commit == null ? "unknown" : commit);
         Map<String, Object> libraries = new LinkedHashMap<>();
@@ -257,21 +297,45 @@ public final class OnnxQuantizeService {
     }
 
     /**
-     * The user's inputs that measure what quantization cost, all of them held out: dynamic mode calibrates on none.
+     * What measures the cost of quantization: the user's inputs, all of them held out (dynamic mode calibrates on
+     * none), or a dataset's test split, its training split kept apart for calibration.
      *
-     * @param sha256    the inputs' content hash: file bytes, or a folder's file names and bytes in name order
-     * @param signature the model's inputs and outputs, read once from its graph
+     * @param identity    what names the data in the run's hash: {@code sha256:HEX} of the inputs (file bytes, or a
+     *                    folder's file names and bytes in name order), or {@code dataset:NAME sha256:HEX} of the
+     *                    dataset's content
+     * @param signature   the model's inputs and outputs, read once from its graph
+     * @param calibration examples to calibrate on, none of them in {@code heldOut}
+     * @param heldOut     examples to measure on
+     * @param dataset     the dataset's name, or null for the user's inputs
+     * @param given       the dataset as the user gave it ({@code --dataset}), or null
+     * @param what        where the examples came from, for messages
      */
-    private record Evaluation(Path path, String sha256, ModelSignature signature, List<InputBatch> heldOut, long examples) {
+    private record Evaluation(String identity, ModelSignature signature, List<InputBatch> calibration,
+                              List<InputBatch> heldOut, long examples, String dataset, String given, String what) {
         static Evaluation read(Path path, ModelSignature signature) {
             List<InputBatch> batches = InputFiles.read(path, signature);
             InputSplit split = InputSplit.evaluationOnly(signature, batches, 32);
             long examples = split.evaluation().stream().mapToLong(InputBatch::rows).sum();
-            return new Evaluation(path, InputFiles.sha256(path), signature, split.evaluation(), examples);
+            return new Evaluation("sha256:" + InputFiles.sha256(path), signature, split.calibration(), split.evaluation(),
+                    examples, null, null, path.toString());
+        }
+
+        /** The dataset's splits, checked against the model's one input before any work. */
+        static Evaluation of(OnnxData data, ModelSignature signature, int samples, DatasetLocator locator,
+                             TrainingMonitor monitor) {
+            Dataset dataset = Datasets.open(data.dataset(), data.dataDir(), locator, data.table(), monitor::message);
+            DatasetInputs inputs = DatasetInputs.of(dataset, signature, samples);
+            return new Evaluation("dataset:" + inputs.dataset() + " sha256:" + inputs.sha256(), signature,
+                    inputs.calibration(), inputs.evaluation(), inputs.evaluationExamples(), inputs.dataset(),
+                    data.dataset(), "the " + inputs.dataset() + " test split");
+        }
+
+        boolean labelled() {
+            return heldOut.stream().allMatch(InputBatch::hasLabels);
         }
 
         String describe() {
-            return examples + " examples from " + path;
+            return examples + " examples from " + what;
         }
     }
 }
