@@ -74,9 +74,9 @@ public final class OnnxQuantizeService {
         this.monitor = monitor;
     }
 
-    /** {@link #quantize(Path, QuantParams, Path, OnnxData)} measured on the user's inputs, or on nothing. */
+    /** {@link #quantizeOn} the user's inputs, or on nothing when {@code inputs} is null. */
     public OnnxQuantizeOutcome quantize(Path file, QuantParams requested, Path output, Path inputs) {
-        return quantize(file, requested, output, OnnxData.inputs(inputs));
+        return quantizeOn(file, requested, output, OnnxData.inputs(inputs));
     }
 
     /**
@@ -91,7 +91,7 @@ public final class OnnxQuantizeService {
      *                           model, one with nothing to quantize, inputs or a dataset that do not fit the model, or
      *                           settings that do not apply to ONNX files
      */
-    public OnnxQuantizeOutcome quantize(Path file, QuantParams requested, Path output, OnnxData data) {
+    public OnnxQuantizeOutcome quantizeOn(Path file, QuantParams requested, Path output, OnnxData data) {
         QuantParams.SETTINGS.check(requested, SettingSpec::flag);
         RunPaths.requireWritable(workspace.runsRoot());
         if (QuantParams.STATIC.equals(requested.mode())) {
