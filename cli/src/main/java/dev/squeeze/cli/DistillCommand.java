@@ -15,15 +15,20 @@ import java.util.concurrent.Callable;
         description = {"Trains --student on alpha * T^2 * KL(teacher_T || student_T) + (1 - alpha) * CE(labels, student),",
                 "the teachers' logits averaged (an ensemble when --teacher is repeated) and computed once. Beside it,",
                 "the same student on hard labels alone, same budget and seed (reused when the ledger holds it), so",
-                "the gain is always visible. --temperature auto tries " + "2, 4 and 8 and keeps the best on validation.", ""},
+                "the gain is always visible. --temperature auto tries " + "2, 4 and 8 and keeps the best on validation.",
+                "An ONNX teacher (a Squeeze export, or any model whose one input takes the dataset's raw features",
+                "and whose output 'logits', else its first, is [N, classes]) runs in ONNX Runtime; its file's",
+                "SHA-256 names the run.", ""},
         footer = {"", "Examples:", "  squeeze distill --teacher 3f2a9c1b --student mlp-100 --epochs 15",
-                "  squeeze distill --teacher a1 --teacher b2 --teacher c3 --student mlp-100 --temperature auto"})
+                "  squeeze distill --teacher a1 --teacher b2 --teacher c3 --student mlp-100 --temperature auto",
+                "  squeeze distill --teacher teacher.onnx --student mlp-100 --dataset fashion-mnist"})
 final class DistillCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin
     StageOptions stage;
 
     @Option(names = "--teacher", required = true, paramLabel = "RUN|FILE",
-            description = "A trained run id (or prefix) or model file; repeat for an ensemble.")
+            description = "A trained run id (or prefix), a model file, or an ONNX file that takes the dataset's raw "
+                    + "features (recognised by its content; run in ONNX Runtime); repeat for an ensemble.")
     List<String> teachers;
 
     @Option(names = "--student", required = true, paramLabel = "NAME", description = "Zoo model to train as the student.")

@@ -1,5 +1,6 @@
 package dev.squeeze.cli;
 
+import dev.squeeze.compress.onnx.quantize.OnnxData;
 import dev.squeeze.compress.onnx.quantize.OnnxModelFile;
 import dev.squeeze.compress.onnx.quantize.OnnxQuantizeOutcome;
 import dev.squeeze.compress.onnx.quantize.OnnxQuantizeService;
@@ -7,11 +8,13 @@ import dev.squeeze.compress.quant.QuantParams;
 import dev.squeeze.compress.quant.QuantizeOutcome;
 import dev.squeeze.compress.quant.QuantizeService;
 import dev.squeeze.core.BadInputException;
+import dev.squeeze.models.data.Datasets;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -43,7 +46,12 @@ import java.util.concurrent.Callable;
                 "worst first). --accuracy-budget FIGURE bounds a figure on the first output",
                 "(OUTPUT:FIGURE for another): cosine>=X, cosine-worst>=X, rel-l2<=X,",
                 "max-abs<=X, or top1-drop<=POINTS (against the labels if given, else the float",
-                "model's top-1); the most sensitive nodes stay float until it holds.", ""},
+                "model's top-1); the most sensitive nodes stay float until it holds.", "",
+                "--dataset NAME|FILE.csv takes the place of --inputs for a model that takes the",
+                "dataset's raw features (a Squeeze export, say): static mode calibrates on its",
+                "training split (--samples) and measures on its test split, labels included:",
+                "the float and int8 accuracy and the drop, recorded in the ledger row and the",
+                "file's provenance; accuracy-drop<=POINTS bounds it.", ""},
         footer = {"", "Exit codes: 0 done, 1 budget not met (the closest model is still written),", "2 bad input.", "",
                 "Examples:", "  squeeze quantize --from 3f2a9c1b",
                 "  squeeze quantize --from squeeze-runs/train-ad87d3baea3e/model.zip \\",
@@ -51,7 +59,8 @@ import java.util.concurrent.Callable;
                 "  squeeze quantize --from 3f2a9c1b --keep-float 0 --accuracy-budget 0.5",
                 "  squeeze quantize --from model.onnx --onnx-output model-int8.onnx",
                 "  squeeze quantize --from model.onnx --inputs calibration.npz --calibration entropy",
-                "  squeeze quantize --from model.onnx --inputs requests/ --accuracy-budget 'cosine>=0.999'"})
+                "  squeeze quantize --from model.onnx --inputs requests/ --accuracy-budget 'cosine>=0.999'",
+                "  squeeze quantize --from model.onnx --dataset fashion-mnist --accuracy-budget 'accuracy-drop<=0.5'"})
 final class QuantizeCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin
     StageOptions stage;
@@ -73,6 +82,25 @@ final class QuantizeCommand extends SqueezeSubcommand implements Callable<Intege
                     + "folder of Open Inference Protocol JSON request bodies.")
     Path inputs;
 
+    @Option(names = "--dataset", paramLabel = "NAME|FILE.csv",
+            description = "ONNX files that take a dataset's raw features (pixels 0-255, a table's values, as Squeeze's "
+                    + "exports do): measure int8 against float on its test split, with the float and int8 accuracy; "
+                    + "calibration examples come from its training split (--samples). fashion-mnist, mnist, or a CSV "
+                    + "file. Not with --inputs.")
+    String dataset;
+
+    @Option(names = "--label", paramLabel = "COLUMN",
+            description = "With --dataset FILE.csv: the label column the model was trained with (default: the last).")
+    String label;
+
+    @Option(names = "--categorical", paramLabel = "COLUMN", split = ",",
+            description = "With --dataset FILE.csv: the columns the model was trained to take one-hot (default: inferred).")
+    List<String> categorical;
+
+    @Option(names = "--drop", paramLabel = "COLUMN", split = ",",
+            description = "With --dataset FILE.csv: the columns the model was trained without.")
+    List<String> drop;
+
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
@@ -87,11 +115,17 @@ final class QuantizeCommand extends SqueezeSubcommand implements Callable<Intege
     public Integer call() {
         QuantParams params = SettingOptions.read(spec, QuantParams.SETTINGS, Map.of());
         var err = err();
+        Datasets.TableOptions table = new Datasets.TableOptions(label, categorical, drop);
+        if (table.given() && dataset == null) {
+            throw new BadInputException("--label/--categorical/--drop describe the CSV file given with --dataset; give "
+                    + "--dataset FILE.csv");
+        }
         if (OnnxModelFile.isOnnxCandidate(from)) {
+            OnnxData data = dataset != null ? new OnnxData(inputs, dataset, stage.dataDir(), table) : OnnxData.inputs(inputs);
             OnnxQuantizeOutcome onnx;
             try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
-                onnx = new OnnxQuantizeService(stage.workspace(env()), monitor).quantize(Path.of(from), params, onnxOutput,
-                        inputs);
+                onnx = new OnnxQuantizeService(stage.workspace(env()), CommandContext.datasetLocator(env(), err), monitor)
+                        .quantizeOn(Path.of(from), params, onnxOutput, data);
             }
             print(json ? onnx.json() + System.lineSeparator() : onnx.format());
             if (onnx.withinBudget()) return ExitCodes.OK;
@@ -101,6 +135,10 @@ final class QuantizeCommand extends SqueezeSubcommand implements Callable<Intege
         if (inputs != null) {
             throw new BadInputException("--inputs is for ONNX files; a Squeeze model is calibrated and measured on its "
                     + "dataset's training and validation splits");
+        }
+        if (dataset != null) {
+            throw new BadInputException("--dataset is for ONNX files; a Squeeze model is calibrated and measured on the "
+                    + "dataset it was trained on");
         }
         if (onnxOutput != null) {
             throw new BadInputException("--onnx-output is for ONNX files; a Squeeze model's int8 file is the run folder's "

@@ -15,6 +15,7 @@ import dev.squeeze.compress.ledger.RecordedRun;
 import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
+import dev.squeeze.compress.onnx.quantize.OnnxModelFile;
 import dev.squeeze.compress.stage.Stage;
 import dev.squeeze.compress.stage.StageResult;
 import dev.squeeze.compress.stage.StageRun;
@@ -62,7 +63,7 @@ public final class DistillService {
     }
 
     /**
-     * @param teacherRefs  teacher run ids (or prefixes) or model files
+     * @param teacherRefs  teacher run ids (or prefixes), model files, or ONNX files that take the dataset's raw features
      * @param student      the student's training settings (its model, dataset, epochs, seed, ...)
      * @param temperatures one temperature, or several to try (the best on the validation split is kept)
      */
@@ -82,27 +83,40 @@ public final class DistillService {
             DistillParams.SETTINGS.check(new DistillParams(List.of(), student, temperature, alpha, null));
         }
         RunPaths.requireWritable(env.workspace().runsRoot());
-        List<TrainedRun> teachers = resolveTeachers(teacherRefs);
+        // An ONNX file (recognised by its content: Squeeze's model files are zips) is a teacher run in ONNX Runtime.
+        List<String> onnxRefs = teacherRefs.stream().filter(OnnxModelFile::isOnnxCandidate).toList();
+        List<TrainedRun> teachers = resolveTeachers(teacherRefs.stream().filter(r -> !onnxRefs.contains(r)).toList());
         List<ModelFile.Loaded> teacherModels = teachers.stream().map(t -> ModelFile.load(t.paths().model(), false)).toList();
         Dataset dataset = Datasets.open(student.dataset(), dataDir, locator, student.tableOptions(), monitor::message);
         checkCompatible(teachers, teacherModels, dataset);
+        List<OnnxTeacher> onnxTeachers = onnxRefs.stream().map(r -> OnnxTeacher.read(Path.of(r), dataset)).toList();
         TrainingData data = TrainingData.prepare(dataset, student.validationFraction());
         if (studentFrom != null) checkStudentFile(studentFrom, student, data);
         TrainValSplit raw = TrainingData.carve(dataset, student.validationFraction());
 
         monitor.message("teacher logits for " + raw.train().size() + " training examples, computed once");
-        float[] logits = TeacherLogits.average(teacherModels, raw.train());
+        float[] logits = TeacherLogits.average(teacherModels, onnxTeachers, raw.train(), monitor::message);
         List<DistillOutcome.Row> teacherRows = new ArrayList<>();
         for (int i = 0; i < teachers.size(); i++) {
             RunRecord r = teachers.get(i).run();
             teacherRows.add(new DistillOutcome.Row("teacher " + r.model(), r.id(), null, r.valAcc(), r.testAcc(),
                     r.params(), r.fileBytes()));
         }
+        // An ONNX teacher has no run: its test accuracy is measured here, in ONNX Runtime, on the raw test split.
+        List<Double> onnxTest = new ArrayList<>();
+        for (OnnxTeacher t : onnxTeachers) {
+            double accuracy = TeacherLogits.accuracy(t.logits(dataset.test(), s -> { }), dataset.test());
+            onnxTest.add(accuracy);
+            teacherRows.add(new DistillOutcome.Row("teacher " + t.describe(), null, null, Double.NaN, accuracy,
+                    t.params(), t.bytes()));
+        }
+        int teacherCount = teachers.size() + onnxTeachers.size();
         DistillOutcome.Row ensemble = null;
         double ensembleTest = Double.NaN;
-        if (teachers.size() > 1) {
-            ensembleTest = TeacherLogits.accuracy(TeacherLogits.average(teacherModels, dataset.test()), dataset.test());
-            ensemble = new DistillOutcome.Row("ensemble of " + teachers.size(), null, null, Double.NaN, ensembleTest, -1, -1);
+        if (teacherCount > 1) {
+            ensembleTest = TeacherLogits.accuracy(TeacherLogits.average(teacherModels, onnxTeachers, dataset.test(),
+                    s -> { }), dataset.test());
+            ensemble = new DistillOutcome.Row("ensemble of " + teacherCount, null, null, Double.NaN, ensembleTest, -1, -1);
         }
 
         // The same student on hard labels alone, same budget and seed: reused when the ledger holds it.
@@ -110,7 +124,9 @@ public final class DistillService {
         TrainOutcome alone = new TrainingService(env).train(student.withRefit(Refit.NEVER), dataDir, false);
         DistillOutcome.Row aloneRow = row("student " + student.model() + " alone", alone.run(), null);
 
-        List<String> teacherHashes = teachers.stream().map(t -> t.run().configHash()).toList();
+        // A run teacher is named by its settings' hash, an ONNX teacher by its file's content.
+        List<String> teacherHashes = new ArrayList<>(teachers.stream().map(t -> t.run().configHash()).toList());
+        onnxTeachers.forEach(t -> teacherHashes.add("sha256:" + t.sha256()));
         List<DistillOutcome.Row> distilled = new ArrayList<>();
         DistillOutcome.Row best = null;
         Path bestModel = null;
@@ -118,14 +134,22 @@ public final class DistillService {
             DistillParams params = new DistillParams(teacherHashes, student, temperature, alpha,
                     studentFrom == null ? null : studentFrom.toAbsolutePath().normalize().toString());
             Map<String, Object> details = new LinkedHashMap<>();
-            details.put("teachers", teachers.stream().map(t -> t.run().id()).toList());
-            details.put("teacher_test_acc", teachers.stream().map(t -> t.run().testAcc()).toList());
-            if (teachers.size() > 1) details.put("ensemble_test_acc", ensembleTest);
+            List<String> teacherNames = new ArrayList<>(teachers.stream().map(t -> t.run().id()).toList());
+            onnxTeachers.forEach(t -> teacherNames.add(t.file().getFileName().toString()));
+            details.put("teachers", teacherNames);
+            List<Double> teacherTest = new ArrayList<>(teachers.stream().map(t -> t.run().testAcc()).toList());
+            teacherTest.addAll(onnxTest);
+            details.put("teacher_test_acc", teacherTest);
+            if (!onnxTeachers.isEmpty()) {
+                details.put("teacher_onnx", onnxTeachers.stream().map(t -> Map.of("file",
+                        t.file().toAbsolutePath().normalize().toString(), "sha256", t.sha256())).toList());
+            }
+            if (teacherCount > 1) details.put("ensemble_test_acc", ensembleTest);
             details.put("temperature", temperature);
             details.put("alpha", alpha);
             details.put("student_alone_run", alone.run().id());
             details.put("student_alone_test_acc", alone.run().testAcc());
-            Distill stage = new Distill(data, logits, teachers.get(0).run().id(), details);
+            Distill stage = new Distill(data, logits, teachers.isEmpty() ? null : teachers.get(0).run().id(), details);
             StageResult<Student> trained = env.runner().run(stage, params);
             RunRecord run = trained.run();
             DistillOutcome.Row r = row("student " + student.model() + " distilled", run, temperature);

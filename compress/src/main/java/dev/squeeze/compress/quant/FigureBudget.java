@@ -12,7 +12,8 @@ import java.util.stream.Collectors;
 /**
  * An accuracy budget over a figure that quantizing an ONNX file is measured by (see
  * {@code onnx.inputs.QuantizationFigures#value}), for an ONNX file quantized with
- * {@code --inputs}: {@code cosine>=0.99}, {@code top1-drop<=0.5}, {@code rel-l2<=0.05}, taken on the first output, or
+ * {@code --inputs} or {@code --dataset}: {@code cosine>=0.99}, {@code top1-drop<=0.5}, {@code accuracy-drop<=0.5},
+ * {@code rel-l2<=0.05}, taken on the first output, or
  * on the output named before a colon ({@code logits:top1-drop<=0.5}). Written as {@code --accuracy-budget}, the setting
  * whose plain number is a Squeeze model's budget in points; {@link Check} reads the text once, where the setting comes
  * in, and gives it back canonical.
@@ -38,7 +39,13 @@ public record FigureBudget(String output, Figure figure, double bound) {
          * Top-1 accuracy lost, in points, at most: against the labels when the inputs have them, else against the
          * float model's own top-1 (100 - top-1 agreement). Only for a {@code [N, classes]} output.
          */
-        TOP1_DROP("top1-drop", false, 0, 100);
+        TOP1_DROP("top1-drop", false, 0, 100),
+        /**
+         * Accuracy lost against the labels, in points, at most: the float model's accuracy minus the int8 model's.
+         * Only with labels ({@code --dataset}, or a {@code labels} array in {@code --inputs}) and for a
+         * {@code [N, classes]} output.
+         */
+        ACCURACY_DROP("accuracy-drop", false, 0, 100);
 
         final String label;
         final boolean atLeast;
@@ -116,7 +123,8 @@ public record FigureBudget(String output, Figure figure, double bound) {
 
     /** {@code cosine 0.998712}, {@code top1-drop 1.25}: the figure's value as reports print it. */
     public String describe(double value) {
-        return figure.label + " " + (figure == Figure.TOP1_DROP ? String.format(Locale.ROOT, "%.2f", value)
+        boolean points = figure == Figure.TOP1_DROP || figure == Figure.ACCURACY_DROP;
+        return figure.label + " " + (points ? String.format(Locale.ROOT, "%.2f", value)
                 : String.format(Locale.ROOT, "%.6g", value));
     }
 

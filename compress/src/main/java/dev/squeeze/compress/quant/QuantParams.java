@@ -58,8 +58,9 @@ public record QuantParams(
         int qatEpochs,
         @Setting(name = "accuracy-budget", help = "Squeeze models: most validation accuracy, in points, int8 may lose; QAT "
                 + "is tried (" + BUDGET_QAT_EPOCHS + " epochs, or the QAT epochs given) when calibration alone loses more. "
-                + "ONNX files (with --inputs): a bound on a figure measured on the inputs, cosine>=X, cosine-worst>=X, "
-                + "rel-l2<=X, max-abs<=X or top1-drop<=POINTS, on the first output or on OUTPUT:FIGURE; the most "
+                + "ONNX files (with --inputs or --dataset): a bound on a figure measured on them, cosine>=X, "
+                + "cosine-worst>=X, rel-l2<=X, max-abs<=X, top1-drop<=POINTS or accuracy-drop<=POINTS (labels needed), "
+                + "on the first output or on OUTPUT:FIGURE; the most "
                 + "sensitive nodes stay float until it holds. No budget unless given.",
                 label = "POINTS|FIGURE", min = 0, max = 100, check = FigureBudget.Check.class)
         Object accuracyBudget,

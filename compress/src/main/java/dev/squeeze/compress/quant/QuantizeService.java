@@ -237,8 +237,11 @@ public final class QuantizeService {
                 info.normalization().apply(dataset.test()));
     }
 
-    /** {@code n} training examples drawn without replacement with a fixed seed (all of them when fewer). */
-    static LabeledData sample(LabeledData train, int n) {
+    /**
+     * {@code n} training examples drawn without replacement with a fixed seed (all of them when fewer): what a Squeeze
+     * model, or an ONNX file given {@code --dataset}, is calibrated on.
+     */
+    public static LabeledData sample(LabeledData train, int n) {
         if (n >= train.size()) return train;
         return train.select(java.util.Arrays.copyOf(TrainValSplit.permutation(train.size(), SAMPLE_SEED), n));
     }

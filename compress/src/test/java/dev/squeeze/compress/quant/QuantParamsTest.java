@@ -86,8 +86,8 @@ class QuantParamsTest {
                 "rel-l2<=x", "banana")) {
             e = assertThrows(BadInputException.class, () -> spec.parse(bad, "--accuracy-budget"), bad);
             assertEquals("--accuracy-budget must be points for a Squeeze model (a number from 0 to 100) or, for an ONNX "
-                    + "file, a bound on a figure: cosine>=X, cosine-worst>=X, rel-l2<=X, max-abs<=X, top1-drop<=X, on "
-                    + "the first output or on OUTPUT:FIGURE, got '" + bad + "'", e.getMessage());
+                    + "file, a bound on a figure: cosine>=X, cosine-worst>=X, rel-l2<=X, max-abs<=X, top1-drop<=X, "
+                    + "accuracy-drop<=X, on the first output or on OUTPUT:FIGURE, got '" + bad + "'", e.getMessage());
         }
     }
 

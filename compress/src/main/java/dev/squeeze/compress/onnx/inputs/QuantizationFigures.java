@@ -215,7 +215,24 @@ public record QuantizationFigures(long examples, List<OutputFigures> outputs, Li
                 yield o.floatAccuracyPct() != null ? o.floatAccuracyPct() - o.quantizedAccuracyPct()
                         : 100 - o.top1AgreementPct();
             }
+            case ACCURACY_DROP -> {
+                if (o.accuracyDropPoints() == null) {
+                    throw new BadInputException("--accuracy-budget " + budget.text() + ": output '" + o.output() + "' has "
+                            + "no accuracy: " + (o.top1AgreementPct() == null ? "it is not [N, classes] scores"
+                            : "the inputs have no labels") + "; give labelled data (--dataset, or a 'labels' array "
+                            + "in --inputs) or bound top1-drop");
+                }
+                yield o.accuracyDropPoints();
+            }
         };
+    }
+
+    /**
+     * The figures that carry accuracy against labels: the first output measured with them, or null when there were no
+     * labels or no {@code [N, classes]} output.
+     */
+    public OutputFigures accuracy() {
+        return outputs.stream().filter(o -> o.floatAccuracyPct() != null).findFirst().orElse(null);
     }
 
     /** One line per output (see {@link OutputFigures#toText()}), then one naming outputs left out, if any. */

@@ -32,13 +32,15 @@ import java.util.Locale;
  * @param budget          the accuracy budget ({@code cosine>=0.99}), or null
  * @param budgetMet       whether the written file meets it (else it is the closest found); null without a budget
  * @param calibration     static mode: the calibration method written and how it was chosen; null in dynamic mode
+ * @param dataset         the dataset whose test split the figures were measured on ({@code --dataset}), or null for
+ *                        the user's inputs
  */
 public record OnnxQuantizeOutcome(String runId, String source, String sourceSha256, String model, String output,
                                   String mode, String granularity, long opsetBefore, long opset, long floatFileBytes,
                                   long int8FileBytes, long params, long int8Weights, List<OnnxCandidate> candidates,
                                   List<String> integerKernels, QuantizationFigures figures,
                                   List<OnnxSensitivity> sensitivity, String budget, Boolean budgetMet,
-                                  OnnxCalibration calibration) {
+                                  OnnxCalibration calibration, String dataset) {
 
     public OnnxQuantizeOutcome {
         sensitivity = sensitivity == null ? List.of() : List.copyOf(sensitivity); // outcomes written before it
@@ -48,7 +50,7 @@ public record OnnxQuantizeOutcome(String runId, String source, String sourceSha2
     public OnnxQuantizeOutcome withOutput(String file) {
         return new OnnxQuantizeOutcome(runId, source, sourceSha256, model, file, mode, granularity, opsetBefore, opset,
                 floatFileBytes, int8FileBytes, params, int8Weights, candidates, integerKernels, figures, sensitivity,
-                budget, budgetMet, calibration);
+                budget, budgetMet, calibration, dataset);
     }
 
     /** False only when a budget was given and nothing met it: the file written is the closest found. */
@@ -109,9 +111,16 @@ public record OnnxQuantizeOutcome(String runId, String source, String sourceSha2
                 sourceSha256.substring(0, 12), model));
         if (output != null) out.append("output  ").append(output).append(System.lineSeparator());
         if (figures != null) {
-            out.append(String.format(Locale.ROOT, "cost    on %,d %sexamples of your inputs, int8 against float:%n",
-                    figures.examples(), calibration == null ? "" : "held-out "));
+            out.append(String.format(Locale.ROOT, "cost    on %,d %sexamples of %s, int8 against float:%n",
+                    figures.examples(), calibration == null || dataset != null ? "" : "held-out ",
+                    dataset == null ? "your inputs" : "the " + dataset + " test split"));
             figures.toText().lines().forEach(l -> out.append("  ").append(l).append(System.lineSeparator()));
+            OutputFigures accuracy = figures.accuracy();
+            if (accuracy != null) {
+                out.append(String.format(Locale.ROOT, "accuracy %.2f%% float -> %.2f%% int8 (drop %.2f points) on %s%n",
+                        accuracy.floatAccuracyPct(), accuracy.quantizedAccuracyPct(), accuracy.accuracyDropPoints(),
+                        dataset == null ? "the labels of your inputs" : "the " + dataset + " test split"));
+            }
         }
         if (!sensitivity.isEmpty()) out.append(sensitivityTable());
         if (budget != null) out.append(budgetLine()).append(System.lineSeparator());

@@ -10,10 +10,12 @@ import dev.squeeze.compress.ledger.RecordedRun;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
 import dev.squeeze.compress.quant.FigureBudget;
+import dev.squeeze.compress.onnx.inputs.DatasetInputs;
 import dev.squeeze.compress.onnx.inputs.InputBatch;
 import dev.squeeze.compress.onnx.inputs.InputFiles;
 import dev.squeeze.compress.onnx.inputs.InputSplit;
 import dev.squeeze.compress.onnx.inputs.ModelSignature;
+import dev.squeeze.compress.onnx.inputs.OutputFigures;
 import dev.squeeze.compress.onnx.inputs.QuantizationFigures;
 import dev.squeeze.compress.onnx.inputs.TensorSignature;
 import dev.squeeze.compress.quant.QuantParams;
@@ -28,6 +30,9 @@ import dev.squeeze.core.AtomicFiles;
 import dev.squeeze.core.BadInputException;
 import dev.squeeze.core.ExportProvenance;
 import dev.squeeze.core.settings.SettingSpec;
+import dev.squeeze.models.data.Dataset;
+import dev.squeeze.models.data.DatasetLocator;
+import dev.squeeze.models.data.Datasets;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,11 +68,23 @@ public final class OnnxQuantizeService {
     static final long SPLIT_SEED = 1;
 
     private final Workspace workspace;
+    private final DatasetLocator locator;
     private final TrainingMonitor monitor;
 
+    /** A service that locates datasets ({@code --dataset}) as {@link DatasetLocator#fromEnvironment()} does. */
     public OnnxQuantizeService(Workspace workspace, TrainingMonitor monitor) {
+        this(workspace, DatasetLocator.fromEnvironment(), monitor);
+    }
+
+    public OnnxQuantizeService(Workspace workspace, DatasetLocator locator, TrainingMonitor monitor) {
         this.workspace = workspace;
+        this.locator = locator;
         this.monitor = monitor;
+    }
+
+    /** {@link #quantizeOn} the user's inputs, or on nothing when {@code inputs} is null. */
+    public OnnxQuantizeOutcome quantize(Path file, QuantParams requested, Path output, Path inputs) {
+        return quantizeOn(file, requested, output, OnnxData.inputs(inputs));
     }
 
     /**
@@ -75,30 +92,31 @@ public final class OnnxQuantizeService {
      * copies it to {@code output} ({@code --onnx-output}).
      *
      * @param output the .onnx file to write, or null to leave it in the run folder only
-     * @param inputs the model's inputs ({@code .npz}, {@code .npy}, or a folder of Open Inference Protocol JSON request
-     *               bodies): static mode calibrates on part of them and measures what quantization cost on the rest;
-     *               dynamic mode measures on all of them; null to measure nothing (dynamic mode only)
+     * @param data   what to measure the cost of quantization on: the model's inputs ({@code .npz}, {@code .npy}, or a
+     *               folder of Open Inference Protocol JSON request bodies), a labelled dataset whose raw features the
+     *               model takes (figures on its test split, with accuracy), or {@link OnnxData#NONE}; static mode calibrates on part of
+     *               them (a dataset's training split) and measures on the rest (its test split)
      * @throws BadInputException for a file that is not ONNX or that ONNX Runtime cannot load, an already-quantized
-     *                           model, one with nothing to quantize, inputs that do not fit the model (or fewer than 2
-     *                           examples in static mode), static mode without inputs, or settings that do not apply to
-     *                           ONNX files
+     *                           model, one with nothing to quantize, inputs or a dataset that do not fit the model, or
+     *                           static mode without data, or settings that do not apply to ONNX files
      */
-    public OnnxQuantizeOutcome quantize(Path file, QuantParams requested, Path output, Path inputs) {
+    public OnnxQuantizeOutcome quantizeOn(Path file, QuantParams requested, Path output, OnnxData data) {
         QuantParams.SETTINGS.check(requested, SettingSpec::flag);
         RunPaths.requireWritable(workspace.runsRoot());
-        boolean statik = isStatic(requested.mode(), inputs);
-        if (statik && inputs == null) {
+        boolean statik = isStatic(requested.mode(), data.given());
+        if (statik && !data.given()) {
             throw new BadInputException("--mode static calibrates activation ranges on your inputs; give calibration "
-                    + "inputs with --inputs FILE|DIR (.npz, .npy, or a folder of request bodies), or use --mode dynamic, "
+                    + "inputs with --inputs FILE|DIR (.npz, .npy, or a folder of request bodies) or --dataset NAME|FILE.csv, or use --mode dynamic, "
                     + "which needs none");
         }
         if (requested.qatEpochs() != 0) {
             throw new BadInputException("--qat-epochs trains a Squeeze model; an ONNX file is quantized without training");
         }
         FigureBudget budget = requested.figureBudget();
-        if (budget != null && inputs == null) {
+        if (budget != null && !data.given()) {
             throw new BadInputException("--accuracy-budget " + budget.text() + " is measured on your inputs; give them "
-                    + "with --inputs FILE|DIR (.npz, .npy, or a folder of request bodies)");
+                    + "with --inputs FILE|DIR (.npz, .npy, or a folder of request bodies), or --dataset NAME|FILE.csv "
+                    + "for a model that takes a dataset's raw features");
         }
         Path target = output == null ? null : output.toAbsolutePath().normalize();
         if (target != null) {
@@ -109,10 +127,12 @@ public final class OnnxQuantizeService {
         }
         OnnxModelFile source = OnnxModelFile.read(file);
         // The inputs are read and checked against the model before any work.
-        ModelSignature signature = inputs == null ? null : ModelSignature.of(source.model());
-        Evaluation evaluation = inputs == null ? null : statik ? Evaluation.split(inputs, signature, requested.samples())
-                : Evaluation.read(inputs, signature);
-        if (budget != null) checkBudget(budget, signature);
+        ModelSignature signature = data.given() ? ModelSignature.of(source.model()) : null;
+        Evaluation evaluation = data.inputs() != null
+                ? (statik ? Evaluation.split(data.inputs(), signature, requested.samples())
+                        : Evaluation.read(data.inputs(), signature))
+                : data.dataset() != null ? Evaluation.of(data, signature, requested.samples(), locator, monitor) : null;
+        if (budget != null) checkBudget(budget, signature, evaluation.labelled());
         DynamicQuantizer.Plan plan = DynamicQuantizer.plan(source.model(), new HashSet<>(requested.keepFloatNames()),
                 statik ? StaticQuantizer.PAYS : DynamicQuantizer.PAYS);
         // Only what changes the written file names the run: the file's content, the mode, the weight scales, the
@@ -126,7 +146,7 @@ public final class OnnxQuantizeService {
             identity.put("samples", requested.samples());
             identity.put("splitSeed", SPLIT_SEED);
         }
-        if (evaluation != null) identity.put("evaluation", "sha256:" + evaluation.sha256());
+        if (evaluation != null) identity.put("evaluation", evaluation.identity());
         // The budget decides which nodes stay float: another budget, another file.
         if (budget != null) identity.put("accuracy-budget", budget.text());
         QuantParams params = QuantParams.SETTINGS.build(identity);
@@ -137,9 +157,9 @@ public final class OnnxQuantizeService {
         return done.outcome().withOutput(target.toString());
     }
 
-    /** Whether {@code mode} (auto, dynamic or static) means static for an ONNX file given {@code inputs} or none. */
-    static boolean isStatic(String mode, Path inputs) {
-        return QuantParams.STATIC.equals(mode) || QuantParams.AUTO.equals(mode) && inputs != null;
+    /** Whether {@code mode} (auto, dynamic or static) means static for an ONNX file, with data to calibrate on or none. */
+    static boolean isStatic(String mode, boolean dataGiven) {
+        return QuantParams.STATIC.equals(mode) || QuantParams.AUTO.equals(mode) && dataGiven;
     }
 
     /** The stage: the quantized graph, checked in ONNX Runtime, written into its run folder. */
@@ -162,7 +182,8 @@ public final class OnnxQuantizeService {
 
         @Override
         public NewRun row(QuantParams params, ConfigHash hash) {
-            return NewRun.of(QuantizeService.STAGE, source.file().getFileName().toString(), null, hash)
+            return NewRun.of(QuantizeService.STAGE, source.file().getFileName().toString(),
+                            evaluation == null ? null : evaluation.dataset(), hash)
                     .withNotes("int8 " + params.mode() + " ONNX, " + plan.quantizedCount() + " of " + plan.candidates().size()
                             + " candidates, from " + source.file().toAbsolutePath().normalize());
         }
@@ -175,7 +196,10 @@ public final class OnnxQuantizeService {
         @Override
         public RecordedRun.Finished<OnnxQuantizeOutcome> run(StageRun<QuantParams> run) {
             OnnxQuantizeOutcome outcome = write(run, source, plan, evaluation);
-            return new RecordedRun.Finished<>(RunResult.of(null, null, null)
+            // A dataset's test split is a test set: the int8 model's accuracy on it is the row's test accuracy.
+            OutputFigures accuracy = outcome.dataset() == null ? null : outcome.figures().accuracy();
+            return new RecordedRun.Finished<>(RunResult.of(null, null,
+                            accuracy == null ? null : accuracy.quantizedAccuracyPct() / 100)
                     .withSizes(outcome.params(), null, outcome.int8FileBytes())
                     .withDetails(Json.writeCompact(outcome)), outcome);
         }
@@ -226,7 +250,8 @@ public final class OnnxQuantizeService {
         for (OnnxMl.StringStringEntryProto e : source.model().getMetadataPropsList()) metadata.put(e.getKey(), e.getValue());
         String before = metadata.remove(ExportProvenance.METADATA_KEY);
         if (before != null) metadata.put(ExportProvenance.METADATA_KEY + "_source", before);
-        metadata.put(ExportProvenance.METADATA_KEY, provenance(run, source, plan, params, kernels, figures, calibration));
+        metadata.put(ExportProvenance.METADATA_KEY, provenance(run, source, plan, params, kernels, figures, calibration,
+                evaluation));
         metadata.forEach((k, v) -> m.addMetadataProps(OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
         byte[] bytes = m.build().toByteArray();
         AtomicFiles.write(target, tmp -> Files.write(tmp, bytes));
@@ -236,14 +261,15 @@ public final class OnnxQuantizeService {
                 source.sha256(), target.toString(), null, params.mode(), params.granularity().label(),
                 plan.opsetBefore(), plan.opsetAfter(), source.bytes(), bytes.length, source.parameterCount(), int8Weights,
                 plan.candidates(), kernels, figures, found == null ? List.of() : found.sensitivity(),
-                budget == null ? null : budget.text(), found == null ? null : found.met(), calibration);
+                budget == null ? null : budget.text(), found == null ? null : found.met(), calibration,
+                evaluation == null ? null : evaluation.dataset());
     }
 
     /**
      * Refuses, before any work, a budget on an output the model does not have, or top-1 on one that is not
      * {@code [N, classes]}.
      */
-    private static void checkBudget(FigureBudget budget, ModelSignature signature) {
+    private static void checkBudget(FigureBudget budget, ModelSignature signature, boolean labelled) {
         List<TensorSignature> outputs = signature.outputs();
         TensorSignature on = budget.output() == null ? (outputs.isEmpty() ? null : outputs.get(0))
                 : signature.output(budget.output());
@@ -252,9 +278,15 @@ public final class OnnxQuantizeService {
                     + (budget.output() == null ? "" : "'" + budget.output() + "'") + "; its outputs are "
                     + outputs.stream().map(TensorSignature::toString).collect(Collectors.joining(", ")));
         }
-        if (budget.figure() == FigureBudget.Figure.TOP1_DROP && on.shape().length != 2) {
+        boolean scores = budget.figure() == FigureBudget.Figure.TOP1_DROP || budget.figure() == FigureBudget.Figure.ACCURACY_DROP;
+        if (scores && (on.shape() == null || on.shape().length != 2)) {
             throw new BadInputException("--accuracy-budget " + budget.text() + ": output " + on + " is not [N, classes] "
                     + "scores, so it has no top-1; bound cosine, cosine-worst, rel-l2 or max-abs instead");
+        }
+        if (budget.figure() == FigureBudget.Figure.ACCURACY_DROP && !labelled) {
+            throw new BadInputException("--accuracy-budget " + budget.text() + " needs labels, and the inputs have none; "
+                    + "give --dataset NAME|FILE.csv, or a 'labels' array in the --inputs .npz, or bound top1-drop "
+                    + "(agreement with the float model's top-1)");
         }
     }
 
@@ -268,7 +300,7 @@ public final class OnnxQuantizeService {
      */
     private static String provenance(StageRun<QuantParams> run, OnnxModelFile source, DynamicQuantizer.Plan plan,
                                      QuantParams params, List<String> kernels, QuantizationFigures figures,
-                                     OnnxCalibration calibration) {
+                                     OnnxCalibration calibration, Evaluation evaluation) {
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("export_run", run.row().id());
         p.put("stage", QuantizeService.STAGE);
@@ -293,6 +325,13 @@ public final class OnnxQuantizeService {
         p.put("quantized_nodes", plan.candidates().stream().filter(OnnxCandidate::quantized).map(OnnxCandidate::node).toList());
         p.put("integer_kernels", kernels);
         if (figures != null) p.put("figures", figures);
+        OutputFigures accuracy = figures == null || evaluation.dataset() == null ? null : figures.accuracy();
+        if (accuracy != null) {
+            // As export writes it, so that bench reads the int8 file's accuracy and its dataset alike.
+            p.put("accuracy_at_export", new ExportProvenance.AccuracyAtExport(accuracy.quantizedAccuracyPct() / 100,
+                    Math.toIntExact(accuracy.examples()), evaluation.given(), "onnxruntime "
+                    + OnnxModelFile.onnxRuntimeVersion() + " (CPU, optimization level ALL)"));
+        }
         String commit = CodeVersion.commit();
         p.put("code_commit", commit == null ? "unknown" : commit);
         Map<String, Object> libraries = new LinkedHashMap<>();
@@ -305,20 +344,27 @@ public final class OnnxQuantizeService {
     }
 
     /**
-     * The user's inputs: those that measure what quantization cost, held out, and those static mode calibrates on.
+     * What measures the cost of quantization: the user's inputs, all of them held out (dynamic mode calibrates on
+     * none), or a dataset's test split, its training split kept apart for calibration.
      *
-     * @param sha256      the inputs' content hash: file bytes, or a folder's file names and bytes in name order
+     * @param identity    what names the data in the run's hash: {@code sha256:HEX} of the inputs (file bytes, or a
+     *                    folder's file names and bytes in name order), or {@code dataset:NAME sha256:HEX} of the
+     *                    dataset's content
      * @param signature   the model's inputs and outputs, read once from its graph
-     * @param calibration the batches to calibrate on: none in dynamic mode
+     * @param calibration examples to calibrate on, none of them in {@code heldOut}
+     * @param heldOut     examples to measure on
+     * @param dataset     the dataset's name, or null for the user's inputs
+     * @param given       the dataset as the user gave it ({@code --dataset}), or null
+     * @param what        where the examples came from, for messages
      */
-    private record Evaluation(Path path, String sha256, ModelSignature signature, List<InputBatch> heldOut, long examples,
-                              List<InputBatch> calibration) {
-        /** Every example held out: dynamic mode calibrates on none. */
+    private record Evaluation(String identity, ModelSignature signature, List<InputBatch> calibration,
+                              List<InputBatch> heldOut, long examples, String dataset, String given, String what) {
         static Evaluation read(Path path, ModelSignature signature) {
             List<InputBatch> batches = InputFiles.read(path, signature);
             InputSplit split = InputSplit.evaluationOnly(signature, batches, InputSplit.BATCH_ROWS);
             long examples = split.evaluation().stream().mapToLong(InputBatch::rows).sum();
-            return new Evaluation(path, InputFiles.sha256(path), signature, split.evaluation(), examples, List.of());
+            return new Evaluation("sha256:" + InputFiles.sha256(path), signature, split.calibration(), split.evaluation(),
+                    examples, null, null, path.toString());
         }
 
         /**
@@ -331,12 +377,27 @@ public final class OnnxQuantizeService {
             List<InputBatch> batches = InputFiles.read(path, signature);
             InputSplit split = InputSplit.of(signature, batches, HELD_OUT, SPLIT_SEED);
             long examples = split.evaluation().stream().mapToLong(InputBatch::rows).sum();
-            return new Evaluation(path, InputFiles.sha256(path), signature, split.evaluation(), examples,
-                    first(split.calibration(), samples, signature.batched()));
+            return new Evaluation("sha256:" + InputFiles.sha256(path), signature,
+                    first(split.calibration(), samples, signature.batched()), split.evaluation(), examples, null, null,
+                    path.toString());
+        }
+
+        /** The dataset's splits, checked against the model's one input before any work. */
+        static Evaluation of(OnnxData data, ModelSignature signature, int samples, DatasetLocator locator,
+                             TrainingMonitor monitor) {
+            Dataset dataset = Datasets.open(data.dataset(), data.dataDir(), locator, data.table(), monitor::message);
+            DatasetInputs inputs = DatasetInputs.of(dataset, signature, samples);
+            return new Evaluation("dataset:" + inputs.dataset() + " sha256:" + inputs.sha256(), signature,
+                    inputs.calibration(), inputs.evaluation(), inputs.evaluationExamples(), inputs.dataset(),
+                    data.dataset(), "the " + inputs.dataset() + " test split");
+        }
+
+        boolean labelled() {
+            return heldOut.stream().allMatch(InputBatch::hasLabels);
         }
 
         String describe() {
-            return examples + (calibration.isEmpty() ? "" : " held-out") + " examples from " + path;
+            return examples + (calibration.isEmpty() ? "" : " held-out") + " examples from " + what;
         }
 
         /** The first {@code n} examples of {@code batches}: rows of a batched model's, else whole batches. */

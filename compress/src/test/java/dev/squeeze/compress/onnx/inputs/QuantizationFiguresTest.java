@@ -59,7 +59,7 @@ class QuantizationFiguresTest {
         assertEquals(100.0, f.floatAccuracyPct());
         assertEquals(75.0, f.quantizedAccuracyPct());
         assertEquals("scores: cosine mean 0.958956 (worst 0.894427), max abs error 0.5000, relative L2 error 0.3618, "
-                + "top-1 agreement 75.00%, accuracy 100.00% float / 75.00% quantized (4 examples)", q.toText());
+                + "top-1 agreement 75.00%, accuracy 100.00% float / 75.00% quantized (drop 25.00 points) (4 examples)", q.toText());
         Map<?, ?> json = Json.read(q.toJson(), Map.class);
         Map<?, ?> out = (Map<?, ?>) ((List<?>) json.get("outputs")).get(0);
         assertEquals("scores", out.get("output"));

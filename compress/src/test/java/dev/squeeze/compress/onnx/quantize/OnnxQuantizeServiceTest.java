@@ -192,7 +192,8 @@ class OnnxQuantizeServiceTest {
         Path inputs = TestGraphs.outlierInputs(home.resolve("requests"), 1, 4);
         var e = assertThrows(BadInputException.class, () -> service().quantize(file, budget("cosine>=0.99"), null, null));
         assertEquals("--accuracy-budget cosine>=0.99 is measured on your inputs; give them with --inputs FILE|DIR (.npz, "
-                + ".npy, or a folder of request bodies)", e.getMessage());
+                + ".npy, or a folder of request bodies), or --dataset NAME|FILE.csv for a model that takes a dataset's raw "
+                + "features", e.getMessage());
         e = assertThrows(BadInputException.class, () -> service().quantize(file, budget("0.5"), null, inputs));
         assertTrue(e.getMessage().startsWith("--accuracy-budget 0.5 is validation points, for a Squeeze model; for an "
                 + "ONNX file bound a figure measured on --inputs"), e.getMessage());
