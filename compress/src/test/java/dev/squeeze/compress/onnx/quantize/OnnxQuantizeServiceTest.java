@@ -237,7 +237,7 @@ class OnnxQuantizeServiceTest {
         Path b = write("b.onnx", block.toByteArray());
         var statik = assertThrows(BadInputException.class, () -> service().quantize(b, STATIC, null, null));
         assertEquals("--mode static calibrates activation ranges on your inputs; give calibration inputs with --inputs "
-                + "FILE|DIR (.npz, .npy, or a folder of request bodies), or use --mode dynamic, which needs none",
+                + "FILE|DIR (.npz, .npy, or a folder of request bodies) or --dataset NAME|FILE.csv, or use --mode dynamic, which needs none",
                 statik.getMessage());
         Path one = TestInputs.npz(home.resolve("one.npz"), false, Map.of("x", TestInputs.npy(new float[(int) (
                 TestGraphs.SEQ * TestGraphs.DIM)], 1, TestGraphs.SEQ, TestGraphs.DIM)));
