@@ -159,7 +159,7 @@ public final class OnnxQuantizeService {
                                       Evaluation evaluation) {
         QuantParams params = run.params();
         monitor.message("run " + run.row().id() + ": quantizing " + planned.quantizedCount() + " of "
-                + planned.candidates().size() + " MatMul/Gemm/Conv nodes of " + source.file());
+                + planned.candidates().size() + " MatMul/Gemm/Conv/Gather nodes of " + source.file());
         FigureBudget budget = params.figureBudget();
         BudgetSearch.Found found = null;
         if (evaluation != null) {
@@ -178,7 +178,8 @@ public final class OnnxQuantizeService {
         List<String> kernels = new ArrayList<>(new TreeSet<>(OnnxModelFile.optimizedOperators(
                 result.model().toByteArray(), run.paths().dir())));
         kernels.retainAll(INTEGER_KERNELS);
-        if (kernels.isEmpty()) {
+        // An int8 Gather needs no integer kernel (its rows become float after the lookup); any other int8 node does.
+        if (kernels.isEmpty() && plan.candidates().stream().anyMatch(c -> c.quantized() && !c.op().equals("Gather"))) {
             throw new IllegalStateException("ONNX Runtime runs no integer kernel for the quantized graph of "
                     + source.file() + "; not written");
         }
