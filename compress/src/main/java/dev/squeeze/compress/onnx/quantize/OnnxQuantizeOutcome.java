@@ -102,7 +102,8 @@ public record OnnxQuantizeOutcome(String runId, String source, String sourceSha2
         if (calibration != null) out.append(calibration.line()).append(System.lineSeparator());
         out.append(String.format(Locale.ROOT, "size    %,d -> %,d bytes (%.1f%% of the float file)%n", floatFileBytes,
                 int8FileBytes, 100.0 * int8FileBytes / floatFileBytes));
-        out.append("kernels ").append(String.join(", ", integerKernels))
+        out.append("kernels ").append(integerKernels.isEmpty() ? "none: only Gather tables are int8"
+                        : String.join(", ", integerKernels))
                 .append(" (ONNX Runtime's graph after its optimizations)").append(System.lineSeparator());
         out.append(String.format(Locale.ROOT, "opset   %d%s%n", opset,
                 opset == opsetBefore ? "" : " (raised from " + opsetBefore + " for " + (calibration == null

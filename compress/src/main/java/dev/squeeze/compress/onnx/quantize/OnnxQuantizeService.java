@@ -210,7 +210,7 @@ public final class OnnxQuantizeService {
         QuantParams params = run.params();
         boolean statik = QuantParams.STATIC.equals(params.mode());
         monitor.message("run " + run.row().id() + ": quantizing " + planned.quantizedCount() + " of "
-                + planned.candidates().size() + " MatMul/Gemm/Conv nodes of " + source.file() + " (" + params.mode() + ")");
+                + planned.candidates().size() + " MatMul/Gemm/Conv/Gather nodes of " + source.file() + " (" + params.mode() + ")");
         FigureBudget budget = params.figureBudget();
         OnnxCalibration calibration = null;
         Function<DynamicQuantizer.Plan, OnnxMl.ModelProto> writer;
@@ -241,7 +241,8 @@ public final class OnnxQuantizeService {
         List<String> kernels = new ArrayList<>(new TreeSet<>(OnnxModelFile.optimizedOperators(
                 quantized.toByteArray(), run.paths().dir())));
         kernels.retainAll(INTEGER_KERNELS);
-        if (kernels.isEmpty()) {
+        // An int8 Gather needs no integer kernel (its rows become float after the lookup); any other int8 node does.
+        if (kernels.isEmpty() && plan.candidates().stream().anyMatch(c -> c.quantized() && !c.op().equals("Gather"))) {
             throw new IllegalStateException("ONNX Runtime runs no integer kernel for the quantized graph of "
                     + source.file() + "; not written");
         }

@@ -54,7 +54,7 @@ public final class StaticQuantizer {
     public static final long MIN_CONV_DOT = 1;
     /** Static mode's rule: see the class comment. */
     public static final DynamicQuantizer.PayRule PAYS = new DynamicQuantizer.PayRule(QuantParams.STATIC, "QLinearConv",
-            MIN_MATMUL_WEIGHTS, MIN_CONV_DOT, false, true, MIN_OPSET);
+            MIN_MATMUL_WEIGHTS, MIN_CONV_DOT, false, true, MIN_OPSET, false);
 
     private StaticQuantizer() {
     }

@@ -71,6 +71,24 @@ final class TestGraphs {
     }
 
     /**
+     * Token ids (int64 [batch, 16]) into an embedding table {@code embedding} [100, 64] (Gather), a 64×64 MatMul, Tanh,
+     * mean over the tokens, and scores over the vocabulary from the same table: a Gemm with transB 1 reading
+     * {@code embedding} as its weight (a tied output layer, as language models have), plus a bias. Output
+     * {@code scores} [batch, 100].
+     */
+    static OnnxMl.ModelProto tiedEmbedding() {
+        Random r = new Random(5);
+        OnnxGraph g = new OnnxGraph("tied");
+        String ids = g.input("input_ids", OnnxMl.TensorProto.DataType.INT64, -1, TOKENS);
+        String table = weights(g, "embedding", r, VOCAB, DIM);
+        String hidden = g.activation("Tanh", g.matMul(g.gather(table, ids), weights(g, "w", r, DIM, DIM)), Map.of());
+        String pooled = g.reshape(g.reduceMean(hidden, 1), -1, DIM);
+        String scores = g.gemm(pooled, table, weights(g, "scores_bias", r, VOCAB), true, 1f, 1f);
+        g.output("scores", scores, F, -1, VOCAB);
+        return g.model(8, 17, "test", "tied embedding", Map.of());
+    }
+
+    /**
      * Conv 3→8 (3×3: 27 inputs per output, too few to pay), Relu, MaxPool, Conv 8→16 (72 inputs per output), Relu,
      * MaxPool, Flatten, Gemm 256→10. Input {@code image} [batch, 3, 16, 16]; output {@code logits} [batch, 10].
      */
