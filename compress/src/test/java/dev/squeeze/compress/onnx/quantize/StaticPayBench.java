@@ -105,7 +105,7 @@ final class StaticPayBench {
 
     private static void bench(String what, OnnxMl.ModelProto model, long[] shape) throws Exception {
         DynamicQuantizer.PayRule everything = new DynamicQuantizer.PayRule("static", "QLinearConv", 1, 1, true, true,
-                StaticQuantizer.MIN_OPSET);
+                StaticQuantizer.MIN_OPSET, false);
         DynamicQuantizer.Plan plan = DynamicQuantizer.plan(model, Set.of(), everything);
         float[] data = new float[(int) Arrays.stream(shape).reduce(1, (a, b) -> a * b)];
         Random r = new Random(3);
