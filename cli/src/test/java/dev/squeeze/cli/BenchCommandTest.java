@@ -85,7 +85,7 @@ class BenchCommandTest {
         Files.writeString(inputs.resolve("request.json"), "{\"inputs\":[{\"name\":\"x\",\"shape\":[8,64],"
                 + "\"datatype\":\"FP32\",\"data\":[" + data + "]}]}");
         CliRun quantize = CliRun.run(home, "quantize", "--from", floatFile.toString(), "--inputs", inputs.toString(),
-                "--onnx-output", models.resolve("embedder-int8.onnx").toString());
+                "--mode", "dynamic", "--onnx-output", models.resolve("embedder-int8.onnx").toString());
         assertEquals(ExitCodes.OK, quantize.exitCode(), quantize.err());
 
         CliRun bench = CliRun.run(home, "bench", "--models", models.toString(), "--window-ms", "20", "--warmup-ms", "0",

@@ -18,8 +18,8 @@ import java.util.Random;
 /**
  * A third-party-like ONNX model with no labelled dataset, float and int8: a small embedding network written with the
  * project's ONNX builder (input {@code x} FP32 [batch, 64], MatMul 64→128, Relu, MatMul 128→64, Tanh; output
- * {@code embedding} [batch, 64]), quantized by the real {@code squeeze quantize --from FILE --inputs DIR} service on
- * request bodies of random inputs, so the int8 file carries the figures in its provenance.
+ * {@code embedding} [batch, 64]), quantized by the real {@code squeeze quantize --from FILE --inputs DIR --mode dynamic}
+ * service on request bodies of random inputs (all of them measured on), so the int8 file carries the figures in its provenance.
  *
  * @param floatFile     the float model ({@value #FLOAT})
  * @param quantizedFile the int8 model ({@value #INT8}), its provenance naming the float file's SHA-256
@@ -29,6 +29,7 @@ public record QuantizedOnnx(Path floatFile, Path quantizedFile, OnnxQuantizeOutc
     public static final String FLOAT = "embedder.onnx";
     public static final String INT8 = "embedder-int8.onnx";
     private static final long DIM = 64;
+    private static final QuantParams DYNAMIC = QuantParams.SETTINGS.with(QuantParams.DEFAULTS, "mode", QuantParams.DYNAMIC);
 
     /** Writes both files into {@code dir} (a ledger and run folders go into {@code dir/runs}). */
     public static QuantizedOnnx write(Path dir) {
@@ -47,7 +48,7 @@ public record QuantizedOnnx(Path floatFile, Path quantizedFile, OnnxQuantizeOutc
             Path runs = dir.resolve("runs");
             Path quantized = dir.resolve(INT8);
             OnnxQuantizeOutcome outcome = new OnnxQuantizeService(new Workspace(runs, runs.resolve("ledger.db").toString()),
-                    TrainingMonitor.SILENT).quantize(floatFile, QuantParams.DEFAULTS, quantized, inputs);
+                    TrainingMonitor.SILENT).quantize(floatFile, DYNAMIC, quantized, inputs);
             return new QuantizedOnnx(floatFile, quantized, outcome);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
