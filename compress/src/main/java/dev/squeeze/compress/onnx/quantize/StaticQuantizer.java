@@ -185,16 +185,7 @@ public final class StaticQuantizer {
             this.granularity = granularity;
             this.ranges = ranges;
             this.written = written;
-            Set<String> taken = new HashSet<>(init.keySet());
-            g.getInputList().forEach(v -> taken.add(v.getName()));
-            g.getOutputList().forEach(v -> taken.add(v.getName()));
-            g.getValueInfoList().forEach(v -> taken.add(v.getName()));
-            for (OnnxMl.NodeProto n : g.getNodeList()) {
-                taken.addAll(n.getInputList());
-                taken.addAll(n.getOutputList());
-                taken.add(n.getName());
-            }
-            graph = new OnnxGraph(g.getName()).reserve(taken);
+            graph = new OnnxGraph(g.getName()).reserve(DynamicQuantizer.namesInUse(g));
         }
 
         /** A node kept float; an output another node's int8 kernel writes through it (its Relu) is quantized after. */
