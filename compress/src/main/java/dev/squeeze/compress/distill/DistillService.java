@@ -95,7 +95,8 @@ public final class DistillService {
         TrainValSplit raw = TrainingData.carve(dataset, student.validationFraction());
 
         monitor.message("teacher logits for " + raw.train().size() + " training examples, computed once");
-        float[] logits = TeacherLogits.average(teacherModels, onnxTeachers, raw.train(), monitor::message);
+        float[] logits = TeacherLogits.average(teacherModels,
+                onnxTeachers.stream().map(t -> t.logits(raw.train(), monitor::message)).toList(), raw.train());
         List<DistillOutcome.Row> teacherRows = new ArrayList<>();
         for (int i = 0; i < teachers.size(); i++) {
             RunRecord r = teachers.get(i).run();
@@ -103,9 +104,12 @@ public final class DistillService {
                     r.params(), r.fileBytes()));
         }
         // An ONNX teacher has no run: its test accuracy is measured here, in ONNX Runtime, on the raw test split.
+        // Their test logits are computed once, for their accuracy and the ensemble's.
+        List<float[]> onnxTestLogits = onnxTeachers.stream().map(t -> t.logits(dataset.test(), n -> { })).toList();
         List<Double> onnxTest = new ArrayList<>();
-        for (OnnxTeacher t : onnxTeachers) {
-            double accuracy = TeacherLogits.accuracy(t.logits(dataset.test(), s -> { }), dataset.test());
+        for (int i = 0; i < onnxTeachers.size(); i++) {
+            OnnxTeacher t = onnxTeachers.get(i);
+            double accuracy = TeacherLogits.accuracy(onnxTestLogits.get(i), dataset.test());
             onnxTest.add(accuracy);
             teacherRows.add(new DistillOutcome.Row("teacher " + t.describe(), null, null, Double.NaN, accuracy,
                     t.params(), t.bytes()));
@@ -114,8 +118,8 @@ public final class DistillService {
         DistillOutcome.Row ensemble = null;
         double ensembleTest = Double.NaN;
         if (teacherCount > 1) {
-            ensembleTest = TeacherLogits.accuracy(TeacherLogits.average(teacherModels, onnxTeachers, dataset.test(),
-                    s -> { }), dataset.test());
+            ensembleTest = TeacherLogits.accuracy(TeacherLogits.average(teacherModels, onnxTestLogits, dataset.test()),
+                    dataset.test());
             ensemble = new DistillOutcome.Row("ensemble of " + teacherCount, null, null, Double.NaN, ensembleTest, -1, -1);
         }
 

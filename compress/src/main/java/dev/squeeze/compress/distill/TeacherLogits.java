@@ -9,7 +9,6 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 
 import java.util.List;
-import java.util.function.Consumer;
 
 /**
  * Teacher logits, computed once per example (in chunks, so memory stays bounded) and reused every epoch.
@@ -24,6 +23,14 @@ final class TeacherLogits {
 
     /** The mean of the teachers' logits, {@code [size, classes]} row-major; each teacher sees its own normalization. */
     static float[] average(List<ModelFile.Loaded> teachers, LabeledData raw) {
+        return average(teachers, List.of(), raw);
+    }
+
+    /**
+     * The mean of the logits of Squeeze teachers and of logits already computed for {@code raw} by ONNX teachers
+     * ({@link OnnxTeacher#logits}, one array per teacher), {@code [size, classes]} row-major.
+     */
+    static float[] average(List<ModelFile.Loaded> teachers, List<float[]> onnxLogits, LabeledData raw) {
         int k = raw.numClasses();
         float[] sum = new float[raw.size() * k];
         for (ModelFile.Loaded teacher : teachers) {
@@ -36,24 +43,8 @@ final class TeacherLogits {
                 for (int i = 0; i < chunk.length; i++) sum[from * k + i] += chunk[i];
             }
         }
-        for (int i = 0; i < sum.length; i++) sum[i] /= teachers.size();
-        return sum;
-    }
-
-    /**
-     * The mean of the logits of Squeeze teachers and of ONNX teachers ({@link OnnxTeacher}, fed {@code raw} features
-     * as they are: their graphs normalize), {@code [size, classes]} row-major.
-     */
-    static float[] average(List<ModelFile.Loaded> teachers, List<OnnxTeacher> onnx, LabeledData raw,
-                           Consumer<String> notices) {
-        if (onnx.isEmpty()) return average(teachers, raw);
-        float[] sum = teachers.isEmpty() ? new float[raw.size() * raw.numClasses()] : average(teachers, raw);
-        for (int i = 0; i < sum.length; i++) sum[i] *= teachers.size();
-        for (OnnxTeacher t : onnx) {
-            float[] logits = t.logits(raw, notices);
-            for (int i = 0; i < sum.length; i++) sum[i] += logits[i];
-        }
-        int count = teachers.size() + onnx.size();
+        for (float[] logits : onnxLogits) for (int i = 0; i < sum.length; i++) sum[i] += logits[i];
+        int count = teachers.size() + onnxLogits.size();
         for (int i = 0; i < sum.length; i++) sum[i] /= count;
         return sum;
     }

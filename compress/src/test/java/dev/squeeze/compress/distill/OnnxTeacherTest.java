@@ -76,7 +76,7 @@ class OnnxTeacherTest {
         LabeledData raw = TrainingData.carve(dataset, STUDENT.validationFraction()).train();
         OnnxTeacher onnx = OnnxTeacher.read(teacherOnnx, dataset);
         // What distill computes for an ONNX teacher alone.
-        float[] logits = TeacherLogits.average(List.of(), List.of(onnx), raw, s -> { });
+        float[] logits = TeacherLogits.average(List.of(), List.of(onnx.logits(raw, s -> { })), raw);
         int k = dataset.classNames().size();
         assertEquals(raw.size() * k, logits.length);
 
