@@ -136,7 +136,7 @@ public final class TrainDefaultsBench {
         LabeledData test = normalization.apply(data.test());
         long seed = TrainParams.DEFAULT_SEED;
         var settings = new BuildSettings(seed, PLAIN_LR, data.inputShape(), data.classNames().size(), null);
-        MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.get("lenet-300-100").configuration(settings));
+        MultiLayerNetwork net = new MultiLayerNetwork(((dev.squeeze.models.zoo.ModelArchitecture.LayerStack) ModelZoo.get("lenet-300-100")).configuration(settings));
         net.init();
         ShuffledBatches batches = new ShuffledBatches(train, PLAIN_BATCH, seed);
         double acc = Double.NaN;

@@ -27,7 +27,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * native conv2d ops (oneDNN), about 4x faster on CPU than DL4J's im2col path, identical parameters and
  * results otherwise (see BENCHMARKS.md).
  */
-public final class LeNet5 implements ModelArchitecture {
+public final class LeNet5 implements ModelArchitecture.LayerStack {
 
     /**
      * How the network is built; {@link #DEFAULT} is what the zoo uses, the others exist to measure against.

@@ -19,7 +19,7 @@ import java.util.stream.Collectors;
  * @param hiddenRetain probability of keeping a hidden unit (1 = no dropout); DL4J's dropOut(p) keeps p
  */
 public record Mlp(String name, String description, int[] hidden, Activation activation,
-                  double inputRetain, double hiddenRetain) implements ModelArchitecture {
+                  double inputRetain, double hiddenRetain) implements ModelArchitecture.LayerStack {
 
     public Mlp(String name, String description, int[] hidden, Activation activation) {
         this(name, description, hidden, activation, 1.0, 1.0);

@@ -1,10 +1,8 @@
 package dev.squeeze.models.zoo;
 
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-
 /**
- * A named architecture in the zoo. To add a model, write one class implementing this and add one
- * line to {@link ModelZoo}.
+ * A named architecture in the zoo. To add a model, write one class implementing this (or {@link LayerStack} for
+ * layers in a row) and add one line to {@link ModelZoo}.
  */
 public interface ModelArchitecture {
 
@@ -15,8 +13,22 @@ public interface ModelArchitecture {
     String description();
 
     /**
-     * The network for inputs of {@code settings.inputShape()} and {@code settings.numClasses()} classes,
-     * a softmax output trained with cross-entropy. Inputs arrive flat ({@code [batch, prod(inputShape)]}).
+     * A freshly initialised network (seeded by {@code settings.seed()}) for inputs of {@code settings.inputShape()}
+     * and {@code settings.numClasses()} classes, a softmax output trained with cross-entropy. Inputs arrive flat
+     * ({@code [batch, prod(inputShape)]}).
      */
-    MultiLayerConfiguration configuration(BuildSettings settings);
+    Network build(BuildSettings settings);
+
+    /** An architecture whose layers run in a row: a DL4J {@code MultiLayerNetwork}. */
+    interface LayerStack extends ModelArchitecture {
+        /** The configuration {@link #build} initialises. */
+        org.deeplearning4j.nn.conf.MultiLayerConfiguration configuration(BuildSettings settings);
+
+        @Override
+        default Network build(BuildSettings settings) {
+            var net = new org.deeplearning4j.nn.multilayer.MultiLayerNetwork(configuration(settings));
+            net.init();
+            return Network.of(net);
+        }
+    }
 }

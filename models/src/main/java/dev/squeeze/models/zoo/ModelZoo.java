@@ -20,6 +20,10 @@ public final class ModelZoo {
                 new int[]{1200, 1200}, Activation.RELU, 0.8, 0.5));
         register(new Mlp("mlp-100", "784-100-10 ReLU MLP, a small distillation student", new int[]{100}, Activation.RELU));
         register(new LeNet5());
+        register(new ResNet("resnet-8", "ResNet-8: 3x3 stem, residual blocks of 16-32-64 channels with batch norm, "
+                + "global average pooling", new int[]{16, 32, 64}));
+        register(new ResNet("resnet-tiny", "ResNet-8 of 4-8-8 channels; trains in seconds, for tests",
+                new int[]{4, 8, 8}));
         register(new Mlp("mlp-tabular", "N-32-16-K ReLU MLP for tables (CSV datasets)", new int[]{32, 16}, Activation.RELU));
     }
 

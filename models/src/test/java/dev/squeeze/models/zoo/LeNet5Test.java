@@ -43,7 +43,7 @@ class LeNet5Test {
     }
 
     private static MultiLayerNetwork newNet() {
-        MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.get("lenet-5").configuration(SETTINGS));
+        MultiLayerNetwork net = new MultiLayerNetwork(new LeNet5().configuration(SETTINGS));
         net.init();
         return net;
     }
