@@ -28,7 +28,6 @@ import dev.squeeze.compress.train.TrainingResult;
 import dev.squeeze.compress.train.TrainingService;
 import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
-import dev.squeeze.models.data.Datasets;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import dev.squeeze.models.zoo.Network;
 
@@ -89,8 +88,8 @@ public final class PruneService {
                     return finished.get().outcome();
                 }
                 TrainParams train = source.params().withSnapshot(null);
-                TrainingData data = TrainingData.prepare(Datasets.open(train.dataset(), dataDir, locator, train.tableOptions(),
-                        monitor::message), train.validationFraction());
+                TrainingData data = TrainingData.prepare(train.openDataset(dataDir, locator, monitor::message),
+                        train.validationFraction());
                 int steps = (data.train().size() + train.batch() - 1) / train.batch();
                 ModelFile.Loaded dense = ModelFile.load(source.paths().model(), false);
                 AtomicFiles.writeString(search.config(), config.configJson());
