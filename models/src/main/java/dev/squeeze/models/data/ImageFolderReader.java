@@ -120,7 +120,7 @@ final class ImageFolderReader {
         if (decoded.resized > 0) {
             notices.accept(root + ": resized " + decoded.resized + " image" + (decoded.resized == 1 ? "" : "s")
                     + " of another size to " + height + "x" + width + (options.height() == null
-                    ? " (the first image's size; --image-size HxW sets it)" : " (--image-size)"));
+                    ? " (the first image's size; --image-size HxW sets it)" : ""));
         }
         int channels = decoded.data.featureSize() / (height * width);
         LabeledData both = decoded.data;
