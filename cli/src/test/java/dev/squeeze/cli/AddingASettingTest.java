@@ -40,7 +40,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AddingASettingTest {
     private static final String ADDED = """
-            List<String> drop,
+            List<String> augment,
                     @Setting(help = "Epochs of learning-rate warm-up before the schedule starts (test-only).",
                             defaultValue = "0", min = 0)
                     int warmupEpochs) {""";
@@ -54,10 +54,10 @@ class AddingASettingTest {
         Path source = Path.of("..", "compress", "src", "main", "java", "dev", "squeeze", "compress", "train",
                 "TrainParams.java");
         String text = Files.readString(source);
-        assertEquals(1, text.split("List<String> drop\\) \\{", -1).length - 1, "the record's last component, once");
+        assertEquals(1, text.split("List<String> augment\\) \\{", -1).length - 1, "the record's last component, once");
         Path edited = dir.resolve("src").resolve("TrainParams.java");
         Files.createDirectories(edited.getParent());
-        Files.writeString(edited, text.replace("List<String> drop) {", ADDED));
+        Files.writeString(edited, text.replace("List<String> augment) {", ADDED));
 
         Path classes = dir.resolve("classes");
         Files.createDirectories(classes);
