@@ -50,7 +50,7 @@ public final class StructuredPruning {
     }
 
     /** How a layer's parameters are laid out, which decides how its units can be cut. */
-    private enum Kind {
+    enum Kind {
         /** {@code W [nIn, nOut]}: a unit is a column, an input a row. */
         DENSE,
         /** {@code W [out, in, kH, kW]}: a filter is a slice along dimension 0, an input channel along dimension 1. */
@@ -61,7 +61,7 @@ public final class StructuredPruning {
         OTHER
     }
 
-    private static Kind kindOf(Layer layer) {
+    static Kind kindOf(Layer layer) {
         if (layer instanceof DenseLayer || layer.getClass() == OutputLayer.class) return Kind.DENSE;
         // Subclasses of ConvolutionLayer such as Deconvolution2D or DepthwiseConvolution2D lay W out differently.
         if (layer.getClass() == ConvolutionLayer.class || layer instanceof NativeConvolution) return Kind.CONV;
@@ -119,7 +119,7 @@ public final class StructuredPruning {
     }
 
     /** The indices of the {@code count} largest values, ascending; among equal values the lower index wins. */
-    private static int[] strongest(double[] norms, int count) {
+    static int[] strongest(double[] norms, int count) {
         return IntStream.range(0, norms.length).boxed()
                 .sorted(Comparator.comparingDouble((Integer j) -> -norms[j]).thenComparingInt(j -> j))
                 .limit(count).mapToInt(Integer::intValue).sorted().toArray();
@@ -163,7 +163,7 @@ public final class StructuredPruning {
             StructuredSelection.LayerKeep selected = keep.layer(i);
             if (selected != null) checkFits(selected, layer, kind);
             InputPreProcessor pre = conf.getInputPreProcess(i);
-            if (carried != null && pre != null) carried = throughPreprocessor(pre, carried, i);
+            if (carried != null && pre != null) carried = throughPreprocessor(pre, carried, "layer " + i);
             switch (kind) {
                 case DENSE, CONV -> {
                     FeedForwardLayer ff = (FeedForwardLayer) layer;
@@ -207,9 +207,9 @@ public final class StructuredPruning {
      * follow. NCHW flattens channel-major (channel c is the block {@code c*H*W .. c*H*W + H*W - 1}); NHWC puts
      * channel c of position p at {@code p*C + c}. Kept inputs are listed in the smaller network's flattened order.
      */
-    private static int[] throughPreprocessor(InputPreProcessor pre, int[] channels, int layer) {
+    static int[] throughPreprocessor(InputPreProcessor pre, int[] channels, String layer) {
         if (!(pre instanceof CnnToFeedForwardPreProcessor flat)) {
-            throw new IllegalArgumentException("layer " + layer + " has a " + pre.getClass().getSimpleName()
+            throw new IllegalArgumentException(layer + " has a " + pre.getClass().getSimpleName()
                     + " after a pruned layer; structured pruning only follows CnnToFeedForwardPreProcessor");
         }
         int c = Math.toIntExact(flat.getNumChannels());
@@ -252,7 +252,7 @@ public final class StructuredPruning {
     }
 
     /** The entries of {@code a} at {@code indices} along {@code dim} (a copy), or {@code a} itself when null. */
-    private static INDArray take(INDArray a, int dim, int[] indices) {
+    static INDArray take(INDArray a, int dim, int[] indices) {
         if (indices == null) return a;
         // Moves dim to the front and picks rows of a 2D view: ND4J M2.1's get() with an index list on a 4D
         // array fails (null data buffer), while row picking on a matrix is reliable.
