@@ -1,6 +1,7 @@
 package dev.squeeze.compress.prune;
 
 import dev.squeeze.core.BadInputException;
+import dev.squeeze.models.zoo.Network;
 import dev.squeeze.models.zoo.layers.NativeConvolution;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
@@ -110,6 +111,42 @@ public final class StructuredPruning {
                     + "; try --structure " + (structure == Structure.NEURONS ? Structure.CHANNELS : Structure.NEURONS).cliName());
         }
         return new StructuredSelection(structure, fraction, inputWidth, layers);
+    }
+
+    /**
+     * A network cut by structured pruning.
+     *
+     * @param network the smaller network
+     * @param kept    what it keeps, for messages: layer widths ({@code 784-240-80-10}) for a layer stack, each channel
+     *                group's channels kept of its width ({@code stem+s1_conv2 2/4, ...}) for a graph
+     */
+    public record Cut(Network network, String kept) {
+    }
+
+    /**
+     * Chooses on {@code trained} and cuts {@code start} the same way (the lottery-ticket step: survivors chosen on the
+     * trained network, taken from the rewound one): {@link #select} and {@link #apply} for a layer stack,
+     * {@link GraphChannelPruning} for a graph, whose channels tied by residual Adds go together. Both networks must have
+     * the same architecture.
+     *
+     * @throws BadInputException when the network has nothing of that structure to prune, or is a graph and the
+     *                           structure is neurons (only channels are built for graphs)
+     */
+    public static Cut cut(Network trained, Network start, double fraction, Structure structure) {
+        if (trained.isGraph() != start.isGraph()) {
+            throw new IllegalArgumentException("cannot cut a " + start.kind() + " by a " + trained.kind());
+        }
+        if (trained instanceof Network.Graph g) {
+            if (structure != Structure.CHANNELS) {
+                throw new BadInputException("structured pruning of a graph removes channels of its convolutions; "
+                        + "--structure " + structure.cliName() + " is built for layer stacks only: use --structure "
+                        + Structure.CHANNELS.cliName() + " or prune single weights (--structure none)");
+            }
+            GraphChannelSelection keep = GraphChannelPruning.select(g.graph(), fraction);
+            return new Cut(Network.of(GraphChannelPruning.apply(((Network.Graph) start).graph(), keep)), keep.describe());
+        }
+        StructuredSelection keep = select(((Network.Stack) trained).net(), fraction, structure);
+        return new Cut(Network.of(apply(((Network.Stack) start).net(), keep)), keep.describe());
     }
 
     /** L2 norm of each unit's incoming weights: dense W columns, or whole convolution filters. */

@@ -125,6 +125,12 @@ class GraphChannelPruningTest {
         INDArray cutMean = ticket.getLayer("s1_bn2").getParam("mean");
         for (int j = 0; j < in.length; j++) assertEquals(mean.getFloat(in[j]), cutMean.getFloat(j));
         assertEquals(0, ticket.getIterationCount(), "a fresh optimizer");
+
+        StructuredPruning.Cut viaNetwork = StructuredPruning.cut(Network.of(trained), Network.of(initial), 0.5, Structure.CHANNELS);
+        assertEquals(keep.describe(), viaNetwork.kept());
+        assertArrayEquals(ticket.params().toFloatVector(), viaNetwork.network().params().toFloatVector(), "the stages' one entry");
+        assertThrows(BadInputException.class, () -> StructuredPruning.cut(Network.of(trained), Network.of(initial), 0.5,
+                Structure.NEURONS), "neurons are built for layer stacks only");
     }
 
     @Test
