@@ -5,7 +5,6 @@ import dev.squeeze.models.zoo.Network;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -39,11 +38,6 @@ public final class Mask {
         this.shapes = shapes;
     }
 
-    /** Every weight of every prunable layer kept. */
-    public static Mask dense(MultiLayerNetwork net) {
-        return dense(Network.of(net));
-    }
-
     /** Every weight of every prunable layer kept, in a layer stack or a graph. */
     public static Mask dense(Network net) {
         Map<String, boolean[]> keep = new LinkedHashMap<>();
@@ -56,11 +50,6 @@ public final class Mask {
             shapes.put(key, w.shape());
         }
         return new Mask(keep, shapes);
-    }
-
-    /** The weight parameters of dense, convolutional and output layers, in layer order. */
-    static java.util.List<String> prunableParams(MultiLayerNetwork net) {
-        return prunableParams(Network.of(net));
     }
 
     /**
@@ -89,11 +78,6 @@ public final class Mask {
 
     public Map<String, boolean[]> flags() {
         return Collections.unmodifiableMap(keep);
-    }
-
-    /** Sets every pruned weight of {@code net} to exactly zero. */
-    public void applyTo(MultiLayerNetwork net) {
-        applyTo(Network.of(net));
     }
 
     /** Sets every pruned weight of {@code net}, a layer stack or a graph, to exactly zero. */

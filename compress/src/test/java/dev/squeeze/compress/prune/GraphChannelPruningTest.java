@@ -188,7 +188,7 @@ class GraphChannelPruningTest {
      * resnet-tiny's parameter count with the given channels per group (in {@link #GROUPS}' order) on one-channel
      * 28x28 images and 10 classes: each convolution's kernel and bias, four per channel for each batch norm.
      */
-    private static long parameters(int[] k) {
+    static long parameters(int[] k) {
         int a = k[0], b = k[1], c = k[2], d = k[3], e = k[4], f = k[5];
         long convs = (9L * 1 * a + a) + (9L * a * b + b) + (9L * b * a + a)            // stem, s1_conv1, s1_conv2
                 + (9L * a * c + c) + (9L * c * d + d) + ((long) a * d + d)              // s2_conv1, s2_conv2, s2_proj

@@ -8,7 +8,6 @@ import dev.squeeze.compress.train.TrainingData;
 import dev.squeeze.models.zoo.BuildSettings;
 import dev.squeeze.models.zoo.ModelZoo;
 import dev.squeeze.models.zoo.Network;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,13 +31,13 @@ class MagnitudePruningTest {
         data = Fixtures.fashionMnist();
     }
 
-    private static MultiLayerNetwork net(String model) {
-        return Trainer.newNetwork(TrainParams.of(model), data).asStack();
+    private static Network net(String model) {
+        return Trainer.newNetwork(TrainParams.of(model), data);
     }
 
     @Test
     void eachLevelPrunesTheRequestedFractionPerLayerAndTheOutputLayerHalfOfIt() {
-        MultiLayerNetwork net = net("lenet-300-100");
+        Network net = net("lenet-300-100");
         Mask mask = Mask.dense(net);
         assertEquals(List.of("0_W", "1_W", "2_W"), List.copyOf(mask.flags().keySet()), "biases are not pruned");
         for (int level = 1; level <= 4; level++) {
@@ -59,7 +58,7 @@ class MagnitudePruningTest {
 
     @Test
     void theSmallestMagnitudesGo() {
-        MultiLayerNetwork net = net("mlp-tiny");
+        Network net = net("mlp-tiny");
         Mask next = MagnitudePruning.prune(Mask.dense(net), net, 0.5, PruneScope.LAYER);
         float[] w = net.getParam("0_W").dup('c').data().asFloat();
         boolean[] keep = next.flags().get("0_W");
@@ -74,7 +73,7 @@ class MagnitudePruningTest {
 
     @Test
     void globalScopeRemovesTheFractionOverAllLayersTogether() {
-        MultiLayerNetwork net = net("lenet-300-100");
+        Network net = net("lenet-300-100");
         Mask dense = Mask.dense(net);
         Mask next = MagnitudePruning.prune(dense, net, 0.2, PruneScope.GLOBAL);
         assertEquals(Math.round(dense.totalSize() * 0.8), next.totalRemaining(), 1);
@@ -84,7 +83,7 @@ class MagnitudePruningTest {
 
     @Test
     void randomControlKeepsTheSameCountsPerLayerInsideThePreviousMask() {
-        MultiLayerNetwork net = net("lenet-300-100");
+        Network net = net("lenet-300-100");
         Mask dense = Mask.dense(net);
         Mask ticket = MagnitudePruning.prune(dense, net, 0.2, PruneScope.LAYER);
         Mask random = MagnitudePruning.randomLike(dense, ticket, 7);
@@ -97,7 +96,7 @@ class MagnitudePruningTest {
 
     @Test
     void convolutionalLayersArePrunedToo() {
-        MultiLayerNetwork net = net("lenet-5");
+        Network net = net("lenet-5");
         Mask mask = MagnitudePruning.prune(Mask.dense(net), net, 0.2, PruneScope.LAYER);
         assertTrue(mask.flags().containsKey("0_W") && mask.flags().containsKey("2_W"), mask.flags().keySet().toString());
         assertEquals(150, mask.size("0_W"), "conv1: 6 filters of 5x5");
@@ -111,7 +110,7 @@ class MagnitudePruningTest {
 
     @Test
     void masksRoundTripThroughTheirFile() {
-        MultiLayerNetwork net = net("lenet-300-100");
+        Network net = net("lenet-300-100");
         Mask mask = MagnitudePruning.prune(Mask.dense(net), net, 0.37, PruneScope.LAYER);
         mask.save(tmp.resolve("mask.bin"));
         assertEquals(mask, Mask.load(tmp.resolve("mask.bin")));
