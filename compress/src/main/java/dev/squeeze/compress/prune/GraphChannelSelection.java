@@ -87,11 +87,6 @@ public record GraphChannelSelection(double fraction, List<ChannelGroup> groups) 
         return g == null ? null : g.kept();
     }
 
-    /** Output channels of all convolutions after pruning, summed: the width the graph keeps. */
-    public int keptChannels() {
-        return groups.stream().mapToInt(g -> g.kept.length * g.convolutions.size()).sum();
-    }
-
     /** Each group's channels kept of its width: {@code stem+s1_conv2 2/4, s1_conv1 2/4, ...}. */
     public String describe() {
         return groups.stream().map(ChannelGroup::describe).collect(Collectors.joining(", "));
