@@ -4,6 +4,7 @@ import dev.squeeze.models.data.DatasetLoader;
 import dev.squeeze.models.data.ImageDataset;
 import dev.squeeze.models.data.LabeledData;
 import dev.squeeze.models.data.Normalization;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -17,13 +18,16 @@ import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNBatchNormHelper;
 import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
@@ -106,7 +110,7 @@ class NativeBatchNormalizationTest {
         assertEquals(stock.params(), nat.params(), "same seed, same parameter layout and initial values");
         for (String name : BATCH_NORMS) {
             assertInstanceOf(NativeBatchNormalizationLayer.class, nat.getLayer(name));
-            assertInstanceOf(MKLDNNBatchNormHelper.class, ((NativeBatchNormalizationLayer) nat.getLayer(name)).getHelper());
+            assertInstanceOf(NativeBatchNormHelper.class, ((NativeBatchNormalizationLayer) nat.getLayer(name)).getHelper());
         }
         List<DataSet> batches = batches(5);
         INDArray x = batches.get(0).getFeatures();
@@ -117,7 +121,7 @@ class NativeBatchNormalizationTest {
         Map<String, INDArray> ffNat = nat.feedForward(x, true);
         for (String name : BATCH_NORMS) assertClose(ffStock.get(name), ffNat.get(name), 1e-5, name + " training output");
         for (String name : BATCH_NORMS) {
-            assertNotNull(((MKLDNNBatchNormHelper) ((NativeBatchNormalizationLayer) nat.getLayer(name)).getHelper())
+            assertNotNull(((NativeBatchNormHelper) ((NativeBatchNormalizationLayer) nat.getLayer(name)).getHelper())
                     .getMeanCache(DataType.FLOAT), name + ": the native op computed the training pass");
         }
 
@@ -152,6 +156,38 @@ class NativeBatchNormalizationTest {
         assertClose(stock.outputSingle(false, next), nat.outputSingle(false, next), 1e-5, "inference after training");
     }
 
+    /** The helper is DL4J's MKLDNNBatchNormHelper with the batch statistics from one moments op: the same bits. */
+    @ParameterizedTest
+    @EnumSource(CNN2DFormat.class)
+    void computesTheSameBitsAsDl4jsOneDnnHelper(CNN2DFormat format) {
+        Nd4j.getRandom().setSeed(11);
+        long[] shape = format == CNN2DFormat.NCHW ? new long[]{6, 5, 4, 3} : new long[]{6, 4, 3, 5};
+        INDArray x = Nd4j.rand(DataType.FLOAT, shape).muli(3).addi(0.5);
+        INDArray eps = Nd4j.rand(DataType.FLOAT, shape).subi(0.5);
+        INDArray gamma = Nd4j.rand(DataType.FLOAT, 1, 5).addi(0.5);
+        INDArray beta = Nd4j.rand(DataType.FLOAT, 1, 5);
+        INDArray runMean = Nd4j.rand(DataType.FLOAT, 1, 5);
+        INDArray runVar = Nd4j.rand(DataType.FLOAT, 1, 5).addi(0.5);
+        LayerWorkspaceMgr ws = LayerWorkspaceMgr.noWorkspaces();
+        NativeBatchNormHelper ours = new NativeBatchNormHelper();
+        MKLDNNBatchNormHelper dl4j = new MKLDNNBatchNormHelper(DataType.FLOAT);
+        for (boolean training : new boolean[]{false, true}) {
+            INDArray a = dl4j.preOutput(x, training, shape, gamma, beta, runMean, runVar, 0.9, 1e-5, format, ws);
+            INDArray b = ours.preOutput(x, training, shape, gamma, beta, runMean, runVar, 0.9, 1e-5, format, ws);
+            assertEquals(0, a.sub(b).amaxNumber().doubleValue(), "training=" + training);
+        }
+        assertEquals(0, dl4j.getMeanCache(DataType.FLOAT).sub(ours.getMeanCache(DataType.FLOAT)).amaxNumber().doubleValue());
+        assertEquals(0, dl4j.getVarCache(DataType.FLOAT).sub(ours.getVarCache(DataType.FLOAT)).amaxNumber().doubleValue());
+        INDArray dGammaA = Nd4j.create(DataType.FLOAT, 1, 5), dBetaA = Nd4j.create(DataType.FLOAT, 1, 5);
+        INDArray dGammaB = Nd4j.create(DataType.FLOAT, 1, 5), dBetaB = Nd4j.create(DataType.FLOAT, 1, 5);
+        INDArray epsA = dl4j.backpropGradient(x, eps, shape, gamma, beta, dGammaA, dBetaA, 1e-5, format, ws).getSecond();
+        INDArray epsB = ours.backpropGradient(x, eps, shape, gamma, beta, dGammaB, dBetaB, 1e-5, format, ws).getSecond();
+        assertEquals(0, epsA.sub(epsB).amaxNumber().doubleValue());
+        assertEquals(0, dGammaA.sub(dGammaB).amaxNumber().doubleValue());
+        assertEquals(0, dBetaA.sub(dBetaB).amaxNumber().doubleValue());
+        assertTrue(dGammaB.amaxNumber().doubleValue() > 0, "the gradient views were written");
+    }
+
     @Test
     void doublePrecisionAndFixedGammaBetaComputeWithDl4jsOwnPath() {
         ComputationGraph stock = init(graph(false, true, DataType.DOUBLE));
@@ -161,7 +197,7 @@ class NativeBatchNormalizationTest {
         stock.fit(b);
         nat.fit(b);
         assertEquals(stock.params(), nat.params(), "the helper declines double precision: DL4J's path, bit for bit");
-        assertNull(((MKLDNNBatchNormHelper) ((NativeBatchNormalizationLayer) nat.getLayer("conv_bn")).getHelper())
+        assertNull(((NativeBatchNormHelper) ((NativeBatchNormalizationLayer) nat.getLayer("conv_bn")).getHelper())
                 .getMeanCache(DataType.DOUBLE));
 
         NativeBatchNormalization locked = (NativeBatchNormalization) new NativeBatchNormalization.Builder()
