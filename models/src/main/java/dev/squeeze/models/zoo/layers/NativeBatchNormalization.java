@@ -19,12 +19,17 @@ import java.util.Map;
  * {@code gamma}, {@code beta}, {@code mean} and {@code var} or {@code log10stdev}, same initialisation, shapes, JSON
  * fields, decay of the running statistics; {@code instanceof BatchNormalization} holds, so batch-norm folding and
  * export treat it as one) except that the layer it instantiates, {@link NativeBatchNormalizationLayer}, normalises
- * with libnd4j's native {@code batchnorm}/{@code batchnorm_bp} ops (oneDNN in the {@code -onednn} build) instead of
- * DL4J's chain of broadcast and reduction ops, which is several times slower here (see BENCHMARKS.md).
+ * with libnd4j's native {@code moments}, {@code batchnorm} and {@code batchnorm_bp} ops (oneDNN in the {@code -onednn}
+ * build) instead of DL4J's chain of broadcast and reduction ops: resnet-8 trains about 2x faster on CPU with it
+ * (see BENCHMARKS.md). Results equal DL4J's layer's up to float rounding.
  *
  * <p>Serialises through Jackson like any DL4J layer ({@code @class} property); the no-argument constructor is for
  * that. DL4J's configuration has no constructor a subclass can hand a builder to, so {@link #of} copies a built
  * {@code BatchNormalization} through the same JSON form a saved model holds.
+ *
+ * <p>Code that rebuilds a network from its layer configurations (pruning, for one) keeps this layer native by
+ * cloning the configuration ({@link #clone()}, then {@code setNIn}/{@code setNOut}); a new
+ * {@code BatchNormalization.Builder()} would give DL4J's slow layer, and {@link #of} turns one back.
  */
 public class NativeBatchNormalization extends BatchNormalization {
 
