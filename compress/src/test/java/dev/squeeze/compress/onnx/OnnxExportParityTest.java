@@ -19,6 +19,7 @@ import dev.squeeze.models.data.DatasetLoader;
 import dev.squeeze.models.data.Datasets;
 import dev.squeeze.models.data.LabeledData;
 import dev.squeeze.models.zoo.ModelZoo;
+import dev.squeeze.models.zoo.layers.NativeBatchNormalization;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -153,7 +154,7 @@ class OnnxExportParityTest {
     void batchNormalizationFoldsIntoTheLayerBeforeIt() {
         var conf = new NeuralNetConfiguration.Builder().seed(3).updater(new Adam(1e-3)).list()
                 .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).convolutionMode(ConvolutionMode.Same).activation(Activation.IDENTITY).build())
-                .layer(new BatchNormalization.Builder().build())
+                .layer(new NativeBatchNormalization.Builder().build())   // the zoo's (resnet's) batch norm folds too
                 .layer(new org.deeplearning4j.nn.conf.layers.ActivationLayer.Builder().activation(Activation.RELU).build())
                 .layer(new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(2, 2).stride(2, 2).build())
                 .layer(new DenseLayer.Builder().nOut(16).activation(Activation.IDENTITY).build())
