@@ -17,6 +17,15 @@ import dev.squeeze.models.data.LabeledData;
 import dev.squeeze.models.zoo.BuildSettings;
 import dev.squeeze.models.zoo.ModelZoo;
 import dev.squeeze.models.zoo.Network;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -24,7 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -159,5 +171,44 @@ class GraphExportParityTest {
             assertTrue(ops.contains("QLinearConv") && ops.contains("QLinearAdd") && ops.contains("QGemm"), ops.toString());
             assertTrue(!ops.contains("Conv") && !ops.contains("Add"), "no float convolution or add is left: " + ops);
         }
+    }
+
+    @Test
+    void globalMaxPoolingAndAnIdentityAddExportInFloatAndInt8() {
+        // input -> conv a -> [conv b -> bn] + a (no activation after the add) -> global max pool -> output
+        var conf = new NeuralNetConfiguration.Builder().seed(4).updater(new Adam(1e-2)).graphBuilder()
+                .addInputs("in").setInputTypes(InputType.convolutionalFlat(10, 10, 2))
+                .addLayer("a", new ConvolutionLayer.Builder(3, 3).nOut(6).convolutionMode(ConvolutionMode.Same)
+                        .activation(Activation.RELU).build(), "in")
+                .addLayer("b", new ConvolutionLayer.Builder(3, 3).nOut(6).convolutionMode(ConvolutionMode.Same)
+                        .activation(Activation.IDENTITY).build(), "a")
+                .addLayer("b_bn", new BatchNormalization.Builder().build(), "b")
+                .addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "b_bn", "a")
+                .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.MAX).build(), "add")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
+                        .activation(Activation.SOFTMAX).build(), "pool")
+                .setOutputs("out").build();
+        ComputationGraph graph = new ComputationGraph(conf);
+        graph.init();
+        long[] shape = {2, 10, 10};
+        INDArray x = Nd4j.rand(DataType.FLOAT, 300, 200);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, 300, 3);
+        for (int i = 0; i < 300; i++) y.putScalar(i, x.getDouble(i, 0) > 0.5 ? 0 : x.getDouble(i, 1) > 0.5 ? 1 : 2, 1);
+        for (int i = 0; i < 10; i++) graph.fit(new DataSet(x, y));
+        StepNetwork f = Dl4jLayers.toFloatNetwork(graph, shape);
+        assertEquals(new Step.GlobalPooling(true), f.steps().get(f.steps().size() - 2));
+        LabeledData raw = new LabeledData(x.dup('c').data().asFloat(), new int[300], 200, 3);
+        float[][] dl4j = graph.outputSingle(false, x).toFloatMatrix();
+        double max = maxDifference(ort(onnx(f, null), shape, raw, null), dl4j);
+        assertTrue(max <= 1e-4, "float max |difference| " + max);
+
+        var points = CalibrationStatistics.collect(f, raw).quantizations(Calibration.MINMAX, 100);
+        StepNetwork q = NetworkQuantizer.quantize(f, points, Granularity.CHANNEL, Set.of());
+        float[][] nd4j = q.probabilities(x).toFloatMatrix();
+        float[][] ort = ort(onnx(q, null), shape, raw, null);
+        int agree = 0;
+        for (int i = 0; i < ort.length; i++) if (Evaluator.argmax(ort[i]) == Evaluator.argmax(nd4j[i])) agree++;
+        assertTrue(agree >= 0.995 * ort.length, "int8 top-1 agreement " + agree + "/" + ort.length);
+        assertTrue(maxDifference(ort, nd4j) <= 0.05, "int8 max |difference| " + maxDifference(ort, nd4j));
     }
 }
