@@ -2,7 +2,7 @@ package dev.squeeze.compress.artifacts;
 
 import dev.squeeze.core.AtomicFiles;
 import dev.squeeze.core.BadInputException;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import dev.squeeze.models.zoo.Network;
 import org.deeplearning4j.util.ModelSerializer;
 
 import java.io.BufferedOutputStream;
@@ -35,7 +35,7 @@ public final class ModelFile {
     }
 
     /** A loaded model with its metadata, and the resume state when the file holds one. */
-    public record Loaded(MultiLayerNetwork network, ModelInfo info, Optional<String> stateJson) {
+    public record Loaded(Network network, ModelInfo info, Optional<String> stateJson) {
     }
 
     /**
@@ -44,13 +44,13 @@ public final class ModelFile {
      * @param withUpdater keep the optimizer state (needed to resume training; doubles the size for Adam)
      * @param stateJson   resume state to store in the same file, or null
      */
-    public static void save(Path target, MultiLayerNetwork net, ModelInfo info, boolean withUpdater, String stateJson) {
+    public static void save(Path target, Network net, ModelInfo info, boolean withUpdater, String stateJson) {
         AtomicFiles.write(target, tmp -> {
             // DL4J writes a whole zip of its own; its entries are copied into ours beside the metadata. Not through a
             // zip file system: on a full disk that prints a stack trace to stderr and leaves its zipfstmp*.tmp behind.
             Path dl4j = AtomicFiles.scratch(tmp, "dl4j");
             try {
-                ModelSerializer.writeModel(net, dl4j.toFile(), withUpdater);
+                ModelSerializer.writeModel(net.model(), dl4j.toFile(), withUpdater);
                 try (ZipFile source = new ZipFile(dl4j.toFile());
                      ZipOutputStream zip = new ZipOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp)))) {
                     for (var entries = source.entries(); entries.hasMoreElements(); ) {
@@ -76,7 +76,7 @@ public final class ModelFile {
         zip.closeEntry();
     }
 
-    public static void save(Path target, MultiLayerNetwork net, ModelInfo info) {
+    public static void save(Path target, Network net, ModelInfo info) {
         save(target, net, info, false, null);
     }
 
@@ -169,10 +169,26 @@ public final class ModelFile {
             throw new BadInputException("cannot read model file " + file + ": " + e.getMessage());
         }
         try {
-            MultiLayerNetwork net = ModelSerializer.restoreMultiLayerNetwork(file.toFile(), withUpdater);
-            return new Loaded(net, info, state);
+            return new Loaded(readNetwork(file, withUpdater), info, state);
         } catch (IOException | RuntimeException e) {
             throw new BadInputException("cannot load the network in " + file + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * The DL4J network in a zip written by DL4J's {@code ModelSerializer} (a squeeze model file is one): a
+     * ComputationGraph when its configuration has vertices, else a MultiLayerNetwork.
+     */
+    public static Network readNetwork(Path file, boolean withUpdater) throws IOException {
+        boolean graph;
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            ZipEntry conf = zip.getEntry("configuration.json");
+            if (conf == null) throw new IOException("it has no configuration.json: not a DL4J model zip");
+            try (InputStream in = zip.getInputStream(conf)) {
+                graph = new com.fasterxml.jackson.databind.ObjectMapper().readTree(in).has("vertices");
+            }
+        }
+        return Network.of(graph ? ModelSerializer.restoreComputationGraph(file.toFile(), withUpdater)
+                : ModelSerializer.restoreMultiLayerNetwork(file.toFile(), withUpdater));
     }
 }

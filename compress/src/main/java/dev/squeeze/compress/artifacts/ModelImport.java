@@ -4,8 +4,7 @@ import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.LabeledData;
 import dev.squeeze.models.data.Normalization;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.util.ModelSerializer;
+import dev.squeeze.models.zoo.Network;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
@@ -13,7 +12,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
- * Brings a plain DL4J model (a MultiLayerNetwork saved with ModelSerializer, not by squeeze) in: the same network in
+ * Brings a plain DL4J model (a MultiLayerNetwork or a ComputationGraph with one input and one output, saved with
+ * ModelSerializer, not by squeeze) in: the same network in
  * a squeeze model file, with the metadata squeeze needs — the dataset it classifies, its input shape and class names —
  * and no normalization (the network receives the dataset's raw feature values, as it did when it was trained
  * outside squeeze). After this, quantize, export, bench and serve treat it like any model.
@@ -27,17 +27,19 @@ public final class ModelImport {
      * dataset's features and predict its classes (checked on a test batch).
      */
     public static void importDl4j(Path dl4jZip, Dataset dataset, Path target) {
-        MultiLayerNetwork net;
+        Network net;
         try {
-            net = ModelSerializer.restoreMultiLayerNetwork(dl4jZip.toFile(), false);
+            net = ModelFile.readNetwork(dl4jZip, false);
+        } catch (BadInputException e) {
+            throw new BadInputException(dl4jZip + ": " + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
-            throw new BadInputException(dl4jZip + " is not a DL4J MultiLayerNetwork saved with ModelSerializer ("
-                    + e.getMessage() + "); squeeze imports MultiLayerNetworks only");
+            throw new BadInputException(dl4jZip + " is not a DL4J MultiLayerNetwork or ComputationGraph saved with "
+                    + "ModelSerializer (" + e.getMessage() + ")");
         }
         LabeledData test = dataset.test();
         INDArray out;
         try {
-            out = net.output(test.head(2).toDataSet().getFeatures(), false);
+            out = net.output(test.head(2).toDataSet().getFeatures());
         } catch (RuntimeException e) {
             throw new BadInputException(dl4jZip + " does not take " + dataset.name() + "'s " + test.featureSize()
                     + " input features (input shape " + Arrays.toString(dataset.inputShape()) + "): " + e.getMessage());

@@ -35,7 +35,7 @@ import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.Datasets;
 import dev.squeeze.models.data.TrainValSplit;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import dev.squeeze.models.zoo.Network;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 
 import java.nio.file.Files;
@@ -262,8 +262,7 @@ public final class DistillService {
                     () -> studentNetwork(params, data), net -> { }, false, soft));
             // The saved student is a plain classifier: downstream stages know nothing of distillation.
             ModelFile.Loaded best = ModelFile.load(paths.model(), false);
-            ((BaseOutputLayer) best.network().getLayerWiseConfigurations().getConf(
-                    best.network().getnLayers() - 1).getLayer()).setLossFn(new LossMCXENT());
+            best.network().outputLayer().setLossFn(new LossMCXENT());
             ModelFile.save(paths.model(), best.network(), best.info());
             Evaluation test = Evaluator.evaluate(best.network(), data.test(), data.classNames());
             ModelSize size = ModelSize.of(best.network(), paths.model());
@@ -276,26 +275,23 @@ public final class DistillService {
 
     /** A student file must hold the student's architecture: same parameter layout. */
     private static void checkStudentFile(Path file, TrainParams student, TrainingData data) {
-        MultiLayerNetwork fresh = Trainer.newNetwork(student, data);
-        MultiLayerNetwork given = ModelFile.load(file, false).network();
-        if (!Arrays.equals(fresh.params().shape(), given.params().shape()) || fresh.getnLayers() != given.getnLayers()) {
-            throw new BadInputException("--student-from " + file + " holds " + given.numParams() + " parameters in "
-                    + given.getnLayers() + " layers, but " + student.model() + " has " + fresh.numParams() + " in "
-                    + fresh.getnLayers() + "; give a model file of the student's architecture");
+        Network fresh = Trainer.newNetwork(student, data);
+        Network given = ModelFile.load(file, false).network();
+        if (!Arrays.equals(fresh.params().shape(), given.params().shape()) || fresh.layers().size() != given.layers().size()
+                || fresh.isGraph() != given.isGraph()) {
+            throw new BadInputException("--student-from " + file + " holds a " + given.kind() + " of " + given.numParams()
+                    + " parameters in " + given.layers().size() + " layers, but " + student.model() + " is a "
+                    + fresh.kind() + " of " + fresh.numParams() + " in " + fresh.layers().size()
+                    + "; give a model file of the student's architecture");
         }
     }
 
     /** The student with its output layer trained on the distillation loss (softmax kept, so output() stays probabilities). */
-    static MultiLayerNetwork studentNetwork(DistillParams params, TrainingData data) {
-        MultiLayerNetwork net = Trainer.newNetwork(params.student(), data);
+    static Network studentNetwork(DistillParams params, TrainingData data) {
+        Network net = Trainer.newNetwork(params.student(), data);
         if (params.studentFrom() != null) {
             net.setParams(ModelFile.load(Path.of(params.studentFrom()), false).network().params().dup());
         }
-        var conf = net.getLayerWiseConfigurations();
-        ((BaseOutputLayer) conf.getConf(net.getnLayers() - 1).getLayer())
-                .setLossFn(new DistillationLoss(params.alpha(), params.temperature()));
-        MultiLayerNetwork student = new MultiLayerNetwork(conf);
-        student.init(net.params().dup(), false);
-        return student;
+        return net.withOutputLayer(out -> out.setLossFn(new DistillationLoss(params.alpha(), params.temperature())));
     }
 }

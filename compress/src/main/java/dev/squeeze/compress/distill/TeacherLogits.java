@@ -5,7 +5,7 @@ import dev.squeeze.compress.eval.Evaluator;
 import dev.squeeze.models.data.LabeledData;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import dev.squeeze.models.zoo.Network;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 
 import java.util.List;
@@ -34,11 +34,11 @@ final class TeacherLogits {
         int k = raw.numClasses();
         float[] sum = new float[raw.size() * k];
         for (ModelFile.Loaded teacher : teachers) {
-            MultiLayerNetwork logits = logitsOf(teacher.network());
+            Network logits = logitsOf(teacher.network());
             LabeledData inputs = teacher.info().normalization().apply(raw);
             for (int from = 0; from < inputs.size(); from += CHUNK) {
                 int to = Math.min(inputs.size(), from + CHUNK);
-                float[] chunk = logits.output(inputs.toDataSet(null, from, to).getFeatures(), false)
+                float[] chunk = logits.output(inputs.toDataSet(null, from, to).getFeatures())
                         .dup('c').data().asFloat();
                 for (int i = 0; i < chunk.length; i++) sum[from * k + i] += chunk[i];
             }
@@ -50,13 +50,8 @@ final class TeacherLogits {
     }
 
     /** The same weights with the output activation replaced by the identity. */
-    static MultiLayerNetwork logitsOf(MultiLayerNetwork teacher) {
-        MultiLayerConfiguration conf = teacher.getLayerWiseConfigurations().clone();
-        var last = conf.getConf(conf.getConfs().size() - 1).getLayer();
-        ((BaseOutputLayer) last).setActivationFn(new ActivationIdentity());
-        MultiLayerNetwork net = new MultiLayerNetwork(conf);
-        net.init(teacher.params().dup(), false);
-        return net;
+    static Network logitsOf(Network teacher) {
+        return teacher.withOutputLayer(out -> out.setActivationFn(new ActivationIdentity()));
     }
 
     /** Row-wise softmax of {@code logits / temperature}: the soft targets. */

@@ -55,7 +55,7 @@ public final class Doctor {
         progress.accept("checking: initial loss, activation/init pairs");
         checks.add(InitialLossCheck.run(Trainer.newNetwork(params, data),
                 data.train().head(INITIAL_LOSS_SAMPLE).toDataSet(), classes));
-        checks.add(InitCheck.run(Trainer.newNetwork(params, data).getLayerWiseConfigurations()));
+        checks.add(InitCheck.run(Trainer.newNetwork(params, data)));
         progress.accept("checking: alignment, normalization, labels");
         checks.add(AlignmentCheck.run(data.train(), new ShuffledBatches(data.train(), params.batch(), params.seed())));
         checks.add(NormalizationCheck.run(dataset, TrainingData.carve(dataset, params.validationFraction()),

@@ -1,7 +1,10 @@
 package dev.squeeze.compress.doctor;
 
 import dev.squeeze.compress.train.TrainParams;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import dev.squeeze.models.zoo.Network;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.weights.IWeightInit;
 import org.deeplearning4j.nn.weights.WeightInitConstant;
@@ -26,17 +29,23 @@ final class InitCheck {
     private InitCheck() {
     }
 
-    static CheckResult run(MultiLayerConfiguration conf) {
+    /**
+     * A layer with an identity activation followed (past a batch norm) by an activation layer is judged by that
+     * activation: a graph's conv - batch norm - ReLU is a ReLU layer.
+     */
+    static CheckResult run(Network net) {
+        List<Network.NamedLayer> layers = net.layers();
         List<String> reluXavier = new ArrayList<>();
         List<String> saturatingHe = new ArrayList<>();
         List<String> constant = new ArrayList<>();
         List<String> fine = new ArrayList<>();
-        for (int i = 0; i < conf.getConfs().size(); i++) {
-            if (!(conf.getConf(i).getLayer() instanceof BaseLayer layer) || layer.getWeightInitFn() == null) continue;
-            IActivation activation = layer.getActivationFn();
+        for (Network.NamedLayer named : layers) {
+            if (!(named.config() instanceof BaseLayer layer) || layer.getWeightInitFn() == null
+                    || layer instanceof BatchNormalization) continue;
+            IActivation activation = effectiveActivation(layers, named.index(), layer.getActivationFn());
             IWeightInit init = layer.getWeightInitFn();
             String act = activationName(activation);
-            String desc = String.format(Locale.ROOT, "%d (%s, %s)", i, act, initName(init));
+            String desc = String.format(Locale.ROOT, "%s (%s, %s)", named.name(), act, initName(init));
             if (init instanceof WeightInitConstant) {
                 constant.add(desc);
             } else if (reluFamily(act) && (init instanceof WeightInitXavier || init instanceof WeightInitXavierUniform)) {
@@ -61,6 +70,17 @@ final class InitCheck {
                             + "reproduce a paper that uses it (the lottery-ticket paper does)");
         }
         return CheckResult.pass(NAME, "layers " + String.join(", ", fine));
+    }
+
+    private static IActivation effectiveActivation(List<Network.NamedLayer> layers, int index, IActivation own) {
+        if (!(own instanceof ActivationIdentity)) return own;
+        for (int j = index + 1; j < layers.size(); j++) {
+            var next = layers.get(j).config();
+            if (next instanceof BatchNormalization) continue;
+            if (next instanceof ActivationLayer a) return a.getActivationFn();
+            break;
+        }
+        return own;
     }
 
     private static String activationName(IActivation activation) {

@@ -1,6 +1,6 @@
 package dev.squeeze.compress.doctor;
 
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import dev.squeeze.models.zoo.Network;
 import org.nd4j.linalg.dataset.DataSet;
 
 import java.util.Locale;
@@ -16,8 +16,8 @@ final class InitialLossCheck {
     private InitialLossCheck() {
     }
 
-    static CheckResult run(MultiLayerNetwork freshNet, DataSet sample, int numClasses) {
-        double measured = freshNet.score(sample, false);
+    static CheckResult run(Network freshNet, DataSet sample, int numClasses) {
+        double measured = freshNet.loss(sample);
         double expected = Math.log(numClasses);
         double ratio = measured / expected;
         String evidence = String.format(Locale.ROOT, "%.3f on %d examples, expected ln %d = %.3f (%.2fx)",

@@ -2,7 +2,7 @@ package dev.squeeze.compress.doctor;
 
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.BatchSource;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import dev.squeeze.models.zoo.Network;
 import org.nd4j.linalg.dataset.DataSet;
 
 import java.nio.file.Path;
@@ -25,7 +25,7 @@ final class LearningRateCheck {
     private LearningRateCheck() {
     }
 
-    static CheckResult run(MultiLayerNetwork freshNet, BatchSource batches, double configured, Path curves) {
+    static CheckResult run(Network freshNet, BatchSource batches, double configured, Path curves) {
         double[] rates = new double[STEPS];
         double[] smoothed = new double[STEPS];
         double average = 0;

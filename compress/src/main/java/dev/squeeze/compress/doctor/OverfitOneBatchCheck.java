@@ -1,7 +1,7 @@
 package dev.squeeze.compress.doctor;
 
 import dev.squeeze.compress.eval.Evaluator;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import dev.squeeze.models.zoo.Network;
 import org.nd4j.linalg.dataset.DataSet;
 
 import java.nio.file.Path;
@@ -28,16 +28,16 @@ final class OverfitOneBatchCheck {
      * @param batch  the batch to memorise
      * @param curves where the loss curve's CSV and PNG go
      */
-    static CheckResult run(MultiLayerNetwork net, DataSet batch, int numClasses, Path curves) {
+    static CheckResult run(Network net, DataSet batch, int numClasses, Path curves) {
         // loss[0] is before any step, so a first update that makes things worse shows.
         double[] loss = new double[MAX_STEPS + 1];
-        loss[0] = net.score(batch, false);
+        loss[0] = net.loss(batch);
         int steps = 0;
         int right = 0;
         for (int step = 1; step <= MAX_STEPS; step++) {
             net.fit(batch);
             // Judged in inference mode: dropout would keep a memorised batch's training loss above zero.
-            loss[step] = net.score(batch, false);
+            loss[step] = net.loss(batch);
             steps = step;
             if (!Double.isFinite(loss[step])) break;
             if (step % 10 == 0 && loss[step] <= TARGET_LOSS) {
@@ -73,8 +73,8 @@ final class OverfitOneBatchCheck {
         return h;
     }
 
-    private static int correct(MultiLayerNetwork net, DataSet batch) {
-        float[][] out = net.output(batch.getFeatures(), false).toFloatMatrix();
+    private static int correct(Network net, DataSet batch) {
+        float[][] out = net.output(batch.getFeatures()).toFloatMatrix();
         float[][] labels = batch.getLabels().toFloatMatrix();
         int right = 0;
         for (int i = 0; i < out.length; i++) if (Evaluator.argmax(out[i]) == Evaluator.argmax(labels[i])) right++;

@@ -1,7 +1,7 @@
 package dev.squeeze.compress.eval;
 
 import dev.squeeze.models.data.LabeledData;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import dev.squeeze.models.zoo.Network;
 
 import java.util.List;
 
@@ -16,8 +16,8 @@ public final class Evaluator {
     private Evaluator() {
     }
 
-    public static Evaluation evaluate(MultiLayerNetwork net, LabeledData data, List<String> classNames) {
-        return evaluate(features -> net.output(features, false), data, classNames);
+    public static Evaluation evaluate(Network net, LabeledData data, List<String> classNames) {
+        return evaluate(net::output, data, classNames);
     }
 
     public static Evaluation evaluate(Classifier model, LabeledData data, List<String> classNames) {

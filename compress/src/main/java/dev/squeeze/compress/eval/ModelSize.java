@@ -1,6 +1,6 @@
 package dev.squeeze.compress.eval;
 
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import dev.squeeze.models.zoo.Network;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,7 +10,7 @@ import java.nio.file.Path;
 /** How big a model is: all parameters, the non-zero ones (fewer after pruning), and its file on disk. */
 public record ModelSize(long params, long nonzeroParams, long fileBytes) {
 
-    public static ModelSize of(MultiLayerNetwork net, Path file) {
+    public static ModelSize of(Network net, Path file) {
         float[] values = net.params().toFloatVector();
         long nonzero = 0;
         for (float v : values) if (v != 0f) nonzero++;

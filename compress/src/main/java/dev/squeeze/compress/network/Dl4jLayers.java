@@ -1,6 +1,7 @@
 package dev.squeeze.compress.network;
 
 import dev.squeeze.core.BadInputException;
+import dev.squeeze.models.zoo.Network;
 import dev.squeeze.models.zoo.layers.NativeConvolution;
 import dev.squeeze.models.zoo.Network;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
@@ -82,6 +83,13 @@ public final class Dl4jLayers {
         void replaceLast(Step step) {
             steps.set(steps.size() - 1, step);
         }
+    }
+
+    /** @param inputShape one example's shape as the model file records it, e.g. [784] or [1, 28, 28] */
+    public static StepNetwork toFloatNetwork(Network network, long[] inputShape) {
+        if (network instanceof Network.Stack s) return toFloatNetwork(s.net(), inputShape);
+        throw new BadInputException("int8 and ONNX export do not read ComputationGraphs yet; this model is a "
+                + network.kind());
     }
 
     /** @param inputShape one example's shape as the model file records it, e.g. [784] or [1, 28, 28] */

@@ -29,7 +29,7 @@ import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.LabeledData;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import dev.squeeze.models.zoo.Network;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -67,7 +67,7 @@ public final class ExportService {
     }
 
     /** The model to export: its network in Squeeze's form, its metadata, the DL4J network when float. */
-    private record Source(Path file, RunRecord run, StepNetwork network, MultiLayerNetwork dl4j, ModelInfo info) {
+    private record Source(Path file, RunRecord run, StepNetwork network, Network dl4j, ModelInfo info) {
         boolean int8() {
             return dl4j == null;
         }
@@ -171,7 +171,7 @@ public final class ExportService {
 
         LabeledData rawTest = info.openDataset(null, dataDir, locator, monitor::message).test();
         LabeledData normalizedTest = info.normalization().apply(rawTest);
-        Classifier reference = source.int8() ? source.network() : features -> source.dl4j().output(features, false);
+        Classifier reference = source.int8() ? source.network() : source.dl4j()::output;
         float[][] want = Evaluator.probabilities(reference, normalizedTest);
         double sourceAccuracy = Evaluator.evaluate(reference, normalizedTest, info.classNames()).accuracy();
 
@@ -245,7 +245,7 @@ public final class ExportService {
                                                ModelInfo info) {
         String onnxruntime = ai.onnxruntime.OrtEnvironment.getEnvironment().getVersion();
         ExportProvenance.Libraries libraries = new ExportProvenance.Libraries(version(),
-                mavenVersion("org.deeplearning4j", "deeplearning4j-nn", MultiLayerNetwork.class), onnxruntime, params.opset());
+                mavenVersion("org.deeplearning4j", "deeplearning4j-nn", org.deeplearning4j.nn.api.Model.class), onnxruntime, params.opset());
         ExportProvenance.AccuracyAtExport acc = new ExportProvenance.AccuracyAtExport(accuracy, examples, info.dataset(),
                 "onnxruntime " + onnxruntime + " (CPU, optimization level ALL)");
         return new ExportProvenance(run.id(), source.run() == null ? null : source.run().id(), info.configHash(), parents,

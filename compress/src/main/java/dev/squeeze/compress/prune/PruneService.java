@@ -30,6 +30,7 @@ import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.Datasets;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import dev.squeeze.models.zoo.Network;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -93,7 +94,7 @@ public final class PruneService {
                 int steps = (data.train().size() + train.batch() - 1) / train.batch();
                 ModelFile.Loaded dense = ModelFile.load(source.paths().model(), false);
                 AtomicFiles.writeString(search.config(), config.configJson());
-                LevelResult denseResult = new LevelResult(0, "dense", source.run().id(), Mask.dense(dense.network()).fractions(),
+                LevelResult denseResult = new LevelResult(0, "dense", source.run().id(), Mask.dense(stack(dense.network())).fractions(),
                         source.run().testAcc(), source.run().valAcc(), (long) dense.info().epoch() * steps,
                         source.run().endedAt() == null ? Double.NaN
                                 : java.time.Duration.between(source.run().startedAt(), source.run().endedAt()).toMillis() / 1e3,
@@ -102,14 +103,14 @@ public final class PruneService {
                         hash, params.levels(), source.run().id(), 100 * denseResult.testAccuracy(), rewind.label()));
 
                 Level level = new Level(this, ledger, params, train, data, source, hash, steps);
-                Mask mask = Mask.dense(dense.network());
+                Mask mask = Mask.dense(stack(dense.network()));
                 Mask randomMask = mask;
-                MultiLayerNetwork trained = dense.network();
+                MultiLayerNetwork trained = stack(dense.network());
                 String parent = source.run().id();
                 List<LevelResult> tickets = new ArrayList<>();
                 List<LevelResult> controls = new ArrayList<>();
                 MultiLayerNetwork rewoundShape = params.structure() == Structure.NONE ? null
-                        : ModelFile.load(source.paths().snapshot(rewind), true).network();
+                        : stack(ModelFile.load(source.paths().snapshot(rewind), true).network());
                 for (int l = 1; l <= params.levels(); l++) {
                     Path dir = search.dir().resolve("level-" + l);
                     RunPaths levelPaths = new RunPaths(dir);
@@ -124,17 +125,17 @@ public final class PruneService {
                             StructuredSelection keep = StructuredPruning.select(trained, params.rate(), params.structure());
                             MultiLayerNetwork start = StructuredPruning.apply(rewoundShape, keep);
                             if (rewind.iteration(steps) > 0) start.setIterationCount((int) rewind.iteration(steps));
-                            ModelFile.save(dir.resolve("rewound.zip"), start, dense.info(), true, null);
-                            Map<String, Double> remaining = sizeRelativeTo(start, dense.network());
+                            ModelFile.save(dir.resolve("rewound.zip"), Network.of(start), dense.info(), true, null);
+                            Map<String, Double> remaining = sizeRelativeTo(start, stack(dense.network()));
                             monitor.message(String.format(Locale.ROOT, "level %d/%d: %s, %.1f%% of weights remain", l,
                                     params.levels(), keep.describe(), 100 * remaining.get("total")));
                             ticket = level.train(l, "ticket", dir, parent, remaining,
-                                    () -> ModelFile.load(dir.resolve("rewound.zip"), true).network(), net -> { });
+                                    () -> stack(ModelFile.load(dir.resolve("rewound.zip"), true).network()), net -> { });
                             OutcomeFile.write(levelPaths, STAGE, ticket.runId(), new Completed(ticket, null));
                         }
                         tickets.add(ticket);
-                        rewoundShape = ModelFile.load(dir.resolve("rewound.zip"), true).network();
-                        trained = ModelFile.load(new RunPaths(dir).model(), false).network();
+                        rewoundShape = stack(ModelFile.load(dir.resolve("rewound.zip"), true).network());
+                        trained = stack(ModelFile.load(new RunPaths(dir).model(), false).network());
                         parent = ticket.runId();
                         continue;
                     }
@@ -143,7 +144,7 @@ public final class PruneService {
                         Completed completed = done.get();
                         mask = Mask.load(dir.resolve("mask.bin"));
                         if (params.control() == PruneControl.RANDOM) randomMask = Mask.load(dir.resolve("random-mask.bin"));
-                        trained = ModelFile.load(new RunPaths(dir).model(), false).network();
+                        trained = stack(ModelFile.load(new RunPaths(dir).model(), false).network());
                         tickets.add(completed.ticket());
                         if (completed.control() != null) controls.add(completed.control());
                         parent = completed.ticket().runId();
@@ -161,7 +162,7 @@ public final class PruneService {
                     if (params.control() == PruneControl.REINIT) {
                         long seed = train.seed() + REINIT_SEED_OFFSET * l;
                         control = level.train(l, "reinit", dir.resolve("reinit"), ticket.runId(), levelMask, () -> {
-                            MultiLayerNetwork fresh = Trainer.newNetwork(train.withSeed(seed), data);
+                            MultiLayerNetwork fresh = stack(Trainer.newNetwork(train.withSeed(seed), data));
                             levelMask.applyTo(fresh);
                             return fresh;
                         });
@@ -176,7 +177,7 @@ public final class PruneService {
                     OutcomeFile.write(levelPaths, STAGE, ticket.runId(), new Completed(ticket, control));
                     tickets.add(ticket);
                     if (control != null) controls.add(control);
-                    trained = ModelFile.load(new RunPaths(dir).model(), false).network();
+                    trained = stack(ModelFile.load(new RunPaths(dir).model(), false).network());
                     parent = ticket.runId();
                 }
 
@@ -217,13 +218,19 @@ public final class PruneService {
         return out.toString();
     }
 
+    /** The layer stack inside {@code net}; pruning does not read graphs yet. */
+    static MultiLayerNetwork stack(Network net) {
+        if (net instanceof Network.Stack s) return s.net();
+        throw new BadInputException("pruning a " + net.kind() + " is not built yet; prune a layer-stack model");
+    }
+
     /** A level's saved results; its presence marks the level complete. */
     record Completed(LevelResult ticket, LevelResult control) {
     }
 
     /** The surviving weights and the optimizer state as they were at the rewind point, pruned by {@code mask}. */
     static MultiLayerNetwork rewound(Path snapshot, Mask mask) {
-        MultiLayerNetwork net = ModelFile.load(snapshot, true).network();
+        MultiLayerNetwork net = stack(ModelFile.load(snapshot, true).network());
         mask.applyTo(net);
         return net;
     }
@@ -259,10 +266,10 @@ public final class PruneService {
                 ModelInfo info = new ModelInfo(train.model(), train.dataset(), train.tableOptions(), data.inputShape(),
                         data.classNames(), data.normalization(), hash, run.id(), 0, Double.NaN);
                 TrainingResult result = new Trainer(service.env.monitor()).train(train, data, paths, info,
-                        new TrainingHooks(start, afterStep, false));
-                MultiLayerNetwork best = ModelFile.load(paths.model(), false).network();
-                Evaluation test = Evaluator.evaluate(best, data.test(), data.classNames());
-                ModelSize size = ModelSize.of(best, paths.model());
+                        new TrainingHooks(() -> Network.of(start.get()), n -> afterStep.accept(stack(n)), false));
+                MultiLayerNetwork best = stack(ModelFile.load(paths.model(), false).network());
+                Evaluation test = Evaluator.evaluate(Network.of(best), data.test(), data.classNames());
+                ModelSize size = ModelSize.of(Network.of(best), paths.model());
                 double seconds = (System.nanoTime() - begin) / 1e9;
                 long earlyStop = (long) result.bestEpoch() * steps;
                 Map<String, Object> details = new LinkedHashMap<>();

@@ -17,6 +17,8 @@ import dev.squeeze.models.data.LabeledData;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import dev.squeeze.models.zoo.Network;
+import dev.squeeze.core.BadInputException;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -46,9 +48,14 @@ public final class QuantizationAwareTraining {
      * @param data   normalised splits; validation picks the best epoch
      * @param paths  where the fine-tuned float checkpoints go (an interrupted run resumes from them)
      */
-    public StepNetwork fineTune(MultiLayerNetwork net, ModelInfo info, StepNetwork floatNetwork,
+    public StepNetwork fineTune(Network network, ModelInfo info, StepNetwork floatNetwork,
                                      List<ActivationQuant> points, Granularity granularity, Set<Integer> keep,
                                      int epochs, QuantizeService.Splits data, RunPaths paths) {
+        if (!(network instanceof Network.Stack stack)) {
+            throw new BadInputException("quantization-aware training (--qat) of a " + network.kind() + " is not built yet; "
+                    + "quantize it post-training (leave --qat at 0)");
+        }
+        MultiLayerNetwork net = stack.net();
         List<Integer> layers = floatNetwork.linearSteps().stream().map(StepNetwork::layerOf).toList();
         int count = layers.size();
         boolean[] int8 = new boolean[count];
@@ -80,9 +87,9 @@ public final class QuantizationAwareTraining {
             MultiLayerNetwork start = new MultiLayerNetwork(conf.clone());
             start.init(net.params().dup(), false);
             weights.accept(start);
-            return start;
-        }, weights, false));
-        MultiLayerNetwork tuned = ModelFile.load(paths.model(), false).network();
+            return Network.of(start);
+        }, n -> weights.accept(((Network.Stack) n).net()), false));
+        Network tuned = ModelFile.load(paths.model(), false).network();
         StepNetwork tunedFloat = Dl4jLayers.toFloatNetwork(tuned, info.inputShape());
         return NetworkQuantizer.quantize(tunedFloat, points, granularity, keep);
     }

@@ -27,7 +27,7 @@ import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.LabeledData;
 import dev.squeeze.models.data.TrainValSplit;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import dev.squeeze.models.zoo.Network;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -141,7 +141,7 @@ public final class QuantizeService {
         TrainingMonitor monitor = env.monitor();
         ModelInfo info = loaded.info();
         Splits data = splits(info, dataDir);
-        MultiLayerNetwork net = loaded.network();
+        Network net = loaded.network();
         double floatVal = Evaluator.evaluate(net, data.validation(), info.classNames()).accuracy();
         double floatTest = Evaluator.evaluate(net, data.test(), info.classNames()).accuracy();
         LabeledData calibrationSet = sample(data.train(), params.samples());

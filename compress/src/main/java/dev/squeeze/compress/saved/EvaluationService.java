@@ -36,7 +36,7 @@ public final class EvaluationService {
         } else {
             ModelFile.Loaded loaded = ModelFile.load(modelFile, false);
             info = loaded.info();
-            model = features -> loaded.network().output(features, false);
+            model = loaded.network()::output;
         }
         String name = dataset != null ? dataset : info.dataset();
         Dataset data = info.openDataset(name, dataDir, locator, System.err::println);

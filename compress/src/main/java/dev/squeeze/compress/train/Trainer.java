@@ -11,7 +11,7 @@ import dev.squeeze.compress.eval.Evaluator;
 import dev.squeeze.models.data.LabeledData;
 import dev.squeeze.models.zoo.BuildSettings;
 import dev.squeeze.models.zoo.ModelZoo;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import dev.squeeze.models.zoo.Network;
 import org.nd4j.linalg.dataset.DataSet;
 
 import java.io.IOException;
@@ -41,12 +41,10 @@ public final class Trainer {
     }
 
     /** A freshly initialised network for {@code params}, seeded, for {@code data}'s input shape and classes. */
-    public static MultiLayerNetwork newNetwork(TrainParams params, TrainingData data) {
+    public static Network newNetwork(TrainParams params, TrainingData data) {
         var settings = new BuildSettings(params.seed(), params.learningRate(), data.inputShape(), data.classNames().size(),
                 params.weightInit());
-        MultiLayerNetwork net = new MultiLayerNetwork(ModelZoo.get(params.model()).configuration(settings));
-        net.init();
-        return net;
+        return ModelZoo.get(params.model()).build(settings);
     }
 
     /**
@@ -102,7 +100,7 @@ public final class Trainer {
 
     /** As {@link #train(TrainParams, TrainingData, RunPaths, ModelInfo)}, with a stage's {@code hooks}. */
     public TrainingResult train(TrainParams params, TrainingData data, RunPaths paths, ModelInfo info, TrainingHooks hooks) {
-        MultiLayerNetwork net;
+        Network net;
         TrainingState state;
         Optional<ModelFile.Loaded> resume = loadResumeCheckpoint(paths);
         if (resume.isPresent()) {
@@ -218,7 +216,7 @@ public final class Trainer {
     }
 
     /** Weights and optimizer state at {@code point}, what pruning rewinds surviving weights to. */
-    private static void saveSnapshot(RunPaths paths, RewindPoint point, MultiLayerNetwork net, ModelInfo info) {
+    private static void saveSnapshot(RunPaths paths, RewindPoint point, Network net, ModelInfo info) {
         ModelFile.save(paths.snapshot(point), net, info.atEpoch(0, Double.NaN), true, null);
     }
 

@@ -1,6 +1,6 @@
 package dev.squeeze.compress.train;
 
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import dev.squeeze.models.zoo.Network;
 
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -15,10 +15,10 @@ import java.util.function.Supplier;
  * @param saveSnapshots save the weights and optimizer state at iteration 0 and at {@code TrainParams.snapshot}
  * @param softTargets   per training example, teacher probabilities to distill ({@link ShuffledBatches}), or null
  */
-public record TrainingHooks(Supplier<MultiLayerNetwork> start, Consumer<MultiLayerNetwork> afterStep,
+public record TrainingHooks(Supplier<Network> start, Consumer<Network> afterStep,
                             boolean saveSnapshots, float[] softTargets) {
 
-    public TrainingHooks(Supplier<MultiLayerNetwork> start, Consumer<MultiLayerNetwork> afterStep, boolean saveSnapshots) {
+    public TrainingHooks(Supplier<Network> start, Consumer<Network> afterStep, boolean saveSnapshots) {
         this(start, afterStep, saveSnapshots, null);
     }
 

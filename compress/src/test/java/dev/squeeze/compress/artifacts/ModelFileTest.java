@@ -1,5 +1,6 @@
 package dev.squeeze.compress.artifacts;
 
+import dev.squeeze.models.zoo.Network;
 import dev.squeeze.compress.train.Fixtures;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.compress.train.Trainer;
@@ -30,11 +31,11 @@ class ModelFileTest {
     @Test
     void roundTripsWeightsAndMetadata() {
         TrainingData data = Fixtures.fashionMnist();
-        MultiLayerNetwork net = Trainer.newNetwork(TrainParams.of("mlp-tiny"), data);
+        MultiLayerNetwork net = Trainer.newNetwork(TrainParams.of("mlp-tiny"), data).asStack();
         ModelInfo info = new ModelInfo("mlp-tiny", "fashion-mnist", null, data.inputShape(), data.classNames(),
                 data.normalization(), "abc", "run1", 4, 0.75);
         Path file = dir.resolve("model.zip");
-        ModelFile.save(file, net, info, true, "{\"k\":1}");
+        ModelFile.save(file, Network.of(net), info, true, "{\"k\":1}");
 
         ModelFile.Loaded loaded = ModelFile.load(file, true);
         assertEquals(net.params(), loaded.network().params());
@@ -57,9 +58,9 @@ class ModelFileTest {
     @Test
     void refusesATruncatedModelFile() throws IOException {
         TrainingData data = Fixtures.fashionMnist();
-        MultiLayerNetwork net = Trainer.newNetwork(TrainParams.of("mlp-tiny"), data);
+        MultiLayerNetwork net = Trainer.newNetwork(TrainParams.of("mlp-tiny"), data).asStack();
         Path file = dir.resolve("model.zip");
-        ModelFile.save(file, net, new ModelInfo("mlp-tiny", "fashion-mnist", null, data.inputShape(), data.classNames(),
+        ModelFile.save(file, Network.of(net), new ModelInfo("mlp-tiny", "fashion-mnist", null, data.inputShape(), data.classNames(),
                 data.normalization(), "abc", "run1", 1, 0.5));
         byte[] whole = Files.readAllBytes(file);
         Path cut = Files.write(dir.resolve("cut.zip"), Arrays.copyOf(whole, whole.length / 2));

@@ -59,7 +59,7 @@ class DistillServiceTest {
                 outcome.format());
 
         var saved = ModelFile.load(outcome.model(), false).network();
-        var output = (BaseOutputLayer) saved.getLayerWiseConfigurations().getConf(saved.getnLayers() - 1).getLayer();
+        var output = saved.outputLayer();
         assertInstanceOf(LossMCXENT.class, output.getLossFn(), "the saved student is a plain classifier");
 
         try (RunLedger ledger = RunLedger.open(workspace().ledgerLocation())) {

@@ -1,5 +1,6 @@
 package dev.squeeze.compress.onnx;
 
+import dev.squeeze.models.zoo.Network;
 import ai.onnx.proto.OnnxMl;
 import dev.squeeze.compress.eval.Evaluator;
 import dev.squeeze.compress.quant.Calibration;
@@ -115,7 +116,9 @@ class OnnxExportParityTest {
     void everyImageModelOfTheZooMatchesInEveryMode() {
         for (String model : ModelZoo.all().keySet()) {
             if (model.equals("mlp-tabular")) continue;
-            MultiLayerNetwork net = trained(Trainer.newNetwork(TrainParams.of(model), images), images, 1);
+            Network built = Trainer.newNetwork(TrainParams.of(model), images);
+            if (built.isGraph()) continue;   // the resnets: until the graph reader lands (branch graphint8)
+            MultiLayerNetwork net = trained(built.asStack(), images, 1);
             checkEveryMode(model, net, images, rawImages);
         }
     }
@@ -125,14 +128,14 @@ class OnnxExportParityTest {
         Path csv = Path.of(System.getProperty("squeeze.fixtures"), "penguins", "penguins.csv");
         Dataset table = Datasets.open(csv.toString(), null, null, new Datasets.TableOptions("species", null));
         TrainingData data = TrainingData.prepare(table, 0.1);
-        MultiLayerNetwork net = trained(Trainer.newNetwork(TrainParams.of("mlp-tabular").withDataset(csv.toString(), "species", null), data), data, 20);
+        MultiLayerNetwork net = trained(Trainer.newNetwork(TrainParams.of("mlp-tabular").withDataset(csv.toString(), "species", null), data).asStack(), data, 20);
         checkEveryMode("mlp-tabular", net, data, table.test());
     }
 
     @Test
     void onnxRuntimeRunsInt8GraphsOnIntegerKernels() throws Exception {
         for (String model : List.of("lenet-300-100", "lenet-5")) {
-            MultiLayerNetwork net = trained(Trainer.newNetwork(TrainParams.of(model), images), images, 1);
+            MultiLayerNetwork net = trained(Trainer.newNetwork(TrainParams.of(model), images).asStack(), images, 1);
             StepNetwork f = Dl4jLayers.toFloatNetwork(net, images.inputShape());
             var points = CalibrationStatistics.collect(f, images.train().head(300)).quantizations(Calibration.MINMAX, 100);
             Path optimized = tmp.resolve(model + "-optimized.onnx");

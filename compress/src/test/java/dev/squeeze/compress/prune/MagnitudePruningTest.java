@@ -28,7 +28,7 @@ class MagnitudePruningTest {
     }
 
     private static MultiLayerNetwork net(String model) {
-        return Trainer.newNetwork(TrainParams.of(model), data);
+        return Trainer.newNetwork(TrainParams.of(model), data).asStack();
     }
 
     @Test

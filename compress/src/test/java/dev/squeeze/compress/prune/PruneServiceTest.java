@@ -71,7 +71,7 @@ class PruneServiceTest {
             Mask mask = Mask.load(dir.resolve("mask.bin"));
             if (previous != null) assertTrue(mask.isSubsetOf(previous), "masks only shrink");
             previous = mask;
-            MultiLayerNetwork trained = ModelFile.load(new RunPaths(dir).model(), false).network();
+            MultiLayerNetwork trained = ModelFile.load(new RunPaths(dir).model(), false).network().asStack();
             for (var e : mask.flags().entrySet()) {
                 float[] w = trained.getParam(e.getKey()).dup('c').data().asFloat();
                 boolean anySurvivorMoved = false;
@@ -108,9 +108,9 @@ class PruneServiceTest {
     void rewindingRestoresTheSavedWeightsBitForBit() {
         Path home = tmp.resolve("r");
         TrainOutcome dense = dense(home);
-        MultiLayerNetwork trained = ModelFile.load(dense.paths().model(), false).network();
+        MultiLayerNetwork trained = ModelFile.load(dense.paths().model(), false).network().asStack();
         Mask mask = MagnitudePruning.prune(Mask.dense(trained), trained, 0.5, PruneScope.LAYER);
-        MultiLayerNetwork init = ModelFile.load(dense.paths().snapshot(RewindPoint.INIT), true).network();
+        MultiLayerNetwork init = ModelFile.load(dense.paths().snapshot(RewindPoint.INIT), true).network().asStack();
         MultiLayerNetwork rewound = PruneService.rewound(dense.paths().snapshot(RewindPoint.INIT), mask);
         for (var e : mask.flags().entrySet()) {
             float[] saved = init.getParam(e.getKey()).dup('c').data().asFloat();
@@ -255,7 +255,7 @@ class PruneServiceTest {
         TrainOutcome dense = dense(home);
         PruneOutcome outcome = prune(home, dense.run().id(), new PruneParams(null, 2, 0.5, "0", PruneScope.LAYER,
                 PruneControl.NONE, Structure.NEURONS), TrainingMonitor.SILENT);
-        MultiLayerNetwork ticket = ModelFile.load(outcome.ticket(), false).network();
+        MultiLayerNetwork ticket = ModelFile.load(outcome.ticket(), false).network().asStack();
         assertEquals(784 * 8 + 8 + 8 * 10 + 10, ticket.numParams(), "784-32-10 halved twice: 784-8-10");
         assertEquals(ticket.numParams(), outcome.tickets().get(1).nonzeroParams(), 0, "no zeros left: the net is smaller");
         assertTrue(Files.size(outcome.ticket()) < Files.size(dense.paths().model()) / 2);

@@ -1,5 +1,6 @@
 package dev.squeeze.compress.prune;
 
+import dev.squeeze.models.zoo.Network;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.saved.EvaluationService;
 import dev.squeeze.compress.eval.ModelSize;
@@ -62,17 +63,17 @@ public final class StructuredBench {
 
         Map<String, MultiLayerNetwork> models = new LinkedHashMap<>();
         Map<String, String> shapes = new LinkedHashMap<>();
-        models.put("dense", loaded.network());
-        shapes.put("dense", StructuredPruning.select(loaded.network(), 0, structure).describe());
+        models.put("dense", loaded.network().asStack());
+        shapes.put("dense", StructuredPruning.select(loaded.network().asStack(), 0, structure).describe());
         for (double f : fractions) {
-            StructuredSelection keep = StructuredPruning.select(loaded.network(), f, structure);
+            StructuredSelection keep = StructuredPruning.select(loaded.network().asStack(), f, structure);
             String name = String.format(Locale.ROOT, "%s %.0f%%", structure.cliName(), 100 * f);
-            models.put(name, StructuredPruning.apply(loaded.network(), keep));
+            models.put(name, StructuredPruning.apply(loaded.network().asStack(), keep));
             shapes.put(name, keep.describe());
         }
 
         for (int i = 3; i < args.length; i++) {
-            MultiLayerNetwork extra = ModelFile.load(Path.of(args[i]), false).network();
+            MultiLayerNetwork extra = ModelFile.load(Path.of(args[i]), false).network().asStack();
             String name = "retrained " + (i - 2);
             models.put(name, extra);
             shapes.put(name, StructuredPruning.select(extra, 0, structure).describe());
@@ -90,8 +91,8 @@ public final class StructuredBench {
         int n = 0;
         for (var e : models.entrySet()) {
             Path file = dir.resolve("model-" + n++ + ".zip");
-            ModelFile.save(file, e.getValue(), loaded.info());
-            ModelSize size = ModelSize.of(e.getValue(), file);
+            ModelFile.save(file, Network.of(e.getValue()), loaded.info());
+            ModelSize size = ModelSize.of(Network.of(e.getValue()), file);
             String accuracy;
             try {
                 accuracy = String.format(Locale.ROOT, "%.2f%%", 100 * evaluation.evaluateTestSet(file, null, null).accuracy());

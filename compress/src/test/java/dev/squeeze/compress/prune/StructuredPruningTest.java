@@ -1,5 +1,6 @@
 package dev.squeeze.compress.prune;
 
+import dev.squeeze.models.zoo.Network;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
 import dev.squeeze.compress.eval.Evaluator;
@@ -44,10 +45,10 @@ class StructuredPruningTest {
     static void train() {
         data = Fixtures.fashionMnist();
         testFeatures = data.test().toDataSet().getFeatures();
-        mlpInitial = Trainer.newNetwork(TrainParams.of("lenet-300-100"), data);
+        mlpInitial = Trainer.newNetwork(TrainParams.of("lenet-300-100"), data).asStack();
         mlp = mlpInitial.clone();
         fit(mlp, 1);
-        lenet5 = Trainer.newNetwork(TrainParams.of("lenet-5"), data);
+        lenet5 = Trainer.newNetwork(TrainParams.of("lenet-5"), data).asStack();
         fit(lenet5, 1);
     }
 
@@ -120,9 +121,9 @@ class StructuredPruningTest {
 
         Path full = tmp.resolve("full.zip");
         Path cut = tmp.resolve("cut.zip");
-        ModelFile.save(full, lenet5, info("lenet-5"));
-        ModelFile.save(cut, small, info("lenet-5"));
-        MultiLayerNetwork loaded = ModelFile.load(cut, false).network();
+        ModelFile.save(full, Network.of(lenet5), info("lenet-5"));
+        ModelFile.save(cut, Network.of(small), info("lenet-5"));
+        MultiLayerNetwork loaded = ModelFile.load(cut, false).network().asStack();
         assertEquals(small.numParams(), loaded.numParams());
         assertClose(smallOut, loaded.output(testFeatures, false), 0);
         assertTrue(Files.size(cut) < Files.size(full), Files.size(cut) + " vs " + Files.size(full));
@@ -140,9 +141,9 @@ class StructuredPruningTest {
     @Test
     void theSmallerNetworkRetrains() {
         MultiLayerNetwork small = StructuredPruning.apply(mlp, StructuredPruning.select(mlp, 0.5, Structure.NEURONS));
-        double pruned = Evaluator.evaluate(small, data.test(), data.classNames()).accuracy();
+        double pruned = Evaluator.evaluate(Network.of(small), data.test(), data.classNames()).accuracy();
         fit(small, 2);
-        double retrained = Evaluator.evaluate(small, data.test(), data.classNames()).accuracy();
+        double retrained = Evaluator.evaluate(Network.of(small), data.test(), data.classNames()).accuracy();
         assertTrue(Double.isFinite(small.score()));
         assertTrue(retrained > 0.7 && retrained >= pruned - 0.02,
                 "784-150-50-10 retrained 2 epochs on 1,800 examples: " + retrained + " (right after pruning " + pruned + ")");

@@ -1,5 +1,6 @@
 package dev.squeeze.compress.quant;
 
+import dev.squeeze.models.zoo.Network;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
 import dev.squeeze.compress.eval.Evaluator;
@@ -45,7 +46,7 @@ class QuantizedNetworkTest {
     }
 
     private static MultiLayerNetwork trained(String model, int epochs) {
-        MultiLayerNetwork net = Trainer.newNetwork(TrainParams.of(model), data);
+        MultiLayerNetwork net = Trainer.newNetwork(TrainParams.of(model), data).asStack();
         for (int e = 0; e < epochs; e++) {
             for (int from = 0; from < data.train().size(); from += 60) {
                 net.fit(data.train().toDataSet(null, from, Math.min(data.train().size(), from + 60)));
@@ -74,7 +75,7 @@ class QuantizedNetworkTest {
             for (Calibration method : Calibration.values()) {
                 StepNetwork q = NetworkQuantizer.quantize(f, stats.quantizations(method, 99.99), Granularity.CHANNEL, Set.of());
                 assertTrue(q.linearSteps().stream().allMatch(s -> s instanceof Int8Linear));
-                double floatAcc = Evaluator.evaluate(net, data.test(), data.classNames()).accuracy();
+                double floatAcc = Evaluator.evaluate(Network.of(net), data.test(), data.classNames()).accuracy();
                 double int8Acc = Evaluator.evaluate(q, data.test(), data.classNames()).accuracy();
                 assertTrue(floatAcc > 0.6, "trained: " + floatAcc);
                 assertTrue(Math.abs(floatAcc - int8Acc) <= 0.02, method + ": float " + floatAcc + " int8 " + int8Acc);
@@ -103,7 +104,7 @@ class QuantizedNetworkTest {
                 data.normalization(), "abc", "run1", 3, 0.7);
         Path floatFile = tmp.resolve("float.zip");
         Path int8File = tmp.resolve("int8.zip");
-        ModelFile.save(floatFile, lenet300, info);
+        ModelFile.save(floatFile, Network.of(lenet300), info);
         QuantizedModelFile.save(int8File, q, info);
         assertTrue(Files.size(int8File) <= 0.30 * Files.size(floatFile), Files.size(int8File) + " vs " + Files.size(floatFile));
 

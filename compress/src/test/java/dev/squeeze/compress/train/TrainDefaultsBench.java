@@ -1,5 +1,6 @@
 package dev.squeeze.compress.train;
 
+import dev.squeeze.models.zoo.Network;
 import dev.squeeze.compress.artifacts.ModelFile;
 import dev.squeeze.compress.artifacts.ModelInfo;
 import dev.squeeze.compress.artifacts.RunPaths;
@@ -143,7 +144,7 @@ public final class TrainDefaultsBench {
         for (int epoch = 1; epoch <= epochs; epoch++) {
             net.setLearningRate(PLAIN_LR * Math.pow(decay, epoch - 1));
             for (int step = 0; step < batches.batchesPerEpoch(); step++) net.fit(batches.batch(epoch, step));
-            acc = Evaluator.evaluate(net, test, data.classNames()).accuracy();
+            acc = Evaluator.evaluate(Network.of(net), test, data.classNames()).accuracy();
             System.out.printf(Locale.ROOT, "plain epoch %d test %.4f%n", epoch, acc);
         }
         return String.format(Locale.ROOT, "train=%d test=%.4f epochs=%d", train.size(), acc, epochs);
@@ -161,8 +162,8 @@ public final class TrainDefaultsBench {
             public void epochFinished(EpochMetrics m) {
                 boolean refitting = Files.isRegularFile(paths.refit().resumeCheckpoint());
                 Path last = refitting ? paths.refit().resumeCheckpoint() : paths.resumeCheckpoint();
-                MultiLayerNetwork net = ModelFile.load(last, false).network();
-                double test = Evaluator.evaluate(net, data.test(), data.classNames()).accuracy();
+                MultiLayerNetwork net = ModelFile.load(last, false).network().asStack();
+                double test = Evaluator.evaluate(Network.of(net), data.test(), data.classNames()).accuracy();
                 System.out.printf(Locale.ROOT, (refitting ? "refit" : "guarded") + " epoch %d lr %.2e val %.4f test %.4f kept %s%n", m.epoch(),
                         params.learningRateAt(m.epoch(), data.train().size()), m.validationAccuracy(), test, m.best());
             }

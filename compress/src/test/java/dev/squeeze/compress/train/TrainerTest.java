@@ -251,8 +251,8 @@ class TrainerTest {
 
     @Test
     void networkIsSeeded() {
-        MultiLayerNetwork a = Trainer.newNetwork(tiny(1, 3), data);
-        MultiLayerNetwork b = Trainer.newNetwork(tiny(1, 3), data);
+        MultiLayerNetwork a = Trainer.newNetwork(tiny(1, 3), data).asStack();
+        MultiLayerNetwork b = Trainer.newNetwork(tiny(1, 3), data).asStack();
         assertEquals(a.params(), b.params());
     }
 }

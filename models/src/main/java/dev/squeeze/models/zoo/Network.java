@@ -2,6 +2,8 @@ package dev.squeeze.models.zoo;
 
 import dev.squeeze.core.BadInputException;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
@@ -12,6 +14,7 @@ import org.nd4j.linalg.dataset.DataSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * A DL4J network of either kind every stage takes: a {@link Stack} (a {@code MultiLayerNetwork}, layers in a row) or
@@ -32,11 +35,20 @@ public sealed interface Network permits Network.Stack, Network.Graph {
 
     void setLearningRate(double rate);
 
+    /** The loss on {@code data} in inference mode, with no optimizer step (DL4J's {@code score(data, false)}). */
+    double loss(DataSet data);
+
     /** Class probabilities for a batch of feature rows, in inference mode (no dropout, batch norm's running statistics). */
     INDArray output(INDArray features);
 
     /** A deep copy: configuration, parameters and optimizer state. */
     Network copy();
+
+    /** The output layer's configuration: a stack's last layer, a graph's output vertex. Changes to it take effect. */
+    BaseOutputLayer outputLayer();
+
+    /** A new network with the same parameters whose output layer's configuration {@code change} has altered. */
+    Network withOutputLayer(Consumer<BaseOutputLayer> change);
 
     /** "layer stack" or "graph", for messages. */
     String kind();
@@ -88,6 +100,12 @@ public sealed interface Network permits Network.Stack, Network.Graph {
         return model().getParam(key);
     }
 
+    /** The MultiLayerNetwork of a stack, for code that handles only stacks; an IllegalStateException for a graph. */
+    default MultiLayerNetwork asStack() {
+        if (this instanceof Stack s) return s.net();
+        throw new IllegalStateException("expected a layer stack (MultiLayerNetwork), got a " + kind());
+    }
+
     default boolean isGraph() {
         return this instanceof Graph;
     }
@@ -131,6 +149,11 @@ public sealed interface Network permits Network.Stack, Network.Graph {
         }
 
         @Override
+        public double loss(DataSet data) {
+            return net.score(data, false);
+        }
+
+        @Override
         public INDArray output(INDArray features) {
             return net.output(features, false);
         }
@@ -138,6 +161,24 @@ public sealed interface Network permits Network.Stack, Network.Graph {
         @Override
         public Network copy() {
             return new Stack(net.clone());
+        }
+
+        @Override
+        public BaseOutputLayer outputLayer() {
+            return outputOf(net.getLayerWiseConfigurations());
+        }
+
+        private static BaseOutputLayer outputOf(org.deeplearning4j.nn.conf.MultiLayerConfiguration conf) {
+            return (BaseOutputLayer) conf.getConf(conf.getConfs().size() - 1).getLayer();
+        }
+
+        @Override
+        public Network withOutputLayer(Consumer<BaseOutputLayer> change) {
+            var conf = net.getLayerWiseConfigurations().clone();
+            change.accept(outputOf(conf));
+            MultiLayerNetwork changed = new MultiLayerNetwork(conf);
+            changed.init(net.params().dup(), false);
+            return new Stack(changed);
         }
 
         @Override
@@ -179,6 +220,11 @@ public sealed interface Network permits Network.Stack, Network.Graph {
         }
 
         @Override
+        public double loss(DataSet data) {
+            return graph.score(data, false);
+        }
+
+        @Override
         public INDArray output(INDArray features) {
             return graph.outputSingle(false, features);
         }
@@ -186,6 +232,28 @@ public sealed interface Network permits Network.Stack, Network.Graph {
         @Override
         public Network copy() {
             return new Graph(graph.clone());
+        }
+
+        @Override
+        public BaseOutputLayer outputLayer() {
+            return outputOf(graph.getConfiguration());
+        }
+
+        private static BaseOutputLayer outputOf(org.deeplearning4j.nn.conf.ComputationGraphConfiguration conf) {
+            var vertex = conf.getVertices().get(conf.getNetworkOutputs().get(0));
+            if (vertex instanceof LayerVertex lv && lv.getLayerConf().getLayer() instanceof BaseOutputLayer out) return out;
+            throw new BadInputException("the graph's output vertex '" + conf.getNetworkOutputs().get(0) + "' ("
+                    + vertex.getClass().getSimpleName() + ") is not an output layer; squeeze needs a graph that ends in "
+                    + "an OutputLayer (softmax with a loss)");
+        }
+
+        @Override
+        public Network withOutputLayer(Consumer<BaseOutputLayer> change) {
+            var conf = graph.getConfiguration().clone();
+            change.accept(outputOf(conf));
+            ComputationGraph changed = new ComputationGraph(conf);
+            changed.init(graph.params().dup(), false);
+            return new Graph(changed);
         }
 
         @Override
