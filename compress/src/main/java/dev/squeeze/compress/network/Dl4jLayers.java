@@ -1,7 +1,6 @@
 package dev.squeeze.compress.network;
 
 import dev.squeeze.core.BadInputException;
-import dev.squeeze.models.zoo.Network;
 import dev.squeeze.models.zoo.layers.NativeConvolution;
 import dev.squeeze.models.zoo.Network;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
@@ -85,11 +84,15 @@ public final class Dl4jLayers {
         }
     }
 
-    /** @param inputShape one example's shape as the model file records it, e.g. [784] or [1, 28, 28] */
+    /**
+     * A layer stack or a graph, read as {@link #toFloatNetwork(MultiLayerNetwork, long[])} or
+     * {@link #toFloatNetwork(ComputationGraph, long[])} reads it.
+     *
+     * @param inputShape one example's shape as the model file records it, e.g. [784] or [1, 28, 28]
+     */
     public static StepNetwork toFloatNetwork(Network network, long[] inputShape) {
-        if (network instanceof Network.Stack s) return toFloatNetwork(s.net(), inputShape);
-        throw new BadInputException("int8 and ONNX export do not read ComputationGraphs yet; this model is a "
-                + network.kind());
+        if (network instanceof Network.Graph g) return toFloatNetwork(g.graph(), inputShape);
+        return toFloatNetwork(((Network.Stack) network).net(), inputShape);
     }
 
     /** @param inputShape one example's shape as the model file records it, e.g. [784] or [1, 28, 28] */
