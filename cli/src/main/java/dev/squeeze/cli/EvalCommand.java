@@ -21,7 +21,8 @@ final class EvalCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Option(names = "--model-file", required = true, paramLabel = "FILE", description = "A model.zip written by squeeze.")
     Path modelFile;
 
-    @Option(names = "--dataset", paramLabel = "NAME", description = "Test set to use (default: the one the model was trained on).")
+    @Option(names = "--dataset", paramLabel = "NAME|FILE.csv|DIR", description = "Test set to use (default: the one the "
+            + "model was trained on); an image folder's images are read at the model's input size and channels.")
     String dataset;
 
     @Override

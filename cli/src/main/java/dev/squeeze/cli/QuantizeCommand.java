@@ -48,7 +48,7 @@ import java.util.concurrent.Callable;
                 "(OUTPUT:FIGURE for another): cosine>=X, cosine-worst>=X, rel-l2<=X,",
                 "max-abs<=X, or top1-drop<=POINTS (against the labels if given, else the float",
                 "model's top-1); the most sensitive nodes stay float until it holds.", "",
-                "--dataset NAME|FILE.csv takes the place of --inputs for a model that takes the",
+                "--dataset NAME|FILE.csv|DIR takes the place of --inputs for a model that takes the",
                 "dataset's raw features (a Squeeze export, say): static mode calibrates on its",
                 "training split (--samples) and measures on its test split, labels included:",
                 "the float and int8 accuracy and the drop, recorded in the ledger row and the",
@@ -83,11 +83,12 @@ final class QuantizeCommand extends SqueezeSubcommand implements Callable<Intege
                     + "folder of Open Inference Protocol JSON request bodies.")
     Path inputs;
 
-    @Option(names = "--dataset", paramLabel = "NAME|FILE.csv",
+    @Option(names = "--dataset", paramLabel = "NAME|FILE.csv|DIR",
             description = "ONNX files that take a dataset's raw features (pixels 0-255, a table's values, as Squeeze's "
                     + "exports do): measure int8 against float on its test split, with the float and int8 accuracy; "
-                    + "calibration examples come from its training split (--samples). fashion-mnist, mnist, or a CSV "
-                    + "file. Not with --inputs.")
+                    + "calibration examples come from its training split (--samples). fashion-mnist, mnist, a CSV "
+                    + "file, or an image folder (read at the input's size and channels when the model declares "
+                    + "[N, C, H, W], else as train reads it). Not with --inputs.")
     String dataset;
 
     @Option(names = "--label", paramLabel = "COLUMN",

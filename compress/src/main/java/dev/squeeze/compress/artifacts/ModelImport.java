@@ -2,6 +2,7 @@ package dev.squeeze.compress.artifacts;
 
 import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.Dataset;
+import dev.squeeze.models.data.Datasets;
 import dev.squeeze.models.data.LabeledData;
 import dev.squeeze.models.data.Normalization;
 import dev.squeeze.models.zoo.Network;
@@ -27,6 +28,16 @@ public final class ModelImport {
      * dataset's features and predict its classes (checked on a test batch).
      */
     public static void importDl4j(Path dl4jZip, Dataset dataset, Path target) {
+        importDl4j(dl4jZip, dataset, dataset.name(), null, target);
+    }
+
+    /**
+     * As {@link #importDl4j(Path, Dataset, Path)}, recording the dataset as the user named it ({@code --dataset}: a
+     * CSV file's or image folder's path, which the dataset's own name, the file or folder name, may not find again)
+     * and a CSV file's table options, so later stages open the same data.
+     */
+    public static void importDl4j(Path dl4jZip, Dataset dataset, String datasetAsGiven, Datasets.TableOptions table,
+                                  Path target) {
         Network net;
         try {
             net = ModelFile.readNetwork(dl4jZip, false);
@@ -50,7 +61,7 @@ public final class ModelImport {
         }
         Normalization none = Normalization.perFeature(test.head(1), new boolean[test.featureSize()]);
         String name = "imported:" + dl4jZip.getFileName();
-        ModelFile.save(target, net, new ModelInfo(name, dataset.name(), null, dataset.inputShape(), dataset.classNames(),
+        ModelFile.save(target, net, new ModelInfo(name, datasetAsGiven, table, dataset.inputShape(), dataset.classNames(),
                 none, null, null, 0, Double.NaN));
     }
 }

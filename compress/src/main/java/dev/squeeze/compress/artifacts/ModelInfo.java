@@ -14,8 +14,9 @@ import java.util.function.Consumer;
  * normalization fitted on the training split (so evaluation and inference apply the same), and the run
  * that produced it.
  *
- * @param dataset the dataset as given to {@code --dataset} (a registered name or a CSV path)
- * @param table   a CSV dataset's label and categorical columns, so the same encoding can be read again
+ * @param dataset    the dataset as given to {@code --dataset} (a registered name, a CSV path or an image folder's path)
+ * @param table      a CSV dataset's label and categorical columns, so the same encoding can be read again
+ * @param inputShape one example's shape; for an image folder also the size and channels its images are read at again
  */
 public record ModelInfo(String model, String dataset, Datasets.TableOptions table, long[] inputShape,
                         List<String> classNames, Normalization normalization, String configHash, String runId,
@@ -23,7 +24,8 @@ public record ModelInfo(String model, String dataset, Datasets.TableOptions tabl
 
     /**
      * The dataset this model reads, opened as it was for training: a CSV dataset with the same label and categorical
-     * columns, so its features are encoded identically.
+     * columns, so its features are encoded identically; an image folder (this one or another) at the model's input
+     * size and channels.
      *
      * @param name    the dataset to open, or null for {@link #dataset()}
      * @param dataDir where its files are, or null to locate them
@@ -31,7 +33,9 @@ public record ModelInfo(String model, String dataset, Datasets.TableOptions tabl
     public Dataset openDataset(String name, Path dataDir, DatasetLocator locator, Consumer<String> notices) {
         String which = name != null ? name : dataset;
         Datasets.TableOptions options = Datasets.isCsv(which) && table != null ? table : Datasets.TableOptions.NONE;
-        return Datasets.open(which, dataDir, locator, options, notices);
+        boolean folder = !Datasets.isCsv(which) && !Datasets.isRegistered(which);
+        Datasets.ImageOptions images = folder ? Datasets.ImageOptions.of(inputShape) : Datasets.ImageOptions.NONE;
+        return Datasets.open(which, dataDir, locator, options, images, notices);
     }
 
     public int numClasses() {

@@ -32,7 +32,6 @@ import dev.squeeze.compress.train.TrainingService;
 import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.DatasetLocator;
-import dev.squeeze.models.data.Datasets;
 import dev.squeeze.models.data.TrainValSplit;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import dev.squeeze.models.zoo.Network;
@@ -87,7 +86,7 @@ public final class DistillService {
         List<String> onnxRefs = teacherRefs.stream().filter(OnnxModelFile::isOnnxCandidate).toList();
         List<TrainedRun> teachers = resolveTeachers(teacherRefs.stream().filter(r -> !onnxRefs.contains(r)).toList());
         List<ModelFile.Loaded> teacherModels = teachers.stream().map(t -> ModelFile.load(t.paths().model(), false)).toList();
-        Dataset dataset = Datasets.open(student.dataset(), dataDir, locator, student.tableOptions(), monitor::message);
+        Dataset dataset = student.openDataset(dataDir, locator, monitor::message);
         checkCompatible(teachers, teacherModels, dataset);
         List<OnnxTeacher> onnxTeachers = onnxRefs.stream().map(r -> OnnxTeacher.read(Path.of(r), dataset)).toList();
         TrainingData data = TrainingData.prepare(dataset, student.validationFraction());

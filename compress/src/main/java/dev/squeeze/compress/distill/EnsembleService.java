@@ -20,7 +20,6 @@ import dev.squeeze.compress.train.TrainingService;
 import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.DatasetLocator;
-import dev.squeeze.models.data.Datasets;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -90,8 +89,7 @@ public final class EnsembleService {
         @Override
         public NewRun row(EnsembleParams params, ConfigHash hash) {
             TrainParams member = params.member();
-            dataset = Datasets.open(member.dataset(), dataDir, env.locator(), member.tableOptions(),
-                    env.monitor()::message);
+            dataset = member.openDataset(dataDir, env.locator(), env.monitor()::message);
             return NewRun.of(STAGE, member.model(), dataset.name(), hash)
                     .withNotes(params.members() + " members averaged: " + String.join(", ", ids));
         }

@@ -11,6 +11,7 @@ import dev.squeeze.compress.train.TrainingData;
 import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.Datasets;
+import dev.squeeze.models.data.ImageFolderDataset;
 import dev.squeeze.models.zoo.ModelZoo;
 
 import java.nio.file.Path;
@@ -40,12 +41,14 @@ public final class Doctor {
     /** @param dataDir where the dataset's files are, or null to locate them */
     public DoctorReport examine(TrainParams params, Path dataDir) {
         ModelZoo.get(params.model());
-        Datasets.check(params.dataset());
+        Datasets.check(params.dataset(), dataDir);
+        params.imageOptions();
         RunPaths.requireWritable(workspace.runsRoot());
         Path curves = RunPaths.of(workspace.runsRoot(), STAGE, ConfigHash.of(params, TrainParams.HASH_BASE).value()).dir();
 
-        Dataset dataset = Datasets.open(params.dataset(), dataDir, locator, params.tableOptions());
+        Dataset dataset = params.openDataset(dataDir, locator, System.err::println);
         TrainingData data = TrainingData.prepare(dataset, params.validationFraction());
+        ShuffledBatches training = ShuffledBatches.forTraining(params, data, null);
         int classes = data.classNames().size();
         List<CheckResult> checks = new ArrayList<>();
 
@@ -61,9 +64,14 @@ public final class Doctor {
         checks.add(NormalizationCheck.run(dataset, TrainingData.carve(dataset, params.validationFraction()),
                 data.normalization()));
         checks.add(LabelsCheck.run(classes, data.train(), data.validation(), data.test()));
+        if (training.augmentation() != null) {
+            progress.accept("checking: augmentation");
+            checks.add(AugmentationCheck.run(data, new ShuffledBatches(data.train(), params.batch(), params.seed()),
+                    training, training.augmentation(), dataset.labelChangingFlips(),
+                    !(dataset instanceof ImageFolderDataset)));
+        }
         progress.accept("checking: learning-rate range test");
-        checks.add(LearningRateCheck.run(Trainer.newNetwork(params, data),
-                new ShuffledBatches(data.train(), params.batch(), params.seed()), params.learningRate(), curves));
+        checks.add(LearningRateCheck.run(Trainer.newNetwork(params, data), training, params.learningRate(), curves));
 
         DoctorReport report = new DoctorReport(params.model(), data.dataset(), List.copyOf(checks), curves);
         AtomicFiles.writeString(curves.resolve("report.json"), report.json());

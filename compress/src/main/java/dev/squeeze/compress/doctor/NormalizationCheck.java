@@ -85,6 +85,19 @@ final class NormalizationCheck {
 
     private static String describe(Dataset dataset, Normalization n) {
         boolean pixels = dataset.columns().stream().allMatch(c -> c.kind() == FeatureColumn.Kind.PIXEL);
+        long[] shape = dataset.inputShape();
+        int channels = shape.length == 3 ? (int) shape[0] : 1;
+        if (pixels && channels > 1 && n.featureSize() % channels == 0) {
+            // One pair per channel (an image folder's colour channels): each channel's first pixel shows it.
+            int plane = n.featureSize() / channels;
+            List<String> means = new ArrayList<>();
+            List<String> stds = new ArrayList<>();
+            for (int c = 0; c < channels; c++) {
+                means.add(String.format(Locale.ROOT, "%.3f", n.mean()[c * plane]));
+                stds.add(String.format(Locale.ROOT, "%.3f", n.std()[c * plane]));
+            }
+            return "per channel mean " + String.join("/", means) + ", std " + String.join("/", stds);
+        }
         if (pixels) return String.format(Locale.ROOT, "mean %.3f, std %.3f", n.mean()[0], n.std()[0]);
         List<String> parts = new ArrayList<>();
         for (int j = 0; j < n.featureSize() && parts.size() < 2; j++) {

@@ -89,8 +89,8 @@ public final class PruneService {
                     return finished.get().outcome();
                 }
                 TrainParams train = source.params().withSnapshot(null);
-                TrainingData data = TrainingData.prepare(Datasets.open(train.dataset(), dataDir, locator, train.tableOptions(),
-                        monitor::message), train.validationFraction());
+                TrainingData data = TrainingData.prepare(train.openDataset(dataDir, locator, monitor::message),
+                        train.validationFraction());
                 int steps = (data.train().size() + train.batch() - 1) / train.batch();
                 ModelFile.Loaded dense = ModelFile.load(source.paths().model(), false);
                 AtomicFiles.writeString(search.config(), config.configJson());

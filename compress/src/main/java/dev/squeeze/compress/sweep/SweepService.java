@@ -97,9 +97,9 @@ public final class SweepService {
      */
     private void preflight(TrainParams base, List<SweepTrial> trials, Path dataDir) {
         trials.stream().map(t -> t.params().model()).distinct().forEach(ModelZoo::get);
-        Datasets.check(base.dataset());
+        Datasets.check(base.dataset(), dataDir);
         RunPaths.requireWritable(workspace.runsRoot());
-        Datasets.open(base.dataset(), dataDir, locator, base.tableOptions());
+        base.openDataset(dataDir, locator, System.err::println);
         workspace.openLedger().close();
     }
 

@@ -26,16 +26,33 @@ public final class SettingChecks {
         }
     }
 
-    /** A dataset Squeeze knows by name, or a CSV file. */
+    /**
+     * A dataset Squeeze knows by name, a CSV file, or an image folder ({@link Datasets#isImageFolder}: a path, or an
+     * existing folder); whether the file or folder exists is checked when the stage opens it.
+     */
     public static final class Dataset implements SettingCheck {
         @Override
         public String apply(String name) {
-            return Datasets.isCsv(name) ? name : DatasetRegistry.get(name).name();
+            return Datasets.isCsv(name) || Datasets.isImageFolder(name) ? name : DatasetRegistry.get(name).name();
         }
 
         @Override
         public String accepts() {
-            return "a dataset name (" + String.join(", ", DatasetRegistry.names()) + ") or a .csv file";
+            return "a dataset name (" + String.join(", ", DatasetRegistry.names()) + "), a .csv file or an image folder";
+        }
+    }
+
+    /** An image size {@code HxW} in pixels, canonical: {@code 28x28}. */
+    public static final class ImageSize implements SettingCheck {
+        @Override
+        public String apply(String text) {
+            int[] size = Datasets.ImageOptions.parseSize(text);
+            return size[0] + "x" + size[1];
+        }
+
+        @Override
+        public String accepts() {
+            return "an image size HEIGHTxWIDTH in pixels, such as 28x28";
         }
     }
 

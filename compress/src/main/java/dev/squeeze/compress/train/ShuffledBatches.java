@@ -8,13 +8,15 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The training pipeline's batches: each epoch one permutation of the example indices, seeded by the run's
  * seed and the epoch (so a resumed run sees the same order), and every batch cut from that one order, so
- * features and labels cannot be shuffled apart.
+ * features and labels cannot be shuffled apart. With an {@link Augmentation}, each batch's images are changed
+ * after they are cut (a copy: the data itself is never changed), by draws seeded by the epoch and step.
  */
 public final class ShuffledBatches implements BatchSource {
     private final LabeledData data;
     private final int batchSize;
     private final long seed;
     private final float[] softTargets;
+    private final Augmentation augmentation;
     private int orderEpoch = -1;
     private int[] order;
 
@@ -29,6 +31,22 @@ public final class ShuffledBatches implements BatchSource {
      * @param softTargets {@code [size, numClasses]} row-major, one row per example, or null for one-hot labels only
      */
     public ShuffledBatches(LabeledData data, int batchSize, long seed, float[] softTargets) {
+        this(data, batchSize, seed, softTargets, null);
+    }
+
+    /**
+     * Batches as training cuts them: {@code params}' batch size and seed, its {@code --augment} applied to
+     * {@code data}'s images, and the soft targets of distillation (or null).
+     */
+    public static ShuffledBatches forTraining(TrainParams params, TrainingData data, float[] softTargets) {
+        return new ShuffledBatches(data.train(), params.batch(), params.seed(), softTargets,
+                Augmentation.of(params.augment(), data.inputShape(), data.normalization(), data.dataset()));
+    }
+
+    /**
+     * @param augmentation changes each batch's images (never the data), or null for none
+     */
+    public ShuffledBatches(LabeledData data, int batchSize, long seed, float[] softTargets, Augmentation augmentation) {
         if (softTargets != null && softTargets.length != (long) data.size() * data.numClasses()) {
             throw new IllegalArgumentException(softTargets.length + " soft targets for " + data.size() + " examples of "
                     + data.numClasses() + " classes");
@@ -37,6 +55,12 @@ public final class ShuffledBatches implements BatchSource {
         this.batchSize = batchSize;
         this.seed = seed;
         this.softTargets = softTargets;
+        this.augmentation = augmentation;
+    }
+
+    /** The changes made to each batch's images, or null for none. */
+    public Augmentation augmentation() {
+        return augmentation;
     }
 
     @Override
@@ -53,6 +77,9 @@ public final class ShuffledBatches implements BatchSource {
         int from = step * batchSize;
         int to = Math.min(data.size(), from + batchSize);
         DataSet batch = data.toDataSet(order, from, to);
+        if (augmentation != null) {
+            batch = new DataSet(augmentation.apply(batch.getFeatures(), batchSeed(seed, epoch, step)), batch.getLabels());
+        }
         if (softTargets == null) return batch;
         int k = data.numClasses();
         float[] labels = new float[(to - from) * 2 * k];
@@ -65,5 +92,10 @@ public final class ShuffledBatches implements BatchSource {
 
     static long epochSeed(long seed, int epoch) {
         return seed * 1_000_003L + epoch;
+    }
+
+    /** Seeds one batch's augmentation: a function of the run's seed, the epoch and the step only. */
+    static long batchSeed(long seed, int epoch, int step) {
+        return epochSeed(seed, epoch) * 0x9E3779B97F4A7C15L + step;
     }
 }

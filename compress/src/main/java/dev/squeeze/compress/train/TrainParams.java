@@ -2,13 +2,17 @@ package dev.squeeze.compress.train;
 
 import dev.squeeze.core.settings.Setting;
 import dev.squeeze.core.settings.StageSettings;
+import dev.squeeze.models.data.Dataset;
+import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.Datasets;
 import dev.squeeze.models.zoo.Inits;
 import org.deeplearning4j.nn.weights.WeightInit;
 
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The settings that decide what a training run produces; their hash names the run. Where to write and
@@ -42,11 +46,15 @@ import java.util.Map;
  *                           one still anneals within its epochs by {@code lrDecay}. 1 turns it off; 0, in
  *                           configurations written before it existed, reads as 1
  * @param drop               a CSV dataset's columns to leave out (an id, a name), or null
+ * @param imageSize          an image folder's image size, {@code HxW}, or null for the first image's
+ * @param channels           an image folder's channels (1 grey, 3 RGB), or null for 1 when every image is grey
+ * @param augment            the changes made to training batches' images ({@link Augmentation}), or null for none
  */
 public record TrainParams(
         @Setting(help = "Zoo model to train ('squeeze models' lists them).", label = "NAME", check = SettingChecks.ZooModel.class)
         String model,
-        @Setting(help = "fashion-mnist, mnist, or a CSV file with a header row.", label = "NAME|FILE.csv",
+        @Setting(help = "fashion-mnist, mnist, a CSV file with a header row, or a folder of images in train/CLASS/ (and "
+                + "optionally test/CLASS/) folders.", label = "NAME|FILE.csv|DIR",
                 defaultValue = DEFAULT_DATASET, check = SettingChecks.Dataset.class, sweep = false)
         String dataset,
         @Setting(help = "Most epochs; early stopping may end sooner. Each prune level retrains as long.", defaultValue = "30", min = 1)
@@ -95,7 +103,19 @@ public record TrainParams(
         @Setting(help = "CSV datasets: columns to leave out, such as an id or a name that identifies rows (a column "
                 + "with more distinct values than half the rows is refused until it is dropped or declared "
                 + "categorical).", label = "COLUMN", sweep = false)
-        List<String> drop) {
+        List<String> drop,
+        @Setting(name = "image-size", help = "Image folders: read every image at this many pixels, resizing (stretching) "
+                + "those of another size (default: the first image's size).", label = "HxW",
+                check = SettingChecks.ImageSize.class, sweep = false)
+        String imageSize,
+        @Setting(help = "Image folders: 1 reads the images grey, 3 in RGB (default: 1 when every image is stored grey, "
+                + "else 3).", label = "1|3", min = 1, max = 3, sweep = false)
+        Integer channels,
+        @Setting(help = "Change each training batch's images at random, never validation or test images: flip (mirror "
+                + "left-right), vflip (upside down), crop (shift by up to an eighth of the side, the edge black). "
+                + "'squeeze doctor' checks it, and warns of flips that change what the dataset's labels mean.",
+                label = "KIND", choices = {"flip", "vflip", "crop"}, sweep = false)
+        List<String> augment) {
 
     /** The settings, as options, recipe keys and sweep keys see them. */
     public static final StageSettings<TrainParams> SETTINGS = StageSettings.of(TrainParams.class);
@@ -135,6 +155,7 @@ public record TrainParams(
         if (exampleDecay == 0) exampleDecay = 1;
         categorical = categorical == null ? null : List.copyOf(categorical);
         drop = drop == null || drop.isEmpty() ? null : List.copyOf(drop);
+        augment = augment == null || augment.isEmpty() ? null : List.copyOf(augment);
     }
 
     /**
@@ -217,6 +238,22 @@ public record TrainParams(
     /** The dataset options only tables have. */
     public Datasets.TableOptions tableOptions() {
         return new Datasets.TableOptions(label, categorical, drop);
+    }
+
+    /**
+     * The dataset these settings train on, opened with their table and image options: every stage that reads a
+     * training run's data opens it here, so none can leave an option out.
+     *
+     * @param dataDir where the dataset's files are, or null to locate them
+     * @param notices told, one line each, what was done to the data
+     */
+    public Dataset openDataset(Path dataDir, DatasetLocator locator, Consumer<String> notices) {
+        return Datasets.open(dataset, dataDir, locator, tableOptions(), imageOptions(), notices);
+    }
+
+    /** The dataset options only image folders have: the size and channels to read their images at. */
+    public Datasets.ImageOptions imageOptions() {
+        return Datasets.ImageOptions.of(imageSize, channels);
     }
 
     /** The weight init to force on every layer, or null for the one suited to each activation. */

@@ -118,7 +118,7 @@ public final class Trainer {
         List<EpochMetrics> history = new ArrayList<>(state.history());
         LabeledData train = data.train();
         LabeledData trainSample = train.head(TRAIN_ACCURACY_SAMPLE);
-        BatchSource batches = new ShuffledBatches(train, params.batch(), params.seed(), hooks.softTargets());
+        BatchSource batches = ShuffledBatches.forTraining(params, data, hooks.softTargets());
         int steps = batches.batchesPerEpoch();
         RewindPoint snapshot = params.snapshot() == null || !hooks.saveSnapshots() ? null : RewindPoint.parse(params.snapshot());
         TrainingWatch watch = new TrainingWatch();

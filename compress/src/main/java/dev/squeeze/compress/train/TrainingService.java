@@ -65,6 +65,7 @@ public final class TrainingService {
         // Bad names and an unwritable output fail here, before any data is read.
         ModelZoo.get(params.model());
         Datasets.check(params.dataset(), dataDir);
+        params.imageOptions();
         StageResult<Trained> done = runner.forced(force).run(new Train(dataDir), params);
         TrainingResult training = done.reused() ? null : done.outcome().training();
         return new TrainOutcome(done.run(), done.paths(), training, done.reused());
@@ -95,8 +96,9 @@ public final class TrainingService {
 
         @Override
         public NewRun row(TrainParams params, ConfigHash hash) {
-            data = TrainingData.prepare(Datasets.open(params.dataset(), dataDir, env.locator(), params.tableOptions(),
-                    env.monitor()::message), params.validationFraction());
+            data = TrainingData.prepare(params.openDataset(dataDir, env.locator(), env.monitor()::message),
+                    params.validationFraction());
+            Augmentation.of(params.augment(), data.inputShape(), data.normalization(), data.dataset()); // a table refuses it
             return NewRun.of(STAGE, params.model(), data.dataset(), hash);
         }
 

@@ -18,13 +18,10 @@ import java.util.function.Consumer;
  */
 public final class CsvDataset implements Dataset {
 
-    /** Share of the complete rows held out as the test set. */
-    public static final double TEST_FRACTION = 0.2;
-    /**
-     * Seeds the test split. A constant rather than the training seed: changing {@code --seed} must not move
-     * rows between train and test (a model would then be tested on rows another run trained on).
-     */
-    public static final long TEST_SPLIT_SEED = 4_180L;
+    /** Share of the complete rows held out as the test set ({@link TestSplit#FRACTION}). */
+    public static final double TEST_FRACTION = TestSplit.FRACTION;
+    /** Seeds the test split ({@link TestSplit#SEED}): changing {@code --seed} never moves rows between train and test. */
+    public static final long TEST_SPLIT_SEED = TestSplit.SEED;
 
     private final String name;
     private final Path file;

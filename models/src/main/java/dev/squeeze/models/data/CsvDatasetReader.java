@@ -157,9 +157,9 @@ final class CsvDatasetReader {
         }
         LabeledData all = new LabeledData(features, labels, width, classes.size());
 
-        boolean[] isTest = testRows(labels, classes.size());
-        int[] trainIdx = indices(isTest, false);
-        int[] testIdx = indices(isTest, true);
+        boolean[] isTest = TestSplit.stratified(labels, classes.size());
+        int[] trainIdx = TestSplit.indices(isTest, false);
+        int[] testIdx = TestSplit.indices(isTest, true);
         if (testIdx.length == 0) {
             throw bad(file, "no class has enough complete rows to hold out a test set (class counts "
                     + Arrays.toString(all.classCounts()) + "); add rows");
@@ -482,34 +482,6 @@ final class CsvDatasetReader {
     }
 
     // ---------------------------------------------------------------- the test split
-
-    /**
-     * Which examples are test examples: of each class, the first {@code round(count * TEST_FRACTION)} in a
-     * fixed-seed permutation. Stratified, so a small class is in the test set in its own proportion rather
-     * than by luck.
-     */
-    static boolean[] testRows(int[] labels, int numClasses) {
-        int[] quota = new int[numClasses];
-        for (int label : labels) quota[label]++;
-        for (int c = 0; c < numClasses; c++) quota[c] = (int) Math.round(quota[c] * CsvDataset.TEST_FRACTION);
-        boolean[] isTest = new boolean[labels.length];
-        for (int i : TrainValSplit.permutation(labels.length, CsvDataset.TEST_SPLIT_SEED)) {
-            if (quota[labels[i]] > 0) {
-                quota[labels[i]]--;
-                isTest[i] = true;
-            }
-        }
-        return isTest;
-    }
-
-    /** The indices where {@code mask} equals {@code value}, ascending (so each split keeps the file's order). */
-    private static int[] indices(boolean[] mask, boolean value) {
-        int count = 0;
-        for (boolean b : mask) if (b == value) count++;
-        int[] out = new int[count];
-        for (int i = 0, k = 0; i < mask.length; i++) if (mask[i] == value) out[k++] = i;
-        return out;
-    }
 
     private static int[] select(int[] values, int[] indices) {
         int[] out = new int[indices.length];

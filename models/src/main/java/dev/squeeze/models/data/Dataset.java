@@ -1,6 +1,7 @@
 package dev.squeeze.models.data;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * A loaded dataset of any kind (images, tables): its train and test splits, its classes and the shape of
@@ -26,6 +27,15 @@ public interface Dataset {
      * kind for all features; tables say which columns are numeric, binary or one-hot.
      */
     List<FeatureColumn> columns();
+
+    /**
+     * The flips after which an example no longer shows what its label says (a mirrored digit), so augmenting the
+     * training set with them teaches wrong labels; empty when no flip does, or when the dataset does not say (an
+     * image folder: only its owner knows). Tables are never flipped.
+     */
+    default Set<Flip> labelChangingFlips() {
+        return Set.of();
+    }
 
     /** The normalization this kind of data wants, fitted on {@code trainSplit} (never on validation or test). */
     default Normalization fitNormalization(LabeledData trainSplit) {

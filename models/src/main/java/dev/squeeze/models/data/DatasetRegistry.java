@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The datasets Squeeze knows by name: {@value #FASHION_MNIST} (the default) and {@value #MNIST}.
@@ -49,7 +50,8 @@ public final class DatasetRegistry {
                         10_000),
                 List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
-                1, 28, 28, "dataset-fashion-mnist"));
+                // Upside-down clothes are not what the classes show; left and right are both worn.
+                1, 28, 28, "dataset-fashion-mnist", Set.of(Flip.VERTICAL)));
 
         register(new DatasetSpec(MNIST, "MNIST",
                 List.of(URI.create("https://ossci-datasets.s3.amazonaws.com/mnist/"),
@@ -67,7 +69,8 @@ public final class DatasetRegistry {
                                 "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", HashOf.FILE),
                         10_000),
                 List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"),
-                1, 28, 28, null));
+                // A mirrored digit is no digit, and flipped upside down a 6 reads as a 9.
+                1, 28, 28, null, Set.of(Flip.HORIZONTAL, Flip.VERTICAL)));
     }
 
     private DatasetRegistry() {

@@ -1,7 +1,9 @@
 package dev.squeeze.models.data;
 
 import java.net.URI;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * What a named image dataset is: where to download it, how to verify it, what its examples look like.
@@ -18,9 +20,12 @@ import java.util.List;
  * @param width         image columns
  * @param systemPackage the Debian package that installs the files under
  *                      {@code /usr/share/datasets/<name>}, or {@code null} when there is none
+ * @param labelChangingFlips the flips after which an image no longer shows what its label says
+ *                      ({@link Dataset#labelChangingFlips()}); empty when none does
  */
 public record DatasetSpec(String name, String title, List<URI> baseUrls, Split train, Split test,
-                          List<String> classNames, int channels, int height, int width, String systemPackage) {
+                          List<String> classNames, int channels, int height, int width, String systemPackage,
+                          Set<Flip> labelChangingFlips) {
 
     /**
      * One split of the dataset: its image and label files and how many examples the published files hold.
@@ -50,6 +55,8 @@ public record DatasetSpec(String name, String title, List<URI> baseUrls, Split t
             throw new IllegalArgumentException(name + ": image shape must be positive, got "
                     + channels + "x" + height + "x" + width);
         }
+        labelChangingFlips = labelChangingFlips == null || labelChangingFlips.isEmpty()
+                ? Set.of() : Set.copyOf(EnumSet.copyOf(labelChangingFlips));
     }
 
     /** Number of classes: label values run 0..numClasses-1. */

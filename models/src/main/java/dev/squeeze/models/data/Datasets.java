@@ -11,8 +11,10 @@ import java.util.function.Consumer;
 
 /**
  * Opens a dataset by what the user typed after {@code --dataset}: a registered image dataset name
- * ({@link DatasetRegistry}), or the path of a CSV file (a name ending in {@code .csv}, read by
- * {@link CsvDataset}). The one entry point for both, so every command accepts both.
+ * ({@link DatasetRegistry}), the path of a CSV file (a name ending in {@code .csv}, read by {@link CsvDataset}), or
+ * the path of an image folder ({@code train/CLASS/*.png}, read by {@link ImageFolderDataset}). The one entry point for
+ * all three, so every command accepts each. A registered name wins over a folder of the same name in the current
+ * directory: write {@code ./mnist} for the folder.
  */
 public final class Datasets {
     private Datasets() {
@@ -46,25 +48,108 @@ public final class Datasets {
         }
     }
 
+    /**
+     * Options that only image folders have: the size and channels every image is read at. The registered datasets
+     * have theirs fixed; a model trained on a folder records its input shape, from which they are read again.
+     *
+     * @param height   rows of every image, or null (with width) for the first image's
+     * @param width    columns of every image, or null (with height)
+     * @param channels 1 (grey) or 3 (RGB), or null for 1 when every image is stored grey and 3 otherwise
+     */
+    public record ImageOptions(Integer height, Integer width, Integer channels) {
+        public static final ImageOptions NONE = new ImageOptions(null, null, null);
+
+        public ImageOptions {
+            if ((height == null) != (width == null)) {
+                throw new IllegalArgumentException("an image size needs both a height and a width, got " + height
+                        + " and " + width);
+            }
+            if (height != null && (height <= 0 || width <= 0)) {
+                throw new BadInputException("--image-size must be HxW with positive numbers, got " + height + "x" + width);
+            }
+            if (channels != null && channels != 1 && channels != 3) {
+                throw new BadInputException("--channels must be 1 (grey) or 3 (RGB), got " + channels);
+            }
+        }
+
+        /** The options from a size written {@code HxW} (or null) and a channel count (or null). */
+        public static ImageOptions of(String size, Integer channels) {
+            if (size == null) return new ImageOptions(null, null, channels);
+            int[] hw = parseSize(size);
+            return new ImageOptions(hw[0], hw[1], channels);
+        }
+
+        /** The options that read images back as {@code shape} = {channels, height, width} (a model's input shape). */
+        public static ImageOptions of(long[] shape) {
+            if (shape == null || shape.length != 3) return NONE;
+            return new ImageOptions((int) shape[1], (int) shape[2], (int) shape[0]);
+        }
+
+        /** {@code {height, width}} of a size written {@code HxW} ({@code 28x28}); a bad one is a {@link BadInputException}. */
+        public static int[] parseSize(String size) {
+            String[] parts = size.trim().toLowerCase(Locale.ROOT).split("x", -1);
+            try {
+                if (parts.length == 2) {
+                    int h = Integer.parseInt(parts[0].trim());
+                    int w = Integer.parseInt(parts[1].trim());
+                    if (h > 0 && w > 0) return new int[]{h, w};
+                }
+            } catch (NumberFormatException e) {
+                // said below
+            }
+            throw new BadInputException("an image size is HEIGHTxWIDTH in pixels, such as 28x28, got '" + size + "'");
+        }
+
+        /** Whether any option is given; tables and the registered datasets take none. */
+        public boolean given() {
+            return height != null || channels != null;
+        }
+
+        /** The size as written, {@code HxW}, or null. */
+        public String size() {
+            return height == null ? null : height + "x" + width;
+        }
+    }
+
     /** Whether {@code name} is a CSV file's path rather than a registered dataset's name. */
     public static boolean isCsv(String name) {
         return name != null && name.toLowerCase(Locale.ROOT).endsWith(".csv");
     }
 
+    /** Whether {@code name} is a dataset Squeeze knows by name (case-insensitive). */
+    public static boolean isRegistered(String name) {
+        return name != null && DatasetRegistry.names().contains(name.trim().toLowerCase(Locale.ROOT));
+    }
+
     /**
-     * Fails fast, before any data is read, when {@code name} cannot be a dataset: an unknown name, or a
-     * {@code .csv} path that is not an existing file (relative to the current directory).
+     * Whether {@code name}, neither registered nor a CSV file, is meant as an image folder: it names an existing
+     * directory, or is written as a path ({@code shirts/}, {@code ./shirts}, {@code /data/shirts}). A bare unknown word
+     * is taken for a mistyped dataset name instead.
+     */
+    public static boolean isImageFolder(String name) {
+        if (name == null || isCsv(name) || isRegistered(name)) return false;
+        if (name.contains("/") || name.contains(java.io.File.separator)) return true;
+        try {
+            return Files.isDirectory(Path.of(name));
+        } catch (InvalidPathException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Fails fast, before any data is read, when {@code name} cannot be a dataset: an unknown name, a {@code .csv} path
+     * that is not an existing file, or a folder without {@code train/} (paths relative to the current directory).
      */
     public static void check(String name) {
         check(name, null);
     }
 
-    /** {@link #check(String)}, also accepting a CSV file found under {@code dataDir} as {@link #open} does. */
+    /** {@link #check(String)}, also accepting a CSV file or image folder found under {@code dataDir} as {@link #open} does. */
     public static void check(String name, Path dataDir) {
         if (isCsv(name)) {
             csvFile(name, dataDir);
-        } else {
-            spec(name);
+        } else if (!isRegistered(name)) {
+            ImageFolderReader.requireLayout(imageFolder(name, dataDir));
         }
     }
 
@@ -76,32 +161,82 @@ public final class Datasets {
         return open(name, dataDir, locator, table, System.err::println);
     }
 
-    /**
-     * @param dataDir where an image dataset's files are, or null to locate them; for a CSV path that does not
-     *                exist as given, the directory it is looked up in
-     * @param table   the label, categorical and dropped columns of a CSV file; null or {@link TableOptions#NONE} for
-     *                images, which refuse them
-     * @param notices told, one line each, what was done to the data (rows dropped for missing values)
-     */
+    /** {@link #open(String, Path, DatasetLocator, TableOptions, ImageOptions, Consumer)} with no image options. */
     public static Dataset open(String name, Path dataDir, DatasetLocator locator, TableOptions table,
                                Consumer<String> notices) {
-        TableOptions options = table == null ? TableOptions.NONE : table;
-        if (isCsv(name)) return CsvDataset.read(csvFile(name, dataDir), options, notices);
-        spec(name); // an unknown name is the first thing to say
-        if (options.given()) {
+        return open(name, dataDir, locator, table, ImageOptions.NONE, notices);
+    }
+
+    /**
+     * @param dataDir where an image dataset's files are, or null to locate them; for a CSV file or image folder path
+     *                that does not exist as given, the directory it is looked up in
+     * @param table   the label, categorical and dropped columns of a CSV file; null or {@link TableOptions#NONE} for
+     *                images, which refuse them
+     * @param images  the size and channels of an image folder's images; null or {@link ImageOptions#NONE} for the
+     *                others, which refuse them
+     * @param notices told, one line each, what was done to the data (rows dropped for missing values, images skipped)
+     */
+    public static Dataset open(String name, Path dataDir, DatasetLocator locator, TableOptions table, ImageOptions images,
+                               Consumer<String> notices) {
+        TableOptions tableOptions = table == null ? TableOptions.NONE : table;
+        ImageOptions imageOptions = images == null ? ImageOptions.NONE : images;
+        if (isCsv(name)) {
+            if (imageOptions.given()) {
+                throw new BadInputException("--image-size/--channels apply to image folders only; " + name + " is a CSV "
+                        + "file (give the path of a folder of train/CLASS/ images to train on images)");
+            }
+            return CsvDataset.read(csvFile(name, dataDir), tableOptions, notices);
+        }
+        if (!isRegistered(name)) {
+            Path folder = imageFolder(name, dataDir);   // an unknown name is the first thing to say
+            if (tableOptions.given()) {
+                throw new BadInputException("--label/--categorical/--drop apply to CSV datasets only; " + name
+                        + " is an image folder (its classes are its folder names)");
+            }
+            return ImageFolderDataset.read(folder, imageOptions, notices);
+        }
+        if (tableOptions.given()) {
             throw new BadInputException("--label/--categorical/--drop apply to CSV datasets only; " + name
                     + " is an image dataset (give the path of a .csv file to train on a table)");
+        }
+        if (imageOptions.given()) {
+            DatasetSpec spec = DatasetRegistry.get(name);
+            throw new BadInputException("--image-size/--channels apply to image folders only; " + name + " is a "
+                    + "registered dataset of " + spec.channels() + "x" + spec.height() + "x" + spec.width() + " images");
         }
         return DatasetLoader.load(name, dataDir, locator);
     }
 
-    /** The registered spec, with the CSV alternative added to the unknown-name message. */
-    private static DatasetSpec spec(String name) {
+    /**
+     * The image folder {@code name} denotes: the path as given (relative to the current directory), else under
+     * dataDir. A name that is no folder is an unknown dataset name, or a missing folder when written as a path.
+     */
+    static Path imageFolder(String name, Path dataDir) {
+        Path given;
         try {
-            return DatasetRegistry.get(name);
-        } catch (BadInputException e) {
-            throw new BadInputException(e.getMessage() + ", or the path of a .csv file", e);
+            given = Path.of(name);
+        } catch (InvalidPathException e) {
+            throw new BadInputException(name + ": not a valid folder path (" + e.getReason() + ")");
         }
+        if (Files.isDirectory(given)) return given;
+        boolean lookInDataDir = dataDir != null && !given.isAbsolute();
+        if (lookInDataDir && Files.isDirectory(dataDir.resolve(given))) return dataDir.resolve(given);
+        if (!isImageFolder(name)) {
+            try {
+                DatasetRegistry.get(name);
+            } catch (BadInputException e) {
+                throw new BadInputException(e.getMessage() + ", the path of a .csv file, or the path of an image folder"
+                        + " (holding train/CLASS/*.png)", e);
+            }
+        }
+        if (Files.isRegularFile(given)) {
+            throw new BadInputException(name + ": is a file, not a folder; give the path of a .csv file (its name ending "
+                    + "in .csv) or of an image folder holding train/CLASS/ images");
+        }
+        throw new BadInputException(name + ": the folder does not exist"
+                + (lookInDataDir ? " (nor " + dataDir.resolve(given) + ")" : "")
+                + "; give the path of an image folder relative to the current directory"
+                + (lookInDataDir ? " or to --data" : "") + ", or an absolute path");
     }
 
     /** The file a CSV name denotes: the path as given (relative to the current directory), else under dataDir. */

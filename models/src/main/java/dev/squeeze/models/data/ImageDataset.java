@@ -2,6 +2,7 @@ package dev.squeeze.models.data;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A loaded image dataset: raw pixel values 0..255, flattened, with labels 0..numClasses-1.
@@ -26,6 +27,11 @@ public record ImageDataset(DatasetSpec spec, LabeledData train, LabeledData test
     @Override
     public long[] inputShape() {
         return spec.inputShape();
+    }
+
+    @Override
+    public Set<Flip> labelChangingFlips() {
+        return spec.labelChangingFlips();
     }
 
     @Override

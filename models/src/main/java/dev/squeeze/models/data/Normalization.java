@@ -5,9 +5,10 @@ import java.util.Arrays;
 /**
  * Standardisation {@code (x[j] - mean[j]) / std[j]} per feature, with statistics computed on the training
  * split only and saved with the model, so evaluation and inference apply exactly the same transform.
- * A feature left as it is has mean 0 and std 1: images use one mean and std for every pixel
- * ({@link #global}); tables standardise numeric columns only and leave binary and one-hot columns alone
- * ({@link #perFeature}).
+ * A feature left as it is has mean 0 and std 1: the registered image datasets use one mean and std for every
+ * pixel ({@link #global}); image folders one per channel ({@link #perChannel}), repeated over the channel's
+ * pixels; tables standardise numeric columns only and leave binary and one-hot columns alone
+ * ({@link #perFeature}). Either way the model file and the ONNX export hold one mean and std per feature.
  */
 public record Normalization(float[] mean, float[] std) {
 
@@ -31,6 +32,44 @@ public record Normalization(float[] mean, float[] std) {
         float[] std = new float[train.featureSize()];
         Arrays.fill(mean, (float) stats[0]);
         Arrays.fill(std, (float) stats[1]);
+        return new Normalization(mean, std);
+    }
+
+    /**
+     * One mean and standard deviation per channel of images stored channel-first ({@code C x H x W} per example),
+     * over every pixel of that channel in {@code train} (call it on the training split only); each channel's pair
+     * fills its {@code H x W} features.
+     */
+    public static Normalization perChannel(LabeledData train, int channels) {
+        int size = train.featureSize();
+        if (channels <= 0 || size % channels != 0) {
+            throw new IllegalArgumentException(size + " features are not " + channels + " channels of equal size");
+        }
+        int plane = size / channels;
+        float[] x = train.features();
+        float[] mean = new float[size];
+        float[] std = new float[size];
+        for (int c = 0; c < channels; c++) {
+            double sum = 0;
+            long n = 0;
+            for (int e = 0; e < train.size(); e++) {
+                int from = e * size + c * plane;
+                for (int i = from; i < from + plane; i++) sum += x[i];
+                n += plane;
+            }
+            double m = sum / n;
+            double sq = 0;
+            for (int e = 0; e < train.size(); e++) {
+                int from = e * size + c * plane;
+                for (int i = from; i < from + plane; i++) {
+                    double d = x[i] - m;
+                    sq += d * d;
+                }
+            }
+            double sd = Math.sqrt(sq / n);
+            Arrays.fill(mean, c * plane, (c + 1) * plane, (float) m);
+            Arrays.fill(std, c * plane, (c + 1) * plane, (float) (sd == 0 ? 1 : sd));
+        }
         return new Normalization(mean, std);
     }
 

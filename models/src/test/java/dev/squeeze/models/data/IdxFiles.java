@@ -40,7 +40,8 @@ final class IdxFiles {
                         fixtureFile("t10k-labels-idx1-ubyte.gz",
                                 "9f5f7b9143df7bffff73a8bf7d8a53545dbf787f86e5e195c64401d2c6f8f372"),
                         FixtureCutter.TEST_EXAMPLES),
-                real.classNames(), real.channels(), real.height(), real.width(), real.systemPackage());
+                real.classNames(), real.channels(), real.height(), real.width(), real.systemPackage(),
+                real.labelChangingFlips());
     }
 
     private static DatasetFile fixtureFile(String name, String contentSha256) {

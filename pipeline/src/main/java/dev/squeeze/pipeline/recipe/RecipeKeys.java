@@ -15,7 +15,8 @@ public final class RecipeKeys {
     public record Top(
             @Setting(help = "A label for the recipe's runs and reports; not part of the recipe hash.", defaultValue = "recipe")
             String name,
-            @Setting(help = "The dataset: fashion-mnist, mnist, or a CSV file with a header row.",
+            @Setting(help = "The dataset: fashion-mnist, mnist, a CSV file with a header row, or a folder of images in "
+                    + "train/CLASS/ (and optionally test/CLASS/) folders.",
                     defaultValue = "fashion-mnist", check = SettingChecks.Dataset.class)
             String dataset,
             @Setting(help = "Folder holding the dataset's files; null locates it ($SQUEEZE_DATA, /usr/share/datasets, then "

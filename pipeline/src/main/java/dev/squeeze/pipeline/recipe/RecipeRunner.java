@@ -27,7 +27,6 @@ import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.compress.train.TrainingService;
 import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
-import dev.squeeze.models.data.Datasets;
 import dev.squeeze.serve.bench.BenchmarkResult;
 import dev.squeeze.serve.http.PortInUseException;
 import dev.squeeze.serve.http.SqueezeServer;
@@ -122,8 +121,8 @@ public final class RecipeRunner {
                 Path imported = folder.resolve("imported").resolve("model.zip");
                 env.monitor().message("importing the DL4J model " + fromFile + " for " + recipe.dataset() + " (raw inputs, no "
                         + "normalization) into " + imported);
-                ModelImport.importDl4j(fromFile, Datasets.open(recipe.dataset(), dataDir, env.locator(),
-                        Datasets.TableOptions.NONE, env.monitor()::message), imported);
+                ModelImport.importDl4j(fromFile, trainParams.openDataset(dataDir, env.locator(), env.monitor()::message),
+                        trainParams.dataset(), trainParams.tableOptions(), imported);
                 fromRef = imported.toString();
             }
             ModelSource from = ModelSource.resolve(fromRef, env.workspace(), "start from");

@@ -361,7 +361,7 @@ class RecipeParserTest {
     void sectionsMustBeMappings() {
         assertEquals("recipe.yaml line 1: train must be a mapping of its keys (model, from, epochs, batch, lr, seed, "
                 + "patience, val_fraction, lr_decay, init, label, categorical, snapshot, tolerance, refit, example_decay, "
-                + "drop), got 'lenet-300-100'", error("train: lenet-300-100\n"));
+                + "drop, image_size, channels, augment), got 'lenet-300-100'", error("train: lenet-300-100\n"));
         assertEquals("recipe.yaml line 3: quantize must be a mapping of its keys (enabled, calibration, percentile, samples, "
                 + "granularity, keep_float, qat_epochs, accuracy_budget) or true/false, got nothing", error(MINIMAL + "quantize:\nexport: true\n"));
         assertEquals("recipe.yaml line 4: bench must be a mapping of its keys (enabled, window_ms, warmup_ms, max_windows, "

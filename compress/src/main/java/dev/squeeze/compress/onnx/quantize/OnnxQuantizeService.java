@@ -386,11 +386,26 @@ public final class OnnxQuantizeService {
         /** The dataset's splits, checked against the model's one input before any work. */
         static Evaluation of(OnnxData data, ModelSignature signature, int samples, DatasetLocator locator,
                              TrainingMonitor monitor) {
-            Dataset dataset = Datasets.open(data.dataset(), data.dataDir(), locator, data.table(), monitor::message);
+            Dataset dataset = Datasets.open(data.dataset(), data.dataDir(), locator, data.table(),
+                    imageOptions(data.dataset(), signature), monitor::message);
             DatasetInputs inputs = DatasetInputs.of(dataset, signature, samples);
             return new Evaluation("dataset:" + inputs.dataset() + " sha256:" + inputs.sha256(), signature,
                     inputs.calibration(), inputs.evaluation(), inputs.evaluationExamples(), inputs.dataset(),
                     data.dataset(), "the " + inputs.dataset() + " test split");
+        }
+
+        /**
+         * An image folder is read at the size and channels of a model input declared {@code [N, C, H, W]} (C 1 or 3);
+         * for any other input, or dataset, as {@code train} reads it.
+         */
+        static Datasets.ImageOptions imageOptions(String dataset, ModelSignature signature) {
+            if (Datasets.isCsv(dataset) || Datasets.isRegistered(dataset) || signature.inputs().size() != 1) {
+                return Datasets.ImageOptions.NONE;
+            }
+            long[] shape = signature.inputs().get(0).shape();
+            boolean image = shape != null && shape.length == 4 && (shape[1] == 1 || shape[1] == 3) && shape[2] > 0
+                    && shape[3] > 0;
+            return image ? Datasets.ImageOptions.of(new long[]{shape[1], shape[2], shape[3]}) : Datasets.ImageOptions.NONE;
         }
 
         boolean labelled() {
