@@ -58,7 +58,7 @@ public final class ExportService {
     public static final String STAGE = "export";
     /** ONNX Runtime's integer kernels, looked for in the optimized graph of an int8 export. */
     static final Set<String> INTEGER_KERNELS = Set.of("QGemm", "QLinearConv", "QLinearMatMul", "MatMulInteger",
-            "ConvInteger", "QLinearAdd");
+            "ConvInteger", "QLinearAdd", "QLinearGlobalAveragePool");
 
     private final StageEnvironment env;
 

@@ -24,13 +24,15 @@ import org.nd4j.linalg.activations.impl.ActivationTanH;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Writes a {@link StepNetwork} as an ONNX graph. Layers in float become Gemm/Conv with float weights; int8 layers
  * become QDQ: DequantizeLinear of int8 per-channel weights and int32 biases and of the uint8 input codes, the float
  * operator, and QuantizeLinear of its output, which ONNX Runtime fuses into QGemm/QLinearConv. Codes flow between
- * layers as uint8 (max pooling and flattening act on them directly). The input is raw features ([batch, ...shape],
+ * layers as uint8 (max pooling and flattening act on them directly). A residual block is its two paths and an Add
+ * (int8: of the dequantized inputs, quantized to the block's output). The input is raw features ([batch, ...shape],
  * pixel values 0-255 for images): the model's normalization is the graph's first two nodes. Outputs: {@code logits}
  * and {@code probabilities}.
  */
@@ -65,40 +67,80 @@ public final class OnnxExporter {
         }
         // The network's steps take flat rows, as DL4J's do (a convolutional net reshapes them first).
         Value v = new Value(inputShape.length > 1 ? g.flatten(x) : x, null, new long[]{features});
-        String logits = null;
-        String probabilities = null;
-        int linearCount = net.linearSteps().size();
-        int k = 0;
-        for (Step step : net.steps()) {
-            if (step instanceof Step.Reshape r) {
-                // Reshape's leading -1 lets ONNX infer the batch.
-                String out = r.exampleShape().length == 1 ? g.flatten(v.name()) : g.reshape(v.name(), batched(r.exampleShape()));
-                v = new Value(out, v.quant(), r.exampleShape());
-            } else if (step instanceof Step.Pooling p) {
-                v = pooling(g, p, v);
-            } else {
-                boolean last = ++k == linearCount;
-                String pre = step instanceof Int8Linear q ? int8Linear(g, q, v) : floatLinear(g, (FloatLinear) step, v);
-                IActivation activation = step instanceof Int8Linear q ? q.activation() : ((FloatLinear) step).activation();
-                long[] outShape = outShape(step, v.shape());
-                if (last) {
-                    logits = pre;
-                    probabilities = activation(g, activation, pre, step);
-                    break;
-                }
-                if (step instanceof Int8Linear q) {
-                    String y = q.relu() ? g.relu(pre) : pre;
-                    v = new Value(quantize(g, y, q.output()), q.output(), outShape);
+        List<Step> linear = net.linearSteps();
+        if (linear.isEmpty()) throw new IllegalArgumentException("the network has no dense or convolutional layer");
+        Writer writer = new Writer(g, linear.get(linear.size() - 1));
+        writer.steps(net.steps(), v, true);
+        if (writer.logits == null) throw new IllegalArgumentException("the last layer is inside a residual block");
+        long classes = outShape(writer.last, new long[]{0})[0];
+        g.output(LOGITS, writer.logits, DataType.FLOAT, -1, classes);
+        g.output(PROBABILITIES, writer.probabilities, DataType.FLOAT, -1, classes);
+        return g;
+    }
+
+    /** Writes steps one after another; the last layer's outputs become the graph's. */
+    private static final class Writer {
+        private final OnnxGraph g;
+        private final Step last;
+        private String logits;
+        private String probabilities;
+
+        Writer(OnnxGraph g, Step last) {
+            this.g = g;
+            this.last = last;
+        }
+
+        /** Writes {@code steps} from {@code v}; returns the value they leave. Stops after the last layer. */
+        Value steps(List<Step> steps, Value v, boolean top) {
+            for (Step step : steps) {
+                if (step instanceof Step.Reshape r) {
+                    // Reshape's leading -1 lets ONNX infer the batch.
+                    String out = r.exampleShape().length == 1 ? g.flatten(v.name()) : g.reshape(v.name(), batched(r.exampleShape()));
+                    v = new Value(out, v.quant(), r.exampleShape());
+                } else if (step instanceof Step.Pooling p) {
+                    v = pooling(g, p, v);
+                } else if (step instanceof Step.GlobalPooling p) {
+                    v = globalPooling(g, p, v);
+                } else if (step instanceof Step.Residual r) {
+                    v = residual(r, v);
                 } else {
-                    v = new Value(activation(g, activation, pre, step), null, outShape);
+                    String pre = step instanceof Int8Linear q ? int8Linear(g, q, v) : floatLinear(g, (FloatLinear) step, v);
+                    IActivation activation = step instanceof Int8Linear q ? q.activation() : ((FloatLinear) step).activation();
+                    long[] outShape = outShape(step, v.shape());
+                    if (step == last) {
+                        if (!top) return v;   // graph() refuses it
+                        logits = pre;
+                        probabilities = activation(g, activation, pre, step);
+                        return v;
+                    }
+                    if (step instanceof Int8Linear q) {
+                        String y = q.relu() ? g.relu(pre) : pre;
+                        v = new Value(quantize(g, y, q.output()), q.output(), outShape);
+                    } else {
+                        v = new Value(activation(g, activation, pre, step), null, outShape);
+                    }
                 }
             }
+            return v;
         }
-        if (logits == null) throw new IllegalArgumentException("the network has no dense or convolutional layer");
-        long classes = net.linearSteps().isEmpty() ? 0 : outShape(net.linearSteps().get(linearCount - 1), new long[]{0})[0];
-        g.output(LOGITS, logits, DataType.FLOAT, -1, classes);
-        g.output(PROBABILITIES, probabilities, DataType.FLOAT, -1, classes);
-        return g;
+
+        /**
+         * The two paths from {@code in}, then Add. In int8, each input that is codes is dequantized, and the sum
+         * (after Relu) quantized to the block's output: DequantizeLinear ×2, Add, Relu, QuantizeLinear, which ONNX
+         * Runtime fuses into QLinearAdd when both inputs are codes (Relu dropped when the output's zero point is 0).
+         */
+        private Value residual(Step.Residual r, Value in) {
+            Value main = steps(r.main(), in, false);
+            Value shortcut = steps(r.shortcut(), in, false);
+            String sum = g.add(real(main), real(shortcut));
+            if (r.output() == null) return new Value(activation(g, r.activation(), sum, r), null, main.shape());
+            String y = r.relu() ? g.relu(sum) : sum;
+            return new Value(quantize(g, y, r.output()), r.output(), main.shape());
+        }
+
+        private String real(Value v) {
+            return v.quantized() ? dequantize(g, v) : v.name();
+        }
     }
 
     private static String floatLinear(OnnxGraph g, FloatLinear f, Value in) {
@@ -146,6 +188,24 @@ public final class OnnxExporter {
         return in.quantized() ? new Value(quantize(g, y, in.quant()), in.quant(), shape) : new Value(y, null, shape);
     }
 
+    /**
+     * Global pooling to [batch, channels]: GlobalAveragePool (or GlobalMaxPool), then Flatten. On codes, max is a
+     * MaxPool over the whole image in uint8 (GlobalMaxPool takes floats only); average dequantizes, averages and
+     * quantizes back to the input's quantization.
+     */
+    private static Value globalPooling(OnnxGraph g, Step.GlobalPooling p, Value in) {
+        long[] shape = {in.shape()[0]};
+        if (p.max() && in.quantized()) {
+            long[] kernel = {in.shape()[1], in.shape()[2]};
+            return new Value(g.flatten(g.maxPool(in.name(), kernel, new long[]{1, 1}, new long[]{0, 0, 0, 0})),
+                    in.quant(), shape);
+        }
+        String x = in.quantized() ? dequantize(g, in) : in.name();
+        String y = p.max() ? g.globalMaxPool(x) : g.globalAveragePool(x);
+        if (in.quantized()) y = quantize(g, y, in.quant());
+        return new Value(g.flatten(y), in.quant(), shape);
+    }
+
     /** ONNX pads [top, left, bottom, right]: given, or DL4J's Same split (the odd row or column at the bottom/right). */
     static long[] pads(int kH, int kW, int sH, int sW, int pH, int pW, boolean same, int inH, int inW) {
         if (!same) return new long[]{pH, pW, pH, pW};
@@ -175,7 +235,8 @@ public final class OnnxExporter {
     }
 
     private static BadInputException unsupported(Step step, String what) {
-        String label = step instanceof FloatLinear f ? f.label() : step instanceof Int8Linear q ? q.label() : step.describe();
+        String label = step instanceof FloatLinear f ? f.label() : step instanceof Int8Linear q ? q.label()
+                : step instanceof Step.Residual r ? r.label() + " (residual add)" : step.describe();
         return new BadInputException("layer " + label + ": ONNX export does not support " + what
                 + "; supported activations: identity, relu, softmax, tanh, sigmoid, softplus, softsign, leakyrelu, elu, hardsigmoid");
     }

@@ -151,6 +151,16 @@ public final class OnnxGraph {
         return node("AveragePool", List.of(x), a);
     }
 
+    /** The mean over every position of each channel: [N, C, H, W] to [N, C, 1, 1]. */
+    public String globalAveragePool(String x) {
+        return node("GlobalAveragePool", List.of(x), Map.of());
+    }
+
+    /** The maximum over every position of each channel (float only): [N, C, H, W] to [N, C, 1, 1]. */
+    public String globalMaxPool(String x) {
+        return node("GlobalMaxPool", List.of(x), Map.of());
+    }
+
     /** Row-major flatten of every dimension after the first: [N, C, H, W] to [N, C*H*W]. */
     public String flatten(String x) {
         return node("Flatten", List.of(x), Map.of("axis", 1L));

@@ -1,6 +1,6 @@
 package dev.squeeze.compress.prune;
 
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import dev.squeeze.models.zoo.Network;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,10 +21,12 @@ public final class MagnitudePruning {
 
     /**
      * @param current the mask so far (only its surviving weights compete)
-     * @param trained the trained network whose magnitudes decide
+     * @param trained the trained network whose magnitudes decide, a layer stack or a graph; the output layer (half the
+     *                rate in {@link PruneScope#LAYER} scope) is the mask's last parameter, as {@link Network#layers()}
+     *                orders them
      * @param rate    fraction of the surviving weights to remove
      */
-    public static Mask prune(Mask current, MultiLayerNetwork trained, double rate, PruneScope scope) {
+    public static Mask prune(Mask current, Network trained, double rate, PruneScope scope) {
         Map<String, boolean[]> next = new LinkedHashMap<>();
         List<String> keys = new ArrayList<>(current.flags().keySet());
         String output = keys.get(keys.size() - 1);

@@ -1,10 +1,10 @@
 package dev.squeeze.compress.prune;
 
 import dev.squeeze.core.AtomicFiles;
+import dev.squeeze.models.zoo.Network;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -20,9 +20,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Which weights of a network survive: for each prunable parameter ({@code 0_W}, {@code 1_W}, ... of dense,
- * convolutional and output layers; biases are not pruned) a 0/1 flag per weight. Applying it after every
- * optimizer step keeps pruned weights at exactly zero.
+ * Which weights of a network survive: for each prunable parameter (the weights {@code W} of dense, convolutional and
+ * output layers, keyed as the network's parameter table keys them: {@code 0_W}, {@code 1_W}, ... in a layer stack,
+ * {@code stem_W}, {@code s1_conv1_W}, ... in a graph; biases and batch-norm parameters are not pruned) a 0/1 flag per
+ * weight. Applying it after every optimizer step keeps pruned weights at exactly zero.
  */
 public final class Mask {
     private static final int MAGIC = 0x53514d4b;   // "SQMK"
@@ -37,8 +38,8 @@ public final class Mask {
         this.shapes = shapes;
     }
 
-    /** Every weight of every prunable layer kept. */
-    public static Mask dense(MultiLayerNetwork net) {
+    /** Every weight of every prunable layer kept, in a layer stack or a graph. */
+    public static Mask dense(Network net) {
         Map<String, boolean[]> keep = new LinkedHashMap<>();
         Map<String, long[]> shapes = new LinkedHashMap<>();
         for (String key : prunableParams(net)) {
@@ -51,15 +52,18 @@ public final class Mask {
         return new Mask(keep, shapes);
     }
 
-    /** The weight parameters of dense, convolutional and output layers, in layer order. */
-    static java.util.List<String> prunableParams(MultiLayerNetwork net) {
+    /**
+     * The weight parameters {@code W} of dense, convolutional and output layers, in the order the network computes
+     * them ({@link Network#layers()}; a graph's output layer, which every other layer feeds, comes last). A batch
+     * norm is a feed-forward layer to DL4J but has no {@code W}: its scale and shift are never pruned.
+     */
+    static java.util.List<String> prunableParams(Network net) {
         java.util.List<String> keys = new java.util.ArrayList<>();
-        var confs = net.getLayerWiseConfigurations().getConfs();
-        for (int i = 0; i < confs.size(); i++) {
-            var layer = confs.get(i).getLayer();
+        for (Network.NamedLayer l : net.layers()) {
+            var layer = l.config();
             if (layer instanceof BaseLayer && (layer instanceof FeedForwardLayer || layer instanceof ConvolutionLayer)
-                    && net.getLayer(i).numParams() > 0) {
-                keys.add(i + "_W");
+                    && l.layer().numParams() > 0 && l.layer().paramTable().containsKey("W")) {
+                keys.add(l.key("W"));
             }
         }
         return keys;
@@ -76,8 +80,8 @@ public final class Mask {
         return Collections.unmodifiableMap(keep);
     }
 
-    /** Sets every pruned weight of {@code net} to exactly zero. */
-    public void applyTo(MultiLayerNetwork net) {
+    /** Sets every pruned weight of {@code net}, a layer stack or a graph, to exactly zero. */
+    public void applyTo(Network net) {
         keep.forEach((key, flags) -> {
             INDArray w = net.getParam(key);
             INDArray m = arrays.get(key);

@@ -37,7 +37,8 @@ public record PruneParams(
                 + "same sparsity).", defaultValue = "none")
         PruneControl control,
         @Setting(help = "Prune single weights (none: zeros, same file size), or remove whole neurons of dense layers or "
-                + "filters of convolutions by their norm, writing a physically smaller, faster network.",
+                + "filters of convolutions by their norm (in a graph, channels tied by a residual Add go together), "
+                + "writing a physically smaller, faster network.",
                 defaultValue = "none")
         Structure structure) {
 

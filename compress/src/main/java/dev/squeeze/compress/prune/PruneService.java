@@ -28,7 +28,8 @@ import dev.squeeze.compress.train.TrainingResult;
 import dev.squeeze.compress.train.TrainingService;
 import dev.squeeze.core.BadInputException;
 import dev.squeeze.models.data.DatasetLocator;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import dev.squeeze.models.data.Datasets;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import dev.squeeze.models.zoo.Network;
 
 import java.io.IOException;
@@ -93,7 +94,7 @@ public final class PruneService {
                 int steps = (data.train().size() + train.batch() - 1) / train.batch();
                 ModelFile.Loaded dense = ModelFile.load(source.paths().model(), false);
                 AtomicFiles.writeString(search.config(), config.configJson());
-                LevelResult denseResult = new LevelResult(0, "dense", source.run().id(), Mask.dense(stack(dense.network())).fractions(),
+                LevelResult denseResult = new LevelResult(0, "dense", source.run().id(), Mask.dense(dense.network()).fractions(),
                         source.run().testAcc(), source.run().valAcc(), (long) dense.info().epoch() * steps,
                         source.run().endedAt() == null ? Double.NaN
                                 : java.time.Duration.between(source.run().startedAt(), source.run().endedAt()).toMillis() / 1e3,
@@ -102,14 +103,14 @@ public final class PruneService {
                         hash, params.levels(), source.run().id(), 100 * denseResult.testAccuracy(), rewind.label()));
 
                 Level level = new Level(this, ledger, params, train, data, source, hash, steps);
-                Mask mask = Mask.dense(stack(dense.network()));
+                Mask mask = Mask.dense(dense.network());
                 Mask randomMask = mask;
-                MultiLayerNetwork trained = stack(dense.network());
+                Network trained = dense.network();
                 String parent = source.run().id();
                 List<LevelResult> tickets = new ArrayList<>();
                 List<LevelResult> controls = new ArrayList<>();
-                MultiLayerNetwork rewoundShape = params.structure() == Structure.NONE ? null
-                        : stack(ModelFile.load(source.paths().snapshot(rewind), true).network());
+                Network rewoundShape = params.structure() == Structure.NONE ? null
+                        : ModelFile.load(source.paths().snapshot(rewind), true).network();
                 for (int l = 1; l <= params.levels(); l++) {
                     Path dir = search.dir().resolve("level-" + l);
                     RunPaths levelPaths = new RunPaths(dir);
@@ -121,20 +122,22 @@ public final class PruneService {
                             monitor.message("level " + l + " already complete (run " + ticket.runId() + ")");
                         } else {
                             // Select on the trained network, cut the rewound one the same way: the survivors rewound.
-                            StructuredSelection keep = StructuredPruning.select(trained, params.rate(), params.structure());
-                            MultiLayerNetwork start = StructuredPruning.apply(rewoundShape, keep);
-                            if (rewind.iteration(steps) > 0) start.setIterationCount((int) rewind.iteration(steps));
-                            ModelFile.save(dir.resolve("rewound.zip"), Network.of(start), dense.info(), true, null);
-                            Map<String, Double> remaining = sizeRelativeTo(start, stack(dense.network()));
+                            // A graph loses channels together wherever a residual Add ties them (GraphChannelPruning).
+                            StructuredPruning.Cut cut = StructuredPruning.cut(trained, rewoundShape, params.rate(),
+                                    params.structure());
+                            Network start = cut.network();
+                            if (rewind.iteration(steps) > 0) setIterationCount(start, (int) rewind.iteration(steps));
+                            ModelFile.save(dir.resolve("rewound.zip"), start, dense.info(), true, null);
+                            Map<String, Double> remaining = sizeRelativeTo(start, dense.network());
                             monitor.message(String.format(Locale.ROOT, "level %d/%d: %s, %.1f%% of weights remain", l,
-                                    params.levels(), keep.describe(), 100 * remaining.get("total")));
+                                    params.levels(), cut.kept(), 100 * remaining.get("total")));
                             ticket = level.train(l, "ticket", dir, parent, remaining,
-                                    () -> stack(ModelFile.load(dir.resolve("rewound.zip"), true).network()), net -> { });
+                                    () -> ModelFile.load(dir.resolve("rewound.zip"), true).network(), net -> { });
                             OutcomeFile.write(levelPaths, STAGE, ticket.runId(), new Completed(ticket, null));
                         }
                         tickets.add(ticket);
-                        rewoundShape = stack(ModelFile.load(dir.resolve("rewound.zip"), true).network());
-                        trained = stack(ModelFile.load(new RunPaths(dir).model(), false).network());
+                        rewoundShape = ModelFile.load(dir.resolve("rewound.zip"), true).network();
+                        trained = ModelFile.load(new RunPaths(dir).model(), false).network();
                         parent = ticket.runId();
                         continue;
                     }
@@ -143,7 +146,7 @@ public final class PruneService {
                         Completed completed = done.get();
                         mask = Mask.load(dir.resolve("mask.bin"));
                         if (params.control() == PruneControl.RANDOM) randomMask = Mask.load(dir.resolve("random-mask.bin"));
-                        trained = stack(ModelFile.load(new RunPaths(dir).model(), false).network());
+                        trained = ModelFile.load(new RunPaths(dir).model(), false).network();
                         tickets.add(completed.ticket());
                         if (completed.control() != null) controls.add(completed.control());
                         parent = completed.ticket().runId();
@@ -161,7 +164,7 @@ public final class PruneService {
                     if (params.control() == PruneControl.REINIT) {
                         long seed = train.seed() + REINIT_SEED_OFFSET * l;
                         control = level.train(l, "reinit", dir.resolve("reinit"), ticket.runId(), levelMask, () -> {
-                            MultiLayerNetwork fresh = stack(Trainer.newNetwork(train.withSeed(seed), data));
+                            Network fresh = Trainer.newNetwork(train.withSeed(seed), data);
                             levelMask.applyTo(fresh);
                             return fresh;
                         });
@@ -176,7 +179,7 @@ public final class PruneService {
                     OutcomeFile.write(levelPaths, STAGE, ticket.runId(), new Completed(ticket, control));
                     tickets.add(ticket);
                     if (control != null) controls.add(control);
-                    trained = stack(ModelFile.load(new RunPaths(dir).model(), false).network());
+                    trained = ModelFile.load(new RunPaths(dir).model(), false).network();
                     parent = ticket.runId();
                 }
 
@@ -195,7 +198,7 @@ public final class PruneService {
     }
 
     /** Per weight parameter and in total, {@code net}'s parameter count relative to {@code dense}'s. */
-    static Map<String, Double> sizeRelativeTo(MultiLayerNetwork net, MultiLayerNetwork dense) {
+    static Map<String, Double> sizeRelativeTo(Network net, Network dense) {
         Map<String, Double> out = new LinkedHashMap<>();
         for (String key : Mask.prunableParams(dense)) {
             out.put(key, (double) net.getParam(key).length() / dense.getParam(key).length());
@@ -204,12 +207,20 @@ public final class PruneService {
         return out;
     }
 
-    /** Layer widths from input to output, e.g. {@code 784-240-80-10}. */
-    static String widths(MultiLayerNetwork net) {
+    /**
+     * Layer widths: from input to output for a layer stack ({@code 784-240-80-10}); for a graph, each convolution's and
+     * dense layer's name and output width in computing order ({@code stem 2, s1_conv1 2, ..., output 10}).
+     */
+    static String widths(Network net) {
+        if (net.isGraph()) {
+            return net.layers().stream().filter(l -> l.config() instanceof FeedForwardLayer
+                            && !(l.config() instanceof org.deeplearning4j.nn.conf.layers.BatchNormalization))
+                    .map(l -> l.name() + " " + ((FeedForwardLayer) l.config()).getNOut())
+                    .collect(java.util.stream.Collectors.joining(", "));
+        }
         StringBuilder out = new StringBuilder();
-        var confs = net.getLayerWiseConfigurations().getConfs();
-        for (int i = 0; i < confs.size(); i++) {
-            if (confs.get(i).getLayer() instanceof org.deeplearning4j.nn.conf.layers.FeedForwardLayer f) {
+        for (Network.NamedLayer l : net.layers()) {
+            if (l.config() instanceof FeedForwardLayer f) {
                 if (out.length() == 0) out.append(f.getNIn());
                 out.append('-').append(f.getNOut());
             }
@@ -217,10 +228,10 @@ public final class PruneService {
         return out.toString();
     }
 
-    /** The layer stack inside {@code net}; pruning does not read graphs yet. */
-    static MultiLayerNetwork stack(Network net) {
-        if (net instanceof Network.Stack s) return s.net();
-        throw new BadInputException("pruning a " + net.kind() + " is not built yet; prune a layer-stack model");
+    /** Where the optimizer's step count resumes (Adam's bias correction), as at the late-rewinding point. */
+    private static void setIterationCount(Network net, int iteration) {
+        if (net instanceof Network.Stack s) s.net().setIterationCount(iteration);
+        else ((Network.Graph) net).graph().getConfiguration().setIterationCount(iteration);
     }
 
     /** A level's saved results; its presence marks the level complete. */
@@ -228,8 +239,8 @@ public final class PruneService {
     }
 
     /** The surviving weights and the optimizer state as they were at the rewind point, pruned by {@code mask}. */
-    static MultiLayerNetwork rewound(Path snapshot, Mask mask) {
-        MultiLayerNetwork net = stack(ModelFile.load(snapshot, true).network());
+    static Network rewound(Path snapshot, Mask mask) {
+        Network net = ModelFile.load(snapshot, true).network();
         mask.applyTo(net);
         return net;
     }
@@ -238,7 +249,7 @@ public final class PruneService {
     private record Level(PruneService service, RunLedger ledger, PruneParams params, TrainParams train, TrainingData data,
                          TrainedRun source, String hash, int steps) {
 
-        LevelResult train(int level, String kind, Path dir, String parent, Mask mask, Supplier<MultiLayerNetwork> start) {
+        LevelResult train(int level, String kind, Path dir, String parent, Mask mask, Supplier<Network> start) {
             return train(level, kind, dir, parent, mask.fractions(), start, mask::applyTo);
         }
 
@@ -247,7 +258,7 @@ public final class PruneService {
          * @param afterStep what keeps it pruned after every optimizer step (nothing for a structurally smaller net)
          */
         LevelResult train(int level, String kind, Path dir, String parent, Map<String, Double> remaining,
-                          Supplier<MultiLayerNetwork> start, java.util.function.Consumer<MultiLayerNetwork> afterStep) {
+                          Supplier<Network> start, java.util.function.Consumer<Network> afterStep) {
             long begin = System.nanoTime();
             boolean control = !kind.equals("ticket");
             String what = params.structure() == Structure.NONE ? "lottery ticket"
@@ -265,10 +276,10 @@ public final class PruneService {
                 ModelInfo info = new ModelInfo(train.model(), train.dataset(), train.tableOptions(), data.inputShape(),
                         data.classNames(), data.normalization(), hash, run.id(), 0, Double.NaN);
                 TrainingResult result = new Trainer(service.env.monitor()).train(train, data, paths, info,
-                        new TrainingHooks(() -> Network.of(start.get()), n -> afterStep.accept(stack(n)), false));
-                MultiLayerNetwork best = stack(ModelFile.load(paths.model(), false).network());
-                Evaluation test = Evaluator.evaluate(Network.of(best), data.test(), data.classNames());
-                ModelSize size = ModelSize.of(Network.of(best), paths.model());
+                        new TrainingHooks(start, afterStep, false));
+                Network best = ModelFile.load(paths.model(), false).network();
+                Evaluation test = Evaluator.evaluate(best, data.test(), data.classNames());
+                ModelSize size = ModelSize.of(best, paths.model());
                 double seconds = (System.nanoTime() - begin) / 1e9;
                 long earlyStop = (long) result.bestEpoch() * steps;
                 Map<String, Object> details = new LinkedHashMap<>();

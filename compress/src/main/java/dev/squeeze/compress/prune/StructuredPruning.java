@@ -1,6 +1,7 @@
 package dev.squeeze.compress.prune;
 
 import dev.squeeze.core.BadInputException;
+import dev.squeeze.models.zoo.Network;
 import dev.squeeze.models.zoo.layers.NativeConvolution;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
@@ -50,7 +51,7 @@ public final class StructuredPruning {
     }
 
     /** How a layer's parameters are laid out, which decides how its units can be cut. */
-    private enum Kind {
+    enum Kind {
         /** {@code W [nIn, nOut]}: a unit is a column, an input a row. */
         DENSE,
         /** {@code W [out, in, kH, kW]}: a filter is a slice along dimension 0, an input channel along dimension 1. */
@@ -61,7 +62,7 @@ public final class StructuredPruning {
         OTHER
     }
 
-    private static Kind kindOf(Layer layer) {
+    static Kind kindOf(Layer layer) {
         if (layer instanceof DenseLayer || layer.getClass() == OutputLayer.class) return Kind.DENSE;
         // Subclasses of ConvolutionLayer such as Deconvolution2D or DepthwiseConvolution2D lay W out differently.
         if (layer.getClass() == ConvolutionLayer.class || layer instanceof NativeConvolution) return Kind.CONV;
@@ -112,6 +113,42 @@ public final class StructuredPruning {
         return new StructuredSelection(structure, fraction, inputWidth, layers);
     }
 
+    /**
+     * A network cut by structured pruning.
+     *
+     * @param network the smaller network
+     * @param kept    what it keeps, for messages: layer widths ({@code 784-240-80-10}) for a layer stack, each channel
+     *                group's channels kept of its width ({@code stem+s1_conv2 2/4, ...}) for a graph
+     */
+    public record Cut(Network network, String kept) {
+    }
+
+    /**
+     * Chooses on {@code trained} and cuts {@code start} the same way (the lottery-ticket step: survivors chosen on the
+     * trained network, taken from the rewound one): {@link #select} and {@link #apply} for a layer stack,
+     * {@link GraphChannelPruning} for a graph, whose channels tied by residual Adds go together. Both networks must have
+     * the same architecture.
+     *
+     * @throws BadInputException when the network has nothing of that structure to prune, or is a graph and the
+     *                           structure is neurons (only channels are built for graphs)
+     */
+    public static Cut cut(Network trained, Network start, double fraction, Structure structure) {
+        if (trained.isGraph() != start.isGraph()) {
+            throw new IllegalArgumentException("cannot cut a " + start.kind() + " by a " + trained.kind());
+        }
+        if (trained instanceof Network.Graph g) {
+            if (structure != Structure.CHANNELS) {
+                throw new BadInputException("structured pruning of a graph removes channels of its convolutions; "
+                        + "--structure " + structure.cliName() + " is built for layer stacks only: use --structure "
+                        + Structure.CHANNELS.cliName() + " or prune single weights (--structure none)");
+            }
+            GraphChannelSelection keep = GraphChannelPruning.select(g.graph(), fraction);
+            return new Cut(Network.of(GraphChannelPruning.apply(((Network.Graph) start).graph(), keep)), keep.describe());
+        }
+        StructuredSelection keep = select(((Network.Stack) trained).net(), fraction, structure);
+        return new Cut(Network.of(apply(((Network.Stack) start).net(), keep)), keep.describe());
+    }
+
     /** L2 norm of each unit's incoming weights: dense W columns, or whole convolution filters. */
     private static double[] unitNorms(MultiLayerNetwork net, int layer, Kind kind) {
         INDArray w = net.getLayer(layer).getParam("W");
@@ -119,7 +156,7 @@ public final class StructuredPruning {
     }
 
     /** The indices of the {@code count} largest values, ascending; among equal values the lower index wins. */
-    private static int[] strongest(double[] norms, int count) {
+    static int[] strongest(double[] norms, int count) {
         return IntStream.range(0, norms.length).boxed()
                 .sorted(Comparator.comparingDouble((Integer j) -> -norms[j]).thenComparingInt(j -> j))
                 .limit(count).mapToInt(Integer::intValue).sorted().toArray();
@@ -163,7 +200,7 @@ public final class StructuredPruning {
             StructuredSelection.LayerKeep selected = keep.layer(i);
             if (selected != null) checkFits(selected, layer, kind);
             InputPreProcessor pre = conf.getInputPreProcess(i);
-            if (carried != null && pre != null) carried = throughPreprocessor(pre, carried, i);
+            if (carried != null && pre != null) carried = throughPreprocessor(pre, carried, "layer " + i);
             switch (kind) {
                 case DENSE, CONV -> {
                     FeedForwardLayer ff = (FeedForwardLayer) layer;
@@ -207,9 +244,9 @@ public final class StructuredPruning {
      * follow. NCHW flattens channel-major (channel c is the block {@code c*H*W .. c*H*W + H*W - 1}); NHWC puts
      * channel c of position p at {@code p*C + c}. Kept inputs are listed in the smaller network's flattened order.
      */
-    private static int[] throughPreprocessor(InputPreProcessor pre, int[] channels, int layer) {
+    static int[] throughPreprocessor(InputPreProcessor pre, int[] channels, String layer) {
         if (!(pre instanceof CnnToFeedForwardPreProcessor flat)) {
-            throw new IllegalArgumentException("layer " + layer + " has a " + pre.getClass().getSimpleName()
+            throw new IllegalArgumentException(layer + " has a " + pre.getClass().getSimpleName()
                     + " after a pruned layer; structured pruning only follows CnnToFeedForwardPreProcessor");
         }
         int c = Math.toIntExact(flat.getNumChannels());
@@ -252,7 +289,7 @@ public final class StructuredPruning {
     }
 
     /** The entries of {@code a} at {@code indices} along {@code dim} (a copy), or {@code a} itself when null. */
-    private static INDArray take(INDArray a, int dim, int[] indices) {
+    static INDArray take(INDArray a, int dim, int[] indices) {
         if (indices == null) return a;
         // Moves dim to the front and picks rows of a 2D view: ND4J M2.1's get() with an index list on a 4D
         // array fails (null data buffer), while row picking on a matrix is reliable.

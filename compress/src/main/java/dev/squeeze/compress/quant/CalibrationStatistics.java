@@ -25,7 +25,7 @@ public final class CalibrationStatistics {
     /** @param samples normalised examples to calibrate on (training examples, never test) */
     public static CalibrationStatistics collect(StepNetwork floatNetwork, LabeledData samples) {
         if (!floatNetwork.isFullyFloat()) throw new IllegalArgumentException("calibrate the float network");
-        int count = floatNetwork.linearSteps().size();   // the input and every layer output but the last
+        int count = floatNetwork.calibrationPointCount();   // the input, every layer and add output but the last layer's
         List<TensorStatistics> stats = new ArrayList<>();
         for (int i = 0; i < count; i++) stats.add(new TensorStatistics());
         for (int pass = 0; pass < 2; pass++) {

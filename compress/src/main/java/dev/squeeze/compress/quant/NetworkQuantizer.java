@@ -2,13 +2,11 @@ package dev.squeeze.compress.quant;
 
 import dev.squeeze.compress.network.ActivationQuant;
 import dev.squeeze.compress.network.FloatLinear;
-import dev.squeeze.compress.network.Geometry;
 import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.compress.network.Step;
 import dev.squeeze.core.BadInputException;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
-import org.nd4j.linalg.activations.impl.ActivationReLU;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -18,53 +16,105 @@ import java.util.Set;
  * Post-training static quantization of an all-float {@link StepNetwork}: every dense and convolutional layer
  * not kept in float becomes an {@link Int8Linear} whose input and output quantizations are the calibrated ones of
  * the tensors around it (pooling and reshapes keep the quantization of their input, so consecutive int8 layers
- * pass codes without requantizing). The last layer's output stays real.
+ * pass codes without requantizing). A residual add whose inputs arrive as codes (from either path) adds them
+ * requantized to its own calibrated output quantization, the next layer's input. The last layer's output stays real.
  */
 public final class NetworkQuantizer {
     private NetworkQuantizer() {
     }
 
     /**
-     * @param points    the quantization of each calibration point ({@link StepNetwork#forward}): the input,
-     *                  then each dense or convolutional layer's output except the last
+     * @param points    the quantization of each calibration point ({@link StepNetwork#forward}): the input, then each
+     *                  dense or convolutional layer's and each residual add's output except the last layer's
      * @param keepFloat DL4J layer indices to leave in float
      */
     public static StepNetwork quantize(StepNetwork floatNetwork, List<ActivationQuant> points,
                                             Granularity granularity, Set<Integer> keepFloat) {
-        int linearCount = floatNetwork.linearSteps().size();
-        if (points.size() < linearCount) {
-            throw new IllegalArgumentException(points.size() + " calibration points for " + linearCount + " layers");
+        int count = floatNetwork.calibrationPointCount();
+        if (points.size() < count) {
+            throw new IllegalArgumentException(points.size() + " calibration points for " + count + " needed");
         }
+        List<Step> linear = floatNetwork.linearSteps();
+        if (linear.isEmpty()) throw new IllegalArgumentException("the network has no dense or convolutional layer");
+        Walk walk = new Walk(points, granularity, keepFloat, linear.get(linear.size() - 1));
         List<Step> steps = new ArrayList<>();
-        int k = 0;
-        for (Step step : floatNetwork.steps()) {
-            if (!(step instanceof FloatLinear f)) {
-                if (step instanceof Int8Linear) throw new IllegalArgumentException("already quantized: " + step.describe());
-                steps.add(step);
-                continue;
-            }
-            boolean last = k == linearCount - 1;
-            if (keepFloat.contains(f.layer())) {
-                steps.add(f);
-            } else {
-                boolean relu = !last && hiddenActivationIsRelu(f);
-                steps.add(Int8Linear.quantize(f, f.geometry().outputChannelAxis(), granularity, points.get(k),
-                        last ? null : points.get(k + 1), relu));
-            }
-            k++;
-        }
+        walk.steps(floatNetwork.steps(), new Flow(points.get(0), false), steps);
         return new StepNetwork(floatNetwork.inputShape(), steps);
+    }
+
+    /**
+     * The tensor between two steps: the calibrated quantization of its values, and whether it flows as codes under
+     * that quantization (else real).
+     */
+    private record Flow(ActivationQuant quant, boolean codes) {
+    }
+
+    /** One pass over the float steps, taking the calibration points in {@link StepNetwork#forward}'s order. */
+    private static final class Walk {
+        private final List<ActivationQuant> points;
+        private final Granularity granularity;
+        private final Set<Integer> keepFloat;
+        private final Step lastLayer;
+        private int next = 1;   // point 0 is the input
+
+        Walk(List<ActivationQuant> points, Granularity granularity, Set<Integer> keepFloat, Step lastLayer) {
+            this.points = points;
+            this.granularity = granularity;
+            this.keepFloat = keepFloat;
+            this.lastLayer = lastLayer;
+        }
+
+        /** Appends the int8 form of {@code steps} to {@code out}; returns the tensor they leave. */
+        Flow steps(List<Step> steps, Flow at, List<Step> out) {
+            for (Step step : steps) {
+                if (step instanceof Int8Linear || step instanceof Step.Residual r && r.output() != null) {
+                    throw new IllegalArgumentException("already quantized: " + step.describe());
+                }
+                if (step instanceof FloatLinear f) {
+                    boolean last = f == lastLayer;
+                    ActivationQuant output = last ? null : points.get(next++);
+                    if (keepFloat.contains(f.layer())) {
+                        out.add(f);
+                        at = new Flow(output, false);
+                    } else {
+                        boolean relu = !last && hiddenActivationIsRelu(f);
+                        out.add(Int8Linear.quantize(f, f.geometry().outputChannelAxis(), granularity, at.quant(),
+                                output, relu));
+                        at = new Flow(output, !last);
+                    }
+                } else if (step instanceof Step.Residual r) {
+                    List<Step> main = new ArrayList<>();
+                    List<Step> shortcut = new ArrayList<>();
+                    Flow fromMain = steps(r.main(), at, main);   // main first: the order of the points
+                    Flow fromShortcut = steps(r.shortcut(), at, shortcut);
+                    if (fromMain.quant() == null || fromShortcut.quant() == null) {
+                        throw new IllegalArgumentException("the last layer is inside residual " + r.label());
+                    }
+                    boolean codes = fromMain.codes() || fromShortcut.codes();
+                    ActivationQuant output = points.get(next++);
+                    if (codes) checkAddActivation(r);
+                    out.add(new Step.Residual(r.label(), main, shortcut, r.activation(), codes ? output : null));
+                    at = new Flow(output, codes);
+                } else {
+                    out.add(step);   // reshapes and pooling keep the quantization
+                }
+            }
+            return at;
+        }
+    }
+
+    private static void checkAddActivation(Step.Residual r) {
+        if (!Step.isPlainRelu(r.activation()) && !(r.activation() instanceof ActivationIdentity)) {
+            throw new BadInputException("residual add " + r.label() + " is followed by the activation " + r.activation()
+                    + "; an int8 add applies only ReLU or identity");
+        }
     }
 
     private static boolean hiddenActivationIsRelu(FloatLinear f) {
         IActivation a = f.activation();
-        if (a instanceof ActivationReLU r && isPlainRelu(r)) return true;
+        if (Step.isPlainRelu(a)) return true;
         if (a instanceof ActivationIdentity) return false;
         throw new BadInputException("layer " + f.label() + " uses the activation " + a + "; between int8 layers only "
                 + "ReLU and identity are supported; keep this layer in float with --keep-float " + f.layer());
-    }
-
-    private static boolean isPlainRelu(ActivationReLU r) {
-        return r.toString().equals("relu");
     }
 }

@@ -52,8 +52,8 @@ public final class QuantizationAwareTraining {
                                      List<ActivationQuant> points, Granularity granularity, Set<Integer> keep,
                                      int epochs, QuantizeService.Splits data, RunPaths paths) {
         if (!(network instanceof Network.Stack stack)) {
-            throw new BadInputException("quantization-aware training (--qat) of a " + network.kind() + " is not built yet; "
-                    + "quantize it post-training (leave --qat at 0)");
+            throw new BadInputException("quantization-aware training (--qat-epochs) of a " + network.kind() + " is not "
+                    + "built yet; quantize it post-training (leave --qat-epochs at 0)");
         }
         MultiLayerNetwork net = stack.net();
         List<Integer> layers = floatNetwork.linearSteps().stream().map(StepNetwork::layerOf).toList();

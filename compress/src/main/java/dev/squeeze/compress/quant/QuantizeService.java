@@ -75,6 +75,10 @@ public final class QuantizeService {
                     + "it with 'squeeze export' to quantize the ONNX file dynamically)");
         }
         ModelFile.Loaded loaded = ModelFile.load(source.file(), false);
+        if (loaded.network().isGraph() && requested.qatEpochs() > 0) {
+            throw new BadInputException("--qat-epochs: quantization-aware training of a graph (" + loaded.info().model()
+                    + ") is not built; quantize it post-training (without --qat-epochs)");
+        }
         // Static and auto do the same to a Squeeze model: one run folder for both.
         QuantParams params = QuantParams.SETTINGS.with(requested.withSource(source.identity()), "mode", QuantParams.AUTO);
         StepNetwork floatNetwork = Dl4jLayers.toFloatNetwork(loaded.network(), loaded.info().inputShape());
@@ -174,6 +178,11 @@ public final class QuantizeService {
         Double budget = params.budgetPoints();
         boolean overBudget = budget != null && 100 * bestTrial.drop() > budget;
         int qatEpochs = params.qatEpochs() > 0 ? params.qatEpochs() : overBudget ? QuantParams.BUDGET_QAT_EPOCHS : 0;
+        if (qatEpochs > 0 && net.isGraph()) {
+            monitor.message(String.format(Locale.ROOT, "the best calibration loses %.2f points, over the budget of %s; "
+                    + "quantization-aware training, the next try, is not built for graphs", 100 * bestTrial.drop(), budget));
+            qatEpochs = 0;
+        }
         if (qatEpochs > 0) {
             if (overBudget) {
                 monitor.message(String.format(Locale.ROOT, "the best calibration loses %.2f points, over the budget of "

@@ -34,12 +34,16 @@ import java.util.zip.ZipOutputStream;
 
 /**
  * An int8 model file: a zip holding {@link ModelInfo} ({@code squeeze-model.json}, as in every model file), the
- * network's steps with their scales, zero points and int32 biases ({@code squeeze-int8.json}), and one binary entry
- * per layer: int8 weights as raw bytes, or float32 little-endian for layers kept in float. Written atomically.
+ * network's steps with their scales, zero points and int32 biases ({@code squeeze-int8.json}; a residual block holds
+ * the steps of its two paths), and one binary entry per layer: int8 weights as raw bytes, or float32 little-endian
+ * for layers kept in float. Written atomically. Version 2 added residual blocks and global pooling; a network
+ * without them is written as version 1, which every Squeeze reads.
  */
 public final class QuantizedModelFile {
     static final String FORMAT = "squeeze-int8";
-    static final int VERSION = 1;
+    static final int VERSION = 2;
+    /** The version of a file without residual blocks or global pooling. */
+    static final int LAYER_STACK_VERSION = 1;
 
     private QuantizedModelFile() {
     }
@@ -47,10 +51,14 @@ public final class QuantizedModelFile {
     public record Loaded(StepNetwork network, ModelInfo info) {
     }
 
-    /** One step as stored; fields not used by a step's type are null. */
+    /**
+     * One step as stored; fields not used by a step's type are null. A residual block uses label, activation, output
+     * (null when it adds real values) and the steps of its two paths, main and shortcut.
+     */
     record StepSpec(String type, long[] shape, Step.Pooling pooling, Integer layer, String label, Geometry.Conv conv,
                     long[] weightShape, Integer channelAxis, float[] scales, int[] bias, ActivationQuant input,
-                    ActivationQuant output, Boolean relu, String activation, String weights, String floatBias) {
+                    ActivationQuant output, Boolean relu, String activation, String weights, String floatBias,
+                    Step.GlobalPooling globalPooling, List<StepSpec> main, List<StepSpec> shortcut) {
     }
 
     record NetworkSpec(String format, int version, long[] inputShape, List<StepSpec> steps) {
@@ -60,7 +68,10 @@ public final class QuantizedModelFile {
         Map<String, byte[]> blobs = new HashMap<>();
         List<StepSpec> specs = new ArrayList<>();
         for (Step step : network.steps()) specs.add(spec(step, blobs));
-        String json = Json.write(new NetworkSpec(FORMAT, VERSION, network.inputShape(), specs));
+        boolean layerStack = network.flattened().stream()
+                .noneMatch(st -> st instanceof Step.Residual || st instanceof Step.GlobalPooling);
+        String json = Json.write(new NetworkSpec(FORMAT, layerStack ? LAYER_STACK_VERSION : VERSION,
+                network.inputShape(), specs));
         AtomicFiles.write(target, tmp -> {
             try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(tmp))) {
                 put(zip, ModelFile.INFO_ENTRY, Json.write(info).getBytes(StandardCharsets.UTF_8));
@@ -93,9 +104,7 @@ public final class QuantizedModelFile {
                 throw new BadInputException(file + " is int8 format " + net.format() + " v" + net.version()
                         + "; this squeeze reads " + FORMAT + " v" + VERSION + "; upgrade squeeze");
             }
-            List<Step> steps = new ArrayList<>();
-            for (StepSpec s : net.steps()) steps.add(step(s, entries, file));
-            return new Loaded(new StepNetwork(net.inputShape(), steps),
+            return new Loaded(new StepNetwork(net.inputShape(), steps(net.steps(), entries, file)),
                     Json.read(new String(info, StandardCharsets.UTF_8), ModelInfo.class));
         } catch (IOException | RuntimeException e) {
             if (e instanceof BadInputException b) throw b;
@@ -106,18 +115,30 @@ public final class QuantizedModelFile {
     private static StepSpec spec(Step step, Map<String, byte[]> blobs) {
         if (step instanceof Step.Reshape r) {
             return new StepSpec("reshape", r.exampleShape(), null, null, null, null, null, null, null, null, null, null,
-                    null, null, null, null);
+                    null, null, null, null, null, null, null);
         }
         if (step instanceof Step.Pooling p) {
             return new StepSpec("pooling", null, p, null, null, null, null, null, null, null, null, null, null, null,
-                    null, null);
+                    null, null, null, null, null);
+        }
+        if (step instanceof Step.GlobalPooling p) {
+            return new StepSpec("globalpooling", null, null, null, null, null, null, null, null, null, null, null, null,
+                    null, null, null, p, null, null);
+        }
+        if (step instanceof Step.Residual r) {
+            List<StepSpec> main = new ArrayList<>();
+            List<StepSpec> shortcut = new ArrayList<>();
+            for (Step s : r.main()) main.add(spec(s, blobs));
+            for (Step s : r.shortcut()) shortcut.add(spec(s, blobs));
+            return new StepSpec("residual", null, null, null, r.label(), null, null, null, null, null, null, r.output(),
+                    null, activationJson(r.activation()), null, null, null, main, shortcut);
         }
         if (step instanceof Int8Linear q) {
             String entry = "layer-" + q.layer() + ".int8";
             blobs.put(entry, q.weights().values());
             return new StepSpec("int8", null, null, q.layer(), q.label(), conv(q.geometry()), q.weights().shape(),
                     q.weights().channelAxis(), q.weights().scales(), q.bias(), q.input(), q.output(), q.relu(),
-                    q.activation() == null ? null : activationJson(q.activation()), entry, null);
+                    q.activation() == null ? null : activationJson(q.activation()), entry, null, null, null, null);
         }
         FloatLinear f = (FloatLinear) step;
         String entry = "layer-" + f.layer() + ".f32";
@@ -125,13 +146,16 @@ public final class QuantizedModelFile {
         blobs.put(entry, floats(f.weights()));
         blobs.put(biasEntry, floats(f.bias()));
         return new StepSpec("float", null, null, f.layer(), f.label(), conv(f.geometry()), f.weights().shape(), null,
-                null, null, null, null, null, activationJson(f.activation()), entry, biasEntry);
+                null, null, null, null, null, activationJson(f.activation()), entry, biasEntry, null, null, null);
     }
 
     private static Step step(StepSpec s, Map<String, byte[]> entries, Path file) throws IOException {
         return switch (s.type()) {
             case "reshape" -> new Step.Reshape(s.shape());
             case "pooling" -> s.pooling();
+            case "globalpooling" -> s.globalPooling();
+            case "residual" -> new Step.Residual(s.label(), steps(s.main(), entries, file), steps(s.shortcut(), entries, file),
+                    activation(s.activation()), s.output());
             case "int8" -> new Int8Linear(s.layer(), s.label(), geometry(s.conv()),
                     new QuantizedWeights(blob(entries, s.weights(), file), s.weightShape(), s.channelAxis(), s.scales()),
                     s.bias(), s.input(), s.output(), Boolean.TRUE.equals(s.relu()),
@@ -141,6 +165,12 @@ public final class QuantizedModelFile {
                     floats(blob(entries, s.floatBias(), file), null), activation(s.activation()));
             default -> throw new BadInputException(file + " holds an unknown step type '" + s.type() + "'");
         };
+    }
+
+    private static List<Step> steps(List<StepSpec> specs, Map<String, byte[]> entries, Path file) throws IOException {
+        List<Step> out = new ArrayList<>();
+        if (specs != null) for (StepSpec s : specs) out.add(step(s, entries, file));
+        return out;
     }
 
     private static Geometry.Conv conv(Geometry g) {

@@ -16,6 +16,7 @@ import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.compress.train.TrainingService;
 import dev.squeeze.models.data.DatasetLocator;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import dev.squeeze.models.zoo.Network;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -71,7 +72,7 @@ class PruneServiceTest {
             Mask mask = Mask.load(dir.resolve("mask.bin"));
             if (previous != null) assertTrue(mask.isSubsetOf(previous), "masks only shrink");
             previous = mask;
-            MultiLayerNetwork trained = ModelFile.load(new RunPaths(dir).model(), false).network().asStack();
+            Network trained = ModelFile.load(new RunPaths(dir).model(), false).network();
             for (var e : mask.flags().entrySet()) {
                 float[] w = trained.getParam(e.getKey()).dup('c').data().asFloat();
                 boolean anySurvivorMoved = false;
@@ -108,10 +109,10 @@ class PruneServiceTest {
     void rewindingRestoresTheSavedWeightsBitForBit() {
         Path home = tmp.resolve("r");
         TrainOutcome dense = dense(home);
-        MultiLayerNetwork trained = ModelFile.load(dense.paths().model(), false).network().asStack();
+        Network trained = ModelFile.load(dense.paths().model(), false).network();
         Mask mask = MagnitudePruning.prune(Mask.dense(trained), trained, 0.5, PruneScope.LAYER);
-        MultiLayerNetwork init = ModelFile.load(dense.paths().snapshot(RewindPoint.INIT), true).network().asStack();
-        MultiLayerNetwork rewound = PruneService.rewound(dense.paths().snapshot(RewindPoint.INIT), mask);
+        Network init = ModelFile.load(dense.paths().snapshot(RewindPoint.INIT), true).network();
+        Network rewound = PruneService.rewound(dense.paths().snapshot(RewindPoint.INIT), mask);
         for (var e : mask.flags().entrySet()) {
             float[] saved = init.getParam(e.getKey()).dup('c').data().asFloat();
             float[] now = rewound.getParam(e.getKey()).dup('c').data().asFloat();
@@ -123,7 +124,8 @@ class PruneServiceTest {
                 }
             }
         }
-        assertEquals(init.getUpdater().getStateViewArray(), rewound.getUpdater().getStateViewArray(), "optimizer state rewound too");
+        assertEquals(init.asStack().getUpdater().getStateViewArray(), rewound.asStack().getUpdater().getStateViewArray(),
+                "optimizer state rewound too");
     }
 
     @Test
@@ -280,5 +282,44 @@ class PruneServiceTest {
             assertTrue(Files.isRegularFile(Path.of(withSnapshot.artifactDir()).resolve("rewind-40it.zip")));
             assertEquals(withSnapshot.id(), ledger.query(RunQuery.all().withStage(PruneService.STAGE)).get(0).parentId());
         }
+    }
+
+    @Test
+    void aResidualGraphPrunesWeightsWithRewindingAndChannelsAcrossItsAdds() {
+        Path home = tmp.resolve("graph");
+        TrainOutcome dense = new TrainingService(workspace(home), locator(), TrainingMonitor.SILENT).train(
+                TrainParams.of("resnet-tiny", "fashion-mnist", 1, 60, 3e-3, 5, 3, 0.1, 0.8).withSnapshot("10it"),
+                Fixtures.fashionMnistDir(), false);   // the weights at iteration 10 saved for late rewinding below
+        Network init = ModelFile.load(dense.paths().snapshot(RewindPoint.INIT), true).network();
+
+        PruneOutcome weights = prune(home, dense.run().id(), new PruneParams(null, 2, 0.3, "0", PruneScope.LAYER,
+                PruneControl.NONE), TrainingMonitor.SILENT);
+        Path level2 = weights.ticket().getParent().resolve("level-2");
+        Mask mask = Mask.load(level2.resolve("mask.bin"));
+        assertEquals(0.7 * 0.7, mask.fraction("s3_conv2_W"), 0.01, "two rounds of 30% on a convolution's weights");
+        Network ticket = ModelFile.load(weights.ticket(), false).network();
+        Network rewound = PruneService.rewound(dense.paths().snapshot(RewindPoint.INIT), mask);
+        for (var e : mask.flags().entrySet()) {
+            float[] trained = ticket.getParam(e.getKey()).dup('c').data().asFloat();
+            float[] start = rewound.getParam(e.getKey()).dup('c').data().asFloat();
+            float[] initial = init.getParam(e.getKey()).dup('c').data().asFloat();
+            for (int i = 0; i < trained.length; i++) {
+                if (!e.getValue()[i]) assertEquals(0f, trained[i], 0f, "pruned " + e.getKey() + "[" + i + "] after training");
+                else assertEquals(initial[i], start[i], 0f, "survivor " + e.getKey() + "[" + i + "] rewound");
+            }
+        }
+
+        PruneOutcome channels = prune(home, dense.run().id(), new PruneParams(null, 1, 0.5, "10it", PruneScope.LAYER,
+                PruneControl.NONE, Structure.CHANNELS), TrainingMonitor.SILENT);
+        Network small = ModelFile.load(channels.ticket(), false).network();
+        assertTrue(small.isGraph());
+        assertEquals(GraphChannelPruningTest.parameters(new int[]{2, 2, 4, 4, 4, 4}), small.numParams(),
+                "every channel group of resnet-tiny halved");
+        assertEquals((double) small.numParams() / init.numParams(), channels.tickets().get(0).totalRemaining(), 1e-9);
+        Network start = ModelFile.load(channels.ticket().getParent().resolve("level-1").resolve("rewound.zip"), true).network();
+        assertEquals(10, ((Network.Graph) start).graph().getIterationCount(), "late rewinding: Adam resumes at step 10");
+        assertTrue(channels.format().startsWith("structured (channels) search"), channels.format());
+        assertThrows(dev.squeeze.core.BadInputException.class, () -> prune(home, dense.run().id(), new PruneParams(null, 1,
+                0.5, "0", PruneScope.LAYER, PruneControl.NONE, Structure.NEURONS), TrainingMonitor.SILENT));
     }
 }

@@ -1,5 +1,6 @@
 package dev.squeeze.models.zoo;
 
+import dev.squeeze.models.zoo.layers.NativeBatchNormalization;
 import dev.squeeze.models.zoo.layers.NativeConvolution;
 import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -43,6 +44,14 @@ public record ResNet(String name, String description, int[] widths) implements M
     }
 
     public ComputationGraphConfiguration configuration(BuildSettings settings) {
+        return configuration(settings, true);
+    }
+
+    /**
+     * @param nativeBatchNorm true (the zoo's form) for {@link NativeBatchNormalization}, false for DL4J's own
+     *                        {@code BatchNormalization}, to measure against
+     */
+    public ComputationGraphConfiguration configuration(BuildSettings settings, boolean nativeBatchNorm) {
         long[] image = settings.imageShape();   // {channels, height, width}
         var g = new NeuralNetConfiguration.Builder()
                 .seed(settings.seed())
@@ -54,19 +63,19 @@ public record ResNet(String name, String description, int[] widths) implements M
                 .graphBuilder()
                 .addInputs("input")
                 .setInputTypes(InputType.convolutionalFlat(image[1], image[2], image[0]));
-        String x = convBnRelu(g, "stem", "input", widths[0], 3, 1, "stem_bn", "stem_relu");
+        String x = convBnRelu(g, "stem", "input", widths[0], 3, 1, "stem_bn", "stem_relu", nativeBatchNorm);
         int in = widths[0];
         for (int s = 0; s < widths.length; s++) {
             String p = "s" + (s + 1);
             int stride = s == 0 ? 1 : 2;
             int out = widths[s];
-            String a = convBnRelu(g, p + "_conv1", x, out, 3, stride, p + "_bn1", p + "_relu1");
+            String a = convBnRelu(g, p + "_conv1", x, out, 3, stride, p + "_bn1", p + "_relu1", nativeBatchNorm);
             g.addLayer(p + "_conv2", conv(out, 3, 1), a);
-            g.addLayer(p + "_bn2", new BatchNormalization.Builder().nOut(out).build(), p + "_conv2");
+            g.addLayer(p + "_bn2", batchNorm(out, nativeBatchNorm), p + "_conv2");
             String shortcut = x;
             if (stride != 1 || in != out) {
                 g.addLayer(p + "_proj", conv(out, 1, stride), x);
-                g.addLayer(p + "_proj_bn", new BatchNormalization.Builder().nOut(out).build(), p + "_proj");
+                g.addLayer(p + "_proj_bn", batchNorm(out, nativeBatchNorm), p + "_proj");
                 shortcut = p + "_proj_bn";
             }
             g.addVertex(p + "_add", new ElementWiseVertex(ElementWiseVertex.Op.Add), p + "_bn2", shortcut);
@@ -82,11 +91,15 @@ public record ResNet(String name, String description, int[] widths) implements M
     }
 
     private static String convBnRelu(ComputationGraphConfiguration.GraphBuilder g, String name, String from, int out,
-                                     int kernel, int stride, String bn, String relu) {
+                                     int kernel, int stride, String bn, String relu, boolean nativeBatchNorm) {
         g.addLayer(name, conv(out, kernel, stride), from);
-        g.addLayer(bn, new BatchNormalization.Builder().nOut(out).build(), name);
+        g.addLayer(bn, batchNorm(out, nativeBatchNorm), name);
         g.addLayer(relu, new ActivationLayer(Activation.RELU), bn);
         return relu;
+    }
+
+    private static BatchNormalization batchNorm(int out, boolean nativeBatchNorm) {
+        return (nativeBatchNorm ? new NativeBatchNormalization.Builder() : new BatchNormalization.Builder()).nOut(out).build();
     }
 
     private static NativeConvolution conv(int out, int kernel, int stride) {

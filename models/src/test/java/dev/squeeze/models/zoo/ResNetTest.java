@@ -4,6 +4,8 @@ import dev.squeeze.models.data.DatasetLoader;
 import dev.squeeze.models.data.ImageDataset;
 import dev.squeeze.models.data.LabeledData;
 import dev.squeeze.models.data.Normalization;
+import dev.squeeze.models.zoo.layers.NativeBatchNormalization;
+import dev.squeeze.models.zoo.layers.NativeBatchNormalizationLayer;
 import dev.squeeze.models.zoo.layers.NativeConvolution;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
@@ -56,7 +58,7 @@ class ResNetTest {
     }
 
     @Test
-    void savedAndRestoredItComputesTheSameAndKeepsTheNativeConvolutions(@TempDir Path dir) throws Exception {
+    void savedAndRestoredItComputesTheSameAndKeepsTheNativeConvolutionsAndBatchNorms(@TempDir Path dir) throws Exception {
         ImageDataset data = DatasetLoader.load("fashion-mnist",
                 Path.of(System.getProperty("squeeze.fixtures", "src/test/fixtures"), "fashion-mnist"));
         LabeledData test = Normalization.global(data.train()).apply(data.test()).head(20);
@@ -69,5 +71,7 @@ class ResNetTest {
         assertEquals(0, net.output(features).sub(back.outputSingle(false, features)).amaxNumber().doubleValue(), 1e-6);
         ComputationGraphConfiguration conf = back.getConfiguration();
         assertInstanceOf(NativeConvolution.class, ((LayerVertex) conf.getVertices().get("s1_conv1")).getLayerConf().getLayer());
+        assertInstanceOf(NativeBatchNormalization.class, ((LayerVertex) conf.getVertices().get("s1_bn1")).getLayerConf().getLayer());
+        assertInstanceOf(NativeBatchNormalizationLayer.class, back.getLayer("s2_proj_bn"));
     }
 }
