@@ -109,7 +109,7 @@ class GraphExportParityTest {
         INDArray x = images.test().toDataSet(null, 0, 200).getFeatures();
         INDArray want = resnet.outputSingle(false, x);
         INDArray got = f.probabilities(x);
-        assertTrue(want.sub(got).amaxNumber().doubleValue() <= 1e-4, "ND4J steps vs DL4J: " + want.sub(got).amaxNumber());
+        assertTrue(want.sub(got).amaxNumber().doubleValue() <= 1e-5, "ND4J steps vs DL4J: " + want.sub(got).amaxNumber());
     }
 
     @Test
