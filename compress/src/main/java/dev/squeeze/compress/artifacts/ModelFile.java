@@ -156,7 +156,9 @@ public final class ModelFile {
             state = Files.exists(statePath) ? Optional.of(Files.readString(statePath)) : Optional.empty();
         } catch (NoSuchFileException e) {
             throw new BadInputException(file + " has no " + INFO_ENTRY + ": it was not written by squeeze "
-                    + "(a plain DL4J model?); train it with 'squeeze train'");
+                    + "(a plain DL4J model?); bring a DL4J MultiLayerNetwork or ComputationGraph in with a recipe's "
+                    + "'train: from: " + file.getFileName() + "' (docs/recipes.md, 'Compress your own DL4J model'), "
+                    + "or train one with 'squeeze train'");
         } catch (ZipException | java.nio.file.ProviderNotFoundException e) {
             String escaping = escapingEntry(file);
             if (escaping != null) {
