@@ -2,7 +2,7 @@
 # resnet-8, a residual ComputationGraph (batch norm, global average pooling), through every stage on the full
 # Fashion-MNIST (issue 16), and the same training from the dataset written as a folder of PNG files.
 #   1. train    squeeze train --model resnet-8 --augment flip,crop (defaults otherwise: batch 60, Adam 1e-3 x0.8 per
-#               epoch, patience 3, at most 30 epochs; 1 thread); seconds per epoch from its history (epochs 2..n)
+#               epoch, patience 3, at most 30 epochs; 1 thread); median seconds per epoch from its history (epochs 2..n)
 #   2. int8     squeeze quantize (calibration auto) and export of the float and the int8 model: test accuracy in
 #               ONNX Runtime, file sizes
 #   3. ticket   squeeze prune: 2 levels at rate 0.46, global scope, late rewinding to epoch 1 (0.54^2 = 29.2% of the
@@ -28,9 +28,9 @@ train_args=(--model resnet-8 --augment flip,crop)
 run_of() {   # the newest finished run of stage $1 whose dataset is $2
   sq runs --stage "$1" --json | jq -r ".[] | select(.model == \"resnet-8\" and .dataset == \"$2\" and .status == \"done\") | .id" | head -1
 }
-epoch_seconds() {   # mean seconds per epoch, epochs 2..n, from a run folder's history.csv
-  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "seconds") c = i; next }
-           NR > 2 { s += $c; n++ } END { if (n) printf "%.1f", s / n; else print "n/a" }' "$1/history.csv"
+epoch_seconds() {   # median seconds per epoch, epochs 2..n (the median: a paused or loaded epoch does not skew it)
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "seconds") c = i; next } NR > 2 { print $c }' "$1/history.csv" \
+    | sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.1f", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2); else print "n/a" }'
 }
 folder_of() { sq runs --json | jq -r ".[] | select(.id == \"$1\") | .artifact_dir"; }
 
