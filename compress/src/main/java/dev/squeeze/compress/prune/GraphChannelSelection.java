@@ -29,14 +29,7 @@ public record GraphChannelSelection(double fraction, List<ChannelGroup> groups) 
         public ChannelGroup {
             convolutions = List.copyOf(convolutions);
             if (convolutions.isEmpty()) throw new IllegalArgumentException("a channel group needs a convolution");
-            if (kept.length == 0) throw new IllegalArgumentException(convolutions + " must keep at least one channel");
-            for (int j = 0; j < kept.length; j++) {
-                if (kept[j] < 0 || kept[j] >= width || (j > 0 && kept[j] <= kept[j - 1])) {
-                    throw new IllegalArgumentException(convolutions + ": kept channels must be ascending, distinct and "
-                            + "below " + width + ", got " + Arrays.toString(kept));
-                }
-            }
-            kept = kept.clone();
+            kept = StructuredSelection.checkedKept(kept, width, convolutions.toString(), "channel", "channels");
         }
 
         /** Whether any channel of this group is dropped. */

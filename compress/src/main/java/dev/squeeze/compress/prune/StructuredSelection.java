@@ -17,6 +17,25 @@ import java.util.stream.Collectors;
 public record StructuredSelection(Structure structure, double fraction, int inputWidth, List<LayerKeep> layers) {
 
     /**
+     * A copy of {@code kept} after checking it holds at least one index and only ascending, distinct indices below
+     * {@code width}: what a layer (or a graph's channel group) keeps.
+     *
+     * @param owner  who keeps them, for the messages: {@code layer 3}
+     * @param unit   what one index is: {@code unit}, {@code channel}
+     * @param plural what the indices are called in the message: {@code indices}, {@code channels}
+     */
+    static int[] checkedKept(int[] kept, int width, String owner, String unit, String plural) {
+        if (kept.length == 0) throw new IllegalArgumentException(owner + " must keep at least one " + unit);
+        for (int j = 0; j < kept.length; j++) {
+            if (kept[j] < 0 || kept[j] >= width || (j > 0 && kept[j] <= kept[j - 1])) {
+                throw new IllegalArgumentException(owner + ": kept " + plural + " must be ascending, distinct and below "
+                        + width + ", got " + Arrays.toString(kept));
+            }
+        }
+        return kept.clone();
+    }
+
+    /**
      * One dense or convolution layer.
      *
      * @param index layer index in the network ({@code getLayer(index)}, parameter keys {@code index_W})
@@ -26,14 +45,7 @@ public record StructuredSelection(Structure structure, double fraction, int inpu
      */
     public record LayerKeep(int index, int width, int[] kept) {
         public LayerKeep {
-            if (kept.length == 0) throw new IllegalArgumentException("layer " + index + " must keep at least one unit");
-            for (int j = 0; j < kept.length; j++) {
-                if (kept[j] < 0 || kept[j] >= width || (j > 0 && kept[j] <= kept[j - 1])) {
-                    throw new IllegalArgumentException("layer " + index + ": kept indices must be ascending, distinct "
-                            + "and below " + width + ", got " + Arrays.toString(kept));
-                }
-            }
-            kept = kept.clone();
+            kept = checkedKept(kept, width, "layer " + index, "unit", "indices");
         }
 
         /** Whether any unit or filter of this layer is dropped. */

@@ -18,7 +18,6 @@ import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import dev.squeeze.models.zoo.Network;
-import dev.squeeze.core.BadInputException;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -51,11 +50,7 @@ public final class QuantizationAwareTraining {
     public StepNetwork fineTune(Network network, ModelInfo info, StepNetwork floatNetwork,
                                      List<ActivationQuant> points, Granularity granularity, Set<Integer> keep,
                                      int epochs, QuantizeService.Splits data, RunPaths paths) {
-        if (!(network instanceof Network.Stack stack)) {
-            throw new BadInputException("quantization-aware training (--qat-epochs) of a " + network.kind() + " is not "
-                    + "built yet; quantize it post-training (leave --qat-epochs at 0)");
-        }
-        MultiLayerNetwork net = stack.net();
+        MultiLayerNetwork net = network.asStack();   // QuantizeService refuses QAT of a graph before any run
         List<Integer> layers = floatNetwork.linearSteps().stream().map(StepNetwork::layerOf).toList();
         int count = layers.size();
         boolean[] int8 = new boolean[count];
@@ -88,7 +83,7 @@ public final class QuantizationAwareTraining {
             start.init(net.params().dup(), false);
             weights.accept(start);
             return Network.of(start);
-        }, n -> weights.accept(((Network.Stack) n).net()), false));
+        }, n -> weights.accept(n.asStack()), false));
         Network tuned = ModelFile.load(paths.model(), false).network();
         StepNetwork tunedFloat = Dl4jLayers.toFloatNetwork(tuned, info.inputShape());
         return NetworkQuantizer.quantize(tunedFloat, points, granularity, keep);
