@@ -5,7 +5,9 @@ import com.google.protobuf.ByteString;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +26,14 @@ public final class OnnxGraph {
     private final Map<String, Integer> counters = new LinkedHashMap<>();
     /** Names {@link #fresh} must not return: those of a graph being rewritten. */
     private final Set<String> reserved = new HashSet<>();
+    /** Each small constant written so far (a scale, a zero point), by its value: written once, read by every node. */
+    private final Map<SmallConstant, String> smallConstants = new HashMap<>();
+
+    /** Constants of at most this many bytes are shared by value ({@link #initializer}). */
+    private static final int SHARED_BYTES = 8;
+
+    private record SmallConstant(int type, List<Long> dims, ByteString raw) {
+    }
 
     public OnnxGraph(String name) {
         graph.setName(name);
@@ -193,18 +203,26 @@ public final class OnnxGraph {
 
     /** uint8 or int8 codes: saturate(round(x / scale) + zeroPoint), half to even. */
     public String quantizeLinear(String x, String scale, String zeroPoint) {
-        return node("QuantizeLinear", List.of(x, scale, zeroPoint), Map.of());
+        return node("QuantizeLinear", List.of(x, scale, zeroPoint), Map.of(), fresh("q"));
     }
 
-    /** (q - zeroPoint) * scale; {@code axis} >= 0 for per-channel scales along that axis. */
+    /**
+     * (q - zeroPoint) * scale; {@code axis} >= 0 for per-channel scales along that axis; {@code zeroPoint} null for
+     * zero (the operator's default: no initializer written).
+     */
     public String dequantizeLinear(String q, String scale, String zeroPoint, int axis) {
-        return dequantizeLinear(q, scale, zeroPoint, axis, fresh("dequantizelinear"));
+        String output = fresh("dq");
+        return dequantizeLinear(q, scale, zeroPoint, axis, output, output + "_node");
     }
 
     /** {@link #dequantizeLinear(String, String, String, int)} writing {@code output} (a node of a fresh name). */
     public String dequantizeLinear(String q, String scale, String zeroPoint, int axis, String output) {
-        return node("DequantizeLinear", List.of(q, scale, zeroPoint), axis >= 0 ? Map.of("axis", (long) axis) : Map.of(),
-                output, fresh("dequantizelinear") + "_node");
+        return dequantizeLinear(q, scale, zeroPoint, axis, output, fresh("dq") + "_node");
+    }
+
+    private String dequantizeLinear(String q, String scale, String zeroPoint, int axis, String output, String name) {
+        List<String> inputs = zeroPoint == null ? List.of(q, scale) : List.of(q, scale, zeroPoint);
+        return node("DequantizeLinear", inputs, axis >= 0 ? Map.of("axis", (long) axis) : Map.of(), output, name);
     }
 
     // ---- the model --------------------------------------------------------------------------------------------
@@ -249,7 +267,20 @@ public final class OnnxGraph {
         return output;
     }
 
+    /**
+     * Adds a constant named {@code name} and returns its name; a constant of at most {@link #SHARED_BYTES} bytes equal
+     * in type, shape and value to one already written is not written again: its name is returned instead (a
+     * QuantizeLinear and the DequantizeLinear after it read one scale and one zero point, as ONNX Runtime's quantizer
+     * writes them).
+     */
     private String initializer(String name, OnnxMl.TensorProto.DataType type, byte[] raw, long... dims) {
+        if (raw.length <= SHARED_BYTES) {
+            List<Long> shape = new ArrayList<>();
+            for (long d : dims) shape.add(d);
+            String existing = smallConstants.putIfAbsent(new SmallConstant(type.getNumber(), shape,
+                    ByteString.copyFrom(raw)), name);
+            if (existing != null) return existing;
+        }
         OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder().setName(name).setDataType(type.getNumber())
                 .setRawData(ByteString.copyFrom(raw));
         for (long d : dims) t.addDims(d);

@@ -30,21 +30,25 @@ public final class QdqNodes {
 
     /**
      * DequantizeLinear of int8 weight {@code codes} of {@code shape}: one scale per channel along {@code axis} when
-     * {@code scales} has several (or the axis has one channel), else one for the tensor; zero points 0.
+     * {@code scales} has several (or the axis has one channel), else one for the tensor; zero points 0, written only
+     * when {@code zeroPoints} (ONNX Runtime fuses a Conv's weights into QLinearConv without them, but a Gemm's or
+     * MatMul's into QGemm or QLinearMatMul only with them).
      */
-    public static String int8Weight(OnnxGraph g, byte[] codes, long[] shape, float[] scales, int axis) {
+    public static String int8Weight(OnnxGraph g, byte[] codes, long[] shape, float[] scales, int axis,
+                                    boolean zeroPoints) {
         boolean perChannel = scales.length > 1 || shape[axis] == 1;
         int channels = scales.length;
         String wq = g.int8s(g.fresh("w_int8"), codes, shape);
         String wScale = perChannel ? g.floats(g.fresh("w_scale"), scales, channels) : scale(g, scales[0]);
-        String wZero = perChannel ? g.int8s(g.fresh("w_zero"), new byte[channels], channels)
+        String wZero = !zeroPoints ? null : perChannel ? g.int8s(g.fresh("w_zero"), new byte[channels], channels)
                 : g.int8s(g.fresh("w_zero"), new byte[1]);
         return g.dequantizeLinear(wq, wScale, wZero, perChannel ? axis : -1);
     }
 
     /**
      * DequantizeLinear of int32 bias {@code codes}, one per output channel, at scale {@code inputScale ×
-     * weightScales[c]} (one weight scale per channel, or one for all), zero points 0; along axis 0.
+     * weightScales[c]} (one weight scale per channel, or one for all), along axis 0; zero points 0, left to the
+     * operator's default rather than written (ONNX Runtime fuses the bias into QLinearConv and QGemm either way).
      */
     public static String int32Bias(OnnxGraph g, int[] codes, float inputScale, float[] weightScales) {
         int channels = codes.length;
@@ -53,7 +57,7 @@ public final class QdqNodes {
             biasScales[c] = inputScale * weightScales[weightScales.length == 1 ? 0 : c]; // as Int8Linear.biasScale
         }
         return g.dequantizeLinear(g.int32s(g.fresh("b_int32"), codes, channels), g.floats(g.fresh("b_scale"), biasScales,
-                channels), g.int32s(g.fresh("b_zero"), new int[channels], channels), 0);
+                channels), null, 0);
     }
 
     private static String scale(OnnxGraph g, float value) {

@@ -271,7 +271,7 @@ public final class StaticQuantizer {
                 codes[i] = (byte) DynamicQuantizer.code(v[i], scales[c]);
             }
             float[] written = perTensor ? new float[]{scales[0]} : scales;
-            return new Weight(QdqNodes.int8Weight(graph, codes, shape, written, axis), written);
+            return new Weight(QdqNodes.int8Weight(graph, codes, shape, written, axis, true), written);
         }
 
         private static OnnxMl.AttributeProto one(String name) {
