@@ -39,6 +39,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -147,7 +149,9 @@ class OnnxExportParityTest {
             StepNetwork f = Dl4jLayers.toFloatNetwork(net, images.inputShape());
             var points = CalibrationStatistics.collect(f, images.train().head(300)).quantizations(Calibration.MINMAX, 100);
             Path optimized = tmp.resolve(model + "-optimized.onnx");
-            ort(onnx(NetworkQuantizer.quantize(f, points, Granularity.CHANNEL, Set.of()), images), images, rawImages.head(10), optimized);
+            byte[] written = onnx(NetworkQuantizer.quantize(f, points, Granularity.CHANNEL, Set.of()), images);
+            assertWritesNoConstantTwice(model, written);
+            ort(written, images, rawImages.head(10), optimized);
             Set<String> ops = new TreeSet<>();
             for (var n : OnnxMl.ModelProto.parseFrom(Files.readAllBytes(optimized)).getGraph().getNodeList()) ops.add(n.getOpType());
             assertTrue(ops.contains("QGemm"), model + ": " + ops);
@@ -155,6 +159,36 @@ class OnnxExportParityTest {
             assertTrue(!ops.contains("Gemm") && !ops.contains("Conv") && !ops.contains("DequantizeLinear"),
                     model + " keeps no float layer: " + ops);
         }
+    }
+
+    /**
+     * What the int8 file spends besides weights: a scale and a zero point written once however many nodes read them
+     * (a QuantizeLinear and the DequantizeLinear after it), and no zero points where they are 0 by default and ONNX
+     * Runtime fuses without them (int32 biases, convolution weights).
+     */
+    private static void assertWritesNoConstantTwice(String model, byte[] written) throws Exception {
+        var g = OnnxMl.ModelProto.parseFrom(written).getGraph();
+        Set<String> seen = new HashSet<>();
+        for (var t : g.getInitializerList()) {
+            if (t.getRawData().size() <= 8) {
+                assertTrue(seen.add(t.getDataType() + " " + t.getDimsList() + " " + t.getRawData()),
+                        model + ": " + t.getName() + " repeats a constant already written");
+            }
+        }
+        var types = new HashMap<String, Integer>();
+        g.getInitializerList().forEach(t -> types.put(t.getName(), t.getDataType()));
+        Set<String> convWeights = new HashSet<>();
+        for (var n : g.getNodeList()) if (n.getOpType().equals("Conv")) convWeights.add(n.getInput(1));
+        int dequantize = 0;
+        for (var n : g.getNodeList()) {
+            if (!n.getOpType().equals("DequantizeLinear")) continue;
+            dequantize++;
+            boolean int32 = types.getOrDefault(n.getInput(0), -1) == OnnxMl.TensorProto.DataType.INT32_VALUE;
+            if (int32 || convWeights.contains(n.getOutput(0))) {
+                assertEquals(2, n.getInputCount(), model + ": " + n.getName() + " writes a zero point of 0");
+            }
+        }
+        assertTrue(dequantize > 0, model + ": no DequantizeLinear in the int8 file");
     }
 
     @Test
