@@ -5,7 +5,7 @@ import com.google.protobuf.ByteString;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -274,15 +274,14 @@ public final class OnnxGraph {
      * writes them).
      */
     private String initializer(String name, OnnxMl.TensorProto.DataType type, byte[] raw, long... dims) {
+        ByteString bytes = ByteString.copyFrom(raw);
         if (raw.length <= SHARED_BYTES) {
-            List<Long> shape = new ArrayList<>();
-            for (long d : dims) shape.add(d);
-            String existing = smallConstants.putIfAbsent(new SmallConstant(type.getNumber(), shape,
-                    ByteString.copyFrom(raw)), name);
+            List<Long> shape = Arrays.stream(dims).boxed().toList();
+            String existing = smallConstants.putIfAbsent(new SmallConstant(type.getNumber(), shape, bytes), name);
             if (existing != null) return existing;
         }
         OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder().setName(name).setDataType(type.getNumber())
-                .setRawData(ByteString.copyFrom(raw));
+                .setRawData(bytes);
         for (long d : dims) t.addDims(d);
         graph.addInitializer(t);
         return name;

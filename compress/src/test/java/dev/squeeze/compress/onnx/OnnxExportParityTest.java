@@ -168,10 +168,10 @@ class OnnxExportParityTest {
      */
     private static void assertWritesNoConstantTwice(String model, byte[] written) throws Exception {
         var g = OnnxMl.ModelProto.parseFrom(written).getGraph();
-        Set<String> seen = new HashSet<>();
+        Set<List<Object>> seen = new HashSet<>();   // ByteString compares by content (its toString does not)
         for (var t : g.getInitializerList()) {
             if (t.getRawData().size() <= 8) {
-                assertTrue(seen.add(t.getDataType() + " " + t.getDimsList() + " " + t.getRawData()),
+                assertTrue(seen.add(List.of(t.getDataType(), t.getDimsList(), t.getRawData())),
                         model + ": " + t.getName() + " repeats a constant already written");
             }
         }
