@@ -111,16 +111,43 @@ public class ModelServing implements AutoCloseable {
      * before this returns; the caller may release it then.
      */
     public CompletableFuture<byte[]> infer(String name, InputStream body, long bodyBytes) {
+        return infer(name, spec -> InferenceProtocol.parseRequest(body, bodyBytes, spec, settings.getMaxElements()))
+                .thenApply(a -> InferenceProtocol.response(name, Long.toString(a.version()), a.request().id(), a.outputs()));
+    }
+
+    /**
+     * An answered inference request, in any protocol's terms.
+     *
+     * @param version the model version that ran it
+     * @param request the request as decoded
+     * @param outputs the outputs asked for (all of the model's when it asked for none), in the model's output order
+     */
+    public record Answer(long version, InferRequest request, List<HostTensor> outputs) {
+    }
+
+    /**
+     * Inference for any protocol: {@code decode} turns the request into tensors checked against the served model's
+     * spec (see {@link InferenceProtocol#checkInput}); they join the model's dynamic batch. {@code decode} runs before
+     * this returns, so the caller may release the request's bytes then.
+     *
+     * @throws dev.squeeze.serve.runtime.BadRequestException when the model is not ready or {@code decode} refuses
+     */
+    public CompletableFuture<Answer> infer(String name, java.util.function.Function<dev.squeeze.serve.runtime.ModelSpec, InferRequest> decode) {
         ModelLease lease = repository.acquire(name);
         try {
             LoadedModel model = lease.model();
-            InferRequest request = InferenceProtocol.parseRequest(body, bodyBytes, model.spec(), settings.getMaxElements());
+            InferRequest request = decode.apply(model.spec());
             return run(lease, request.inputs(), request.outputs())
-                    .thenApply(outputs -> InferenceProtocol.response(name, Long.toString(model.version()), request.id(), outputs));
+                    .thenApply(outputs -> new Answer(model.version(), request, outputs));
         } catch (RuntimeException e) {
             lease.close();
             throw e;
         }
+    }
+
+    /** The most elements one input tensor may have ({@code --max-elements}), for request decoders. */
+    public long maxElements() {
+        return settings.getMaxElements();
     }
 
     /**
@@ -185,7 +212,7 @@ public class ModelServing implements AutoCloseable {
         repository.unload(name);
     }
 
-    ServeMetrics metrics() {
+    public ServeMetrics metrics() {
         return metrics;
     }
 

@@ -189,15 +189,7 @@ public final class InferenceProtocol {
                 if (!sawInputs) throw bad("the request has no \"inputs\"; " + modelInputs());
                 if (inputCount == 0) throw bad("\"inputs\" is empty; " + modelInputs());
             }
-            List<HostTensor> ordered = new ArrayList<>(spec.inputs().size());
-            for (TensorSpec s : spec.inputs()) {
-                HostTensor h = inputs.get(s.name());
-                if (h == null) {
-                    throw bad("missing input '" + s.name() + "' (" + s.type() + " " + fmt(s.shape()) + "); " + modelInputs());
-                }
-                ordered.add(h);
-            }
-            return new InferRequest(id, ordered, outputs);
+            return new InferRequest(id, inModelOrder(spec, inputs), outputs);
         }
 
         private int readInputs(JsonToken t) throws IOException {
@@ -266,57 +258,16 @@ public final class InferenceProtocol {
             inputs.put(name, tensor);
         }
 
-        /** Checks an input's name, datatype and shape against the model's; says how many values its data needs. */
+        /** Checks an input against the model and that the body can hold its values; says how many it needs. */
         private Target target(String name, String datatype, long[] shape) {
-            String what = "input '" + clip(name) + "'";
-            TensorSpec s = spec.input(name);
-            if (s == null) throw bad("unknown input '" + clip(name) + "'; " + modelInputs());
-            if (inputs.containsKey(name)) throw bad(what + " is given twice in \"inputs\"");
-            TensorType type = TensorType.ofProtocolName(datatype).orElse(null);
-            if (type == null) {
-                String upper = datatype.toUpperCase(Locale.ROOT);
-                String hint = TensorType.ofProtocolName(upper).isPresent() ? " (datatypes are upper case: " + upper + ")" : "";
-                throw bad(what + ": unknown datatype '" + clip(datatype) + "'" + hint + "; the datatypes are " + DATATYPES
-                        + ", and the model's input '" + s.name() + "' is " + s.type());
-            }
-            if (type != s.type()) {
-                throw bad(what + " has datatype " + type + " but the model's input '" + s.name() + "' is " + s.type());
-            }
-            for (int d = 0; d < shape.length; d++) {
-                if (shape[d] < 0) {
-                    throw bad(what + ": shape " + fmt(shape) + " has a negative dimension, " + shape[d] + " at index " + d
-                            + "; sizes must be >= 0 (only a model's shape uses -1, for a dimension of any size)");
-                }
-            }
-            long[] want = s.shape();
-            if (shape.length != want.length) {
-                throw bad(what + ": shape " + fmt(shape) + " has rank " + shape.length + " but the model's input shape is "
-                        + fmt(want) + ", rank " + want.length + " (-1 is any size)");
-            }
-            for (int d = 0; d < shape.length; d++) {
-                if (want[d] >= 0 && shape[d] != want[d]) {
-                    throw bad(what + ": shape " + fmt(shape) + " does not match the model's input shape " + fmt(want)
-                            + ": dimension " + d + " is " + shape[d] + " but must be " + want[d] + " (-1 is any size)");
-                }
-            }
-            long n = 1;
-            if (Arrays.stream(shape).anyMatch(d -> d == 0)) {
-                n = 0;
-            } else {
-                try {
-                    for (long d : shape) n = Math.multiplyExact(n, d);
-                } catch (ArithmeticException e) {
-                    throw bad(what + ": too many elements: shape " + fmt(shape) + " has more than " + Long.MAX_VALUE
-                            + " elements, the limit is " + limit);
-                }
-            }
-            if (n > limit) throw bad(what + ": too many elements: " + n + " (shape " + fmt(shape) + "), the limit is " + limit);
+            if (inputs.containsKey(name)) throw bad("input '" + clip(name) + "' is given twice in \"inputs\"");
+            CheckedInput c = checkInput(spec, name, datatype, shape, limit);
             // n values take at least 2n + 1 bytes ("[1,2]"): refuse before allocating for data that cannot be there.
-            if (n > (bodyBytes - 1) / 2) {
-                throw bad(what + ": shape " + fmt(shape) + " needs " + n + " values in \"data\", more than the whole "
-                        + "request body (" + bodyBytes + " bytes) can hold");
+            if (c.elements() > (bodyBytes - 1) / 2) {
+                throw bad(c.what() + ": shape " + fmt(shape) + " needs " + c.elements() + " values in \"data\", more "
+                        + "than the whole request body (" + bodyBytes + " bytes) can hold");
             }
-            return new Target(name, what, type, shape, (int) n);
+            return new Target(name, c.what(), c.type(), shape, c.elements());
         }
 
         private String string(JsonToken t, int i, String name, String field) throws IOException {
@@ -383,26 +334,116 @@ public final class InferenceProtocol {
                         p.skipChildren();
                     }
                 }
-                if (name == null) throw bad("outputs[" + i + "] has no \"name\"; " + modelOutputs());
-                if (spec.output(name) == null) throw bad("unknown output '" + clip(name) + "' in \"outputs\"; " + modelOutputs());
+                if (name == null) throw bad("outputs[" + i + "] has no \"name\"; " + modelOutputs(spec));
+                checkOutput(spec, name);
                 outputs.add(name);
                 i++;
             }
         }
 
         private String modelInputs() {
-            return "the model's inputs are " + spec.inputs().stream().map(InferenceProtocol::describe)
-                    .collect(Collectors.joining(", "));
-        }
-
-        private String modelOutputs() {
-            return "the model's outputs are " + spec.outputs().stream().map(InferenceProtocol::describe)
-                    .collect(Collectors.joining(", "));
+            return InferenceProtocol.modelInputs(spec);
         }
 
         private static String label(int i, String name) {
             return name == null ? "inputs[" + i + "]" : "input '" + clip(name) + "'";
         }
+    }
+
+    /**
+     * An input's name, datatype and shape checked against the model's, by {@link #checkInput}.
+     *
+     * @param what     how error messages name the input ("input 'x'")
+     * @param type     its datatype
+     * @param elements how many values its data must hold
+     */
+    public record CheckedInput(String what, TensorType type, int elements) {
+    }
+
+    /**
+     * Checks one input of a request, in whatever encoding its data comes (JSON, binary tensor data, gRPC), against the
+     * model: a known input name, the model's datatype, a shape of the model's rank whose fixed dimensions match, and
+     * at most {@code maxElements} values (capped at what a Java array can hold).
+     *
+     * @throws BadRequestException naming the input, what was wrong and what the model expects
+     */
+    public static CheckedInput checkInput(ModelSpec spec, String name, String datatype, long[] shape, long maxElements) {
+        long limit = Math.min(maxElements, ARRAY_LIMIT);
+        String what = "input '" + clip(name) + "'";
+        TensorSpec s = spec.input(name);
+        if (s == null) throw bad("unknown input '" + clip(name) + "'; " + modelInputs(spec));
+        TensorType type = TensorType.ofProtocolName(datatype).orElse(null);
+        if (type == null) {
+            String upper = datatype.toUpperCase(Locale.ROOT);
+            String hint = TensorType.ofProtocolName(upper).isPresent() ? " (datatypes are upper case: " + upper + ")" : "";
+            throw bad(what + ": unknown datatype '" + clip(datatype) + "'" + hint + "; the datatypes are " + DATATYPES
+                    + ", and the model's input '" + s.name() + "' is " + s.type());
+        }
+        if (type != s.type()) {
+            throw bad(what + " has datatype " + type + " but the model's input '" + s.name() + "' is " + s.type());
+        }
+        for (int d = 0; d < shape.length; d++) {
+            if (shape[d] < 0) {
+                throw bad(what + ": shape " + fmt(shape) + " has a negative dimension, " + shape[d] + " at index " + d
+                        + "; sizes must be >= 0 (only a model's shape uses -1, for a dimension of any size)");
+            }
+        }
+        long[] want = s.shape();
+        if (shape.length != want.length) {
+            throw bad(what + ": shape " + fmt(shape) + " has rank " + shape.length + " but the model's input shape is "
+                    + fmt(want) + ", rank " + want.length + " (-1 is any size)");
+        }
+        for (int d = 0; d < shape.length; d++) {
+            if (want[d] >= 0 && shape[d] != want[d]) {
+                throw bad(what + ": shape " + fmt(shape) + " does not match the model's input shape " + fmt(want)
+                        + ": dimension " + d + " is " + shape[d] + " but must be " + want[d] + " (-1 is any size)");
+            }
+        }
+        long n = 1;
+        if (Arrays.stream(shape).anyMatch(d -> d == 0)) {
+            n = 0;
+        } else {
+            try {
+                for (long d : shape) n = Math.multiplyExact(n, d);
+            } catch (ArithmeticException e) {
+                throw bad(what + ": too many elements: shape " + fmt(shape) + " has more than " + Long.MAX_VALUE
+                        + " elements, the limit is " + limit);
+            }
+        }
+        if (n > limit) throw bad(what + ": too many elements: " + n + " (shape " + fmt(shape) + "), the limit is " + limit);
+        return new CheckedInput(what, type, (int) n);
+    }
+
+    /**
+     * A request's decoded inputs in the model's input order, as {@link InferRequest} holds them.
+     *
+     * @throws BadRequestException naming the first model input the request lacks
+     */
+    public static List<HostTensor> inModelOrder(ModelSpec spec, Map<String, HostTensor> inputs) {
+        List<HostTensor> ordered = new ArrayList<>(spec.inputs().size());
+        for (TensorSpec s : spec.inputs()) {
+            HostTensor h = inputs.get(s.name());
+            if (h == null) {
+                throw bad("missing input '" + s.name() + "' (" + s.type() + " " + fmt(s.shape()) + "); " + modelInputs(spec));
+            }
+            ordered.add(h);
+        }
+        return ordered;
+    }
+
+    /** @throws BadRequestException when the model has no output {@code name}; the message lists its outputs */
+    public static void checkOutput(ModelSpec spec, String name) {
+        if (spec.output(name) == null) throw bad("unknown output '" + clip(name) + "' in \"outputs\"; " + modelOutputs(spec));
+    }
+
+    private static String modelInputs(ModelSpec spec) {
+        return "the model's inputs are " + spec.inputs().stream().map(InferenceProtocol::describe)
+                .collect(Collectors.joining(", "));
+    }
+
+    private static String modelOutputs(ModelSpec spec) {
+        return "the model's outputs are " + spec.outputs().stream().map(InferenceProtocol::describe)
+                .collect(Collectors.joining(", "));
     }
 
     /** An input checked against the model: what its data must be. */
