@@ -167,8 +167,8 @@ public final class InferenceProtocol {
     public static long jsonHeaderBytes(String value, long bodyBytes) {
         if (value == null) return -1;
         String v = value.strip();
-        String expected = "; it must be the length in bytes of the JSON inference header that starts the body (" + bodyBytes
-                + " bytes in all), the raw tensor data of the inputs with binary_data_size following it";
+        String expected = "; it must be the length in bytes of the JSON inference header that starts the body, the raw "
+                + "tensor data of the inputs with binary_data_size following it";
         if (v.startsWith("-") && !v.isEmpty() && WHOLE_NUMBER.matcher(v.substring(1)).matches()) {
             throw bad(HEADER_LENGTH + " is " + clip(v) + ", a negative length" + expected);
         }
