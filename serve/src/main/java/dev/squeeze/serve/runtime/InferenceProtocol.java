@@ -501,8 +501,8 @@ public final class InferenceProtocol {
             for (BinaryInput b : binaryInputs) {
                 byte[] raw = binary.tail().readNBytes(b.size());
                 if (raw.length < b.size()) {
-                    throw bad("the request body ended " + (b.size() - raw.length) + " bytes into " + b.input().what()
-                            + "'s binary data, short of its length");
+                    throw bad("the request body ended " + raw.length + " bytes into the " + b.size() + " bytes of "
+                            + b.input().what() + "'s binary data; send all of each binary input's bytes");
                 }
                 Object data = RawTensors.decode(b.input().type(), b.input().elements(), ByteBuffer.wrap(raw),
                         b.input().what() + " (binary data)");
