@@ -234,7 +234,7 @@ class RecipeParserTest {
         // bench and serve hold BenchmarkOptions' and ServeOptions' settings after their switch, at those defaults
         assertEquals(List.of("enabled", "window_ms", "warmup_ms", "max_windows", "min_runs_per_window", "stability",
                 "threads"), RecipeSchema.section("bench").orElseThrow().keyNames());
-        assertEquals(List.of("enabled", "port", "host", "max_batch_size", "max_queue_delay_us", "intra_op_threads",
+        assertEquals(List.of("enabled", "port", "host", "grpc_port", "max_batch_size", "max_queue_delay_us", "intra_op_threads",
                 "max_elements", "max_image_pixels"), RecipeSchema.section("serve").orElseThrow().keyNames());
         // a bad value names the recipe key, never the flag
         assertEquals("recipe.yaml line 4: bench.stability must be a number > 0, got '0'",
