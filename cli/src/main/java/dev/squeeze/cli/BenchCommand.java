@@ -7,6 +7,7 @@ import dev.squeeze.pipeline.bench.BenchService;
 import dev.squeeze.compress.report.FixedWidthTable;
 import dev.squeeze.core.BadInputException;
 import dev.squeeze.serve.bench.BenchmarkOptions;
+import dev.squeeze.serve.bench.BenchmarkPhase;
 import dev.squeeze.serve.bench.BenchmarkResult;
 import dev.squeeze.serve.load.LoadGenerator;
 import dev.squeeze.serve.load.LoadOptions;
@@ -28,14 +29,17 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", modelTransformer = BenchOptions.class, mixinStandardHelpOptions = true, sortOptions = false,
         header = "Measure size, speed and accuracy of ONNX models in ONNX Runtime, or load-test a running server.",
         description = {"With --models: every DIR/NAME/model.onnx (and DIR/*.onnx) gets the same measurement: file size raw",
-                "and zipped, parameters and non-zero parameters, latency p50/p90/p99 at batch 1 and throughput at",
-                "batch 32 and 256 (warm-up excluded; measured in windows repeated until the last 3 agree within",
-                "--stability, as Triton's perf_analyzer does, with the spread reported), process memory, and test",
-                "accuracy computed through ONNX Runtime on the dataset the model was exported from (what the",
-                "served file really does). A model without a labelled test set that 'squeeze quantize --from",
-                "FILE --inputs' made gets its fidelity to the float model instead (top-1 agreement or cosine mean",
-                "from the figures in its metadata; not accuracy), and that float model, when measured too, is the",
-                "reference at 1. Each result is a ledger row (stage bench); 'squeeze report' plots them.",
+                "and zipped, parameters and non-zero parameters, latency p50/p90/p99 and throughput at batch 1, the",
+                "same from --callers threads at once on one session, throughput at batch 32 and 256 (each call what",
+                "a Java program embedding ONNX Runtime does per request: input tensors made from arrays, run, every",
+                "output read back: the in-process reference for a server), warm-up excluded, measured in windows",
+                "repeated until the last 3 agree within --stability, as Triton's perf_analyzer does, with the spread",
+                "reported; process memory, and test accuracy computed through ONNX Runtime on the dataset the",
+                "model was exported from (what the served file really does). A model without a labelled test set",
+                "that 'squeeze quantize --from FILE --inputs' made gets its fidelity to the float model instead",
+                "(top-1 agreement or cosine mean from the figures in its metadata; not accuracy), and that float",
+                "model, when measured too, is the reference at 1. Each result is a ledger row (stage bench);",
+                "'squeeze report' plots them.",
                 "",
                 "With --url: a closed-loop load generator against 'squeeze serve' (or any Open Inference Protocol",
                 "server): per --concurrency level, requests/s, p50/p90/p99 latency and errors, in stable windows",
@@ -133,41 +137,47 @@ final class BenchCommand extends SqueezeSubcommand implements Callable<Integer> 
     /**
      * One row per result. A FIDELITY TO FLOAT column comes after ACCURACY when some model has one (a model quantized
      * from a float ONNX file with inputs, or that float model as the reference): it is not accuracy, so it has its own.
+     * P50/P90/P99 and BATCH 1/S are batch 1 from one caller; a column per caller level above 1 follows (requests/s of
+     * all its threads, with their p50 and p99).
      */
     static String table(List<BenchmarkResult> results) {
         boolean fidelity = results.stream().anyMatch(r -> r.fidelity() != null);
+        List<Integer> levels = results.stream().filter(r -> r.concurrent() != null).flatMap(r -> r.concurrent().stream())
+                .map(BenchmarkPhase::callers).distinct().sorted().toList();
+        List<String> header = new ArrayList<>(List.of("MODEL", "ACCURACY"));
+        if (fidelity) header.add("FIDELITY TO FLOAT");
+        header.addAll(List.of("FILE", "ZIPPED", "PARAMS", "NON-ZERO", "P50", "P90", "P99", "BATCH 1/S"));
+        for (int n : levels) header.add(n + " CALLERS/S (P50, P99)");
+        header.addAll(List.of("BATCH 32/S", "BATCH 256/S (MIN-MAX)", "STABLE", "RSS +"));
         List<String[]> rows = new ArrayList<>();
-        rows.add(withFidelity(fidelity, "FIDELITY TO FLOAT", "MODEL", "ACCURACY", "FILE", "ZIPPED", "PARAMS", "NON-ZERO",
-                "P50", "P90", "P99", "BATCH 32/S", "BATCH 256/S (MIN-MAX)", "STABLE", "RSS +"));
+        rows.add(header.toArray(String[]::new));
         for (BenchmarkResult r : results) {
             var b256 = r.batch256();
-            rows.add(withFidelity(fidelity, r.fidelity() == null ? "-" : r.fidelity().describe(),
-                    r.name(), r.accuracy() == null ? "-" : String.format(Locale.ROOT, "%.2f%%", 100 * r.accuracy()),
-                    kb(r.fileBytes()), kb(r.zippedBytes()), String.format(Locale.ROOT, "%,d", r.parameters()),
+            List<String> row = new ArrayList<>(List.of(r.name(),
+                    r.accuracy() == null ? "-" : String.format(Locale.ROOT, "%.2f%%", 100 * r.accuracy())));
+            if (fidelity) row.add(r.fidelity() == null ? "-" : r.fidelity().describe());
+            row.addAll(List.of(kb(r.fileBytes()), kb(r.zippedBytes()), String.format(Locale.ROOT, "%,d", r.parameters()),
                     String.format(Locale.ROOT, "%,d", r.nonZeroParameters()), us(r.latencyP50Micros()), us(r.latencyP90Micros()),
-                    us(r.latencyP99Micros()), rate(r.throughputBatch32()),
+                    us(r.latencyP99Micros()), r.batch1() == null ? "-" : rate(r.batch1().throughputSamplesPerSecond())));
+            for (int n : levels) {
+                BenchmarkPhase p = r.concurrent() == null ? null
+                        : r.concurrent().stream().filter(c -> c.callers() == n).findFirst().orElse(null);
+                row.add(p == null ? "-" : String.format(Locale.ROOT, "%,.0f (%s, %s)", p.throughputSamplesPerSecond(),
+                        us(p.latencyP50Micros()), us(p.latencyP99Micros())));
+            }
+            row.addAll(List.of(rate(r.throughputBatch32()),
                     b256 == null ? "-" : String.format(Locale.ROOT, "%,.0f (%,.0f-%,.0f)", b256.throughputSamplesPerSecond(),
                             b256.throughputMinSamplesPerSecond(), b256.throughputMaxSamplesPerSecond()),
                     r.stable() ? "yes" : "no", r.rssIncreaseBytes() == null ? "-" : String.format(Locale.ROOT, "%.0f MB", r.rssIncreaseBytes() / 1048576.0)));
+            rows.add(row.toArray(String[]::new));
         }
-        boolean[] right = {false, true, true, true, true, true, true, true, true, true, true, false, true};
-        if (fidelity) {
-            boolean[] wider = new boolean[right.length + 1];
-            wider[0] = right[0];
-            wider[1] = right[1];
-            System.arraycopy(right, 2, wider, 3, right.length - 2);
-            wider[2] = false;
-            right = wider;
+        // Text columns left, numbers right.
+        boolean[] right = new boolean[header.size()];
+        for (int i = 0; i < right.length; i++) {
+            String h = header.get(i);
+            right[i] = !(h.equals("MODEL") || h.equals("FIDELITY TO FLOAT") || h.equals("STABLE"));
         }
         return FixedWidthTable.format(rows, right) + System.lineSeparator();
-    }
-
-    /** The cells, with {@code fidelityCell} after the second (ACCURACY) when {@code fidelity}. */
-    private static String[] withFidelity(boolean fidelity, String fidelityCell, String... cells) {
-        if (!fidelity) return cells;
-        List<String> out = new ArrayList<>(List.of(cells));
-        out.add(2, fidelityCell);
-        return out.toArray(String[]::new);
     }
 
     private static String kb(long bytes) {
@@ -176,6 +186,10 @@ final class BenchCommand extends SqueezeSubcommand implements Callable<Integer> 
 
     private static String us(double micros) {
         return String.format(Locale.ROOT, "%.1f us", micros);
+    }
+
+    private static String rate(double perSecond) {
+        return String.format(Locale.ROOT, "%,.0f", perSecond);
     }
 
     private static String rate(Double perSecond) {

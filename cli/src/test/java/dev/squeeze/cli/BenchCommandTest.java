@@ -43,6 +43,9 @@ class BenchCommandTest {
                 "--max-windows", "4", "--data", CliRun.fixtures());
         assertEquals(ExitCodes.OK, bench.exitCode(), bench.err());
         assertTrue(bench.out().contains("tiny") && bench.out().contains("tiny-int8") && bench.out().contains("%"), bench.out());
+        // batch 1 from one caller, then from 16 at once (the default callers 1,16)
+        assertTrue(bench.out().lines().findFirst().orElseThrow()
+                .matches("MODEL\\s+ACCURACY\\s+FILE.*P99\\s+BATCH 1/S\\s+16 CALLERS/S \\(P50, P99\\)\\s+BATCH 32/S.*"), bench.out());
         assertEquals(3, CliRun.run(home, "runs", "--stage", "bench").out().lines().count(), "header and two rows");
         // bench is a stage like the others (run folder bench-<hash> holding its outcome), but never reused: the
         // same benchmark again measures again, a new row each time, into the same folders
@@ -205,9 +208,10 @@ class BenchCommandTest {
         CliRun help = CliRun.run(home, "bench", "--help");
         assertEquals(ExitCodes.OK, help.exitCode());
         for (String option : List.of("--window-ms", "--warmup-ms", "--max-windows", "--min-runs-per-window",
-                "--stability", "--threads")) {
+                "--stability", "--threads", "--callers")) {
             assertTrue(help.out().contains(option), option + " in\n" + help.out());
         }
-        assertTrue(help.out().contains("(default: 5)") && help.out().contains("(default: 1000)"), help.out());
+        assertTrue(help.out().contains("(default: 5)") && help.out().contains("(default: 1000)")
+                && help.out().contains("(default: 1,16)"), help.out());
     }
 }
