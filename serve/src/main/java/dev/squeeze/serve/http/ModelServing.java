@@ -109,10 +109,19 @@ public class ModelServing implements AutoCloseable {
     /**
      * {@code POST /v2/models/{name}/infer}: the response body, when the batch it joined has run. The body is decoded
      * before this returns; the caller may release it then.
+     *
+     * @param jsonHeaderLength the request's {@value InferenceProtocol#HEADER_LENGTH} header (the binary tensor data
+     *                         extension: the body is that many bytes of JSON, then raw tensor data); null when it has
+     *                         none, and the body is JSON
+     * @return JSON, or JSON and the binary data of the outputs the request asked for as binary data, with the
+     *         length of its JSON part
      */
-    public CompletableFuture<byte[]> infer(String name, InputStream body, long bodyBytes) {
-        return infer(name, spec -> InferenceProtocol.parseRequest(body, bodyBytes, spec, settings.getMaxElements()))
-                .thenApply(a -> InferenceProtocol.response(name, Long.toString(a.version()), a.request().id(), a.outputs()));
+    public CompletableFuture<InferenceProtocol.Body> infer(String name, InputStream body, long bodyBytes,
+                                                           String jsonHeaderLength) {
+        return infer(name, spec -> InferenceProtocol.parseRequest(body, bodyBytes,
+                InferenceProtocol.jsonHeaderBytes(jsonHeaderLength, bodyBytes), spec, settings.getMaxElements()))
+                .thenApply(a -> InferenceProtocol.response(name, Long.toString(a.version()), a.request().id(), a.outputs(),
+                        a.request().binaryOutputs()));
     }
 
     /**

@@ -16,11 +16,14 @@ import com.fasterxml.jackson.databind.util.TokenBuffer;
 import dev.squeeze.core.ExportProvenance;
 
 import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Array;
 import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -38,7 +41,9 @@ import java.util.stream.Collectors;
 /**
  * The Open Inference Protocol v2 (KServe, Triton) REST/JSON bodies: inference requests decoded into
  * {@link HostTensor}s and checked against a model's {@link ModelSpec}, inference responses, model metadata and error
- * bodies. Pure functions, no web framework.
+ * bodies; and Triton's binary tensor data extension, which KServe clients such as tritonclient use: tensors as raw
+ * bytes after the JSON (see {@link #parseRequest(InputStream, long, long, ModelSpec, long)} and
+ * {@link #response(String, String, String, List, Set)}). Pure functions, no web framework.
  *
  * <p>Every client mistake in a request is a {@link BadRequestException} whose message says what was wrong and what
  * is expected; it is meant to be sent back as the HTTP 400 body (see {@link #error}).
@@ -63,9 +68,20 @@ import java.util.stream.Collectors;
  *   also the bare tokens {@code NaN}, {@code Infinity}, {@code -Infinity} that Python's {@code json.dumps}
  *   writes.</li>
  *   <li>BYTES: JSON strings (ONNX string tensors), written back as strings.</li>
+ *   <li>Binary tensor data: the values' raw bytes, little-endian, row-major, BOOL one byte (0 or 1), BYTES elements
+ *   each a 4-byte little-endian length and that many bytes of UTF-8 ({@link RawTensors}). In a request an input has
+ *   {@code "parameters": {"binary_data_size": S}} instead of {@code data}, and the {@value #HEADER_LENGTH} header
+ *   gives the JSON part's length; in a response likewise, for the outputs asked for with
+ *   {@code "binary_data": true} (or all, with the request's {@code "binary_data_output": true}).</li>
  * </ul>
  */
 public final class InferenceProtocol {
+
+    /**
+     * The HTTP header of the binary tensor data extension: the length in bytes of the JSON part of a request or
+     * response body, which raw tensor data follows.
+     */
+    public static final String HEADER_LENGTH = "Inference-Header-Content-Length";
 
     /** The platform name metadata reports, as Triton's ONNX Runtime backend does. */
     public static final String PLATFORM = "onnxruntime_onnx";
@@ -103,7 +119,7 @@ public final class InferenceProtocol {
      * @throws BadRequestException for anything the request gets wrong; the message says what and what is expected
      */
     public static InferRequest parseRequest(byte[] body, ModelSpec spec, long maxElements) {
-        return parseRequest(body == null ? 0 : body.length, spec, maxElements, () -> JSON.createParser(body));
+        return parseRequest(body == null ? 0 : body.length, null, spec, maxElements, () -> JSON.createParser(body));
     }
 
     /**
@@ -113,26 +129,152 @@ public final class InferenceProtocol {
      * @param bodyBytes the body's length in bytes
      */
     public static InferRequest parseRequest(InputStream body, long bodyBytes, ModelSpec spec, long maxElements) {
-        return parseRequest(bodyBytes, spec, maxElements, () -> JSON.createParser(body));
+        return parseRequest(bodyBytes, null, spec, maxElements, () -> JSON.createParser(body));
     }
+
+    /**
+     * {@link #parseRequest(InputStream, long, ModelSpec, long)} with the binary tensor data extension: the body's
+     * first {@code jsonBytes} bytes are the JSON inference header, and the raw data of the inputs whose
+     * {@code "parameters"} give a {@code binary_data_size} follows it, input after input in the order of
+     * {@code "inputs"}, in {@link RawTensors}' encoding. Inputs with JSON {@code "data"} may be mixed in. The JSON part
+     * is read as it streams, then each binary input's bytes straight into its tensor.
+     *
+     * @param jsonBytes the JSON part's length, what {@link #jsonHeaderBytes} reads from the request's
+     *                  {@value #HEADER_LENGTH} header; -1 when the request has none: then the whole body is JSON, and
+     *                  an input with {@code binary_data_size} is refused
+     * @throws IllegalArgumentException when {@code jsonBytes} is 0 or more than {@code bodyBytes} (which
+     *                                  {@link #jsonHeaderBytes} refuses)
+     */
+    public static InferRequest parseRequest(InputStream body, long bodyBytes, long jsonBytes, ModelSpec spec,
+                                            long maxElements) {
+        if (jsonBytes < 0) return parseRequest(body, bodyBytes, spec, maxElements);
+        if (jsonBytes == 0 || jsonBytes > bodyBytes) {
+            throw new IllegalArgumentException("a JSON part of " + jsonBytes + " bytes in a body of " + bodyBytes);
+        }
+        BinaryBody binary = new BinaryBody(new JsonPart(body, jsonBytes), body, jsonBytes, bodyBytes - jsonBytes);
+        return parseRequest(jsonBytes, binary, spec, maxElements, () -> JSON.createParser(binary.json()));
+    }
+
+    /**
+     * The length of a request's JSON part, from its {@value #HEADER_LENGTH} header (the binary tensor data
+     * extension), for {@link #parseRequest(InputStream, long, long, ModelSpec, long)}.
+     *
+     * @param value     the header's value; null when the request has no such header
+     * @param bodyBytes the body's length in bytes
+     * @return the JSON part's length, from 1 to {@code bodyBytes}; -1 when {@code value} is null (all of the body is JSON)
+     * @throws BadRequestException when the value is not a whole number, is 0, or runs past the body
+     */
+    public static long jsonHeaderBytes(String value, long bodyBytes) {
+        if (value == null) return -1;
+        String v = value.strip();
+        String expected = "; it must be the length in bytes of the JSON inference header that starts the body, the raw "
+                + "tensor data of the inputs with binary_data_size following it";
+        if (v.startsWith("-") && !v.isEmpty() && WHOLE_NUMBER.matcher(v.substring(1)).matches()) {
+            throw bad(HEADER_LENGTH + " is " + clip(v) + ", a negative length" + expected);
+        }
+        if (!WHOLE_NUMBER.matcher(v).matches()) {
+            throw bad(HEADER_LENGTH + " is '" + clip(value) + "', not a whole number" + expected);
+        }
+        long n = v.length() > 18 ? Long.MAX_VALUE : Long.parseLong(v);
+        if (n == 0) {
+            throw bad(HEADER_LENGTH + " is 0, so the body has no JSON inference header {\"inputs\": [...]}" + expected);
+        }
+        if (n > bodyBytes) {
+            throw bad(HEADER_LENGTH + " is " + clip(v) + ", past the end of the " + bodyBytes + "-byte body" + expected);
+        }
+        return n;
+    }
+
+    private static final Pattern WHOLE_NUMBER = Pattern.compile("[0-9]+");
 
     /** Opens a parser on the request body. */
     private interface BodyParser {
         JsonParser open() throws IOException;
     }
 
-    private static InferRequest parseRequest(long bodyBytes, ModelSpec spec, long maxElements, BodyParser body) {
+    /**
+     * A body with the binary tensor data extension.
+     *
+     * @param json      its first {@code jsonBytes} bytes, the JSON part
+     * @param tail      the body, read on from where {@code json} ends
+     * @param tailBytes how many bytes follow the JSON part
+     */
+    private record BinaryBody(JsonPart json, InputStream tail, long jsonBytes, long tailBytes) {
+    }
+
+    /**
+     * The first bytes of the body, the JSON part: the JSON parser reads ahead in blocks, and must not take the raw
+     * bytes after it. Closing it reads to its end and leaves the body open.
+     */
+    private static final class JsonPart extends FilterInputStream {
+        private long left;
+
+        JsonPart(InputStream body, long bytes) {
+            super(body);
+            this.left = bytes;
+        }
+
+        @Override
+        public int read() throws IOException {
+            if (left <= 0) return -1;
+            int b = in.read();
+            if (b >= 0) left--;
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) return 0;
+            if (left <= 0) return -1;
+            int n = in.read(b, off, (int) Math.min(len, left));
+            if (n > 0) left -= n;
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            long skipped = in.skip(Math.min(n, left));
+            left -= skipped;
+            return skipped;
+        }
+
+        @Override
+        public int available() throws IOException {
+            return (int) Math.min(in.available(), left);
+        }
+
+        @Override
+        public boolean markSupported() {
+            return false;
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.skipNBytes(left);
+            left = 0;
+        }
+    }
+
+    /**
+     * @param jsonBytes the JSON part's length (all of the body's without binary data)
+     * @param binary    the body's binary data; null when it has none (no {@value #HEADER_LENGTH} header)
+     */
+    private static InferRequest parseRequest(long jsonBytes, BinaryBody binary, ModelSpec spec, long maxElements,
+                                             BodyParser body) {
         Objects.requireNonNull(spec, "spec");
-        if (bodyBytes == 0) {
+        if (jsonBytes == 0) {
             throw new BadRequestException("the request body is empty; expected a JSON object such as {\"inputs\": "
                     + "[{\"name\": \"x\", \"shape\": [1, 3], \"datatype\": \"FP32\", \"data\": [1, 2, 3]}]}");
         }
         try (JsonParser p = body.open()) {
-            return new RequestReader(p, bodyBytes, spec, Math.min(maxElements, ARRAY_LIMIT)).read();
+            return new RequestReader(p, jsonBytes, binary, spec, Math.min(maxElements, ARRAY_LIMIT)).read();
         } catch (StreamConstraintsException e) {
             throw new BadRequestException("the request body exceeds a limit of the JSON parser: " + jacksonMessage(e));
         } catch (JsonProcessingException e) {
-            throw new BadRequestException("the request body is not valid JSON: " + jacksonMessage(e) + at(e.getLocation()));
+            String part = binary == null ? "" : " (its JSON part, the first " + binary.jsonBytes() + " bytes as "
+                    + HEADER_LENGTH + " says)";
+            throw new BadRequestException("the request body" + part + " is not valid JSON: " + jacksonMessage(e)
+                    + at(e.getLocation()));
         } catch (IOException e) {
             throw new BadRequestException("cannot read the request body: " + e.getMessage());
         }
@@ -141,14 +283,28 @@ public final class InferenceProtocol {
     /** One request being read; holds the inputs decoded so far. */
     private static final class RequestReader {
         private final JsonParser p;
-        private final long bodyBytes;
+        /** The JSON part's length. */
+        private final long jsonBytes;
+        /** The binary data after the JSON; null when the request has none. */
+        private final BinaryBody binary;
         private final ModelSpec spec;
         private final long limit;
         private final Map<String, HostTensor> inputs = new HashMap<>();
+        /** The names of the inputs read so far, JSON or binary. */
+        private final Set<String> names = new HashSet<>();
+        /** Inputs whose values are binary data, in the order of "inputs", the order of their bytes. */
+        private final List<BinaryInput> binaryInputs = new ArrayList<>();
+        /** The sum of their binary_data_size so far. */
+        private long binaryBytes;
+        /** The request's binary_data_output: outputs are binary unless their own binary_data says otherwise. */
+        private boolean binaryOutputs;
+        /** Each requested output's binary_data parameter, where it has one. */
+        private final Map<String, Boolean> binaryOutput = new HashMap<>();
 
-        RequestReader(JsonParser p, long bodyBytes, ModelSpec spec, long limit) {
+        RequestReader(JsonParser p, long jsonBytes, BinaryBody binary, ModelSpec spec, long limit) {
             this.p = p;
-            this.bodyBytes = bodyBytes;
+            this.jsonBytes = jsonBytes;
+            this.binary = binary;
             this.spec = spec;
             this.limit = limit;
         }
@@ -177,7 +333,7 @@ public final class InferenceProtocol {
                         inputCount = readInputs(t);
                     }
                     case "outputs" -> readOutputs(t, outputs);
-                    case "parameters" -> skipParameters(t, "the request's \"parameters\"");
+                    case "parameters" -> readRequestParameters(t);
                     default -> p.skipChildren();
                 }
             }
@@ -189,7 +345,17 @@ public final class InferenceProtocol {
                 if (!sawInputs) throw bad("the request has no \"inputs\"; " + modelInputs());
                 if (inputCount == 0) throw bad("\"inputs\" is empty; " + modelInputs());
             }
-            return new InferRequest(id, inModelOrder(spec, inputs), outputs);
+            if (binary != null) readBinaryData();
+            return new InferRequest(id, inModelOrder(spec, inputs), outputs, binaryOutputs(outputs));
+        }
+
+        /** The outputs to answer as binary data: those asked for (or all), per binary_data_output and binary_data. */
+        private Set<String> binaryOutputs(Set<String> outputs) {
+            if (!binaryOutputs && binaryOutput.isEmpty()) return Set.of();
+            Set<String> binaryOnes = new LinkedHashSet<>();
+            Iterable<String> answered = outputs.isEmpty() ? spec.outputs().stream().map(TensorSpec::name).toList() : outputs;
+            for (String name : answered) if (binaryOutput.getOrDefault(name, binaryOutputs)) binaryOnes.add(name);
+            return binaryOnes;
         }
 
         private int readInputs(JsonToken t) throws IOException {
@@ -214,6 +380,7 @@ public final class InferenceProtocol {
             String datatype = null;
             long[] shape = null;
             boolean hasData = false;
+            long binarySize = -1;
             TokenBuffer pending = null;
             HostTensor tensor = null;
             Set<String> fields = new HashSet<>(8);
@@ -226,9 +393,10 @@ public final class InferenceProtocol {
                     case "name" -> name = string(t, i, name, "name");
                     case "datatype" -> datatype = string(t, i, name, "datatype");
                     case "shape" -> shape = readShape(t, i, name);
-                    case "parameters" -> skipParameters(t, "\"parameters\" of " + label(i, name));
+                    case "parameters" -> binarySize = readInputParameters(t, i, name);
                     case "data" -> {
                         hasData = true;
+                        if (binarySize >= 0) throw dataAndBinary(label(i, name));
                         if (name != null && datatype != null && shape != null) {
                             tensor = DataReader.decode(p, target(name, datatype, shape), false);
                         } else {
@@ -245,9 +413,15 @@ public final class InferenceProtocol {
             if (name == null) throw bad(what + " has no \"name\"" + needs);
             if (datatype == null) throw bad(what + " has no \"datatype\"" + needs);
             if (shape == null) throw bad(what + " has no \"shape\"" + needs);
+            if (binarySize >= 0) {
+                if (hasData) throw dataAndBinary(what);
+                binaryInput(name, datatype, shape, binarySize);
+                return;
+            }
             if (!hasData) {
-                throw bad(what + " has no \"data\"; send the values as a JSON array in \"data\" (binary tensor data "
-                        + "is not supported)");
+                throw bad(what + " has no \"data\"; send the values as a JSON array in \"data\", or as binary tensor data: "
+                        + "\"parameters\": {\"binary_data_size\": BYTES} on the input, its raw bytes after the JSON, and the "
+                        + "JSON's length in the " + HEADER_LENGTH + " header");
             }
             if (tensor == null) {
                 Target target = target(name, datatype, shape);
@@ -256,18 +430,84 @@ public final class InferenceProtocol {
                 }
             }
             inputs.put(name, tensor);
+            names.add(name);
+        }
+
+        private static BadRequestException dataAndBinary(String what) {
+            return bad(what + " has both \"data\" and binary_data_size; give its values one way: as a JSON array in "
+                    + "\"data\", or as binary data after the JSON with \"parameters\": {\"binary_data_size\": BYTES}");
         }
 
         /** Checks an input against the model and that the body can hold its values; says how many it needs. */
         private Target target(String name, String datatype, long[] shape) {
-            if (inputs.containsKey(name)) throw bad("input '" + clip(name) + "' is given twice in \"inputs\"");
+            if (names.contains(name)) throw bad("input '" + clip(name) + "' is given twice in \"inputs\"");
             CheckedInput c = checkInput(spec, name, datatype, shape, limit);
             // n values take at least 2n + 1 bytes ("[1,2]"): refuse before allocating for data that cannot be there.
-            if (c.elements() > (bodyBytes - 1) / 2) {
+            if (c.elements() > (jsonBytes - 1) / 2) {
+                String body = binary == null ? "the whole request body (" + jsonBytes + " bytes)"
+                        : "the request's JSON part (" + jsonBytes + " bytes)";
                 throw bad(c.what() + ": shape " + fmt(shape) + " needs " + c.elements() + " values in \"data\", more "
-                        + "than the whole request body (" + bodyBytes + " bytes) can hold");
+                        + "than " + body + " can hold");
             }
             return new Target(name, c.what(), c.type(), shape, c.elements());
+        }
+
+        /**
+         * An input whose values come as binary data: checks it against the model, that its binary_data_size is what
+         * its shape needs, and that the body holds it after the binary inputs before it; its bytes are read once the
+         * JSON part has been.
+         */
+        private void binaryInput(String name, String datatype, long[] shape, long size) {
+            if (names.contains(name)) throw bad("input '" + clip(name) + "' is given twice in \"inputs\"");
+            CheckedInput c = checkInput(spec, name, datatype, shape, limit);
+            int width = RawTensors.elementBytes(c.type());
+            long n = c.elements();
+            if (width > 0 && size != n * width) {
+                throw bad(c.what() + ": binary_data_size is " + size + " bytes, but shape " + fmt(shape) + " of "
+                        + c.type() + " needs " + n + " values of " + width + " byte" + (width == 1 ? "" : "s") + " = "
+                        + n * width + " bytes; binary data is the values' raw little-endian bytes, row-major");
+            }
+            if (width < 0 && size < 4 * n) {
+                throw bad(c.what() + ": binary_data_size is " + size + " bytes, too few for the " + n + " BYTES elements "
+                        + "of shape " + fmt(shape) + ": each takes at least 4 bytes, its length (little-endian) before its "
+                        + "bytes");
+            }
+            if (size > ARRAY_LIMIT) {
+                throw bad(c.what() + ": binary_data_size is " + size + " bytes, more than one tensor's data can be ("
+                        + ARRAY_LIMIT + " bytes)");
+            }
+            long left = binary.tailBytes() - binaryBytes;
+            if (size > left) {
+                throw bad("the request body is truncated: " + c.what() + "'s binary data (binary_data_size " + size
+                        + ") runs past its end: " + binary.tailBytes() + " bytes follow the " + binary.jsonBytes()
+                        + "-byte JSON part, and the binary inputs before it take " + binaryBytes + ", leaving " + left
+                        + "; send every binary input's bytes after the JSON, in the order of \"inputs\"");
+            }
+            binaryBytes += size;
+            binaryInputs.add(new BinaryInput(name, c, shape, (int) size));
+            names.add(name);
+        }
+
+        /** The binary data after the JSON part, each input's bytes in turn, decoded into its tensor. */
+        private void readBinaryData() throws IOException {
+            long extra = binary.tailBytes() - binaryBytes;
+            if (extra > 0) {
+                throw bad("the request body has " + extra + " bytes left over after the binary data of its inputs: "
+                        + binary.tailBytes() + " bytes follow the " + binary.jsonBytes() + "-byte JSON part (" + HEADER_LENGTH
+                        + "), but the inputs' binary_data_size add up to " + binaryBytes + "; the header must give the "
+                        + "JSON's length, and the bytes after it be exactly the binary inputs' data");
+            }
+            binary.json().close();  // reads to its end, should the parser not have
+            for (BinaryInput b : binaryInputs) {
+                byte[] raw = binary.tail().readNBytes(b.size());
+                if (raw.length < b.size()) {
+                    throw bad("the request body ended " + raw.length + " bytes into the " + b.size() + " bytes of "
+                            + b.input().what() + "'s binary data; send all of each binary input's bytes");
+                }
+                Object data = RawTensors.decode(b.input().type(), b.input().elements(), ByteBuffer.wrap(raw),
+                        b.input().what() + " (binary data)");
+                inputs.put(b.name(), new HostTensor(b.name(), b.input().type(), b.shape(), data));
+            }
         }
 
         private String string(JsonToken t, int i, String name, String field) throws IOException {
@@ -295,19 +535,63 @@ public final class InferenceProtocol {
             return Arrays.copyOf(dims, rank);
         }
 
-        /** Parameters are accepted and ignored, except those asking for what this server does not do. */
-        private void skipParameters(JsonToken t, String what) throws IOException {
-            if (t == JsonToken.VALUE_NULL) return;
-            if (t != JsonToken.START_OBJECT) throw bad(what + " must be a JSON object, got " + describe(p, t));
+        /**
+         * The request's parameters: {@code binary_data_output} (true or false) asks for every output as binary data;
+         * the others are accepted and ignored.
+         */
+        private void readRequestParameters(JsonToken t) throws IOException {
+            String what = "the request's \"parameters\"";
+            if (!startParameters(t, what)) return;
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String key = p.currentName();
-                p.nextToken();
-                if (key.equals("binary_data_size")) {
-                    throw bad(what + " has binary_data_size: binary tensor data is not supported; send the values as "
-                            + "a JSON array in \"data\"");
-                }
-                p.skipChildren();
+                t = p.nextToken();
+                if (key.equals("binary_data_output")) binaryOutputs = bool(t, what + ": binary_data_output");
+                else p.skipChildren();
             }
+        }
+
+        /**
+         * An input's parameters: its {@code binary_data_size} (the binary tensor data extension), or -1 when it has
+         * none; the others are accepted and ignored.
+         */
+        private long readInputParameters(JsonToken t, int i, String name) throws IOException {
+            String what = "\"parameters\" of " + label(i, name);
+            if (!startParameters(t, what)) return -1;
+            long size = -1;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String key = p.currentName();
+                t = p.nextToken();
+                if (!key.equals("binary_data_size")) {
+                    p.skipChildren();
+                    continue;
+                }
+                if (binary == null) {
+                    throw bad(label(i, name) + " has binary_data_size, but the request has no " + HEADER_LENGTH
+                            + " header; to send binary tensor data, give the length in bytes of the JSON part in that "
+                            + "header and the inputs' raw bytes after the JSON; or send the values as a JSON array in "
+                            + "\"data\"");
+                }
+                if (t != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                        || p.getLongValue() < 0) {
+                    throw bad(what + ": binary_data_size must be a whole number of bytes, 0 or more, got "
+                            + describe(p, t));
+                }
+                size = p.getLongValue();
+            }
+            return size;
+        }
+
+        /** Whether a parameters object follows (null is none); anything else is refused. */
+        private boolean startParameters(JsonToken t, String what) throws IOException {
+            if (t == JsonToken.VALUE_NULL) return false;
+            if (t != JsonToken.START_OBJECT) throw bad(what + " must be a JSON object, got " + describe(p, t));
+            return true;
+        }
+
+        private boolean bool(JsonToken t, String what) throws IOException {
+            if (t == JsonToken.VALUE_TRUE) return true;
+            if (t == JsonToken.VALUE_FALSE) return false;
+            throw bad(what + " must be true or false, got " + describe(p, t));
         }
 
         private void readOutputs(JsonToken t, Set<String> outputs) throws IOException {
@@ -321,6 +605,7 @@ public final class InferenceProtocol {
                     throw bad("outputs[" + i + "] must be a JSON object {\"name\": ...}, got " + describe(p, t));
                 }
                 String name = null;
+                Boolean binaryData = null;
                 while (p.nextToken() == JsonToken.FIELD_NAME) {
                     String field = p.currentName();
                     t = p.nextToken();
@@ -329,14 +614,23 @@ public final class InferenceProtocol {
                             throw bad("outputs[" + i + "]: \"name\" must be a string, got " + describe(p, t));
                         }
                         name = p.getText();
+                    } else if (field.equals("parameters")) {
+                        String what = "\"parameters\" of outputs[" + i + "]";
+                        if (!startParameters(t, what)) continue;
+                        while (p.nextToken() == JsonToken.FIELD_NAME) {
+                            String key = p.currentName();
+                            t = p.nextToken();
+                            if (key.equals("binary_data")) binaryData = bool(t, what + ": binary_data");
+                            else p.skipChildren();  // such as "classification": not done, the output comes whole
+                        }
                     } else {
-                        // "parameters" such as binary_data: this server always answers in JSON.
                         p.skipChildren();
                     }
                 }
                 if (name == null) throw bad("outputs[" + i + "] has no \"name\"; " + modelOutputs(spec));
                 checkOutput(spec, name);
                 outputs.add(name);
+                if (binaryData != null) binaryOutput.put(name, binaryData);
                 i++;
             }
         }
@@ -444,6 +738,10 @@ public final class InferenceProtocol {
     private static String modelOutputs(ModelSpec spec) {
         return "the model's outputs are " + spec.outputs().stream().map(InferenceProtocol::describe)
                 .collect(Collectors.joining(", "));
+    }
+
+    /** An input whose values come as binary data, {@code size} bytes of it. */
+    private record BinaryInput(String name, CheckedInput input, long[] shape, int size) {
     }
 
     /** An input checked against the model: what its data must be. */
@@ -797,14 +1095,51 @@ public final class InferenceProtocol {
      * Non-finite floats are written as the strings {@code "NaN"}, {@code "Infinity"}, {@code "-Infinity"}.
      */
     public static byte[] response(String modelName, String modelVersion, String id, List<HostTensor> outputs) {
-        return write(estimate(outputs), g -> {
+        return response(modelName, modelVersion, id, outputs, Set.of()).bytes();
+    }
+
+    /**
+     * {@link #response(String, String, String, List)} with the outputs named in {@code binary} as binary tensor data:
+     * in the JSON such an output has {@code "parameters": {"binary_data_size": S}} in place of {@code "data"}, and its
+     * S raw bytes ({@link RawTensors}' encoding) follow the JSON, output after output in the order of
+     * {@code "outputs"}. Send the {@value #HEADER_LENGTH} header with the JSON's length when {@link Body#binary()}.
+     *
+     * @param binary the outputs to send as binary data, as {@link InferRequest#binaryOutputs()} has them; when empty,
+     *               the body is JSON alone
+     */
+    public static Body response(String modelName, String modelVersion, String id, List<HostTensor> outputs,
+                                Set<String> binary) {
+        byte[] json = write(estimate(outputs, binary), g -> {
             g.writeStartObject();
             g.writeStringField("model_name", modelName);
             if (modelVersion != null) g.writeStringField("model_version", modelVersion);
             if (id != null) g.writeStringField("id", id);
-            writeTensors(g, "outputs", outputs, false);
+            writeTensors(g, "outputs", outputs, false, binary);
             g.writeEndObject();
         });
+        return withBinaryData(json, outputs, binary);
+    }
+
+    /**
+     * A request or response body: JSON alone ({@code jsonBytes} -1), or with the binary tensor data extension a JSON
+     * part of {@code jsonBytes} bytes that raw tensor data follows; {@code jsonBytes} is then the value of the
+     * {@value #HEADER_LENGTH} header that goes with the body.
+     */
+    public record Body(byte[] bytes, int jsonBytes) {
+        /** Whether binary tensor data follows the JSON (even none, when the binary tensors are empty). */
+        public boolean binary() {
+            return jsonBytes >= 0;
+        }
+    }
+
+    /** {@code json} followed by the raw data of the tensors named in {@code binary}, in the order of {@code tensors}. */
+    private static Body withBinaryData(byte[] json, List<HostTensor> tensors, Set<String> binary) {
+        if (tensors.stream().noneMatch(t -> binary.contains(t.name()))) return new Body(json, -1);
+        int size = json.length;
+        for (HostTensor t : tensors) if (binary.contains(t.name())) size = Math.addExact(size, RawTensors.encodedBytes(t));
+        ByteBuffer out = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN).put(json);
+        for (HostTensor t : tensors) if (binary.contains(t.name())) RawTensors.encode(t, out);
+        return new Body(out.array(), json.length);
     }
 
     /**
@@ -813,27 +1148,45 @@ public final class InferenceProtocol {
      * is left out when null.
      */
     public static byte[] request(String id, List<HostTensor> inputs) {
-        return write(estimate(inputs), g -> {
-            g.writeStartObject();
-            if (id != null) g.writeStringField("id", id);
-            writeTensors(g, "inputs", inputs, true);
-            g.writeEndObject();
-        });
+        return request(id, inputs, Set.of(), false).bytes();
     }
 
-    /** A first guess at a body's size, for its buffer. */
-    private static int estimate(List<HostTensor> tensors) {
+    /**
+     * An inference request with the binary tensor data extension, as a client sends it: {@link #request(String, List)}
+     * in which the inputs named in {@code binary} have {@code "parameters": {"binary_data_size": S}} in place of
+     * {@code "data"}, their raw bytes following the JSON in input order; with {@code binaryOutputs} the request asks
+     * for every output as binary data ({@code "parameters": {"binary_data_output": true}}). Send the
+     * {@value #HEADER_LENGTH} header with {@link Body#jsonBytes()} when {@link Body#binary()}.
+     */
+    public static Body request(String id, List<HostTensor> inputs, Set<String> binary, boolean binaryOutputs) {
+        byte[] json = write(estimate(inputs, binary), g -> {
+            g.writeStartObject();
+            if (id != null) g.writeStringField("id", id);
+            if (binaryOutputs) {
+                g.writeObjectFieldStart("parameters");
+                g.writeBooleanField("binary_data_output", true);
+                g.writeEndObject();
+            }
+            writeTensors(g, "inputs", inputs, true, binary);
+            g.writeEndObject();
+        });
+        return withBinaryData(json, inputs, binary);
+    }
+
+    /** A first guess at the size of a body's JSON, for its buffer; the tensors in {@code binary} are not in it. */
+    private static int estimate(List<HostTensor> tensors, Set<String> binary) {
         long estimate = 128;
-        for (HostTensor t : tensors) estimate += 96 + 14L * Array.getLength(t.data());
+        for (HostTensor t : tensors) estimate += 96 + (binary.contains(t.name()) ? 0 : 14L * Array.getLength(t.data()));
         return (int) Math.min(estimate, 1 << 26);
     }
 
     /**
      * {@code "field": [{"name", "datatype", "shape", "data"}, ...]}; with {@code shapeFirst} (as requests are written)
-     * the shape comes before the datatype.
+     * the shape comes before the datatype. The tensors named in {@code binary} have {@code "parameters":
+     * {"binary_data_size": S}} in place of their data.
      */
-    private static void writeTensors(JsonGenerator g, String field, List<HostTensor> tensors, boolean shapeFirst)
-            throws IOException {
+    private static void writeTensors(JsonGenerator g, String field, List<HostTensor> tensors, boolean shapeFirst,
+                                     Set<String> binary) throws IOException {
         g.writeArrayFieldStart(field);
         for (HostTensor t : tensors) {
             g.writeStartObject();
@@ -842,8 +1195,14 @@ public final class InferenceProtocol {
             g.writeFieldName("shape");
             g.writeArray(t.shape(), 0, t.shape().length);
             if (shapeFirst) g.writeStringField("datatype", t.type().protocolName());
-            g.writeFieldName("data");
-            writeData(g, t);
+            if (binary.contains(t.name())) {
+                g.writeObjectFieldStart("parameters");
+                g.writeNumberField("binary_data_size", RawTensors.encodedBytes(t));
+                g.writeEndObject();
+            } else {
+                g.writeFieldName("data");
+                writeData(g, t);
+            }
             g.writeEndObject();
         }
         g.writeEndArray();
