@@ -14,8 +14,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * serve's package layout, checked on its compiled main classes: serve.runtime at the bottom, serve.bench,
- * serve.load and serve.report on top of it, serve.http above them all, no cycle between serve's packages, and
- * nothing of DL4J or ND4J (serve runs ONNX files with ONNX Runtime only).
+ * serve.load and serve.report on top of it, serve.http and serve.grpc (the servers) above them all, the generated
+ * gRPC messages and stubs (serve.grpc.v2) needing nothing of Squeeze, no cycle between serve's packages, and nothing
+ * of DL4J or ND4J (serve runs ONNX files with ONNX Runtime only).
  */
 class PackageLayoutTest {
     private static final JavaClasses MAIN = new ClassFileImporter()
@@ -24,15 +25,21 @@ class PackageLayoutTest {
 
     static final ArchRule RUNTIME_AT_THE_BOTTOM = noClasses().that().resideInAPackage("dev.squeeze.serve.runtime..")
             .should().dependOnClassesThat().resideInAnyPackage("dev.squeeze.serve.bench..", "dev.squeeze.serve.load..",
-                    "dev.squeeze.serve.report..", "dev.squeeze.serve.http..")
+                    "dev.squeeze.serve.report..", "dev.squeeze.serve.http..", "dev.squeeze.serve.grpc..")
             .because("serving must not need the benchmark, the load generator, the report or the web layer");
 
     static final ArchRule HTTP_ON_TOP = noClasses().that().resideInAnyPackage("dev.squeeze.serve.bench..",
                     "dev.squeeze.serve.load..", "dev.squeeze.serve.report..")
-            .should().dependOnClassesThat().resideInAPackage("dev.squeeze.serve.http..")
+            .should().dependOnClassesThat().resideInAnyPackage("dev.squeeze.serve.http..", "dev.squeeze.serve.grpc")
             .because("the benchmark, the load generator and the report work without a Micronaut server");
 
-    static final ArchRule NO_CYCLES = slices().matching("dev.squeeze.serve.(*)..").should().beFreeOfCycles();
+    static final ArchRule GENERATED_GRPC_STANDS_ALONE = noClasses().that().resideInAPackage("dev.squeeze.serve.grpc.v2")
+            .should().dependOnClassesThat().resideOutsideOfPackages("dev.squeeze.serve.grpc.v2", "java..", "javax..",
+                    "com.google.protobuf..", "com.google.common..", "io.grpc..")
+            .because("clients (the load generator, other programs) use the generated messages and stubs without the server");
+
+    /** Each package its own slice: the generated serve.grpc.v2 is not part of serve.grpc's. */
+    static final ArchRule NO_CYCLES = slices().matching("dev.squeeze.serve.(**)").should().beFreeOfCycles();
 
     static final ArchRule NO_DL4J = noClasses().that().resideInAPackage("dev.squeeze.serve..")
             .should().dependOnClassesThat().resideInAnyPackage("org.deeplearning4j..", "org.nd4j..")
@@ -46,6 +53,11 @@ class PackageLayoutTest {
     @Test
     void benchLoadAndReportDoNotUseHttp() {
         HTTP_ON_TOP.check(MAIN);
+    }
+
+    @Test
+    void generatedGrpcCodeNeedsNothingOfSqueeze() {
+        GENERATED_GRPC_STANDS_ALONE.check(MAIN);
     }
 
     @Test
@@ -65,7 +77,7 @@ class PackageLayoutTest {
     @Test
     void rulesSeeWhatTheyForbid() {
         assertFalse(NO_DL4J.evaluate(new ClassFileImporter().importClasses(UsesNd4j.class)).getFailureReport().isEmpty());
-        for (String pkg : new String[]{"runtime", "bench", "load", "report", "http"}) {
+        for (String pkg : new String[]{"runtime", "bench", "load", "report", "http", "grpc", "grpc.v2"}) {
             assertTrue(MAIN.containPackage("dev.squeeze.serve." + pkg), pkg);
         }
     }

@@ -31,15 +31,30 @@ public class ApiKeyFilter {
         if (key == null || key.isEmpty()) return null;
         boolean benchmarks = request.getPath().startsWith("/v1/benchmarks");
         if (benchmarks && request.getMethod() != HttpMethod.POST) return null;
-        String given = request.getHeaders().get("X-API-Key");
-        String auth = request.getHeaders().get("Authorization");
-        if (given == null && auth != null && auth.startsWith("Bearer ")) given = auth.substring("Bearer ".length()).trim();
+        String refusal = refusal(key, request.getHeaders().get("X-API-Key"), request.getHeaders().get("Authorization"),
+                benchmarks ? "starting a benchmark" : "the repository API");
+        return refusal == null ? null : ErrorResponses.of(HttpStatus.UNAUTHORIZED, refusal);
+    }
+
+    /**
+     * The one API key check, for every protocol (the HTTP headers here, gRPC call metadata of the same names): the key
+     * from {@code X-API-Key}, else from {@code Authorization: Bearer KEY}, compared in constant time.
+     *
+     * @param key           the server's key (set)
+     * @param apiKey        the {@code X-API-Key} value, or null
+     * @param authorization the {@code Authorization} value, or null
+     * @param what          what needs the key, for the message ("the repository API")
+     * @return null when the key is right; otherwise why the request is refused
+     */
+    public static String refusal(String key, String apiKey, String authorization, String what) {
+        String given = apiKey;
+        if (given == null && authorization != null && authorization.startsWith("Bearer ")) {
+            given = authorization.substring("Bearer ".length()).trim();
+        }
         if (given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), key.getBytes(StandardCharsets.UTF_8))) {
             return null;
         }
-        return ErrorResponses.of(HttpStatus.UNAUTHORIZED, given == null
-                ? (benchmarks ? "starting a benchmark" : "the repository API")
-                        + " needs the server's API key: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'"
-                : "wrong API key");
+        return given == null ? what + " needs the server's API key: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'"
+                : "wrong API key";
     }
 }

@@ -184,9 +184,40 @@ public class ModelServing implements AutoCloseable {
         DynamicBatcher batcher = batchers.get(lease.model());
         if (batcher == null) {
             lease.close();
-            throw new BadRequestException(lease.model().name() + " is being unloaded; retry");
+            throw new UnloadingException(lease.model().name() + " is being unloaded; retry");
         }
         return batcher.submit(inputs, outputs).whenComplete((r, e) -> lease.close());
+    }
+
+    /**
+     * A request that reached a model version while it was being unloaded or replaced (HTTP 400, gRPC UNAVAILABLE):
+     * retrying it reaches the version serving next, if any.
+     */
+    public static class UnloadingException extends BadRequestException {
+        public UnloadingException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * A model as it serves now, for protocols that describe it in their own terms.
+     *
+     * @param version the version serving
+     * @param spec    its inputs and outputs
+     */
+    public record Served(long version, dev.squeeze.serve.runtime.ModelSpec spec) {
+    }
+
+    /**
+     * The version of {@code name} serving now and its inputs and outputs.
+     *
+     * @throws dev.squeeze.serve.runtime.ModelRepository.ModelNotFoundException when there is no such model or it is
+     *                                                                          not ready
+     */
+    public Served served(String name) {
+        try (ModelLease lease = repository.acquire(name)) {
+            return new Served(lease.model().version(), lease.model().spec());
+        }
     }
 
     /** {@code GET /v2/models/{name}}. */

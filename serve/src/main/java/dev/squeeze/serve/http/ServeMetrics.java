@@ -9,7 +9,8 @@ import java.time.Duration;
 
 /**
  * The server's own metrics, per model: {@code squeeze_requests_seconds} (a latency histogram whose count is the
- * request count, tagged by endpoint and outcome: ok, client_error, server_error), {@code squeeze_batch_rows} and
+ * request count, tagged by endpoint, protocol (http, grpc) and outcome: ok, client_error, server_error),
+ * {@code squeeze_batch_rows} and
  * {@code squeeze_batch_requests} (how much dynamic batching merged), {@code squeeze_queue_wait_seconds}.
  */
 @Singleton
@@ -20,9 +21,18 @@ public class ServeMetrics {
         this.registry = registry;
     }
 
+    /** A request over HTTP. */
     public void request(String model, String endpoint, String outcome, long nanos) {
-        Timer.builder("squeeze.requests").description("Requests by model, endpoint and outcome, with their latency")
-                .tags("model", model, "endpoint", endpoint, "outcome", outcome)
+        request(model, endpoint, "http", outcome, nanos);
+    }
+
+    /**
+     * @param endpoint what was asked: infer, predict, metadata (the same names over every protocol)
+     * @param protocol http or grpc
+     */
+    public void request(String model, String endpoint, String protocol, String outcome, long nanos) {
+        Timer.builder("squeeze.requests").description("Requests by model, endpoint, protocol and outcome, with their latency")
+                .tags("model", model, "endpoint", endpoint, "protocol", protocol, "outcome", outcome)
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(50_000)).maximumExpectedValue(Duration.ofSeconds(10))
                 .register(registry).record(Duration.ofNanos(nanos));
     }

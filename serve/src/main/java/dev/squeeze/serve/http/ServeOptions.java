@@ -14,7 +14,9 @@ import java.util.Map;
  * checks the two agree).
  *
  * @param port            the port; 0 picks a free one
- * @param host            the address to listen on
+ * @param host            the address to listen on (HTTP and gRPC)
+ * @param grpcPort        the gRPC port (the protocol's {@code inference.GRPCInferenceService}); 0 picks a free one, -1
+ *                        serves no gRPC
  * @param maxBatchSize    default most rows per batched ONNX Runtime call (1 turns batching off); config.json overrides
  * @param maxQueueDelayUs default longest wait for a batch to fill, in microseconds
  * @param intraOpThreads  default ONNX Runtime threads per model
@@ -26,6 +28,9 @@ public record ServeOptions(
         int port,
         @Setting(help = "Address to listen on; 0.0.0.0 for every interface.", defaultValue = "127.0.0.1", label = "ADDR")
         String host,
+        @Setting(help = "gRPC port (the Open Inference Protocol's GRPCInferenceService, on the same address); 0 picks a "
+                + "free one, -1 serves no gRPC.", defaultValue = "8081", min = -1, max = 65535)
+        int grpcPort,
         @Setting(help = "Default rows per batched call; 1 turns batching off (a model's config.json overrides it).",
                 defaultValue = "32", min = 1)
         int maxBatchSize,

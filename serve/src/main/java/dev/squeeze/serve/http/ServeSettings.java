@@ -17,6 +17,7 @@ public class ServeSettings {
     /** How often the folder is checked for new, replaced and removed models. */
     private Duration poll = Duration.ofSeconds(2);
     // The settings ServeOptions declares, at its defaults.
+    private int grpcPort = ServeOptions.DEFAULTS.grpcPort();
     private int maxBatchSize = ServeOptions.DEFAULTS.maxBatchSize();
     private long maxQueueDelayUs = ServeOptions.DEFAULTS.maxQueueDelayUs();
     private int intraOpThreads = ServeOptions.DEFAULTS.intraOpThreads();
@@ -39,6 +40,15 @@ public class ServeSettings {
 
     public void setPoll(Duration poll) {
         this.poll = poll;
+    }
+
+    /** The gRPC port: 0 picks a free one, -1 serves no gRPC. */
+    public int getGrpcPort() {
+        return grpcPort;
+    }
+
+    public void setGrpcPort(int grpcPort) {
+        this.grpcPort = grpcPort;
     }
 
     public int getMaxBatchSize() {

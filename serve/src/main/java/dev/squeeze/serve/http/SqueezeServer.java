@@ -27,7 +27,7 @@ public final class SqueezeServer {
     /**
      * @param properties configuration overriding application.yml, e.g. {@code squeeze.serve.models},
      *                   {@code micronaut.server.port}
-     * @throws PortInUseException           when the port is taken
+     * @throws PortInUseException           when the HTTP or the gRPC port is taken
      * @throws ApplicationStartupException  when the server cannot start for another reason
      */
     public static EmbeddedServer start(Map<String, Object> properties) {
@@ -35,6 +35,10 @@ public final class SqueezeServer {
             // Micronaut's own handling logs the stack trace and calls System.exit(1); the caller reports instead.
             @Override
             protected void handleStartupException(Environment environment, Throwable e) {
+                for (Throwable t = e; t != null; t = t.getCause()) {
+                    // the gRPC server's port (it starts with the context, before the HTTP server)
+                    if (t instanceof PortInUseException taken) throw taken;
+                }
                 for (Throwable t = e; t != null; t = t.getCause()) {
                     if (t instanceof BindException && String.valueOf(t.getMessage()).contains("in use")) {
                         // the environment is closed by now: the address as given, else the default (application.yml's)

@@ -241,7 +241,7 @@ class ServeHttpTest implements TestPropertyProvider {
             pool.shutdown();
         }
         String metrics = http.toBlocking().retrieve("/metrics");
-        assertTrue(metrics.contains("squeeze_requests_seconds_count{endpoint=\"predict\",model=\"tiny-int8\",outcome=\"ok\"}"), metrics);
+        assertTrue(metrics.contains("squeeze_requests_seconds_count{endpoint=\"predict\",model=\"tiny-int8\",outcome=\"ok\",protocol=\"http\"}"), metrics);
         double maxMerged = 0;
         for (String line : metrics.lines().toList()) {
             if (line.startsWith("squeeze_batch_requests_max{model=\"tiny-int8\"")) maxMerged = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));

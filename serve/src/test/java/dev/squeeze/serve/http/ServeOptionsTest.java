@@ -43,6 +43,8 @@ class ServeOptionsTest {
         ServeSettings settings = new ServeSettings();
         ServeOptions d = ServeOptions.DEFAULTS;
         assertEquals(32, d.maxBatchSize());
+        assertEquals(8081, d.grpcPort());
+        assertEquals(d.grpcPort(), settings.getGrpcPort());
         assertEquals(d.maxBatchSize(), settings.getMaxBatchSize());
         assertEquals(d.maxQueueDelayUs(), settings.getMaxQueueDelayUs());
         assertEquals(d.intraOpThreads(), settings.getIntraOpThreads());
@@ -57,5 +59,8 @@ class ServeOptionsTest {
         ServeOptions changed = ServeOptions.SETTINGS.build(Map.of("port", 0, "max-batch-size", 1, "max-elements", 10L));
         assertEquals(Map.of("micronaut.server.port", -1, "micronaut.server.host", "127.0.0.1",
                 "squeeze.serve.max-batch-size", 1, "squeeze.serve.max-elements", 10L), changed.properties());
+        // gRPC's port as given: 0 is "a free one" to the gRPC server too, -1 no gRPC
+        assertEquals(0, ServeOptions.SETTINGS.build(Map.of("grpc-port", 0)).properties().get("squeeze.serve.grpc-port"));
+        assertEquals(-1, ServeOptions.SETTINGS.build(Map.of("grpc-port", -1)).properties().get("squeeze.serve.grpc-port"));
     }
 }

@@ -25,22 +25,22 @@ import java.nio.file.Path;
  * Real models for the server tests, built once per JVM: mlp-tiny trained for two epochs on the Fashion-MNIST fixtures,
  * exported as float ONNX ({@code tiny}) and, quantized, as int8 QDQ ({@code tiny-int8}); plus the fixture test images.
  */
-final class ServedModels {
+public final class ServedModels {
     private static Path exports;
 
     private ServedModels() {
     }
 
-    static Path fixtures() {
+    public static Path fixtures() {
         return Path.of(System.getProperty("squeeze.fixtures"), "fashion-mnist");
     }
 
-    static LabeledData testImages() {
+    public static LabeledData testImages() {
         return DatasetLoader.load("fashion-mnist", fixtures()).test();
     }
 
     /** A folder holding {@code tiny.onnx} and {@code tiny-int8.onnx}. */
-    static synchronized Path exports() {
+    public static synchronized Path exports() {
         if (exports != null) return exports;
         try {
             Path home = Files.createTempDirectory("squeeze-serve-models");
@@ -61,7 +61,7 @@ final class ServedModels {
     }
 
     /** {@code dir/name/model.onnx} from one of the exports. */
-    static void install(Path dir, String name, String export) {
+    public static void install(Path dir, String name, String export) {
         try {
             Files.createDirectories(dir.resolve(name));
             Files.copy(exports().resolve(export), dir.resolve(name).resolve("model.onnx"),
@@ -72,7 +72,7 @@ final class ServedModels {
     }
 
     /** Test image {@code i} as raw pixel values 0-255. */
-    static float[] pixels(int i) {
+    public static float[] pixels(int i) {
         LabeledData test = testImages();
         float[] out = new float[784];
         System.arraycopy(test.features(), i * 784, out, 0, 784);
@@ -80,7 +80,7 @@ final class ServedModels {
     }
 
     /** Test image {@code i} as a grey PNG. */
-    static byte[] png(int i) {
+    public static byte[] png(int i) {
         float[] p = pixels(i);
         BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
         for (int y = 0; y < 28; y++) for (int x = 0; x < 28; x++) img.getRaster().setSample(x, y, 0, (int) p[y * 28 + x]);
