@@ -12,6 +12,7 @@ import dev.squeeze.serve.bench.BenchmarkResult;
 import dev.squeeze.serve.load.LoadGenerator;
 import dev.squeeze.serve.load.LoadOptions;
 import dev.squeeze.serve.load.LoadResult;
+import dev.squeeze.serve.load.Protocol;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -42,10 +43,13 @@ import java.util.concurrent.Callable;
                 "'squeeze report' plots them.",
                 "",
                 "With --url: a closed-loop load generator against 'squeeze serve' (or any Open Inference Protocol",
-                "server): per --concurrency level, requests/s, p50/p90/p99 latency and errors, in stable windows",
-                "(--warmup-ms, --max-windows and --stability apply; --window-ms is 2000 unless given).", ""},
+                "server) over JSON, binary tensor data or gRPC (--protocol): per --concurrency level, requests/s,",
+                "p50/p90/p99 latency and errors, in stable windows (--warmup-ms, --max-windows and --stability",
+                "apply; --window-ms is 2000 unless given), and the generator's own CPU: its share of the machine",
+                "and of what its --client-threads could use, with a line saying so when the client was the limit.", ""},
         footer = {"", "Examples:", "  squeeze bench --models served/",
                 "  squeeze bench --url http://127.0.0.1:8080 --model lenet-int8 --concurrency 1,4,16,64",
+                "  squeeze bench --url http://127.0.0.1:8080 --model lenet-int8 --protocol grpc --client-threads 2",
                 "  squeeze bench --url http://127.0.0.1:8080 --model bge-int8 --body request.json"})
 final class BenchCommand extends SqueezeSubcommand implements Callable<Integer> {
     @Mixin
@@ -65,9 +69,23 @@ final class BenchCommand extends SqueezeSubcommand implements Callable<Integer> 
     String concurrency;
 
     @Option(names = "--body", paramLabel = "FILE", description = "With --url: the JSON request body every request sends "
-            + "(e.g. one of your real inputs, as a client sends it); default: one example of zeros built from the "
-            + "model's metadata, with every variable dimension 1.")
+            + "(e.g. one of your real inputs, as a client sends it; with --protocol binary or grpc its inputs are sent "
+            + "that way); default: one example of zeros built from the model's metadata, with every variable dimension 1.")
     Path body;
+
+    @Option(names = "--protocol", paramLabel = "json|binary|grpc", defaultValue = "json",
+            description = "With --url: JSON bodies; the binary tensor data extension (raw input and output bytes after "
+                    + "the JSON header); or gRPC ModelInfer with raw contents on --grpc-target (default: ${DEFAULT-VALUE}).")
+    String protocol;
+
+    @Option(names = "--client-threads", paramLabel = "N", defaultValue = "1",
+            description = "With --url: the load generator's threads, each with its own connections; give more when the "
+                    + "output says the client was the limit (default: ${DEFAULT-VALUE}).")
+    int clientThreads;
+
+    @Option(names = "--grpc-target", paramLabel = "HOST:PORT", description = "With --protocol grpc: the server's gRPC "
+            + "address (default: the --url host, port " + LoadOptions.DEFAULT_GRPC_PORT + ").")
+    String grpcTarget;
 
     @Option(names = "--dataset", paramLabel = "NAME",
             description = "Test set for accuracy (default: the one each export names; none for other ONNX files).")
@@ -81,13 +99,19 @@ final class BenchCommand extends SqueezeSubcommand implements Callable<Integer> 
         if ((models == null) == (url == null)) throw new BadInputException("give either --models DIR or --url URL --model NAME");
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         if (body != null && url == null) throw new BadInputException("--body goes with --url: it is what a load test sends");
+        if (url == null && (spec.commandLine().getParseResult().hasMatchedOption("--protocol")
+                || spec.commandLine().getParseResult().hasMatchedOption("--client-threads") || grpcTarget != null)) {
+            throw new BadInputException("--protocol, --client-threads and --grpc-target go with --url: they say how a load "
+                    + "test sends its requests");
+        }
         if (url != null) {
             if (model == null) throw new BadInputException("--url needs --model NAME (see GET /v2/repository/index)");
             BenchmarkOptions how = BenchOptions.options(spec);
             LoadOptions options;
             try {
                 options = LoadOptions.of(LoadOptions.parseConcurrency(concurrency)).withWarmUp(how.warmup())
-                        .withMaxWindows(how.maxWindows()).withStabilityPercent(how.stabilityPercent());
+                        .withMaxWindows(how.maxWindows()).withStabilityPercent(how.stabilityPercent())
+                        .withProtocol(Protocol.parse(protocol)).withClientThreads(clientThreads).withGrpcTarget(grpcTarget);
                 // A load test's window defaults to LoadOptions' own (2 s): one server request is slower than a call.
                 if (spec.commandLine().getParseResult().hasMatchedOption("--window-ms")) options = options.withWindow(how.window());
                 if (body != null) options = options.withBody(requestBody(body, mapper));

@@ -123,7 +123,10 @@ public final class LoadGenerator {
         long requestBytes;
         Transport transport;
         if (protocol == Protocol.GRPC) {
-            throw new IllegalArgumentException("gRPC is not built into this squeeze yet; use --protocol json or binary");
+            target = options.grpcTarget() != null ? options.grpcTarget() : grpcTarget(server);
+            GrpcTransport grpc = new GrpcTransport(target, model, inputs, options.clientThreads(), factory, options.timeout());
+            requestBytes = grpc.requestBytes();
+            transport = grpc;
         } else {
             String endpoint = options.endpoint().replace("{name}", encoded);
             URI uri;
