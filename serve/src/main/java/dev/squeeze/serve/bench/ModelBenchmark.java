@@ -267,6 +267,7 @@ public final class ModelBenchmark {
         List<Double> throughputs = new ArrayList<>();
         boolean stable = false;
         boolean interrupted = false;
+        long runs = 0;
         try {
             for (int i = 0; i < callers; i++) {
                 Caller c = all.get(i);
@@ -294,6 +295,7 @@ public final class ModelBenchmark {
                 done = total(all);
                 long end = System.nanoTime();
                 bounds.add(end);
+                runs += done - before;
                 throughputs.add((done - before) * (double) batch / ((end - start) / 1e9));
                 stable = isStable(throughputs.stream().mapToDouble(Double::doubleValue).toArray(), options.stabilityPercent());
             }
@@ -324,12 +326,10 @@ public final class ModelBenchmark {
 
         // Latencies of the calls that ended in each window, from every caller.
         List<double[]> latencies = new ArrayList<>();
-        long runs = 0;
         for (int w = 0; w + 1 < bounds.size(); w++) {
             double[] micros = Caller.latenciesMicros(all, bounds.get(w), bounds.get(w + 1));
             Arrays.sort(micros);
             latencies.add(micros);
-            runs += micros.length;
         }
         int from = Math.max(0, throughputs.size() - STABLE_WINDOWS);
         double[] tp = throughputs.subList(from, throughputs.size()).stream().mapToDouble(Double::doubleValue).toArray();
