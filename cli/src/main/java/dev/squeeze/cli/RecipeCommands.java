@@ -27,8 +27,8 @@ final class RecipeCommands {
         command.print(outcome.format());
         if (recipe.enabled("serve") && recipe.enabled("export")) {
             EmbeddedServer server = RecipeRunner.serve(recipe, outcome);
-            command.print("serving " + outcome.models() + " at " + server.getURL() + " (dashboard: " + server.getURL()
-                    + "/; Ctrl-C to stop)" + System.lineSeparator());
+            command.print("serving " + outcome.models() + " at " + server.getURL() + ServeCommand.grpc(server)
+                    + " (dashboard: " + server.getURL() + "/; Ctrl-C to stop)" + System.lineSeparator());
             while (server.isRunning()) Thread.sleep(500);
         }
         return ExitCodes.OK;

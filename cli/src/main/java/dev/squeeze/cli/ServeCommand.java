@@ -1,6 +1,7 @@
 package dev.squeeze.cli;
 
 import dev.squeeze.core.BadInputException;
+import dev.squeeze.serve.grpc.GrpcServer;
 import dev.squeeze.serve.http.PortInUseException;
 import dev.squeeze.serve.http.SqueezeServer;
 import io.micronaut.runtime.server.EmbeddedServer;
@@ -14,7 +15,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "serve", modelTransformer = ServingOptions.class, mixinStandardHelpOptions = true, sortOptions = false,
-        header = "Serve ONNX models over HTTP (Open Inference Protocol v2), reloading them as their files change.",
+        header = "Serve ONNX models over HTTP and gRPC (Open Inference Protocol v2), reloading them as their files change.",
         description = {"DIR holds one folder per model: DIR/NAME/model.onnx, and optionally DIR/NAME/config.json",
                 "({\"max_batch_size\": 32, \"max_queue_delay_us\": 2000, \"intra_op_threads\": 1}). Any ONNX model is served,",
                 "not only Squeeze's. New and replaced models are picked up without a restart (in-flight requests",
@@ -25,9 +26,12 @@ import java.util.concurrent.Callable;
                 "raw pixels: label and probabilities); GET|POST /v2/repository/index, POST",
                 "/v2/repository/models/NAME/load|unload; GET /metrics (Prometheus); GET /openapi/squeeze-v2.yml (OpenAPI);",
                 "POST /v1/benchmarks (benchmark the served models; GET /v1/benchmarks/ID for results); GET / (dashboard).",
+                "gRPC on --grpc-port (default 8081, same address): inference.GRPCInferenceService of KServe's",
+                "grpc_predict_v2.proto (ServerLive, ServerReady, ModelReady, ServerMetadata, ModelMetadata, ModelInfer",
+                "with raw_input_contents or typed contents) and Triton's RepositoryIndex, RepositoryModelLoad|Unload.",
                 "Concurrent requests to a model are merged into one ONNX Runtime call (dynamic batching). Ctrl-C",
                 "stops accepting, lets in-flight requests finish, cancels benchmarks, then exits.", ""},
-        footer = {"", "Example:", "  squeeze serve --models served/ --port 8080",
+        footer = {"", "Example:", "  squeeze serve --models served/ --port 8080 --grpc-port 8081",
                 "  curl -s localhost:8080/v2/models/lenet-int8 | jq ."})
 final class ServeCommand extends SqueezeSubcommand implements Callable<Integer> {
     // Hand-written, not a ServeOptions setting: the folder is what is served (a recipe serves its own models folder).
@@ -54,14 +58,22 @@ final class ServeCommand extends SqueezeSubcommand implements Callable<Integer> 
         try {
             server = SqueezeServer.start(properties);
         } catch (PortInUseException e) {
+            String flag = "--" + e.setting();
             throw new BadInputException(e.getMessage() + ": stop what is listening there, or pick another port with "
-                    + "--port N (--port 0 picks a free one)", e);
+                    + flag + " N (" + flag + " 0 picks a free one" + (e.setting().equals("grpc-port")
+                    ? ", --grpc-port -1 serves no gRPC)" : ")"), e);
         }
         err().println("squeeze serve: serving " + models.toAbsolutePath() + " at " + server.getURL()
-                + " (Ctrl-C to stop)");
+                + grpc(server) + " (Ctrl-C to stop)");
         err().flush();
         while (server.isRunning()) Thread.sleep(500);
         return ExitCodes.OK;
+    }
+
+    /** ", gRPC at HOST:PORT" for a server that serves gRPC; empty for one that does not. */
+    static String grpc(EmbeddedServer server) {
+        GrpcServer grpc = GrpcServer.of(server.getApplicationContext());
+        return grpc.enabled() ? ", gRPC at " + grpc.target() : "";
     }
 
     /**

@@ -2,6 +2,10 @@ package dev.squeeze.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squeeze.serve.grpc.v2.GRPCInferenceServiceGrpc;
+import dev.squeeze.serve.grpc.v2.ServerLiveRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -85,7 +89,7 @@ class ServeCommandTest {
         Path models = servedModels();
         Path workDir = Files.createDirectories(home.resolve("cwd"));
         Path log = home.resolve("serve.log");
-        Process serve = squeeze(workDir, log, "serve", "--models", models.toString(), "--port", "0");
+        Process serve = squeeze(workDir, log, "serve", "--models", models.toString(), "--port", "0", "--grpc-port", "0");
         try {
             URI url = serverUrl(serve, log);
             HttpClient http = HttpClient.newHttpClient();
@@ -164,7 +168,8 @@ class ServeCommandTest {
         try (ServerSocket taken = new ServerSocket()) {
             taken.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
             int port = taken.getLocalPort();
-            Process serve = squeeze(workDir, log, "serve", "--models", models.toString(), "--port", Integer.toString(port));
+            Process serve = squeeze(workDir, log, "serve", "--models", models.toString(), "--port", Integer.toString(port),
+                    "--grpc-port", "0");
             try {
                 assertTrue(serve.waitFor(120, TimeUnit.SECONDS), "squeeze serve exited:\n" + Files.readString(log));
             } finally {
@@ -176,6 +181,62 @@ class ServeCommandTest {
             assertEquals(1, lines.size(), "one line, no stack trace:\n" + output);
             assertTrue(lines.get(0).startsWith("squeeze serve: port " + port + " on 127.0.0.1 is already in use")
                     && lines.get(0).contains("--port"), output);
+        }
+    }
+
+    @Test
+    void aTakenGrpcPortIsOneLineNamingItsFlagAndExitCode2() throws Exception {
+        Path models = Files.createDirectories(home.resolve("empty"));
+        Path workDir = Files.createDirectories(home.resolve("cwd"));
+        Path log = home.resolve("serve.log");
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+            int port = taken.getLocalPort();
+            Process serve = squeeze(workDir, log, "serve", "--models", models.toString(), "--port", "0",
+                    "--grpc-port", Integer.toString(port));
+            try {
+                assertTrue(serve.waitFor(120, TimeUnit.SECONDS), "squeeze serve exited:\n" + Files.readString(log));
+            } finally {
+                serve.destroyForcibly();
+            }
+            String output = Files.readString(log);
+            assertEquals(ExitCodes.BAD_INPUT, serve.exitValue(), output);
+            List<String> lines = output.lines().filter(l -> !l.isBlank()).toList();
+            assertEquals(1, lines.size(), "one line, no stack trace:\n" + output);
+            assertTrue(lines.get(0).startsWith("squeeze serve: gRPC port " + port + " on 127.0.0.1 is already in use")
+                    && lines.get(0).contains("--grpc-port N") && lines.get(0).contains("--grpc-port -1 serves no gRPC"), output);
+        }
+    }
+
+    /** `squeeze serve` announces its gRPC address beside the HTTP one, and a gRPC client reaches the server there. */
+    @Test
+    void theGrpcAddressIsAnnouncedAndAnswers() throws Exception {
+        Path models = Files.createDirectories(home.resolve("empty"));
+        Path workDir = Files.createDirectories(home.resolve("cwd"));
+        Path log = home.resolve("serve.log");
+        Process serve = squeeze(workDir, log, "serve", "--models", models.toString(), "--port", "0", "--grpc-port", "0");
+        try {
+            serverUrl(serve, log);
+            Matcher m = Pattern.compile(", gRPC at (127\\.0\\.0\\.1:\\d+) \\(Ctrl-C to stop\\)").matcher(Files.readString(log));
+            assertTrue(m.find(), Files.readString(log));
+            ManagedChannel channel = ManagedChannelBuilder.forTarget(m.group(1)).usePlaintext().build();
+            try {
+                assertTrue(GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+                        .serverLive(ServerLiveRequest.getDefaultInstance()).getLive());
+            } finally {
+                channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+            }
+        } finally {
+            serve.destroy();
+            assertTrue(serve.waitFor(60, TimeUnit.SECONDS), "stopped after SIGTERM:\n" + Files.readString(log));
+        }
+        Path offLog = home.resolve("serve-off.log");
+        Process off = squeeze(workDir, offLog, "serve", "--models", models.toString(), "--port", "0", "--grpc-port", "-1");
+        try {
+            serverUrl(off, offLog);
+            assertFalse(Files.readString(offLog).contains("gRPC"), Files.readString(offLog));
+        } finally {
+            off.destroyForcibly();
         }
     }
 

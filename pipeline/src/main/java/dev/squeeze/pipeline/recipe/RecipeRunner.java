@@ -198,8 +198,9 @@ public final class RecipeRunner {
             properties.put("squeeze.serve.models", outcome.models().toAbsolutePath().toString());
             server = SqueezeServer.start(properties);
         } catch (PortInUseException e) {
+            String key = "serve." + e.setting().replace('-', '_');
             throw new BadInputException(e.getMessage() + ": stop what is listening there, or pick another port with "
-                    + "serve.port (--set serve.port=N; 0 picks a free one); the models are in " + outcome.models(), e);
+                    + key + " (--set " + key + "=N; 0 picks a free one); the models are in " + outcome.models(), e);
         }
         if (recipe.enabled("bench")) SqueezeServer.benchmarkAll(server, recipe.bench());
         return server;

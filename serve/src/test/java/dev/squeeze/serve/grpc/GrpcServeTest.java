@@ -288,6 +288,23 @@ class GrpcServeTest {
         assertTrue(badName.getStatus().getDescription().contains("is not a model name"), badName.getStatus().toString());
     }
 
+    /** A model whose files have just appeared is LOADING until they stop changing: UNAVAILABLE (retry), then served. */
+    @Test
+    void aModelStillLoadingIsUnavailableThenServes() throws Exception {
+        ServedModels.install(models, "late", "tiny.onnx");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (call().repositoryIndex(RepositoryIndexRequest.getDefaultInstance()).getModelsList().stream()
+                .noneMatch(m -> m.getName().equals("late") && m.getState().equals("LOADING"))) {
+            assertTrue(System.nanoTime() < deadline, "the poll saw the new folder");
+            Thread.sleep(20);
+        }
+        // the next poll, 2 s after the one that saw it, loads it
+        refused(Status.Code.UNAVAILABLE, request("late", List.of(image("input", 0)), true).build(), "not ready (LOADING");
+        awaitReady("late");
+        assertSameTensors(GrpcTestModels.inProcess(models.resolve("late/model.onnx"), List.of(image("input", 0))),
+                outputs(call().modelInfer(request("late", List.of(image("input", 0)), true).build())));
+    }
+
     // ---- ModelInfer -------------------------------------------------------------------------------------------------
 
     /** The float and int8 exports, raw and typed, one image and a batch of three: the in-process answers, exactly. */
