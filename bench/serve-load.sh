@@ -2,7 +2,9 @@
 # Load test of `squeeze serve` on loopback with wrk (apt-get install wrk): one Fashion-MNIST test image per
 # request as an Open Inference Protocol JSON body, 64 connections for 60 s, once with dynamic batching (the
 # default) and once without (--max-batch-size 1); server RSS before and after; then the same model's in-process
-# ONNX Runtime throughput from OnnxBench, the ceiling. Prints Markdown.
+# ONNX Runtime reference from `squeeze bench` (batch 1 from 1 and CONNECTIONS caller threads on one session, each call
+# making the input tensor, running, reading every output), the ceiling. Prints Markdown. For JSON, binary tensor data
+# and gRPC side by side, see bench/serve-protocols.sh.
 #   bench/serve-load.sh MODEL.onnx [SECONDS] [CONNECTIONS]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -53,7 +55,5 @@ for batch in 32 1; do
   awk '/^squeeze_batch_requests_(sum|count)/ {v[$1] = $2} END {for (k in v) if (k ~ /count/) c = v[k]; else s = v[k];
     printf "    mean requests per ONNX Runtime call: %.1f\n", s / c}' "$work/metrics-$batch.txt" >&2
 done
-"$root/mvnw" -B -q dependency:build-classpath -pl compress -Dmdep.outputFile="$work/cp.txt" -Dmdep.includeScope=test >/dev/null
-echo; echo "In-process ONNX Runtime, same model (OnnxBench):"
-CLASSPATH="$(cat "$work/cp.txt"):$root/compress/target/classes:$root/compress/target/test-classes" OMP_NUM_THREADS=1 \
-  java -Xmx2g dev.squeeze.compress.onnx.OnnxBench /usr/share/datasets/fashion-mnist "$model" 2>/dev/null
+echo; echo "In-process ONNX Runtime, same model (squeeze bench --callers 1,$conns):"
+SQUEEZE_HOME="$work/home" "$root/squeeze" bench --models "$work/models" --callers "1,$conns" 2>/dev/null

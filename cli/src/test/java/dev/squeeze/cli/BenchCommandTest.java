@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import ai.onnx.proto.OnnxMl;
 import dev.squeeze.compress.onnx.OnnxGraph;
+import dev.squeeze.serve.grpc.GrpcServer;
 import dev.squeeze.serve.http.SqueezeServer;
 import io.micronaut.runtime.server.EmbeddedServer;
 import org.junit.jupiter.api.Test;
@@ -43,6 +44,9 @@ class BenchCommandTest {
                 "--max-windows", "4", "--data", CliRun.fixtures());
         assertEquals(ExitCodes.OK, bench.exitCode(), bench.err());
         assertTrue(bench.out().contains("tiny") && bench.out().contains("tiny-int8") && bench.out().contains("%"), bench.out());
+        // batch 1 from one caller, then from 16 at once (the default callers 1,16)
+        assertTrue(bench.out().lines().findFirst().orElseThrow()
+                .matches("MODEL\\s+ACCURACY\\s+FILE.*P99\\s+BATCH 1/S\\s+16 CALLERS/S \\(P50, P99\\)\\s+BATCH 32/S.*"), bench.out());
         assertEquals(3, CliRun.run(home, "runs", "--stage", "bench").out().lines().count(), "header and two rows");
         // bench is a stage like the others (run folder bench-<hash> holding its outcome), but never reused: the
         // same benchmark again measures again, a new row each time, into the same folders
@@ -123,7 +127,8 @@ class BenchCommandTest {
         Path models = home.resolve("served");
         assertEquals(ExitCodes.OK, CliRun.run(home, "export", "--from", id, "--output",
                 models.resolve("tiny/model.onnx").toString(), "--data", CliRun.fixtures()).exitCode());
-        EmbeddedServer server = SqueezeServer.start(Map.of("squeeze.serve.models", models.toString(), "micronaut.server.port", -1));
+        EmbeddedServer server = SqueezeServer.start(Map.of("squeeze.serve.models", models.toString(), "micronaut.server.port", -1,
+                "squeeze.serve.grpc-port", 0));
         try {
             // A body of 3 examples, which the body built from the metadata (batch 1, zeros) is not.
             ObjectMapper json = new ObjectMapper();
@@ -151,6 +156,23 @@ class BenchCommandTest {
             assertEquals(Files.size(body), result.get("requestBytes").asLong(), asJson.out());
             assertTrue(result.get("levels").get(0).get("requests").asLong() > 0, asJson.out());
             assertEquals(0, result.get("levels").get(0).get("errors").asLong(), asJson.out());
+
+            // the same inputs as binary tensor data, and over gRPC, from two client threads
+            CliRun binary = CliRun.run(home, "bench", "--url", server.getURI().toString(), "--model", "tiny", "--body",
+                    body.toString(), "--protocol", "binary", "--client-threads", "2", "--concurrency", "2",
+                    "--window-ms", "200", "--warmup-ms", "100", "--max-windows", "3");
+            assertEquals(ExitCodes.OK, binary.exitCode(), binary.err() + binary.out());
+            assertTrue(binary.out().contains("binary tensor data") && binary.out().contains("load generator's 2 threads"),
+                    binary.out());
+            String grpcTarget = GrpcServer.of(server.getApplicationContext()).target();
+            CliRun grpc = CliRun.run(home, "bench", "--url", server.getURI().toString(), "--model", "tiny", "--body",
+                    body.toString(), "--protocol", "grpc", "--grpc-target", grpcTarget, "--concurrency", "2",
+                    "--window-ms", "200", "--warmup-ms", "100", "--max-windows", "3", "--json");
+            assertEquals(ExitCodes.OK, grpc.exitCode(), grpc.err() + grpc.out());
+            JsonNode overGrpc = json.readTree(grpc.out());
+            assertEquals("grpc", overGrpc.get("protocol").asText());
+            assertEquals(grpcTarget, overGrpc.get("endpoint").asText());
+            assertEquals(0, overGrpc.get("levels").get(0).get("errors").asLong(), grpc.out());
         } finally {
             server.getApplicationContext().close();
         }
@@ -170,6 +192,16 @@ class BenchCommandTest {
         CliRun alone = CliRun.run(home, "bench", "--models", home.toString(), "--body", text.toString());
         assertEquals(ExitCodes.BAD_INPUT, alone.exitCode());
         assertTrue(alone.err().contains("--body goes with --url"), alone.err());
+        CliRun protocol = CliRun.run(home, "bench", "--models", home.toString(), "--protocol", "grpc");
+        assertEquals(ExitCodes.BAD_INPUT, protocol.exitCode());
+        assertTrue(protocol.err().contains("--protocol, --client-threads and --grpc-target go with --url"), protocol.err());
+        CliRun unknown = CliRun.run(home, "bench", "--url", "http://127.0.0.1:9", "--model", "m", "--protocol", "http3");
+        assertEquals(ExitCodes.BAD_INPUT, unknown.exitCode());
+        assertEquals(1, unknown.errorLines(), unknown.err());
+        assertTrue(unknown.err().contains("the protocol must be one of json, binary, grpc, got 'http3'"), unknown.err());
+        CliRun threads = CliRun.run(home, "bench", "--url", "http://127.0.0.1:9", "--model", "m", "--client-threads", "0");
+        assertEquals(ExitCodes.BAD_INPUT, threads.exitCode());
+        assertTrue(threads.err().contains("client threads must be from 1 to 256, got 0"), threads.err());
     }
 
     @Test
@@ -205,9 +237,10 @@ class BenchCommandTest {
         CliRun help = CliRun.run(home, "bench", "--help");
         assertEquals(ExitCodes.OK, help.exitCode());
         for (String option : List.of("--window-ms", "--warmup-ms", "--max-windows", "--min-runs-per-window",
-                "--stability", "--threads")) {
+                "--stability", "--threads", "--callers")) {
             assertTrue(help.out().contains(option), option + " in\n" + help.out());
         }
-        assertTrue(help.out().contains("(default: 5)") && help.out().contains("(default: 1000)"), help.out());
+        assertTrue(help.out().contains("(default: 5)") && help.out().contains("(default: 1000)")
+                && help.out().contains("(default: 1,16)"), help.out());
     }
 }

@@ -6,6 +6,7 @@ import dev.squeeze.serve.bench.BenchmarkOptions;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -23,6 +24,7 @@ class BenchParamsTest {
                 case INTEGER -> ((Integer) s.defaultValue()) + 1;
                 case LONG -> ((Long) s.defaultValue()) + 1;
                 case NUMBER -> ((Double) s.defaultValue()) + 1;
+                case LIST -> List.of(1, 2);
                 default -> throw new AssertionError("a new kind of bench setting: " + s.name());
             };
             BenchService.BenchParams params = BenchService.BenchParams.of(TARGET, null,

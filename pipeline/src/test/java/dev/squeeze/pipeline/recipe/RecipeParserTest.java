@@ -233,9 +233,9 @@ class RecipeParserTest {
     void benchAndServeKeysAreTheirSettingsWithTheirChecks() {
         // bench and serve hold BenchmarkOptions' and ServeOptions' settings after their switch, at those defaults
         assertEquals(List.of("enabled", "window_ms", "warmup_ms", "max_windows", "min_runs_per_window", "stability",
-                "threads"), RecipeSchema.section("bench").orElseThrow().keyNames());
-        assertEquals(List.of("enabled", "port", "host", "grpc_port", "max_batch_size", "max_queue_delay_us", "intra_op_threads",
-                "max_elements", "max_image_pixels"), RecipeSchema.section("serve").orElseThrow().keyNames());
+                "threads", "callers"), RecipeSchema.section("bench").orElseThrow().keyNames());
+        assertEquals(List.of("enabled", "port", "host", "grpc_port", "max_batch_size", "max_queue_delay_us",
+                "intra_op_threads", "max_elements", "max_image_pixels"), RecipeSchema.section("serve").orElseThrow().keyNames());
         // a bad value names the recipe key, never the flag
         assertEquals("recipe.yaml line 4: bench.stability must be a number > 0, got '0'",
                 error(MINIMAL + "bench:\n  stability: 0\n"));
@@ -365,7 +365,7 @@ class RecipeParserTest {
         assertEquals("recipe.yaml line 3: quantize must be a mapping of its keys (enabled, calibration, percentile, samples, "
                 + "granularity, keep_float, qat_epochs, accuracy_budget) or true/false, got nothing", error(MINIMAL + "quantize:\nexport: true\n"));
         assertEquals("recipe.yaml line 4: bench must be a mapping of its keys (enabled, window_ms, warmup_ms, max_windows, "
-                + "min_runs_per_window, stability, threads) or true/false, got a list", error(MINIMAL + "bench:\n  - window_ms: 3\n"));
+                + "min_runs_per_window, stability, threads, callers) or true/false, got a list", error(MINIMAL + "bench:\n  - window_ms: 3\n"));
         assertStarts("recipe.yaml line 1: a recipe is a mapping of keys and sections (name, dataset, data, train,",
                 error("- train\n- prune\n"));
         assertTrue(error("- train\n").endsWith("got a list"));

@@ -4,6 +4,7 @@ import dev.squeeze.core.settings.Setting;
 import dev.squeeze.core.settings.StageSettings;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * How {@link ModelBenchmark} measures: the same settings for every model variant make their results comparable.
@@ -20,6 +21,8 @@ import java.time.Duration;
  * @param stabilityPercent the last {@value ModelBenchmark#STABLE_WINDOWS} windows' throughputs must each lie within
  *                         this percentage of their mean
  * @param threads          ONNX Runtime threads per call (inter-op threads are always 1)
+ * @param callers          caller threads making batch-1 calls at once on the one session, one measurement per level;
+ *                         level 1 is the batch-1 measurement itself, measured whatever this holds
  */
 public record BenchmarkOptions(
         @Setting(help = "Measurement window, in milliseconds.", defaultValue = "1000", min = 1, label = "MS")
@@ -37,12 +40,18 @@ public record BenchmarkOptions(
                 defaultValue = "10", min = 0, minExclusive = true, label = "PERCENT")
         double stabilityPercent,
         @Setting(help = "ONNX Runtime threads per call.", defaultValue = "1", min = 1)
-        int threads) {
+        int threads,
+        @Setting(help = "Caller threads making batch-1 calls at once on the one session, each level measured in turn "
+                + "(1: the batch-1 measurement, always made).", defaultValue = "1,16", min = 1, max = 1024, label = "N,N")
+        List<Integer> callers) {
 
     /** The settings, as declared above. */
     public static final StageSettings<BenchmarkOptions> SETTINGS = StageSettings.of(BenchmarkOptions.class);
 
-    /** Every setting at its default: 1 s windows of at least 5 calls after 1 s of warm-up, up to 10, within 10%, 1 thread. */
+    /**
+     * Every setting at its default: 1 s windows of at least 5 calls after 1 s of warm-up, up to 10, within 10%, 1 thread,
+     * and batch 1 from 1 and from 16 caller threads.
+     */
     public static final BenchmarkOptions DEFAULTS = SETTINGS.defaults();
 
     /** {@link #warmupMs()} as a duration. */

@@ -18,9 +18,10 @@ import java.util.function.LongSupplier;
 /**
  * A {@code POST /v1/benchmarks} body, checked: {@code {"models": [...], "warmup_ms": 1000, "window_ms": 1000,
  * "max_windows": 10, "threads": 1}}, every key optional (an empty body benchmarks every ready model with
- * {@link BenchmarkOptions#DEFAULTS}). The keys are {@link BenchmarkOptions}' settings, by their recipe names, with their
+ * {@link BenchmarkOptions#DEFAULTS}, but for the callers). The keys are {@link BenchmarkOptions}' settings, by their recipe names, with their
  * defaults and lower bounds; each also has an upper bound here, so that one request cannot occupy the server's CPU for
- * long: a model takes at most 3 x ({@value #MAX_WARMUP_MS} + {@value #MAX_WINDOWS} x {@value #MAX_WINDOW_MS}) ms.
+ * long, and batch 1 is measured from one caller thread only ({@link BenchmarkOptions#callers()} is 1): a model takes
+ * at most 3 x ({@value #MAX_WARMUP_MS} + {@value #MAX_WINDOWS} x {@value #MAX_WINDOW_MS}) ms.
  */
 public record BenchmarkRequest(List<String> models, BenchmarkOptions options) {
     public static final long MAX_WARMUP_MS = 10_000;
@@ -82,6 +83,8 @@ public record BenchmarkRequest(List<String> models, BenchmarkOptions options) {
                             + String.join(", ", keys())));
             values.put(name, bounded(setting(name), v, MOST.get(name).getAsLong()));
         }
+        // Batch 1 from one caller only: a benchmark in a serving process should not add threads that compete with it.
+        values.put("callers", List.of(1));
         return new BenchmarkRequest(List.copyOf(models), BenchmarkOptions.SETTINGS.build(values));
     }
 

@@ -1,5 +1,7 @@
 package dev.squeeze.serve.bench;
 
+import java.util.List;
+
 /**
  * What {@link ModelBenchmark#measure} reports for one model file: plain values (Jackson writes it as flat JSON, with
  * the three batch sizes' details nested), units in the names. Values that could not be measured are null.
@@ -28,9 +30,12 @@ package dev.squeeze.serve.bench;
  * @param latencyP50Batch32Micros  median latency of one call of 32
  * @param throughputBatch256       examples per second in calls of 256; null when the batch dimension is fixed
  * @param latencyP50Batch256Micros median latency of one call of 256
- * @param stable                   whether every batch size's windows stabilised
+ * @param stable                   whether every phase's windows stabilised
  * @param batch1                   the batch-1 measurement in detail (its batch size is the model's fixed one when the
  *                                 first input dimension is fixed)
+ * @param concurrent               batch-1 calls (the fixed batch, when fixed) from several caller threads at once on
+ *                                 the one session: one phase per {@link BenchmarkOptions#callers()} level above 1, in
+ *                                 that order; empty when there is none (null in results recorded before issue 18)
  * @param batch32                  calls of 32 in detail, or null
  * @param batch256                 calls of 256 in detail, or null
  * @param rssBeforeBytes           the process's resident set size (VmRSS) just before the session was created;
@@ -57,8 +62,13 @@ public record BenchmarkResult(String name, String file, String timestamp, String
                               double latencyP50Micros, double latencyP90Micros, double latencyP99Micros,
                               Double throughputBatch32, Double latencyP50Batch32Micros,
                               Double throughputBatch256, Double latencyP50Batch256Micros,
-                              boolean stable, BenchmarkPhase batch1, BenchmarkPhase batch32, BenchmarkPhase batch256,
+                              boolean stable, BenchmarkPhase batch1, List<BenchmarkPhase> concurrent,
+                              BenchmarkPhase batch32, BenchmarkPhase batch256,
                               Long rssBeforeBytes, Long rssAfterBytes, Long rssIncreaseBytes, Long peakRssBytes,
                               Double accuracy, Integer accuracyExamples, String accuracySource,
                               String sha256, Fidelity fidelity) {
+
+    public BenchmarkResult {
+        concurrent = concurrent == null ? null : List.copyOf(concurrent);
+    }
 }

@@ -7,6 +7,7 @@ import dev.squeeze.serve.runtime.HostTensor;
 import dev.squeeze.serve.runtime.LoadedModel;
 import dev.squeeze.serve.runtime.ModelConfig;
 import dev.squeeze.serve.runtime.ModelSpec;
+import dev.squeeze.serve.runtime.RawTensors;
 import dev.squeeze.serve.runtime.TensorSpec;
 import dev.squeeze.serve.runtime.TensorType;
 
@@ -37,6 +38,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
 
@@ -50,11 +54,15 @@ import java.util.zip.DeflaterOutputStream;
  * at least {@link BenchmarkOptions#window()} and {@link BenchmarkOptions#minRunsPerWindow()} calls each, repeated until
  * the last {@value #STABLE_WINDOWS} windows' throughputs each lie within {@link BenchmarkOptions#stabilityPercent()} of
  * their mean ({@link #isStable}), or until {@link BenchmarkOptions#maxWindows()}; then {@code stable=false}. Reported:
- * the median over those last windows of each window's value, and their minimum and maximum as the spread. A timed call
- * is {@code session.run} on input tensors built beforehand, all outputs, including closing its results; building the
- * Java input arrays and copying outputs back into Java (what the server adds per request) is not timed. One session
- * per measurement (optimization level ALL, as {@link LoadedModel#load} serves), closed afterwards; calls run one at a
- * time on the calling thread.
+ * the median over those last windows of each window's value, and their minimum and maximum as the spread.
+ *
+ * <p>A timed call is what a Java program embedding ONNX Runtime does per request, the in-process reference the server
+ * is compared with: the input arrays copied into the caller's direct buffers (allocated once) and tensors made over
+ * them, {@code session.run} for all outputs, every output read back into a Java array, the tensors and results closed.
+ * One session per model (optimization level ALL and the intra-op threads of {@link LoadedModel#load}, as the server
+ * loads it, inter-op 1), closed afterwards. Batch 1, 32 and 256 are called by one thread; batch 1 also by each
+ * {@link BenchmarkOptions#callers()} level of threads at once on the same session, each thread calling again as soon
+ * as its call returns (throughput counts every thread's calls; latency percentiles are over all of them).
  *
  * <p>Input data: the test set's first rows when it fits the model (a single FP32 input whose non-batch dimensions are
  * the examples' shape), so accuracy and timing see the same data; otherwise zeros of every declared input type, with a
@@ -64,8 +72,8 @@ import java.util.zip.DeflaterOutputStream;
  * <p>Memory is read from Linux's {@code /proc/self/status}: process-level and approximate (the JVM heap, the garbage
  * collector and other threads move it too), null elsewhere.
  *
- * <p>Stopping: interrupting the measuring thread ends the measurement before its next ONNX Runtime call with a
- * {@link CancellationException}, after its session is closed; so whoever stops a server can wait for the thread
+ * <p>Stopping: interrupting the measuring thread ends the measurement with a {@link CancellationException} once its
+ * caller threads have finished their calls in progress and its session is closed; so whoever stops a server can wait for the thread
  * instead of letting the JVM exit under a call in progress (which crashes inside ONNX Runtime).
  */
 public final class ModelBenchmark {
@@ -149,9 +157,14 @@ public final class ModelBenchmark {
             LabeledRows data = testSetOrNull != null && fits(spec, testSetOrNull) ? testSetOrNull : null;
             int fixedBatch = fixedBatch(spec);
 
-            BenchmarkPhase batch1 = phase(session, spec, data, fixedBatch > 0 ? fixedBatch : 1, options);
-            BenchmarkPhase batch32 = fixedBatch > 0 ? null : phase(session, spec, data, SMALL_BATCH, options);
-            BenchmarkPhase batch256 = fixedBatch > 0 ? null : phase(session, spec, data, LARGE_BATCH, options);
+            int smallest = fixedBatch > 0 ? fixedBatch : 1;
+            BenchmarkPhase batch1 = phase(session, spec, data, smallest, 1, options);
+            List<BenchmarkPhase> concurrent = new ArrayList<>();
+            for (int callers : options.callers()) {
+                if (callers > 1) concurrent.add(phase(session, spec, data, smallest, callers, options));
+            }
+            BenchmarkPhase batch32 = fixedBatch > 0 ? null : phase(session, spec, data, SMALL_BATCH, 1, options);
+            BenchmarkPhase batch256 = fixedBatch > 0 ? null : phase(session, spec, data, LARGE_BATCH, 1, options);
 
             Double accuracy = null;
             Integer accuracyExamples = null;
@@ -179,7 +192,8 @@ public final class ModelBenchmark {
 
             Long rssAfter = procStatusBytes("VmRSS");
             Long peak = procStatusBytes("VmHWM");
-            boolean stable = batch1.stable() && (batch32 == null || batch32.stable()) && (batch256 == null || batch256.stable());
+            boolean stable = batch1.stable() && concurrent.stream().allMatch(BenchmarkPhase::stable)
+                    && (batch32 == null || batch32.stable()) && (batch256 == null || batch256.stable());
             return new BenchmarkResult(name, onnxFile.toString(), timestamp, ENV.getVersion(), options.threads(),
                     options.warmup().toMillis(), options.window().toMillis(), options.minRunsPerWindow(),
                     options.maxWindows(), options.stabilityPercent(),
@@ -190,7 +204,7 @@ public final class ModelBenchmark {
                     batch32 == null ? null : batch32.latencyP50Micros(),
                     batch256 == null ? null : batch256.throughputSamplesPerSecond(),
                     batch256 == null ? null : batch256.latencyP50Micros(),
-                    stable, batch1, batch32, batch256,
+                    stable, batch1, concurrent, batch32, batch256,
                     rssBefore, rssAfter, rssBefore == null || rssAfter == null ? null : rssAfter - rssBefore, peak,
                     accuracy, accuracyExamples, accuracySource, sha256, fidelity);
         } catch (OrtException e) {
@@ -233,58 +247,220 @@ public final class ModelBenchmark {
 
     // ---- timing -----------------------------------------------------------------------------------------------
 
-    private static BenchmarkPhase phase(OrtSession session, ModelSpec spec, LabeledRows data, int batch,
-                                        BenchmarkOptions options) throws OrtException {
-        Map<String, OnnxTensor> feed = new LinkedHashMap<>();
+    /**
+     * Measures calls of {@code batch} examples made by {@code callers} threads at once on the one session, each calling
+     * again as soon as its call returns (see the class comment for what a call is). The calling thread keeps time and
+     * waits for the callers to finish their calls in progress before it returns or throws.
+     *
+     * @throws CancellationException when the calling thread is interrupted (its interrupt status stays set)
+     * @throws IllegalStateException when a call fails in ONNX Runtime
+     */
+    private static BenchmarkPhase phase(OrtSession session, ModelSpec spec, LabeledRows data, int batch, int callers,
+                                        BenchmarkOptions options) {
+        checkStop(null);
+        List<Caller> all = new ArrayList<>();
+        // Each caller starts at its own row, so callers do not all send the same example.
+        for (int i = 0; i < callers; i++) all.add(new Caller(session, inputs(spec, data, i, batch)));
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Thread> threads = new ArrayList<>();
+        List<Long> bounds = new ArrayList<>();
+        List<Double> throughputs = new ArrayList<>();
+        boolean stable = false;
+        boolean interrupted = false;
+        long runs = 0;
         try {
-            for (HostTensor t : inputs(spec, data, 0, batch)) feed.put(t.name(), t.toOnnx(ENV));
-
+            for (int i = 0; i < callers; i++) {
+                Caller c = all.get(i);
+                Thread t = new Thread(() -> c.loop(stop), "squeeze-bench-caller-" + (i + 1));
+                t.setDaemon(true);
+                threads.add(t);
+                t.start();
+            }
+            // Warm-up: its length, and at least one call by every caller.
             long warmupEnd = System.nanoTime() + options.warmup().toNanos();
-            do {
-                checkStop(null);
-                session.run(feed).close();
-            } while (System.nanoTime() < warmupEnd);
-
+            boolean failed = false;
+            while (!failed && (System.nanoTime() < warmupEnd || all.stream().anyMatch(c -> c.calls() == 0))) {
+                failed = !waitFor(all, warmupEnd);
+            }
             long windowNanos = options.window().toNanos();
-            List<Double> throughputs = new ArrayList<>();
-            List<double[]> latencies = new ArrayList<>();
-            long runs = 0;
-            boolean stable = false;
-            for (int w = 0; w < options.maxWindows() && !stable; w++) {
-                long[] nanos = new long[1024];
-                int n = 0;
-                long start = System.nanoTime();
-                long end;
-                while (true) {
-                    checkStop(null);
-                    long t0 = System.nanoTime();
-                    session.run(feed).close();
-                    end = System.nanoTime();
-                    if (n == nanos.length) nanos = Arrays.copyOf(nanos, n * 2);
-                    nanos[n++] = end - t0;
-                    if (end - start >= windowNanos && n >= options.minRunsPerWindow()) break;
+            long done = total(all);
+            bounds.add(System.nanoTime());
+            for (int w = 0; w < options.maxWindows() && !stable && !failed; w++) {
+                long start = bounds.get(bounds.size() - 1);
+                long before = done;
+                while (!failed && (System.nanoTime() - start < windowNanos || total(all) - before < options.minRunsPerWindow())) {
+                    failed = !waitFor(all, start + windowNanos);
                 }
-                runs += n;
-                throughputs.add(n * (double) batch / ((end - start) / 1e9));
-                double[] micros = new double[n];
-                for (int i = 0; i < n; i++) micros[i] = nanos[i] / 1e3;
-                Arrays.sort(micros);
-                latencies.add(micros);
+                // The count first: every call it includes ended before the window's end is read.
+                done = total(all);
+                long end = System.nanoTime();
+                bounds.add(end);
+                runs += done - before;
+                throughputs.add((done - before) * (double) batch / ((end - start) / 1e9));
                 stable = isStable(throughputs.stream().mapToDouble(Double::doubleValue).toArray(), options.stabilityPercent());
             }
-
-            int from = Math.max(0, throughputs.size() - STABLE_WINDOWS);
-            double[] tp = throughputs.subList(from, throughputs.size()).stream().mapToDouble(Double::doubleValue).toArray();
-            List<double[]> last = latencies.subList(from, latencies.size());
-            double[] p50 = last.stream().mapToDouble(l -> percentile(l, 0.50)).toArray();
-            double[] p90 = last.stream().mapToDouble(l -> percentile(l, 0.90)).toArray();
-            double[] p99 = last.stream().mapToDouble(l -> percentile(l, 0.99)).toArray();
-            return new BenchmarkPhase(batch, throughputs.size(), stable, runs, throughputs,
-                    median(tp), Arrays.stream(tp).min().orElseThrow(), Arrays.stream(tp).max().orElseThrow(),
-                    median(p50), median(p90), median(p99),
-                    Arrays.stream(p50).min().orElseThrow(), Arrays.stream(p50).max().orElseThrow());
+        } catch (InterruptedException e) {
+            interrupted = true;
         } finally {
-            feed.values().forEach(OnnxTensor::close);
+            stop.set(true);
+            // Never return (and let the session close) under a call in progress.
+            for (Thread t : threads) {
+                while (t.isAlive()) {
+                    try {
+                        t.join();
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+            throw new CancellationException("benchmark stopped: interrupted");
+        }
+        for (Caller c : all) {
+            if (c.failure != null) {
+                throw new IllegalStateException("ONNX Runtime failed: " + c.failure.getMessage(), c.failure);
+            }
+        }
+
+        // Latencies of the calls that ended in each window, from every caller.
+        List<double[]> latencies = new ArrayList<>();
+        for (int w = 0; w + 1 < bounds.size(); w++) {
+            double[] micros = Caller.latenciesMicros(all, bounds.get(w), bounds.get(w + 1));
+            Arrays.sort(micros);
+            latencies.add(micros);
+        }
+        int from = Math.max(0, throughputs.size() - STABLE_WINDOWS);
+        double[] tp = throughputs.subList(from, throughputs.size()).stream().mapToDouble(Double::doubleValue).toArray();
+        // A call counted in one window may have ended just before its start: a window can lack latencies, never all.
+        List<double[]> last = latencies.subList(from, latencies.size()).stream().filter(l -> l.length > 0).toList();
+        if (last.isEmpty()) last = latencies.stream().filter(l -> l.length > 0).toList();
+        double[] p50 = last.stream().mapToDouble(l -> percentile(l, 0.50)).toArray();
+        double[] p90 = last.stream().mapToDouble(l -> percentile(l, 0.90)).toArray();
+        double[] p99 = last.stream().mapToDouble(l -> percentile(l, 0.99)).toArray();
+        return new BenchmarkPhase(batch, callers, throughputs.size(), stable, runs, throughputs,
+                median(tp), Arrays.stream(tp).min().orElseThrow(), Arrays.stream(tp).max().orElseThrow(),
+                median(p50), median(p90), median(p99),
+                Arrays.stream(p50).min().orElseThrow(), Arrays.stream(p50).max().orElseThrow());
+    }
+
+    /** Calls made so far by all callers. */
+    private static long total(List<Caller> callers) {
+        long n = 0;
+        for (Caller c : callers) n += c.calls();
+        return n;
+    }
+
+    /** Sleeps until {@code until}, at most 1 ms (50 µs when it has passed); false when a caller has failed. */
+    private static boolean waitFor(List<Caller> callers, long until) throws InterruptedException {
+        for (Caller c : callers) {
+            if (c.failure != null) return false;
+        }
+        long nanos = Math.min(until - System.nanoTime(), 1_000_000L);
+        TimeUnit.NANOSECONDS.sleep(nanos > 0 ? nanos : 50_000L);
+        return true;
+    }
+
+    /**
+     * One caller thread of a phase: its inputs as Java arrays, and what a Java program embedding ONNX Runtime does
+     * per request with them. A call copies each input into the caller's own direct buffer (allocated once, native
+     * byte order) and makes the input tensor over it, which ONNX Runtime reads in place; runs the session for all
+     * outputs; and reads every output back into a Java array ({@link HostTensor#fromOnnx}). BYTES inputs, which have
+     * no raw form ONNX Runtime takes, are made with {@link HostTensor#toOnnx}. A tensor made over a new heap buffer per
+     * call instead ({@code OnnxTensor.createTensor(env, FloatBuffer.wrap(array), shape)}) makes ONNX Runtime copy it
+     * into a new direct buffer, whose native memory returns only when the garbage collector runs: fresh pages, page
+     * faults, and calls up to 20 times slower at batch 256 (BENCHMARKS.md, issue 18).
+     */
+    static final class Caller {
+        private final OrtSession session;
+        private final List<HostTensor> inputs;
+        private final ByteBuffer[] buffers;
+        private final AtomicLong calls = new AtomicLong();
+        private long[] ends = new long[1024];
+        private long[] nanos = new long[1024];
+        private int recorded;
+        private long elementsRead;
+        private volatile Throwable failure;
+
+        Caller(OrtSession session, List<HostTensor> inputs) {
+            this.session = session;
+            this.inputs = inputs;
+            this.buffers = new ByteBuffer[inputs.size()];
+            boolean little = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;   // raw tensor bytes are little-endian
+            for (int i = 0; i < buffers.length; i++) {
+                HostTensor t = inputs.get(i);
+                if (little && t.type() != TensorType.BYTES) {
+                    buffers[i] = ByteBuffer.allocateDirect(RawTensors.encodedBytes(t)).order(ByteOrder.LITTLE_ENDIAN);
+                }
+            }
+        }
+
+        long calls() {
+            return calls.get();
+        }
+
+        /** Calls until {@code stop}, recording when each call ended and how long it took; stops on a failure. */
+        void loop(AtomicBoolean stop) {
+            try {
+                while (!stop.get()) {
+                    long t0 = System.nanoTime();
+                    for (HostTensor out : call()) elementsRead += Array.getLength(out.data());
+                    long t1 = System.nanoTime();
+                    if (recorded == ends.length) {
+                        ends = Arrays.copyOf(ends, recorded * 2);
+                        nanos = Arrays.copyOf(nanos, recorded * 2);
+                    }
+                    ends[recorded] = t1;
+                    nanos[recorded] = t1 - t0;
+                    recorded++;
+                    calls.set(recorded);
+                }
+            } catch (OrtException | RuntimeException | OutOfMemoryError e) {
+                failure = e;
+            }
+        }
+
+        /** One request: input tensors made, the session run, every output read into a Java array. */
+        List<HostTensor> call() throws OrtException {
+            Map<String, OnnxTensor> feed = new HashMap<>();
+            try {
+                for (int i = 0; i < buffers.length; i++) {
+                    HostTensor t = inputs.get(i);
+                    ByteBuffer b = buffers[i];
+                    if (b == null) {
+                        feed.put(t.name(), t.toOnnx(ENV));
+                    } else {
+                        b.clear();
+                        RawTensors.encode(t, b);
+                        b.flip();
+                        feed.put(t.name(), OnnxTensor.createTensor(ENV, b, t.shape(), t.type().javaType()));
+                    }
+                }
+                List<HostTensor> outputs = new ArrayList<>();
+                try (OrtSession.Result result = session.run(feed)) {
+                    for (Map.Entry<String, OnnxValue> e : result) {
+                        outputs.add(HostTensor.fromOnnx(e.getKey(), (OnnxTensor) e.getValue()));
+                    }
+                }
+                return outputs;
+            } finally {
+                feed.values().forEach(OnnxTensor::close);
+            }
+        }
+
+        /** The latencies, in microseconds, of every caller's calls that ended in {@code (from, to]}; read after join. */
+        static double[] latenciesMicros(List<Caller> callers, long from, long to) {
+            int n = 0;
+            for (Caller c : callers) {
+                for (int i = 0; i < c.recorded; i++) if (c.ends[i] > from && c.ends[i] <= to) n++;
+            }
+            double[] out = new double[n];
+            int at = 0;
+            for (Caller c : callers) {
+                for (int i = 0; i < c.recorded; i++) if (c.ends[i] > from && c.ends[i] <= to) out[at++] = c.nanos[i] / 1e3;
+            }
+            return out;
         }
     }
 

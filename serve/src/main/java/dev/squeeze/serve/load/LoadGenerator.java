@@ -2,6 +2,8 @@ package dev.squeeze.serve.load;
 
 import dev.squeeze.serve.runtime.HostTensor;
 import dev.squeeze.serve.runtime.InferenceProtocol;
+import dev.squeeze.serve.runtime.ModelSpec;
+import dev.squeeze.serve.runtime.TensorSpec;
 import dev.squeeze.serve.runtime.TensorType;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,7 +12,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
 import java.lang.reflect.Array;
 import java.net.ConnectException;
@@ -25,42 +26,45 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
- * A closed-loop load generator for a running Open Inference Protocol v2 server ({@code squeeze bench}), measuring the
- * way Triton's perf_analyzer does.
+ * A closed-loop load generator for a running Open Inference Protocol v2 server ({@code squeeze bench --url}),
+ * measuring the way Triton's perf_analyzer does, over JSON, the binary tensor data extension or gRPC
+ * ({@link Protocol}).
  *
  * <p>For each concurrency level c, c virtual users each send their next request as soon as their previous answer has
- * arrived, over one HTTP/1.1 {@link HttpClient} (one connection per user, requests sent asynchronously, so all c are
- * really in flight). After a warm-up, the level is measured in windows until the throughputs of the last 3 windows are
- * each within the stability percent of their mean, or the window limit is reached. A level reports its throughput
- * (the median of those windows, with their min and max), latency percentiles over every successful request answered
- * in those windows, requests and errors, and the CPU time the generator's own threads used, so that readers know how
- * much the client competed with a server on the same machine.
+ * arrived, each over its own connection (HTTP/1.1 keep-alive; gRPC: the client threads' channels, HTTP/2), so that all
+ * c are really in flight. The requests are sent and the answers read by {@link LoadOptions#clientThreads()} threads
+ * (Netty event loops), the users spread over them. After a warm-up, the level is measured in windows until the
+ * throughputs of the last 3 windows are each within the stability percent of their mean, or the window limit is
+ * reached. A level reports its throughput (the median of those windows, with their min and max), latency percentiles
+ * over every successful request answered in those windows, requests and errors, and the CPU time the generator's own
+ * threads used: as a share of the machine (what a server on the same machine did not get) and of what its threads
+ * could use; when they were busy {@value #CLIENT_LIMIT_PERCENT}% of that or more, the client, not the server, was the
+ * limit, and the level says so.
  *
- * <p>Every request sends the same body: the one given in {@link LoadOptions#body()}, or one built from the model's
- * metadata ({@code GET /v2/models/{name}}): one example, every input with its datatype and shape ({@code -1} dimensions
- * as 1), all zeros ({@code false} for BOOL, {@code ""} for BYTES).
+ * <p>Every request sends the same inputs: those of the body given in {@link LoadOptions#body()} (a JSON inference
+ * request: sent as it is over JSON, its inputs re-encoded for the other protocols), or one example built from the
+ * model's metadata ({@code GET /v2/models/{name}}): every input with its datatype and shape ({@code -1} dimensions as
+ * 1), all zeros ({@code false} for BOOL, {@code ""} for BYTES). Binary and gRPC requests carry every input as raw
+ * bytes and ask for every output as raw bytes.
  *
- * <p>A request counts as an error when its answer is not 2xx, it times out or its connection fails; errors are
- * counted and the first one's message kept as a sample, and the run goes on. Only an unreachable server or an unknown
- * model stops the run, before it starts, with an {@link IllegalArgumentException}.
+ * <p>A request counts as an error when its answer is not a success (HTTP: not 2xx, or for binary no binary tensor
+ * data; gRPC: a status other than OK), it times out or its connection fails; errors are counted and the first one's
+ * message kept as a sample, and the run goes on. Only an unreachable server, an unknown model or a body that does
+ * not fit it stops the run, before it starts, with an {@link IllegalArgumentException}.
  */
 public final class LoadGenerator {
     /** How many of the last windows must agree for a level to be stable, and over how many a level is reported. */
@@ -68,6 +72,9 @@ public final class LoadGenerator {
 
     /** The most elements a body built from metadata may have; models with larger inputs need a body given. */
     static final long MAX_GENERATED_ELEMENTS = 50_000_000;
+
+    /** At or above this share of what its threads could use, the client was the limit of a level. */
+    public static final int CLIENT_LIMIT_PERCENT = 90;
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int QUOTE_LIMIT = 500;
@@ -79,13 +86,15 @@ public final class LoadGenerator {
     /**
      * Measures a model on a running server at each of the options' concurrency levels, one after another.
      *
-     * @param server  the server's address, {@code http://HOST:PORT} (a path prefix is kept)
+     * @param server  the server's HTTP address, {@code http://HOST:PORT} (a path prefix is kept); its metadata is read
+     *                there whatever the protocol
      * @param model   the model's name
-     * @param options levels, windows, body and endpoint
+     * @param options levels, windows, body, protocol, client threads and endpoint
      * @return one {@link LoadLevel} per concurrency level, in order
      * @throws IllegalArgumentException when the address is not an http(s) URL, the server cannot be reached, the
-     *                                  model is unknown to it (the message quotes the server's error), or its
-     *                                  metadata cannot be turned into a request body
+     *                                  model is unknown to it (the message quotes the server's error), its metadata
+     *                                  cannot be turned into a request body, or (binary, gRPC) the body given is not
+     *                                  a request for it
      * @throws IllegalStateException    when the calling thread is interrupted
      */
     public static LoadResult run(URI server, String model, LoadOptions options) {
@@ -94,7 +103,12 @@ public final class LoadGenerator {
         String base = base(server);
         String encoded = URLEncoder.encode(model, StandardCharsets.UTF_8).replace("+", "%20");
         int processors = Runtime.getRuntime().availableProcessors();
-        int maxConcurrency = options.concurrency().stream().mapToInt(Integer::intValue).max().orElse(1);
+
+        byte[] metadata = metadata(base, model, encoded, options.timeout());
+        byte[] given = options.body();
+        Protocol protocol = options.protocol();
+        List<HostTensor> inputs = given != null && protocol == Protocol.JSON ? null
+                : given != null ? inputsOf(given, metadata) : zeros(metadata);
 
         CpuMeter cpu = new CpuMeter();
         int run = RUNS.incrementAndGet();
@@ -105,43 +119,52 @@ public final class LoadGenerator {
             cpu.add(t.getId());
             return t;
         };
-        // The users' callbacks and the client's own tasks never block, so a few threads keep any number of requests
-        // in flight; the connections (one per user) are what make c requests concurrent.
-        int poolSize = Math.max(2, Math.min(maxConcurrency, Math.max(4, processors)));
-        ThreadPoolExecutor executor = new ThreadPoolExecutor(poolSize, poolSize, 0, TimeUnit.MILLISECONDS,
-                new LinkedBlockingQueue<>(), factory);
-        HttpClient client = cpu.watchNewThreads(() -> HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(options.timeout())
-                .executor(executor)
-                .build());
-        try {
-            byte[] metadata = metadata(client, base, model, encoded, options.timeout());
-            byte[] given = options.body();
-            byte[] body = given != null ? given : requestBody(metadata);
+        String target;
+        long requestBytes;
+        Transport transport;
+        if (protocol == Protocol.GRPC) {
+            target = options.grpcTarget() != null ? options.grpcTarget() : grpcTarget(server);
+            GrpcTransport grpc = new GrpcTransport(target, model, inputs, options.clientThreads(), factory, options.timeout());
+            requestBytes = grpc.requestBytes();
+            transport = grpc;
+        } else {
             String endpoint = options.endpoint().replace("{name}", encoded);
-            URI target;
+            URI uri;
             try {
-                target = URI.create(base + endpoint);
+                uri = URI.create(base + endpoint);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("the endpoint '" + endpoint + "' does not make a valid URL with " + base
                         + ": " + e.getMessage());
             }
-            HttpRequest request = HttpRequest.newBuilder(target)
-                    .timeout(options.timeout())
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                    .build();
+            target = endpoint;
+            InferenceProtocol.Body body = protocol == Protocol.BINARY
+                    ? InferenceProtocol.request(null, inputs, names(inputs), true)
+                    : new InferenceProtocol.Body(given != null ? given : InferenceProtocol.request(null, inputs), -1);
+            requestBytes = body.bytes().length;
+            transport = new HttpTransport(uri, body.bytes(), body.jsonBytes(), options.clientThreads(), factory, options.timeout());
+        }
+        try (transport) {
             List<LoadLevel> levels = new ArrayList<>();
             for (int c : options.concurrency()) {
-                levels.add(measure(client, request, executor, cpu, c, options, processors));
+                levels.add(measure(transport, cpu, c, options, processors));
             }
-            return new LoadResult(base, model, endpoint, body.length, given == null, options.window().toMillis(),
-                    options.warmUp().toMillis(), options.stabilityPercent(), options.maxWindows(), processors, levels);
-        } finally {
-            executor.shutdownNow();
+            return new LoadResult(base, model, protocol.label(), target, requestBytes, given == null,
+                    options.clientThreads(), options.window().toMillis(), options.warmUp().toMillis(),
+                    options.stabilityPercent(), options.maxWindows(), processors, levels);
         }
+    }
+
+    /** The server's host and the default gRPC port, for a server given by its HTTP address. */
+    private static String grpcTarget(URI server) {
+        String host = server.getHost();
+        if (host.contains(":") && !host.startsWith("[")) host = "[" + host + "]";
+        return host + ":" + LoadOptions.DEFAULT_GRPC_PORT;
+    }
+
+    private static Set<String> names(List<HostTensor> tensors) {
+        Set<String> names = new java.util.LinkedHashSet<>();
+        for (HostTensor t : tensors) names.add(t.name());
+        return names;
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------------
@@ -206,6 +229,51 @@ public final class LoadGenerator {
      *                                  {@link HostTensor} carries
      */
     public static byte[] requestBody(byte[] metadataJson) {
+        return InferenceProtocol.request(null, zeros(metadataJson));
+    }
+
+    /** The tensors of {@link #requestBody}: one example of zeros of every input. */
+    static List<HostTensor> zeros(byte[] metadataJson) {
+        List<HostTensor> tensors = new ArrayList<>();
+        for (TensorSpec input : tensorSpecs(metadataJson, "inputs", true)) {
+            long[] dims = input.shape().clone();
+            long elements = 1;
+            for (int d = 0; d < dims.length; d++) {
+                dims[d] = dims[d] < 0 ? 1 : dims[d];
+                // Both factors are at most the limit here, so the product cannot overflow.
+                elements = elements == 0 || dims[d] == 0 ? 0
+                        : dims[d] > MAX_GENERATED_ELEMENTS ? MAX_GENERATED_ELEMENTS + 1 : elements * dims[d];
+                if (elements > MAX_GENERATED_ELEMENTS) {
+                    throw new IllegalArgumentException("input '" + input.name() + "' of shape " + Arrays.toString(input.shape())
+                            + " has more than " + MAX_GENERATED_ELEMENTS + " elements; give a request body instead of "
+                            + "building one");
+                }
+            }
+            tensors.add(zeros(input.name(), input.type(), dims, (int) elements));
+        }
+        return tensors;
+    }
+
+    /**
+     * The inputs of a JSON inference request, checked against the model as its metadata describes it (the server's
+     * own rules, {@link InferenceProtocol#parseRequest}).
+     *
+     * @throws IllegalArgumentException with the server's words, when the body is not a request for the model
+     */
+    static List<HostTensor> inputsOf(byte[] body, byte[] metadataJson) {
+        ModelSpec spec = new ModelSpec(tensorSpecs(metadataJson, "inputs", true), tensorSpecs(metadataJson, "outputs", false));
+        try {
+            return InferenceProtocol.parseRequest(body, spec, Integer.MAX_VALUE).inputs();
+        } catch (dev.squeeze.serve.runtime.BadRequestException e) {
+            throw new IllegalArgumentException("the body is not an inference request for this model: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The {@code inputs} or {@code outputs} of a model's metadata, each a name, a datatype (checked: one the server
+     * carries, for inputs) and a shape.
+     */
+    private static List<TensorSpec> tensorSpecs(byte[] metadataJson, String field, boolean required) {
         JsonNode root;
         try {
             root = JSON.readTree(metadataJson);
@@ -214,48 +282,42 @@ public final class LoadGenerator {
         } catch (IOException e) {
             throw new UncheckedIOException("reading JSON from memory", e);
         }
-        JsonNode inputs = root == null ? null : root.get("inputs");
-        if (inputs == null || !inputs.isArray()) {
-            throw new IllegalArgumentException("the model's metadata has no \"inputs\" array, so no request body can be "
+        JsonNode tensors = root == null ? null : root.get(field);
+        if (tensors == null || !tensors.isArray()) {
+            if (!required) return List.of();
+            throw new IllegalArgumentException("the model's metadata has no \"" + field + "\" array, so no request body can be "
                     + "built from it; give a body: " + clip(new String(metadataJson, StandardCharsets.UTF_8)));
         }
-        List<HostTensor> tensors = new ArrayList<>(inputs.size());
-        for (JsonNode input : inputs) {
-            JsonNode name = input.get("name");
-            JsonNode datatype = input.get("datatype");
-            JsonNode shape = input.get("shape");
+        List<TensorSpec> out = new ArrayList<>(tensors.size());
+        for (JsonNode tensor : tensors) {
+            JsonNode name = tensor.get("name");
+            JsonNode datatype = tensor.get("datatype");
+            JsonNode shape = tensor.get("shape");
             if (name == null || !name.isTextual() || datatype == null || !datatype.isTextual() || shape == null
                     || !shape.isArray()) {
+                if (!required) continue;
                 throw new IllegalArgumentException("an input in the model's metadata lacks \"name\", \"datatype\" or "
-                        + "\"shape\": " + clip(input.toString()));
+                        + "\"shape\": " + clip(tensor.toString()));
             }
             long[] dims = new long[shape.size()];
-            long elements = 1;
             for (int d = 0; d < dims.length; d++) {
                 JsonNode dim = shape.get(d);
                 if (!dim.canConvertToLong()) {
                     throw new IllegalArgumentException("input '" + name.asText() + "' has a shape that is not whole numbers: " + shape);
                 }
-                long v = dim.asLong();
-                dims[d] = v < 0 ? 1 : v;
-                // Both factors are at most the limit here, so the product cannot overflow.
-                elements = elements == 0 || dims[d] == 0 ? 0
-                        : dims[d] > MAX_GENERATED_ELEMENTS ? MAX_GENERATED_ELEMENTS + 1 : elements * dims[d];
-                if (elements > MAX_GENERATED_ELEMENTS) {
-                    throw new IllegalArgumentException("input '" + name.asText() + "' of shape " + shape + " has more than "
-                            + MAX_GENERATED_ELEMENTS + " elements; give a request body instead of building one");
-                }
+                dims[d] = dim.asLong() < 0 ? -1 : dim.asLong();
             }
-            tensors.add(zeros(name.asText(), datatype.asText(), dims, (int) elements));
+            java.util.Optional<TensorType> type = TensorType.ofProtocolName(datatype.asText());
+            if (type.isEmpty() && !required) continue;
+            out.add(new TensorSpec(name.asText(), type.orElseThrow(() -> new IllegalArgumentException("input '"
+                    + name.asText() + "' has datatype '" + clip(datatype.asText()) + "', which is not an Open Inference "
+                    + "Protocol datatype; give a request body")), dims));
         }
-        return InferenceProtocol.request(null, tensors);
+        return out;
     }
 
-    /** A tensor of {@code n} zeros of a protocol datatype: {@code false} for BOOL, {@code ""} for BYTES. */
-    private static HostTensor zeros(String input, String datatype, long[] shape, int n) {
-        TensorType type = TensorType.ofProtocolName(datatype).orElseThrow(() -> new IllegalArgumentException("input '"
-                + input + "' has datatype '" + clip(datatype) + "', which is not an Open Inference Protocol datatype; give "
-                + "a request body"));
+    /** A tensor of {@code n} zeros of a datatype: {@code false} for BOOL, {@code ""} for BYTES. */
+    private static HostTensor zeros(String input, TensorType type, long[] shape, int n) {
         if (!type.carried()) {
             throw new IllegalArgumentException("input '" + input + "' has datatype " + type + ", which ONNX Runtime's Java "
                     + "API cannot create, so no body of it is built; give a request body");
@@ -281,10 +343,17 @@ public final class LoadGenerator {
     }
 
     /** {@code GET /v2/models/{name}}: the model's metadata; says clearly when the server or the model is not there. */
-    private static byte[] metadata(HttpClient client, String base, String model, String encoded, Duration timeout) {
+    private static byte[] metadata(String base, String model, String encoded, Duration timeout) {
         URI uri = URI.create(base + "/v2/models/" + encoded);
         HttpResponse<byte[]> r;
+        ExecutorService executor = java.util.concurrent.Executors.newSingleThreadExecutor(task -> {
+            Thread t = new Thread(task, "squeeze-load-metadata");
+            t.setDaemon(true);
+            return t;
+        });
         try {
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(timeout).executor(executor).build();
             r = client.send(HttpRequest.newBuilder(uri).timeout(timeout).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -292,6 +361,8 @@ public final class LoadGenerator {
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot reach " + base + ": " + describe(e, timeout)
                     + "; is `squeeze serve` running?", e);
+        } finally {
+            executor.shutdownNow();
         }
         if (r.statusCode() == 404) {
             throw new IllegalArgumentException("model '" + model + "' is not served at " + base + ": " + serverError(r.body()));
@@ -314,7 +385,7 @@ public final class LoadGenerator {
         return clip(new String(body, StandardCharsets.UTF_8).strip());
     }
 
-    private static String describe(Throwable e, Duration timeout) {
+    static String describe(Throwable e, Duration timeout) {
         if (e instanceof CompletionException || e instanceof ExecutionException) {
             if (e.getCause() != null) e = e.getCause();
         }
@@ -335,7 +406,7 @@ public final class LoadGenerator {
         return e.getClass().getSimpleName() + (m == null || m.isBlank() ? "" : ": " + m);
     }
 
-    private static String seconds(Duration d) {
+    static String seconds(Duration d) {
         double s = d.toMillis() / 1000.0;
         return (s == Math.rint(s) ? Long.toString((long) s) : Double.toString(s)) + " s";
     }
@@ -346,9 +417,8 @@ public final class LoadGenerator {
 
     // ---- one level ----------------------------------------------------------------------------------------------
 
-    private static LoadLevel measure(HttpClient client, HttpRequest request, ExecutorService executor, CpuMeter cpu,
-                                     int concurrency, LoadOptions options, int processors) {
-        Users users = new Users(client, request, executor, concurrency, options.timeout());
+    private static LoadLevel measure(Transport transport, CpuMeter cpu, int concurrency, LoadOptions options, int processors) {
+        Users users = new Users(transport, concurrency, options.timeout());
         List<Window> windows = new ArrayList<>();
         long cpuStart;
         long cpuEnd;
@@ -396,11 +466,16 @@ public final class LoadGenerator {
             at += w.ok;
         }
         Arrays.sort(nanos);
-        double cpuPercent = cpuStart < 0 || cpuEnd < 0 ? -1
-                : round(100.0 * (cpuEnd - cpuStart) / ((double) Math.max(1, wallEnd - wallStart) * processors), 1);
+        double cpuNanos = cpuStart < 0 || cpuEnd < 0 ? -1 : cpuEnd - cpuStart;
+        double wall = Math.max(1, wallEnd - wallStart);
+        // What the client's threads could use: one core each, at most the machine's.
+        int usable = Math.min(options.clientThreads(), processors);
+        double cpuPercent = cpuNanos < 0 ? -1 : round(100.0 * cpuNanos / (wall * processors), 1);
+        double busyPercent = cpuNanos < 0 ? -1 : round(100.0 * cpuNanos / (wall * usable), 1);
         return new LoadLevel(concurrency, round(median(rates), 2), round(rates[0], 2), round(rates[rates.length - 1], 2),
                 millis(sortedPercentile(nanos, 50)), millis(sortedPercentile(nanos, 90)), millis(sortedPercentile(nanos, 99)),
-                requests, errors, sample, windows.size(), stable, cpuPercent);
+                requests, errors, sample, windows.size(), stable, cpuPercent, busyPercent,
+                busyPercent >= CLIENT_LIMIT_PERCENT);
     }
 
     private static double median(double[] sorted) {
@@ -448,21 +523,20 @@ public final class LoadGenerator {
         }
     }
 
-    /** A level's virtual users: each sends, waits for the answer, records it and sends again, until stopped. */
-    private static final class Users {
-        private final HttpClient client;
-        private final HttpRequest request;
-        private final ExecutorService executor;
+    /**
+     * A level's virtual users, as the {@link Transport} runs them: each sends, waits for the answer, records it here and
+     * sends again, until stopped.
+     */
+    static final class Users {
+        private final Transport transport;
         private final int count;
         private final Duration timeout;
         private final CountDownLatch finished;
         private volatile boolean stopping;
         private Window current;
 
-        Users(HttpClient client, HttpRequest request, ExecutorService executor, int count, Duration timeout) {
-            this.client = client;
-            this.request = request;
-            this.executor = executor;
+        Users(Transport transport, int count, Duration timeout) {
+            this.transport = transport;
             this.count = count;
             this.timeout = timeout;
             this.finished = new CountDownLatch(count);
@@ -472,7 +546,7 @@ public final class LoadGenerator {
             synchronized (this) {
                 current = new Window(System.nanoTime());
             }
-            for (int i = 0; i < count; i++) next();
+            for (int i = 0; i < count; i++) transport.start(this);
         }
 
         /** Ends the current window and starts the next; returns the ended one. */
@@ -482,6 +556,16 @@ public final class LoadGenerator {
             done.end = now;
             current = new Window(now);
             return done;
+        }
+
+        /** Whether users should stop after their request in flight. */
+        boolean stopping() {
+            return stopping;
+        }
+
+        /** A user has stopped. */
+        void userDone() {
+            finished.countDown();
         }
 
         /** Lets every user finish its request in flight and stop; waits at most the request timeout for them. */
@@ -495,47 +579,20 @@ public final class LoadGenerator {
             }
         }
 
-        /** One user's next request, or its end. */
-        private void next() {
-            if (stopping) {
-                finished.countDown();
-                return;
-            }
-            long start = System.nanoTime();
-            CompletableFuture<HttpResponse<byte[]>> f;
-            try {
-                f = client.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
-            } catch (RuntimeException e) {
-                f = CompletableFuture.failedFuture(e);
-            }
-            f.whenComplete((response, error) -> {
-                long latency = System.nanoTime() - start;
-                try {
-                    record(latency, response, error);
-                } finally {
-                    // Through the executor, so that answers that come back at once cannot grow the stack.
-                    try {
-                        executor.execute(this::next);
-                    } catch (RejectedExecutionException e) {
-                        finished.countDown();
-                    }
-                }
-            });
-        }
-
-        private void record(long latency, HttpResponse<byte[]> response, Throwable error) {
-            boolean ok = error == null && response.statusCode() / 100 == 2;
+        /**
+         * One answer.
+         *
+         * @param error null for a success; else what went wrong, asked only for the window's first error
+         */
+        void record(long latency, Supplier<String> error) {
             synchronized (this) {
                 Window w = current;
-                if (ok) {
+                if (error == null) {
                     if (w.ok == w.latencies.length) w.latencies = Arrays.copyOf(w.latencies, w.latencies.length * 2);
                     w.latencies[w.ok++] = latency;
                 } else {
                     w.errors++;
-                    if (w.firstError == null) {
-                        w.firstError = error != null ? describe(error, timeout)
-                                : "HTTP " + response.statusCode() + ": " + serverError(response.body());
-                    }
+                    if (w.firstError == null) w.firstError = error.get();
                 }
             }
         }
@@ -543,7 +600,7 @@ public final class LoadGenerator {
 
     // ---- the generator's CPU time -------------------------------------------------------------------------------
 
-    /** The CPU time of the generator's threads: the executor's and the HTTP client's selector thread. */
+    /** The CPU time of the generator's threads: those its thread factory made (the transport's). */
     private static final class CpuMeter {
         private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         private final Set<Long> ids = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -563,19 +620,6 @@ public final class LoadGenerator {
 
         void add(long id) {
             ids.add(id);
-        }
-
-        /** Builds something that starts threads of its own (the HTTP client's selector) and counts those too. */
-        HttpClient watchNewThreads(java.util.function.Supplier<HttpClient> build) {
-            Set<Long> before = new HashSet<>();
-            for (long id : threads.getAllThreadIds()) before.add(id);
-            HttpClient client = build.get();
-            for (long id : threads.getAllThreadIds()) {
-                if (before.contains(id)) continue;
-                ThreadInfo info = threads.getThreadInfo(id);
-                if (info != null && info.getThreadName().startsWith("HttpClient-")) ids.add(id);
-            }
-            return client;
         }
 
         /** Their CPU time so far, or -1 when the JVM cannot tell. */

@@ -24,10 +24,15 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param clientCpuPercent      CPU time of the load generator's own threads (HTTP client and users) over the measured
  *                              windows, as a percent of all this machine's cores; -1 when the JVM cannot measure it.
  *                              High values mean the client competed with a server on the same machine
+ * @param clientBusyPercent     the same CPU time as a percent of what the client's threads could use (one core each,
+ *                              at most the machine's); -1 when unknown
+ * @param clientLimited         whether the client, not the server, was the limit: its threads busy
+ *                              {@value LoadGenerator#CLIENT_LIMIT_PERCENT}% of the time or more, so more client threads
+ *                              (or a client on another machine) would have sent more
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record LoadLevel(int concurrency, double throughputPerSecond, double throughputMinPerSecond,
                         double throughputMaxPerSecond, double latencyP50Millis, double latencyP90Millis,
                         double latencyP99Millis, long requests, long errors, String errorSample, int windows,
-                        boolean stable, double clientCpuPercent) {
+                        boolean stable, double clientCpuPercent, double clientBusyPercent, boolean clientLimited) {
 }

@@ -20,9 +20,11 @@ class BenchmarkRequestTest {
     }
 
     @Test
-    void anEmptyBodyIsTheSettingsDefaults() {
-        assertEquals(new BenchmarkRequest(List.of(), BenchmarkOptions.DEFAULTS), BenchmarkRequest.parse(null));
-        assertEquals(new BenchmarkRequest(List.of(), BenchmarkOptions.DEFAULTS), parse("{}"));
+    void anEmptyBodyIsTheSettingsDefaultsButForTheCallers() {
+        // batch 1 from one caller only: no extra threads in a serving process
+        BenchmarkOptions defaults = BenchmarkOptions.DEFAULTS.with("callers", List.of(1));
+        assertEquals(new BenchmarkRequest(List.of(), defaults), BenchmarkRequest.parse(null));
+        assertEquals(new BenchmarkRequest(List.of(), defaults), parse("{}"));
     }
 
     @Test
@@ -30,7 +32,7 @@ class BenchmarkRequestTest {
         BenchmarkRequest r = parse("{\"models\": [\"a\"], \"warmup_ms\": 0, \"window_ms\": 7, \"max_windows\": 4, \"threads\": 1}");
         assertEquals(List.of("a"), r.models());
         assertEquals(new BenchmarkOptions(7, 0, 4, BenchmarkOptions.DEFAULTS.minRunsPerWindow(),
-                BenchmarkOptions.DEFAULTS.stabilityPercent(), 1), r.options());
+                BenchmarkOptions.DEFAULTS.stabilityPercent(), 1, List.of(1)), r.options());
         assertEquals("unknown key 'stabilty'; the keys are models, warmup_ms, window_ms, max_windows, threads",
                 refusal("{\"stabilty\": 5}"));
     }

@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * fidelity to the float model as its quality axis, and the float model benchmarked beside it is the reference at 1.
  */
 class FidelityTest {
-    private static final BenchmarkOptions TINY = new BenchmarkOptions(5, 0, 3, 1, 10.0, 1);
+    private static final BenchmarkOptions TINY = new BenchmarkOptions(5, 0, 3, 1, 10.0, 1, List.of(1));
 
     @TempDir
     static Path dir;

@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -38,9 +39,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** ModelBenchmark on real small ONNX files in real ONNX Runtime sessions; no timing thresholds. */
 class ModelBenchmarkTest {
     /** Short windows so the class runs in seconds: 50 ms warm-up, windows of 100 ms and 3 calls, at most 5. */
-    private static final BenchmarkOptions SHORT = new BenchmarkOptions(100, 50, 5, 3, 10.0, 1);
+    private static final BenchmarkOptions SHORT = new BenchmarkOptions(100, 50, 5, 3, 10.0, 1, List.of(1, 3));
     /** For tests about everything but timing. */
-    private static final BenchmarkOptions TINY = new BenchmarkOptions(5, 0, 3, 1, 10.0, 1);
+    private static final BenchmarkOptions TINY = new BenchmarkOptions(5, 0, 3, 1, 10.0, 1, List.of(1));
 
     @TempDir
     Path dir;
@@ -225,8 +226,14 @@ class ModelBenchmarkTest {
         assertEquals(32, r.batch32().batchSize());
         assertEquals(256, r.batch256().batchSize());
         assertEquals(r.batch32().throughputSamplesPerSecond(), r.throughputBatch32());
-        assertEquals(r.batch1().stable() && r.batch32().stable() && r.batch256().stable(), r.stable());
-        for (BenchmarkPhase p : List.of(r.batch1(), r.batch32(), r.batch256())) checkPhase(p, SHORT);
+        for (BenchmarkPhase p : List.of(r.batch1(), r.batch32(), r.batch256())) assertEquals(1, p.callers(), p.toString());
+        // batch 1 from 3 threads at once besides the one caller: SHORT's callers are 1, 3
+        assertEquals(1, r.concurrent().size());
+        BenchmarkPhase three = r.concurrent().get(0);
+        assertEquals(3, three.callers());
+        assertEquals(1, three.batchSize());
+        assertEquals(r.batch1().stable() && three.stable() && r.batch32().stable() && r.batch256().stable(), r.stable());
+        for (BenchmarkPhase p : List.of(r.batch1(), three, r.batch32(), r.batch256())) checkPhase(p, SHORT);
 
         assertEquals(0.9, r.accuracy(), 1e-12);
         assertEquals(300, r.accuracyExamples());
@@ -284,6 +291,59 @@ class ModelBenchmarkTest {
             }
             return out;
         }
+    }
+
+    /**
+     * A timed call makes its input tensors over its own direct buffers and reads every output back: through an
+     * Identity model of each type the server carries, the outputs equal the inputs, call after call (the buffers are
+     * reused), and a model with an FP32 and an INT64 input gets both.
+     */
+    @Test
+    void aTimedCallSendsTheInputsAndReadsEveryOutputForEveryCarriedType() throws Exception {
+        Random random = new Random(3);
+        for (TensorType type : TensorType.values()) {
+            if (!type.carried()) continue;
+            Path file = TestModels.identity(dir.resolve(type.name()), type, -1, 3);
+            try (LoadedModel model = LoadedModel.load("id", 1, file, ModelConfig.DEFAULTS)) {
+                for (int call = 0; call < 3; call++) {
+                    HostTensor x = randomTensor("x", type, new long[]{2, 3}, random);
+                    List<HostTensor> out = new ModelBenchmark.Caller(model.session(), List.of(x)).call();
+                    assertEquals(1, out.size(), type.toString());
+                    assertEquals("y", out.get(0).name());
+                    assertEquals(type, out.get(0).type());
+                    assertArrayEquals(x.shape(), out.get(0).shape(), type.toString());
+                    assertTrue(java.util.Objects.deepEquals(x.data(), out.get(0).data()), type + " call " + call);
+                }
+            }
+        }
+        try (LoadedModel model = LoadedModel.load("two", 1, TestModels.twoInputs(dir.resolve("two")), ModelConfig.DEFAULTS)) {
+            HostTensor x = new HostTensor("x", TensorType.FP32, new long[]{2, 3}, new float[]{1, 2, 3, 4, 5, 6});
+            HostTensor k = new HostTensor("k", TensorType.INT64, new long[]{2, 1}, new long[]{2, -1});
+            ModelBenchmark.Caller caller = new ModelBenchmark.Caller(model.session(), List.of(x, k));
+            for (int call = 0; call < 2; call++) {
+                List<HostTensor> out = caller.call();
+                assertEquals(List.of("y", "z"), out.stream().map(HostTensor::name).toList());
+                assertArrayEquals(new float[]{2, 4, 6, -4, -5, -6}, (float[]) out.get(0).data());
+                assertArrayEquals(new long[]{4, -2}, (long[]) out.get(1).data());
+            }
+        }
+    }
+
+    private static HostTensor randomTensor(String name, TensorType type, long[] shape, Random random) {
+        int n = Math.toIntExact(HostTensor.elementCount(shape));
+        Object data = java.lang.reflect.Array.newInstance(type.arrayClass().getComponentType(), n);
+        for (int i = 0; i < n; i++) {
+            if (data instanceof float[] f) f[i] = (float) random.nextGaussian();
+            else if (data instanceof double[] d) d[i] = random.nextGaussian();
+            else if (data instanceof long[] l) l[i] = random.nextLong();
+            else if (data instanceof int[] v) v[i] = random.nextInt();
+            // FP16/BF16 bits: finite values only (exponent bits not all ones), so equal values are equal bits
+            else if (data instanceof short[] v) v[i] = (short) (type == TensorType.INT16 ? random.nextInt() : random.nextInt(0x7800));
+            else if (data instanceof byte[] b) b[i] = (byte) random.nextInt();
+            else if (data instanceof boolean[] b) b[i] = random.nextBoolean();
+            else ((String[]) data)[i] = "s" + random.nextInt(1000) + (i % 2 == 0 ? "" : " é");
+        }
+        return new HostTensor(name, type, shape, data);
     }
 
     @Test

@@ -392,7 +392,7 @@ class BinaryDataHttpTest {
         assertEquals(200, post("mixed", body, Integer.toString(jsonLength)).status(), "still serving");
         String metrics = new String(CLIENT.send(HttpRequest.newBuilder(server.getURI().resolve("/metrics")).build(),
                 HttpResponse.BodyHandlers.ofByteArray()).body(), StandardCharsets.UTF_8);
-        assertTrue(metrics.contains("squeeze_requests_seconds_count{endpoint=\"infer\",model=\"mixed\",outcome=\"client_error\"}"),
+        assertTrue(metrics.contains("squeeze_requests_seconds_count{endpoint=\"infer\",model=\"mixed\",outcome=\"client_error\",protocol=\"http\"}"),
                 "refusals count as client errors");
     }
 

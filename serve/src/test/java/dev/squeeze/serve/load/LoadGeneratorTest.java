@@ -11,6 +11,7 @@ import dev.squeeze.serve.runtime.TestModels;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squeeze.serve.grpc.GrpcServer;
 import dev.squeeze.serve.http.SqueezeServer;
 import io.micronaut.runtime.server.EmbeddedServer;
 import org.junit.jupiter.api.AfterAll;
@@ -40,8 +41,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The load generator against the real server on a loopback port, serving a small MLP ([batch, 784] → [batch, 10]) and
- * a model with an FP32 and an INT64 input. Only counts and orderings are checked, never speeds: the machine is shared.
+ * The load generator against the real server on a loopback port (HTTP, and gRPC on a free port), serving a small MLP
+ * ([batch, 784] → [batch, 10]) and a model with an FP32 and an INT64 input, over each protocol. Only counts and
+ * orderings are checked, never speeds: the machine is shared.
  */
 class LoadGeneratorTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -50,6 +52,7 @@ class LoadGeneratorTest {
     static Path models;
 
     private static EmbeddedServer server;
+    private static String grpcTarget;
 
     @BeforeAll
     static void startServer() throws IOException {
@@ -58,7 +61,9 @@ class LoadGeneratorTest {
         Files.move(mlp, models.resolve("mlp").resolve(TestModels.FILE));
         Files.delete(models.resolve("scratch"));
         TestModels.twoInputs(models.resolve("mixed"));
-        server = SqueezeServer.start(Map.of("squeeze.serve.models", models.toString(), "micronaut.server.port", -1));
+        server = SqueezeServer.start(Map.of("squeeze.serve.models", models.toString(), "micronaut.server.port", -1,
+                "squeeze.serve.grpc-port", 0));
+        grpcTarget = GrpcServer.of(server.getApplicationContext()).target();
     }
 
     @AfterAll
@@ -75,25 +80,13 @@ class LoadGeneratorTest {
         LoadResult result = LoadGenerator.run(server.getURI(), "mlp", quick(1, 4));
 
         assertEquals("mlp", result.model());
+        assertEquals("json", result.protocol());
+        assertEquals(1, result.clientThreads());
         assertEquals("/v2/models/mlp/infer", result.endpoint());
         assertTrue(result.generatedBody());
         assertTrue(result.requestBytes() > 784 * 3, "784 zeros: " + result.requestBytes());
         assertEquals(List.of(1, 4), result.levels().stream().map(LoadLevel::concurrency).toList());
-        for (LoadLevel level : result.levels()) {
-            String what = "concurrency " + level.concurrency() + ": " + level;
-            assertTrue(level.requests() > 0, what);
-            assertEquals(0, level.errors(), what);
-            assertNull(level.errorSample(), what);
-            assertTrue(level.throughputPerSecond() > 0, what);
-            assertTrue(level.throughputMinPerSecond() <= level.throughputPerSecond()
-                    && level.throughputPerSecond() <= level.throughputMaxPerSecond(), what);
-            assertTrue(level.latencyP50Millis() > 0, what);
-            assertTrue(level.latencyP50Millis() <= level.latencyP90Millis(), what);
-            assertTrue(level.latencyP90Millis() <= level.latencyP99Millis(), what);
-            assertTrue(level.windows() >= 1 && level.windows() <= 4, what);
-            assertTrue(!level.stable() || level.windows() >= LoadGenerator.STABLE_WINDOWS, what);
-            assertTrue(level.clientCpuPercent() >= 0 && level.clientCpuPercent() <= 100, what);
-        }
+        checkLevels(result, 4);
 
         String table = result.format();
         List<String> lines = table.lines().toList();
@@ -108,12 +101,127 @@ class LoadGeneratorTest {
         JsonNode first = tree.get("levels").get(0);
         for (String field : List.of("concurrency", "throughputPerSecond", "throughputMinPerSecond", "throughputMaxPerSecond",
                 "latencyP50Millis", "latencyP90Millis", "latencyP99Millis", "requests", "errors", "windows", "stable",
-                "clientCpuPercent")) {
+                "clientCpuPercent", "clientBusyPercent", "clientLimited")) {
             assertTrue(first.has(field), field + " in " + json);
         }
         assertFalse(first.has("errorSample"), "no errors, no sample: " + json);
         assertFalse(tree.has("format"), json);
         assertEquals(result, JSON.readValue(json, LoadResult.class), "plain values survive JSON");
+    }
+
+    /** Every level answered, without errors, with consistent figures. */
+    private static void checkLevels(LoadResult result, int maxWindows) {
+        for (LoadLevel level : result.levels()) {
+            String what = result.protocol() + ", concurrency " + level.concurrency() + ": " + level;
+            assertTrue(level.requests() > 0, what);
+            assertEquals(0, level.errors(), what);
+            assertNull(level.errorSample(), what);
+            assertTrue(level.throughputPerSecond() > 0, what);
+            assertTrue(level.throughputMinPerSecond() <= level.throughputPerSecond()
+                    && level.throughputPerSecond() <= level.throughputMaxPerSecond(), what);
+            assertTrue(level.latencyP50Millis() > 0, what);
+            assertTrue(level.latencyP50Millis() <= level.latencyP90Millis(), what);
+            assertTrue(level.latencyP90Millis() <= level.latencyP99Millis(), what);
+            assertTrue(level.windows() >= 1 && level.windows() <= maxWindows, what);
+            assertTrue(!level.stable() || level.windows() >= LoadGenerator.STABLE_WINDOWS, what);
+            assertTrue(level.clientCpuPercent() >= 0 && level.clientCpuPercent() <= 100, what);
+            // the same CPU time over fewer cores: the share of what the client's threads could use is larger
+            assertTrue(level.clientBusyPercent() >= level.clientCpuPercent(), what);
+            assertEquals(level.clientBusyPercent() >= LoadGenerator.CLIENT_LIMIT_PERCENT, level.clientLimited(), what);
+        }
+    }
+
+    @Test
+    void binaryTensorDataOverTwoClientThreads() {
+        LoadResult result = LoadGenerator.run(server.getURI(), "mlp", quick(1, 4).withProtocol(Protocol.BINARY)
+                .withClientThreads(2));
+        assertEquals("binary", result.protocol());
+        assertEquals(2, result.clientThreads());
+        assertEquals("/v2/models/mlp/infer", result.endpoint());
+        // the JSON header, then 784 FP32 values as raw bytes: a body far smaller than the JSON one
+        assertTrue(result.requestBytes() > 784 * 4 && result.requestBytes() < 784 * 4 + 400, "" + result.requestBytes());
+        checkLevels(result, 4);
+        assertTrue(result.format().contains("binary tensor data"), result.format());
+        assertTrue(result.format().contains("load generator's 2 threads"), result.format());
+
+        LoadResult mixed = LoadGenerator.run(server.getURI(), "mixed", quick(2).withProtocol(Protocol.BINARY));
+        checkLevels(mixed, 4);
+    }
+
+    @Test
+    void grpcModelInferWithRawContents() {
+        LoadResult result = LoadGenerator.run(server.getURI(), "mlp", quick(1, 4).withProtocol(Protocol.GRPC)
+                .withGrpcTarget(grpcTarget).withClientThreads(2));
+        assertEquals("grpc", result.protocol());
+        assertEquals(grpcTarget, result.endpoint());
+        assertTrue(result.requestBytes() > 784 * 4 && result.requestBytes() < 784 * 4 + 200, "" + result.requestBytes());
+        checkLevels(result, 4);
+        assertTrue(result.format().contains("gRPC ModelInfer at " + grpcTarget), result.format());
+
+        LoadResult mixed = LoadGenerator.run(server.getURI(), "mixed", quick(2).withProtocol(Protocol.GRPC)
+                .withGrpcTarget(grpcTarget));
+        checkLevels(mixed, 4);
+    }
+
+    /** A JSON body given is sent as it is over JSON, and its inputs (here: not zeros) over binary data and gRPC. */
+    @Test
+    void aGivenBodysInputsAreSentOverEveryProtocol() {
+        byte[] body = "{\"inputs\":[{\"name\":\"x\",\"shape\":[2,3],\"datatype\":\"FP32\",\"data\":[1,2,3,4,5,6]},"
+                .concat("{\"name\":\"k\",\"shape\":[2,1],\"datatype\":\"INT64\",\"data\":[3,-1]}]}")
+                .getBytes(StandardCharsets.UTF_8);
+        for (Protocol p : Protocol.values()) {
+            LoadResult result = LoadGenerator.run(server.getURI(), "mixed", quick(1).withMaxWindows(1)
+                    .withProtocol(p).withGrpcTarget(grpcTarget).withBody(body));
+            assertFalse(result.generatedBody(), p.toString());
+            if (p == Protocol.JSON) assertEquals(body.length, result.requestBytes());
+            else assertTrue(result.requestBytes() < body.length + 200, p + ": " + result.requestBytes());
+            checkLevels(result, 1);
+        }
+        // not a request for this model: refused before the run, in the server's words
+        byte[] wrong = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,5],\"datatype\":\"FP32\",\"data\":[0,0,0,0,0]}]}"
+                .getBytes(StandardCharsets.UTF_8);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LoadGenerator.run(server.getURI(),
+                "mlp", quick(1).withProtocol(Protocol.BINARY).withBody(wrong)));
+        assertTrue(e.getMessage().startsWith("the body is not an inference request for this model: "), e.getMessage());
+        assertTrue(e.getMessage().contains("does not match the model's input shape"), e.getMessage());
+    }
+
+    /** A 200 answer without binary tensor data, to a binary request, is an error: here a JSON endpoint's. */
+    @Test
+    void anAnswerThatIsNotBinaryDataIsAnError() {
+        LoadResult result = LoadGenerator.run(server.getURI(), "mlp", quick(1).withMaxWindows(1)
+                .withWindow(Duration.ofMillis(300)).withProtocol(Protocol.BINARY).withEndpoint("/v2/repository/index"));
+        LoadLevel level = result.levels().get(0);
+        assertTrue(level.errors() > 0 && level.errors() == level.requests(), level.toString());
+        assertTrue(level.errorSample().startsWith("HTTP 200 without Inference-Header-Content-Length (Content-Type "
+                + "application/json)"), level.errorSample());
+    }
+
+    /** Nothing on the gRPC port: every call fails, counted with gRPC's status; the run goes on and ends. */
+    @Test
+    void grpcCallsToAClosedPortAreCountedAsErrors() throws IOException {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        LoadResult result = LoadGenerator.run(server.getURI(), "mlp", quick(2).withMaxWindows(1)
+                .withWindow(Duration.ofMillis(300)).withProtocol(Protocol.GRPC).withGrpcTarget("127.0.0.1:" + port));
+        LoadLevel level = result.levels().get(0);
+        assertTrue(level.errors() > 0 && level.errors() == level.requests(), level.toString());
+        assertTrue(level.errorSample().startsWith("gRPC UNAVAILABLE (127.0.0.1:" + port + ")"), level.errorSample());
+    }
+
+    /** When the client's threads were the limit, the table says so, naming the level. */
+    @Test
+    void theTableSaysWhenTheClientWasTheLimit() {
+        LoadLevel busy = new LoadLevel(64, 1000, 990, 1010, 1, 2, 3, 3000, 0, null, 3, true, 48, 96, true);
+        LoadLevel idle = new LoadLevel(1, 100, 99, 101, 1, 2, 3, 300, 0, null, 3, true, 5, 10, false);
+        LoadResult result = new LoadResult("http://h:1", "m", "json", "/v2/models/m/infer", 100, true, 1, 2000, 1000, 10,
+                10, 2, List.of(idle, busy));
+        String table = result.format();
+        assertTrue(table.contains("concurrency 64: the client was the limit, not the server: its thread was busy 96% of "
+                + "the time; give more --client-threads"), table);
+        assertFalse(table.contains("concurrency 1: the client"), table);
     }
 
     @Test
@@ -284,6 +392,16 @@ class LoadGeneratorTest {
         assertNull(o.body());
         assertEquals("/v2/models/{name}/infer", o.endpoint());
         assertEquals(Duration.ofSeconds(30), o.timeout());
+        assertEquals(Protocol.JSON, o.protocol());
+        assertEquals(1, o.clientThreads());
+        assertNull(o.grpcTarget());
+        assertEquals(Protocol.GRPC, Protocol.parse(" gRPC "));
+        IllegalArgumentException p = assertThrows(IllegalArgumentException.class, () -> Protocol.parse("http2"));
+        assertEquals("the protocol must be one of json, binary, grpc, got 'http2'", p.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> o.withClientThreads(0));
+        assertThrows(IllegalArgumentException.class, () -> o.withGrpcTarget("localhost"));
+        assertThrows(IllegalArgumentException.class, () -> o.withGrpcTarget("localhost:0"));
+        assertEquals("localhost:8081", o.withGrpcTarget(" localhost:8081 ").grpcTarget());
 
         assertEquals(List.of(1, 4, 16, 64), LoadOptions.parseConcurrency("1, 4,16 ,64"));
         assertThrows(IllegalArgumentException.class, () -> LoadOptions.parseConcurrency("1,x"));
