@@ -367,7 +367,8 @@ public final class ModelBenchmark {
      * per request with them. A call copies each input into the caller's own direct buffer (allocated once, native
      * byte order) and makes the input tensor over it, which ONNX Runtime reads in place; runs the session for all
      * outputs; and reads every output back into a Java array ({@link HostTensor#fromOnnx}). BYTES inputs, which have
-     * no raw form ONNX Runtime takes, are made with {@link HostTensor#toOnnx}. A tensor made over a new heap buffer per
+     * no raw form ONNX Runtime takes, are made with {@link HostTensor#toOnnx(OrtEnvironment)}. The server's
+     * {@link dev.squeeze.serve.runtime.LoadedModel#run} makes its input tensors the same way. A tensor made over a new heap buffer per
      * call instead ({@code OnnxTensor.createTensor(env, FloatBuffer.wrap(array), shape)}) makes ONNX Runtime copy it
      * into a new direct buffer, whose native memory returns only when the garbage collector runs: fresh pages, page
      * faults, and calls up to 20 times slower at batch 256 (BENCHMARKS.md, issue 18).
@@ -428,14 +429,7 @@ public final class ModelBenchmark {
                 for (int i = 0; i < buffers.length; i++) {
                     HostTensor t = inputs.get(i);
                     ByteBuffer b = buffers[i];
-                    if (b == null) {
-                        feed.put(t.name(), t.toOnnx(ENV));
-                    } else {
-                        b.clear();
-                        RawTensors.encode(t, b);
-                        b.flip();
-                        feed.put(t.name(), OnnxTensor.createTensor(ENV, b, t.shape(), t.type().javaType()));
-                    }
+                    feed.put(t.name(), b == null ? t.toOnnx(ENV) : t.toOnnx(ENV, b));
                 }
                 List<HostTensor> outputs = new ArrayList<>();
                 try (OrtSession.Result result = session.run(feed)) {

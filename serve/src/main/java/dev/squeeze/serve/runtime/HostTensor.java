@@ -101,6 +101,23 @@ public record HostTensor(String name, TensorType type, long[] shape, Object data
         };
     }
 
+    /**
+     * An ONNX Runtime tensor over {@code scratch}, a direct buffer of at least {@link RawTensors#encodedBytes} bytes
+     * that this tensor's data is copied into: ONNX Runtime reads a direct buffer in place, where for a heap array it
+     * allocates a fresh native copy per call that only a garbage collection frees (so every call touches new pages).
+     * The caller reuses {@code scratch} only after closing the tensor. BYTES tensors (and a big-endian platform) take
+     * {@link #toOnnx(OrtEnvironment)}'s path.
+     */
+    public OnnxTensor toOnnx(OrtEnvironment env, ByteBuffer scratch) throws OrtException {
+        if (type == TensorType.BYTES || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) return toOnnx(env);
+        if (!scratch.isDirect()) throw new IllegalArgumentException("scratch must be a direct buffer");
+        ByteBuffer b = scratch.clear().order(ByteOrder.LITTLE_ENDIAN);
+        b.limit(RawTensors.encodedBytes(this));
+        RawTensors.encode(this, b);
+        b.flip();
+        return OnnxTensor.createTensor(env, b, shape, type.javaType());
+    }
+
     /** A copy of an ONNX Runtime tensor's data. */
     public static HostTensor fromOnnx(String name, OnnxTensor t) throws OrtException {
         var info = t.getInfo();

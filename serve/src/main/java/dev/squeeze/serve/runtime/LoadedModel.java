@@ -28,6 +28,12 @@ public record LoadedModel(String name, long version, Path file, long fileBytes, 
 
     private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
 
+    /** Inputs up to this size go through a reused per-thread direct buffer; bigger ones are copied per call. */
+    private static final int SCRATCH_LIMIT = 64 << 20;
+
+    /** Each inference thread's input buffers, one per input position, grown as needed (see HostTensor#toOnnx). */
+    private static final ThreadLocal<List<java.nio.ByteBuffer>> SCRATCH = ThreadLocal.withInitial(ArrayList::new);
+
     /** Loads {@code file}; any failure (not ONNX, unsupported operator or type) is a {@link BadRequestException}. */
     public static LoadedModel load(String name, long version, Path file, ModelConfig config) {
         OrtSession session = null;
@@ -62,7 +68,10 @@ public record LoadedModel(String name, long version, Path file, long fileBytes, 
     public List<HostTensor> run(List<HostTensor> inputs, Set<String> outputs) throws OrtException {
         Map<String, OnnxTensor> feed = new HashMap<>();
         try {
-            for (HostTensor t : inputs) feed.put(t.name(), t.toOnnx(ENV));
+            for (int i = 0; i < inputs.size(); i++) {
+                HostTensor t = inputs.get(i);
+                feed.put(t.name(), t.type() == TensorType.BYTES ? t.toOnnx(ENV) : toOnnx(t, i));
+            }
             List<String> wanted = new ArrayList<>();
             for (TensorSpec o : spec.outputs()) if (outputs.isEmpty() || outputs.contains(o.name())) wanted.add(o.name());
             try (OrtSession.Result result = session.run(feed, new java.util.LinkedHashSet<>(wanted))) {
@@ -75,6 +84,18 @@ public record LoadedModel(String name, long version, Path file, long fileBytes, 
         } finally {
             feed.values().forEach(OnnxTensor::close);
         }
+    }
+
+    /** {@code t} over this thread's direct buffer for input {@code i}, or copied when it is too big to keep. */
+    private static OnnxTensor toOnnx(HostTensor t, int i) throws OrtException {
+        int bytes = RawTensors.encodedBytes(t);
+        if (bytes > SCRATCH_LIMIT) return t.toOnnx(ENV);
+        List<java.nio.ByteBuffer> scratch = SCRATCH.get();
+        while (scratch.size() <= i) scratch.add(java.nio.ByteBuffer.allocateDirect(0));
+        if (scratch.get(i).capacity() < bytes) {
+            scratch.set(i, java.nio.ByteBuffer.allocateDirect(Math.max(bytes, Math.min(2 * scratch.get(i).capacity(), SCRATCH_LIMIT))));
+        }
+        return t.toOnnx(ENV, scratch.get(i));
     }
 
     @Override
