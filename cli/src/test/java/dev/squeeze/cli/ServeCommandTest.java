@@ -162,38 +162,28 @@ class ServeCommandTest {
 
     @Test
     void aPortInUseIsOneLineNamingItAndExitCode2() throws Exception {
-        Path models = Files.createDirectories(home.resolve("empty"));
-        Path workDir = Files.createDirectories(home.resolve("cwd"));
-        Path log = home.resolve("serve.log");
-        try (ServerSocket taken = new ServerSocket()) {
-            taken.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
-            int port = taken.getLocalPort();
-            Process serve = squeeze(workDir, log, "serve", "--models", models.toString(), "--port", Integer.toString(port),
-                    "--grpc-port", "0");
-            try {
-                assertTrue(serve.waitFor(120, TimeUnit.SECONDS), "squeeze serve exited:\n" + Files.readString(log));
-            } finally {
-                serve.destroyForcibly();
-            }
-            String output = Files.readString(log);
-            assertEquals(ExitCodes.BAD_INPUT, serve.exitValue(), output);
-            List<String> lines = output.lines().filter(l -> !l.isBlank()).toList();
-            assertEquals(1, lines.size(), "one line, no stack trace:\n" + output);
-            assertTrue(lines.get(0).startsWith("squeeze serve: port " + port + " on 127.0.0.1 is already in use")
-                    && lines.get(0).contains("--port"), output);
-        }
+        String line = refusalOfATakenPort(false);
+        assertTrue(line.startsWith("squeeze serve: port ") && line.contains(" on 127.0.0.1 is already in use")
+                && line.contains("--port"), line);
     }
 
     @Test
     void aTakenGrpcPortIsOneLineNamingItsFlagAndExitCode2() throws Exception {
+        String line = refusalOfATakenPort(true);
+        assertTrue(line.startsWith("squeeze serve: gRPC port ") && line.contains(" on 127.0.0.1 is already in use")
+                && line.contains("--grpc-port N") && line.contains("--grpc-port -1 serves no gRPC"), line);
+    }
+
+    /** The one line {@code squeeze serve} prints, exiting 2, when its HTTP (or gRPC) port is taken. */
+    private String refusalOfATakenPort(boolean grpc) throws Exception {
         Path models = Files.createDirectories(home.resolve("empty"));
         Path workDir = Files.createDirectories(home.resolve("cwd"));
         Path log = home.resolve("serve.log");
         try (ServerSocket taken = new ServerSocket()) {
             taken.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
-            int port = taken.getLocalPort();
-            Process serve = squeeze(workDir, log, "serve", "--models", models.toString(), "--port", "0",
-                    "--grpc-port", Integer.toString(port));
+            String port = Integer.toString(taken.getLocalPort());
+            Process serve = squeeze(workDir, log, "serve", "--models", models.toString(), "--port", grpc ? "0" : port,
+                    "--grpc-port", grpc ? port : "0");
             try {
                 assertTrue(serve.waitFor(120, TimeUnit.SECONDS), "squeeze serve exited:\n" + Files.readString(log));
             } finally {
@@ -203,8 +193,8 @@ class ServeCommandTest {
             assertEquals(ExitCodes.BAD_INPUT, serve.exitValue(), output);
             List<String> lines = output.lines().filter(l -> !l.isBlank()).toList();
             assertEquals(1, lines.size(), "one line, no stack trace:\n" + output);
-            assertTrue(lines.get(0).startsWith("squeeze serve: gRPC port " + port + " on 127.0.0.1 is already in use")
-                    && lines.get(0).contains("--grpc-port N") && lines.get(0).contains("--grpc-port -1 serves no gRPC"), output);
+            assertTrue(lines.get(0).contains(" " + port + " "), output);
+            return lines.get(0);
         }
     }
 
