@@ -5,7 +5,7 @@
 #               --snapshot 1ep (the best so far: 92.40% test; defaults otherwise: batch 60, Adam, patience 3, at most
 #               30 epochs; 1 thread); median seconds per epoch from its history (epochs 2..n)
 #   (flip)      the same with --augment flip and the default --example-decay 0.8 (which made the learning rate fall by
-#               0.8 an epoch, not 0.9): 91.90% test; its int8 model is the int8 step's until that is redone on train
+#               0.8 an epoch, not 0.9): 91.90% test
 #   2. int8     squeeze quantize (--calibration minmax) and export of the float and the int8 model: test accuracy in
 #               ONNX Runtime, raw file sizes
 #   3. crop     the same training with the defaults and --augment flip,crop (the first configuration tried: it stalls
@@ -61,7 +61,7 @@ for step in $steps; do
       echo "resnet-8 (${args[*]:2}): run $id, test $(test_acc "$id")%, $(epoch_seconds "$(folder_of "$id")") s/epoch at 1 thread (epochs 2..n)"
       ;;
     int8)
-      id=$(run_of "$flip_is")   # measured on the flip run; redo with "$train_is" for the best run
+      id=$(run_of "$train_is")
       sq quantize --from "$id" --calibration minmax --json > "$work/int8.json"
       int8=$(jq -r .runId "$work/int8.json")
       sq export --from "$id" --output "$work/models/resnet-8.onnx" | grep -E '^(size|test|parity)'
@@ -82,7 +82,7 @@ for step in $steps; do
         touch "$work/fashion-png/.complete"
       fi
       ticket=$(ls -t "$SQUEEZE_HOME"/prune-*/ticket.zip | head -1)   # the newest search's last level, retrained
-      for model in "$(folder_of "$(run_of "$flip_is")")/model.zip" "$(jq -r .model "$work/int8.json")" "$ticket"; do
+      for model in "$(folder_of "$(run_of "$train_is")")/model.zip" "$(jq -r .model "$work/int8.json")" "$ticket"; do
         echo "== $model"
         for dataset in fashion-mnist "$work/fashion-png"; do
           sq eval --model-file "$model" --dataset "$dataset" | grep -E '^(test|accuracy)' | sed "s|^|$(basename "$dataset"): |"
