@@ -21,6 +21,7 @@ import dev.squeeze.serve.grpc.v2.ServerReadyRequest;
 import dev.squeeze.serve.grpc.v2.ServerReadyResponse;
 import dev.squeeze.serve.http.ModelServing;
 import dev.squeeze.serve.runtime.BadRequestException;
+import dev.squeeze.serve.runtime.DynamicBatcher;
 import dev.squeeze.serve.runtime.InferRequest;
 import dev.squeeze.serve.runtime.InferenceProtocol;
 import dev.squeeze.serve.runtime.ModelRepository.ModelNotFoundException;
@@ -104,9 +105,7 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
             out.onCompleted();
             record(name, "metadata", Status.Code.OK, start);
         } catch (RuntimeException e) {
-            Status status = status(name, e);
-            record(name, "metadata", status.getCode(), start);
-            out.onError(status.asRuntimeException());
+            fail(out, name, "metadata", start, e);
         }
     }
 
@@ -133,15 +132,11 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
                     out.onCompleted();
                     record(name, "infer", Status.Code.OK, start);
                 } catch (Throwable t) {
-                    Status status = status(name, t);
-                    record(name, "infer", status.getCode(), start);
-                    out.onError(status.asRuntimeException());
+                    fail(out, name, "infer", start, t);
                 }
             });
         } catch (RuntimeException e) {
-            Status status = status(name, e);
-            record(name, "infer", status.getCode(), start);
-            out.onError(status.asRuntimeException());
+            fail(out, name, "infer", start, e);
         }
     }
 
@@ -212,11 +207,18 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
         if (e instanceof ModelServing.UnloadingException) return Status.UNAVAILABLE.withDescription(e.getMessage());
         if (e instanceof BadRequestException) return Status.INVALID_ARGUMENT.withDescription(e.getMessage());
         // DynamicBatcher's answer to a request it holds when its version is unloaded
-        if (e instanceof IllegalStateException && "model unloaded".equals(e.getMessage())) {
+        if (e instanceof DynamicBatcher.ModelUnloadedException) {
             return Status.UNAVAILABLE.withDescription(model + " was unloaded before this request ran; retry");
         }
         // ONNX Runtime's OrtException: the model failed on input that passed every check
         return Status.INTERNAL.withDescription(model + " failed to run this request: " + e.getMessage()).withCause(e);
+    }
+
+    /** Answers a timed call with {@code e}'s status and records it. */
+    private void fail(StreamObserver<?> out, String model, String endpoint, long start, Throwable e) {
+        Status status = status(model, e);
+        record(model, endpoint, status.getCode(), start);
+        out.onError(status.asRuntimeException());
     }
 
     private void record(String model, String endpoint, Status.Code code, long start) {

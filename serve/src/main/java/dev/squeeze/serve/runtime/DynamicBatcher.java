@@ -159,7 +159,7 @@ public final class DynamicBatcher implements AutoCloseable {
      * @param outputs the outputs wanted, or empty for all
      * @return the outputs in the model's order, exactly as {@link LoadedModel#run} would return them for this request
      *         alone; completes exceptionally with ONNX Runtime's exception ({@code OrtException}) when the model
-     *         rejects this request, or with an {@link IllegalStateException} "model unloaded" once
+     *         rejects this request, or with a {@link ModelUnloadedException} ("model unloaded") once
      *         {@link #close()} has been called
      */
     public CompletableFuture<List<HostTensor>> submit(List<HostTensor> inputs, Set<String> outputs) {
@@ -170,7 +170,7 @@ public final class DynamicBatcher implements AutoCloseable {
         CompletableFuture<List<HostTensor>> future = new CompletableFuture<>();
         lock.lock();
         try {
-            if (closed) return CompletableFuture.failedFuture(new IllegalStateException("model unloaded"));
+            if (closed) return CompletableFuture.failedFuture(new ModelUnloadedException(null));
             Pending p = new Pending(in, out, rows, System.nanoTime(), future);
             if (key == null) {
                 solos.addLast(p);
@@ -345,7 +345,7 @@ public final class DynamicBatcher implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        for (Pending p : failed) p.future.completeExceptionally(new IllegalStateException("model unloaded", cause));
+        for (Pending p : failed) p.future.completeExceptionally(new ModelUnloadedException(cause));
     }
 
     // ---- running a batch --------------------------------------------------------------------------------------
@@ -532,6 +532,16 @@ public final class DynamicBatcher implements AutoCloseable {
             if (index < inputs.size() && inputs.get(index).name().equals(name)) return inputs.get(index);
             for (HostTensor t : inputs) if (t.name().equals(name)) return t;
             throw new IllegalStateException("no input " + name);
+        }
+    }
+
+    /**
+     * A request this batcher held or was given after {@link #close()} began: its model version was unloaded before it
+     * ran. Still an {@link IllegalStateException} (HTTP answers it 500 as before); gRPC answers it UNAVAILABLE.
+     */
+    public static final class ModelUnloadedException extends IllegalStateException {
+        ModelUnloadedException(Throwable cause) {
+            super("model unloaded", cause);
         }
     }
 }
