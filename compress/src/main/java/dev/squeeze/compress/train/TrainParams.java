@@ -1,6 +1,7 @@
 package dev.squeeze.compress.train;
 
 import dev.squeeze.core.settings.Setting;
+import dev.squeeze.core.settings.SettingSpec;
 import dev.squeeze.core.settings.StageSettings;
 import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.DatasetLocator;
@@ -11,6 +12,7 @@ import org.deeplearning4j.nn.weights.WeightInit;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -267,6 +269,23 @@ public record TrainParams(
      */
     public double learningRateAt(int epoch, int trainExamples) {
         return learningRate * Math.pow(decayPerEpoch(trainExamples), epoch - 1);
+    }
+
+    /**
+     * The schedule as training prints it before the first epoch, saying when {@code --example-decay} rather than
+     * {@code --lr-decay} sets the pace (a user who asked for {@code --lr-decay 0.9} otherwise learns it only from a
+     * learning rate that fell faster than asked).
+     */
+    public String scheduleLine(int trainExamples) {
+        double perEpoch = decayPerEpoch(trainExamples);
+        String line = String.format(Locale.ROOT, "learning rate %s, x%.3f per epoch (%.2g by epoch %d)",
+                SettingSpec.number(learningRate), perEpoch, learningRateAt(epochs, trainExamples), epochs);
+        if (perEpoch < lrDecay) {
+            line += String.format(Locale.ROOT, ": --example-decay %s per %d examples is faster than --lr-decay"
+                    + " %s on %d training examples; --example-decay 1 keeps --lr-decay's pace",
+                    SettingSpec.number(exampleDecay), EXAMPLE_DECAY_PER, SettingSpec.number(lrDecay), trainExamples);
+        }
+        return line;
     }
 
     /** {@code min(lrDecay, exampleDecay^(trainExamples / 54,000))}: the faster of the two decays. */

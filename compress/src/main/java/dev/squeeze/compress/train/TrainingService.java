@@ -115,6 +115,7 @@ public final class TrainingService {
             env.monitor().message("run " + run.row().id() + ": training " + params.model() + " on " + params.dataset()
                     + " (" + data.train().size() + " train / " + data.validation().size() + " validation / "
                     + data.test().size() + " test), artifacts in " + paths.dir());
+            env.monitor().message(params.scheduleLine(data.train().size()));
             ModelInfo info = new ModelInfo(params.model(), params.dataset(), params.tableOptions(),
                     data.inputShape(), data.classNames(), data.normalization(), run.hash().value(), run.row().id(), 0,
                     Double.NaN);

@@ -109,6 +109,16 @@ class TrainParamsTest {
         assertEquals("example-decay must be a number > 0 and <= 1, got 1.5", e.getMessage());
     }
 
+    /** The schedule line names the decay that sets the pace, so an --lr-decay that is overridden does not go unseen. */
+    @Test
+    void theScheduleLineSaysWhenTheExampleDecayOverridesTheEpochDecay() {
+        TrainParams p = TrainParams.of("lenet-300-100");
+        assertEquals("learning rate 0.001, x0.800 per epoch (0.00013 by epoch 10): --example-decay 0.8 per 54000 "
+                + "examples is faster than --lr-decay 0.95 on 54000 training examples; --example-decay 1 keeps "
+                + "--lr-decay's pace", p.withEpochs(10).scheduleLine(54_000));
+        assertEquals("learning rate 0.001, x0.950 per epoch (0.00063 by epoch 10)", p.withEpochs(10).scheduleLine(1_800));
+    }
+
     @Test
     void learningRateDecaysPerEpoch() {
         var p = TrainParams.of("x", "d", 3, 1, 1e-2, 1, 1, 0.1, 0.5);
