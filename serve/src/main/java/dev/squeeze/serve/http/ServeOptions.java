@@ -34,7 +34,9 @@ public record ServeOptions(
         @Setting(help = "Default rows per batched call; 1 turns batching off (a model's config.json overrides it).",
                 defaultValue = "32", min = 1)
         int maxBatchSize,
-        @Setting(help = "Default longest wait for a batch to fill, in microseconds.", defaultValue = "2000", min = 0,
+        @Setting(help = "Default longest wait for a batch to fill, in microseconds; 0 (Triton's default) sends a lone "
+                + "request at once and still batches under load (requests arriving while every call is busy merge).",
+                defaultValue = "0", min = 0,
                 label = "US")
         long maxQueueDelayUs,
         @Setting(help = "Default ONNX Runtime threads per model.", defaultValue = "1", min = 1)

@@ -9,7 +9,7 @@ package dev.squeeze.serve.runtime;
  * @param intraOpThreads    ONNX Runtime threads per call
  */
 public record ModelConfig(int maxBatchSize, long maxQueueDelayMicros, int intraOpThreads) {
-    public static final ModelConfig DEFAULTS = new ModelConfig(32, 2_000, 1);
+    public static final ModelConfig DEFAULTS = new ModelConfig(32, 0, 1);
 
     public ModelConfig {
         if (maxBatchSize < 1) throw new BadRequestException("max_batch_size must be at least 1, got " + maxBatchSize);
