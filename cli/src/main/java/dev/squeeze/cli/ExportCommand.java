@@ -2,6 +2,7 @@ package dev.squeeze.cli;
 
 import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.onnx.ExportOutcome;
+import dev.squeeze.compress.onnx.ExportParams;
 import dev.squeeze.compress.onnx.ExportService;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -47,13 +48,13 @@ final class ExportCommand extends SqueezeSubcommand implements Callable<Integer>
 
     @Override
     public Integer call() {
-        long opset = ExportOptions.params(spec).opset();
+        ExportParams settings = ExportOptions.params(spec);
         var err = err();
         Workspace workspace = by.applyTo(Workspace.fromEnvironment(env()).with(null, ledger));
         ExportOutcome outcome;
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
             outcome = new ExportService(workspace, CommandContext.datasetLocator(env(), err), monitor)
-                    .export(from, output, opset, data.dataDir);
+                    .export(from, output, settings, data.dataDir);
         }
         print(json ? outcome.json() + System.lineSeparator() : outcome.format());
         return ExitCodes.OK;
