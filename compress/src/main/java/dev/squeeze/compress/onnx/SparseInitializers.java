@@ -115,6 +115,140 @@ public final class SparseInitializers {
         return new Result(model.toBuilder().setGraph(g).build(), moved);
     }
 
+    /**
+     * How {@code model} stores its weights: {@link SparseStorage#NEVER} when it has no sparse initializer,
+     * {@link SparseStorage#INT64} when every one has int64 indices, else {@link SparseStorage#AUTO}. A tool that
+     * rewrites a model keeps its storage so.
+     */
+    public static SparseStorage storageOf(OnnxMl.ModelProto model) {
+        List<OnnxMl.SparseTensorProto> sparse = model.getGraph().getSparseInitializerList();
+        if (sparse.isEmpty()) return SparseStorage.NEVER;
+        boolean int64 = sparse.stream().allMatch(s -> s.getIndices().getDataType() == DataType.INT64_VALUE);
+        return int64 ? SparseStorage.INT64 : SparseStorage.AUTO;
+    }
+
+    /**
+     * {@code model} with each sparse initializer of its graph turned dense, as ONNX Runtime does when it loads the
+     * model (appended to the initializers, raw data): for code that reads weights from the initializers. Reads
+     * linearized ({@code [NNZ]}) and coordinate ({@code [NNZ, rank]}) indices of any integer type, values in
+     * {@code raw_data} or their type's field; the given model itself when it has none.
+     *
+     * @throws IllegalArgumentException for a sparse initializer of a type or form it does not read, naming it
+     */
+    public static OnnxMl.ModelProto densify(OnnxMl.ModelProto model) {
+        OnnxMl.GraphProto graph = model.getGraph();
+        if (graph.getSparseInitializerCount() == 0) return model;
+        OnnxMl.GraphProto.Builder g = graph.toBuilder().clearSparseInitializer();
+        for (OnnxMl.SparseTensorProto s : graph.getSparseInitializerList()) g.addInitializer(dense(s));
+        return model.toBuilder().setGraph(g).build();
+    }
+
+    private static OnnxMl.TensorProto dense(OnnxMl.SparseTensorProto s) {
+        OnnxMl.TensorProto values = s.getValues();
+        String name = values.getName();
+        Integer size = ELEMENT_BYTES.get(values.getDataType());
+        if (size == null || values.getDataLocation() == OnnxMl.TensorProto.DataLocation.EXTERNAL) {
+            throw new IllegalArgumentException("sparse initializer '" + name + "': values of type "
+                    + DataType.forNumber(values.getDataType()) + (size == null ? "" : " in external data")
+                    + " are not read; store them dense");
+        }
+        long elements = 1;
+        for (long d : s.getDimsList()) elements *= d;
+        long nnz = 1;
+        for (long d : values.getDimsList()) nnz *= d;
+        byte[] stored = elementBytes(values, nnz, size);
+        long[] at = linearIndices(s, nnz);
+        byte[] dense = new byte[Math.toIntExact(elements * size)];
+        for (int k = 0; k < nnz; k++) {
+            if (at[k] < 0 || at[k] >= elements) {
+                throw new IllegalArgumentException("sparse initializer '" + name + "': index " + at[k] + " outside its "
+                        + elements + " elements");
+            }
+            System.arraycopy(stored, k * size, dense, (int) at[k] * size, size);
+        }
+        return OnnxMl.TensorProto.newBuilder().setName(name).setDataType(values.getDataType())
+                .addAllDims(s.getDimsList()).setRawData(ByteString.copyFrom(dense)).build();
+    }
+
+    /** The {@code count} elements of {@code t}, {@code size} little-endian bytes each, from raw data or typed fields. */
+    private static byte[] elementBytes(OnnxMl.TensorProto t, long count, int size) {
+        if (t.hasRawData()) {
+            if (t.getRawData().size() != count * size) {
+                throw new IllegalArgumentException("tensor '" + t.getName() + "': " + t.getRawData().size()
+                        + " bytes of raw data for " + count + " elements of " + size + " bytes");
+            }
+            return t.getRawData().toByteArray();
+        }
+        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(count * size)).order(ByteOrder.LITTLE_ENDIAN);
+        int type = t.getDataType();
+        List<? extends Number> field = type == DataType.FLOAT_VALUE ? t.getFloatDataList()
+                : type == DataType.DOUBLE_VALUE ? t.getDoubleDataList()
+                : type == DataType.INT64_VALUE ? t.getInt64DataList()
+                : type == DataType.UINT32_VALUE || type == DataType.UINT64_VALUE ? t.getUint64DataList()
+                : t.getInt32DataList();   // int8, uint8, int16, uint16, int32, float16, bfloat16
+        if (field.size() != count) {
+            throw new IllegalArgumentException("tensor '" + t.getName() + "': " + field.size() + " values for " + count
+                    + " elements");
+        }
+        for (Number v : field) {
+            if (type == DataType.FLOAT_VALUE) out.putFloat(v.floatValue());
+            else if (type == DataType.DOUBLE_VALUE) out.putDouble(v.doubleValue());
+            else for (int b = 0; b < size; b++) out.put((byte) (v.longValue() >>> (8 * b)));
+        }
+        return out.array();
+    }
+
+    /** The indices of {@code s}'s values into its dense shape, linearized. */
+    private static long[] linearIndices(OnnxMl.SparseTensorProto s, long nnz) {
+        OnnxMl.TensorProto indices = s.getIndices();
+        int width = switch (DataType.forNumber(indices.getDataType())) {
+            case INT8 -> 1;
+            case INT16 -> 2;
+            case INT32 -> 4;
+            case INT64 -> 8;
+            default -> throw new IllegalArgumentException("sparse initializer '" + s.getValues().getName()
+                    + "': indices of type " + DataType.forNumber(indices.getDataType()) + "; ONNX allows int64");
+        };
+        long count = 1;
+        for (long d : indices.getDimsList()) count *= d;
+        long[] flat = new long[Math.toIntExact(count)];
+        if (indices.hasRawData()) {
+            ByteBuffer raw = indices.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            if (raw.remaining() != count * width) {
+                throw new IllegalArgumentException("sparse initializer '" + s.getValues().getName() + "': "
+                        + raw.remaining() + " bytes of indices for " + count + " of " + width + " bytes");
+            }
+            for (int i = 0; i < flat.length; i++) {
+                flat[i] = switch (width) {
+                    case 1 -> raw.get();
+                    case 2 -> raw.getShort();
+                    case 4 -> raw.getInt();
+                    default -> raw.getLong();
+                };
+            }
+        } else {
+            List<? extends Number> field = width == 8 ? indices.getInt64DataList() : indices.getInt32DataList();
+            if (field.size() != count) {
+                throw new IllegalArgumentException("sparse initializer '" + s.getValues().getName() + "': "
+                        + field.size() + " indices for " + count);
+            }
+            for (int i = 0; i < flat.length; i++) flat[i] = field.get(i).longValue();
+        }
+        int rank = s.getDimsCount();
+        if (indices.getDimsCount() == 1 && count == nnz) return flat;
+        if (indices.getDimsCount() != 2 || indices.getDims(0) != nnz || indices.getDims(1) != rank) {
+            throw new IllegalArgumentException("sparse initializer '" + s.getValues().getName() + "': indices of shape "
+                    + indices.getDimsList() + " for " + nnz + " values of a rank-" + rank + " tensor");
+        }
+        long[] linear = new long[(int) nnz];
+        for (int k = 0; k < nnz; k++) {
+            long at = 0;
+            for (int j = 0; j < rank; j++) at = at * s.getDims(j) + flat[k * rank + j];
+            linear[k] = at;
+        }
+        return linear;
+    }
+
     /** Initializers every reader of which reads as a weight (and that are not graph inputs). */
     private static Set<String> weights(OnnxMl.GraphProto graph) {
         Set<String> asWeight = new HashSet<>();

@@ -221,4 +221,86 @@ class SparseInitializersTest {
         assertNotEquals(0, SparseInitializers.apply(pruned, SparseStorage.AUTO).tensors().size());
         assertFalse(never.model().getGraph().getSparseInitializerCount() > 0);
     }
+
+    private static Map<String, OnnxMl.TensorProto> initializers(OnnxMl.ModelProto model) {
+        return model.getGraph().getInitializerList().stream().collect(Collectors.toMap(OnnxMl.TensorProto::getName, t -> t));
+    }
+
+    /** The floats of a raw FLOAT tensor. */
+    private static float[] floats(OnnxMl.TensorProto t) {
+        java.nio.FloatBuffer b = t.getRawData().asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        float[] out = new float[b.remaining()];
+        b.get(out);
+        return out;
+    }
+
+    /** Densifying gives every weight back: the same values at the same places (a -0.0 comes back as 0.0). */
+    @Test
+    void densifyGivesBackTheDenseWeights() {
+        OnnxMl.ModelProto dense = floatModel(weights(0.1));
+        for (SparseStorage storage : List.of(SparseStorage.AUTO, SparseStorage.INT64)) {
+            OnnxMl.ModelProto sparse = SparseInitializers.apply(dense, storage).model();
+            assertEquals(storage, SparseInitializers.storageOf(sparse));
+            OnnxMl.ModelProto back = SparseInitializers.densify(sparse);
+            assertEquals(0, back.getGraph().getSparseInitializerCount());
+            assertEquals(SparseStorage.NEVER, SparseInitializers.storageOf(back));
+            Map<String, OnnxMl.TensorProto> want = initializers(dense);
+            Map<String, OnnxMl.TensorProto> got = initializers(back);
+            assertEquals(want.keySet(), got.keySet());
+            for (String name : want.keySet()) {
+                assertEquals(want.get(name).getDimsList(), got.get(name).getDimsList(), name);
+                float[] w = floats(want.get(name));
+                float[] g = floats(got.get(name));
+                assertEquals(w.length, g.length, name);
+                for (int i = 0; i < w.length; i++) assertEquals(w[i], g[i], 0f, name + "[" + i + "]");
+            }
+        }
+        assertSame(dense, SparseInitializers.densify(dense), "nothing to densify");
+    }
+
+    /** Coordinate indices ([NNZ, rank]) and values in their typed field, as other writers may store them. */
+    @Test
+    void densifyReadsCoordinateIndicesAndTypedValues() {
+        OnnxMl.SparseTensorProto coo = OnnxMl.SparseTensorProto.newBuilder()
+                .setValues(OnnxMl.TensorProto.newBuilder().setName("w").setDataType(DataType.FLOAT_VALUE).addDims(3)
+                        .addFloatData(1.5f).addFloatData(-2f).addFloatData(3f))
+                .setIndices(OnnxMl.TensorProto.newBuilder().setDataType(DataType.INT64_VALUE).addDims(3).addDims(2)
+                        .addInt64Data(0).addInt64Data(1).addInt64Data(1).addInt64Data(0).addInt64Data(2).addInt64Data(2))
+                .addDims(3).addDims(3).build();
+        OnnxMl.ModelProto model = OnnxMl.ModelProto.newBuilder()
+                .setGraph(OnnxMl.GraphProto.newBuilder().setName("coo").addSparseInitializer(coo)).build();
+        OnnxMl.TensorProto w = SparseInitializers.densify(model).getGraph().getInitializer(0);
+        assertEquals(List.of(3L, 3L), w.getDimsList());
+        assertArrayEquals(new float[]{0, 1.5f, 0, -2f, 0, 0, 0, 0, 3f}, floats(w));
+    }
+
+    /**
+     * {@code quantize --from file.onnx} reads a sparse file's weights (made dense as ONNX Runtime makes them), and a
+     * source with sparse initializers gets its int8 weights sparse again: the quantized file computes what the
+     * quantized dense file computes.
+     */
+    @Test
+    void quantizingASparseFileReadsItsWeightsAndKeepsThemSparse() throws Exception {
+        OnnxMl.ModelProto dense = floatModel(weights(0.1));
+        Path denseFile = tmp.resolve("dense.onnx");
+        Path sparseFile = tmp.resolve("sparse.onnx");
+        Files.write(denseFile, dense.toByteArray());
+        Files.write(sparseFile, SparseInitializers.apply(dense, SparseStorage.AUTO).model().toByteArray());
+        var service = new dev.squeeze.compress.onnx.quantize.OnnxQuantizeService(new dev.squeeze.compress.runs.Workspace(
+                tmp, tmp.resolve("ledger.db").toString()), dev.squeeze.compress.train.TrainingMonitor.SILENT);
+        var fromDense = service.quantize(denseFile, dev.squeeze.compress.quant.QuantParams.DEFAULTS,
+                tmp.resolve("dense-int8.onnx"), null);
+        var fromSparse = service.quantize(sparseFile, dev.squeeze.compress.quant.QuantParams.DEFAULTS,
+                tmp.resolve("sparse-int8.onnx"), null);
+        assertEquals(fromDense.candidates().stream().filter(c -> c.quantized()).count(),
+                fromSparse.candidates().stream().filter(c -> c.quantized()).count(), "the same nodes quantized");
+        OnnxMl.ModelProto int8Dense = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(tmp.resolve("dense-int8.onnx")));
+        OnnxMl.ModelProto int8Sparse = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(tmp.resolve("sparse-int8.onnx")));
+        assertEquals(0, int8Dense.getGraph().getSparseInitializerCount());
+        assertTrue(int8Sparse.getGraph().getSparseInitializerList().stream()
+                .anyMatch(t -> t.getValues().getDataType() == DataType.INT8_VALUE), "int8 weights stored sparse");
+        assertTrue(fromSparse.int8FileBytes() < 0.6 * fromDense.int8FileBytes(),
+                fromSparse.int8FileBytes() + " vs " + fromDense.int8FileBytes());
+        assertSameOutputs(int8Dense, int8Sparse);
+    }
 }
