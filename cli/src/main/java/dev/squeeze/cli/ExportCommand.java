@@ -22,7 +22,9 @@ import java.util.concurrent.Callable;
                 "its accuracy and its agreement with the source model are printed and stored in",
                 "the file's metadata (key 'squeeze', with the run ids, config hash, code commit",
                 "and library versions; 'classes' holds the labels). IR 8, opset 17, symbolic",
-                "batch dimension.", ""},
+                "batch dimension. A pruned model's weights are stored as ONNX sparse",
+                "initializers where that makes the file smaller (--sparse); ONNX Runtime",
+                "makes them dense again when it loads the file.", ""},
         footer = {"", "Examples:", "  squeeze export --from 3f2a9c1b --output lenet.onnx",
                 "  squeeze export --from squeeze-runs/quantize-3448ab0531da/model.zip \\",
                 "      --output lenet-int8.onnx"})

@@ -53,7 +53,9 @@ import java.util.zip.DeflaterOutputStream;
 /**
  * {@code squeeze export}: writes a float or int8 model as ONNX, loads the graph in ONNX Runtime and measures it on
  * the test set (accuracy, and parity with the model it came from) before the file is written, so the metadata's
- * accuracy is the file's own. The file appears whole or not at all.
+ * accuracy is the file's own. Pruned weights are written as sparse initializers where smaller
+ * ({@link SparseInitializers}, {@link ExportParams#sparse()}), and it is that graph that is measured. The file appears
+ * whole or not at all.
  */
 public final class ExportService {
     public static final String STAGE = "export";
