@@ -2,6 +2,7 @@ package dev.squeeze.cli;
 
 import dev.squeeze.compress.runs.Workspace;
 import dev.squeeze.compress.onnx.ExportOutcome;
+import dev.squeeze.compress.onnx.ExportParams;
 import dev.squeeze.compress.onnx.ExportService;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -21,7 +22,9 @@ import java.util.concurrent.Callable;
                 "its accuracy and its agreement with the source model are printed and stored in",
                 "the file's metadata (key 'squeeze', with the run ids, config hash, code commit",
                 "and library versions; 'classes' holds the labels). IR 8, opset 17, symbolic",
-                "batch dimension.", ""},
+                "batch dimension. A pruned model's weights are stored as ONNX sparse",
+                "initializers where that makes the file smaller (--sparse); ONNX Runtime",
+                "makes them dense again when it loads the file.", ""},
         footer = {"", "Examples:", "  squeeze export --from 3f2a9c1b --output lenet.onnx",
                 "  squeeze export --from squeeze-runs/quantize-3448ab0531da/model.zip \\",
                 "      --output lenet-int8.onnx"})
@@ -47,13 +50,13 @@ final class ExportCommand extends SqueezeSubcommand implements Callable<Integer>
 
     @Override
     public Integer call() {
-        long opset = ExportOptions.params(spec).opset();
+        ExportParams settings = ExportOptions.params(spec);
         var err = err();
         Workspace workspace = by.applyTo(Workspace.fromEnvironment(env()).with(null, ledger));
         ExportOutcome outcome;
         try (var monitor = new ConsoleTrainingMonitor(err, CommandContext.progressBarStream(env()))) {
             outcome = new ExportService(workspace, CommandContext.datasetLocator(env(), err), monitor)
-                    .export(from, output, opset, data.dataDir);
+                    .export(from, output, settings, data.dataDir);
         }
         print(json ? outcome.json() + System.lineSeparator() : outcome.format());
         return ExitCodes.OK;

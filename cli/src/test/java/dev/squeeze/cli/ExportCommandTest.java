@@ -24,6 +24,24 @@ class ExportCommandTest {
         assertTrue(Files.isRegularFile(out));
         assertTrue(export.out().contains("in ONNX Runtime") && export.out().contains("top-1 agreement 100.00%"), export.out());
         assertEquals(2, CliRun.run(home, "runs", "--stage", "export").out().lines().count(), "header and one run");
+        assertTrue(export.out().contains("(no weight smaller sparse)"), "an unpruned model has nothing sparse: " + export.out());
+
+        CliRun dense = CliRun.run(home, "export", "--from", id, "--output", home.resolve("dense.onnx").toString(),
+                "--sparse", "never", "--json", "--data", CliRun.fixtures());
+        assertEquals(ExitCodes.OK, dense.exitCode(), dense.err());
+        assertTrue(dense.out().contains("\"sparse\" : \"never\"") && dense.out().contains("\"sparseInitializers\" : [ ]")
+                && dense.out().contains("\"denseFileBytes\""), dense.out());
+    }
+
+    /** --sparse is a setting too: a bad value names the flag and the values it takes. */
+    @Test
+    void sparseIsASettingNamedByItsFlag() {
+        CliRun export = CliRun.run(home, "export", "--from", "x", "--output", home.resolve("x.onnx").toString(),
+                "--sparse", "always");
+        assertEquals(ExitCodes.BAD_INPUT, export.exitCode());
+        assertEquals(1, export.errorLines(), export.err());
+        assertTrue(export.err().contains("--sparse") && export.err().contains("auto, int64, never"), export.err());
+        assertTrue(CliRun.run(home, "export", "--help").out().replaceAll("\\s+", " ").contains("never. (default: auto)"));
     }
 
     @Test

@@ -10,18 +10,42 @@ import dev.squeeze.core.settings.StageSettings;
  *
  * @param source the source model's run id, or its file's absolute path
  * @param opset  the ONNX opset the graph declares
+ * @param sparse whether pruned weights are written as sparse initializers where that is smaller; hashed against
+ *               {@code never}, how exports were written before, so those runs keep their folders
  */
 public record ExportParams(
         String source,
         @Setting(help = "ONNX opset; 13 is the first with per-channel int8.", defaultValue = "17", min = 13, max = 21)
-        long opset) {
+        long opset,
+        @Setting(help = "Store pruned weights as ONNX sparse initializers where that makes the file smaller: auto "
+                + "(indices in the smallest integer type ONNX Runtime reads), int64 (the index type onnx.checker "
+                + "requires; larger), never.", label = "WHEN", defaultValue = "auto", hashedAs = "never")
+        SparseStorage sparse) {
 
     /** The settings, as options and recipe keys see them. */
     public static final StageSettings<ExportParams> SETTINGS = StageSettings.of(ExportParams.class);
 
-    /** What configuration hashes are taken against: every setting at its default, no source. */
-    public static final ExportParams DEFAULTS = SETTINGS.hashBase();
+    /** Every setting at its default, no source. */
+    public static final ExportParams DEFAULTS = SETTINGS.defaults();
+    /** What configuration hashes are taken against: every setting at its hashed-as value, no source. */
+    public static final ExportParams HASH_BASE = SETTINGS.hashBase();
     public static final long DEFAULT_OPSET = DEFAULTS.opset();
+    public static final SparseStorage DEFAULT_SPARSE = DEFAULTS.sparse();
     /** The lowest opset whose QuantizeLinear/DequantizeLinear take per-axis scales (13). */
     public static final long MIN_OPSET = SETTINGS.setting("opset").orElseThrow().min().longValue();
+
+    /** An export at {@code opset} with sparse storage at its default. */
+    public ExportParams(String source, long opset) {
+        this(source, opset, DEFAULT_SPARSE);
+    }
+
+    /** These settings for {@code source}. */
+    public ExportParams withSource(String source) {
+        return new ExportParams(source, opset, sparse);
+    }
+
+    /** These settings with sparse storage {@code sparse}. */
+    public ExportParams withSparse(SparseStorage sparse) {
+        return new ExportParams(source, opset, sparse);
+    }
 }

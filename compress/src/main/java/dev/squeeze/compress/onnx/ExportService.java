@@ -27,6 +27,7 @@ import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.compress.train.StageEnvironment;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.core.BadInputException;
+import dev.squeeze.core.settings.SettingSpec;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.LabeledData;
 import dev.squeeze.models.zoo.Network;
@@ -52,7 +53,9 @@ import java.util.zip.DeflaterOutputStream;
 /**
  * {@code squeeze export}: writes a float or int8 model as ONNX, loads the graph in ONNX Runtime and measures it on
  * the test set (accuracy, and parity with the model it came from) before the file is written, so the metadata's
- * accuracy is the file's own. The file appears whole or not at all.
+ * accuracy is the file's own. Pruned weights are written as sparse initializers where smaller
+ * ({@link SparseInitializers}, {@link ExportParams#sparse()}), and it is that graph that is measured. The file appears
+ * whole or not at all.
  */
 public final class ExportService {
     public static final String STAGE = "export";
@@ -82,16 +85,24 @@ public final class ExportService {
      * @param dataDir where the dataset's files are, or null to locate them
      */
     public ExportOutcome export(String from, Path output, long opset, Path dataDir) {
-        // Checked before the source is loaded: a bad opset is refused at once, naming the setting.
-        ExportParams requested = ExportParams.SETTINGS.check(new ExportParams(null, opset));
+        return export(from, output, new ExportParams(null, opset), dataDir);
+    }
+
+    /**
+     * {@link #export(String, Path, long, Path)} with every setting given ({@code settings}' source is ignored: the
+     * source is {@code from}).
+     */
+    public ExportOutcome export(String from, Path output, ExportParams settings, Path dataDir) {
+        // Checked before the source is loaded: a bad setting is refused at once, naming it.
+        ExportParams requested = ExportParams.SETTINGS.check(settings.withSource(null));
         Path target = output == null ? null : output.toAbsolutePath().normalize();
         if (target != null) {
             if (Files.isDirectory(target)) throw new BadInputException("--output " + output + " is a folder; give the .onnx file to write");
             RunPaths.requireWritable(target.getParent());
         }
         Source source = load(from);
-        ExportParams params = new ExportParams(source.run() != null ? source.run().id()
-                : source.file().toAbsolutePath().normalize().toString(), requested.opset());
+        ExportParams params = requested.withSource(source.run() != null ? source.run().id()
+                : source.file().toAbsolutePath().normalize().toString());
         StageResult<ExportOutcome> exported = env.runner().run(new Export(source, target, dataDir), params);
         if (target == null) return exported.outcome();
         Path inFolder = onnxFile(exported.paths());
@@ -118,7 +129,7 @@ public final class ExportService {
 
         @Override
         public Definition<ExportParams, ExportOutcome> definition() {
-            return new Definition<>(STAGE, ExportParams.DEFAULTS, ExportOutcome.class,
+            return new Definition<>(STAGE, ExportParams.HASH_BASE, ExportOutcome.class,
                     "interrupted; nothing was written");
         }
 
@@ -128,6 +139,7 @@ public final class ExportService {
             return NewRun.of(STAGE, info.model(), info.dataset(), hash)
                     .withParent(source.run() == null ? null : source.run().id())
                     .withNotes((source.int8() ? "int8 QDQ" : "float") + " ONNX, opset " + params.opset()
+                            + (params.sparse() == SparseStorage.NEVER ? "" : ", sparse " + SettingSpec.label(params.sparse()))
                             + (target == null ? "" : ": " + target));
         }
 
@@ -167,7 +179,10 @@ public final class ExportService {
         String mode = source.int8() ? "int8" : "float";
         OnnxGraph graph = OnnxExporter.graph(source.network(), info.normalization(), info.model());
         long ir = params.opset() <= 18 ? 8 : params.opset() <= 20 ? 9 : 10;
-        byte[] unlabelled = graph.model(ir, params.opset(), version(), "", Map.of()).toByteArray();
+        OnnxMl.ModelProto dense = graph.model(ir, params.opset(), version(), "", Map.of());
+        // Measured as written: the sparse graph is the one ONNX Runtime loads, densifies, optimizes and runs here.
+        SparseInitializers.Result stored = SparseInitializers.apply(dense, params.sparse());
+        byte[] unlabelled = stored.model().toByteArray();
 
         LabeledData rawTest = info.openDataset(null, dataDir, locator, monitor::message).test();
         LabeledData normalizedTest = info.normalization().apply(rawTest);
@@ -212,12 +227,15 @@ public final class ExportService {
         metadata.put(ExportProvenance.METADATA_KEY, provenance(run, source, parents, params, mode, accuracy, rawTest.size(),
                 info).write());
         String doc = "Squeeze " + mode + " export of " + info.model() + " trained on " + info.dataset();
-        byte[] bytes = graph.model(ir, params.opset(), version(), doc, metadata).toByteArray();
+        byte[] bytes = OnnxGraph.labelled(stored.model(), doc, metadata).toByteArray();
+        long denseBytes = stored.tensors().isEmpty() ? bytes.length
+                : OnnxGraph.labelled(dense, doc, metadata).getSerializedSize();
         AtomicFiles.write(target, tmp -> Files.write(tmp, bytes));
         return new ExportOutcome(run.id(), source.run() == null ? null : source.run().id(), source.file().toString(),
                 target.toString(), mode, params.opset(), bytes.length, zippedSize(bytes), source.network().parameterCount(),
                 source.network().nonzeroParameterCount(), got.length, sourceAccuracy, accuracy,
-                source.int8() ? Double.NaN : maxDiff, agreement, fused);
+                source.int8() ? Double.NaN : maxDiff, agreement, fused, SettingSpec.label(params.sparse()), denseBytes,
+                stored.tensors());
     }
 
     private Source load(String from) {
@@ -262,7 +280,7 @@ public final class ExportService {
         return s.toString();
     }
 
-    private static List<String> integerKernels(Path optimized) throws IOException {
+    static List<String> integerKernels(Path optimized) throws IOException {
         Set<String> ops = new TreeSet<>();
         for (OnnxMl.NodeProto n : OnnxMl.ModelProto.parseFrom(Files.readAllBytes(optimized)).getGraph().getNodeList()) {
             if (INTEGER_KERNELS.contains(n.getOpType())) ops.add(n.getOpType());

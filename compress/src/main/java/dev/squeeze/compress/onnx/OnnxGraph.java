@@ -232,13 +232,19 @@ public final class OnnxGraph {
      */
     public OnnxMl.ModelProto model(long irVersion, long opset, String producerVersion, String docString,
                                    Map<String, String> metadata) {
-        OnnxMl.ModelProto.Builder m = OnnxMl.ModelProto.newBuilder()
+        OnnxMl.ModelProto m = OnnxMl.ModelProto.newBuilder()
                 .setIrVersion(irVersion)
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))
                 .setProducerName("squeeze")
                 .setProducerVersion(producerVersion)
-                .setDocString(docString)
-                .setGraph(graph.build());
+                .setGraph(graph.build())
+                .build();
+        return labelled(m, docString, metadata);
+    }
+
+    /** {@code model} with {@code docString} and {@code metadata} (appended to its metadata_props, in order). */
+    public static OnnxMl.ModelProto labelled(OnnxMl.ModelProto model, String docString, Map<String, String> metadata) {
+        OnnxMl.ModelProto.Builder m = model.toBuilder().setDocString(docString);
         metadata.forEach((k, v) -> m.addMetadataProps(OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
         return m.build();
     }

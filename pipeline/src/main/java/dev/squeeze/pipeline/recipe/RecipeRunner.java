@@ -166,8 +166,7 @@ public final class RecipeRunner {
             for (Variant v : variants) {
                 // An export done before is reused by its stage and only copied into the models folder again.
                 env.monitor().message("stage export: " + v.name());
-                export.export(v.source(), models.resolve(v.name()).resolve("model.onnx"), recipe.exportSettings().opset(),
-                        dataDir);
+                export.export(v.source(), models.resolve(v.name()).resolve("model.onnx"), recipe.exportSettings(), dataDir);
             }
         }
 

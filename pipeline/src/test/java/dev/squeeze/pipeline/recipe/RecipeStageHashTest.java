@@ -3,11 +3,13 @@ package dev.squeeze.pipeline.recipe;
 import dev.squeeze.compress.distill.DistillParams;
 import dev.squeeze.compress.ledger.ConfigHash;
 import dev.squeeze.compress.onnx.ExportParams;
+import dev.squeeze.compress.onnx.SparseStorage;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 /**
  * The run folders a recipe's distill and export steps land in keep their hashes now that the sections are made from
@@ -21,11 +23,17 @@ class RecipeStageHashTest {
         assertEquals("15879f112787", distillHash("demo-quick"));
     }
 
+    /**
+     * An export written dense ({@code export.sparse: never}, as every export was before sparse storage) keeps its
+     * hash; the default, sparse where smaller, writes another file and so lands in another folder.
+     */
     @Test
     void exportRunsKeepTheirHashes() {
         Recipe demo = Recipes.builtIn("demo", List.of());
-        assertEquals("b70e6cb12e01", ConfigHash.of(new ExportParams("run-1", demo.exportSettings().opset()),
-                ExportParams.DEFAULTS).value());
+        assertEquals("b70e6cb12e01", ConfigHash.of(demo.exportSettings().withSource("run-1").withSparse(SparseStorage.NEVER),
+                ExportParams.HASH_BASE).value());
+        assertNotEquals("b70e6cb12e01", ConfigHash.of(demo.exportSettings().withSource("run-1"),
+                ExportParams.HASH_BASE).value());
     }
 
     /** The distill run's hash as RecipeRunner makes it, from a teacher run "teacher", at temperature 2. */

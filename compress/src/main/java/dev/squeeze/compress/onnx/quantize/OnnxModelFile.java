@@ -1,6 +1,8 @@
 package dev.squeeze.compress.onnx.quantize;
 
 import ai.onnx.proto.OnnxMl;
+import dev.squeeze.compress.onnx.SparseInitializers;
+import dev.squeeze.compress.onnx.SparseStorage;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
@@ -26,9 +28,11 @@ import java.util.TreeSet;
  * @param file   where it was read from
  * @param sha256 the file's SHA-256, hex
  * @param bytes  its size
- * @param model  the parsed model
+ * @param model   the parsed model, its sparse initializers made dense (as ONNX Runtime loads them), so that every
+ *                weight is an initializer
+ * @param storage how the file stores its weights: {@link SparseStorage#NEVER} when it has no sparse initializer
  */
-public record OnnxModelFile(Path file, String sha256, long bytes, OnnxMl.ModelProto model) {
+public record OnnxModelFile(Path file, String sha256, long bytes, OnnxMl.ModelProto model, SparseStorage storage) {
     private static final byte[] ZIP = {'P', 'K', 3, 4};
 
     /**
@@ -69,6 +73,12 @@ public record OnnxModelFile(Path file, String sha256, long bytes, OnnxMl.ModelPr
         if (!model.hasGraph() || model.getGraph().getNodeCount() == 0 || model.getOpsetImportCount() == 0) {
             throw notOnnx(file, "it holds no ONNX graph");
         }
+        SparseStorage storage = SparseInitializers.storageOf(model);
+        try {
+            model = SparseInitializers.densify(model);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(file + ": " + e.getMessage());
+        }
         for (OnnxMl.TensorProto t : model.getGraph().getInitializerList()) {
             if (t.getDataLocation() == OnnxMl.TensorProto.DataLocation.EXTERNAL) {
                 throw new BadInputException(file + " keeps its weights in external data files (initializer '" + t.getName()
@@ -76,7 +86,7 @@ public record OnnxModelFile(Path file, String sha256, long bytes, OnnxMl.ModelPr
             }
         }
         checkLoads(file, bytes);
-        return new OnnxModelFile(file, Sha256.hex(bytes), bytes.length, model);
+        return new OnnxModelFile(file, Sha256.hex(bytes), bytes.length, model, storage);
     }
 
     /** The ONNX Runtime version this code measures with. */

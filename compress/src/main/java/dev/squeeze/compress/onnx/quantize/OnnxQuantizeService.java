@@ -27,6 +27,7 @@ import dev.squeeze.compress.stage.StageRun;
 import dev.squeeze.compress.stage.StageRunner;
 import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.core.AtomicFiles;
+import dev.squeeze.compress.onnx.SparseInitializers;
 import dev.squeeze.core.BadInputException;
 import dev.squeeze.core.ExportProvenance;
 import dev.squeeze.core.settings.SettingSpec;
@@ -41,6 +42,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -236,7 +238,12 @@ public final class OnnxQuantizeService {
         // With a budget, the plan it chose: some nodes left float, "over budget".
         DynamicQuantizer.Plan plan = found == null ? planned : found.chosen();
         QuantizationFigures figures = found == null ? null : found.figures();
-        OnnxMl.ModelProto quantized = writer.apply(plan);
+        // A source with sparse initializers (a pruned model's export) gets its weights stored sparse again.
+        SparseInitializers.Result stored = SparseInitializers.apply(writer.apply(plan), source.storage());
+        stored.tensors().forEach(t -> monitor.message(String.format(Locale.ROOT,
+                "sparse initializer %s: %.1f%% non-zero, %,d -> %,d bytes", t.name(), 100 * t.density(), t.denseBytes(),
+                t.sparseBytes())));
+        OnnxMl.ModelProto quantized = stored.model();
         Path target = run.paths().dir().resolve(MODEL_FILE);
         List<String> kernels = new ArrayList<>(new TreeSet<>(OnnxModelFile.optimizedOperators(
                 quantized.toByteArray(), run.paths().dir())));

@@ -1,0 +1,306 @@
+package dev.squeeze.compress.onnx;
+
+import ai.onnx.proto.OnnxMl;
+import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import dev.squeeze.compress.network.ActivationQuant;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Sparse initializers on three-layer graphs built with {@link OnnxGraph} (784-64-32-4, float Gemm or int8 QDQ as
+ * the exporter writes them), run in real ONNX Runtime sessions: the sparse file computes what the dense one does, bit
+ * for bit, and is smaller; a dense model is not touched.
+ */
+class SparseInitializersTest {
+    private static final int[] SIZES = {784, 64, 32, 4};
+    private static final int ROWS = 64;
+
+    @TempDir
+    Path tmp;
+
+    /**
+     * Weights [in, out] per layer with about {@code density} of them non-zero, from a fixed seed; the zeros are
+     * what a pruning mask leaves, {@code w * 0}: {@code -0.0} where the weight was negative.
+     */
+    private static float[][] weights(double density) {
+        Random r = new Random(19);
+        float[][] w = new float[SIZES.length - 1][];
+        for (int l = 0; l < w.length; l++) {
+            w[l] = new float[SIZES[l] * SIZES[l + 1]];
+            for (int i = 0; i < w[l].length; i++) {
+                float value = (float) r.nextGaussian() * 0.1f;
+                w[l][i] = r.nextDouble() < density ? value : value * 0f;
+            }
+        }
+        return w;
+    }
+
+    private static String finish(OnnxGraph g, String logits) {
+        return g.output(OnnxExporter.LOGITS, logits, DataType.FLOAT, -1, SIZES[SIZES.length - 1]);
+    }
+
+    private static OnnxMl.ModelProto floatModel(float[][] w) {
+        OnnxGraph g = new OnnxGraph("float-mlp");
+        String x = g.input(OnnxExporter.INPUT, DataType.FLOAT, -1, SIZES[0]);
+        for (int l = 0; l < w.length; l++) {
+            float[] bias = new float[SIZES[l + 1]];
+            for (int j = 0; j < bias.length; j++) bias[j] = 0.01f * (j + 1);
+            x = g.gemm(x, g.floats(g.fresh("w"), w[l], SIZES[l], SIZES[l + 1]), g.floats(g.fresh("b"), bias, bias.length));
+            if (l < w.length - 1) x = g.relu(x);
+        }
+        finish(g, x);
+        return g.model(8, 17, "test", "", Map.of());
+    }
+
+    /** The same layers in QDQ: int8 codes of {@code w} with one scale per output channel, uint8 activations. */
+    private static OnnxMl.ModelProto int8Model(float[][] w) {
+        OnnxGraph g = new OnnxGraph("int8-mlp");
+        String x = g.input(OnnxExporter.INPUT, DataType.FLOAT, -1, SIZES[0]);
+        ActivationQuant q = new ActivationQuant(1f / 255, 0);
+        String codes = QdqNodes.quantize(g, x, q);
+        for (int l = 0; l < w.length; l++) {
+            int in = SIZES[l];
+            int out = SIZES[l + 1];
+            float[] scales = new float[out];
+            java.util.Arrays.fill(scales, 0.5f / 127);
+            byte[] wq = new byte[w[l].length];
+            for (int i = 0; i < wq.length; i++) wq[i] = (byte) Math.max(-127, Math.min(127, Math.round(w[l][i] / scales[i % out])));
+            int[] bias = new int[out];
+            for (int j = 0; j < out; j++) bias[j] = 3 * j - 40;
+            String y = g.gemm(QdqNodes.dequantize(g, codes, q), QdqNodes.int8Weight(g, wq, new long[]{in, out}, scales, 1, true),
+                    QdqNodes.int32Bias(g, bias, q.scale(), scales));
+            if (l == w.length - 1) {
+                finish(g, y);
+                break;
+            }
+            q = new ActivationQuant(0.05f, 0);
+            codes = QdqNodes.quantize(g, g.relu(y), q);
+        }
+        return g.model(8, 17, "test", "", Map.of());
+    }
+
+    private static float[] inputs() {
+        Random r = new Random(7);
+        float[] x = new float[ROWS * SIZES[0]];
+        for (int i = 0; i < x.length; i++) x[i] = r.nextFloat();
+        return x;
+    }
+
+    /** The logits ONNX Runtime computes for {@link #inputs()}. */
+    private static float[][] run(OnnxMl.ModelProto model) throws Exception {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OnnxRuntimeModel ort = new OnnxRuntimeModel(model.toByteArray(), 1);
+             OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(inputs()), new long[]{ROWS, SIZES[0]});
+             OrtSession.Result result = ort.run(Map.of(OnnxExporter.INPUT, x))) {
+            return (float[][]) result.get(0).getValue();
+        }
+    }
+
+    private static void assertSameOutputs(OnnxMl.ModelProto dense, OnnxMl.ModelProto sparse) throws Exception {
+        float[][] want = run(dense);
+        float[][] got = run(sparse);
+        assertEquals(ROWS, got.length);
+        for (int i = 0; i < ROWS; i++) assertArrayEquals(want[i], got[i], "row " + i + ": the densified graph is the dense one");
+    }
+
+    private static Set<String> names(List<SparseInitializers.SparseTensor> tensors) {
+        return tensors.stream().map(SparseInitializers.SparseTensor::name).collect(Collectors.toSet());
+    }
+
+    /** The integer kernels in ONNX Runtime's optimized graph of {@code model}. */
+    private List<String> integerKernels(OnnxMl.ModelProto model) throws Exception {
+        Path optimized = Files.createTempFile(tmp, "optimized-", ".onnx");
+        new OnnxRuntimeModel(model.toByteArray(), new long[]{SIZES[0]}, 1, optimized).close();
+        return ExportService.integerKernels(optimized);
+    }
+
+    @Test
+    void floatWeightsAtTenPercentGoSparseWithTheSmallestIndicesAndComputeTheSameOutputs() throws Exception {
+        OnnxMl.ModelProto dense = floatModel(weights(0.1));
+        SparseInitializers.Result sparse = SparseInitializers.apply(dense, SparseStorage.AUTO);
+        List<SparseInitializers.SparseTensor> moved = sparse.tensors();
+        assertEquals(Set.of("w_1", "w_2", "w_3"), names(moved), "the weights; the dense biases stay");
+        // 784x64 elements need int32 indices, 64x32 int16, 32x4 (at most index 127) int8.
+        assertEquals(List.of("INT32", "INT16", "INT8"), moved.stream().map(SparseInitializers.SparseTensor::indexType).toList());
+        OnnxMl.GraphProto g = sparse.model().getGraph();
+        assertEquals(3, g.getSparseInitializerCount());
+        assertEquals(3, g.getInitializerCount());
+        for (SparseInitializers.SparseTensor t : moved) {
+            assertEquals("Gemm", t.reader());
+            assertEquals("FLOAT", t.type());
+            assertTrue(t.density() > 0.05 && t.density() < 0.15, "-0.0 is a zero: " + t);
+            assertTrue(t.sparseBytes() < t.denseBytes(), t.toString());
+        }
+        long saved = moved.stream().mapToLong(SparseInitializers.SparseTensor::savedBytes).sum();
+        long fileSaved = dense.getSerializedSize() - sparse.model().getSerializedSize();
+        assertTrue(Math.abs(fileSaved - saved) <= 2 * moved.size(), "the file shrinks by what the tensors save: "
+                + fileSaved + " vs " + saved);
+        assertTrue(sparse.model().getSerializedSize() < 0.5 * dense.getSerializedSize(),
+                sparse.model().getSerializedSize() + " vs " + dense.getSerializedSize());
+        assertSameOutputs(dense, sparse.model());
+    }
+
+    @Test
+    void int64IndicesAsTheOnnxStandardNamesThemAreLargerAndComputeTheSame() throws Exception {
+        OnnxMl.ModelProto dense = floatModel(weights(0.1));
+        SparseInitializers.Result smallest = SparseInitializers.apply(dense, SparseStorage.AUTO);
+        SparseInitializers.Result int64 = SparseInitializers.apply(dense, SparseStorage.INT64);
+        assertEquals(names(smallest.tensors()), names(int64.tensors()));
+        assertTrue(int64.tensors().stream().allMatch(t -> t.indexType().equals("INT64")), int64.tensors().toString());
+        assertTrue(smallest.model().getSerializedSize() < int64.model().getSerializedSize()
+                && int64.model().getSerializedSize() < dense.getSerializedSize());
+        assertSameOutputs(dense, int64.model());
+    }
+
+    /**
+     * At 60% non-zero a float costs 4 bytes dense and 0.6 × (4 + index) sparse: smaller with int16 indices (3.6),
+     * larger with int32 ones (4.8). The rule is the serialized size: the 64x32 and 32x4 layers go sparse, not the 784x64.
+     */
+    @Test
+    void aWeightGoesSparseOnlyWhereThatIsSmaller() throws Exception {
+        OnnxMl.ModelProto dense = floatModel(weights(0.6));
+        SparseInitializers.Result sparse = SparseInitializers.apply(dense, SparseStorage.AUTO);
+        assertEquals(Set.of("w_2", "w_3"), names(sparse.tensors()), sparse.tensors().toString());
+        assertSameOutputs(dense, sparse.model());
+        assertTrue(SparseInitializers.apply(dense, SparseStorage.INT64).tensors().isEmpty(),
+                "with 8-byte indices no layer at 60% is smaller sparse");
+    }
+
+    @Test
+    void int8QdqWeightsGoSparseAndOnnxRuntimeStillFusesThemIntoIntegerKernels() throws Exception {
+        OnnxMl.ModelProto dense = int8Model(weights(0.1));
+        SparseInitializers.Result sparse = SparseInitializers.apply(dense, SparseStorage.AUTO);
+        assertEquals(Set.of("w_int8_1", "w_int8_2", "w_int8_3"), names(sparse.tensors()), sparse.tensors().toString());
+        for (SparseInitializers.SparseTensor t : sparse.tensors()) {
+            assertEquals("INT8", t.type());
+            assertEquals("Gemm", t.reader(), "read through its DequantizeLinear");
+        }
+        // The weights' zero points are all zeros, and smaller sparse too: left dense, as every scale and zero point.
+        Set<String> dense0 = sparse.model().getGraph().getInitializerList().stream().map(OnnxMl.TensorProto::getName)
+                .collect(Collectors.toSet());
+        assertTrue(dense0.containsAll(Set.of("w_zero_1", "w_zero_2", "w_zero_3", "w_scale_1", "b_int32_1")), dense0.toString());
+        assertTrue(sparse.model().getSerializedSize() < 0.6 * dense.getSerializedSize());
+        assertSameOutputs(dense, sparse.model());
+
+        List<String> kernels = integerKernels(sparse.model());
+        assertTrue(kernels.contains("QGemm"), kernels.toString());
+        assertEquals(integerKernels(dense), kernels, "the same kernels as the dense file");
+    }
+
+    @Test
+    void aDenseModelIsLeftAsItIsByteForByte() {
+        for (OnnxMl.ModelProto model : List.of(floatModel(weights(1.0)), int8Model(weights(1.0)))) {
+            SparseInitializers.Result result = SparseInitializers.apply(model, SparseStorage.AUTO);
+            assertTrue(result.tensors().isEmpty(), result.tensors().toString());
+            assertArrayEquals(model.toByteArray(), result.model().toByteArray());
+            assertEquals(0, result.model().getGraph().getSparseInitializerCount());
+        }
+        OnnxMl.ModelProto pruned = floatModel(weights(0.1));
+        SparseInitializers.Result never = SparseInitializers.apply(pruned, SparseStorage.NEVER);
+        assertSame(pruned, never.model());
+        assertTrue(never.tensors().isEmpty());
+        assertNotEquals(0, SparseInitializers.apply(pruned, SparseStorage.AUTO).tensors().size());
+        assertFalse(never.model().getGraph().getSparseInitializerCount() > 0);
+    }
+
+    private static Map<String, OnnxMl.TensorProto> initializers(OnnxMl.ModelProto model) {
+        return model.getGraph().getInitializerList().stream().collect(Collectors.toMap(OnnxMl.TensorProto::getName, t -> t));
+    }
+
+    /** The floats of a raw FLOAT tensor. */
+    private static float[] floats(OnnxMl.TensorProto t) {
+        java.nio.FloatBuffer b = t.getRawData().asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        float[] out = new float[b.remaining()];
+        b.get(out);
+        return out;
+    }
+
+    /** Densifying gives every weight back: the same values at the same places (a -0.0 comes back as 0.0). */
+    @Test
+    void densifyGivesBackTheDenseWeights() {
+        OnnxMl.ModelProto dense = floatModel(weights(0.1));
+        for (SparseStorage storage : List.of(SparseStorage.AUTO, SparseStorage.INT64)) {
+            OnnxMl.ModelProto sparse = SparseInitializers.apply(dense, storage).model();
+            assertEquals(storage, SparseInitializers.storageOf(sparse));
+            OnnxMl.ModelProto back = SparseInitializers.densify(sparse);
+            assertEquals(0, back.getGraph().getSparseInitializerCount());
+            assertEquals(SparseStorage.NEVER, SparseInitializers.storageOf(back));
+            Map<String, OnnxMl.TensorProto> want = initializers(dense);
+            Map<String, OnnxMl.TensorProto> got = initializers(back);
+            assertEquals(want.keySet(), got.keySet());
+            for (String name : want.keySet()) {
+                assertEquals(want.get(name).getDimsList(), got.get(name).getDimsList(), name);
+                float[] w = floats(want.get(name));
+                float[] g = floats(got.get(name));
+                assertEquals(w.length, g.length, name);
+                for (int i = 0; i < w.length; i++) assertEquals(w[i], g[i], 0f, name + "[" + i + "]");
+            }
+        }
+        assertSame(dense, SparseInitializers.densify(dense), "nothing to densify");
+    }
+
+    /** Coordinate indices ([NNZ, rank]) and values in their typed field, as other writers may store them. */
+    @Test
+    void densifyReadsCoordinateIndicesAndTypedValues() {
+        OnnxMl.SparseTensorProto coo = OnnxMl.SparseTensorProto.newBuilder()
+                .setValues(OnnxMl.TensorProto.newBuilder().setName("w").setDataType(DataType.FLOAT_VALUE).addDims(3)
+                        .addFloatData(1.5f).addFloatData(-2f).addFloatData(3f))
+                .setIndices(OnnxMl.TensorProto.newBuilder().setDataType(DataType.INT64_VALUE).addDims(3).addDims(2)
+                        .addInt64Data(0).addInt64Data(1).addInt64Data(1).addInt64Data(0).addInt64Data(2).addInt64Data(2))
+                .addDims(3).addDims(3).build();
+        OnnxMl.ModelProto model = OnnxMl.ModelProto.newBuilder()
+                .setGraph(OnnxMl.GraphProto.newBuilder().setName("coo").addSparseInitializer(coo)).build();
+        OnnxMl.TensorProto w = SparseInitializers.densify(model).getGraph().getInitializer(0);
+        assertEquals(List.of(3L, 3L), w.getDimsList());
+        assertArrayEquals(new float[]{0, 1.5f, 0, -2f, 0, 0, 0, 0, 3f}, floats(w));
+    }
+
+    /**
+     * {@code quantize --from file.onnx} reads a sparse file's weights (made dense as ONNX Runtime makes them), and a
+     * source with sparse initializers gets its int8 weights sparse again: the quantized file computes what the
+     * quantized dense file computes.
+     */
+    @Test
+    void quantizingASparseFileReadsItsWeightsAndKeepsThemSparse() throws Exception {
+        OnnxMl.ModelProto dense = floatModel(weights(0.1));
+        Path denseFile = tmp.resolve("dense.onnx");
+        Path sparseFile = tmp.resolve("sparse.onnx");
+        Files.write(denseFile, dense.toByteArray());
+        Files.write(sparseFile, SparseInitializers.apply(dense, SparseStorage.AUTO).model().toByteArray());
+        var service = new dev.squeeze.compress.onnx.quantize.OnnxQuantizeService(new dev.squeeze.compress.runs.Workspace(
+                tmp, tmp.resolve("ledger.db").toString()), dev.squeeze.compress.train.TrainingMonitor.SILENT);
+        var fromDense = service.quantize(denseFile, dev.squeeze.compress.quant.QuantParams.DEFAULTS,
+                tmp.resolve("dense-int8.onnx"), null);
+        var fromSparse = service.quantize(sparseFile, dev.squeeze.compress.quant.QuantParams.DEFAULTS,
+                tmp.resolve("sparse-int8.onnx"), null);
+        assertEquals(fromDense.candidates().stream().filter(c -> c.quantized()).count(),
+                fromSparse.candidates().stream().filter(c -> c.quantized()).count(), "the same nodes quantized");
+        OnnxMl.ModelProto int8Dense = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(tmp.resolve("dense-int8.onnx")));
+        OnnxMl.ModelProto int8Sparse = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(tmp.resolve("sparse-int8.onnx")));
+        assertEquals(0, int8Dense.getGraph().getSparseInitializerCount());
+        assertTrue(int8Sparse.getGraph().getSparseInitializerList().stream()
+                .anyMatch(t -> t.getValues().getDataType() == DataType.INT8_VALUE), "int8 weights stored sparse");
+        assertTrue(fromSparse.int8FileBytes() < 0.6 * fromDense.int8FileBytes(),
+                fromSparse.int8FileBytes() + " vs " + fromDense.int8FileBytes());
+        assertSameOutputs(int8Dense, int8Sparse);
+    }
+}
