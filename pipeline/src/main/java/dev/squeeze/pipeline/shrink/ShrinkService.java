@@ -435,14 +435,19 @@ public final class ShrinkService {
                 Path file = Path.of(exported.output());
                 double val = validationAccuracy(file);
                 BenchmarkResult b = new BenchService(env.workspace(), env.locator(), TrainingMonitor.SILENT).bench(
-                        List.of(new BenchService.Target(variant.name() + "-" + source.label().replaceAll("[^A-Za-z0-9.]+", "-"),
-                                file)), bench, null, dataDir).get(0);
+                        List.of(new BenchService.Target(benchName(source, variant), file)), bench, null, dataDir).get(0);
                 Measurement m = new Measurement(val, validation.size(), exported.onnxTestAccuracy(), b.fileBytes(),
                         b.zippedBytes(), b.parameters(), b.nonZeroParameters(), b.latencyP50Micros(),
                         b.latencyP99Micros(), benchRun(b));
                 return new RecordedRun.Finished<>(RunResult.of(null, val, exported.onnxTestAccuracy())
                         .withSizes(m.params(), m.nonzeroParams(), m.fileBytes()).withDetails(Json.writeCompact(m)), m);
             }
+        }
+
+        /** What the benchmark (and 'squeeze report') calls it: {@code lenet-300-100 int8 pruned-L1-50.1}. */
+        private static String benchName(Source source, Variant variant) {
+            return (source.model() + " " + variant.name() + " " + source.label().replace(" of weights", "")
+                    .replaceAll("[^A-Za-z0-9.]+", "-")).replaceAll("-+$", "");
         }
 
         /** The share of the held-out validation examples the ONNX file classifies right, in ONNX Runtime. */
