@@ -148,8 +148,8 @@ public final class ShrinkService {
         if (output != null) AtomicFiles.copy(Path.of(chosen.file()), output);
         env.monitor().message("benchmarking the chosen model beside the dense float model");
         List<BenchmarkResult> results = new BenchService(env.workspace(), env.locator(), env.monitor()).bench(List.of(
-                new BenchService.Target("chosen", file),
-                new BenchService.Target("dense", Path.of(outcome.dense().file()))), bench, null, dataDir);
+                new BenchService.Target(outcome.model() + " shrunk", file),
+                new BenchService.Target(outcome.model() + " dense", Path.of(outcome.dense().file()))), bench, null, dataDir);
         tag(outcome.searchId(), results.stream().map(this::benchRun).toList());
         return outcome.withDelivery(new ShrinkOutcome.Delivery(file.toString(), output == null ? null : output.toString(),
                 results.get(0), results.get(1)));
