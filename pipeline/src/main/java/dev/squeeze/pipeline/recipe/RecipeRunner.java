@@ -116,9 +116,12 @@ public final class RecipeRunner {
         TrainParams trainParams = recipe.train();
         if (recipe.from() != null) {
             if (recipe.enabled("distill") || recipe.enabled("prune") || recipe.enabled("shrink")) {
-                throw new BadInputException("train.from starts from a finished model, but distill, prune and shrink retrain "
-                        + "its architecture from a squeeze training run; set distill: false, prune: false and shrink: false "
-                        + "(quantize, export, bench and serve work from any model)");
+                boolean shrink = recipe.enabled("shrink");
+                throw new BadInputException("train.from starts from a finished model, but "
+                        + (shrink ? "distill, prune and shrink retrain" : "distill and prune retrain") + " its "
+                        + "architecture from a squeeze training run; set " + (shrink
+                        ? "distill: false, prune: false and shrink: false" : "distill: false and prune: false")
+                        + " (quantize, export, bench and serve work from any model)");
             }
             String fromRef = recipe.from();
             Path fromFile = Path.of(fromRef);
