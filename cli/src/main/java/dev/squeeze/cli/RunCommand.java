@@ -13,7 +13,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
-        header = "Run the pipeline a YAML recipe declares: train, doctor, distill, prune, quantize, export, bench, serve.",
+        header = "Run the pipeline a YAML recipe declares: train, doctor, distill, prune, quantize, shrink, export, bench, "
+                + "serve.",
         description = {"Each stage goes through the same service as its single command and is a ledger row linked to",
                 "its parent; the exported models, the benchmark and the report page go into the recipe's folder,",
                 "recipe2-<hash> (the hash of the keys that differ from their defaults). Finished stages are reused:",

@@ -69,6 +69,25 @@ public final class PruneService {
      * @param dataDir where the dataset's files are, or null to locate them
      */
     public PruneOutcome prune(PruneParams requested, String from, Path dataDir) {
+        return prune(requested, from, dataDir, level -> true);
+    }
+
+    /**
+     * Whether a search goes deeper after a finished (or reused) level: {@code squeeze shrink} stops once a level's
+     * models are over its accuracy budget, since deeper levels only lose more.
+     */
+    @FunctionalInterface
+    public interface LevelGate {
+        boolean deeper(LevelResult finished);
+    }
+
+    /**
+     * {@link #prune(PruneParams, String, Path)}, asking {@code gate} after each level but the last whether to go on.
+     * A search the gate stops is not complete: it writes no ticket, report or outcome file, and its outcome holds the
+     * levels done, {@code ticket} the last one's model. Its levels are kept as every level is, so the same call finds
+     * them again and asks the gate again.
+     */
+    public PruneOutcome prune(PruneParams requested, String from, Path dataDir, LevelGate gate) {
         TrainingMonitor monitor = env.monitor();
         DatasetLocator locator = env.locator();
         long started = System.nanoTime();
@@ -112,6 +131,12 @@ public final class PruneService {
                 Network rewoundShape = params.structure() == Structure.NONE ? null
                         : ModelFile.load(source.paths().snapshot(rewind), true).network();
                 for (int l = 1; l <= params.levels(); l++) {
+                    if (l > 1 && !gate.deeper(tickets.get(tickets.size() - 1))) {
+                        // Stopped by the caller: the levels done stand; the search is not complete.
+                        return new PruneOutcome(hash, params, denseResult, List.copyOf(tickets), List.copyOf(controls),
+                                new RunPaths(search.dir().resolve("level-" + (l - 1))).model(), null, null,
+                                (System.nanoTime() - started) / 1e9);
+                    }
                     Path dir = search.dir().resolve("level-" + l);
                     RunPaths levelPaths = new RunPaths(dir);
                     Optional<Completed> done = completed(levelPaths);

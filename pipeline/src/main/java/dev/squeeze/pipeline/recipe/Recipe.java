@@ -7,6 +7,7 @@ import dev.squeeze.compress.quant.QuantParams;
 import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.core.settings.SettingSpec;
 import dev.squeeze.core.settings.StageSettings;
+import dev.squeeze.pipeline.shrink.ShrinkParams;
 import dev.squeeze.serve.bench.BenchmarkOptions;
 import dev.squeeze.serve.http.ServeOptions;
 
@@ -112,6 +113,11 @@ public record Recipe(Map<String, Object> values) {
         return settings("quantize", QuantParams.SETTINGS, Map.of());
     }
 
+
+    /** The search's settings: the shrink section (whether it runs is {@link #enabled}{@code ("shrink")}). */
+    public ShrinkParams shrink() {
+        return settings("shrink", ShrinkParams.SETTINGS, Map.of());
+    }
 
     /** The export's settings in the export section; the source is the runner's to give. */
     public ExportParams exportSettings() {

@@ -1,6 +1,10 @@
 package dev.squeeze.pipeline.recipe;
 
 import dev.squeeze.pipeline.bench.BenchService;
+import dev.squeeze.pipeline.shrink.Candidate;
+import dev.squeeze.pipeline.shrink.ShrinkOutcome;
+import dev.squeeze.pipeline.shrink.ShrinkParams;
+import dev.squeeze.pipeline.shrink.ShrinkService;
 import dev.squeeze.core.AtomicFiles;
 import dev.squeeze.compress.artifacts.Json;
 import dev.squeeze.compress.artifacts.ModelFile;
@@ -44,7 +48,8 @@ import java.util.Map;
 
 /**
  * {@code squeeze run}: the stages a recipe declares, in order, through the same services the single commands use:
- * train (or start from a model), doctor, distill, prune, quantize every float model, export every model to
+ * train (or start from a model), doctor, distill, prune, quantize every float model, shrink (the search's chosen
+ * model), export every model to
  * {@code <recipe folder>/models/NAME/model.onnx} (the serving layout), bench them and write the Pareto report. Each
  * stage's runs are ledger rows linked to their parents; the recipe's folder is {@code recipe2-<hash>}
  * ({@link Recipes#hash(Recipe)}). Finished work is reused by the one rule every stage follows (its run folder holds its
@@ -110,10 +115,13 @@ public final class RecipeRunner {
         List<Variant> floats = new ArrayList<>();
         TrainParams trainParams = recipe.train();
         if (recipe.from() != null) {
-            if (recipe.enabled("distill") || recipe.enabled("prune")) {
-                throw new BadInputException("train.from starts from a finished model, but distill and prune retrain its "
-                        + "architecture from a squeeze training run; set distill: false and prune: false (quantize, export, "
-                        + "bench and serve work from any model)");
+            if (recipe.enabled("distill") || recipe.enabled("prune") || recipe.enabled("shrink")) {
+                boolean shrink = recipe.enabled("shrink");
+                throw new BadInputException("train.from starts from a finished model, but "
+                        + (shrink ? "distill, prune and shrink retrain" : "distill and prune retrain") + " its "
+                        + "architecture from a squeeze training run; set " + (shrink
+                        ? "distill: false, prune: false and shrink: false" : "distill: false and prune: false")
+                        + " (quantize, export, bench and serve work from any model)");
             }
             String fromRef = recipe.from();
             Path fromFile = Path.of(fromRef);
@@ -158,6 +166,21 @@ public final class RecipeRunner {
                 QuantizeOutcome out = new QuantizeService(env.workspace(), env.locator(), env.monitor()).quantize(f.source(), params, dataDir);
                 if (!out.budgetMet()) env.monitor().message("  " + f.name() + ": the accuracy budget was not met; the closest is kept");
                 variants.add(new Variant(f.name() + "-int8", "int8: quantize of " + f.kind().replace("float: ", ""), out.model()));
+            }
+        }
+
+        if (recipe.enabled("shrink")) {
+            ShrinkParams params = recipe.shrink();
+            env.monitor().message("stage shrink: from " + base + ", within " + RecipeSchema.number(params.budget())
+                    + " points");
+            ShrinkOutcome out = new ShrinkService(env.workspace(), env.locator(), env.monitor()).shrink(params, base, null,
+                    recipe.bench(), dataDir);
+            Candidate chosen = out.chosenCandidate();
+            if (chosen == null) {
+                env.monitor().message("  shrink: no candidate is within the budget; nothing added (search " + out.searchId()
+                        + ")");
+            } else {
+                variants.add(new Variant("shrunk", "shrink: " + chosen.describe(), chosen.modelRun()));
             }
         }
 

@@ -8,6 +8,7 @@ import dev.squeeze.compress.train.TrainParams;
 import dev.squeeze.core.BadInputException;
 import dev.squeeze.core.settings.SettingSpec;
 import dev.squeeze.core.settings.StageSettings;
+import dev.squeeze.pipeline.shrink.ShrinkParams;
 import dev.squeeze.serve.bench.BenchmarkOptions;
 import dev.squeeze.serve.http.ServeOptions;
 
@@ -115,6 +116,11 @@ public final class RecipeSchema {
                     toggled("quantize", "Quantize weights and activations to int8.", true,
                             // A recipe quantizes the Squeeze model it trained: --mode is for ONNX files.
                             keys("quantize", QuantParams.SETTINGS, Set.of("mode")))),
+            new Section("shrink", "Search int8, pruning and distillation from the trained model for the smallest (or "
+                    + "fastest) model within an accuracy budget, as 'squeeze shrink' does; the chosen model joins the "
+                    + "exported models as 'shrunk'.",
+                    toggled("shrink", "Run the search on the trained model.", false,
+                            keys("shrink", ShrinkParams.SETTINGS, Set.of()))),
             new Section("export", "Export the final model to ONNX.",
                     toggled("export", "Write the final model (and each earlier stage's) as ONNX.", true,
                             keys("export", ExportParams.SETTINGS, Set.of()))),

@@ -226,7 +226,7 @@ class RecipeParserTest {
     @Test
     void unknownTopLevelSection() {
         assertStarts("recipe.yaml line 3: unknown section 'prunning'; allowed: name, dataset, data, train, doctor, "
-                + "distill, prune, quantize, export, bench, serve", error(MINIMAL + "prunning:\n  levels: 2\n"));
+                + "distill, prune, quantize, shrink, export, bench, serve", error(MINIMAL + "prunning:\n  levels: 2\n"));
     }
 
     @Test

@@ -33,10 +33,10 @@ class RecipeSchemaTest {
     @Test
     void everyKeyIsDescribedAndEveryValueIsCovered() {
         List<RecipeSchema.Key> keys = RecipeSchema.allKeys();
-        assertEquals(66, keys.size(), "39 before the train section took every training setting but the dataset; 48 "
+        assertEquals(73, keys.size(), "39 before the train section took every training setting but the dataset; 48 "
                 + "before prune, quantize, bench and serve took every setting of theirs; 60 before image folders' size "
                 + "and channels, and augmentation; 63 before serve.grpc_port and bench.callers (issue 18); 65 before "
-                + "export.sparse (issue 19)");
+                + "export.sparse and the shrink section (issue 19)");
         Map<String, Object> values = Recipes.builtIn("demo", List.of()).values();
         assertEquals(keys.stream().map(RecipeSchema.Key::path).toList(), List.copyOf(values.keySet()),
                 "the schema and the record agree key for key, in order");
@@ -45,8 +45,8 @@ class RecipeSchemaTest {
             assertFalse(key.path().chars().anyMatch(Character::isUpperCase), "snake_case: " + key.path());
             if (key.defaultValue() == null) assertTrue(key.nullable(), key.path());
         }
-        assertEquals(List.of("name", "dataset", "data", "train", "doctor", "distill", "prune", "quantize", "export", "bench",
-                "serve"), RecipeSchema.topLevelNames());
+        assertEquals(List.of("name", "dataset", "data", "train", "doctor", "distill", "prune", "quantize", "shrink", "export",
+                "bench", "serve"), RecipeSchema.topLevelNames());
         assertFalse(RecipeSchema.section("train").orElseThrow().toggle());
         assertTrue(RecipeSchema.section("serve").orElseThrow().toggle());
     }

@@ -1,0 +1,79 @@
+package dev.squeeze.pipeline.shrink;
+
+import dev.squeeze.compress.train.SettingChecks;
+import dev.squeeze.core.settings.Setting;
+import dev.squeeze.core.settings.StageSettings;
+
+import java.util.List;
+
+/**
+ * What {@code squeeze shrink} searches and how it chooses; the hash of these (with the training run's) names the
+ * search's folder, and the same hash without the budget and the target names its id ({@link #searchId()}), the
+ * sweep id its runs carry.
+ *
+ * @param source   configuration hash of the training run the search starts from (set by the service)
+ * @param budget   most validation accuracy, in points, a chosen model may lose against the dense float model, both
+ *                 measured in ONNX Runtime
+ * @param target   what to minimise within the budget
+ * @param kinds    which kinds of candidate to try ({@link ShrinkService#KINDS}), always in the service's order,
+ *                 cheapest training first
+ * @param levels   most pruning levels of each kind; a kind stops going deeper once a level's models are all over
+ *                 budget
+ * @param rate     fraction of the surviving weights (unstructured) or neurons/channels (structured) removed per level
+ * @param students zoo models to distil into; null for every zoo model smaller than the trained one that fits its data
+ * @param variants the names of the {@link Variant}s each model is measured as (set by the service): a variant added
+ *                 later makes a new search, whose candidates measured before are found again by their own runs
+ */
+public record ShrinkParams(
+        String source,
+        @Setting(help = "Most validation accuracy, in points, the chosen model may lose against the dense float model "
+                + "(both measured in ONNX Runtime on the validation split the training held out).", label = "POINTS",
+                defaultValue = "0.5", min = 0, minExclusive = true, max = 100)
+        double budget,
+        @Setting(help = "What to make smallest within the budget: size (the raw ONNX file) or latency (p50 of one image "
+                + "in ONNX Runtime, in process).", defaultValue = "size")
+        ShrinkTarget target,
+        @Setting(name = "try", help = "Kinds of candidate to try, run cheapest training first whatever the order given: "
+                + "int8 (the trained model quantized, no training), prune (unstructured levels, each retrained, then "
+                + "quantized), structured (neurons or channels removed, each level retrained), distill (smaller zoo "
+                + "students trained on the model's soft labels, and alone).", label = "KIND,KIND",
+                defaultValue = "int8,prune,structured,distill", choices = {"int8", "prune", "structured", "distill"})
+        List<String> kinds,
+        @Setting(help = "Most pruning levels of each kind; deeper levels stop once a level's models are all over the "
+                + "budget.", defaultValue = "6", min = 1)
+        int levels,
+        @Setting(help = "Fraction of the surviving weights (unstructured) or neurons and channels (structured) removed "
+                + "per level.", label = "F", defaultValue = "0.5", min = 0, minExclusive = true, max = 1,
+                maxExclusive = true)
+        double rate,
+        @Setting(help = "Zoo models to distil into (default: every zoo model smaller than the trained one that fits its "
+                + "data), tried smallest first.", label = "MODEL,MODEL", check = SettingChecks.ZooModel.class)
+        List<String> students,
+        List<String> variants) {
+
+    /** The settings, as options and recipe keys see them. */
+    public static final StageSettings<ShrinkParams> SETTINGS = StageSettings.of(ShrinkParams.class);
+
+    /** What hashes are taken against: every setting at its default, no source, no variants. */
+    public static final ShrinkParams DEFAULTS = SETTINGS.hashBase();
+
+    /** Sorts the kinds into the order they run in, once each, so the order written changes nothing. */
+    public ShrinkParams {
+        if (kinds != null) kinds = ShrinkService.KINDS.stream().filter(kinds::contains).toList();
+        if (students != null) students = students.stream().distinct().sorted().toList();
+    }
+
+    public ShrinkParams withSource(String source, List<String> variants) {
+        return SETTINGS.with(SETTINGS.with(this, "source", source), "variants", variants);
+    }
+
+    /**
+     * {@code sh-} and the hash of what decides the candidates, not of the budget or target: the same search with
+     * another budget is the same search (a larger budget goes deeper where a smaller one stopped), so its runs keep
+     * one id, which 'squeeze runs --sweep' lists.
+     */
+    public String searchId() {
+        ShrinkParams identity = SETTINGS.with(SETTINGS.with(this, "budget", DEFAULTS.budget()), "target", DEFAULTS.target());
+        return "sh-" + dev.squeeze.compress.ledger.ConfigHash.of(identity, DEFAULTS).value();
+    }
+}

@@ -1,0 +1,168 @@
+package dev.squeeze.pipeline.shrink;
+
+import dev.squeeze.compress.ledger.RunLedger;
+import dev.squeeze.compress.ledger.RunQuery;
+import dev.squeeze.compress.ledger.RunRecord;
+import dev.squeeze.compress.runs.Workspace;
+import dev.squeeze.compress.train.Refit;
+import dev.squeeze.compress.train.TrainOutcome;
+import dev.squeeze.compress.train.TrainParams;
+import dev.squeeze.compress.train.TrainingMonitor;
+import dev.squeeze.compress.train.TrainingService;
+import dev.squeeze.core.BadInputException;
+import dev.squeeze.models.data.DatasetLocator;
+import dev.squeeze.serve.bench.BenchmarkOptions;
+import dev.squeeze.serve.report.ParetoReport;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A real search on the Fashion-MNIST fixture: a small model trained for one epoch, int8, two unstructured pruning
+ * levels and one distilled student, every candidate exported and measured in ONNX Runtime, with a real SQLite ledger.
+ */
+class ShrinkServiceTest {
+    @TempDir
+    Path tmp;
+
+    /** One epoch, no refit: the validation split stays held out, as on the full dataset. */
+    private static final TrainParams DENSE = TrainParams.of("mlp-100", "fashion-mnist", 1, 60, 1e-3, 5, 3, 0.1, 0.8)
+            .withRefit(Refit.NEVER);
+    /** Short timing windows: the test checks what is measured and chosen, not how fast anything is. */
+    private static final BenchmarkOptions QUICK = BenchmarkOptions.DEFAULTS.with("window-ms", 1L).with("warmup-ms", 0L)
+            .with("max-windows", 3).with("min-runs-per-window", 1).with("stability", 1000.0).with("callers", List.of(1));
+
+    private static Path data() {
+        return Path.of(System.getProperty("squeeze.fixtures"), "fashion-mnist");
+    }
+
+    private static Workspace workspace(Path home) {
+        return new Workspace(home, home.resolve("ledger.db").toString());
+    }
+
+    private static ShrinkService service(Path home, List<String> progress) {
+        return new ShrinkService(workspace(home), new DatasetLocator(null, null, null), new TrainingMonitor() {
+            @Override
+            public void message(String line) {
+                progress.add(line);
+            }
+        });
+    }
+
+    private static ShrinkParams params(double budget) {
+        return ShrinkParams.SETTINGS.build(Map.of("budget", budget, "try", List.of("int8", "prune", "distill"),
+                "levels", 2, "rate", 0.5, "students", List.of("mlp-tiny")));
+    }
+
+    @Test
+    void aSearchMeasuresEveryCandidateChoosesWithinTheBudgetAndResumes() throws Exception {
+        Path home = tmp.resolve("home");
+        TrainOutcome dense = new TrainingService(workspace(home), new DatasetLocator(null, null, null),
+                TrainingMonitor.SILENT).train(DENSE, data(), false);
+        List<String> progress = new ArrayList<>();
+        Path output = tmp.resolve("out").resolve("shrunk.onnx");
+        Files.createDirectories(output.getParent());
+
+        // A budget everyone meets: the choice must be the smallest file.
+        ShrinkOutcome all = service(home, progress).shrink(params(100), dense.run().id(), output, QUICK, data());
+        // int8 of the trained model; int8 of each of the 2 levels; mlp-tiny distilled and alone, float and int8.
+        assertEquals(7, all.candidates().size(), all.format());
+        assertEquals(List.of("int8", "prune", "prune", "distill", "distill", "distill", "distill"),
+                all.candidates().stream().map(Candidate::kind).toList(), "cheapest training first");
+        assertEquals(7, progress.stream().filter(l -> l.startsWith("candidate ")).count(), "one line per candidate");
+        for (Candidate c : all.candidates()) {
+            assertTrue(c.withinBudget());
+            assertTrue(c.fileBytes() > 0 && c.latencyP50Micros() > 0, c.describe());
+            assertTrue(c.valAcc() > 0.1 && c.valAcc() <= 1 && c.testAcc() > 0.1, c.describe() + " learnt something");
+            assertEquals(Files.size(Path.of(c.file())), c.fileBytes(), "the raw exported file's size");
+        }
+        Candidate chosen = all.chosenCandidate();
+        assertNotNull(chosen);
+        assertEquals(all.candidates().stream().mapToLong(Candidate::fileBytes).min().orElseThrow(), chosen.fileBytes());
+        assertTrue(chosen.fileBytes() < all.dense().fileBytes() / 3, "int8 of a smaller student is smaller still");
+        assertFalse(ParetoReport.frontier(all.points(), ParetoReport.FILE_KB).isEmpty());
+        assertTrue(all.format().contains("<- chosen"), all.format());
+
+        // Written out, benchmarked, reported.
+        assertArrayEquals(Files.readAllBytes(Path.of(chosen.file())), Files.readAllBytes(output));
+        assertArrayEquals(Files.readAllBytes(output), Files.readAllBytes(Path.of(all.delivery().file())));
+        assertEquals(chosen.fileBytes(), all.delivery().chosen().fileBytes());
+        assertEquals(all.dense().fileBytes(), all.delivery().dense().fileBytes());
+        assertTrue(Files.isRegularFile(Path.of(all.report()).resolve("index.html")));
+
+        // Every candidate is a ledger row of the search, a child of the export it measured.
+        try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
+            List<RunRecord> rows = ledger.query(RunQuery.all().withSweepId(all.searchId()));
+            List<RunRecord> measured = rows.stream().filter(r -> r.stage().equals(ShrinkService.CANDIDATE_STAGE)).toList();
+            assertEquals(8, measured.size(), "7 candidates and the dense model");
+            for (Candidate c : all.candidates()) {
+                RunRecord row = ledger.get(c.measureRun()).orElseThrow();
+                assertEquals(c.exportRun(), row.parentId());
+                assertEquals(c.valAcc(), row.valAcc(), 1e-12);
+            }
+            RunRecord search = rows.stream().filter(r -> r.stage().equals(ShrinkService.STAGE)).findFirst().orElseThrow();
+            assertEquals(dense.run().id(), search.parentId());
+            assertTrue(rows.stream().anyMatch(r -> r.stage().equals("prune")), "the levels joined the search");
+            assertTrue(rows.stream().anyMatch(r -> r.stage().equals("distill")));
+        }
+
+        // Another budget: the same search, so every candidate is found again and nothing is trained or measured anew.
+        progress.clear();
+        ShrinkOutcome again = service(home, progress).shrink(params(50), dense.run().id(), null, QUICK, data());
+        assertEquals(all.searchId(), again.searchId(), "the budget is not part of the search's id");
+        assertEquals(all.candidates().stream().map(Candidate::measureRun).toList(),
+                again.candidates().stream().map(Candidate::measureRun).toList());
+        assertEquals(List.of(), progress.stream().filter(l -> l.startsWith("  ") && l.contains(" level ")
+                || l.contains("distilling into")).toList(), "no level or student trained again");
+        Candidate within = again.chosenCandidate();
+        if (within != null) assertTrue(within.valAcc() >= again.dense().valAcc() - 0.5, "never over budget");
+        try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
+            assertEquals(8, ledger.query(RunQuery.all().withStage(ShrinkService.CANDIDATE_STAGE)).size(),
+                    "every measurement found again");
+        }
+    }
+
+    @Test
+    void aBudgetNobodyMeetsChoosesNothingAndStopsPruningDeeper() {
+        Path home = tmp.resolve("none");
+        TrainOutcome dense = new TrainingService(workspace(home), new DatasetLocator(null, null, null),
+                TrainingMonitor.SILENT).train(DENSE, data(), false);
+        // 1% of the weights left after one level: a level far below the dense model, on the fixture as anywhere.
+        ShrinkParams params = ShrinkParams.SETTINGS.build(Map.of("budget", 0.01, "try", List.of("prune"), "levels", 3,
+                "rate", 0.99));
+        ShrinkOutcome none = service(home, new ArrayList<>()).shrink(params, dense.run().id(), null, QUICK, data());
+        assertEquals(1, none.candidates().size(), "level 1 only: " + none.format());
+        assertTrue(none.candidates().get(0).valAcc() < none.dense().valAcc() - 0.0001, none.format());
+        assertFalse(none.candidates().get(0).withinBudget());
+        assertNull(none.chosenCandidate());
+        assertNull(none.delivery(), "nothing written out");
+        assertTrue(none.format().contains("chosen  none: no candidate is within 0.01 points"), none.format());
+        assertTrue(none.notes().stream().anyMatch(n -> n.startsWith("prune stopped after level 1 of 3")),
+                none.notes().toString());
+    }
+
+    @Test
+    void refusesWhatIsNotATrainingRun() {
+        Path home = tmp.resolve("bad");
+        List<String> progress = new ArrayList<>();
+        BadInputException unknown = assertThrows(BadInputException.class,
+                () -> service(home, progress).shrink(params(0.5), "nosuchrun", null, QUICK, data()));
+        assertTrue(unknown.getMessage().contains("no run or model file 'nosuchrun'"), unknown.getMessage());
+        BadInputException budget = assertThrows(BadInputException.class,
+                () -> service(home, progress).shrink(params(0), "nosuchrun", null, QUICK, data()));
+        assertTrue(budget.getMessage().contains("budget"), budget.getMessage());
+    }
+}
