@@ -172,14 +172,31 @@ public final class OnnxExporter {
         return linear(g, q.geometry(), x, weights, bias);
     }
 
-    /** DequantizeLinear (INT4, blocks along K), MatMul, Add: the pattern ONNX Runtime fuses into MatMulNBits. */
+    /**
+     * DequantizeLinear (INT4, blocks along K), MatMul, Add: the pattern ONNX Runtime fuses into MatMulNBits. The input
+     * goes in as [batch, 1, K] and the result comes back as [batch, N]: ONNX Runtime 1.29 turns a MatMul of a 2-D input
+     * followed by an Add into a Gemm before its QDQ rules run, and does not fuse a Gemm into MatMulNBits; it leaves a
+     * MatMul of a 3-D input with a symbolic batch alone. The two Reshapes copy nothing.
+     */
     private static String int4Linear(OnnxGraph g, Int4Linear q, Value in) {
-        String x = in.quantized() ? dequantize(g, in) : in.name();
+        String x = in.quantized() ? dequantizeApart(g, in) : in.name();
         String w = QdqNodes.int4Weight(g, q.weights().packed(), q.weights().shape(), q.weights().scales(),
                 q.weights().blockSize());
         String b = g.floats(g.fresh("b"), q.bias().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat(),
                 q.bias().length());
-        return g.add(g.matMul(x, w), b);
+        String y = g.add(g.matMul(g.reshape(x, -1, 1, q.weights().inputs()), w), b);
+        return g.reshape(y, -1, q.weights().outputs());
+    }
+
+    /**
+     * Codes to real values as DequantizeLinear computes them, {@code (float) (q - zeroPoint) * scale}, but with Cast,
+     * Sub and Mul: a MatMul whose input is a DequantizeLinear too (an int8 layer's or pooling's codes before a 4-bit
+     * layer) is not fused into MatMulNBits, which takes one DequantizeLinear, of the weights.
+     */
+    private static String dequantizeApart(OnnxGraph g, Value v) {
+        String real = g.activation("Cast", v.name(), Map.of("to", (long) DataType.FLOAT_VALUE));
+        real = g.sub(real, g.floats(g.fresh("zero_point_f"), new float[]{v.quant().zeroPoint()}));
+        return g.mul(real, g.floats(g.fresh("scale"), new float[]{v.quant().scale()}));
     }
 
     private static String linear(OnnxGraph g, Geometry geometry, String x, String w, String b) {
