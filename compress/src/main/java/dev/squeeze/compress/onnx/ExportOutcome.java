@@ -26,7 +26,8 @@ public record ExportOutcome(String runId, String sourceRun, String source, Strin
 
     public String format() {
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "model   %s (%s, opset %d, IR 8)%n", output, mode, opset));
+        out.append(String.format(Locale.ROOT, "model   %s (%s, opset %d, IR %d)%n", output, mode, opset,
+                ExportService.irVersion(opset)));
         out.append(String.format(Locale.ROOT, "size    %,d bytes, %,d zipped; %,d parameters, %,d non-zero (%.1f%% zero)%n",
                 fileBytes, zippedBytes, params, nonzeroParams, 100.0 * (params - nonzeroParams) / Math.max(1, params)));
         out.append(String.format(Locale.ROOT, "test    %.2f%% in ONNX Runtime on %,d examples (source model %.2f%%)%n",

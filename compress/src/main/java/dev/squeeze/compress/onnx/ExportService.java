@@ -128,6 +128,11 @@ public final class ExportService {
         return int8 || !network.isFullyFloat() ? "int8" : "float";
     }
 
+    /** The IR version written with {@code opset}: the lowest that reads it (10 for opset 21, with INT4). */
+    static long irVersion(long opset) {
+        return opset <= 18 ? 8 : opset <= 20 ? 9 : 10;
+    }
+
     /** The ONNX file in an export's run folder. */
     static Path onnxFile(RunPaths paths) {
         return paths.dir().resolve("model.onnx");
@@ -195,7 +200,7 @@ public final class ExportService {
         ModelInfo info = source.info();
         String mode = source.int8() ? mode(source.network()) : "float";
         OnnxGraph graph = OnnxExporter.graph(source.network(), info.normalization(), info.model());
-        long ir = params.opset() <= 18 ? 8 : params.opset() <= 20 ? 9 : 10;
+        long ir = irVersion(params.opset());
         byte[] unlabelled = graph.model(ir, params.opset(), version(), "", Map.of()).toByteArray();
 
         LabeledData rawTest = info.openDataset(null, dataDir, locator, monitor::message).test();
