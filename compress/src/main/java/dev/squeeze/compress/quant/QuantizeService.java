@@ -45,8 +45,10 @@ import java.util.stream.Collectors;
 /**
  * {@code squeeze quantize}: post-training static int8 quantization of a trained model, calibrated on training
  * examples, chosen on the validation split (never the test set), with each layer's sensitivity, and
- * quantization-aware training when asked for or when the accuracy budget needs it. The test accuracy reported is
- * that of the written file, loaded back.
+ * quantization-aware training when asked for or when the accuracy budget needs it. With {@code --bits 4} the dense
+ * layers get block-wise int4 weights and float activations instead ({@link Int4Linear}), convolutions and
+ * {@code --keep-8bit} layers stay int8, and the sensitivity list measures each dense layer at 4 bits. The test accuracy
+ * reported is that of the written file, loaded back.
  */
 public final class QuantizeService {
     public static final String STAGE = "quantize";
