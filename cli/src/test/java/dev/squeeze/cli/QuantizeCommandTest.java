@@ -42,6 +42,11 @@ class QuantizeCommandTest {
         assertBadValue("--keep-float must be a comma-separated list of integers >= 0 or names, got '0,-1'", "--keep-float", "0,-1");
         assertBadValue("--qat-epochs must be an integer >= 0, got '-1'", "--qat-epochs", "-1");
         assertBadValue("--accuracy-budget must be a number from 0 to 100, or null, got '101'", "--accuracy-budget", "101");
+        assertBadValue("--block-size must be an integer >= 16, got '8'", "--block-size", "8");
+        CliRun bits = CliRun.run(home, "quantize", "--from", "x", "--bits", "3");
+        assertEquals(ExitCodes.BAD_INPUT, bits.exitCode(), bits.err());
+        assertTrue(bits.err().contains("--bits 3: quantize writes 8-bit weights (the default) or 4-bit weights of the "
+                + "dense layers; give --bits 8 or --bits 4"), bits.err());
         CliRun missing = CliRun.run(home, "quantize", "--from", "nope", "--data", CliRun.fixtures());
         assertEquals(ExitCodes.BAD_INPUT, missing.exitCode());
         assertEquals(1, missing.errorLines(), missing.err());
@@ -60,8 +65,10 @@ class QuantizeCommandTest {
         String help = CliRun.run(home, "quantize", "--help").out();
         for (String line : new String[]{"--calibration=METHOD", "--percentile=P", "--samples=N", "--granularity=channel|tensor",
                 "--keep-float=LAYER", "--qat-epochs=N", "--accuracy-budget=POINTS", "(default: 99.99)", "(default: auto)",
-                "(default: 1000)", "(default: channel)"}) {
-            assertTrue(help.contains(line), line + " in\n" + help);
+                "(default: 1000)", "(default: channel)", "--bits=8|4", "--block-size=N", "--keep-8bit=LAYER",
+                "(default: 8)", "(default: 32)"}) {
+            // Help wraps its descriptions: "(default: 32)" may be split over two lines.
+            assertTrue(help.replaceAll("\\s+", " ").contains(line), line + " in\n" + help);
         }
     }
 }

@@ -39,7 +39,8 @@ public record ExportOutcome(String runId, String sourceRun, String source, Strin
 
     public String format() {
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "model   %s (%s, opset %d, IR 8)%n", output, mode, opset));
+        out.append(String.format(Locale.ROOT, "model   %s (%s, opset %d, IR %d)%n", output, mode, opset,
+                ExportService.irVersion(opset)));
         String both = sparse == null || sparse.equals("never") ? ""
                 : sparseInitializers.isEmpty() ? " (no weight smaller sparse)"
                 : String.format(Locale.ROOT, " (%,d with every weight dense)", denseFileBytes);

@@ -22,6 +22,8 @@ import dev.squeeze.compress.stage.StageRun;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
 import dev.squeeze.compress.network.Dl4jLayers;
+import dev.squeeze.compress.quant.Int4Linear;
+import dev.squeeze.compress.quant.Int8Linear;
 import dev.squeeze.compress.quant.QuantizedModelFile;
 import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.compress.train.StageEnvironment;
@@ -62,6 +64,10 @@ public final class ExportService {
     /** ONNX Runtime's integer kernels, looked for in the optimized graph of an int8 export. */
     static final Set<String> INTEGER_KERNELS = Set.of("QGemm", "QLinearConv", "QLinearMatMul", "MatMulInteger",
             "ConvInteger", "QLinearAdd", "QLinearGlobalAveragePool");
+    /** ONNX Runtime's 4-bit kernel, looked for in the optimized graph of an export with 4-bit weights. */
+    static final String FOUR_BIT_KERNEL = "MatMulNBits";
+    /** The first opset whose DequantizeLinear takes INT4 and blocks ({@code block_size}): what 4-bit weights need. */
+    public static final long FOUR_BIT_OPSET = 21;
 
     private final StageEnvironment env;
 
@@ -101,13 +107,41 @@ public final class ExportService {
             RunPaths.requireWritable(target.getParent());
         }
         Source source = load(from);
-        ExportParams params = requested.withSource(source.run() != null ? source.run().id()
-                : source.file().toAbsolutePath().normalize().toString());
+        ExportParams params = ExportParams.SETTINGS.with(requested.withSource(source.run() != null ? source.run().id()
+                : source.file().toAbsolutePath().normalize().toString()), "opset", opsetFor(source.network(), requested.opset()));
         StageResult<ExportOutcome> exported = env.runner().run(new Export(source, target, dataDir), params);
         if (target == null) return exported.outcome();
         Path inFolder = onnxFile(exported.paths());
         AtomicFiles.copy(inFolder, target);
         return exported.outcome().withOutput(target.toString());
+    }
+
+    /**
+     * The opset to write: the one asked for, or {@link #FOUR_BIT_OPSET} for a model with 4-bit weights when the
+     * default was left (the default names no need of its own; any other opset below 21 was chosen, and is refused).
+     */
+    static long opsetFor(StepNetwork network, long requested) {
+        if (fourBitLayers(network) == 0 || requested >= FOUR_BIT_OPSET) return requested;
+        if (requested == ExportParams.DEFAULT_OPSET) return FOUR_BIT_OPSET;
+        throw new BadInputException("--opset " + requested + ": this model has 4-bit weights, which ONNX writes with "
+                + "opset " + FOUR_BIT_OPSET + "'s INT4 DequantizeLinear in blocks; leave --opset out (a 4-bit model is "
+                + "exported at " + FOUR_BIT_OPSET + ") or give --opset " + FOUR_BIT_OPSET);
+    }
+
+    private static long fourBitLayers(StepNetwork network) {
+        return network.linearSteps().stream().filter(s -> s instanceof Int4Linear).count();
+    }
+
+    /** What the export holds: float, int8, int4 (4-bit dense weights, the rest float) or int4+int8 (mixed). */
+    static String mode(StepNetwork network) {
+        boolean int8 = network.linearSteps().stream().anyMatch(s -> s instanceof Int8Linear);
+        if (fourBitLayers(network) > 0) return int8 ? "int4+int8" : "int4";
+        return int8 || !network.isFullyFloat() ? "int8" : "float";
+    }
+
+    /** The IR version written with {@code opset}: the lowest that reads it (10 for opset 21, with INT4). */
+    static long irVersion(long opset) {
+        return opset <= 18 ? 8 : opset <= 20 ? 9 : 10;
     }
 
     /** The ONNX file in an export's run folder. */
@@ -138,7 +172,7 @@ public final class ExportService {
             ModelInfo info = source.info();
             return NewRun.of(STAGE, info.model(), info.dataset(), hash)
                     .withParent(source.run() == null ? null : source.run().id())
-                    .withNotes((source.int8() ? "int8 QDQ" : "float") + " ONNX, opset " + params.opset()
+                    .withNotes((source.int8() ? mode(source.network()) + " QDQ" : "float") + " ONNX, opset " + params.opset()
                             + (params.sparse() == SparseStorage.NEVER ? "" : ", sparse " + SettingSpec.label(params.sparse()))
                             + (target == null ? "" : ": " + target));
         }
@@ -176,9 +210,9 @@ public final class ExportService {
         TrainingMonitor monitor = env.monitor();
         DatasetLocator locator = env.locator();
         ModelInfo info = source.info();
-        String mode = source.int8() ? "int8" : "float";
+        String mode = source.int8() ? mode(source.network()) : "float";
         OnnxGraph graph = OnnxExporter.graph(source.network(), info.normalization(), info.model());
-        long ir = params.opset() <= 18 ? 8 : params.opset() <= 20 ? 9 : 10;
+        long ir = irVersion(params.opset());
         OnnxMl.ModelProto dense = graph.model(ir, params.opset(), version(), "", Map.of());
         // Measured as written: the sparse graph is the one ONNX Runtime loads, densifies, optimizes and runs here.
         SparseInitializers.Result stored = SparseInitializers.apply(dense, params.sparse());
@@ -195,12 +229,19 @@ public final class ExportService {
         Path optimized = null;
         float[][] got;
         String fused = "";
+        long fourBitFused = 0;
+        boolean int8Fused = false;
         try {
             if (source.int8()) optimized = Files.createTempFile(target.getParent(), ".optimized-", ".onnx");
             try (OnnxRuntimeModel ort = new OnnxRuntimeModel(unlabelled, info.inputShape(), 1, optimized)) {
                 got = ort.runAll(OnnxExporter.PROBABILITIES, rawTest);
             }
-            if (source.int8()) fused = String.join(", ", integerKernels(optimized));
+            if (source.int8()) {
+                List<String> kernels = kernels(optimized);
+                fused = String.join(", ", new TreeSet<>(kernels));
+                fourBitFused = kernels.stream().filter(FOUR_BIT_KERNEL::equals).count();
+                int8Fused = kernels.stream().anyMatch(INTEGER_KERNELS::contains);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write ONNX Runtime's optimized graph next to " + target, e);
         } finally {
@@ -217,8 +258,14 @@ public final class ExportService {
         }
         double accuracy = (double) correct / got.length;
         double agreement = (double) agree / got.length;
-        if (source.int8() && fused.isEmpty()) {
+        boolean int8Layers = source.network().linearSteps().stream().anyMatch(s -> s instanceof Int8Linear);
+        if (source.int8() && (int8Layers || fourBitLayers(source.network()) == 0) && !int8Fused) {
             throw new IllegalStateException("ONNX Runtime did not fuse the int8 graph into integer kernels; not written");
+        }
+        long fourBit = fourBitLayers(source.network());
+        if (fourBit > 0 && fourBitFused != fourBit) {
+            throw new IllegalStateException("ONNX Runtime fused " + fourBitFused + " of the " + fourBit + " 4-bit layers "
+                    + "into " + FOUR_BIT_KERNEL + "; not written");
         }
 
         Map<String, String> metadata = new LinkedHashMap<>();
@@ -280,12 +327,13 @@ public final class ExportService {
         return s.toString();
     }
 
-    static List<String> integerKernels(Path optimized) throws IOException {
-        Set<String> ops = new TreeSet<>();
+    /** The integer and 4-bit kernels of ONNX Runtime's optimized graph, one entry per node. */
+    static List<String> kernels(Path optimized) throws IOException {
+        List<String> ops = new ArrayList<>();
         for (OnnxMl.NodeProto n : OnnxMl.ModelProto.parseFrom(Files.readAllBytes(optimized)).getGraph().getNodeList()) {
-            if (INTEGER_KERNELS.contains(n.getOpType())) ops.add(n.getOpType());
+            if (INTEGER_KERNELS.contains(n.getOpType()) || FOUR_BIT_KERNEL.equals(n.getOpType())) ops.add(n.getOpType());
         }
-        return new ArrayList<>(ops);
+        return ops;
     }
 
     static long zippedSize(byte[] bytes) {

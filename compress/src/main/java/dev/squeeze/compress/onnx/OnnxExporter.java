@@ -6,6 +6,7 @@ import dev.squeeze.compress.network.FloatLinear;
 import dev.squeeze.compress.network.Geometry;
 import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.compress.network.Step;
+import dev.squeeze.compress.quant.Int4Linear;
 import dev.squeeze.compress.quant.Int8Linear;
 import dev.squeeze.compress.quant.QuantizedWeights;
 import dev.squeeze.core.BadInputException;
@@ -34,7 +35,9 @@ import java.util.Map;
  * layers as uint8 (max pooling and flattening act on them directly). A residual block is its two paths and an Add
  * (int8: of the dequantized inputs, quantized to the block's output). The input is raw features ([batch, ...shape],
  * pixel values 0-255 for images): the model's normalization is the graph's first two nodes. Outputs: {@code logits}
- * and {@code probabilities}.
+ * and {@code probabilities}. A dense layer with 4-bit weights ({@link Int4Linear}) is DequantizeLinear of its INT4
+ * weights in blocks (opset 21), MatMul, Add of its float bias, and its activation: float in and out, which ONNX Runtime
+ * fuses into MatMulNBits.
  */
 public final class OnnxExporter {
     public static final String INPUT = "input";
@@ -104,8 +107,10 @@ public final class OnnxExporter {
                 } else if (step instanceof Step.Residual r) {
                     v = residual(r, v);
                 } else {
-                    String pre = step instanceof Int8Linear q ? int8Linear(g, q, v) : floatLinear(g, (FloatLinear) step, v);
-                    IActivation activation = step instanceof Int8Linear q ? q.activation() : ((FloatLinear) step).activation();
+                    String pre = step instanceof Int8Linear q ? int8Linear(g, q, v)
+                            : step instanceof Int4Linear q4 ? int4Linear(g, q4, v) : floatLinear(g, (FloatLinear) step, v);
+                    IActivation activation = step instanceof Int8Linear q ? q.activation()
+                            : step instanceof Int4Linear q4 ? q4.activation() : ((FloatLinear) step).activation();
                     long[] outShape = outShape(step, v.shape());
                     if (step == last) {
                         if (!top) return v;   // graph() refuses it
@@ -165,6 +170,33 @@ public final class OnnxExporter {
                 !(q.geometry() instanceof Geometry.Conv));
         String bias = QdqNodes.int32Bias(g, q.bias(), q.input().scale(), w.scales());
         return linear(g, q.geometry(), x, weights, bias);
+    }
+
+    /**
+     * DequantizeLinear (INT4, blocks along K), MatMul, Add: the pattern ONNX Runtime fuses into MatMulNBits. The input
+     * goes in as [batch, 1, K] and the result comes back as [batch, N]: ONNX Runtime 1.29 turns a MatMul of a 2-D input
+     * followed by an Add into a Gemm before its QDQ rules run, and does not fuse a Gemm into MatMulNBits; it leaves a
+     * MatMul of a 3-D input with a symbolic batch alone. The two Reshapes copy nothing.
+     */
+    private static String int4Linear(OnnxGraph g, Int4Linear q, Value in) {
+        String x = in.quantized() ? dequantizeApart(g, in) : in.name();
+        String w = QdqNodes.int4Weight(g, q.weights().packed(), q.weights().shape(), q.weights().scales(),
+                q.weights().blockSize());
+        String b = g.floats(g.fresh("b"), q.bias().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat(),
+                q.bias().length());
+        String y = g.add(g.matMul(g.reshape(x, -1, 1, q.weights().inputs()), w), b);
+        return g.reshape(y, -1, q.weights().outputs());
+    }
+
+    /**
+     * Codes to real values as DequantizeLinear computes them, {@code (float) (q - zeroPoint) * scale}, but with Cast,
+     * Sub and Mul: a MatMul whose input is a DequantizeLinear too (an int8 layer's or pooling's codes before a 4-bit
+     * layer) is not fused into MatMulNBits, which takes one DequantizeLinear, of the weights.
+     */
+    private static String dequantizeApart(OnnxGraph g, Value v) {
+        String real = g.activation("Cast", v.name(), Map.of("to", (long) DataType.FLOAT_VALUE));
+        real = g.sub(real, g.floats(g.fresh("zero_point_f"), new float[]{v.quant().zeroPoint()}));
+        return g.mul(real, g.floats(g.fresh("scale"), new float[]{v.quant().scale()}));
     }
 
     private static String linear(OnnxGraph g, Geometry geometry, String x, String w, String b) {
@@ -236,7 +268,7 @@ public final class OnnxExporter {
     }
 
     private static BadInputException unsupported(Step step, String what) {
-        String label = step instanceof FloatLinear f ? f.label() : step instanceof Int8Linear q ? q.label()
+        String label = step instanceof Step.Linear l ? l.label()
                 : step instanceof Step.Residual r ? r.label() + " (residual add)" : step.describe();
         return new BadInputException("layer " + label + ": ONNX export does not support " + what
                 + "; supported activations: identity, relu, softmax, tanh, sigmoid, softplus, softsign, leakyrelu, elu, hardsigmoid");
@@ -251,10 +283,11 @@ public final class OnnxExporter {
     }
 
     private static long[] outShape(Step step, long[] in) {
-        Geometry geometry = step instanceof Int8Linear q ? q.geometry() : ((FloatLinear) step).geometry();
+        Geometry geometry = ((Step.Linear) step).geometry();
         if (geometry instanceof Geometry.Conv c) return new long[]{c.outChannels(), c.outH(), c.outW()};
         INDArray w = step instanceof FloatLinear f ? f.weights() : null;
-        long out = w != null ? w.size(1) : ((Int8Linear) step).weights().shape()[1];
+        long out = w != null ? w.size(1) : step instanceof Int4Linear q4 ? q4.weights().outputs()
+                : ((Int8Linear) step).weights().shape()[1];
         return new long[]{out};
     }
 

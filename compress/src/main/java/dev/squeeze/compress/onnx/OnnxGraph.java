@@ -91,6 +91,11 @@ public final class OnnxGraph {
         return initializer(name, OnnxMl.TensorProto.DataType.UINT8, values, dims);
     }
 
+    /** An INT4 tensor (opset 21): {@code packed} holds two signed values a byte, the first in the low nibble. */
+    public String int4s(String name, byte[] packed, long... dims) {
+        return initializer(name, OnnxMl.TensorProto.DataType.INT4, packed, dims);
+    }
+
     public String int32s(String name, int[] values, long... dims) {
         ByteBuffer buf = ByteBuffer.allocate(values.length * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         buf.asIntBuffer().put(values);
@@ -218,6 +223,16 @@ public final class OnnxGraph {
     /** {@link #dequantizeLinear(String, String, String, int)} writing {@code output} (a node of a fresh name). */
     public String dequantizeLinear(String q, String scale, String zeroPoint, int axis, String output) {
         return dequantizeLinear(q, scale, zeroPoint, axis, output, fresh("dq") + "_node");
+    }
+
+    /**
+     * Blocked DequantizeLinear (opset 21): {@code scale} has the shape of {@code q} with dimension {@code axis} divided
+     * into blocks of {@code blockSize} (rounded up); zero point 0 (not written).
+     */
+    public String dequantizeLinearBlocked(String q, String scale, int axis, int blockSize) {
+        String output = fresh("dq");
+        return node("DequantizeLinear", List.of(q, scale), attrs("axis", (long) axis, "block_size", (long) blockSize),
+                output, output + "_node");
     }
 
     private String dequantizeLinear(String q, String scale, String zeroPoint, int axis, String output, String name) {

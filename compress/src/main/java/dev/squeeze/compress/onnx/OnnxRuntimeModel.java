@@ -17,6 +17,13 @@ import java.util.Map;
  */
 public final class OnnxRuntimeModel implements AutoCloseable {
     private static final int CHUNK = 1000;
+    /**
+     * How MatMulNBits, which ONNX Runtime fuses 4-bit weights into, computes: 4 (ONNX Runtime's default) quantizes the
+     * activations to int8 per block inside the kernel; 1 would compute in float, as the graph is written. Pinned at the
+     * default, what {@code squeeze serve} and any other ONNX Runtime session run, so that what export measures is what
+     * they serve.
+     */
+    public static final String MATMULNBITS_ACCURACY_LEVEL = "4";
 
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final OrtSession session;
@@ -35,6 +42,7 @@ public final class OnnxRuntimeModel implements AutoCloseable {
             // Writing the optimized graph makes ORT warn that it is hardware specific: we only read its node types.
             options.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
             if (optimizedPath != null) options.setOptimizedModelFilePath(optimizedPath.toString());
+            options.addConfigEntry("session.qdq_matmulnbits_accuracy_level", MATMULNBITS_ACCURACY_LEVEL);
             session = env.createSession(model, options);
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime refused the exported graph: " + e.getMessage(), e);

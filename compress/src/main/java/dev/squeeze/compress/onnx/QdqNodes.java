@@ -60,6 +60,19 @@ public final class QdqNodes {
                 channels), null, 0);
     }
 
+    /**
+     * DequantizeLinear of block-wise int4 weights [K, N] (opset 21): INT4 codes, float scales [ceil(K / blockSize), N],
+     * {@code axis=0}, {@code block_size}, no zero point (0). The form ONNX Runtime's DQMatMulToMatMulNBits rule fuses
+     * with the MatMul that reads it into MatMulNBits: a constant rank-2 INT4 (or UINT4) weight, float or float16 scales
+     * of rank 2, axis 0, a power-of-two block size >= 16, and the DequantizeLinear read by that MatMul alone.
+     */
+    public static String int4Weight(OnnxGraph g, byte[] packed, long[] shape, float[] scales, int blockSize) {
+        long blocks = (shape[0] + blockSize - 1) / blockSize;
+        String wq = g.int4s(g.fresh("w_int4"), packed, shape);
+        String wScale = g.floats(g.fresh("w_block_scale"), scales, blocks, shape[1]);
+        return g.dequantizeLinearBlocked(wq, wScale, 0, blockSize);
+    }
+
     private static String scale(OnnxGraph g, float value) {
         return g.floats(g.fresh("scale"), new float[]{value});
     }

@@ -18,6 +18,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.IntStream;
 
@@ -32,7 +33,8 @@ import java.util.stream.IntStream;
  *   then:        lastFakeQuant = fakeQuantize(shadow);  W.assign(lastFakeQuant)
  * </pre>
  * Steps smaller than half a quantization step therefore accumulate in the shadow instead of being rounded away.
- * Biases stay in float.
+ * Biases stay in float. Layers named as 4-bit are fake-quantized block-wise ({@link Int4Weights#fakeQuantize}), the
+ * others to int8.
  *
  * <p>The shadows belong to one network: a call with a different network object (e.g. one just loaded from a resume
  * checkpoint) starts afresh from that network's weights. Not thread-safe.
@@ -42,6 +44,8 @@ public final class FakeQuantizedWeights implements Consumer<MultiLayerNetwork> {
 
     private final int[] layers;
     private final Granularity granularity;
+    private final Set<Integer> fourBitLayers;
+    private final int blockSize;
     private final Map<Integer, INDArray> shadows = new HashMap<>();
     private final Map<Integer, INDArray> lastFakeQuant = new HashMap<>();
     private MultiLayerNetwork owner;
@@ -51,11 +55,23 @@ public final class FakeQuantizedWeights implements Consumer<MultiLayerNetwork> {
      * @param granularity one scale per output channel, or one per tensor
      */
     public FakeQuantizedWeights(int[] layers, Granularity granularity) {
-        this.layers = layers.clone();
+        this(layers, granularity, new int[0], 0);
+    }
+
+    /**
+     * @param int8Layers    indices of the layers fake-quantized to int8 at {@code granularity}
+     * @param int4Layers    indices of the dense layers fake-quantized to block-wise int4
+     * @param blockSize     the int4 blocks' size (ignored without int4 layers)
+     */
+    public FakeQuantizedWeights(int[] int8Layers, Granularity granularity, int[] int4Layers, int blockSize) {
+        this.layers = IntStream.concat(IntStream.of(int8Layers), IntStream.of(int4Layers)).toArray();
         this.granularity = granularity;
+        this.fourBitLayers = IntStream.of(int4Layers).boxed().collect(java.util.stream.Collectors.toUnmodifiableSet());
+        this.blockSize = blockSize;
         if (IntStream.of(this.layers).distinct().count() != this.layers.length) {
-            throw new IllegalArgumentException("layer indices repeat: " + Arrays.toString(layers));
+            throw new IllegalArgumentException("layer indices repeat: " + Arrays.toString(this.layers));
         }
+        if (int4Layers.length > 0 && blockSize < 1) throw new IllegalArgumentException("block size " + blockSize);
     }
 
     /** Every layer of {@code net} that has a {@link #channelAxis(Layer) channel axis}, fake-quantized. */
@@ -105,7 +121,8 @@ public final class FakeQuantizedWeights implements Consumer<MultiLayerNetwork> {
                 } else {
                     shadow.addi(w.sub(lastFakeQuant.get(i)));
                 }
-                INDArray fq = fakeQuantize(shadow, axis, granularity).castTo(w.dataType());
+                INDArray fq = (fourBitLayers.contains(i) ? Int4Weights.fakeQuantize(shadow, blockSize)
+                        : fakeQuantize(shadow, axis, granularity)).castTo(w.dataType());
                 lastFakeQuant.put(i, fq);
                 w.assign(fq);   // into the parameter view, not a replacement of it
             }

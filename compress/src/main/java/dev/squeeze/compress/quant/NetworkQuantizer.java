@@ -18,6 +18,10 @@ import java.util.Set;
  * the tensors around it (pooling and reshapes keep the quantization of their input, so consecutive int8 layers
  * pass codes without requantizing). A residual add whose inputs arrive as codes (from either path) adds them
  * requantized to its own calibrated output quantization, the next layer's input. The last layer's output stays real.
+ *
+ * <p>With {@link FourBit} (4-bit weights), each dense layer not kept in float nor at 8 bits becomes an
+ * {@link Int4Linear}: weight-only, real values in and out, as a float layer passes them; convolutions stay int8 (ONNX
+ * Runtime has no 4-bit convolution kernel).
  */
 public final class NetworkQuantizer {
     private NetworkQuantizer() {
@@ -30,13 +34,37 @@ public final class NetworkQuantizer {
      */
     public static StepNetwork quantize(StepNetwork floatNetwork, List<ActivationQuant> points,
                                             Granularity granularity, Set<Integer> keepFloat) {
+        return quantize(floatNetwork, points, granularity, keepFloat, null);
+    }
+
+    /**
+     * 4-bit weights: the blocks they are quantized in, and the dense layers left at 8 bits.
+     *
+     * @param keep8bit DL4J layer indices of dense layers quantized to int8 instead
+     */
+    public record FourBit(int blockSize, Set<Integer> keep8bit) {
+        public FourBit {
+            keep8bit = Set.copyOf(keep8bit);
+        }
+
+        /** Whether {@code f} gets 4-bit weights: a dense layer not kept at 8 bits. */
+        public boolean applies(FloatLinear f) {
+            return f.geometry() instanceof dev.squeeze.compress.network.Geometry.Dense && !keep8bit.contains(f.layer());
+        }
+    }
+
+    /**
+     * @param fourBit null for int8 throughout; else dense layers get 4-bit weights as it says
+     */
+    public static StepNetwork quantize(StepNetwork floatNetwork, List<ActivationQuant> points,
+                                            Granularity granularity, Set<Integer> keepFloat, FourBit fourBit) {
         int count = floatNetwork.calibrationPointCount();
         if (points.size() < count) {
             throw new IllegalArgumentException(points.size() + " calibration points for " + count + " needed");
         }
         List<Step> linear = floatNetwork.linearSteps();
         if (linear.isEmpty()) throw new IllegalArgumentException("the network has no dense or convolutional layer");
-        Walk walk = new Walk(points, granularity, keepFloat, linear.get(linear.size() - 1));
+        Walk walk = new Walk(points, granularity, keepFloat, fourBit, linear.get(linear.size() - 1));
         List<Step> steps = new ArrayList<>();
         walk.steps(floatNetwork.steps(), new Flow(points.get(0), false), steps);
         return new StepNetwork(floatNetwork.inputShape(), steps);
@@ -54,20 +82,24 @@ public final class NetworkQuantizer {
         private final List<ActivationQuant> points;
         private final Granularity granularity;
         private final Set<Integer> keepFloat;
+        private final FourBit fourBit;
         private final Step lastLayer;
         private int next = 1;   // point 0 is the input
 
-        Walk(List<ActivationQuant> points, Granularity granularity, Set<Integer> keepFloat, Step lastLayer) {
+        Walk(List<ActivationQuant> points, Granularity granularity, Set<Integer> keepFloat, FourBit fourBit,
+             Step lastLayer) {
             this.points = points;
             this.granularity = granularity;
             this.keepFloat = keepFloat;
+            this.fourBit = fourBit;
             this.lastLayer = lastLayer;
         }
 
         /** Appends the int8 form of {@code steps} to {@code out}; returns the tensor they leave. */
         Flow steps(List<Step> steps, Flow at, List<Step> out) {
             for (Step step : steps) {
-                if (step instanceof Int8Linear || step instanceof Step.Residual r && r.output() != null) {
+                if (step instanceof Int8Linear || step instanceof Int4Linear
+                        || step instanceof Step.Residual r && r.output() != null) {
                     throw new IllegalArgumentException("already quantized: " + step.describe());
                 }
                 if (step instanceof FloatLinear f) {
@@ -75,6 +107,9 @@ public final class NetworkQuantizer {
                     ActivationQuant output = last ? null : points.get(next++);
                     if (keepFloat.contains(f.layer())) {
                         out.add(f);
+                        at = new Flow(output, false);
+                    } else if (fourBit != null && fourBit.applies(f)) {
+                        out.add(Int4Linear.quantize(f, fourBit.blockSize()));   // real in, real out
                         at = new Flow(output, false);
                     } else {
                         boolean relu = !last && hiddenActivationIsRelu(f);

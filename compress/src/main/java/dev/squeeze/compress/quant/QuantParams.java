@@ -23,6 +23,10 @@ import java.util.TreeSet;
  * @param keepFloat      what stays float: DL4J layer indices (integers) for a Squeeze model, node names for an ONNX
  *                       file; null (not given) reads as none. Indices are held as integers, so the hash of a list of
  *                       indices is what it was when the setting held only integers
+ * @param bits           weight bits: 8 (int8 weights and uint8 activations) or 4 (block-wise int4 weights of the dense
+ *                       layers, float activations around them; convolutions stay 8-bit)
+ * @param blockSize      with 4 bits: the weights that share one scale, along each output's inputs
+ * @param keep8bit       with 4 bits: DL4J indices of the dense layers left at 8 bits; null (not given) reads as none
  * @param mode           {@code dynamic}, {@code static} or {@code auto}: how an ONNX file is quantized
  * @param qatEpochs      epochs of quantization-aware training (0: none, unless the budget calls for it)
  * @param accuracyBudget for a Squeeze model, the most validation accuracy, in points, the int8 model may lose (a
@@ -53,6 +57,16 @@ public record QuantParams(
                 + "sensitivity list), e.g. 0,6; node names of an ONNX file (see the candidates table). None by default.",
                 label = "LAYER|NODE", min = 0)
         List<Object> keepFloat,
+        @Setting(help = "Weight bits: 8, or 4 (Squeeze models: each dense layer's weights int4 in blocks of --block-size "
+                + "with a scale each, its activations float, as ONNX Runtime's 4-bit MatMul computes; convolutions stay "
+                + "8-bit).", label = "8|4", defaultValue = "8")
+        int bits,
+        @Setting(name = "block-size", help = "With --bits 4: the weights along each output's inputs that share a scale; a "
+                + "power of two >= 16, as ONNX Runtime's 4-bit kernel needs.", defaultValue = "32", min = 16)
+        int blockSize,
+        @Setting(name = "keep-8bit", help = "With --bits 4: dense layers left at 8 bits, by index as --keep-float names "
+                + "them (see the sensitivity list), e.g. 0. None by default.", label = "LAYER", min = 0)
+        List<Integer> keep8bit,
         @Setting(name = "qat-epochs", help = "Epochs of quantization-aware training after calibration; 0 for none.",
                 defaultValue = "0", min = 0)
         int qatEpochs,
@@ -77,6 +91,10 @@ public record QuantParams(
     public static final String STATIC = "static";
     /** QAT epochs tried when a budget is not met by calibration alone and none were asked for. */
     public static final int BUDGET_QAT_EPOCHS = 3;
+    /** The weight bits of block-wise int4 ({@code --bits 4}). */
+    public static final int FOUR_BITS = 4;
+    /** The weight bits of int8, the default. */
+    public static final int EIGHT_BITS = 8;
 
     /** The settings, as options and recipe keys see them. */
     public static final StageSettings<QuantParams> SETTINGS = StageSettings.of(QuantParams.class);
@@ -106,6 +124,7 @@ public record QuantParams(
         List<Object> normalised = new ArrayList<>(indices);
         normalised.addAll(names);
         keepFloat = List.copyOf(normalised);
+        keep8bit = keep8bit == null ? List.of() : List.copyOf(new TreeSet<>(keep8bit));
         if (accuracyBudget instanceof Number n) accuracyBudget = n.doubleValue();
     }
 
@@ -157,6 +176,37 @@ public record QuantParams(
         return out;
     }
 
+    /** Whether dense layers' weights are block-wise int4 ({@code --bits 4}). */
+    public boolean fourBit() {
+        return bits == FOUR_BITS;
+    }
+
+    /**
+     * Checks the settings of the bit width together: 8 or 4 bits; with 4, a block size that is a power of two; the
+     * 4-bit settings only with 4 bits.
+     *
+     * @throws BadInputException naming the setting and what to give instead
+     */
+    public void checkBits() {
+        if (bits != EIGHT_BITS && bits != FOUR_BITS) {
+            throw new BadInputException("--bits " + bits + ": quantize writes 8-bit weights (the default) or 4-bit "
+                    + "weights of the dense layers; give --bits 8 or --bits 4");
+        }
+        if (fourBit() && Integer.bitCount(blockSize) != 1) {
+            throw new BadInputException("--block-size " + blockSize + " is not a power of two: ONNX Runtime runs 4-bit "
+                    + "weights on its MatMulNBits kernel only for blocks of 16, 32, 64, 128, ...; give one of those "
+                    + "(default " + DEFAULTS.blockSize() + ")");
+        }
+        if (!fourBit() && blockSize != DEFAULTS.blockSize()) {
+            throw new BadInputException("--block-size sets the blocks of 4-bit weights; give it with --bits 4 (8-bit "
+                    + "weights have a scale per output channel or per tensor: --granularity)");
+        }
+        if (!fourBit() && !keep8bit.isEmpty()) {
+            throw new BadInputException("--keep-8bit " + SettingSpec.text(keep8bit) + " keeps layers at 8 bits in a "
+                    + "4-bit model; give it with --bits 4 (to keep a layer out of int8, use --keep-float)");
+        }
+    }
+
     /** What is kept in float, each as text: the node names of an ONNX file. */
     public List<String> keepFloatNames() {
         return keepFloat.stream().map(String::valueOf).toList();
@@ -171,7 +221,8 @@ public record QuantParams(
     /** Settings measured on no inputs of the user's own (every Squeeze model, and an ONNX file given none). */
     public QuantParams(String source, String calibration, double percentile, int samples, Granularity granularity,
                        List<Object> keepFloat, int qatEpochs, Object accuracyBudget, String mode) {
-        this(source, calibration, percentile, samples, granularity, keepFloat, qatEpochs, accuracyBudget, mode, null, null);
+        this(source, calibration, percentile, samples, granularity, keepFloat, EIGHT_BITS, DEFAULTS.blockSize(), List.of(), qatEpochs,
+                accuracyBudget, mode, null, null);
     }
 
     public QuantParams withSource(String newSource) {

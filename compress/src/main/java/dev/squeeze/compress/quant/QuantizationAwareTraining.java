@@ -5,6 +5,7 @@ import dev.squeeze.compress.artifacts.ModelInfo;
 import dev.squeeze.compress.artifacts.RunPaths;
 import dev.squeeze.compress.network.ActivationQuant;
 import dev.squeeze.compress.network.Dl4jLayers;
+import dev.squeeze.compress.network.FloatLinear;
 import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.compress.network.WrappedActivation;
 import dev.squeeze.compress.train.Refit;
@@ -27,7 +28,8 @@ import java.util.Set;
  * Quantization-aware training: the float model fine-tuned through the guarded training loop with fake quantization
  * where the int8 model quantizes (its input, every activation next to an int8 layer, the int8 layers' weights) and a
  * straight-through estimator behind it; activation ranges stay those of calibration. The result is quantized with
- * the same ranges.
+ * the same ranges. At 4 bits the 4-bit dense layers' weights are fake-quantized block-wise and the activations around
+ * them stay float, unless an 8-bit layer next to them quantizes them.
  */
 public final class QuantizationAwareTraining {
     /** A tenth of training's default rate: fine-tuning, not retraining. */
@@ -43,20 +45,32 @@ public final class QuantizationAwareTraining {
 
     /**
      * @param points the calibrated quantization of every calibration point ({@link StepNetwork#forward})
-     * @param keep   DL4J layer indices left in float
+     * @param keep    DL4J layer indices left in float
+     * @param fourBit null for int8 throughout; else the 4-bit settings {@link NetworkQuantizer} takes
      * @param data   normalised splits; validation picks the best epoch
      * @param paths  where the fine-tuned float checkpoints go (an interrupted run resumes from them)
      */
     public StepNetwork fineTune(Network network, ModelInfo info, StepNetwork floatNetwork,
                                      List<ActivationQuant> points, Granularity granularity, Set<Integer> keep,
-                                     int epochs, QuantizeService.Splits data, RunPaths paths) {
+                                     NetworkQuantizer.FourBit fourBit, int epochs, QuantizeService.Splits data,
+                                     RunPaths paths) {
         MultiLayerNetwork net = network.asStack();   // QuantizeService refuses QAT of a graph before any run
         List<Integer> layers = floatNetwork.linearSteps().stream().map(StepNetwork::layerOf).toList();
         int count = layers.size();
-        boolean[] int8 = new boolean[count];
-        for (int k = 0; k < count; k++) int8[k] = !keep.contains(layers.get(k));
+        List<dev.squeeze.compress.network.Step> steps = floatNetwork.linearSteps();
+        boolean[] int8 = new boolean[count];   // 8-bit: weights and the activations around them quantized
+        boolean[] int4 = new boolean[count];   // 4-bit weights, float activations
+        for (int k = 0; k < count; k++) {
+            boolean quantized = !keep.contains(layers.get(k));
+            int4[k] = quantized && fourBit != null && fourBit.applies((FloatLinear) steps.get(k));
+            int8[k] = quantized && !int4[k];
+        }
         List<Integer> int8Layers = new ArrayList<>();
-        for (int k = 0; k < count; k++) if (int8[k]) int8Layers.add(layers.get(k));
+        List<Integer> int4Layers = new ArrayList<>();
+        for (int k = 0; k < count; k++) {
+            if (int8[k]) int8Layers.add(layers.get(k));
+            if (int4[k]) int4Layers.add(layers.get(k));
+        }
 
         MultiLayerConfiguration conf = net.getLayerWiseConfigurations().clone();
         for (int k = 0; k < count - 1; k++) {
@@ -70,14 +84,16 @@ public final class QuantizationAwareTraining {
                 info.normalization());
 
         FakeQuantizedWeights weights = new FakeQuantizedWeights(int8Layers.stream().mapToInt(Integer::intValue).toArray(),
-                granularity);
+                granularity, int4Layers.stream().mapToInt(Integer::intValue).toArray(),
+                fourBit == null ? 0 : fourBit.blockSize());
         // Its own schedule and rule, pinned: the quantize hash does not hold them, so a change of the training
         // defaults must not change what the same quantize settings produce.
         TrainParams params = TrainParams.of(info.model(), info.dataset(), epochs, TrainParams.DEFAULT_BATCH, LEARNING_RATE,
                 TrainParams.DEFAULT_SEED, epochs, TrainParams.DEFAULT_VALIDATION_FRACTION, LR_DECAY, null, null, null, null,
                 0, Refit.NEVER, 1);
         monitor.message("quantization-aware training: " + epochs + " epochs at learning rate " + LEARNING_RATE
-                + ", fake-quantized layers " + int8Layers);
+                + ", fake-quantized layers " + (int4Layers.isEmpty() ? int8Layers
+                : int4Layers + " (4-bit)" + (int8Layers.isEmpty() ? "" : ", " + int8Layers + " (8-bit)")));
         new Trainer(monitor).train(params, fakeQuantData, paths, info, new TrainingHooks(() -> {
             MultiLayerNetwork start = new MultiLayerNetwork(conf.clone());
             start.init(net.params().dup(), false);
@@ -86,7 +102,7 @@ public final class QuantizationAwareTraining {
         }, n -> weights.accept(n.asStack()), false));
         Network tuned = ModelFile.load(paths.model(), false).network();
         StepNetwork tunedFloat = Dl4jLayers.toFloatNetwork(tuned, info.inputShape());
-        return NetworkQuantizer.quantize(tunedFloat, points, granularity, keep);
+        return NetworkQuantizer.quantize(tunedFloat, points, granularity, keep, fourBit);
     }
 
     /** The examples as the int8 model's first layer sees them: rounded to its input quantization's grid. */

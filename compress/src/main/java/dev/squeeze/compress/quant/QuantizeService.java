@@ -14,6 +14,7 @@ import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
 import dev.squeeze.compress.network.ActivationQuant;
 import dev.squeeze.compress.network.Dl4jLayers;
+import dev.squeeze.compress.network.FloatLinear;
 import dev.squeeze.compress.network.Step;
 import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.compress.stage.Stage;
@@ -44,8 +45,10 @@ import java.util.stream.Collectors;
 /**
  * {@code squeeze quantize}: post-training static int8 quantization of a trained model, calibrated on training
  * examples, chosen on the validation split (never the test set), with each layer's sensitivity, and
- * quantization-aware training when asked for or when the accuracy budget needs it. The test accuracy reported is
- * that of the written file, loaded back.
+ * quantization-aware training when asked for or when the accuracy budget needs it. With {@code --bits 4} the dense
+ * layers get block-wise int4 weights and float activations instead ({@link Int4Linear}), convolutions and
+ * {@code --keep-8bit} layers stay int8, and the sensitivity list measures each dense layer at 4 bits. The test accuracy
+ * reported is that of the written file, loaded back.
  */
 public final class QuantizeService {
     public static final String STAGE = "quantize";
@@ -64,6 +67,7 @@ public final class QuantizeService {
      */
     public QuantizeOutcome quantize(String from, QuantParams requested, Path dataDir) {
         requested.budgetPoints(); // a bound on an ONNX file's figure is refused before any work
+        requested.checkBits();
         RunPaths.requireWritable(env.workspace().runsRoot());
         ModelSource source = ModelSource.resolve(from, env.workspace(), "quantize");
         if (source.int8()) {
@@ -83,6 +87,7 @@ public final class QuantizeService {
         QuantParams params = QuantParams.SETTINGS.with(requested.withSource(source.identity()), "mode", QuantParams.AUTO);
         StepNetwork floatNetwork = Dl4jLayers.toFloatNetwork(loaded.network(), loaded.info().inputShape());
         checkKeepFloat(params.layerIndices(), floatNetwork);
+        if (params.fourBit()) checkKeep8bit(params, floatNetwork);
         return env.runner().run(new Quantize(source, loaded, floatNetwork, dataDir), params).outcome();
     }
 
@@ -111,7 +116,9 @@ public final class QuantizeService {
             ModelInfo info = loaded.info();
             return NewRun.of(STAGE, info.model(), info.dataset(), hash)
                     .withParent(source.run() == null ? null : source.run().id())
-                    .withNotes("int8 " + params.granularity().label() + ", calibration " + params.calibration());
+                    .withNotes((params.fourBit() ? "int4 blocks of " + params.blockSize() + (params.keep8bit().isEmpty()
+                            ? "" : ", 8-bit " + params.keep8bit()) : "int8 " + params.granularity().label())
+                            + ", calibration " + params.calibration());
         }
 
         @Override
@@ -153,6 +160,7 @@ public final class QuantizeService {
                 + "accuracy %.2f%%", run.id(), calibrationSet.size(), 100 * floatVal));
         CalibrationStatistics stats = CalibrationStatistics.collect(floatNetwork, calibrationSet);
         Set<Integer> keep = new HashSet<>(params.layerIndices());
+        NetworkQuantizer.FourBit fourBit = fourBit(params);
 
         List<QuantizeOutcome.Trial> trials = new ArrayList<>();
         StepNetwork best = null;
@@ -160,11 +168,11 @@ public final class QuantizeService {
         List<ActivationQuant> bestPoints = null;
         for (Calibration method : params.methods()) {
             List<ActivationQuant> points = stats.quantizations(method, params.percentile());
-            StepNetwork q = NetworkQuantizer.quantize(floatNetwork, points, params.granularity(), keep);
+            StepNetwork q = NetworkQuantizer.quantize(floatNetwork, points, params.granularity(), keep, fourBit);
             double val = Evaluator.evaluate(q, data.validation(), info.classNames()).accuracy();
             var trial = new QuantizeOutcome.Trial(method.label(), params.granularity().label(), 0, val, floatVal - val);
-            monitor.message(String.format(Locale.ROOT, "  %-10s int8 validation accuracy %.2f%% (drop %.2f points)",
-                    method.label(), 100 * val, 100 * (floatVal - val)));
+            monitor.message(String.format(Locale.ROOT, "  %-10s %s validation accuracy %.2f%% (drop %.2f points)",
+                    method.label(), params.fourBit() ? "int4" : "int8", 100 * val, 100 * (floatVal - val)));
             trials.add(trial);
             if (bestTrial == null || val > bestTrial.valAcc()) {
                 best = q;
@@ -190,11 +198,11 @@ public final class QuantizeService {
             }
             Calibration method = Calibration.parse(bestTrial.calibration());
             StepNetwork qat = new QuantizationAwareTraining(monitor).fineTune(net, info, floatNetwork, bestPoints,
-                    params.granularity(), keep, qatEpochs, data, new RunPaths(paths.dir().resolve("qat")));
+                    params.granularity(), keep, fourBit, qatEpochs, data, new RunPaths(paths.dir().resolve("qat")));
             double val = Evaluator.evaluate(qat, data.validation(), info.classNames()).accuracy();
             var trial = new QuantizeOutcome.Trial(method.label(), params.granularity().label(), qatEpochs, val, floatVal - val);
-            monitor.message(String.format(Locale.ROOT, "  QAT       int8 validation accuracy %.2f%% (drop %.2f points)",
-                    100 * val, 100 * (floatVal - val)));
+            monitor.message(String.format(Locale.ROOT, "  QAT       %s validation accuracy %.2f%% (drop %.2f points)",
+                    params.fourBit() ? "int4" : "int8", 100 * val, 100 * (floatVal - val)));
             trials.add(trial);
             if (val > bestTrial.valAcc() || params.qatEpochs() > 0) {
                 best = qat;
@@ -212,20 +220,25 @@ public final class QuantizeService {
         return new QuantizeOutcome(run.id(), source.run() == null ? null : source.run().id(),
                 source.file().toAbsolutePath().toString(), paths.model().toString(), floatVal, floatTest,
                 size(source.file()), trials, sensitivity, bestTrial, int8Test, size(paths.model()),
-                best.parameterCount(), params.layerIndices(), budget, met);
+                best.parameterCount(), params.layerIndices(), budget, met, params.bits(),
+                params.fourBit() ? params.blockSize() : null, params.fourBit() ? eightBitLayers(best) : null);
     }
 
     /** Validation accuracy with one layer at a time in int8 and every other layer float, worst first. */
     private List<QuantizeOutcome.Sensitivity> sensitivity(StepNetwork floatNetwork, List<ActivationQuant> points,
                                                           QuantParams params, Splits data, ModelInfo info, double floatVal) {
         List<Integer> layers = floatNetwork.linearSteps().stream().map(StepNetwork::layerOf).toList();
+        // At 4 bits every dense layer is measured at 4 bits, those kept at 8 too: the list says which to keep.
+        NetworkQuantizer.FourBit fourBit = params.fourBit() ? new NetworkQuantizer.FourBit(params.blockSize(), Set.of()) : null;
         List<QuantizeOutcome.Sensitivity> out = new ArrayList<>();
         for (Step step : floatNetwork.linearSteps()) {
             int layer = StepNetwork.layerOf(step);
             Set<Integer> others = layers.stream().filter(l -> l != layer).collect(Collectors.toSet());
-            StepNetwork q = NetworkQuantizer.quantize(floatNetwork, points, params.granularity(), others);
+            StepNetwork q = NetworkQuantizer.quantize(floatNetwork, points, params.granularity(), others, fourBit);
             double val = Evaluator.evaluate(q, data.validation(), info.classNames()).accuracy();
-            out.add(new QuantizeOutcome.Sensitivity(layer, StepNetwork.labelOf(step), val, floatVal - val));
+            boolean fourBitLayer = fourBit != null && fourBit.applies((FloatLinear) step);
+            out.add(new QuantizeOutcome.Sensitivity(layer, StepNetwork.labelOf(step), val, floatVal - val,
+                    fourBitLayer ? QuantParams.FOUR_BITS : QuantParams.EIGHT_BITS));
         }
         out.sort((a, b) -> Double.compare(b.drop(), a.drop()));
         return out;
@@ -266,6 +279,45 @@ public final class QuantizeService {
         }
         if (keepFloat.size() == layers.size()) {
             throw new BadInputException("--keep-float names every layer: nothing would be quantized");
+        }
+    }
+
+    /** The 4-bit settings the quantizer takes, or null for int8 throughout. */
+    static NetworkQuantizer.FourBit fourBit(QuantParams params) {
+        return params.fourBit() ? new NetworkQuantizer.FourBit(params.blockSize(), new HashSet<>(params.keep8bit())) : null;
+    }
+
+    /** The layers of {@code network} with int8 weights (a 4-bit model's convolutions and --keep-8bit layers). */
+    private static List<Integer> eightBitLayers(StepNetwork network) {
+        return network.linearSteps().stream().filter(s -> s instanceof Int8Linear).map(StepNetwork::layerOf).toList();
+    }
+
+    /**
+     * --keep-8bit names dense layers of the model, none kept float too, and leaves at least one dense layer at 4 bits.
+     */
+    private static void checkKeep8bit(QuantParams params, StepNetwork floatNetwork) {
+        List<Step> linear = floatNetwork.linearSteps();
+        String layers = linear.stream().map(StepNetwork::labelOf).collect(Collectors.joining(", "));
+        Set<Integer> keepFloat = new HashSet<>(params.layerIndices());
+        for (int k : params.keep8bit()) {
+            Step step = linear.stream().filter(s -> StepNetwork.layerOf(s) == k).findFirst().orElseThrow(() ->
+                    new BadInputException("--keep-8bit " + k + " is not a dense layer of this model; its layers are: "
+                            + layers));
+            if (!(((FloatLinear) step).geometry() instanceof dev.squeeze.compress.network.Geometry.Dense)) {
+                throw new BadInputException("--keep-8bit " + k + ": " + StepNetwork.labelOf(step) + " is a convolution, "
+                        + "which stays 8-bit at --bits 4 anyway (ONNX Runtime has no 4-bit convolution); name dense layers");
+            }
+            if (keepFloat.contains(k)) {
+                throw new BadInputException("--keep-8bit " + k + " and --keep-float " + k + ": a layer is kept float or "
+                        + "at 8 bits, not both; drop it from one of them");
+            }
+        }
+        NetworkQuantizer.FourBit fourBit = fourBit(params);
+        boolean any = linear.stream().anyMatch(s -> !keepFloat.contains(StepNetwork.layerOf(s))
+                && fourBit.applies((FloatLinear) s));
+        if (!any) {
+            throw new BadInputException("--bits 4 with these --keep-8bit/--keep-float layers leaves no dense layer at 4 "
+                    + "bits (convolutions stay 8-bit); quantize with --bits 8, or keep fewer layers at 8 bits");
         }
     }
 

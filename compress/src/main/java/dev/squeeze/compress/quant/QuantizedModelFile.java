@@ -36,12 +36,16 @@ import java.util.zip.ZipOutputStream;
  * An int8 model file: a zip holding {@link ModelInfo} ({@code squeeze-model.json}, as in every model file), the
  * network's steps with their scales, zero points and int32 biases ({@code squeeze-int8.json}; a residual block holds
  * the steps of its two paths), and one binary entry per layer: int8 weights as raw bytes, or float32 little-endian
- * for layers kept in float. Written atomically. Version 2 added residual blocks and global pooling; a network
- * without them is written as version 1, which every Squeeze reads.
+ * for layers kept in float; a 4-bit layer ({@link Int4Linear}) has its codes packed two to a byte as ONNX packs INT4,
+ * and its block scales and float biases as float32 entries. Written atomically. Version 2 added residual blocks and
+ * global pooling, version 3 4-bit layers; a file is written at the lowest version that holds it (a network with none
+ * of them as version 1, which every Squeeze reads).
  */
 public final class QuantizedModelFile {
     static final String FORMAT = "squeeze-int8";
-    static final int VERSION = 2;
+    static final int VERSION = 3;
+    /** The version of a file with residual blocks or global pooling but no 4-bit layer. */
+    static final int RESIDUAL_VERSION = 2;
     /** The version of a file without residual blocks or global pooling. */
     static final int LAYER_STACK_VERSION = 1;
 
@@ -58,7 +62,8 @@ public final class QuantizedModelFile {
     record StepSpec(String type, long[] shape, Step.Pooling pooling, Integer layer, String label, Geometry.Conv conv,
                     long[] weightShape, Integer channelAxis, float[] scales, int[] bias, ActivationQuant input,
                     ActivationQuant output, Boolean relu, String activation, String weights, String floatBias,
-                    Step.GlobalPooling globalPooling, List<StepSpec> main, List<StepSpec> shortcut) {
+                    Step.GlobalPooling globalPooling, List<StepSpec> main, List<StepSpec> shortcut, Integer blockSize,
+                    String blockScales) {
     }
 
     record NetworkSpec(String format, int version, long[] inputShape, List<StepSpec> steps) {
@@ -70,8 +75,9 @@ public final class QuantizedModelFile {
         for (Step step : network.steps()) specs.add(spec(step, blobs));
         boolean layerStack = network.flattened().stream()
                 .noneMatch(st -> st instanceof Step.Residual || st instanceof Step.GlobalPooling);
-        String json = Json.write(new NetworkSpec(FORMAT, layerStack ? LAYER_STACK_VERSION : VERSION,
-                network.inputShape(), specs));
+        boolean fourBit = network.flattened().stream().anyMatch(st -> st instanceof Int4Linear);
+        int version = fourBit ? VERSION : layerStack ? LAYER_STACK_VERSION : RESIDUAL_VERSION;
+        String json = Json.write(new NetworkSpec(FORMAT, version, network.inputShape(), specs));
         AtomicFiles.write(target, tmp -> {
             try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(tmp))) {
                 put(zip, ModelFile.INFO_ENTRY, Json.write(info).getBytes(StandardCharsets.UTF_8));
@@ -115,15 +121,15 @@ public final class QuantizedModelFile {
     private static StepSpec spec(Step step, Map<String, byte[]> blobs) {
         if (step instanceof Step.Reshape r) {
             return new StepSpec("reshape", r.exampleShape(), null, null, null, null, null, null, null, null, null, null,
-                    null, null, null, null, null, null, null);
+                    null, null, null, null, null, null, null, null, null);
         }
         if (step instanceof Step.Pooling p) {
             return new StepSpec("pooling", null, p, null, null, null, null, null, null, null, null, null, null, null,
-                    null, null, null, null, null);
+                    null, null, null, null, null, null, null);
         }
         if (step instanceof Step.GlobalPooling p) {
             return new StepSpec("globalpooling", null, null, null, null, null, null, null, null, null, null, null, null,
-                    null, null, null, p, null, null);
+                    null, null, null, p, null, null, null, null);
         }
         if (step instanceof Step.Residual r) {
             List<StepSpec> main = new ArrayList<>();
@@ -131,14 +137,25 @@ public final class QuantizedModelFile {
             for (Step s : r.main()) main.add(spec(s, blobs));
             for (Step s : r.shortcut()) shortcut.add(spec(s, blobs));
             return new StepSpec("residual", null, null, null, r.label(), null, null, null, null, null, null, r.output(),
-                    null, activationJson(r.activation()), null, null, null, main, shortcut);
+                    null, activationJson(r.activation()), null, null, null, main, shortcut, null, null);
         }
         if (step instanceof Int8Linear q) {
             String entry = "layer-" + q.layer() + ".int8";
             blobs.put(entry, q.weights().values());
             return new StepSpec("int8", null, null, q.layer(), q.label(), conv(q.geometry()), q.weights().shape(),
                     q.weights().channelAxis(), q.weights().scales(), q.bias(), q.input(), q.output(), q.relu(),
-                    q.activation() == null ? null : activationJson(q.activation()), entry, null, null, null, null);
+                    q.activation() == null ? null : activationJson(q.activation()), entry, null, null, null, null, null, null);
+        }
+        if (step instanceof Int4Linear q) {
+            String entry = "layer-" + q.layer() + ".int4";
+            String scalesEntry = "layer-" + q.layer() + "-scales.f32";
+            String biasEntry = "layer-" + q.layer() + "-bias.f32";
+            blobs.put(entry, q.weights().packed());
+            blobs.put(scalesEntry, floats(Nd4j.createFromArray(q.weights().scales())));
+            blobs.put(biasEntry, floats(q.bias()));
+            return new StepSpec("int4", null, null, q.layer(), q.label(), null, q.weights().shape(), null, null, null,
+                    null, null, null, activationJson(q.activation()), entry, biasEntry, null, null, null,
+                    q.weights().blockSize(), scalesEntry);
         }
         FloatLinear f = (FloatLinear) step;
         String entry = "layer-" + f.layer() + ".f32";
@@ -146,7 +163,7 @@ public final class QuantizedModelFile {
         blobs.put(entry, floats(f.weights()));
         blobs.put(biasEntry, floats(f.bias()));
         return new StepSpec("float", null, null, f.layer(), f.label(), conv(f.geometry()), f.weights().shape(), null,
-                null, null, null, null, null, activationJson(f.activation()), entry, biasEntry, null, null, null);
+                null, null, null, null, null, activationJson(f.activation()), entry, biasEntry, null, null, null, null, null);
     }
 
     private static Step step(StepSpec s, Map<String, byte[]> entries, Path file) throws IOException {
@@ -160,6 +177,10 @@ public final class QuantizedModelFile {
                     new QuantizedWeights(blob(entries, s.weights(), file), s.weightShape(), s.channelAxis(), s.scales()),
                     s.bias(), s.input(), s.output(), Boolean.TRUE.equals(s.relu()),
                     s.activation() == null ? null : activation(s.activation()));
+            case "int4" -> new Int4Linear(s.layer(), s.label(), new Int4Weights(
+                    Int4Weights.unpack(blob(entries, s.weights(), file), (int) (s.weightShape()[0] * s.weightShape()[1])),
+                    s.weightShape(), s.blockSize(), floats(blob(entries, s.blockScales(), file), null).toFloatVector()),
+                    floats(blob(entries, s.floatBias(), file), null), activation(s.activation()));
             case "float" -> new FloatLinear(s.layer(), s.label(), geometry(s.conv()),
                     floats(blob(entries, s.weights(), file), s.weightShape()),
                     floats(blob(entries, s.floatBias(), file), null), activation(s.activation()));

@@ -149,6 +149,32 @@ class ExportServiceTest {
     }
 
     @Test
+    void aFourBitExportIsWrittenAtOpset21AndRunsOnMatMulNBits() throws Exception {
+        QuantParams fourBit = QuantParams.SETTINGS.with(QuantParams.DEFAULTS, "bits", QuantParams.FOUR_BITS);
+        QuantizeOutcome q = new QuantizeService(workspace(), locator(), TrainingMonitor.SILENT)
+                .quantize(dense.run().id(), fourBit, Fixtures.fashionMnistDir());
+        var forced = assertThrows(BadInputException.class, () -> new ExportService(workspace(), locator(),
+                TrainingMonitor.SILENT).export(q.model(), home.resolve("int4-19.onnx"), 19, Fixtures.fashionMnistDir()));
+        assertTrue(forced.getMessage().startsWith("--opset 19: this model has 4-bit weights")
+                && forced.getMessage().contains("give --opset 21"), forced.getMessage());
+        assertFalse(Files.exists(home.resolve("int4-19.onnx")));
+
+        Path out = home.resolve("int4.onnx");
+        ExportOutcome o = export(q.model(), out);   // the default opset, raised
+        assertEquals("int4", o.mode());
+        assertEquals(21, o.opset());
+        assertEquals(21, OnnxMl.ModelProto.parseFrom(Files.readAllBytes(out)).getOpsetImport(0).getVersion());
+        assertEquals("MatMulNBits", o.fusedOperators(), o.format());
+        // ONNX Runtime's default accuracy level quantizes activations inside MatMulNBits: top-1 is compared.
+        assertTrue(o.top1Agreement() >= 0.98, o.format());
+        ExportOutcome int8 = export(new QuantizeService(workspace(), locator(), TrainingMonitor.SILENT)
+                .quantize(dense.run().id(), QuantParams.DEFAULTS, Fixtures.fashionMnistDir()).model(), home.resolve("8.onnx"));
+        // Half a byte a weight instead of one, less a float scale per 32 weights: 0.375 bytes a weight saved.
+        assertTrue(int8.fileBytes() - o.fileBytes() >= 0.35 * o.params(), o.fileBytes() + " vs " + int8.fileBytes());
+        assertEquals("int4", ExportProvenance.read(metadata(out)).orElseThrow().mode());
+    }
+
+    @Test
     void anInt8ExportRunsOnIntegerKernelsAndAgreesWithTheNd4jInt8Model() throws Exception {
         QuantizeOutcome q = new QuantizeService(workspace(), locator(), TrainingMonitor.SILENT)
                 .quantize(dense.run().id(), QuantParams.DEFAULTS, Fixtures.fashionMnistDir());

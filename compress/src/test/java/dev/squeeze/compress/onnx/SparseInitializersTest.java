@@ -130,7 +130,7 @@ class SparseInitializersTest {
     private List<String> integerKernels(OnnxMl.ModelProto model) throws Exception {
         Path optimized = Files.createTempFile(tmp, "optimized-", ".onnx");
         new OnnxRuntimeModel(model.toByteArray(), new long[]{SIZES[0]}, 1, optimized).close();
-        return ExportService.integerKernels(optimized);
+        return ExportService.kernels(optimized);
     }
 
     @Test

@@ -34,6 +34,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -56,6 +57,13 @@ class QuantizeServiceTest {
     private static QuantParams params(String calibration, Granularity g, List<Integer> keep, int qat, Double budget) {
         return new QuantParams(null, calibration, QuantParams.DEFAULT_PERCENTILE, 500, g, new ArrayList<>(keep), qat, budget,
                 QuantParams.AUTO);
+    }
+
+    /** The settings with {@code --bits 4 --block-size B --keep-8bit ...}. */
+    private static QuantParams fourBit(QuantParams p, int blockSize, List<Integer> keep8bit) {
+        QuantParams out = QuantParams.SETTINGS.with(p, "bits", QuantParams.FOUR_BITS);
+        out = QuantParams.SETTINGS.with(out, "block-size", blockSize);
+        return QuantParams.SETTINGS.with(out, "keep-8bit", keep8bit);
     }
 
     @BeforeAll
@@ -155,5 +163,61 @@ class QuantizeServiceTest {
         var e = assertThrows(BadInputException.class, () -> NetworkQuantizer.quantize(f, points, Granularity.CHANNEL, java.util.Set.of()));
         assertTrue(e.getMessage().contains("tanh") && e.getMessage().contains("--keep-float 0"), e.getMessage());
         assertFalse(NetworkQuantizer.quantize(f, points, Granularity.CHANNEL, java.util.Set.of(0)).isFullyFloat());
+    }
+
+    @Test
+    void fourBitsQuantizeTheDenseLayersStorePackedCodesAndListEachLayersLossAtFourBits() {
+        QuantizeOutcome int8 = service().quantize(dense.run().id(), QuantParams.DEFAULTS, Fixtures.fashionMnistDir());
+        QuantizeOutcome out = service().quantize(dense.run().id(),
+                fourBit(QuantParams.DEFAULTS, 32, List.of()), Fixtures.fashionMnistDir());
+        assertTrue(out.fourBit());
+        assertEquals(List.of(), out.kept8bit());
+        assertEquals(2, out.sensitivity().size());
+        assertTrue(out.sensitivity().stream().allMatch(x -> x.bits() == 4), out.format());
+        assertTrue(out.format().contains("--keep-8bit") && out.format().contains("int4 blocks of 32"), out.format());
+
+        var written = QuantizedModelFile.load(Path.of(out.model())).network();
+        assertTrue(written.linearSteps().stream().allMatch(s -> s instanceof Int4Linear), written.linearSteps().toString());
+        // Codes two to a byte and a float scale per 32 weights: well under the int8 file (about 0.56 of its weights).
+        assertTrue(out.int8FileBytes() < 0.7 * int8.int8FileBytes(), out.int8FileBytes() + " vs " + int8.int8FileBytes());
+        double reloaded = new EvaluationService(new DatasetLocator(null, null, null))
+                .evaluateTestSet(Path.of(out.model()), null, Fixtures.fashionMnistDir()).accuracy();
+        assertEquals(out.int8TestAcc(), reloaded, 0.0, "the file computes what quantize reported");
+        assertTrue(out.floatTestAcc() - out.int8TestAcc() <= 0.06, out.format());
+        assertNotEquals(int8.runId(), out.runId());
+    }
+
+    @Test
+    void keep8bitMakesAMixedModelAndQatTrainsAtFourBits() {
+        QuantizeOutcome out = service().quantize(dense.run().id(),
+                fourBit(params("minmax", Granularity.CHANNEL, List.of(), 1, null), 16, List.of(0)), Fixtures.fashionMnistDir());
+        assertEquals(List.of(0), out.kept8bit());
+        assertEquals(1, out.kept().qatEpochs(), "asked-for QAT is kept");
+        var net = QuantizedModelFile.load(Path.of(out.model())).network();
+        assertTrue(net.linearSteps().get(0) instanceof Int8Linear);
+        Int4Linear last = (Int4Linear) net.linearSteps().get(1);
+        assertEquals(16, last.weights().blockSize());
+        assertTrue(out.format().contains("8-bit   layers [0]"), out.format());
+    }
+
+    @Test
+    void badFourBitSettingsAreRefusedSayingWhatToGive() {
+        String run = dense.run().id();
+        java.util.function.Function<QuantParams, String> refused = p -> assertThrows(BadInputException.class,
+                () -> service().quantize(run, p, Fixtures.fashionMnistDir())).getMessage();
+        String bits = refused.apply(QuantParams.SETTINGS.with(QuantParams.DEFAULTS, "bits", 3));
+        assertTrue(bits.startsWith("--bits 3:") && bits.contains("--bits 8 or --bits 4"), bits);
+        String block = refused.apply(fourBit(QuantParams.DEFAULTS, 48, List.of()));
+        assertTrue(block.startsWith("--block-size 48 is not a power of two") && block.contains("16, 32, 64"), block);
+        String noLayer = refused.apply(fourBit(QuantParams.DEFAULTS, 32, List.of(7)));
+        assertTrue(noLayer.startsWith("--keep-8bit 7 is not a dense layer of this model") && noLayer.contains("0 dense"), noLayer);
+        String every = refused.apply(fourBit(QuantParams.DEFAULTS, 32, List.of(0, 1)));
+        assertTrue(every.contains("leaves no dense layer at 4 bits") && every.contains("--bits 8"), every);
+        String both = refused.apply(fourBit(params("minmax", Granularity.CHANNEL, List.of(0), 0, null), 32, List.of(0)));
+        assertTrue(both.contains("kept float or at 8 bits, not both"), both);
+        String without = refused.apply(QuantParams.SETTINGS.with(QuantParams.DEFAULTS, "keep-8bit", List.of(0)));
+        assertTrue(without.startsWith("--keep-8bit 0 keeps layers at 8 bits in a 4-bit model; give it with --bits 4"), without);
+        String blockWithout = refused.apply(QuantParams.SETTINGS.with(QuantParams.DEFAULTS, "block-size", 64));
+        assertTrue(blockWithout.startsWith("--block-size sets the blocks of 4-bit weights; give it with --bits 4"), blockWithout);
     }
 }

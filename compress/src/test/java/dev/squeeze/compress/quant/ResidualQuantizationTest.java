@@ -173,7 +173,7 @@ class ResidualQuantizationTest {
                 loaded.network().flattened().stream().map(Step::describe).toList());
         assertInstanceOf(FloatLinear.class, loaded.network().linearSteps().get(0), "the kept stem stays float");
         assertTrue(ModelFile.isInt8(file));
-        assertEquals(QuantizedModelFile.VERSION, version(file));
+        assertEquals(QuantizedModelFile.RESIDUAL_VERSION, version(file), "residual blocks, no 4-bit layer: version 2");
 
         // A layer stack is still written as version 1, which every Squeeze reads.
         StepNetwork stack = new StepNetwork(new long[]{4}, List.of(q.linearSteps().get(q.linearSteps().size() - 1)));

@@ -114,6 +114,11 @@ public final class OnnxQuantizeService {
         if (requested.qatEpochs() != 0) {
             throw new BadInputException("--qat-epochs trains a Squeeze model; an ONNX file is quantized without training");
         }
+        requested.checkBits();
+        if (requested.fourBit()) {
+            throw new BadInputException("--bits 4 is built for Squeeze models (quantize their run or model file); an ONNX "
+                    + "file is quantized to int8: leave --bits out");
+        }
         FigureBudget budget = requested.figureBudget();
         if (budget != null && !data.given()) {
             throw new BadInputException("--accuracy-budget " + budget.text() + " is measured on your inputs; give them "
