@@ -38,11 +38,12 @@ class ShrinkCommandTest {
     void searchesWritesTheChosenModelAndRunsAsARecipeStage() throws Exception {
         String id = train();
         Path output = home.resolve("small.onnx");
-        CliRun shrink = shrink("--from", id, "--budget", "100", "--try", "structured,int8", "--levels", "1",
+        CliRun shrink = shrink("--from", id, "--budget", "100", "--try", "structured,quantize", "--levels", "1",
                 "--output", output.toString());
         assertEquals(ExitCodes.OK, shrink.exitCode(), shrink.err());
-        // int8 of the trained model, then the neurons level as float and int8: one progress line each, in that order.
-        assertEquals(3, shrink.err().lines().filter(l -> l.startsWith("candidate ")).count(), shrink.err());
+        // int8 and int4 of the trained model, then the neurons level as float, int8 and int4: one progress line each,
+        // in that order.
+        assertEquals(5, shrink.err().lines().filter(l -> l.startsWith("candidate ")).count(), shrink.err());
         assertTrue(shrink.err().lines().filter(l -> l.startsWith("candidate ")).findFirst().orElseThrow()
                 .startsWith("candidate 1: int8 of trained model"), shrink.err());
         assertTrue(shrink.out().contains("neurons L1"), shrink.out());
@@ -51,7 +52,7 @@ class ShrinkCommandTest {
         String searchId = shrink.out().lines().filter(l -> l.startsWith("runs ")).findFirst().orElseThrow()
                 .split("--sweep ")[1].split("'")[0];
         CliRun runs = CliRun.run(home, "runs", "--sweep", searchId, "--stage", "shrink-candidate");
-        assertEquals(5, runs.out().lines().count(), "a header, the dense model and 3 candidates:\n" + runs.out());
+        assertEquals(7, runs.out().lines().count(), "a header, the dense model and 5 candidates:\n" + runs.out());
 
         // Not a training run: the int8 model the search made.
         String quantized = CliRun.run(home, "runs", "--stage", "quantize").out().lines().skip(1).findFirst()
@@ -71,7 +72,7 @@ class ShrinkCommandTest {
                 quantize: false
                 shrink:
                   budget: 100
-                  try: int8
+                  try: quantize
                 bench:
                   window_ms: 1
                   warmup_ms: 0
@@ -84,7 +85,8 @@ class ShrinkCommandTest {
         assertEquals(ExitCodes.OK, run.exitCode(), run.err());
         String models = run.out().lines().filter(l -> l.startsWith("models")).findFirst().orElseThrow().split("\\s+")[1];
         assertTrue(Files.isRegularFile(Path.of(models, "shrunk", "model.onnx")), run.out());
-        assertTrue(run.out().contains("shrink: int8 of trained model"), run.out());
+        assertTrue(run.out().contains("shrink: int8 of trained model") || run.out().contains("shrink: int4 of trained model"),
+                run.out());
     }
 
     @Test
@@ -95,7 +97,7 @@ class ShrinkCommandTest {
         CliRun target = CliRun.run(home, "shrink", "--from", "abc", "--target", "speed");
         assertEquals(ExitCodes.BAD_INPUT, target.exitCode());
         assertTrue(target.err().contains("--target must be one of size, latency"), target.err());
-        CliRun kind = CliRun.run(home, "shrink", "--from", "abc", "--try", "int8,int3");
+        CliRun kind = CliRun.run(home, "shrink", "--from", "abc", "--try", "quantize,int3");
         assertEquals(ExitCodes.BAD_INPUT, kind.exitCode());
         assertTrue(kind.err().contains("--try"), kind.err());
         CliRun unknown = CliRun.run(home, "shrink", "--from", "nosuchrun");

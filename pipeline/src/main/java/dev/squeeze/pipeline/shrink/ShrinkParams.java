@@ -34,10 +34,11 @@ public record ShrinkParams(
                 + "in ONNX Runtime, in process).", defaultValue = "size")
         ShrinkTarget target,
         @Setting(name = "try", help = "Kinds of candidate to try, run cheapest training first whatever the order given: "
-                + "int8 (the trained model quantized, no training), prune (unstructured levels, each retrained, then "
-                + "quantized), structured (neurons or channels removed, each level retrained), distill (smaller zoo "
+                + "quantize (the trained model at int8 and at 4-bit weights, no training), prune (unstructured levels, "
+                + "each retrained, then quantized), structured (neurons or channels removed, each level retrained), distill (smaller zoo "
                 + "students trained on the model's soft labels, and alone).", label = "KIND,KIND",
-                defaultValue = "int8,prune,structured,distill", choices = {"int8", "prune", "structured", "distill"})
+                defaultValue = "quantize,prune,structured,distill",
+                choices = {"quantize", "prune", "structured", "distill"})
         List<String> kinds,
         @Setting(help = "Most pruning levels of each kind; deeper levels stop once a level's models are all over the "
                 + "budget.", defaultValue = "6", min = 1)

@@ -93,7 +93,7 @@ public final class ShrinkService {
     /** The stage of a candidate's measurement. */
     public static final String CANDIDATE_STAGE = "shrink-candidate";
     /** The kinds of candidate, in the order they run: the least training first. */
-    public static final List<String> KINDS = List.of("int8", "prune", "structured", "distill");
+    public static final List<String> KINDS = List.of("quantize", "prune", "structured", "distill");
     /** How students are distilled: the recipe's distill section, what docs/distillation.md settled on. */
     static final double STUDENT_TEMPERATURE = 4;
     static final double STUDENT_ALPHA = 0.5;
@@ -257,7 +257,7 @@ public final class ShrinkService {
                     params.target().name().toLowerCase(Locale.ROOT), String.join(", ", params.kinds())));
             for (String kind : params.kinds()) {
                 switch (kind) {
-                    case "int8" -> measureAll(new Source("int8", "trained model", trained.run().model(),
+                    case "quantize" -> measureAll(new Source("quantize", "trained model", trained.run().model(),
                             trained.run().id(), false, true));
                     case "prune" -> prune(Structure.NONE);
                     case "structured" -> prune(structureOf(ModelFile.load(trained.paths().model(), false).network()));
@@ -279,7 +279,7 @@ public final class ShrinkService {
         private List<Candidate> measureAll(Source source) {
             List<Candidate> out = new ArrayList<>();
             for (Variant v : Variant.ALL) {
-                if (!v.appliesTo(source.zeros(), source.baseline())) continue;
+                if (!v.appliesTo(source.baseline())) continue;
                 String key = source.kind() + "|" + source.run() + "|" + v.name();
                 if (!measuredSources.add(key)) {
                     candidates.stream().filter(c -> c.kind().equals(source.kind()) && c.variant().equals(v.name())
@@ -344,7 +344,7 @@ public final class ShrinkService {
             }
             List<String> students = sizes.keySet().stream().sorted(Comparator.comparing(sizes::get)).toList();
             if (students.isEmpty()) notes.add("distill: no zoo model is smaller than " + trained.run().model());
-            int fewestBits = Variant.ALL.stream().filter(v -> !v.sparse()).mapToInt(Variant::weightBits).min().orElse(32);
+            int fewestBits = Variant.ALL.stream().mapToInt(Variant::weightBits).min().orElse(32);
             DistillService service = new DistillService(env.workspace(), env.locator(), env.monitor());
             for (String student : students) {
                 Candidate best = ShrinkOutcome.choose(candidates, ShrinkTarget.SIZE);

@@ -63,7 +63,7 @@ class ShrinkServiceTest {
     }
 
     private static ShrinkParams params(double budget) {
-        return ShrinkParams.SETTINGS.build(Map.of("budget", budget, "try", List.of("int8", "prune", "distill"),
+        return ShrinkParams.SETTINGS.build(Map.of("budget", budget, "try", List.of("quantize", "prune", "distill"),
                 "levels", 2, "rate", 0.5, "students", List.of("mlp-tiny")));
     }
 
@@ -78,11 +78,19 @@ class ShrinkServiceTest {
 
         // A budget everyone meets: the choice must be the smallest file.
         ShrinkOutcome all = service(home, progress).shrink(params(100), dense.run().id(), output, QUICK, data());
-        // int8 of the trained model; int8 of each of the 2 levels; mlp-tiny distilled and alone, float and int8.
-        assertEquals(7, all.candidates().size(), all.format());
-        assertEquals(List.of("int8", "prune", "prune", "distill", "distill", "distill", "distill"),
+        // int8 and int4 of the trained model; each of the 2 levels as float (its pruned weights sparse), int8 and
+        // int4; mlp-tiny distilled and alone, float, int8 and int4.
+        assertEquals(14, all.candidates().size(), all.format());
+        assertEquals(List.of("quantize", "quantize", "prune", "prune", "prune", "prune", "prune", "prune", "distill",
+                        "distill", "distill", "distill", "distill", "distill"),
                 all.candidates().stream().map(Candidate::kind).toList(), "cheapest training first");
-        assertEquals(7, progress.stream().filter(l -> l.startsWith("candidate ")).count(), "one line per candidate");
+        assertEquals(List.of("int8", "int4", "float", "int8", "int4"),
+                all.candidates().subList(0, 5).stream().map(Candidate::variant).toList());
+        Candidate prunedFloat = all.candidates().get(5);   // level 2, 25% of the weights, as float
+        assertEquals("float", prunedFloat.variant());
+        assertTrue(prunedFloat.fileBytes() < all.dense().fileBytes() * 0.8,
+                "the level's float file stores its pruned weights sparse: " + prunedFloat.describe());
+        assertEquals(14, progress.stream().filter(l -> l.startsWith("candidate ")).count(), "one line per candidate");
         for (Candidate c : all.candidates()) {
             assertTrue(c.withinBudget());
             assertTrue(c.fileBytes() > 0 && c.latencyP50Micros() > 0, c.describe());
@@ -107,7 +115,7 @@ class ShrinkServiceTest {
         try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
             List<RunRecord> rows = ledger.query(RunQuery.all().withSweepId(all.searchId()));
             List<RunRecord> measured = rows.stream().filter(r -> r.stage().equals(ShrinkService.CANDIDATE_STAGE)).toList();
-            assertEquals(8, measured.size(), "7 candidates and the dense model");
+            assertEquals(15, measured.size(), "14 candidates and the dense model");
             for (Candidate c : all.candidates()) {
                 RunRecord row = ledger.get(c.measureRun()).orElseThrow();
                 assertEquals(c.exportRun(), row.parentId());
@@ -130,7 +138,7 @@ class ShrinkServiceTest {
         Candidate within = again.chosenCandidate();
         if (within != null) assertTrue(within.valAcc() >= again.dense().valAcc() - 0.5, "never over budget");
         try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
-            assertEquals(8, ledger.query(RunQuery.all().withStage(ShrinkService.CANDIDATE_STAGE)).size(),
+            assertEquals(15, ledger.query(RunQuery.all().withStage(ShrinkService.CANDIDATE_STAGE)).size(),
                     "every measurement found again");
         }
     }
@@ -144,9 +152,11 @@ class ShrinkServiceTest {
         ShrinkParams params = ShrinkParams.SETTINGS.build(Map.of("budget", 0.01, "try", List.of("prune"), "levels", 3,
                 "rate", 0.99));
         ShrinkOutcome none = service(home, new ArrayList<>()).shrink(params, dense.run().id(), null, QUICK, data());
-        assertEquals(1, none.candidates().size(), "level 1 only: " + none.format());
-        assertTrue(none.candidates().get(0).valAcc() < none.dense().valAcc() - 0.0001, none.format());
-        assertFalse(none.candidates().get(0).withinBudget());
+        assertEquals(3, none.candidates().size(), "level 1 only, as float, int8 and int4: " + none.format());
+        for (Candidate c : none.candidates()) {
+            assertTrue(c.valAcc() < none.dense().valAcc() - 0.0001, none.format());
+            assertFalse(c.withinBudget());
+        }
         assertNull(none.chosenCandidate());
         assertNull(none.delivery(), "nothing written out");
         assertTrue(none.format().contains("chosen  none: no candidate is within 0.01 points"), none.format());
