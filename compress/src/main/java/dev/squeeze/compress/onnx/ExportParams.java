@@ -12,6 +12,10 @@ import dev.squeeze.core.settings.StageSettings;
  * @param opset  the ONNX opset the graph declares
  * @param sparse whether pruned weights are written as sparse initializers where that is smaller; hashed against
  *               {@code never}, how exports were written before, so those runs keep their folders
+ * @param writer the version of the file these settings make, where the exporter changed it: null for the first,
+ *               {@link #SPARSE_PARTS} for {@code auto} since large weights are stored in parts. Not a user setting:
+ *               {@link ExportService} fills it in, and the hash includes it when set, so an export an older writer
+ *               made is not reused where the file would now differ
  */
 public record ExportParams(
         String source,
@@ -20,7 +24,11 @@ public record ExportParams(
         @Setting(help = "Store pruned weights as ONNX sparse initializers where that makes the file smaller: auto "
                 + "(indices in the smallest integer type ONNX Runtime reads), int64 (the index type onnx.checker "
                 + "requires; larger), never.", label = "WHEN", defaultValue = "auto", hashedAs = "never")
-        SparseStorage sparse) {
+        SparseStorage sparse,
+        Integer writer) {
+
+    /** {@link #writer}: {@code --sparse auto} stores a weight of more than 32,768 elements in int16-indexed parts. */
+    public static final int SPARSE_PARTS = 2;
 
     /** The settings, as options and recipe keys see them. */
     public static final StageSettings<ExportParams> SETTINGS = StageSettings.of(ExportParams.class);
@@ -39,13 +47,23 @@ public record ExportParams(
         this(source, opset, DEFAULT_SPARSE);
     }
 
+    /** An export with these settings, the writer not filled in. */
+    public ExportParams(String source, long opset, SparseStorage sparse) {
+        this(source, opset, sparse, null);
+    }
+
     /** These settings for {@code source}. */
     public ExportParams withSource(String source) {
-        return new ExportParams(source, opset, sparse);
+        return new ExportParams(source, opset, sparse, writer);
     }
 
     /** These settings with sparse storage {@code sparse}. */
     public ExportParams withSparse(SparseStorage sparse) {
-        return new ExportParams(source, opset, sparse);
+        return new ExportParams(source, opset, sparse, writer);
+    }
+
+    /** These settings with the version of the file the exporter now writes for them filled in. */
+    public ExportParams withCurrentWriter() {
+        return new ExportParams(source, opset, sparse, sparse == SparseStorage.AUTO ? Integer.valueOf(SPARSE_PARTS) : null);
     }
 }

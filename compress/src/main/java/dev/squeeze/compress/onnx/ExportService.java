@@ -108,7 +108,8 @@ public final class ExportService {
         }
         Source source = load(from);
         ExportParams params = ExportParams.SETTINGS.with(requested.withSource(source.run() != null ? source.run().id()
-                : source.file().toAbsolutePath().normalize().toString()), "opset", opsetFor(source.network(), requested.opset()));
+                : source.file().toAbsolutePath().normalize().toString()).withCurrentWriter(), "opset",
+                opsetFor(source.network(), requested.opset()));
         StageResult<ExportOutcome> exported = env.runner().run(new Export(source, target, dataDir), params);
         if (target == null) return exported.outcome();
         Path inFolder = onnxFile(exported.paths());

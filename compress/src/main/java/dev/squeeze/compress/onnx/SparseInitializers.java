@@ -3,6 +3,7 @@ package dev.squeeze.compress.onnx;
 import ai.onnx.proto.OnnxMl;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedOutputStream;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -29,6 +30,14 @@ import java.util.Set;
  * are, but for a float's sign bit: pruning by a mask turns each negative weight it removes into {@code -0.0}, and
  * ONNX Runtime rebuilds it as {@code +0.0}, which adds the same to every sum. "Smaller" compares the serialized
  * sizes of the two protobuf messages.
+ *
+ * <p>An index costs as much as an int8 value several times over, and a weight of more than 32,768 elements needs
+ * 4-byte indices. With {@link SparseStorage#AUTO}, such a weight may instead be stored in <em>parts</em>: row blocks
+ * along its first axis of at most 32,768 elements each (so 2-byte indices), each part sparse or dense, whichever is
+ * smaller, joined by a {@code Concat} node (axis 0) whose output has the weight's name. ONNX Runtime folds that
+ * constant {@code Concat} when it loads the model, before its int8 fusions, so the graph it runs is the dense one
+ * again. The parted form is chosen only when its parts and node take fewer bytes than the weight whole, sparse or
+ * dense; {@link #densify} folds it back.
  */
 public final class SparseInitializers {
     /** Inputs read as weights, by operator; every reader of a weight must be one of these. */
@@ -44,6 +53,14 @@ public final class SparseInitializers {
             Map.entry(DataType.INT16_VALUE, 2), Map.entry(DataType.UINT16_VALUE, 2),
             Map.entry(DataType.INT32_VALUE, 4), Map.entry(DataType.UINT32_VALUE, 4),
             Map.entry(DataType.INT64_VALUE, 8), Map.entry(DataType.UINT64_VALUE, 8));
+
+    /** Most elements a part may have: its linearized indices then fit in int16. */
+    static final int PART_ELEMENTS = Short.MAX_VALUE + 1;
+
+    /** Field numbers of GraphProto's repeated fields, for the bytes each entry costs there. */
+    private static final int NODE_FIELD = 1;
+    private static final int INITIALIZER_FIELD = 5;
+    private static final int SPARSE_INITIALIZER_FIELD = 15;
 
     /** The floating-point types among them, whose zero has two signs. */
     private static final Set<Integer> FLOATS = Set.of(DataType.FLOAT_VALUE, DataType.DOUBLE_VALUE,
@@ -61,12 +78,18 @@ public final class SparseInitializers {
      * @param type        its element type ({@code FLOAT}, {@code INT8}, ...)
      * @param elements    how many elements the dense tensor has
      * @param nonzero     how many elements are stored (NNZ)
-     * @param indexType   the element type of its indices ({@code INT8}, {@code INT16}, {@code INT32}, {@code INT64})
+     * @param indexType   the element type of its indices ({@code INT8}, {@code INT16}, {@code INT32}, {@code INT64});
+     *                    the widest of its sparse parts' when it is stored in parts
      * @param denseBytes  the dense TensorProto's serialized size
-     * @param sparseBytes the SparseTensorProto's serialized size
+     * @param sparseBytes the SparseTensorProto's serialized size; stored in parts, the parts' and their Concat node's
+     * @param parts       how many row blocks it is stored in (1: whole; 0 in outcomes written before parts existed)
      */
     public record SparseTensor(String name, String reader, List<Long> shape, String type, long elements, long nonzero,
-                               String indexType, long denseBytes, long sparseBytes) {
+                               String indexType, long denseBytes, long sparseBytes, int parts) {
+        public SparseTensor {
+            parts = Math.max(1, parts);
+        }
+
         /** The share of elements stored. */
         public double density() {
             return elements == 0 ? 0 : (double) nonzero / elements;
@@ -93,26 +116,154 @@ public final class SparseInitializers {
         OnnxMl.GraphProto graph = model.getGraph();
         Set<String> weights = weights(graph);
         Map<String, String> readers = computingReaders(graph);
+        Set<String> taken = names(graph);
+        boolean parted = storage == SparseStorage.AUTO && concatOpset(model) >= 4;
         List<OnnxMl.TensorProto> dense = new ArrayList<>();
         List<OnnxMl.SparseTensorProto> sparse = new ArrayList<>();
+        List<OnnxMl.NodeProto> concats = new ArrayList<>();
         List<SparseTensor> moved = new ArrayList<>();
         for (OnnxMl.TensorProto t : graph.getInitializerList()) {
-            OnnxMl.SparseTensorProto s = weights.contains(t.getName()) ? encode(t, storage) : null;
-            if (s == null || s.getSerializedSize() >= t.getSerializedSize()) {
+            Stored best = weights.contains(t.getName()) ? smallest(t, storage, parted, taken) : null;
+            if (best == null) {
                 dense.add(t);
                 continue;
             }
-            sparse.add(s);
-            long elements = 1;
-            for (long d : t.getDimsList()) elements *= d;
+            dense.addAll(best.dense());
+            sparse.addAll(best.sparse());
+            if (best.concat() != null) concats.add(best.concat());
             moved.add(new SparseTensor(t.getName(), readers.getOrDefault(t.getName(), "?"), List.copyOf(t.getDimsList()),
-                    DataType.forNumber(t.getDataType()).name(), elements, s.getValues().getDims(0),
-                    DataType.forNumber(s.getIndices().getDataType()).name(), t.getSerializedSize(), s.getSerializedSize()));
+                    DataType.forNumber(t.getDataType()).name(), elements(t.getDimsList()), best.nonzero(),
+                    best.indexType().name(), t.getSerializedSize(), best.messageBytes(), best.parts()));
         }
         if (moved.isEmpty()) return new Result(model, List.of());
         OnnxMl.GraphProto.Builder g = graph.toBuilder().clearInitializer().addAllInitializer(dense)
                 .addAllSparseInitializer(sparse);
+        if (!concats.isEmpty()) {
+            // A Concat reads only initializers, so it can come first and the nodes stay in topological order.
+            g.clearNode().addAllNode(concats).addAllNode(graph.getNodeList());
+        }
         return new Result(model.toBuilder().setGraph(g).build(), moved);
+    }
+
+    /**
+     * How a weight is stored when that is smaller than dense: whole and sparse ({@code parts} 1), or in row blocks
+     * joined by {@code concat}.
+     *
+     * @param dense        the dense parts (initializers)
+     * @param sparse       the sparse parts, or the whole weight sparse
+     * @param concat       the node joining the parts; null when whole
+     * @param bytes        what its entries cost in the graph message (tags and lengths included)
+     * @param messageBytes what {@link SparseTensor#sparseBytes} reports: the sparse message's size, or for parts
+     *                     their cost in the graph less one entry's tag and length
+     */
+    private record Stored(List<OnnxMl.TensorProto> dense, List<OnnxMl.SparseTensorProto> sparse, OnnxMl.NodeProto concat,
+                          long bytes, long messageBytes, long nonzero, DataType indexType, int parts) {
+    }
+
+    /** The smallest way to store weight {@code t} other than dense, or null when dense is the smallest. */
+    private static Stored smallest(OnnxMl.TensorProto t, SparseStorage storage, boolean parted, Set<String> taken) {
+        OnnxMl.SparseTensorProto whole = encode(t, storage);
+        if (whole == null) return null;
+        long denseBytes = CodedOutputStream.computeMessageSize(INITIALIZER_FIELD, t);
+        Stored best = new Stored(List.of(), List.of(whole), null,
+                CodedOutputStream.computeMessageSize(SPARSE_INITIALIZER_FIELD, whole), whole.getSerializedSize(),
+                whole.getValues().getDims(0), DataType.forNumber(whole.getIndices().getDataType()), 1);
+        Stored inParts = parted ? inParts(t, taken) : null;
+        if (inParts != null && inParts.bytes() < best.bytes()) {
+            // Reported as one message would be: what the file saves is the dense message's cost less the parts'.
+            best = new Stored(inParts.dense(), inParts.sparse(), inParts.concat(), inParts.bytes(),
+                    inParts.bytes() - (denseBytes - t.getSerializedSize()), inParts.nonzero(), inParts.indexType(),
+                    inParts.parts());
+        }
+        if (best.bytes() >= denseBytes) return null;
+        if (best.concat() != null) {
+            taken.add(best.concat().getName());
+            best.concat().getInputList().forEach(taken::add);
+        }
+        return best;
+    }
+
+    /**
+     * Weight {@code t} in row blocks along its first axis of at most {@link #PART_ELEMENTS} elements, each the smaller
+     * of sparse and dense, joined by a Concat node; null when it has no more elements than one part holds, or when a
+     * single row has more.
+     */
+    private static Stored inParts(OnnxMl.TensorProto t, Set<String> taken) {
+        long elements = elements(t.getDimsList());
+        if (t.getDimsCount() == 0 || elements <= PART_ELEMENTS || t.getDims(0) < 2) return null;
+        long rowElements = elements / t.getDims(0);
+        if (rowElements == 0 || rowElements > PART_ELEMENTS) return null;
+        int size = ELEMENT_BYTES.get(t.getDataType());
+        long rowsPerPart = PART_ELEMENTS / rowElements;
+        OnnxMl.NodeProto.Builder concat = OnnxMl.NodeProto.newBuilder().setOpType("Concat")
+                .setName(fresh(t.getName() + "_concat", taken)).addOutput(t.getName())
+                .addAttribute(OnnxMl.AttributeProto.newBuilder().setName("axis").setType(OnnxMl.AttributeProto.AttributeType.INT).setI(0));
+        List<OnnxMl.TensorProto> dense = new ArrayList<>();
+        List<OnnxMl.SparseTensorProto> sparse = new ArrayList<>();
+        long bytes = 0;
+        long nonzero = 0;
+        DataType widest = DataType.INT8;
+        Set<String> partNames = new HashSet<>(taken);
+        for (long row = 0; row < t.getDims(0); row += rowsPerPart) {
+            long rows = Math.min(rowsPerPart, t.getDims(0) - row);
+            String name = fresh(t.getName() + "_part" + (dense.size() + sparse.size() + 1), partNames);
+            partNames.add(name);
+            OnnxMl.TensorProto part = OnnxMl.TensorProto.newBuilder().setName(name).setDataType(t.getDataType())
+                    .addDims(rows).addAllDims(t.getDimsList().subList(1, t.getDimsCount()))
+                    .setRawData(t.getRawData().substring((int) (row * rowElements * size),
+                            (int) ((row + rows) * rowElements * size))).build();
+            OnnxMl.SparseTensorProto s = encode(part, SparseStorage.AUTO);
+            long denseCost = CodedOutputStream.computeMessageSize(INITIALIZER_FIELD, part);
+            long sparseCost = CodedOutputStream.computeMessageSize(SPARSE_INITIALIZER_FIELD, s);
+            if (sparseCost < denseCost) {
+                sparse.add(s);
+                bytes += sparseCost;
+                nonzero += s.getValues().getDims(0);
+                DataType index = DataType.forNumber(s.getIndices().getDataType());
+                if (index.getNumber() > widest.getNumber()) widest = index;
+            } else {
+                dense.add(part);
+                bytes += denseCost;
+                nonzero += s.getValues().getDims(0);
+            }
+            concat.addInput(name);
+        }
+        OnnxMl.NodeProto node = concat.build();
+        bytes += CodedOutputStream.computeMessageSize(NODE_FIELD, node);
+        return new Stored(dense, sparse, node, bytes, 0, nonzero, widest, node.getInputCount());
+    }
+
+    /** {@code name}, or {@code name} with the first number suffix that no tensor or node of the graph uses. */
+    private static String fresh(String name, Set<String> taken) {
+        if (!taken.contains(name)) return name;
+        for (int i = 2; ; i++) if (!taken.contains(name + "_" + i)) return name + "_" + i;
+    }
+
+    /** Every tensor and node name the graph uses. */
+    private static Set<String> names(OnnxMl.GraphProto graph) {
+        Set<String> out = new HashSet<>();
+        graph.getInitializerList().forEach(t -> out.add(t.getName()));
+        graph.getSparseInitializerList().forEach(t -> out.add(t.getValues().getName()));
+        graph.getInputList().forEach(v -> out.add(v.getName()));
+        graph.getOutputList().forEach(v -> out.add(v.getName()));
+        for (OnnxMl.NodeProto n : graph.getNodeList()) {
+            out.add(n.getName());
+            out.addAll(n.getInputList());
+            out.addAll(n.getOutputList());
+        }
+        return out;
+    }
+
+    /** The model's ONNX operator set (the default domain's), 0 when it imports none. */
+    private static long concatOpset(OnnxMl.ModelProto model) {
+        return model.getOpsetImportList().stream().filter(o -> o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx"))
+                .mapToLong(OnnxMl.OperatorSetIdProto::getVersion).max().orElse(0);
+    }
+
+    private static long elements(List<Long> dims) {
+        long n = 1;
+        for (long d : dims) n *= d;
+        return n;
     }
 
     /**
@@ -129,7 +280,8 @@ public final class SparseInitializers {
 
     /**
      * {@code model} with each sparse initializer of its graph turned dense, as ONNX Runtime does when it loads the
-     * model (appended to the initializers, raw data): for code that reads weights from the initializers. Reads
+     * model (appended to the initializers, raw data), and each weight stored in parts joined into one initializer
+     * again (its Concat node removed): for code that reads weights from the initializers. Reads
      * linearized ({@code [NNZ]}) and coordinate ({@code [NNZ, rank]}) indices of any integer type, values in
      * {@code raw_data} or their type's field; the given model itself when it has none.
      *
@@ -139,8 +291,71 @@ public final class SparseInitializers {
         OnnxMl.GraphProto graph = model.getGraph();
         if (graph.getSparseInitializerCount() == 0) return model;
         OnnxMl.GraphProto.Builder g = graph.toBuilder().clearSparseInitializer();
-        for (OnnxMl.SparseTensorProto s : graph.getSparseInitializerList()) g.addInitializer(dense(s));
-        return model.toBuilder().setGraph(g).build();
+        Set<String> wasSparse = new HashSet<>();
+        for (OnnxMl.SparseTensorProto s : graph.getSparseInitializerList()) {
+            g.addInitializer(dense(s));
+            wasSparse.add(s.getValues().getName());
+        }
+        return model.toBuilder().setGraph(foldParts(g.build(), wasSparse)).build();
+    }
+
+    /**
+     * {@code graph} with each weight stored in parts made one initializer again: every Concat along axis 0 that reads
+     * only initializers in raw data of one type, at least one of them {@code wasSparse}, and whose output is not a
+     * graph output. Its parts are dropped unless another node reads them.
+     */
+    private static OnnxMl.GraphProto foldParts(OnnxMl.GraphProto graph, Set<String> wasSparse) {
+        Map<String, OnnxMl.TensorProto> inits = new HashMap<>();
+        graph.getInitializerList().forEach(t -> inits.put(t.getName(), t));
+        Set<String> outputs = new HashSet<>();
+        graph.getOutputList().forEach(v -> outputs.add(v.getName()));
+        List<OnnxMl.NodeProto> kept = new ArrayList<>();
+        List<OnnxMl.TensorProto> joined = new ArrayList<>();
+        Set<String> consumed = new HashSet<>();
+        for (OnnxMl.NodeProto n : graph.getNodeList()) {
+            OnnxMl.TensorProto whole = isPartsConcat(n, inits, wasSparse, outputs) ? join(n, inits) : null;
+            if (whole == null) {
+                kept.add(n);
+                continue;
+            }
+            joined.add(whole);
+            consumed.addAll(n.getInputList());
+        }
+        if (joined.isEmpty()) return graph;
+        for (OnnxMl.NodeProto n : kept) n.getInputList().forEach(consumed::remove);
+        OnnxMl.GraphProto.Builder g = graph.toBuilder().clearNode().addAllNode(kept).clearInitializer();
+        for (OnnxMl.TensorProto t : graph.getInitializerList()) if (!consumed.contains(t.getName())) g.addInitializer(t);
+        return g.addAllInitializer(joined).build();
+    }
+
+    private static boolean isPartsConcat(OnnxMl.NodeProto n, Map<String, OnnxMl.TensorProto> inits, Set<String> wasSparse,
+                                         Set<String> outputs) {
+        if (!n.getOpType().equals("Concat") || !n.getDomain().isEmpty() || n.getOutputCount() != 1
+                || n.getInputCount() == 0 || outputs.contains(n.getOutput(0))) return false;
+        boolean axis0 = n.getAttributeList().stream().anyMatch(a -> a.getName().equals("axis") && a.getI() == 0);
+        if (!axis0 || n.getInputList().stream().noneMatch(wasSparse::contains)) return false;
+        OnnxMl.TensorProto first = inits.get(n.getInput(0));
+        if (first == null) return false;
+        for (String input : n.getInputList()) {
+            OnnxMl.TensorProto t = inits.get(input);
+            if (t == null || !t.hasRawData() || t.getDataType() != first.getDataType() || t.getDimsCount() == 0
+                    || !t.getDimsList().subList(1, t.getDimsCount()).equals(first.getDimsList().subList(1, first.getDimsCount()))
+                    || !ELEMENT_BYTES.containsKey(t.getDataType())) return false;
+        }
+        return true;
+    }
+
+    /** The initializers a parts Concat reads, joined along axis 0 under its output's name. */
+    private static OnnxMl.TensorProto join(OnnxMl.NodeProto n, Map<String, OnnxMl.TensorProto> inits) {
+        OnnxMl.TensorProto first = inits.get(n.getInput(0));
+        long rows = 0;
+        ByteString raw = ByteString.EMPTY;
+        for (String input : n.getInputList()) {
+            rows += inits.get(input).getDims(0);
+            raw = raw.concat(inits.get(input).getRawData());
+        }
+        return OnnxMl.TensorProto.newBuilder().setName(n.getOutput(0)).setDataType(first.getDataType()).addDims(rows)
+                .addAllDims(first.getDimsList().subList(1, first.getDimsCount())).setRawData(raw).build();
     }
 
     private static OnnxMl.TensorProto dense(OnnxMl.SparseTensorProto s) {

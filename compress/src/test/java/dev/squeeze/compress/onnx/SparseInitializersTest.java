@@ -139,11 +139,19 @@ class SparseInitializersTest {
         SparseInitializers.Result sparse = SparseInitializers.apply(dense, SparseStorage.AUTO);
         List<SparseInitializers.SparseTensor> moved = sparse.tensors();
         assertEquals(Set.of("w_1", "w_2", "w_3"), names(moved), "the weights; the dense biases stay");
-        // 784x64 elements need int32 indices, 64x32 int16, 32x4 (at most index 127) int8.
-        assertEquals(List.of("INT32", "INT16", "INT8"), moved.stream().map(SparseInitializers.SparseTensor::indexType).toList());
+        // 784x64 elements would need int32 indices: in two parts (512 and 272 rows) they take int16 ones; 64x32 has
+        // int16 indices whole, 32x4 (at most index 127) int8.
+        assertEquals(List.of("INT16", "INT16", "INT8"), moved.stream().map(SparseInitializers.SparseTensor::indexType).toList());
+        assertEquals(List.of(2, 1, 1), moved.stream().map(SparseInitializers.SparseTensor::parts).toList());
         OnnxMl.GraphProto g = sparse.model().getGraph();
-        assertEquals(3, g.getSparseInitializerCount());
+        assertEquals(4, g.getSparseInitializerCount());
         assertEquals(3, g.getInitializerCount());
+        assertEquals(List.of(512L, 64L), g.getSparseInitializer(0).getDimsList());
+        assertEquals(List.of(272L, 64L), g.getSparseInitializer(1).getDimsList());
+        OnnxMl.NodeProto concat = g.getNode(0);
+        assertEquals("Concat", concat.getOpType());
+        assertEquals(List.of("w_1_part1", "w_1_part2"), concat.getInputList());
+        assertEquals(List.of("w_1"), concat.getOutputList(), "the parts join under the weight's name");
         for (SparseInitializers.SparseTensor t : moved) {
             assertEquals("Gemm", t.reader());
             assertEquals("FLOAT", t.type());
@@ -172,17 +180,42 @@ class SparseInitializersTest {
     }
 
     /**
-     * At 60% non-zero a float costs 4 bytes dense and 0.6 × (4 + index) sparse: smaller with int16 indices (3.6),
-     * larger with int32 ones (4.8). The rule is the serialized size: the 64x32 and 32x4 layers go sparse, not the 784x64.
+     * At 70% non-zero a float costs 4 bytes dense and 0.7 × (4 + index) sparse: larger with int16 indices (4.2, the
+     * 784x64 layer in parts and the 64x32 whole), smaller with int8 ones (3.5, the 32x4 layer). The rule is the
+     * serialized size: only the 32x4 layer goes sparse.
      */
     @Test
     void aWeightGoesSparseOnlyWhereThatIsSmaller() throws Exception {
-        OnnxMl.ModelProto dense = floatModel(weights(0.6));
+        OnnxMl.ModelProto dense = floatModel(weights(0.7));
         SparseInitializers.Result sparse = SparseInitializers.apply(dense, SparseStorage.AUTO);
-        assertEquals(Set.of("w_2", "w_3"), names(sparse.tensors()), sparse.tensors().toString());
+        assertEquals(Set.of("w_3"), names(sparse.tensors()), sparse.tensors().toString());
         assertSameOutputs(dense, sparse.model());
         assertTrue(SparseInitializers.apply(dense, SparseStorage.INT64).tensors().isEmpty(),
-                "with 8-byte indices no layer at 60% is smaller sparse");
+                "with 8-byte indices no layer at 70% is smaller sparse");
+    }
+
+    /**
+     * A weight of more than 32,768 elements in parts of int16 indices is smaller than whole with int32 ones (at 10%:
+     * 6 bytes a float value against 8), and computes the same; with int64 indices no weight is split.
+     */
+    @Test
+    void partsWithTwoByteIndicesAreSmallerThanTheWholeWeightWithFourByteOnes() throws Exception {
+        OnnxMl.ModelProto dense = floatModel(weights(0.1));
+        SparseInitializers.SparseTensor parted = SparseInitializers.apply(dense, SparseStorage.AUTO).tensors().get(0);
+        OnnxMl.ModelProto withoutPartsPossible = dense.toBuilder().clearOpsetImport()
+                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(3)).build();
+        SparseInitializers.SparseTensor whole = SparseInitializers.apply(withoutPartsPossible, SparseStorage.AUTO)
+                .tensors().get(0);
+        assertEquals(1, whole.parts(), "no Concat with an axis before opset 4: stored whole");
+        assertEquals("INT32", whole.indexType());
+        assertEquals(whole.nonzero(), parted.nonzero());
+        long perValue = 4 + 2;
+        assertTrue(parted.sparseBytes() < whole.sparseBytes() - whole.nonzero() * 2 + 200,
+                "2 bytes saved a value, some for the Concat and the second part: " + parted + " vs " + whole);
+        assertTrue(parted.sparseBytes() > parted.nonzero() * perValue, parted.toString());
+        SparseInitializers.Result int64 = SparseInitializers.apply(dense, SparseStorage.INT64);
+        assertTrue(int64.tensors().stream().allMatch(t -> t.parts() == 1), int64.tensors().toString());
+        assertEquals(0, int64.model().getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("Concat")).count());
     }
 
     @Test
@@ -244,6 +277,7 @@ class SparseInitializersTest {
             OnnxMl.ModelProto back = SparseInitializers.densify(sparse);
             assertEquals(0, back.getGraph().getSparseInitializerCount());
             assertEquals(SparseStorage.NEVER, SparseInitializers.storageOf(back));
+            assertEquals(dense.getGraph().getNodeList(), back.getGraph().getNodeList(), "the parts' Concat folded away");
             Map<String, OnnxMl.TensorProto> want = initializers(dense);
             Map<String, OnnxMl.TensorProto> got = initializers(back);
             assertEquals(want.keySet(), got.keySet());
