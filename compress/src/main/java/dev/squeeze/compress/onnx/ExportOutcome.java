@@ -49,8 +49,7 @@ public record ExportOutcome(String runId, String sourceRun, String source, Strin
         for (SparseInitializers.SparseTensor t : sparseInitializers) {
             out.append(String.format(Locale.ROOT, "sparse  %s %s (%s %s): %.1f%% non-zero, %,d -> %,d bytes, %s indices%s%n",
                     t.name(), t.shape(), t.type().toLowerCase(Locale.ROOT), t.reader(), 100 * t.density(),
-                    t.denseBytes(), t.sparseBytes(), t.indexType().toLowerCase(Locale.ROOT),
-                    t.parts() > 1 ? " in " + t.parts() + " parts" : ""));
+                    t.denseBytes(), t.sparseBytes(), t.indexType().toLowerCase(Locale.ROOT), t.partsNote()));
         }
         out.append(String.format(Locale.ROOT, "test    %.2f%% in ONNX Runtime on %,d examples (source model %.2f%%)%n",
                 100 * onnxTestAccuracy, testExamples, 100 * sourceTestAccuracy));

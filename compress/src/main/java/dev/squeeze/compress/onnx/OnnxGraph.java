@@ -264,6 +264,33 @@ public final class OnnxGraph {
         return m.build();
     }
 
+    /**
+     * Every name {@code g} already gives a tensor or a node (initializers, sparse initializers, inputs, outputs, value
+     * infos, node inputs, outputs and names): what a rewrite must not reuse for what it adds.
+     */
+    public static Set<String> namesInUse(OnnxMl.GraphProto g) {
+        Set<String> taken = new HashSet<>();
+        g.getInitializerList().forEach(t -> taken.add(t.getName()));
+        g.getSparseInitializerList().forEach(t -> taken.add(t.getValues().getName()));
+        g.getInputList().forEach(v -> taken.add(v.getName()));
+        g.getOutputList().forEach(v -> taken.add(v.getName()));
+        g.getValueInfoList().forEach(v -> taken.add(v.getName()));
+        for (OnnxMl.NodeProto n : g.getNodeList()) {
+            taken.addAll(n.getInputList());
+            taken.addAll(n.getOutputList());
+            taken.add(n.getName());
+        }
+        return taken;
+    }
+
+    /** {@code base}, or {@code base_2}, {@code base_3}... whichever {@code taken} does not hold; then held there. */
+    public static String unusedName(String base, Set<String> taken) {
+        String name = base;
+        for (int i = 2; taken.contains(name); i++) name = base + "_" + i;
+        taken.add(name);
+        return name;
+    }
+
     /** A new name with {@code prefix}, unique in this graph (and not reserved, nor its node's name). */
     public String fresh(String prefix) {
         while (true) {

@@ -90,6 +90,11 @@ public final class SparseInitializers {
             parts = Math.max(1, parts);
         }
 
+        /** {@code " in N parts"} when it is stored in parts, else empty: what the commands append to its line. */
+        public String partsNote() {
+            return parts > 1 ? " in " + parts + " parts" : "";
+        }
+
         /** The share of elements stored. */
         public double density() {
             return elements == 0 ? 0 : (double) nonzero / elements;
@@ -116,8 +121,8 @@ public final class SparseInitializers {
         OnnxMl.GraphProto graph = model.getGraph();
         Set<String> weights = weights(graph);
         Map<String, String> readers = computingReaders(graph);
-        Set<String> taken = names(graph);
-        boolean parted = storage == SparseStorage.AUTO && concatOpset(model) >= 4;
+        Set<String> taken = OnnxGraph.namesInUse(graph);
+        boolean parted = storage == SparseStorage.AUTO && onnxOpset(model) >= 4;
         List<OnnxMl.TensorProto> dense = new ArrayList<>();
         List<OnnxMl.SparseTensorProto> sparse = new ArrayList<>();
         List<OnnxMl.NodeProto> concats = new ArrayList<>();
@@ -154,7 +159,8 @@ public final class SparseInitializers {
      * @param concat       the node joining the parts; null when whole
      * @param bytes        what its entries cost in the graph message (tags and lengths included)
      * @param messageBytes what {@link SparseTensor#sparseBytes} reports: the sparse message's size, or for parts
-     *                     their cost in the graph less one entry's tag and length
+     *                     their cost in the graph less one entry's tag and length, so that the dense size less it is
+     *                     what the file saves
      */
     private record Stored(List<OnnxMl.TensorProto> dense, List<OnnxMl.SparseTensorProto> sparse, OnnxMl.NodeProto concat,
                           long bytes, long messageBytes, long nonzero, DataType indexType, int parts) {
@@ -169,16 +175,11 @@ public final class SparseInitializers {
                 CodedOutputStream.computeMessageSize(SPARSE_INITIALIZER_FIELD, whole), whole.getSerializedSize(),
                 whole.getValues().getDims(0), DataType.forNumber(whole.getIndices().getDataType()), 1);
         Stored inParts = parted ? inParts(t, taken) : null;
-        if (inParts != null && inParts.bytes() < best.bytes()) {
-            // Reported as one message would be: what the file saves is the dense message's cost less the parts'.
-            best = new Stored(inParts.dense(), inParts.sparse(), inParts.concat(), inParts.bytes(),
-                    inParts.bytes() - (denseBytes - t.getSerializedSize()), inParts.nonzero(), inParts.indexType(),
-                    inParts.parts());
-        }
+        if (inParts != null && inParts.bytes() < best.bytes()) best = inParts;
         if (best.bytes() >= denseBytes) return null;
         if (best.concat() != null) {
             taken.add(best.concat().getName());
-            best.concat().getInputList().forEach(taken::add);
+            taken.addAll(best.concat().getInputList());
         }
         return best;
     }
@@ -186,7 +187,7 @@ public final class SparseInitializers {
     /**
      * Weight {@code t} in row blocks along its first axis of at most {@link #PART_ELEMENTS} elements, each the smaller
      * of sparse and dense, joined by a Concat node; null when it has no more elements than one part holds, or when a
-     * single row has more.
+     * single row has more. Its names are new to {@code taken}, which it leaves as it is.
      */
     private static Stored inParts(OnnxMl.TensorProto t, Set<String> taken) {
         long elements = elements(t.getDimsList());
@@ -195,19 +196,18 @@ public final class SparseInitializers {
         if (rowElements == 0 || rowElements > PART_ELEMENTS) return null;
         int size = ELEMENT_BYTES.get(t.getDataType());
         long rowsPerPart = PART_ELEMENTS / rowElements;
+        Set<String> names = new HashSet<>(taken);
         OnnxMl.NodeProto.Builder concat = OnnxMl.NodeProto.newBuilder().setOpType("Concat")
-                .setName(fresh(t.getName() + "_concat", taken)).addOutput(t.getName())
+                .setName(OnnxGraph.unusedName(t.getName() + "_concat", names)).addOutput(t.getName())
                 .addAttribute(OnnxMl.AttributeProto.newBuilder().setName("axis").setType(OnnxMl.AttributeProto.AttributeType.INT).setI(0));
         List<OnnxMl.TensorProto> dense = new ArrayList<>();
         List<OnnxMl.SparseTensorProto> sparse = new ArrayList<>();
         long bytes = 0;
         long nonzero = 0;
         DataType widest = DataType.INT8;
-        Set<String> partNames = new HashSet<>(taken);
         for (long row = 0; row < t.getDims(0); row += rowsPerPart) {
             long rows = Math.min(rowsPerPart, t.getDims(0) - row);
-            String name = fresh(t.getName() + "_part" + (dense.size() + sparse.size() + 1), partNames);
-            partNames.add(name);
+            String name = OnnxGraph.unusedName(t.getName() + "_part" + (dense.size() + sparse.size() + 1), names);
             OnnxMl.TensorProto part = OnnxMl.TensorProto.newBuilder().setName(name).setDataType(t.getDataType())
                     .addDims(rows).addAllDims(t.getDimsList().subList(1, t.getDimsCount()))
                     .setRawData(t.getRawData().substring((int) (row * rowElements * size),
@@ -215,47 +215,26 @@ public final class SparseInitializers {
             OnnxMl.SparseTensorProto s = encode(part, SparseStorage.AUTO);
             long denseCost = CodedOutputStream.computeMessageSize(INITIALIZER_FIELD, part);
             long sparseCost = CodedOutputStream.computeMessageSize(SPARSE_INITIALIZER_FIELD, s);
+            nonzero += s.getValues().getDims(0);
             if (sparseCost < denseCost) {
                 sparse.add(s);
                 bytes += sparseCost;
-                nonzero += s.getValues().getDims(0);
                 DataType index = DataType.forNumber(s.getIndices().getDataType());
                 if (index.getNumber() > widest.getNumber()) widest = index;
             } else {
                 dense.add(part);
                 bytes += denseCost;
-                nonzero += s.getValues().getDims(0);
             }
             concat.addInput(name);
         }
         OnnxMl.NodeProto node = concat.build();
         bytes += CodedOutputStream.computeMessageSize(NODE_FIELD, node);
-        return new Stored(dense, sparse, node, bytes, 0, nonzero, widest, node.getInputCount());
-    }
-
-    /** {@code name}, or {@code name} with the first number suffix that no tensor or node of the graph uses. */
-    private static String fresh(String name, Set<String> taken) {
-        if (!taken.contains(name)) return name;
-        for (int i = 2; ; i++) if (!taken.contains(name + "_" + i)) return name + "_" + i;
-    }
-
-    /** Every tensor and node name the graph uses. */
-    private static Set<String> names(OnnxMl.GraphProto graph) {
-        Set<String> out = new HashSet<>();
-        graph.getInitializerList().forEach(t -> out.add(t.getName()));
-        graph.getSparseInitializerList().forEach(t -> out.add(t.getValues().getName()));
-        graph.getInputList().forEach(v -> out.add(v.getName()));
-        graph.getOutputList().forEach(v -> out.add(v.getName()));
-        for (OnnxMl.NodeProto n : graph.getNodeList()) {
-            out.add(n.getName());
-            out.addAll(n.getInputList());
-            out.addAll(n.getOutputList());
-        }
-        return out;
+        long entryOverhead = CodedOutputStream.computeMessageSize(INITIALIZER_FIELD, t) - t.getSerializedSize();
+        return new Stored(dense, sparse, node, bytes, bytes - entryOverhead, nonzero, widest, node.getInputCount());
     }
 
     /** The model's ONNX operator set (the default domain's), 0 when it imports none. */
-    private static long concatOpset(OnnxMl.ModelProto model) {
+    private static long onnxOpset(OnnxMl.ModelProto model) {
         return model.getOpsetImportList().stream().filter(o -> o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx"))
                 .mapToLong(OnnxMl.OperatorSetIdProto::getVersion).max().orElse(0);
     }
@@ -367,10 +346,8 @@ public final class SparseInitializers {
                     + DataType.forNumber(values.getDataType()) + (size == null ? "" : " in external data")
                     + " are not read; store them dense");
         }
-        long elements = 1;
-        for (long d : s.getDimsList()) elements *= d;
-        long nnz = 1;
-        for (long d : values.getDimsList()) nnz *= d;
+        long elements = elements(s.getDimsList());
+        long nnz = elements(values.getDimsList());
         byte[] stored = elementBytes(values, nnz, size);
         long[] at = linearIndices(s, nnz);
         byte[] dense = new byte[Math.toIntExact(elements * size)];
@@ -424,8 +401,7 @@ public final class SparseInitializers {
             default -> throw new IllegalArgumentException("sparse initializer '" + s.getValues().getName()
                     + "': indices of type " + DataType.forNumber(indices.getDataType()) + "; ONNX allows int64");
         };
-        long count = 1;
-        for (long d : indices.getDimsList()) count *= d;
+        long count = elements(indices.getDimsList());
         long[] flat = new long[Math.toIntExact(count)];
         if (indices.hasRawData()) {
             ByteBuffer raw = indices.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
@@ -502,8 +478,7 @@ public final class SparseInitializers {
             return null;
         }
         ByteString raw = t.getRawData();
-        long elements = 1;
-        for (long d : t.getDimsList()) elements *= d;
+        long elements = elements(t.getDimsList());
         if (raw.size() != elements * size) return null;
         int n = (int) elements;
         // A float's sign bit is its last byte's top bit (little-endian): masking a negative weight leaves -0.0.

@@ -2,6 +2,7 @@ package dev.squeeze.compress.onnx.quantize;
 
 import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.ByteString;
+import dev.squeeze.compress.onnx.OnnxGraph;
 import dev.squeeze.compress.quant.Granularity;
 import dev.squeeze.compress.quant.QuantParams;
 import dev.squeeze.core.BadInputException;
@@ -344,7 +345,7 @@ public final class DynamicQuantizer {
         Rewriter(OnnxMl.GraphProto g, Map<String, OnnxMl.TensorProto> init, Granularity granularity) {
             this.init = init;
             this.granularity = granularity;
-            taken.addAll(namesInUse(g));
+            taken.addAll(OnnxGraph.namesInUse(g));
         }
 
         void matMul(OnnxMl.NodeProto n) {
@@ -555,10 +556,7 @@ public final class DynamicQuantizer {
 
         /** {@code base}, or {@code base_2}, {@code base_3}... whichever no tensor or node of the graph has. */
         private String fresh(String base) {
-            String name = base;
-            for (int i = 2; taken.contains(name); i++) name = base + "_" + i;
-            taken.add(name);
-            return name;
+            return OnnxGraph.unusedName(base, taken);
         }
     }
 
@@ -651,24 +649,6 @@ public final class DynamicQuantizer {
     /** The node's name, or its first output's when it has none (names are optional in ONNX). */
     static String name(OnnxMl.NodeProto n) {
         return n.getName().isEmpty() ? n.getOutput(0) : n.getName();
-    }
-
-    /**
-     * Every name the graph already gives a tensor or a node (initializers, inputs, outputs, value infos, node inputs,
-     * outputs and names): what a rewrite must not reuse for what it adds.
-     */
-    static Set<String> namesInUse(OnnxMl.GraphProto g) {
-        Set<String> taken = new HashSet<>();
-        g.getInitializerList().forEach(t -> taken.add(t.getName()));
-        g.getInputList().forEach(v -> taken.add(v.getName()));
-        g.getOutputList().forEach(v -> taken.add(v.getName()));
-        g.getValueInfoList().forEach(v -> taken.add(v.getName()));
-        for (OnnxMl.NodeProto n : g.getNodeList()) {
-            taken.addAll(n.getInputList());
-            taken.addAll(n.getOutputList());
-            taken.add(n.getName());
-        }
-        return taken;
     }
 
     static Map<String, OnnxMl.TensorProto> initializers(OnnxMl.GraphProto g) {

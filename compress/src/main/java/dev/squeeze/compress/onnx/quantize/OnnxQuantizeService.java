@@ -247,7 +247,7 @@ public final class OnnxQuantizeService {
         SparseInitializers.Result stored = SparseInitializers.apply(writer.apply(plan), source.storage());
         stored.tensors().forEach(t -> monitor.message(String.format(Locale.ROOT,
                 "sparse initializer %s: %.1f%% non-zero, %,d -> %,d bytes%s", t.name(), 100 * t.density(), t.denseBytes(),
-                t.sparseBytes(), t.parts() > 1 ? " in " + t.parts() + " parts" : "")));
+                t.sparseBytes(), t.partsNote())));
         OnnxMl.ModelProto quantized = stored.model();
         Path target = run.paths().dir().resolve(MODEL_FILE);
         List<String> kernels = new ArrayList<>(new TreeSet<>(OnnxModelFile.optimizedOperators(

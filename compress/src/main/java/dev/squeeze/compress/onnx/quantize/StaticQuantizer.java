@@ -185,7 +185,7 @@ public final class StaticQuantizer {
             this.granularity = granularity;
             this.ranges = ranges;
             this.written = written;
-            graph = new OnnxGraph(g.getName()).reserve(DynamicQuantizer.namesInUse(g));
+            graph = new OnnxGraph(g.getName()).reserve(OnnxGraph.namesInUse(g));
         }
 
         /** A node kept float; an output another node's int8 kernel writes through it (its Relu) is quantized after. */
