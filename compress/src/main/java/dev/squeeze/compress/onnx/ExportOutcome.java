@@ -47,9 +47,9 @@ public record ExportOutcome(String runId, String sourceRun, String source, Strin
         out.append(String.format(Locale.ROOT, "size    %,d bytes%s, %,d zipped; %,d parameters, %,d non-zero (%.1f%% zero)%n",
                 fileBytes, both, zippedBytes, params, nonzeroParams, 100.0 * (params - nonzeroParams) / Math.max(1, params)));
         for (SparseInitializers.SparseTensor t : sparseInitializers) {
-            out.append(String.format(Locale.ROOT, "sparse  %s %s (%s %s): %.1f%% non-zero, %,d -> %,d bytes, %s indices%s%n",
+            out.append(String.format(Locale.ROOT, "sparse  %s %s (%s %s): %.1f%% non-zero, %,d -> %,d bytes, %s%n",
                     t.name(), t.shape(), t.type().toLowerCase(Locale.ROOT), t.reader(), 100 * t.density(),
-                    t.denseBytes(), t.sparseBytes(), t.indexType().toLowerCase(Locale.ROOT), t.partsNote()));
+                    t.denseBytes(), t.sparseBytes(), t.storageNote()));
         }
         out.append(String.format(Locale.ROOT, "test    %.2f%% in ONNX Runtime on %,d examples (source model %.2f%%)%n",
                 100 * onnxTestAccuracy, testExamples, 100 * sourceTestAccuracy));

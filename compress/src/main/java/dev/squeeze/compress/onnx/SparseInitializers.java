@@ -54,6 +54,10 @@ public final class SparseInitializers {
             Map.entry(DataType.INT32_VALUE, 4), Map.entry(DataType.UINT32_VALUE, 4),
             Map.entry(DataType.INT64_VALUE, 8), Map.entry(DataType.UINT64_VALUE, 8));
 
+    /** The first opset in which {@link PackedWeights}' function can be written; and the IR version of model functions. */
+    private static final long PACKED_OPSET = 13;
+    private static final long PACKED_IR = 8;
+
     /** Most elements a part may have: its linearized indices then fit in int16. */
     static final int PART_ELEMENTS = Short.MAX_VALUE + 1;
 
@@ -83,11 +87,18 @@ public final class SparseInitializers {
      * @param denseBytes  the dense TensorProto's serialized size
      * @param sparseBytes the SparseTensorProto's serialized size; stored in parts, the parts' and their Concat node's
      * @param parts       how many row blocks it is stored in (1: whole; 0 in outcomes written before parts existed)
+     * @param packing     how it is packed ({@link PackedWeights}: its entries' bits), or null when it is a sparse
+     *                    initializer or stored in parts
      */
     public record SparseTensor(String name, String reader, List<Long> shape, String type, long elements, long nonzero,
-                               String indexType, long denseBytes, long sparseBytes, int parts) {
+                               String indexType, long denseBytes, long sparseBytes, int parts, String packing) {
         public SparseTensor {
             parts = Math.max(1, parts);
+        }
+
+        /** How it is stored, for the commands' line on it: {@code int16 indices in 8 parts}, or how it is packed. */
+        public String storageNote() {
+            return packing != null ? packing : indexType.toLowerCase(java.util.Locale.ROOT) + " indices" + partsNote();
         }
 
         /** {@code " in N parts"} when it is stored in parts, else empty: what the commands append to its line. */
@@ -119,35 +130,53 @@ public final class SparseInitializers {
     public static Result apply(OnnxMl.ModelProto model, SparseStorage storage) {
         if (storage == SparseStorage.NEVER) return new Result(model, List.of());
         OnnxMl.GraphProto graph = model.getGraph();
+        long opset = onnxOpset(model);
+        boolean parted = storage == SparseStorage.AUTO && opset >= 4;
+        if (storage == SparseStorage.AUTO && opset >= PACKED_OPSET && model.getIrVersion() >= PACKED_IR) {
+            // Packing costs the function's bytes once, so it is kept only when the whole file is smaller for it.
+            Result packed = apply(model, graph, storage, parted, opset);
+            Result unpacked = apply(model, graph, storage, parted, 0);
+            return packed.model().getSerializedSize() < unpacked.model().getSerializedSize() ? packed : unpacked;
+        }
+        return apply(model, graph, storage, parted, 0);
+    }
+
+    /** {@link #apply(OnnxMl.ModelProto, SparseStorage)}, packing weights in the ONNX operators of {@code packOpset} (0: never). */
+    private static Result apply(OnnxMl.ModelProto model, OnnxMl.GraphProto graph, SparseStorage storage, boolean parted,
+                                long packOpset) {
         Set<String> weights = weights(graph);
         Map<String, String> readers = computingReaders(graph);
         Set<String> taken = OnnxGraph.namesInUse(graph);
-        boolean parted = storage == SparseStorage.AUTO && onnxOpset(model) >= 4;
         List<OnnxMl.TensorProto> dense = new ArrayList<>();
         List<OnnxMl.SparseTensorProto> sparse = new ArrayList<>();
-        List<OnnxMl.NodeProto> concats = new ArrayList<>();
+        List<OnnxMl.NodeProto> producers = new ArrayList<>();
         List<SparseTensor> moved = new ArrayList<>();
         for (OnnxMl.TensorProto t : graph.getInitializerList()) {
-            Stored best = weights.contains(t.getName()) ? smallest(t, storage, parted, taken) : null;
+            Stored best = weights.contains(t.getName()) ? smallest(t, storage, parted, packOpset > 0, taken) : null;
             if (best == null) {
                 dense.add(t);
                 continue;
             }
             dense.addAll(best.dense());
             sparse.addAll(best.sparse());
-            if (best.concat() != null) concats.add(best.concat());
+            if (best.producer() != null) producers.add(best.producer());
             moved.add(new SparseTensor(t.getName(), readers.getOrDefault(t.getName(), "?"), List.copyOf(t.getDimsList()),
                     DataType.forNumber(t.getDataType()).name(), elements(t.getDimsList()), best.nonzero(),
-                    best.indexType().name(), t.getSerializedSize(), best.messageBytes(), best.parts()));
+                    best.indexType(), t.getSerializedSize(), best.messageBytes(), best.parts(), best.packing()));
         }
         if (moved.isEmpty()) return new Result(model, List.of());
         OnnxMl.GraphProto.Builder g = graph.toBuilder().clearInitializer().addAllInitializer(dense)
                 .addAllSparseInitializer(sparse);
-        if (!concats.isEmpty()) {
-            // A Concat reads only initializers, so it can come first and the nodes stay in topological order.
-            g.clearNode().addAllNode(concats).addAllNode(graph.getNodeList());
+        if (!producers.isEmpty()) {
+            // A Concat or Unpack reads only initializers, so it can come first and the nodes stay in topological order.
+            g.clearNode().addAllNode(producers).addAllNode(graph.getNodeList());
         }
-        return new Result(model.toBuilder().setGraph(g).build(), moved);
+        OnnxMl.ModelProto.Builder out = model.toBuilder().setGraph(g);
+        if (producers.stream().anyMatch(PackedWeights::isUnpack)) {
+            out.addFunctions(PackedWeights.function(packOpset)).addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder()
+                    .setDomain(PackedWeights.DOMAIN).setVersion(1));
+        }
+        return new Result(out.build(), moved);
     }
 
     /**
@@ -156,32 +185,51 @@ public final class SparseInitializers {
      *
      * @param dense        the dense parts (initializers)
      * @param sparse       the sparse parts, or the whole weight sparse
-     * @param concat       the node joining the parts; null when whole
+     * @param producer     the node joining the parts, or unpacking the packed weight; null when whole
      * @param bytes        what its entries cost in the graph message (tags and lengths included)
      * @param messageBytes what {@link SparseTensor#sparseBytes} reports: the sparse message's size, or for parts
      *                     their cost in the graph less one entry's tag and length, so that the dense size less it is
      *                     what the file saves
      */
-    private record Stored(List<OnnxMl.TensorProto> dense, List<OnnxMl.SparseTensorProto> sparse, OnnxMl.NodeProto concat,
-                          long bytes, long messageBytes, long nonzero, DataType indexType, int parts) {
+    private record Stored(List<OnnxMl.TensorProto> dense, List<OnnxMl.SparseTensorProto> sparse, OnnxMl.NodeProto producer,
+                          long bytes, long messageBytes, long nonzero, String indexType, int parts, String packing) {
     }
 
     /** The smallest way to store weight {@code t} other than dense, or null when dense is the smallest. */
-    private static Stored smallest(OnnxMl.TensorProto t, SparseStorage storage, boolean parted, Set<String> taken) {
+    private static Stored smallest(OnnxMl.TensorProto t, SparseStorage storage, boolean parted, boolean packable,
+                                   Set<String> taken) {
         OnnxMl.SparseTensorProto whole = encode(t, storage);
         if (whole == null) return null;
         long denseBytes = CodedOutputStream.computeMessageSize(INITIALIZER_FIELD, t);
         Stored best = new Stored(List.of(), List.of(whole), null,
                 CodedOutputStream.computeMessageSize(SPARSE_INITIALIZER_FIELD, whole), whole.getSerializedSize(),
-                whole.getValues().getDims(0), DataType.forNumber(whole.getIndices().getDataType()), 1);
+                whole.getValues().getDims(0), DataType.forNumber(whole.getIndices().getDataType()).name(), 1, null);
         Stored inParts = parted ? inParts(t, taken) : null;
         if (inParts != null && inParts.bytes() < best.bytes()) best = inParts;
+        Stored packed = packable ? packed(t, taken) : null;
+        if (packed != null && packed.bytes() < best.bytes()) best = packed;
         if (best.bytes() >= denseBytes) return null;
-        if (best.concat() != null) {
-            taken.add(best.concat().getName());
-            taken.addAll(best.concat().getInputList());
+        if (best.producer() != null) {
+            if (!best.producer().getName().isEmpty()) taken.add(best.producer().getName());
+            taken.addAll(best.producer().getInputList());
         }
         return best;
+    }
+
+    /** Weight {@code t} packed ({@link PackedWeights}), or null when it cannot be. Its names are new to {@code taken}. */
+    private static Stored packed(OnnxMl.TensorProto t, Set<String> taken) {
+        Set<String> names = new HashSet<>(taken);
+        PackedWeights.Packed p = PackedWeights.pack(t, ELEMENT_BYTES.get(t.getDataType()), FLOATS.contains(t.getDataType()),
+                OnnxGraph.unusedName(t.getName() + "_bits", names), OnnxGraph.unusedName(t.getName() + "_values", names));
+        if (p == null) return null;
+        long bytes = CodedOutputStream.computeMessageSize(INITIALIZER_FIELD, p.bits())
+                + CodedOutputStream.computeMessageSize(INITIALIZER_FIELD, p.codebook())
+                + CodedOutputStream.computeMessageSize(NODE_FIELD, p.node());
+        long entryOverhead = CodedOutputStream.computeMessageSize(INITIALIZER_FIELD, t) - t.getSerializedSize();
+        String packing = String.format(java.util.Locale.ROOT, "packed, %.1f bits an element (%d-bit gaps, %d-bit codes of %d values)",
+                p.bitsPerElement(), p.gapBits(), p.codeBits(), p.codebook().getDims(0) - 1);
+        return new Stored(List.of(p.bits(), p.codebook()), List.of(), p.node(), bytes, bytes - entryOverhead, p.nonzero(),
+                "none", 1, packing);
     }
 
     /**
@@ -230,7 +278,7 @@ public final class SparseInitializers {
         OnnxMl.NodeProto node = concat.build();
         bytes += CodedOutputStream.computeMessageSize(NODE_FIELD, node);
         long entryOverhead = CodedOutputStream.computeMessageSize(INITIALIZER_FIELD, t) - t.getSerializedSize();
-        return new Stored(dense, sparse, node, bytes, bytes - entryOverhead, nonzero, widest, node.getInputCount());
+        return new Stored(dense, sparse, node, bytes, bytes - entryOverhead, nonzero, widest.name(), node.getInputCount(), null);
     }
 
     /** The model's ONNX operator set (the default domain's), 0 when it imports none. */
@@ -252,6 +300,7 @@ public final class SparseInitializers {
      */
     public static SparseStorage storageOf(OnnxMl.ModelProto model) {
         List<OnnxMl.SparseTensorProto> sparse = model.getGraph().getSparseInitializerList();
+        if (model.getGraph().getNodeList().stream().anyMatch(PackedWeights::isUnpack)) return SparseStorage.AUTO;
         if (sparse.isEmpty()) return SparseStorage.NEVER;
         boolean int64 = sparse.stream().allMatch(s -> s.getIndices().getDataType() == DataType.INT64_VALUE);
         return int64 ? SparseStorage.INT64 : SparseStorage.AUTO;
@@ -260,13 +309,15 @@ public final class SparseInitializers {
     /**
      * {@code model} with each sparse initializer of its graph turned dense, as ONNX Runtime does when it loads the
      * model (appended to the initializers, raw data), and each weight stored in parts joined into one initializer
-     * again (its Concat node removed): for code that reads weights from the initializers. Reads
+     * again (its Concat node removed), and each packed weight unpacked ({@link PackedWeights}; its Unpack node and
+     * function removed): for code that reads weights from the initializers. Reads
      * linearized ({@code [NNZ]}) and coordinate ({@code [NNZ, rank]}) indices of any integer type, values in
      * {@code raw_data} or their type's field; the given model itself when it has none.
      *
      * @throws IllegalArgumentException for a sparse initializer of a type or form it does not read, naming it
      */
     public static OnnxMl.ModelProto densify(OnnxMl.ModelProto model) {
+        model = unpacked(model);
         OnnxMl.GraphProto graph = model.getGraph();
         if (graph.getSparseInitializerCount() == 0) return model;
         OnnxMl.GraphProto.Builder g = graph.toBuilder().clearSparseInitializer();
@@ -276,6 +327,43 @@ public final class SparseInitializers {
             wasSparse.add(s.getValues().getName());
         }
         return model.toBuilder().setGraph(foldParts(g.build(), wasSparse)).build();
+    }
+
+    /**
+     * {@code model} with each packed weight whose Unpack node reads two initializers made one initializer again; the
+     * node's inputs are dropped unless another node reads them, and the function with the last Unpack node.
+     */
+    private static OnnxMl.ModelProto unpacked(OnnxMl.ModelProto model) {
+        OnnxMl.GraphProto graph = model.getGraph();
+        if (graph.getNodeList().stream().noneMatch(PackedWeights::isUnpack)) return model;
+        Map<String, OnnxMl.TensorProto> inits = new HashMap<>();
+        graph.getInitializerList().forEach(t -> inits.put(t.getName(), t));
+        List<OnnxMl.NodeProto> kept = new ArrayList<>();
+        List<OnnxMl.TensorProto> unpacked = new ArrayList<>();
+        Set<String> consumed = new HashSet<>();
+        for (OnnxMl.NodeProto n : graph.getNodeList()) {
+            if (!PackedWeights.isUnpack(n) || n.getInputCount() != 2 || !inits.containsKey(n.getInput(0))
+                    || !inits.containsKey(n.getInput(1))) {
+                kept.add(n);
+                continue;
+            }
+            unpacked.add(PackedWeights.unpack(n, inits.get(n.getInput(0)), inits.get(n.getInput(1))));
+            consumed.addAll(n.getInputList());
+        }
+        for (OnnxMl.NodeProto n : kept) n.getInputList().forEach(consumed::remove);
+        OnnxMl.GraphProto.Builder g = graph.toBuilder().clearNode().addAllNode(kept).clearInitializer();
+        for (OnnxMl.TensorProto t : graph.getInitializerList()) if (!consumed.contains(t.getName())) g.addInitializer(t);
+        g.addAllInitializer(unpacked);
+        OnnxMl.ModelProto.Builder out = model.toBuilder().setGraph(g);
+        if (kept.stream().noneMatch(PackedWeights::isUnpack)) {
+            out.clearFunctions().clearOpsetImport();
+            model.getFunctionsList().stream().filter(f -> !(f.getDomain().equals(PackedWeights.DOMAIN)
+                    && f.getName().equals(PackedWeights.OP))).forEach(out::addFunctions);
+            model.getOpsetImportList().stream().filter(o -> !o.getDomain().equals(PackedWeights.DOMAIN)
+                    || model.getFunctionsList().stream().anyMatch(f -> f.getDomain().equals(PackedWeights.DOMAIN)
+                    && !f.getName().equals(PackedWeights.OP))).forEach(out::addOpsetImport);
+        }
+        return out.build();
     }
 
     /**

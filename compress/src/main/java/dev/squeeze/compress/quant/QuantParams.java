@@ -27,6 +27,8 @@ import java.util.TreeSet;
  *                       layers, float activations around them; convolutions stay 8-bit)
  * @param blockSize      with 4 bits: the weights that share one scale, along each output's inputs
  * @param keep8bit       with 4 bits: DL4J indices of the dense layers left at 8 bits; null (not given) reads as none
+ * @param weightSharing  int8: the most distinct non-zero values each layer's weights share ({@link WeightSharing}); 0:
+ *                       every code its own value
  * @param mode           {@code dynamic}, {@code static} or {@code auto}: how an ONNX file is quantized
  * @param qatEpochs      epochs of quantization-aware training (0: none, unless the budget calls for it)
  * @param accuracyBudget for a Squeeze model, the most validation accuracy, in points, the int8 model may lose (a
@@ -67,6 +69,11 @@ public record QuantParams(
         @Setting(name = "keep-8bit", help = "With --bits 4: dense layers left at 8 bits, by index as --keep-float names "
                 + "them (see the sensitivity list), e.g. 0. None by default.", label = "LAYER", min = 0)
         List<Integer> keep8bit,
+        @Setting(name = "weight-sharing", help = "Squeeze models, int8: each layer's non-zero weights share at most K "
+                + "values (k-means per layer, as Deep Compression does after pruning); a pruned model's export then packs "
+                + "each weight in ceil(log2(K+1)) bits and its gap. 0 (the default): off.", label = "K",
+                defaultValue = "0", min = 0, max = 255)
+        int weightSharing,
         @Setting(name = "qat-epochs", help = "Epochs of quantization-aware training after calibration; 0 for none.",
                 defaultValue = "0", min = 0)
         int qatEpochs,
@@ -201,6 +208,10 @@ public record QuantParams(
             throw new BadInputException("--block-size sets the blocks of 4-bit weights; give it with --bits 4 (8-bit "
                     + "weights have a scale per output channel or per tensor: --granularity)");
         }
+        if (fourBit() && weightSharing > 0) {
+            throw new BadInputException("--weight-sharing " + weightSharing + " shares int8 weight values; 4-bit weights "
+                    + "have 15 values a block already: give it without --bits 4");
+        }
         if (!fourBit() && !keep8bit.isEmpty()) {
             throw new BadInputException("--keep-8bit " + SettingSpec.text(keep8bit) + " keeps layers at 8 bits in a "
                     + "4-bit model; give it with --bits 4 (to keep a layer out of int8, use --keep-float)");
@@ -221,7 +232,7 @@ public record QuantParams(
     /** Settings measured on no inputs of the user's own (every Squeeze model, and an ONNX file given none). */
     public QuantParams(String source, String calibration, double percentile, int samples, Granularity granularity,
                        List<Object> keepFloat, int qatEpochs, Object accuracyBudget, String mode) {
-        this(source, calibration, percentile, samples, granularity, keepFloat, EIGHT_BITS, DEFAULTS.blockSize(), List.of(), qatEpochs,
+        this(source, calibration, percentile, samples, granularity, keepFloat, EIGHT_BITS, DEFAULTS.blockSize(), List.of(), 0, qatEpochs,
                 accuracyBudget, mode, null, null);
     }
 

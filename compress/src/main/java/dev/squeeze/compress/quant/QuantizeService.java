@@ -118,6 +118,7 @@ public final class QuantizeService {
                     .withParent(source.run() == null ? null : source.run().id())
                     .withNotes((params.fourBit() ? "int4 blocks of " + params.blockSize() + (params.keep8bit().isEmpty()
                             ? "" : ", 8-bit " + params.keep8bit()) : "int8 " + params.granularity().label())
+                            + (params.weightSharing() > 0 ? ", " + params.weightSharing() + " shared values a layer" : "")
                             + ", calibration " + params.calibration());
         }
 
@@ -168,7 +169,8 @@ public final class QuantizeService {
         List<ActivationQuant> bestPoints = null;
         for (Calibration method : params.methods()) {
             List<ActivationQuant> points = stats.quantizations(method, params.percentile());
-            StepNetwork q = NetworkQuantizer.quantize(floatNetwork, points, params.granularity(), keep, fourBit);
+            StepNetwork q = WeightSharing.apply(NetworkQuantizer.quantize(floatNetwork, points, params.granularity(), keep,
+                    fourBit), params.weightSharing());
             double val = Evaluator.evaluate(q, data.validation(), info.classNames()).accuracy();
             var trial = new QuantizeOutcome.Trial(method.label(), params.granularity().label(), 0, val, floatVal - val);
             monitor.message(String.format(Locale.ROOT, "  %-10s %s validation accuracy %.2f%% (drop %.2f points)",
@@ -197,8 +199,9 @@ public final class QuantizeService {
                         + "%s: quantization-aware training for %d epochs", 100 * bestTrial.drop(), budget, qatEpochs));
             }
             Calibration method = Calibration.parse(bestTrial.calibration());
-            StepNetwork qat = new QuantizationAwareTraining(monitor).fineTune(net, info, floatNetwork, bestPoints,
-                    params.granularity(), keep, fourBit, qatEpochs, data, new RunPaths(paths.dir().resolve("qat")));
+            StepNetwork qat = WeightSharing.apply(new QuantizationAwareTraining(monitor).fineTune(net, info, floatNetwork,
+                    bestPoints, params.granularity(), keep, fourBit, qatEpochs, data, new RunPaths(paths.dir().resolve("qat"))),
+                    params.weightSharing());
             double val = Evaluator.evaluate(qat, data.validation(), info.classNames()).accuracy();
             var trial = new QuantizeOutcome.Trial(method.label(), params.granularity().label(), qatEpochs, val, floatVal - val);
             monitor.message(String.format(Locale.ROOT, "  QAT       %s validation accuracy %.2f%% (drop %.2f points)",

@@ -38,6 +38,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -236,7 +237,14 @@ class ExportServiceTest {
             SparseInitializers.SparseTensor hidden = sparse.sparseInitializers().get(0);
             assertEquals(List.of(784L, 32L), hidden.shape());
             assertEquals(isInt8 ? "INT8" : "FLOAT", hidden.type());
-            assertEquals("INT16", hidden.indexType(), "784x32 elements: int16 indices");
+            if (isInt8) {
+                // An int8 weight has at most 255 values: packed, 8-bit codes and their gaps, is smaller than 3 bytes a
+                // value with its int16 index.
+                assertTrue(hidden.packing().startsWith("packed, "), hidden.toString());
+            } else {
+                assertEquals("INT16", hidden.indexType(), "784x32 elements: int16 indices");
+                assertNull(hidden.packing());
+            }
             assertTrue(hidden.density() > 0.07 && hidden.density() < 0.12, sparse.format());
             assertEquals(Files.size(sparseFile), sparse.fileBytes());
             assertTrue(sparse.fileBytes() < 0.5 * sparse.denseFileBytes(), sparse.format());
@@ -244,7 +252,7 @@ class ExportServiceTest {
                     + sparse.denseFileBytes() + " vs " + dense.fileBytes());
             assertTrue(sparse.format().contains("sparse  " + hidden.name() + " [784, 32]"), sparse.format());
             assertEquals(0, OnnxMl.ModelProto.parseFrom(Files.readAllBytes(denseFile)).getGraph().getSparseInitializerCount());
-            assertEquals(sparse.sparseInitializers().size(),
+            assertEquals(sparse.sparseInitializers().stream().filter(t -> t.packing() == null).count(),
                     OnnxMl.ModelProto.parseFrom(Files.readAllBytes(sparseFile)).getGraph().getSparseInitializerCount());
 
             float[][] want = onnxRuntime(denseFile);
@@ -262,6 +270,32 @@ class ExportServiceTest {
         assertTrue(unpruned.sparseInitializers().isEmpty(), unpruned.format());
         assertEquals(unpruned.fileBytes(), unpruned.denseFileBytes());
         assertTrue(unpruned.format().contains("(no weight smaller sparse)"), unpruned.format());
+    }
+
+    /**
+     * Weight sharing at 15 values (Deep Compression's) of an int8 ticket: each pruned layer packs its non-zero weights
+     * as 4-bit codes and their gaps, the file is smaller than the unshared int8 ticket's, and ONNX Runtime, which
+     * unpacks them at load and still runs its integer kernels, computes the accuracy the int8 model computes in ND4J.
+     */
+    @Test
+    void sharedWeightsOfAPrunedInt8ModelArePackedInFourBitCodes() throws Exception {
+        PruneOutcome ticket = new PruneService(workspace(), locator(), TrainingMonitor.SILENT).prune(
+                new PruneParams(null, 3, 0.55, "0", PruneScope.LAYER, PruneControl.NONE), dense.run().id(),
+                Fixtures.fashionMnistDir());
+        QuantizeService quantize = new QuantizeService(workspace(), locator(), TrainingMonitor.SILENT);
+        QuantizeOutcome int8 = quantize.quantize(ticket.ticket().toString(), QuantParams.DEFAULTS, Fixtures.fashionMnistDir());
+        QuantizeOutcome shared = quantize.quantize(ticket.ticket().toString(),
+                QuantParams.SETTINGS.with(QuantParams.DEFAULTS, "weightSharing", 15), Fixtures.fashionMnistDir());
+        assertNotEquals(int8.runId(), shared.runId(), "another setting, another run");
+        ExportOutcome unshared = export(int8.model(), home.resolve("unshared.onnx"));
+        ExportOutcome packed = export(shared.model(), home.resolve("shared.onnx"));
+        SparseInitializers.SparseTensor hidden = packed.sparseInitializers().get(0);
+        assertTrue(hidden.packing().contains("4-bit codes of "), packed.format());
+        assertTrue(packed.fileBytes() < unshared.fileBytes(), packed.format() + unshared.format());
+        assertEquals(shared.int8TestAcc(), packed.onnxTestAccuracy(), 1e-9, "ONNX Runtime computes what ND4J does");
+        assertEquals(1.0, packed.top1Agreement(), 0.0);
+        assertTrue(packed.fusedOperators().contains("QGemm"), packed.format());
+        assertTrue(packed.format().contains("packed, "), packed.format());
     }
 
     @Test

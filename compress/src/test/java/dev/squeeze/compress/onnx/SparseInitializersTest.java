@@ -240,6 +240,18 @@ class SparseInitializersTest {
     }
 
     @Test
+    void int8WeightsArePackedSmallerThanSparseAndOnnxRuntimeUnpacksThemBeforeItsFusions() throws Exception {
+        OnnxMl.ModelProto dense = int8Model(weights(0.06));
+        SparseInitializers.Result packed = SparseInitializers.apply(dense, SparseStorage.AUTO);
+        System.out.println(packed.tensors());
+        System.out.println(dense.getSerializedSize() + " -> " + packed.model().getSerializedSize());
+        assertSameOutputs(dense, packed.model());
+        List<String> kernels = integerKernels(packed.model());
+        System.out.println(kernels);
+        assertEquals(integerKernels(dense), kernels, "the same kernels as the dense file");
+    }
+
+    @Test
     void aDenseModelIsLeftAsItIsByteForByte() {
         for (OnnxMl.ModelProto model : List.of(floatModel(weights(1.0)), int8Model(weights(1.0)))) {
             SparseInitializers.Result result = SparseInitializers.apply(model, SparseStorage.AUTO);

@@ -14,10 +14,10 @@ import java.util.Map;
  * pruning level, each student) is measured as each variant that {@linkplain #appliesTo applies} to it.
  *
  * <p>Every variant's file stores a pruned model's weights as ONNX sparse initializers where that is smaller
- * ({@code squeeze export}'s default, {@code --sparse auto}), so an unstructured pruning level's file shrinks with the
- * weights it removed; a 4-bit weight is always stored dense (export leaves 4-bit types dense).
+ * or packs them ({@code squeeze export}'s default, {@code --sparse auto}), so an unstructured pruning level's file
+ * shrinks with the weights it removed; a 4-bit weight is always stored dense (export leaves 4-bit types dense).
  *
- * @param name        what the tables call it: {@code float}, {@code int8}, {@code int4}
+ * @param name        what the tables call it: {@code float}, {@code int8}, {@code int4}, {@code int8/15}
  * @param quantize    the {@code quantize} settings by name (empty: every default, int8), or null to export the float
  *                    model as it is
  * @param export      how the model (float, or the quantize run's) becomes an ONNX file
@@ -42,9 +42,14 @@ public record Variant(String name, Map<String, ?> quantize, Export export, int w
      * written at opset 21, run by ONNX Runtime's MatMulNBits.
      */
     public static final Variant INT4 = new Variant("int4", Map.of("bits", 4), EXPORT, 4);
+    /**
+     * int8 with each layer's weights sharing 15 values ({@code quantize --weight-sharing 15}): the export packs each
+     * non-zero weight as a 4-bit code and its gap, Deep Compression's storage, computed by the int8 kernels.
+     */
+    public static final Variant INT8_SHARED = new Variant("int8/15", Map.of("weight-sharing", 15), EXPORT, 4);
 
     /** The variants a search tries, in order. */
-    public static final List<Variant> ALL = List.of(FLOAT, INT8, INT4);
+    public static final List<Variant> ALL = List.of(FLOAT, INT8, INT4, INT8_SHARED);
 
     /** Whether the model is quantized first. */
     public boolean quantized() {

@@ -12,6 +12,7 @@ import dev.squeeze.serve.runtime.TensorSpec;
 import dev.squeeze.serve.runtime.TensorType;
 
 import ai.onnx.proto.OnnxMl;
+import dev.squeeze.core.PackedEntries;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
@@ -664,9 +665,23 @@ public final class ModelBenchmark {
         long nonZero = 0;
         int counted = 0;
         for (OnnxMl.GraphProto g : graphs) {
+            // A packed weight counts as the dense weight it unpacks to, not as its entry stream and codebook.
+            Map<String, OnnxMl.TensorProto> initializers = new HashMap<>();
+            g.getInitializerList().forEach(t -> initializers.put(t.getName(), t));
+            Set<String> packedParts = new HashSet<>();
+            for (OnnxMl.NodeProto n : g.getNodeList()) {
+                if (!isUnpack(n) || n.getInputCount() != 2 || !initializers.containsKey(n.getInput(0))) continue;
+                long[] counts = countPacked(n, initializers.get(n.getInput(0)));
+                if (counts == null) continue;
+                parameters += counts[0];
+                nonZero += counts[1];
+                counted++;
+                packedParts.addAll(n.getInputList());
+            }
             for (OnnxMl.TensorProto t : g.getInitializerList()) {
                 long n = elements(t.getDimsList());
-                if (!counts(t.getDataType()) || n <= 1 || quantizationOnly.contains(t.getName())) continue;
+                if (!counts(t.getDataType()) || n <= 1 || quantizationOnly.contains(t.getName())
+                        || packedParts.contains(t.getName())) continue;
                 parameters += n;
                 nonZero += nonZero(t, n, dir);
                 counted++;
@@ -681,6 +696,27 @@ public final class ModelBenchmark {
             }
         }
         return new BenchmarkParameters(parameters, nonZero, counted);
+    }
+
+    /** Whether {@code n} unpacks a packed weight: Squeeze's {@code dev.squeeze.Unpack} function. */
+    private static boolean isUnpack(OnnxMl.NodeProto n) {
+        return n.getOpType().equals("Unpack") && n.getDomain().equals("dev.squeeze");
+    }
+
+    /**
+     * The elements of the weight an Unpack node makes from {@code bits}, and how many of them are not zero; null when
+     * it lacks an attribute the function needs.
+     */
+    private static long[] countPacked(OnnxMl.NodeProto n, OnnxMl.TensorProto bits) {
+        Map<String, OnnxMl.AttributeProto> at = new HashMap<>();
+        n.getAttributeList().forEach(a -> at.put(a.getName(), a));
+        if (!at.keySet().containsAll(List.of("entries", "width", "code_range", "shape"))) return null;
+        long[] nonZero = {0};
+        PackedEntries.read(bits.getRawData().toByteArray(), at.get("entries").getI(), (int) at.get("width").getI(),
+                at.get("code_range").getI(), (position, code) -> {
+                    if (code != 0) nonZero[0]++;
+                });
+        return new long[]{elements(at.get("shape").getIntsList()), nonZero[0]};
     }
 
     private static void collectGraphs(OnnxMl.GraphProto g, List<OnnxMl.GraphProto> out) {

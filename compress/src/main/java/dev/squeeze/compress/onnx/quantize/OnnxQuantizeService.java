@@ -119,6 +119,10 @@ public final class OnnxQuantizeService {
             throw new BadInputException("--bits 4 is built for Squeeze models (quantize their run or model file); an ONNX "
                     + "file is quantized to int8: leave --bits out");
         }
+        if (requested.weightSharing() != 0) {
+            throw new BadInputException("--weight-sharing is built for Squeeze models (quantize their run or model file); "
+                    + "leave it out for an ONNX file");
+        }
         FigureBudget budget = requested.figureBudget();
         if (budget != null && !data.given()) {
             throw new BadInputException("--accuracy-budget " + budget.text() + " is measured on your inputs; give them "
@@ -246,8 +250,8 @@ public final class OnnxQuantizeService {
         // A source with sparse initializers (a pruned model's export) gets its weights stored sparse again.
         SparseInitializers.Result stored = SparseInitializers.apply(writer.apply(plan), source.storage());
         stored.tensors().forEach(t -> monitor.message(String.format(Locale.ROOT,
-                "sparse initializer %s: %.1f%% non-zero, %,d -> %,d bytes%s", t.name(), 100 * t.density(), t.denseBytes(),
-                t.sparseBytes(), t.partsNote())));
+                "sparse weight %s: %.1f%% non-zero, %,d -> %,d bytes, %s", t.name(), 100 * t.density(), t.denseBytes(),
+                t.sparseBytes(), t.storageNote())));
         OnnxMl.ModelProto quantized = stored.model();
         Path target = run.paths().dir().resolve(MODEL_FILE);
         List<String> kernels = new ArrayList<>(new TreeSet<>(OnnxModelFile.optimizedOperators(
