@@ -23,8 +23,10 @@ import java.util.concurrent.Callable;
                 "at int8 and with 4-bit weights (no training); unstructured pruning levels, each retrained; structured",
                 "pruning (neurons, or channels in convolutional networks), each level retrained; distillation into",
                 "each zoo model smaller than the trained one (and the same student trained alone). Every model is",
-                "measured as float, int8 and int4 (dense layers at 4 bits, convolutions at 8), its pruned weights",
-                "stored as ONNX sparse initializers where that is smaller. Pruning stops going deeper once a level's models are all over the budget; with",
+                "measured as float, int8, int4 (dense layers at 4 bits, convolutions at 8) and int8/15 (int8 weights",
+                "sharing 15 values a layer), its pruned weights stored as ONNX sparse initializers, or packed as codes",
+                "and gaps, where that is smaller. Pruning stops going deeper once a level's models are all over the",
+                "budget; with",
                 "--target size a student whose weights alone cannot beat the best file within the budget is not trained.",
                 "",
                 "Every candidate is exported to ONNX and measured like the dense float model: the raw file's size,",
@@ -40,7 +42,7 @@ import java.util.concurrent.Callable;
                 "'squeeze runs --sweep ID' lists the search's runs; its folder holds candidates.csv and report/index.html",
                 "(the Pareto plots).", ""},
         footer = {"", "Examples:", "  squeeze shrink --from 3f2a9c1b --budget 0.5 --output small.onnx",
-                "  squeeze shrink --from 3f2a9c1b --target latency --try int8,structured",
+                "  squeeze shrink --from 3f2a9c1b --target latency --try quantize,structured",
                 "  squeeze shrink --from 3f2a9c1b --try distill --students mlp-tiny,mlp-100"})
 final class ShrinkCommand extends SqueezeSubcommand implements Callable<Integer> {
     /** The search's settings and how latency is measured, as options: made from their settings records. */

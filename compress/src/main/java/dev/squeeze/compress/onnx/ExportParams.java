@@ -13,7 +13,8 @@ import dev.squeeze.core.settings.StageSettings;
  * @param sparse whether pruned weights are written as sparse initializers where that is smaller; hashed against
  *               {@code never}, how exports were written before, so those runs keep their folders
  * @param writer the version of the file these settings make, where the exporter changed it: null for the first,
- *               {@link #SPARSE_PARTS} for {@code auto} since large weights are stored in parts. Not a user setting:
+ *               {@link #SPARSE_PARTS} for {@code auto} since large weights are stored in parts, {@link #PACKED} since
+ *               weights are packed. Not a user setting:
  *               {@link ExportService} fills it in, and the hash includes it when set, so an export an older writer
  *               made is not reused where the file would now differ
  */
@@ -29,6 +30,8 @@ public record ExportParams(
 
     /** {@link #writer}: {@code --sparse auto} stores a weight of more than 32,768 elements in int16-indexed parts. */
     public static final int SPARSE_PARTS = 2;
+    /** {@link #writer}: {@code --sparse auto} packs weights as codes and gaps ({@link PackedWeights}) where smaller. */
+    public static final int PACKED = 3;
 
     /** The settings, as options and recipe keys see them. */
     public static final StageSettings<ExportParams> SETTINGS = StageSettings.of(ExportParams.class);
@@ -64,6 +67,6 @@ public record ExportParams(
 
     /** These settings with the version of the file the exporter now writes for them filled in. */
     public ExportParams withCurrentWriter() {
-        return new ExportParams(source, opset, sparse, sparse == SparseStorage.AUTO ? Integer.valueOf(SPARSE_PARTS) : null);
+        return new ExportParams(source, opset, sparse, sparse == SparseStorage.AUTO ? Integer.valueOf(PACKED) : null);
     }
 }
