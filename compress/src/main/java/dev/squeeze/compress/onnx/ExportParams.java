@@ -30,8 +30,12 @@ public record ExportParams(
 
     /** {@link #writer}: {@code --sparse auto} stores a weight of more than 32,768 elements in int16-indexed parts. */
     public static final int SPARSE_PARTS = 2;
-    /** {@link #writer}: {@code --sparse auto} packs weights as codes and gaps ({@link PackedWeights}) where smaller. */
-    public static final int PACKED = 3;
+    /**
+     * {@link #writer}: {@code --sparse auto} packs weights as codes and gaps ({@link PackedWeights}) where smaller, and
+     * a normalization of one value for every pixel is written as one value (version 3 wrote it per pixel: not
+     * released).
+     */
+    public static final int PACKED = 4;
 
     /** The settings, as options and recipe keys see them. */
     public static final StageSettings<ExportParams> SETTINGS = StageSettings.of(ExportParams.class);

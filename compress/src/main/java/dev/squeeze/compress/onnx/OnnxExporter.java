@@ -65,8 +65,8 @@ public final class OnnxExporter {
         if (normalization != null && standardizes(normalization)) {
             float[] inv = new float[normalization.featureSize()];
             for (int j = 0; j < inv.length; j++) inv[j] = 1f / normalization.std()[j];   // as Normalization.apply does
-            x = g.mul(g.sub(x, g.floats("normalization_mean", normalization.mean(), inputShape)),
-                    g.floats("normalization_inverse_std", inv, inputShape));
+            x = g.mul(g.sub(x, perFeature(g, "normalization_mean", normalization.mean(), inputShape)),
+                    perFeature(g, "normalization_inverse_std", inv, inputShape));
         }
         // The network's steps take flat rows, as DL4J's do (a convolutional net reshapes them first).
         Value v = new Value(inputShape.length > 1 ? g.flatten(x) : x, null, new long[]{features});
@@ -289,6 +289,35 @@ public final class OnnxExporter {
         long out = w != null ? w.size(1) : step instanceof Int4Linear q4 ? q4.weights().outputs()
                 : ((Int8Linear) step).weights().shape()[1];
         return new long[]{out};
+    }
+
+    /**
+     * A constant of one value per input feature, written as small as broadcasting allows: one value when all are equal
+     * (the registered image datasets' normalization), one per channel ({@code [C, 1, 1]}) when each channel's plane
+     * holds one (image folders'), else one per feature. Sub and Mul broadcast it, so every element computes the same.
+     */
+    private static String perFeature(OnnxGraph g, String name, float[] values, long[] inputShape) {
+        if (allEqual(values, 0, values.length)) return g.floats(name, new float[]{values[0]});
+        if (inputShape.length == 3 && inputShape[0] > 1) {
+            int channels = (int) inputShape[0];
+            int plane = values.length / channels;
+            float[] perChannel = new float[channels];
+            boolean uniform = true;
+            for (int c = 0; c < channels && uniform; c++) {
+                uniform = allEqual(values, c * plane, (c + 1) * plane);
+                perChannel[c] = values[c * plane];
+            }
+            if (uniform) return g.floats(name, perChannel, channels, 1, 1);
+        }
+        return g.floats(name, values, inputShape);
+    }
+
+    /** Whether {@code values[from..to)} are all the same float, bit for bit. */
+    private static boolean allEqual(float[] values, int from, int to) {
+        for (int i = from + 1; i < to; i++) {
+            if (Float.floatToRawIntBits(values[i]) != Float.floatToRawIntBits(values[from])) return false;
+        }
+        return true;
     }
 
     private static boolean standardizes(Normalization n) {

@@ -270,6 +270,12 @@ class ExportServiceTest {
         assertTrue(unpruned.sparseInitializers().isEmpty(), unpruned.format());
         assertEquals(unpruned.fileBytes(), unpruned.denseFileBytes());
         assertTrue(unpruned.format().contains("(no weight smaller sparse)"), unpruned.format());
+        // Fashion-MNIST's normalization is one mean and std for every pixel: written as one value each, not 784.
+        Map<String, OnnxMl.TensorProto> constants = new HashMap<>();
+        OnnxMl.ModelProto.parseFrom(Files.readAllBytes(home.resolve("unpruned.onnx"))).getGraph().getInitializerList()
+                .forEach(t -> constants.put(t.getName(), t));
+        assertEquals(List.of(), constants.get("normalization_mean").getDimsList());
+        assertEquals(List.of(), constants.get("normalization_inverse_std").getDimsList());
     }
 
     /**

@@ -78,18 +78,18 @@ class ShrinkServiceTest {
 
         // A budget everyone meets: the choice must be the smallest file.
         ShrinkOutcome all = service(home, progress).shrink(params(100), dense.run().id(), output, QUICK, data());
-        // int8, int4 and int8/15 of the trained model; each of the 2 levels as float (its pruned weights sparse),
-        // int8, int4 and int8/15 (packed); mlp-tiny distilled and alone, float, int8, int4 and int8/15.
-        assertEquals(19, all.candidates().size(), all.format());
-        assertEquals(List.of("quantize", "quantize", "quantize", "prune", "prune", "prune", "prune", "prune", "prune",
-                        "prune", "prune", "distill", "distill", "distill", "distill", "distill", "distill", "distill",
-                        "distill"),
-                all.candidates().stream().map(Candidate::kind).toList(), "cheapest training first");
-        assertEquals(List.of("int8", "int4", "int8/15", "float", "int8", "int4", "int8/15"),
-                all.candidates().subList(0, 7).stream().map(Candidate::variant).toList());
-        Candidate prunedFloat = all.candidates().get(7);   // level 2, 25% of the weights, as float
-        Candidate prunedInt8 = all.candidates().get(8);
-        Candidate prunedShared = all.candidates().get(10);
+        // int8, int4, int8/15 and int8/31 of the trained model; each of the 2 levels as float (its pruned weights
+        // sparse), int8, int4, int8/15 and int8/31 (packed); mlp-tiny distilled and alone, the same five.
+        assertEquals(24, all.candidates().size(), all.format());
+        List<String> kinds = new ArrayList<>(java.util.Collections.nCopies(4, "quantize"));
+        kinds.addAll(java.util.Collections.nCopies(10, "prune"));
+        kinds.addAll(java.util.Collections.nCopies(10, "distill"));
+        assertEquals(kinds, all.candidates().stream().map(Candidate::kind).toList(), "cheapest training first");
+        assertEquals(List.of("int8", "int4", "int8/15", "int8/31", "float", "int8", "int4", "int8/15", "int8/31"),
+                all.candidates().subList(0, 9).stream().map(Candidate::variant).toList());
+        Candidate prunedFloat = all.candidates().get(9);   // level 2, 25% of the weights, as float
+        Candidate prunedInt8 = all.candidates().get(10);
+        Candidate prunedShared = all.candidates().get(12);
         assertEquals("int8/15", prunedShared.variant());
         assertTrue(prunedShared.fileBytes() < prunedInt8.fileBytes(), "15 shared values pack in 4-bit codes: "
                 + prunedShared.describe() + " vs " + prunedInt8.describe());
@@ -98,7 +98,7 @@ class ShrinkServiceTest {
         assertEquals("float", prunedFloat.variant());
         assertTrue(prunedFloat.fileBytes() < all.dense().fileBytes() * 0.8,
                 "the level's float file stores its pruned weights sparse: " + prunedFloat.describe());
-        assertEquals(19, progress.stream().filter(l -> l.startsWith("candidate ")).count(), "one line per candidate");
+        assertEquals(24, progress.stream().filter(l -> l.startsWith("candidate ")).count(), "one line per candidate");
         for (Candidate c : all.candidates()) {
             assertTrue(c.withinBudget());
             assertTrue(c.fileBytes() > 0 && c.latencyP50Micros() > 0, c.describe());
@@ -123,7 +123,7 @@ class ShrinkServiceTest {
         try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
             List<RunRecord> rows = ledger.query(RunQuery.all().withSweepId(all.searchId()));
             List<RunRecord> measured = rows.stream().filter(r -> r.stage().equals(ShrinkService.CANDIDATE_STAGE)).toList();
-            assertEquals(20, measured.size(), "19 candidates and the dense model");
+            assertEquals(25, measured.size(), "24 candidates and the dense model");
             for (Candidate c : all.candidates()) {
                 RunRecord row = ledger.get(c.measureRun()).orElseThrow();
                 assertEquals(c.exportRun(), row.parentId());
@@ -146,7 +146,7 @@ class ShrinkServiceTest {
         Candidate within = again.chosenCandidate();
         if (within != null) assertTrue(within.valAcc() >= again.dense().valAcc() - 0.5, "never over budget");
         try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
-            assertEquals(20, ledger.query(RunQuery.all().withStage(ShrinkService.CANDIDATE_STAGE)).size(),
+            assertEquals(25, ledger.query(RunQuery.all().withStage(ShrinkService.CANDIDATE_STAGE)).size(),
                     "every measurement found again");
         }
     }
@@ -160,7 +160,7 @@ class ShrinkServiceTest {
         ShrinkParams params = ShrinkParams.SETTINGS.build(Map.of("budget", 0.01, "try", List.of("prune"), "levels", 3,
                 "rate", 0.99));
         ShrinkOutcome none = service(home, new ArrayList<>()).shrink(params, dense.run().id(), null, QUICK, data());
-        assertEquals(4, none.candidates().size(), "level 1 only, as float, int8, int4 and int8/15: " + none.format());
+        assertEquals(5, none.candidates().size(), "level 1 only, as float, int8, int4, int8/15 and int8/31: " + none.format());
         for (Candidate c : none.candidates()) {
             assertTrue(c.valAcc() < none.dense().valAcc() - 0.0001, none.format());
             assertFalse(c.withinBudget());
