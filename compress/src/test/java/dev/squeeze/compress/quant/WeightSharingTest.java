@@ -47,8 +47,9 @@ class WeightSharingTest {
         for (int i = 0; i < w.values().length; i++) {
             assertEquals(w.values()[i] == 0, shared.values()[i] == 0, "element " + i + ": zero stays zero, nothing else becomes it");
             int d = Math.abs(w.values()[i] - shared.values()[i]);
-            // 15 clusters over codes spread across [-127, 127]: no code is far from its cluster's value.
-            assertTrue(d <= 20, "element " + i + ": " + w.values()[i] + " -> " + shared.values()[i]);
+            // 15 clusters over codes spread across [-127, 127], thinner in the tails where codes are rare: no code is
+            // more than a tail cluster's half-width from its value.
+            assertTrue(d <= 32, "element " + i + ": " + w.values()[i] + " -> " + shared.values()[i]);
             error += d * d;
         }
         long nonzero = w.values().length - java.util.stream.IntStream.range(0, w.values().length)
