@@ -257,6 +257,11 @@ class SparseInitializersTest {
         assertEquals(0, back.getFunctionsCount());
         assertTrue(back.getOpsetImportList().stream().noneMatch(o -> o.getDomain().equals(PackedWeights.DOMAIN)));
         assertEquals(dense.getGraph().getNodeList(), back.getGraph().getNodeList(), "the Unpack nodes removed");
+        assertSameInitializers(dense, back);
+    }
+
+    /** The same initializers by name, shape and type, with the same values (a float's -0.0 equal to 0.0). */
+    private static void assertSameInitializers(OnnxMl.ModelProto dense, OnnxMl.ModelProto back) {
         Map<String, OnnxMl.TensorProto> want = initializers(dense);
         Map<String, OnnxMl.TensorProto> got = initializers(back);
         assertEquals(want.keySet(), got.keySet());
@@ -362,16 +367,7 @@ class SparseInitializersTest {
             assertEquals(0, back.getGraph().getSparseInitializerCount());
             assertEquals(SparseStorage.NEVER, SparseInitializers.storageOf(back));
             assertEquals(dense.getGraph().getNodeList(), back.getGraph().getNodeList(), "the parts' Concat folded away");
-            Map<String, OnnxMl.TensorProto> want = initializers(dense);
-            Map<String, OnnxMl.TensorProto> got = initializers(back);
-            assertEquals(want.keySet(), got.keySet());
-            for (String name : want.keySet()) {
-                assertEquals(want.get(name).getDimsList(), got.get(name).getDimsList(), name);
-                float[] w = floats(want.get(name));
-                float[] g = floats(got.get(name));
-                assertEquals(w.length, g.length, name);
-                for (int i = 0; i < w.length; i++) assertEquals(w[i], g[i], 0f, name + "[" + i + "]");
-            }
+            assertSameInitializers(dense, back);
         }
         assertSame(dense, SparseInitializers.densify(dense), "nothing to densify");
     }
