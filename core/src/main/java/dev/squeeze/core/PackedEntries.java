@@ -7,6 +7,11 @@ package dev.squeeze.core;
  * here for the export, which writes it, and for the benchmark, which counts a packed model's parameters.
  */
 public final class PackedEntries {
+    /** The ONNX domain of the function that unpacks a weight from its entries. */
+    public static final String DOMAIN = "dev.squeeze";
+    /** That function's name: the op type of a node that unpacks a weight. */
+    public static final String OP = "Unpack";
+
     private PackedEntries() {
     }
 

@@ -35,9 +35,9 @@ import java.util.TreeMap;
  */
 public final class PackedWeights {
     /** The domain of the unpacking function. */
-    public static final String DOMAIN = "dev.squeeze";
+    public static final String DOMAIN = PackedEntries.DOMAIN;
     /** The unpacking function's name. */
-    public static final String OP = "Unpack";
+    public static final String OP = PackedEntries.OP;
     /** Bytes of zeros after the entries, so that the 4 bytes read for the last entry are in the stream. */
     private static final int PADDING = 3;
     /** Widest entry: its first bit is one of a byte's 8 and it must end within the 4 bytes read for it. */
@@ -68,24 +68,21 @@ public final class PackedWeights {
     }
 
     /**
-     * Weight {@code t} packed, its tensors named from {@code bitsName} and {@code codebookName}; null when its type
-     * is not one {@link SparseInitializers} reads, its data is not raw, or its values are too many for a codebook.
+     * Weight {@code t} packed, its tensors named {@code bitsName} and {@code codebookName}; null when its distinct
+     * values are too many for a codebook. Its type and raw data are the caller's to check ({@link SparseInitializers}).
      *
      * @param size      bytes per element of {@code t}'s type
-     * @param signed0   whether a value whose bytes are all zero but the sign bit is zero (a float's {@code -0.0})
+     * @param floating  whether {@code t} is a float type, whose {@code -0.0} is zero too
      */
-    static Packed pack(OnnxMl.TensorProto t, int size, boolean signed0, String bitsName, String codebookName) {
+    static Packed pack(OnnxMl.TensorProto t, int size, boolean floating, String bitsName, String codebookName) {
         ByteString raw = t.getRawData();
         long n = raw.size() / size;
-        int signMask = signed0 ? 0x7f : 0xff;
         TreeMap<Long, Integer> book = new TreeMap<>();
         long[] positions = new long[(int) n];
         long[] patterns = new long[(int) n];
         int nnz = 0;
         for (int i = 0; i < n; i++) {
-            boolean zero = (raw.byteAt(i * size + size - 1) & signMask) == 0;
-            for (int b = 0; zero && b < size - 1; b++) zero = raw.byteAt(i * size + b) == 0;
-            if (zero) continue;
+            if (SparseInitializers.isZero(raw, i, size, floating)) continue;
             long pattern = 0;
             for (int b = 0; b < size; b++) pattern |= (raw.byteAt(i * size + b) & 0xffL) << (8 * b);
             positions[nnz] = i;

@@ -132,27 +132,48 @@ public final class SparseInitializers {
         OnnxMl.GraphProto graph = model.getGraph();
         long opset = onnxOpset(model);
         boolean parted = storage == SparseStorage.AUTO && opset >= 4;
-        if (storage == SparseStorage.AUTO && opset >= PACKED_OPSET && model.getIrVersion() >= PACKED_IR) {
-            // Packing costs the function's bytes once, so it is kept only when the whole file is smaller for it.
-            Result packed = apply(model, graph, storage, parted, opset);
-            Result unpacked = apply(model, graph, storage, parted, 0);
-            return packed.model().getSerializedSize() < unpacked.model().getSerializedSize() ? packed : unpacked;
+        boolean packable = storage == SparseStorage.AUTO && opset >= PACKED_OPSET && model.getIrVersion() >= PACKED_IR;
+        Set<String> weights = weights(graph);
+        Set<String> taken = OnnxGraph.namesInUse(graph);
+        // Each weight is encoded once: its smallest form other than packed, and packed where that is smaller still.
+        Map<String, Choice> choices = new HashMap<>();
+        for (OnnxMl.TensorProto t : graph.getInitializerList()) {
+            if (weights.contains(t.getName())) choices.put(t.getName(), choose(t, storage, parted, packable, taken));
         }
-        return apply(model, graph, storage, parted, 0);
+        Map<String, String> readers = computingReaders(graph);
+        Result unpacked = assemble(model, choices, readers, false, 0);
+        if (choices.values().stream().noneMatch(c -> c.packed() != null)) return unpacked;
+        // Packing costs the function's bytes once, so it is kept only when the whole file is smaller for it.
+        Result packed = assemble(model, choices, readers, true, opset);
+        return packed.model().getSerializedSize() < unpacked.model().getSerializedSize() ? packed : unpacked;
     }
 
-    /** {@link #apply(OnnxMl.ModelProto, SparseStorage)}, packing weights in the ONNX operators of {@code packOpset} (0: never). */
-    private static Result apply(OnnxMl.ModelProto model, OnnxMl.GraphProto graph, SparseStorage storage, boolean parted,
-                                long packOpset) {
-        Set<String> weights = weights(graph);
-        Map<String, String> readers = computingReaders(graph);
-        Set<String> taken = OnnxGraph.namesInUse(graph);
+    /**
+     * How one weight may be stored.
+     *
+     * @param unpacked its smallest form other than packed, null when dense is smaller
+     * @param packed   packed, when that is smaller than dense and than {@code unpacked}; else null
+     */
+    private record Choice(Stored unpacked, Stored packed) {
+        Stored best(boolean packing) {
+            return packing && packed != null ? packed : unpacked;
+        }
+    }
+
+    /**
+     * The file with each weight stored as {@code choices} says, packed ones as packed when {@code packing} (the
+     * Unpack function in the ONNX operators of {@code opset}).
+     */
+    private static Result assemble(OnnxMl.ModelProto model, Map<String, Choice> choices, Map<String, String> readers,
+                                   boolean packing, long opset) {
+        OnnxMl.GraphProto graph = model.getGraph();
         List<OnnxMl.TensorProto> dense = new ArrayList<>();
         List<OnnxMl.SparseTensorProto> sparse = new ArrayList<>();
         List<OnnxMl.NodeProto> producers = new ArrayList<>();
         List<SparseTensor> moved = new ArrayList<>();
         for (OnnxMl.TensorProto t : graph.getInitializerList()) {
-            Stored best = weights.contains(t.getName()) ? smallest(t, storage, parted, packOpset > 0, taken) : null;
+            Choice choice = choices.get(t.getName());
+            Stored best = choice == null ? null : choice.best(packing);
             if (best == null) {
                 dense.add(t);
                 continue;
@@ -173,7 +194,7 @@ public final class SparseInitializers {
         }
         OnnxMl.ModelProto.Builder out = model.toBuilder().setGraph(g);
         if (producers.stream().anyMatch(PackedWeights::isUnpack)) {
-            out.addFunctions(PackedWeights.function(packOpset)).addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder()
+            out.addFunctions(PackedWeights.function(opset)).addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder()
                     .setDomain(PackedWeights.DOMAIN).setVersion(1));
         }
         return new Result(out.build(), moved);
@@ -195,25 +216,30 @@ public final class SparseInitializers {
                           long bytes, long messageBytes, long nonzero, String indexType, int parts, String packing) {
     }
 
-    /** The smallest way to store weight {@code t} other than dense, or null when dense is the smallest. */
-    private static Stored smallest(OnnxMl.TensorProto t, SparseStorage storage, boolean parted, boolean packable,
-                                   Set<String> taken) {
+    /**
+     * How weight {@code t} may be stored: its smallest form other than packed (whole or in parts) where smaller than
+     * dense, and packed where smaller than both. The names of both are reserved in {@code taken}, so that neither
+     * file reuses them for another weight.
+     */
+    private static Choice choose(OnnxMl.TensorProto t, SparseStorage storage, boolean parted, boolean packable,
+                                 Set<String> taken) {
         OnnxMl.SparseTensorProto whole = encode(t, storage);
-        if (whole == null) return null;
+        if (whole == null) return new Choice(null, null);
         long denseBytes = CodedOutputStream.computeMessageSize(INITIALIZER_FIELD, t);
         Stored best = new Stored(List.of(), List.of(whole), null,
                 CodedOutputStream.computeMessageSize(SPARSE_INITIALIZER_FIELD, whole), whole.getSerializedSize(),
                 whole.getValues().getDims(0), DataType.forNumber(whole.getIndices().getDataType()).name(), 1, null);
         Stored inParts = parted ? inParts(t, taken) : null;
         if (inParts != null && inParts.bytes() < best.bytes()) best = inParts;
+        Stored unpacked = best.bytes() < denseBytes ? best : null;
         Stored packed = packable ? packed(t, taken) : null;
-        if (packed != null && packed.bytes() < best.bytes()) best = packed;
-        if (best.bytes() >= denseBytes) return null;
-        if (best.producer() != null) {
-            if (!best.producer().getName().isEmpty()) taken.add(best.producer().getName());
-            taken.addAll(best.producer().getInputList());
+        if (packed != null && packed.bytes() >= Math.min(denseBytes, best.bytes())) packed = null;
+        for (Stored s : new Stored[]{unpacked, packed}) {
+            if (s == null || s.producer() == null) continue;
+            if (!s.producer().getName().isEmpty()) taken.add(s.producer().getName());
+            taken.addAll(s.producer().getInputList());
         }
-        return best;
+        return new Choice(unpacked, packed);
     }
 
     /** Weight {@code t} packed ({@link PackedWeights}), or null when it cannot be. Its names are new to {@code taken}. */
@@ -356,12 +382,13 @@ public final class SparseInitializers {
         g.addAllInitializer(unpacked);
         OnnxMl.ModelProto.Builder out = model.toBuilder().setGraph(g);
         if (kept.stream().noneMatch(PackedWeights::isUnpack)) {
-            out.clearFunctions().clearOpsetImport();
-            model.getFunctionsList().stream().filter(f -> !(f.getDomain().equals(PackedWeights.DOMAIN)
-                    && f.getName().equals(PackedWeights.OP))).forEach(out::addFunctions);
-            model.getOpsetImportList().stream().filter(o -> !o.getDomain().equals(PackedWeights.DOMAIN)
-                    || model.getFunctionsList().stream().anyMatch(f -> f.getDomain().equals(PackedWeights.DOMAIN)
-                    && !f.getName().equals(PackedWeights.OP))).forEach(out::addOpsetImport);
+            List<OnnxMl.FunctionProto> others = model.getFunctionsList().stream()
+                    .filter(f -> !(f.getDomain().equals(PackedWeights.DOMAIN) && f.getName().equals(PackedWeights.OP)))
+                    .toList();
+            boolean domainStillUsed = others.stream().anyMatch(f -> f.getDomain().equals(PackedWeights.DOMAIN));
+            out.clearFunctions().addAllFunctions(others).clearOpsetImport();
+            model.getOpsetImportList().stream().filter(o -> domainStillUsed || !o.getDomain().equals(PackedWeights.DOMAIN))
+                    .forEach(out::addOpsetImport);
         }
         return out.build();
     }
@@ -569,15 +596,10 @@ public final class SparseInitializers {
         long elements = elements(t.getDimsList());
         if (raw.size() != elements * size) return null;
         int n = (int) elements;
-        // A float's sign bit is its last byte's top bit (little-endian): masking a negative weight leaves -0.0.
-        int signMask = FLOATS.contains(t.getDataType()) ? 0x7f : 0xff;
+        boolean floating = FLOATS.contains(t.getDataType());
         long[] indices = new long[n];
         int nnz = 0;
-        for (int i = 0; i < n; i++) {
-            boolean zero = (raw.byteAt(i * size + size - 1) & signMask) == 0;
-            for (int b = 0; zero && b < size - 1; b++) zero = raw.byteAt(i * size + b) == 0;
-            if (!zero) indices[nnz++] = i;
-        }
+        for (int i = 0; i < n; i++) if (!isZero(raw, i, size, floating)) indices[nnz++] = i;
         byte[] values = new byte[nnz * size];
         for (int k = 0; k < nnz; k++) raw.copyTo(values, (int) indices[k] * size, k * size, size);
         DataType indexType = storage == SparseStorage.INT64 ? DataType.INT64 : indexType(nnz == 0 ? 0 : indices[nnz - 1]);
@@ -586,6 +608,17 @@ public final class SparseInitializers {
         OnnxMl.TensorProto.Builder idx = OnnxMl.TensorProto.newBuilder().setDataType(indexType.getNumber()).addDims(nnz)
                 .setRawData(ByteString.copyFrom(littleEndian(indices, nnz, indexType)));
         return OnnxMl.SparseTensorProto.newBuilder().setValues(v).setIndices(idx).addAllDims(t.getDimsList()).build();
+    }
+
+    /**
+     * Whether element {@code i} of {@code raw} ({@code size} little-endian bytes each) is zero: all its bytes are, but
+     * for a float's sign bit (its last byte's top bit), since masking a negative weight leaves {@code -0.0}.
+     */
+    static boolean isZero(ByteString raw, int i, int size, boolean floating) {
+        int signMask = floating ? 0x7f : 0xff;
+        if ((raw.byteAt(i * size + size - 1) & signMask) != 0) return false;
+        for (int b = 0; b < size - 1; b++) if (raw.byteAt(i * size + b) != 0) return false;
+        return true;
     }
 
     /** The smallest signed type that holds {@code max}, as ONNX Runtime's own sparsifier picks it. */

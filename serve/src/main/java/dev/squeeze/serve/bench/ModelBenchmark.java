@@ -700,7 +700,7 @@ public final class ModelBenchmark {
 
     /** Whether {@code n} unpacks a packed weight: Squeeze's {@code dev.squeeze.Unpack} function. */
     private static boolean isUnpack(OnnxMl.NodeProto n) {
-        return n.getOpType().equals("Unpack") && n.getDomain().equals("dev.squeeze");
+        return n.getOpType().equals(PackedEntries.OP) && n.getDomain().equals(PackedEntries.DOMAIN);
     }
 
     /**
