@@ -14,7 +14,7 @@ import dev.squeeze.core.settings.StageSettings;
  *               {@code never}, how exports were written before, so those runs keep their folders
  * @param writer the version of the file these settings make, where the exporter changed it: null for the first,
  *               {@link #SPARSE_PARTS} for {@code auto} since large weights are stored in parts, {@link #PACKED} since
- *               weights are packed. Not a user setting:
+ *               weights are packed, {@link #COMPUTED_QUANTIZATION} since int8 scales are computed. Not a user setting:
  *               {@link ExportService} fills it in, and the hash includes it when set, so an export an older writer
  *               made is not reused where the file would now differ
  */
@@ -36,6 +36,13 @@ public record ExportParams(
      * released).
      */
     public static final int PACKED = 4;
+    /**
+     * {@link #writer}: an int8 file's per-channel bias scales, weight zero points and 16-bit bias codes are written as
+     * the nodes that compute them (Mul, ConstantOfShape, Cast) where smaller ({@link QdqNodes}). {@code never} and
+     * {@code int64} int8 files changed too but keep their hashes (as pinned): an older one computes the same outputs
+     * and is reused as it is.
+     */
+    public static final int COMPUTED_QUANTIZATION = 5;
 
     /** The settings, as options and recipe keys see them. */
     public static final StageSettings<ExportParams> SETTINGS = StageSettings.of(ExportParams.class);
@@ -71,6 +78,6 @@ public record ExportParams(
 
     /** These settings with the version of the file the exporter now writes for them filled in. */
     public ExportParams withCurrentWriter() {
-        return new ExportParams(source, opset, sparse, sparse == SparseStorage.AUTO ? Integer.valueOf(PACKED) : null);
+        return new ExportParams(source, opset, sparse, sparse == SparseStorage.AUTO ? Integer.valueOf(COMPUTED_QUANTIZATION) : null);
     }
 }

@@ -166,10 +166,10 @@ public final class OnnxExporter {
         }
         String x = QdqNodes.dequantize(g, codes, q.input());
         QuantizedWeights w = q.weights();
-        String weights = QdqNodes.int8Weight(g, w.values(), w.shape(), w.scales(), q.geometry().outputChannelAxis(),
-                !(q.geometry() instanceof Geometry.Conv));
-        String bias = QdqNodes.int32Bias(g, q.bias(), q.input().scale(), w.scales());
-        return linear(g, q.geometry(), x, weights, bias);
+        QdqNodes.Int8Weight weights = QdqNodes.int8Weight(g, w.values(), w.shape(), w.scales(),
+                q.geometry().outputChannelAxis(), !(q.geometry() instanceof Geometry.Conv));
+        String bias = QdqNodes.int32Bias(g, q.bias(), q.input().scale(), weights);
+        return linear(g, q.geometry(), x, weights.dequantized(), bias);
     }
 
     /**

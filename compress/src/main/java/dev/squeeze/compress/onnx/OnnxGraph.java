@@ -96,6 +96,12 @@ public final class OnnxGraph {
         return initializer(name, OnnxMl.TensorProto.DataType.INT4, packed, dims);
     }
 
+    public String int16s(String name, short[] values, long... dims) {
+        ByteBuffer buf = ByteBuffer.allocate(values.length * Short.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asShortBuffer().put(values);
+        return initializer(name, OnnxMl.TensorProto.DataType.INT16, buf.array(), dims);
+    }
+
     public String int32s(String name, int[] values, long... dims) {
         ByteBuffer buf = ByteBuffer.allocate(values.length * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         buf.asIntBuffer().put(values);
@@ -191,6 +197,18 @@ public final class OnnxGraph {
 
     public String mul(String a, String b) {
         return node("Mul", List.of(a, b), Map.of());
+    }
+
+    /** {@code x} converted to {@code type}. */
+    public String cast(String x, OnnxMl.TensorProto.DataType type) {
+        return node("Cast", List.of(x), Map.of("to", (long) type.getNumber()));
+    }
+
+    /** A tensor of {@code type} zeros, of shape {@code dims} (written as the int64 shape, not as the zeros). */
+    public String zeros(OnnxMl.TensorProto.DataType type, long... dims) {
+        OnnxMl.TensorProto zero = OnnxMl.TensorProto.newBuilder().setDataType(type.getNumber()).addDims(1)
+                .setRawData(ByteString.copyFrom(new byte[bytesPerElement(type)])).build();
+        return node("ConstantOfShape", List.of(int64s(fresh("shape"), dims, dims.length)), Map.of("value", zero));
     }
 
     public String relu(String x) {
@@ -350,12 +368,24 @@ public final class OnnxGraph {
         } else if (value instanceof long[] ls) {
             a.setType(OnnxMl.AttributeProto.AttributeType.INTS);
             for (long l : ls) a.addInts(l);
+        } else if (value instanceof OnnxMl.TensorProto t) {
+            a.setType(OnnxMl.AttributeProto.AttributeType.TENSOR).setT(t);
         } else if (value instanceof String s) {
             a.setType(OnnxMl.AttributeProto.AttributeType.STRING).setS(ByteString.copyFromUtf8(s));
         } else {
             throw new IllegalArgumentException("attribute " + name + ": unsupported value " + value);
         }
         return a.build();
+    }
+
+    private static int bytesPerElement(OnnxMl.TensorProto.DataType type) {
+        return switch (type) {
+            case INT8, UINT8, BOOL -> 1;
+            case INT16, UINT16, FLOAT16, BFLOAT16 -> 2;
+            case INT32, UINT32, FLOAT -> 4;
+            case INT64, UINT64, DOUBLE -> 8;
+            default -> throw new IllegalArgumentException("no fixed element size for " + type);
+        };
     }
 
     private static OnnxMl.ValueInfoProto valueInfo(String name, OnnxMl.TensorProto.DataType type, long... dims) {

@@ -1,5 +1,6 @@
 package dev.squeeze.compress.onnx;
 
+import ai.onnx.proto.OnnxMl;
 import dev.squeeze.compress.network.ActivationQuant;
 
 /**
@@ -29,35 +30,73 @@ public final class QdqNodes {
     }
 
     /**
+     * A per-channel tensor that follows from others (bias scales, zero points, bias codes that fit in 16 bits) is
+     * written as the node that computes it when the values would take more bytes than the node: about this many, a
+     * node with its output and name. ONNX Runtime folds such nodes into initializers at load, before its QDQ fusions, so
+     * the fused kernels and their outputs are the same; only the file is smaller.
+     */
+    static final int NODE_BYTES = 64;
+
+    /** An int8 weight's DequantizeLinear output, and the name and values of its scales (one, or one per channel). */
+    public record Int8Weight(String dequantized, String scale, float[] scales) {
+    }
+
+    /**
      * DequantizeLinear of int8 weight {@code codes} of {@code shape}: one scale per channel along {@code axis} when
      * {@code scales} has several (or the axis has one channel), else one for the tensor; zero points 0, written only
      * when {@code zeroPoints} (ONNX Runtime fuses a Conv's weights into QLinearConv without them, but a Gemm's or
-     * MatMul's into QGemm or QLinearMatMul only with them).
+     * MatMul's into QGemm or QLinearMatMul only with them), as ConstantOfShape when that is smaller.
      */
-    public static String int8Weight(OnnxGraph g, byte[] codes, long[] shape, float[] scales, int axis,
-                                    boolean zeroPoints) {
+    public static Int8Weight int8Weight(OnnxGraph g, byte[] codes, long[] shape, float[] scales, int axis,
+                                        boolean zeroPoints) {
         boolean perChannel = scales.length > 1 || shape[axis] == 1;
         int channels = scales.length;
         String wq = g.int8s(g.fresh("w_int8"), codes, shape);
         String wScale = perChannel ? g.floats(g.fresh("w_scale"), scales, channels) : scale(g, scales[0]);
-        String wZero = !zeroPoints ? null : perChannel ? g.int8s(g.fresh("w_zero"), new byte[channels], channels)
-                : g.int8s(g.fresh("w_zero"), new byte[1]);
-        return g.dequantizeLinear(wq, wScale, wZero, perChannel ? axis : -1);
+        String wZero = null;
+        if (zeroPoints && !perChannel) {
+            wZero = g.int8s(g.fresh("w_zero"), new byte[1]);
+        } else if (zeroPoints) {
+            wZero = channels > 2 * NODE_BYTES ? g.zeros(OnnxMl.TensorProto.DataType.INT8, channels)
+                    : g.int8s(g.fresh("w_zero"), new byte[channels], channels);
+        }
+        return new Int8Weight(g.dequantizeLinear(wq, wScale, wZero, perChannel ? axis : -1), wScale, scales);
     }
 
     /**
      * DequantizeLinear of int32 bias {@code codes}, one per output channel, at scale {@code inputScale ×
-     * weightScales[c]} (one weight scale per channel, or one for all), along axis 0; zero points 0, left to the
-     * operator's default rather than written (ONNX Runtime fuses the bias into QLinearConv and QGemm either way).
+     * weight.scales[c]} (one weight scale per channel, or one for all), along axis 0; zero points 0, left to the
+     * operator's default rather than written (ONNX Runtime fuses the bias into QLinearConv and QGemm either way). With
+     * per-channel weight scales the bias scales are a Mul of the input scale and the weight's scales, and codes that
+     * fit in 16 bits are written so and Cast to int32, when those are smaller (float products, so the same values).
      */
-    public static String int32Bias(OnnxGraph g, int[] codes, float inputScale, float[] weightScales) {
+    public static String int32Bias(OnnxGraph g, int[] codes, float inputScale, Int8Weight weight) {
         int channels = codes.length;
-        float[] biasScales = new float[channels];
-        for (int c = 0; c < channels; c++) {
-            biasScales[c] = inputScale * weightScales[weightScales.length == 1 ? 0 : c]; // as Int8Linear.biasScale
+        float[] weightScales = weight.scales();
+        String biasScale;
+        if (weightScales.length == channels && channels > 1 && Float.BYTES * channels > NODE_BYTES) {
+            biasScale = g.mul(scale(g, inputScale), weight.scale());
+        } else {
+            float[] biasScales = new float[channels];
+            for (int c = 0; c < channels; c++) {
+                biasScales[c] = inputScale * weightScales[weightScales.length == 1 ? 0 : c]; // as Int8Linear.biasScale
+            }
+            biasScale = g.floats(g.fresh("b_scale"), biasScales, channels);
         }
-        return g.dequantizeLinear(g.int32s(g.fresh("b_int32"), codes, channels), g.floats(g.fresh("b_scale"), biasScales,
-                channels), null, 0);
+        String biasCodes;
+        if (Short.BYTES * channels > NODE_BYTES && fitsInt16(codes)) {
+            short[] narrow = new short[channels];
+            for (int c = 0; c < channels; c++) narrow[c] = (short) codes[c];
+            biasCodes = g.cast(g.int16s(g.fresh("b_int16"), narrow, channels), OnnxMl.TensorProto.DataType.INT32);
+        } else {
+            biasCodes = g.int32s(g.fresh("b_int32"), codes, channels);
+        }
+        return g.dequantizeLinear(biasCodes, biasScale, null, 0);
+    }
+
+    private static boolean fitsInt16(int[] codes) {
+        for (int c : codes) if (c < Short.MIN_VALUE || c > Short.MAX_VALUE) return false;
+        return true;
     }
 
     /**

@@ -87,8 +87,8 @@ class SparseInitializersTest {
             for (int i = 0; i < wq.length; i++) wq[i] = (byte) Math.max(-127, Math.min(127, Math.round(w[l][i] / scales[i % out])));
             int[] bias = new int[out];
             for (int j = 0; j < out; j++) bias[j] = 3 * j - 40;
-            String y = g.gemm(QdqNodes.dequantize(g, codes, q), QdqNodes.int8Weight(g, wq, new long[]{in, out}, scales, 1, true),
-                    QdqNodes.int32Bias(g, bias, q.scale(), scales));
+            QdqNodes.Int8Weight weight = QdqNodes.int8Weight(g, wq, new long[]{in, out}, scales, 1, true);
+            String y = g.gemm(QdqNodes.dequantize(g, codes, q), weight.dequantized(), QdqNodes.int32Bias(g, bias, q.scale(), weight));
             if (l == w.length - 1) {
                 finish(g, y);
                 break;

@@ -650,16 +650,7 @@ public final class ModelBenchmark {
         List<OnnxMl.GraphProto> graphs = new ArrayList<>();
         collectGraphs(proto.getGraph(), graphs);
 
-        Set<String> quantizationUses = new HashSet<>();
-        Set<String> otherUses = new HashSet<>();
-        for (OnnxMl.GraphProto g : graphs) {
-            for (OnnxMl.NodeProto n : g.getNodeList()) {
-                Set<Integer> q = QUANTIZATION_PARAMETERS.getOrDefault(n.getOpType(), Set.of());
-                for (int i = 0; i < n.getInputCount(); i++) (q.contains(i) ? quantizationUses : otherUses).add(n.getInput(i));
-            }
-        }
-        Set<String> quantizationOnly = new HashSet<>(quantizationUses);
-        quantizationOnly.removeAll(otherUses);
+        Set<String> quantizationOnly = quantizationOnly(graphs);
 
         long parameters = 0;
         long nonZero = 0;
@@ -696,6 +687,37 @@ public final class ModelBenchmark {
             }
         }
         return new BenchmarkParameters(parameters, nonZero, counted);
+    }
+
+    /**
+     * The tensors that are only quantization parameters (scales, zero points): read only in those inputs of the
+     * quantization operators, or by nodes that compute only such tensors (a Mul of the input scale and the weight
+     * scales that makes the bias scales, a ConstantOfShape that makes zero points).
+     */
+    private static Set<String> quantizationOnly(List<OnnxMl.GraphProto> graphs) {
+        Set<String> quantizationUses = new HashSet<>();
+        Map<String, List<OnnxMl.NodeProto>> otherReaders = new HashMap<>();
+        for (OnnxMl.GraphProto g : graphs) {
+            for (OnnxMl.NodeProto n : g.getNodeList()) {
+                Set<Integer> q = QUANTIZATION_PARAMETERS.getOrDefault(n.getOpType(), Set.of());
+                for (int i = 0; i < n.getInputCount(); i++) {
+                    if (q.contains(i)) quantizationUses.add(n.getInput(i));
+                    else otherReaders.computeIfAbsent(n.getInput(i), k -> new ArrayList<>()).add(n);
+                }
+            }
+        }
+        Set<String> only = new HashSet<>(quantizationUses);
+        only.removeAll(otherReaders.keySet());
+        for (boolean grew = true; grew; ) {
+            grew = false;
+            for (Map.Entry<String, List<OnnxMl.NodeProto>> e : otherReaders.entrySet()) {
+                if (only.contains(e.getKey())) continue;
+                boolean computesQuantization = e.getValue().stream().allMatch(n -> n.getOutputCount() > 0
+                        && only.containsAll(n.getOutputList()));
+                if (computesQuantization) grew = only.add(e.getKey());
+            }
+        }
+        return only;
     }
 
     /** Whether {@code n} unpacks a packed weight: Squeeze's {@code dev.squeeze.Unpack} function. */

@@ -152,6 +152,57 @@ class ModelBenchmarkTest {
         assertEquals("x FP32 [-1, 3]", r.inputs());
     }
 
+    /**
+     * Quantization parameters that nodes compute, as Squeeze's int8 export writes them when smaller: the weights' zero
+     * points a ConstantOfShape, the bias scales a Mul of the input scale and the weight scales, the bias codes int16
+     * Cast to int32. x [batch, 3] → QuantizeLinear/DequantizeLinear → MatMul with int8 [3, 4] weights → Add the
+     * dequantized bias.
+     */
+    @Test
+    void quantizationParametersComputedByNodesAreNotParameters() throws Exception {
+        OnnxMl.ModelProto m = TestModels.graph("computed")
+                .input("x", TensorType.FP32, -1, 3)
+                .floats("x_scale", new float[]{0.05f})
+                .floats("w_scale", new float[]{0.1f, 0.2f, 0.3f, 0.4f}, 4)
+                .int64s("zp_shape", new long[]{4}, 1)
+                .node("QuantizeLinear", List.of("x", "x_scale", "x_zero"), List.of("xq"))
+                .node("DequantizeLinear", List.of("xq", "x_scale", "x_zero"), List.of("xd"))
+                .node("ConstantOfShape", List.of("zp_shape"), List.of("w_zero"))
+                .node("DequantizeLinear", List.of("wq", "w_scale", "w_zero"), List.of("w"), "axis", 1L)
+                .node("Mul", List.of("x_scale", "w_scale"), List.of("b_scale"))
+                .node("Cast", List.of("b16"), List.of("b32"), "to", (long) OnnxMl.TensorProto.DataType.INT32_VALUE)
+                .node("DequantizeLinear", List.of("b32", "b_scale"), List.of("b"), "axis", 0L)
+                .node("MatMul", List.of("xd", "w"), List.of("h"))
+                .node("Add", List.of("h", "b"), List.of("y"))
+                .output("y", TensorType.FP32, -1, 4)
+                .build();
+        OnnxMl.ModelProto.Builder b = m.toBuilder();
+        OnnxMl.GraphProto.Builder g = b.getGraphBuilder();
+        for (OnnxMl.NodeProto.Builder n : g.getNodeBuilderList()) {
+            if (n.getOpType().equals("ConstantOfShape")) {
+                n.addAttribute(OnnxMl.AttributeProto.newBuilder().setName("value")
+                        .setType(OnnxMl.AttributeProto.AttributeType.TENSOR)
+                        .setT(raw("zero", OnnxMl.TensorProto.DataType.INT8, new byte[1], 1)));
+            }
+        }
+        g.addInitializer(raw("x_zero", OnnxMl.TensorProto.DataType.UINT8, new byte[]{(byte) 128}))
+                .addInitializer(raw("wq", OnnxMl.TensorProto.DataType.INT8,
+                        new byte[]{1, 0, -2, 0, 3, 4, 0, 5, 0, 6, 7, 8}, 3, 4))
+                .addInitializer(raw("b16", OnnxMl.TensorProto.DataType.INT16, new byte[]{5, 0, 0, 0, -3, -1, 0, 1}, 4));
+        Path file = write(dir.resolve("computed.onnx"), b.build());
+
+        // counted: wq 12 (8 non-zero), b16 4 (3); not counted: w_scale (read by the weights' DequantizeLinear and by
+        // the Mul that makes only a bias scale), the zero points' shape, the scalars
+        BenchmarkParameters p = ModelBenchmark.countParameters(file);
+        assertEquals(16, p.parameters());
+        assertEquals(11, p.nonZeroParameters());
+        assertEquals(2, p.initializers());
+
+        // ONNX Runtime runs it: the graph is what the counts describe
+        BenchmarkResult r = ModelBenchmark.measure("computed", file, TINY, null);
+        assertEquals(16, r.parameters());
+    }
+
     @Test
     void typedFieldsHalfFloatsAndSmallIntegers() throws Exception {
         OnnxMl.GraphProto.Builder g = OnnxMl.GraphProto.newBuilder().setName("typed")

@@ -178,7 +178,7 @@ public final class StaticQuantizer {
         /** Tensor name to the name int8 nodes read it by: its DequantizeLinear output. */
         private final Map<String, String> dequantized = new HashMap<>();
         /** Weight (name, axis, alpha) to its DequantizeLinear output and scales, for weights several nodes share. */
-        private final Map<String, Weight> weights = new HashMap<>();
+        private final Map<String, QdqNodes.Int8Weight> weights = new HashMap<>();
 
         Rewriter(OnnxMl.GraphProto g, Granularity granularity, Map<String, ActivationQuant> ranges, Set<String> written) {
             this.init = DynamicQuantizer.initializers(g);
@@ -205,14 +205,15 @@ public final class StaticQuantizer {
                 default -> 1;
             };
             float alpha = gemm ? DynamicQuantizer.floatAttribute(n, "alpha", 1f) : 1f;
-            Weight q = weights.computeIfAbsent(w.getName() + "|" + axis + "|" + alpha, k -> int8(w, axis, alpha));
-            b.setInput(1, q.dequantized);
+            QdqNodes.Int8Weight q = weights.computeIfAbsent(w.getName() + "|" + axis + "|" + alpha,
+                    k -> int8(w, axis, alpha));
+            b.setInput(1, q.dequantized());
             if (n.getInputCount() > 2 && !n.getInput(2).isEmpty()) {
                 float[] bias = DynamicQuantizer.floats(init.get(n.getInput(2)));
                 float beta = gemm ? DynamicQuantizer.floatAttribute(n, "beta", 1f) : 1f;
                 for (int i = 0; i < bias.length; i++) bias[i] *= beta;
-                b.setInput(2, QdqNodes.int32Bias(graph, Int8Linear.biasCodes(bias, input.scale(), q.scales), input.scale(),
-                        q.scales));
+                b.setInput(2, QdqNodes.int32Bias(graph, Int8Linear.biasCodes(bias, input.scale(), q.scales()),
+                        input.scale(), q));
             }
             if (gemm) {
                 // alpha is in the weight's scales and beta in the bias; ONNX Runtime's QGemm fusion wants beta 1.
@@ -255,7 +256,7 @@ public final class StaticQuantizer {
         }
 
         /** Symmetric int8 codes of {@code w} × {@code alpha}, a scale per slice along {@code axis} (or one). */
-        private Weight int8(OnnxMl.TensorProto w, int axis, float alpha) {
+        private QdqNodes.Int8Weight int8(OnnxMl.TensorProto w, int axis, float alpha) {
             float[] v = DynamicQuantizer.floats(w);
             if (alpha != 1f) for (int i = 0; i < v.length; i++) v[i] *= alpha;
             long[] shape = w.getDimsList().stream().mapToLong(Long::longValue).toArray();
@@ -271,7 +272,7 @@ public final class StaticQuantizer {
                 codes[i] = (byte) DynamicQuantizer.code(v[i], scales[c]);
             }
             float[] written = perTensor ? new float[]{scales[0]} : scales;
-            return new Weight(QdqNodes.int8Weight(graph, codes, shape, written, axis, true), written);
+            return QdqNodes.int8Weight(graph, codes, shape, written, axis, true);
         }
 
         private static OnnxMl.AttributeProto one(String name) {
@@ -280,6 +281,4 @@ public final class StaticQuantizer {
         }
     }
 
-    private record Weight(String dequantized, float[] scales) {
-    }
 }
