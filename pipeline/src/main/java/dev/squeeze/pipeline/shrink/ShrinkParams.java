@@ -23,6 +23,10 @@ import java.util.List;
  * @param students zoo models to distil into; null for every zoo model smaller than the trained one that fits its data
  * @param variants the names of the {@link Variant}s each model is measured as (set by the service): a variant added
  *                 later makes a new search, whose candidates measured before are found again by their own runs
+ * @param exportWriter the version of the ONNX files the candidates are written as ({@link
+ *                 dev.squeeze.compress.onnx.ExportParams#withCurrentWriter}, set by the service): a search finished
+ *                 with an older writer is searched again, its trainings found again by their own runs, its files
+ *                 written anew
  */
 public record ShrinkParams(
         String source,
@@ -50,12 +54,13 @@ public record ShrinkParams(
         @Setting(help = "Zoo models to distil into (default: every zoo model smaller than the trained one that fits its "
                 + "data), tried smallest first.", label = "MODEL,MODEL", check = SettingChecks.ZooModel.class)
         List<String> students,
-        List<String> variants) {
+        List<String> variants,
+        Integer exportWriter) {
 
     /** The settings, as options and recipe keys see them. */
     public static final StageSettings<ShrinkParams> SETTINGS = StageSettings.of(ShrinkParams.class);
 
-    /** What hashes are taken against: every setting at its default, no source, no variants. */
+    /** What hashes are taken against: every setting at its default, no source, no variants, no export writer. */
     public static final ShrinkParams DEFAULTS = SETTINGS.hashBase();
 
     /** Sorts the kinds into the order they run in, once each, so the order written changes nothing. */
@@ -64,8 +69,9 @@ public record ShrinkParams(
         if (students != null) students = students.stream().distinct().sorted().toList();
     }
 
-    public ShrinkParams withSource(String source, List<String> variants) {
-        return SETTINGS.with(SETTINGS.with(this, "source", source), "variants", variants);
+    public ShrinkParams withSource(String source, List<String> variants, Integer exportWriter) {
+        return SETTINGS.with(SETTINGS.with(SETTINGS.with(this, "source", source), "variants", variants), "exportWriter",
+                exportWriter);
     }
 
     /**

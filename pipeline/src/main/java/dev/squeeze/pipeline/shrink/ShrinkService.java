@@ -13,6 +13,7 @@ import dev.squeeze.compress.ledger.RunLedger;
 import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
 import dev.squeeze.compress.onnx.ExportOutcome;
+import dev.squeeze.compress.onnx.ExportParams;
 import dev.squeeze.compress.onnx.ExportService;
 import dev.squeeze.compress.onnx.OnnxExporter;
 import dev.squeeze.compress.onnx.OnnxRuntimeModel;
@@ -129,7 +130,7 @@ public final class ShrinkService {
         RunPaths.requireWritable(env.workspace().runsRoot());
         TrainedRun trained = TrainedRun.resolve(from, env.workspace(), TrainingService.STAGE);
         ShrinkParams params = requested.withSource(trained.run().configHash(),
-                Variant.ALL.stream().map(Variant::name).toList());
+                Variant.ALL.stream().map(Variant::name).toList(), ExportParams.DEFAULTS.withCurrentWriter().writer());
         String id = params.searchId();
         StageRunner runner = env.runner().inSweep(id);
         BenchmarkOptions candidateBench = bench.with("callers", List.of(1));

@@ -25,6 +25,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -170,6 +171,18 @@ class ShrinkServiceTest {
         assertTrue(none.format().contains("chosen  none: no candidate is within 0.01 points"), none.format());
         assertTrue(none.notes().stream().anyMatch(n -> n.startsWith("prune stopped after level 1 of 3")),
                 none.notes().toString());
+    }
+
+    /** Files written by another export writer make another search: a finished one is not shown with stale files. */
+    @Test
+    void aNewExportWriterIsANewSearch() {
+        List<String> variants = Variant.ALL.stream().map(Variant::name).toList();
+        int current = dev.squeeze.compress.onnx.ExportParams.DEFAULTS.withCurrentWriter().writer();
+        ShrinkParams now = params(0.5).withSource("abc123", variants, current);
+        ShrinkParams before = params(0.5).withSource("abc123", variants, current - 1);
+        assertNotEquals(before.searchId(), now.searchId());
+        assertEquals(now.searchId(), params(2).withSource("abc123", variants, current).searchId(),
+                "the budget still is not part of it");
     }
 
     @Test
