@@ -137,15 +137,7 @@ class ModelBenchmarkTest {
         Path file = quantizedModel();
         // counted: wq 12 (8 non-zero), b 4 (3), w2 8 (5); not counted: the per-channel scale and zero point (only
         // quantization parameters), the scalar factor, the INT64 shape
-        BenchmarkParameters p = ModelBenchmark.countParameters(file);
-        assertEquals(24, p.parameters());
-        assertEquals(16, p.nonZeroParameters());
-        assertEquals(3, p.initializers());
-
-        // the same numbers in a full measurement; the model really runs in ONNX Runtime
-        BenchmarkResult r = ModelBenchmark.measure("params", file, TINY, null);
-        assertEquals(24, r.parameters());
-        assertEquals(16, r.nonZeroParameters());
+        BenchmarkResult r = assertCounts(file, 24, 16, 3);
         assertEquals(Files.size(file), r.fileBytes());
         assertTrue(r.zippedBytes() > 0);
         assertEquals("zeros", r.inputData());
@@ -193,14 +185,23 @@ class ModelBenchmarkTest {
 
         // counted: wq 12 (8 non-zero), b16 4 (3); not counted: w_scale (read by the weights' DequantizeLinear and by
         // the Mul that makes only a bias scale), the zero points' shape, the scalars
-        BenchmarkParameters p = ModelBenchmark.countParameters(file);
-        assertEquals(16, p.parameters());
-        assertEquals(11, p.nonZeroParameters());
-        assertEquals(2, p.initializers());
+        assertCounts(file, 16, 11, 2);
+    }
 
-        // ONNX Runtime runs it: the graph is what the counts describe
-        BenchmarkResult r = ModelBenchmark.measure("computed", file, TINY, null);
-        assertEquals(16, r.parameters());
+    /**
+     * {@code file}'s parameters, non-zero parameters and counted initializers, counted alone and in a full
+     * measurement (the model really runs in ONNX Runtime); the measurement.
+     */
+    private static BenchmarkResult assertCounts(Path file, long parameters, long nonZero, int initializers)
+            throws Exception {
+        BenchmarkParameters p = ModelBenchmark.countParameters(file);
+        assertEquals(parameters, p.parameters());
+        assertEquals(nonZero, p.nonZeroParameters());
+        assertEquals(initializers, p.initializers());
+        BenchmarkResult r = ModelBenchmark.measure("counted", file, TINY, null);
+        assertEquals(parameters, r.parameters());
+        assertEquals(nonZero, r.nonZeroParameters());
+        return r;
     }
 
     @Test
