@@ -34,9 +34,9 @@ callers="$(echo "$levels" | tr ' ' ',')"
 pin_server=(); pin_client=()
 if [ "${PIN:-0}" = 1 ]; then pin_server=(taskset -c 0); pin_client=(taskset -c 1); fi
 
-heap() {   # heap in use right after a full GC, MB
-  jcmd "$1" GC.run >/dev/null 2>&1 || true
-  jcmd "$1" GC.heap_info 2>/dev/null | awk '/garbage-first heap/ {for (i = 1; i <= NF; i++) if ($i == "used") {v = $(i + 1); sub("K,?", "", v); printf "%.0f", v / 1024}}'
+heap() {   # live heap, MB: the class histogram's total, taken after the full GC it runs (any collector: a JVM pinned
+           # to one core picks the Serial collector, whose heap_info has no "garbage-first heap" line)
+  jcmd "$1" GC.class_histogram 2>/dev/null | awk '/^Total/ {printf "%.0f", $3 / 1048576}'
 }
 
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(basename "$model"), ${seconds} s per level, ${client_threads} client thread(s), serve ${SERVE_OPTS:-defaults}${PIN:+, PIN=$PIN}" >&2
