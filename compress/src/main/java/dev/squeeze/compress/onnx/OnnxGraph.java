@@ -1,6 +1,7 @@
 package dev.squeeze.compress.onnx;
 
 import ai.onnx.proto.OnnxMl;
+import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import com.google.protobuf.ByteString;
 
 import java.nio.ByteBuffer;
@@ -21,6 +22,15 @@ import java.util.Set;
  */
 public final class OnnxGraph {
     public static final String BATCH = "batch";
+
+    /** Bytes per element of the tensor types with a fixed size, by data type number. */
+    static final Map<Integer, Integer> ELEMENT_BYTES = Map.ofEntries(
+            Map.entry(DataType.FLOAT_VALUE, 4), Map.entry(DataType.DOUBLE_VALUE, 8),
+            Map.entry(DataType.FLOAT16_VALUE, 2), Map.entry(DataType.BFLOAT16_VALUE, 2),
+            Map.entry(DataType.INT8_VALUE, 1), Map.entry(DataType.UINT8_VALUE, 1),
+            Map.entry(DataType.INT16_VALUE, 2), Map.entry(DataType.UINT16_VALUE, 2),
+            Map.entry(DataType.INT32_VALUE, 4), Map.entry(DataType.UINT32_VALUE, 4),
+            Map.entry(DataType.INT64_VALUE, 8), Map.entry(DataType.UINT64_VALUE, 8));
 
     private final OnnxMl.GraphProto.Builder graph = OnnxMl.GraphProto.newBuilder();
     private final Map<String, Integer> counters = new LinkedHashMap<>();
@@ -207,7 +217,7 @@ public final class OnnxGraph {
     /** A tensor of {@code type} zeros, of shape {@code dims} (written as the int64 shape, not as the zeros). */
     public String zeros(OnnxMl.TensorProto.DataType type, long... dims) {
         OnnxMl.TensorProto zero = OnnxMl.TensorProto.newBuilder().setDataType(type.getNumber()).addDims(1)
-                .setRawData(ByteString.copyFrom(new byte[bytesPerElement(type)])).build();
+                .setRawData(ByteString.copyFrom(new byte[ELEMENT_BYTES.get(type.getNumber())])).build();
         return node("ConstantOfShape", List.of(int64s(fresh("shape"), dims, dims.length)), Map.of("value", zero));
     }
 
@@ -376,16 +386,6 @@ public final class OnnxGraph {
             throw new IllegalArgumentException("attribute " + name + ": unsupported value " + value);
         }
         return a.build();
-    }
-
-    private static int bytesPerElement(OnnxMl.TensorProto.DataType type) {
-        return switch (type) {
-            case INT8, UINT8, BOOL -> 1;
-            case INT16, UINT16, FLOAT16, BFLOAT16 -> 2;
-            case INT32, UINT32, FLOAT -> 4;
-            case INT64, UINT64, DOUBLE -> 8;
-            default -> throw new IllegalArgumentException("no fixed element size for " + type);
-        };
     }
 
     private static OnnxMl.ValueInfoProto valueInfo(String name, OnnxMl.TensorProto.DataType type, long... dims) {

@@ -74,7 +74,7 @@ public final class QdqNodes {
         int channels = codes.length;
         float[] weightScales = weight.scales();
         String biasScale;
-        if (weightScales.length == channels && channels > 1 && Float.BYTES * channels > NODE_BYTES) {
+        if (weightScales.length == channels && Float.BYTES * channels > NODE_BYTES) {
             biasScale = g.mul(scale(g, inputScale), weight.scale());
         } else {
             float[] biasScales = new float[channels];

@@ -45,14 +45,6 @@ public final class SparseInitializers {
             "Gemm", Set.of(0, 1, 2), "MatMul", Set.of(0, 1), "Conv", Set.of(1, 2), "ConvTranspose", Set.of(1, 2),
             "Gather", Set.of(0), "DequantizeLinear", Set.of(0), "MatMulInteger", Set.of(1), "ConvInteger", Set.of(1));
 
-    /** Bytes per element of the types this pass handles. */
-    private static final Map<Integer, Integer> ELEMENT_BYTES = Map.ofEntries(
-            Map.entry(DataType.FLOAT_VALUE, 4), Map.entry(DataType.DOUBLE_VALUE, 8),
-            Map.entry(DataType.FLOAT16_VALUE, 2), Map.entry(DataType.BFLOAT16_VALUE, 2),
-            Map.entry(DataType.INT8_VALUE, 1), Map.entry(DataType.UINT8_VALUE, 1),
-            Map.entry(DataType.INT16_VALUE, 2), Map.entry(DataType.UINT16_VALUE, 2),
-            Map.entry(DataType.INT32_VALUE, 4), Map.entry(DataType.UINT32_VALUE, 4),
-            Map.entry(DataType.INT64_VALUE, 8), Map.entry(DataType.UINT64_VALUE, 8));
 
     /** The first opset in which {@link PackedWeights}' function can be written; and the IR version of model functions. */
     private static final long PACKED_OPSET = 13;
@@ -245,7 +237,8 @@ public final class SparseInitializers {
     /** Weight {@code t} packed ({@link PackedWeights}), or null when it cannot be. Its names are new to {@code taken}. */
     private static Stored packed(OnnxMl.TensorProto t, Set<String> taken) {
         Set<String> names = new HashSet<>(taken);
-        PackedWeights.Packed p = PackedWeights.pack(t, ELEMENT_BYTES.get(t.getDataType()), FLOATS.contains(t.getDataType()),
+        PackedWeights.Packed p = PackedWeights.pack(t, OnnxGraph.ELEMENT_BYTES.get(t.getDataType()),
+                FLOATS.contains(t.getDataType()),
                 OnnxGraph.unusedName(t.getName() + "_bits", names), OnnxGraph.unusedName(t.getName() + "_values", names));
         if (p == null) return null;
         long bytes = CodedOutputStream.computeMessageSize(INITIALIZER_FIELD, p.bits())
@@ -268,7 +261,7 @@ public final class SparseInitializers {
         if (t.getDimsCount() == 0 || elements <= PART_ELEMENTS || t.getDims(0) < 2) return null;
         long rowElements = elements / t.getDims(0);
         if (rowElements == 0 || rowElements > PART_ELEMENTS) return null;
-        int size = ELEMENT_BYTES.get(t.getDataType());
+        int size = OnnxGraph.ELEMENT_BYTES.get(t.getDataType());
         long rowsPerPart = PART_ELEMENTS / rowElements;
         Set<String> names = new HashSet<>(taken);
         OnnxMl.NodeProto.Builder concat = OnnxMl.NodeProto.newBuilder().setOpType("Concat")
@@ -434,7 +427,7 @@ public final class SparseInitializers {
             OnnxMl.TensorProto t = inits.get(input);
             if (t == null || !t.hasRawData() || t.getDataType() != first.getDataType() || t.getDimsCount() == 0
                     || !t.getDimsList().subList(1, t.getDimsCount()).equals(first.getDimsList().subList(1, first.getDimsCount()))
-                    || !ELEMENT_BYTES.containsKey(t.getDataType())) return false;
+                    || !OnnxGraph.ELEMENT_BYTES.containsKey(t.getDataType())) return false;
         }
         return true;
     }
@@ -455,7 +448,7 @@ public final class SparseInitializers {
     private static OnnxMl.TensorProto dense(OnnxMl.SparseTensorProto s) {
         OnnxMl.TensorProto values = s.getValues();
         String name = values.getName();
-        Integer size = ELEMENT_BYTES.get(values.getDataType());
+        Integer size = OnnxGraph.ELEMENT_BYTES.get(values.getDataType());
         if (size == null || values.getDataLocation() == OnnxMl.TensorProto.DataLocation.EXTERNAL) {
             throw new IllegalArgumentException("sparse initializer '" + name + "': values of type "
                     + DataType.forNumber(values.getDataType()) + (size == null ? "" : " in external data")
@@ -588,7 +581,7 @@ public final class SparseInitializers {
 
     /** {@code t} as a sparse tensor, or null when this pass does not handle its type or storage. */
     private static OnnxMl.SparseTensorProto encode(OnnxMl.TensorProto t, SparseStorage storage) {
-        Integer size = ELEMENT_BYTES.get(t.getDataType());
+        Integer size = OnnxGraph.ELEMENT_BYTES.get(t.getDataType());
         if (size == null || !t.hasRawData() || t.getDataLocation() == OnnxMl.TensorProto.DataLocation.EXTERNAL) {
             return null;
         }
