@@ -1,9 +1,13 @@
 package dev.squeeze.core;
 
 /**
- * The entry stream of a packed weight (Squeeze's {@code dev.squeeze.Unpack} ONNX function): entries of {@code width}
- * bits, packed least significant bit first, each {@code gap * codeRange + code}: {@code gap} zeros are skipped before
- * the element, whose value is {@code code} in the weight's codebook (code 0 is zero: a filler that only skips). Read
+ * The streams of a packed weight (Squeeze's {@code dev.squeeze.Unpack} ONNX function). The <em>entry stream</em> holds
+ * one entry per stored element, {@code width} bits packed least significant bit first, each
+ * {@code low * codeRange + code}: the element's value is {@code code} in the weight's codebook, and {@code low} the
+ * low bits of its gap, the zeros skipped since the previous element. The optional <em>high stream</em> holds the
+ * rest of each gap in unary, Rice coding's quotient: for each entry, as many 0 bits as its gap's high part, then a 1,
+ * so that the whole gap is {@code low + high * lowRange}, {@code lowRange = 2^width / codeRange}. Without it (files
+ * written before it existed) a gap is only its low part, and a longer gap took filler entries of code 0 (zero). Read
  * here for the export, which writes it, and for the benchmark, which counts a packed model's parameters.
  */
 public final class PackedEntries {
@@ -22,21 +26,37 @@ public final class PackedEntries {
     }
 
     /**
-     * Reads {@code entries} entries of {@code width} bits from {@code stream}, in order.
+     * Reads {@code entries} entries of {@code width} bits from {@code stream}, in order, each gap's high part from
+     * {@code high} (null: none).
      *
-     * @throws IllegalArgumentException when the stream is shorter than they need
+     * @throws IllegalArgumentException when a stream is shorter than they need
      */
-    public static void read(byte[] stream, long entries, int width, long codeRange, Visitor visitor) {
+    public static void read(byte[] stream, long entries, int width, long codeRange, byte[] high, Visitor visitor) {
         if (width < 1 || width > 32 || codeRange < 1 || (entries * width + 7) / 8 > stream.length) {
             throw new IllegalArgumentException(entries + " entries of " + width + " bits (codes below " + codeRange
                     + ") in " + stream.length + " bytes");
         }
+        long lowRange = (1L << width) / codeRange;
         long position = -1;
         long bit = 0;
+        long highBit = 0;
         for (long e = 0; e < entries; e++) {
             long value = 0;
             for (int i = 0; i < width; i++, bit++) value |= (long) ((stream[(int) (bit >>> 3)] >>> (bit & 7)) & 1) << i;
-            position += value / codeRange + 1;
+            long gap = value / codeRange;
+            if (high != null) {
+                long quotient = 0;
+                while (true) {
+                    if (highBit >= 8L * high.length) {
+                        throw new IllegalArgumentException("the high stream of " + high.length + " bytes ends at entry "
+                                + e + " of " + entries);
+                    }
+                    if (((high[(int) (highBit >>> 3)] >>> (highBit++ & 7)) & 1) != 0) break;
+                    quotient++;
+                }
+                gap += quotient * lowRange;
+            }
+            position += gap + 1;
             visitor.entry(position, (int) (value % codeRange));
         }
     }
@@ -47,5 +67,12 @@ public final class PackedEntries {
             if (((value >>> i) & 1) != 0) stream[(int) (bit >>> 3)] |= (byte) (1 << (bit & 7));
         }
         return bit;
+    }
+
+    /** Writes {@code quotient} in unary into {@code high} at bit {@code bit}: that many 0 bits, then a 1; the next bit. */
+    public static long writeUnary(byte[] high, long bit, long quotient) {
+        bit += quotient;
+        high[(int) (bit >>> 3)] |= (byte) (1 << (bit & 7));
+        return bit + 1;
     }
 }

@@ -3,6 +3,7 @@ package dev.squeeze.core;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,9 +20,8 @@ class PackedEntriesTest {
         long bit = 0;
         for (long[] e : entries) bit = PackedEntries.write(stream, bit, (e[0] << codeBits) | e[1], width);
         assertEquals(entries.length * width, bit);
-        List<long[]> read = new ArrayList<>();
-        PackedEntries.read(stream, entries.length, width, 1 << codeBits, (position, code) -> read.add(new long[]{position, code}));
         long position = -1;
+        List<long[]> read = read(stream, entries.length, width, codeBits, null);
         for (int k = 0; k < entries.length; k++) {
             position += entries[k][0] + 1;
             assertEquals(position, read.get(k)[0], "entry " + k + "'s position: the gaps and one a step");
@@ -29,10 +29,47 @@ class PackedEntriesTest {
         }
     }
 
+    /**
+     * Gaps split Rice's way: 3 low bits in the entries, the rest in unary in the high stream (0s then a 1), across
+     * byte boundaries in both streams; a gap of 1,000 takes a 125-bit unary run.
+     */
+    @Test
+    void gapsSplitIntoLowBitsAndAUnaryHighPartReadBackWhole() {
+        int codeBits = 2;
+        int gapBits = 3;
+        int width = gapBits + codeBits;
+        long[][] entries = {{0, 1}, {7, 2}, {8, 3}, {1_000, 1}, {17, 2}, {0, 3}};
+        byte[] stream = new byte[(entries.length * width + 7) / 8];
+        byte[] high = new byte[32];
+        long bit = 0;
+        long highBit = 0;
+        for (long[] e : entries) {
+            bit = PackedEntries.write(stream, bit, ((e[0] & 7) << codeBits) | e[1], width);
+            highBit = PackedEntries.writeUnary(high, highBit, e[0] >>> gapBits);
+        }
+        assertEquals(entries.length + (0 + 0 + 1 + 125 + 2 + 0), highBit, "a 1 an entry and the high parts' 0s");
+        List<long[]> read = read(stream, entries.length, width, codeBits, high);
+        long position = -1;
+        for (int k = 0; k < entries.length; k++) {
+            position += entries[k][0] + 1;
+            assertEquals(position, read.get(k)[0], "entry " + k + "'s position");
+            assertEquals(entries[k][1], read.get(k)[1], "entry " + k + "'s code");
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> read(stream, entries.length, width, codeBits, Arrays.copyOf(high, 2)));
+        assertEquals("the high stream of 2 bytes ends at entry 3 of 6", e.getMessage());
+    }
+
     @Test
     void aStreamShorterThanItsEntriesIsRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> PackedEntries.read(new byte[2], 3, 8, 16, (p, c) -> { }));
+                () -> PackedEntries.read(new byte[2], 3, 8, 16, null, (p, c) -> { }));
         assertEquals("3 entries of 8 bits (codes below 16) in 2 bytes", e.getMessage());
+    }
+
+    private static List<long[]> read(byte[] stream, int entries, int width, int codeBits, byte[] high) {
+        List<long[]> read = new ArrayList<>();
+        PackedEntries.read(stream, entries, width, 1 << codeBits, high, (position, code) -> read.add(new long[]{position, code}));
+        return read;
     }
 }

@@ -14,7 +14,8 @@ import dev.squeeze.core.settings.StageSettings;
  *               {@code never}, how exports were written before, so those runs keep their folders
  * @param writer the version of the file these settings make, where the exporter changed it: null for the first,
  *               {@link #SPARSE_PARTS} for {@code auto} since large weights are stored in parts, {@link #PACKED} since
- *               weights are packed, {@link #COMPUTED_QUANTIZATION} since int8 scales are computed. Not a user setting:
+ *               weights are packed, {@link #COMPUTED_QUANTIZATION} since int8 scales are computed, {@link #RICE_GAPS} since
+ *               packed gaps are Rice-coded. Not a user setting:
  *               {@link ExportService} fills it in, and the hash includes it when set, so an export an older writer
  *               made is not reused where the file would now differ
  */
@@ -43,6 +44,11 @@ public record ExportParams(
      * and is reused as it is.
      */
     public static final int COMPUTED_QUANTIZATION = 5;
+    /**
+     * {@link #writer}: a packed weight's gaps are Rice-coded, their high parts in a third stream ({@link PackedWeights}),
+     * where version 5 wrote fixed-width gaps and fillers.
+     */
+    public static final int RICE_GAPS = 6;
 
     /** The settings, as options and recipe keys see them. */
     public static final StageSettings<ExportParams> SETTINGS = StageSettings.of(ExportParams.class);
@@ -78,6 +84,6 @@ public record ExportParams(
 
     /** These settings with the version of the file the exporter now writes for them filled in. */
     public ExportParams withCurrentWriter() {
-        return new ExportParams(source, opset, sparse, sparse == SparseStorage.AUTO ? Integer.valueOf(COMPUTED_QUANTIZATION) : null);
+        return new ExportParams(source, opset, sparse, sparse == SparseStorage.AUTO ? Integer.valueOf(RICE_GAPS) : null);
     }
 }

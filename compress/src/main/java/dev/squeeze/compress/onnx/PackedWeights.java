@@ -14,24 +14,28 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A pruned weight <em>packed</em>: its non-zero elements as a bit stream of (gap, code) entries, one per element,
- * and a codebook of its distinct values, unpacked by standard ONNX operators that ONNX Runtime computes once, when
- * it loads the model (constant folding), so the graph it optimizes and runs holds the dense weight, and its integer
- * fusions still apply. It is the relative-index and weight-sharing storage of Deep Compression (Han et al. 2016),
- * less its Huffman coding, in a file ONNX Runtime serves as it is.
+ * A pruned weight <em>packed</em>: its non-zero elements as bit streams of (gap, code) entries, one per element, and
+ * a codebook of its distinct values, unpacked by standard ONNX operators that ONNX Runtime computes once, when it
+ * loads the model (constant folding), so the graph it optimizes and runs holds the dense weight, and its integer
+ * fusions still apply. It is the relative-index and weight-sharing storage of Deep Compression (Han et al. 2016), its
+ * gaps Rice-coded where Deep Compression Huffman-codes them, in a file ONNX Runtime serves as it is.
  *
- * <p>Each entry is {@code gap * 2^codeBits + code} in {@code gapBits + codeBits} bits, packed least significant bit
- * first into bytes: the gap is how many zeros come before the element since the previous entry, the code its value's
- * place in the codebook (whose first value is zero). A gap wider than {@code gapBits} takes filler entries of code 0
- * that each skip {@code 2^gapBits} positions, as Deep Compression pads its relative indices. The gap width is chosen
- * per weight for the fewest bits in all; the code width is the fewest that number every distinct value and zero. An
- * int8 weight has at most 255 distinct non-zero values, so its entries take at most 8 bits for the code; weight
- * sharing (a few values a layer) takes it to 3 or 4, and a 6%-dense layer's gaps to 5 or 6.
+ * <p>Each element's gap (how many zeros come before it since the previous element) is split Rice's way: its low
+ * {@code gapBits} bits go with its code (its value's place in the codebook, whose first value is zero) into a
+ * fixed-width entry of the <em>entry stream</em>, {@code low * 2^codeBits + code} in {@code gapBits + codeBits} bits,
+ * packed least significant bit first; the rest, {@code gap >> gapBits}, goes in unary into the <em>high stream</em>
+ * (that many 0 bits, then a 1). The positions of the 1 bits are what a fixed-width code cannot give without a
+ * sequential decoder: ONNX's NonZero finds them all at once, so the decoding stays a handful of vector operators.
+ * Gaps of a pruned layer are near geometric, for which Rice coding is within a few percent of their entropy: a
+ * 6%-dense layer's take about 5.5 bits (low 4 bits and 1.5 unary), where a fixed 6-bit gap and fillers for the longer
+ * ones took 6.2. {@code gapBits} is chosen per weight for the fewest bits in all; the code width is the fewest that
+ * number every distinct value and zero: at most 8 for an int8 weight, 4 with weight sharing at 15 values.
  *
- * <p>The unpacking is one node per weight, {@code dev.squeeze.Unpack(bits, codebook)}, a function defined in the
- * model ({@link #function}) from Range, Gather, integer Div and Mod, CumSum, Expand, ScatterElements and Reshape;
- * ONNX Runtime inlines model functions before it optimizes. {@link #unpack} computes the same in Java, for code that
- * reads weights from the initializers.
+ * <p>The unpacking is one node per weight, {@code dev.squeeze.Unpack(bits, codebook, high)}, a function defined in the
+ * model ({@link #function}) from Range, Gather, integer Div and Mod, NonZero, CumSum, Expand, ScatterElements and
+ * Reshape; ONNX Runtime inlines model functions before it optimizes. {@link #unpack} computes the same in Java, for
+ * code that reads weights from the initializers; it also reads the two-input nodes of files written before the high
+ * stream existed (their own function definition unpacks them in ONNX Runtime).
  */
 public final class PackedWeights {
     /** The domain of the unpacking function. */
@@ -53,28 +57,36 @@ public final class PackedWeights {
      *
      * @param bits      the entry stream (UINT8, padded)
      * @param codebook  the distinct values, zero first (the weight's type)
+     * @param high      the high stream: each gap's high part in unary (UINT8)
      * @param node      the Unpack node whose output is the weight
-     * @param entries   entries in the stream, fillers included
-     * @param nonzero   non-zero elements
-     * @param gapBits   bits of each entry's gap
+     * @param entries   entries in the stream: one per non-zero element
+     * @param gapBits   bits of each entry's gap in the entry stream (the low part)
      * @param codeBits  bits of each entry's code
+     * @param highBits  bits of the high stream used
      */
-    public record Packed(OnnxMl.TensorProto bits, OnnxMl.TensorProto codebook, OnnxMl.NodeProto node, long entries,
-                         long nonzero, int gapBits, int codeBits) {
-        /** Bits a stored non-zero element costs in the stream, fillers included. */
+    public record Packed(OnnxMl.TensorProto bits, OnnxMl.TensorProto codebook, OnnxMl.TensorProto high,
+                         OnnxMl.NodeProto node, long entries, int gapBits, int codeBits, long highBits) {
+        /** Non-zero elements stored. */
+        public long nonzero() {
+            return entries;
+        }
+
+        /** Bits a stored non-zero element costs in the two streams. */
         public double bitsPerElement() {
-            return nonzero == 0 ? 0 : (double) entries * (gapBits + codeBits) / nonzero;
+            return entries == 0 ? 0 : (double) (entries * (gapBits + codeBits) + highBits) / entries;
         }
     }
 
     /**
-     * Weight {@code t} packed, its tensors named {@code bitsName} and {@code codebookName}; null when its distinct
-     * values are too many for a codebook. Its type and raw data are the caller's to check ({@link SparseInitializers}).
+     * Weight {@code t} packed, its tensors named {@code bitsName}, {@code codebookName} and {@code highName}; null when
+     * its distinct values are too many for a codebook. Its type and raw data are the caller's to check
+     * ({@link SparseInitializers}).
      *
      * @param size      bytes per element of {@code t}'s type
      * @param floating  whether {@code t} is a float type, whose {@code -0.0} is zero too
      */
-    static Packed pack(OnnxMl.TensorProto t, int size, boolean floating, String bitsName, String codebookName) {
+    static Packed pack(OnnxMl.TensorProto t, int size, boolean floating, String bitsName, String codebookName,
+                       String highName) {
         ByteString raw = t.getRawData();
         long n = raw.size() / size;
         TreeMap<Long, Integer> book = new TreeMap<>();
@@ -99,44 +111,47 @@ public final class PackedWeights {
         int gapBits = 0;
         long fewest = Long.MAX_VALUE;
         for (int g = 0; g + codeBits <= MAX_ENTRY_BITS; g++) {
-            long bits = entries(gaps, g) * (g + codeBits);
+            long bits = (long) nnz * (g + codeBits) + highBits(gaps, g);
             if (bits < fewest) {
                 fewest = bits;
                 gapBits = g;
             }
         }
         int width = gapBits + codeBits;
-        long entries = entries(gaps, gapBits);
-        byte[] stream = new byte[Math.toIntExact((entries * width + 7) / 8 + PADDING)];
+        long highBits = highBits(gaps, gapBits);
+        byte[] stream = new byte[Math.toIntExact(((long) nnz * width + 7) / 8 + PADDING)];
+        byte[] highStream = new byte[Math.toIntExact(Math.max(1, (highBits + 7) / 8))];
         long bit = 0;
-        long fillerGap = (1L << gapBits) - 1;
+        long highBit = 0;
+        long lowMask = (1L << gapBits) - 1;
         for (int k = 0; k < nnz; k++) {
-            long gap = gaps[k];
-            while (gap > fillerGap) {
-                bit = PackedEntries.write(stream, bit, fillerGap << codeBits, width);
-                gap -= fillerGap + 1;
-            }
-            bit = PackedEntries.write(stream, bit, (gap << codeBits) | book.get(patterns[k]), width);
+            bit = PackedEntries.write(stream, bit, ((gaps[k] & lowMask) << codeBits) | book.get(patterns[k]), width);
+            highBit = PackedEntries.writeUnary(highStream, highBit, gaps[k] >>> gapBits);
         }
         ByteString.Output values = ByteString.newOutput();
         for (int b = 0; b < size; b++) values.write(0);
         for (long pattern : book.keySet()) for (int b = 0; b < size; b++) values.write((int) (pattern >>> (8 * b)));
-        OnnxMl.TensorProto bitsTensor = OnnxMl.TensorProto.newBuilder().setName(bitsName).setDataType(DataType.UINT8_VALUE)
-                .addDims(stream.length).setRawData(ByteString.copyFrom(stream)).build();
+        OnnxMl.TensorProto bitsTensor = uint8s(bitsName, stream);
+        OnnxMl.TensorProto highTensor = uint8s(highName, highStream);
         OnnxMl.TensorProto codebook = OnnxMl.TensorProto.newBuilder().setName(codebookName).setDataType(t.getDataType())
                 .addDims(codes).setRawData(values.toByteString()).build();
         OnnxMl.NodeProto node = OnnxMl.NodeProto.newBuilder().setOpType(OP).setDomain(DOMAIN)
-                .addInput(bitsName).addInput(codebookName).addOutput(t.getName())
-                .addAttribute(intAttribute("entries", entries))
+                .addInput(bitsName).addInput(codebookName).addInput(highName).addOutput(t.getName())
+                .addAttribute(intAttribute("entries", nnz))
                 .addAttribute(intAttribute("width", width))
                 .addAttribute(intAttribute("code_range", 1L << codeBits))
                 .addAttribute(intsAttribute("shape", t.getDimsList()))
                 .build();
-        return new Packed(bitsTensor, codebook, node, entries, nnz, gapBits, codeBits);
+        return new Packed(bitsTensor, codebook, highTensor, node, nnz, gapBits, codeBits, highBits);
     }
 
-    /** Entries for {@code gaps} with {@code gapBits}-bit gaps: one per element, and a filler per 2^gapBits skipped. */
-    private static long entries(long[] gaps, int gapBits) {
+    private static OnnxMl.TensorProto uint8s(String name, byte[] data) {
+        return OnnxMl.TensorProto.newBuilder().setName(name).setDataType(DataType.UINT8_VALUE).addDims(data.length)
+                .setRawData(ByteString.copyFrom(data)).build();
+    }
+
+    /** Bits of the high stream for {@code gaps} whose low {@code gapBits} bits go in the entries: a 1 and the rest's 0s. */
+    private static long highBits(long[] gaps, int gapBits) {
         long count = gaps.length;
         for (long gap : gaps) count += gap >>> gapBits;
         return count;
@@ -148,12 +163,13 @@ public final class PackedWeights {
     }
 
     /**
-     * The dense weight an Unpack node computes from its {@code bits} and {@code codebook}, as ONNX Runtime does, named
-     * as its output.
+     * The dense weight an Unpack node computes from its {@code bits}, {@code codebook} and {@code high} stream (null for a
+     * node of two inputs, written before the high stream), as ONNX Runtime does, named as its output.
      *
      * @throws IllegalArgumentException when the node's attributes and tensors disagree
      */
-    public static OnnxMl.TensorProto unpack(OnnxMl.NodeProto node, OnnxMl.TensorProto bits, OnnxMl.TensorProto codebook) {
+    public static OnnxMl.TensorProto unpack(OnnxMl.NodeProto node, OnnxMl.TensorProto bits, OnnxMl.TensorProto codebook,
+                                            OnnxMl.TensorProto high) {
         Map<String, OnnxMl.AttributeProto> at = new HashMap<>();
         node.getAttributeList().forEach(a -> at.put(a.getName(), a));
         for (String name : List.of("entries", "width", "code_range", "shape")) {
@@ -174,7 +190,8 @@ public final class PackedWeights {
         byte[] book = codebook.getRawData().toByteArray();
         byte[] dense = new byte[Math.toIntExact(n * size)];
         long elements = n;
-        PackedEntries.read(stream, entries, width, codeRange, (position, code) -> {
+        byte[] highStream = high == null ? null : high.getRawData().toByteArray();
+        PackedEntries.read(stream, entries, width, codeRange, highStream, (position, code) -> {
             if (position >= elements || (code + 1) * size > book.length) {
                 throw new IllegalArgumentException(OP + " node for '" + node.getOutput(0) + "': an entry at " + position
                         + " with code " + code + " is outside the weight or its codebook");
@@ -200,24 +217,32 @@ public final class PackedWeights {
         String eight = b.ints(8);
         String axis1 = b.ints(new long[]{1});
         // Entry e's bits start at bit e*width: in byte e*width/8, shifted by e*width%8; 4 bytes hold every entry.
-        String bit = b.node("Mul", b.node("Range", zero, entries, one), width);
+        String entry = b.node("Range", zero, entries, one);
+        String bit = b.node("Mul", entry, width);
         String at = b.node("Add", b.node("Unsqueeze", b.node("Div", bit, eight), axis1), b.ints(new long[]{0, 1, 2, 3}));
         String bytes = b.node("Gather", b.node("Cast", Map.of("to", (long) DataType.INT64_VALUE), "bits"), at);
         String word = b.node("ReduceSum", Map.of("keepdims", 0L),
                 b.node("Mul", bytes, b.ints(new long[]{1, 1 << 8, 1 << 16, 1 << 24})), axis1);
-        String shifted = b.node("Div", word, b.node("Gather", b.ints(new long[]{1, 2, 4, 8, 16, 32, 64, 128}),
-                b.node("Mod", bit, eight)));
+        String powers = b.ints(new long[]{1, 2, 4, 8, 16, 32, 64, 128});
+        String shifted = b.node("Div", word, b.node("Gather", powers, b.node("Mod", bit, eight)));
         String entryRange = b.node("Pow", b.ints(2), width);
         String value = b.node("Mod", shifted, entryRange);
+        // The high stream's bits, least significant first; entry e's unary code ends at its (e+1)-th 1 bit, so the
+        // high parts of gaps 0..e sum to that bit's index less e.
+        String highBits = b.node("Reshape", b.node("Mod", b.node("Div", b.node("Unsqueeze",
+                b.node("Cast", Map.of("to", (long) DataType.INT64_VALUE), "high"), axis1), powers), b.ints(2)),
+                b.ints(new long[]{-1}));
+        String ends = b.node("Reshape", b.node("NonZero", highBits), b.ints(new long[]{-1}));
+        String highSum = b.node("Mul", b.node("Sub", ends, entry), b.node("Div", entryRange, codeRange));
         String step = b.node("Add", b.node("Div", value, codeRange), one);
-        String position = b.node("Sub", b.node("CumSum", step, zero), one);
+        String position = b.node("Add", b.node("Sub", b.node("CumSum", step, zero), one), highSum);
         String values = b.node("Gather", "codebook", b.node("Mod", value, codeRange));
         String zeros = b.node("Expand", b.node("Gather", "codebook", zero),
                 b.node("ReduceProd", Map.of("keepdims", 1L), shape));
         String flat = b.node("ScatterElements", Map.of("axis", 0L), zeros, position, values);
         b.node("Reshape", List.of(flat, shape), Map.of(), "weight");
         return OnnxMl.FunctionProto.newBuilder().setName(OP).setDomain(DOMAIN)
-                .addInput("bits").addInput("codebook").addOutput("weight")
+                .addInput("bits").addInput("codebook").addInput("high").addOutput("weight")
                 .addAllAttribute(List.of("entries", "width", "code_range", "shape"))
                 .addAllNode(b.nodes)
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))

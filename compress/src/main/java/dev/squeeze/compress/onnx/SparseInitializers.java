@@ -239,15 +239,17 @@ public final class SparseInitializers {
         Set<String> names = new HashSet<>(taken);
         PackedWeights.Packed p = PackedWeights.pack(t, OnnxGraph.ELEMENT_BYTES.get(t.getDataType()),
                 FLOATS.contains(t.getDataType()),
-                OnnxGraph.unusedName(t.getName() + "_bits", names), OnnxGraph.unusedName(t.getName() + "_values", names));
+                OnnxGraph.unusedName(t.getName() + "_bits", names), OnnxGraph.unusedName(t.getName() + "_values", names),
+                OnnxGraph.unusedName(t.getName() + "_high", names));
         if (p == null) return null;
         long bytes = CodedOutputStream.computeMessageSize(INITIALIZER_FIELD, p.bits())
                 + CodedOutputStream.computeMessageSize(INITIALIZER_FIELD, p.codebook())
+                + CodedOutputStream.computeMessageSize(INITIALIZER_FIELD, p.high())
                 + CodedOutputStream.computeMessageSize(NODE_FIELD, p.node());
         long entryOverhead = CodedOutputStream.computeMessageSize(INITIALIZER_FIELD, t) - t.getSerializedSize();
-        String packing = String.format(java.util.Locale.ROOT, "packed, %.1f bits an element (%d-bit gaps, %d-bit codes of %d values)",
+        String packing = String.format(java.util.Locale.ROOT, "packed, %.1f bits an element (Rice gaps of %d low bits, %d-bit codes of %d values)",
                 p.bitsPerElement(), p.gapBits(), p.codeBits(), p.codebook().getDims(0) - 1);
-        return new Stored(List.of(p.bits(), p.codebook()), List.of(), p.node(), bytes, bytes - entryOverhead, p.nonzero(),
+        return new Stored(List.of(p.bits(), p.codebook(), p.high()), List.of(), p.node(), bytes, bytes - entryOverhead, p.nonzero(),
                 "none", 1, packing);
     }
 
@@ -349,7 +351,7 @@ public final class SparseInitializers {
     }
 
     /**
-     * {@code model} with each packed weight whose Unpack node reads two initializers made one initializer again; the
+     * {@code model} with each packed weight whose Unpack node reads only initializers made one initializer again; the
      * node's inputs are dropped unless another node reads them, and the function with the last Unpack node.
      */
     private static OnnxMl.ModelProto unpacked(OnnxMl.ModelProto model) {
@@ -361,12 +363,13 @@ public final class SparseInitializers {
         List<OnnxMl.TensorProto> unpacked = new ArrayList<>();
         Set<String> consumed = new HashSet<>();
         for (OnnxMl.NodeProto n : graph.getNodeList()) {
-            if (!PackedWeights.isUnpack(n) || n.getInputCount() != 2 || !inits.containsKey(n.getInput(0))
-                    || !inits.containsKey(n.getInput(1))) {
+            if (!PackedWeights.isUnpack(n) || n.getInputCount() < 2 || n.getInputCount() > 3
+                    || !n.getInputList().stream().allMatch(inits::containsKey)) {
                 kept.add(n);
                 continue;
             }
-            unpacked.add(PackedWeights.unpack(n, inits.get(n.getInput(0)), inits.get(n.getInput(1))));
+            unpacked.add(PackedWeights.unpack(n, inits.get(n.getInput(0)), inits.get(n.getInput(1)),
+                    n.getInputCount() == 3 ? inits.get(n.getInput(2)) : null));
             consumed.addAll(n.getInputList());
         }
         for (OnnxMl.NodeProto n : kept) n.getInputList().forEach(consumed::remove);

@@ -307,11 +307,11 @@ class SparseInitializersTest {
     }
 
     /**
-     * A weight of three distinct values takes 2-bit codes; a run of 32,000 zeros takes filler entries, each skipping
-     * as many positions as the widest gap, and ONNX Runtime and densify place every value after it where it was.
+     * A weight of three distinct values takes 2-bit codes; a run of 32,000 zeros is one entry whose gap's high part
+     * is a long unary run in the high stream, and ONNX Runtime and densify place every value after it where it was.
      */
     @Test
-    void fewValuesTakeFewBitsAndLongRunsOfZerosTakeFillers() throws Exception {
+    void fewValuesTakeFewBitsAndALongRunOfZerosTakesOneEntry() throws Exception {
         float[][] w = weights(0.1);
         float[] shared = {-0.25f, 0.5f, 0.125f};
         for (int i = 0; i < w[0].length; i++) {
@@ -322,9 +322,11 @@ class SparseInitializersTest {
         SparseInitializers.Result packed = SparseInitializers.apply(dense, SparseStorage.AUTO);
         SparseInitializers.SparseTensor first = packed.tensors().get(0);
         assertTrue(first.packing().contains("2-bit codes of 3 values"), first.toString());
-        PackedWeights.Packed p = PackedWeights.pack(initializers(dense).get(first.name()), 4, true, "b", "v");
+        PackedWeights.Packed p = PackedWeights.pack(initializers(dense).get(first.name()), 4, true, "b", "v", "h");
         assertEquals(first.nonzero(), p.nonzero());
-        assertTrue(p.entries() > p.nonzero() + 32_000 / (1L << p.gapBits()) - 1, "fillers across the run: " + p);
+        assertEquals(p.nonzero(), p.entries(), "one entry an element, no fillers");
+        assertTrue(p.highBits() >= p.entries() + 32_000 / (1L << p.gapBits()), "the run's gap in unary: " + p);
+        assertEquals(3, p.node().getInputCount());
         assertUnpacksTo(dense, packed.model());
     }
 

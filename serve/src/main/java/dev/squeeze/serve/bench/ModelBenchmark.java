@@ -656,13 +656,15 @@ public final class ModelBenchmark {
         long nonZero = 0;
         int counted = 0;
         for (OnnxMl.GraphProto g : graphs) {
-            // A packed weight counts as the dense weight it unpacks to, not as its entry stream and codebook.
+            // A packed weight counts as the dense weight it unpacks to, not as its streams and codebook.
             Map<String, OnnxMl.TensorProto> initializers = new HashMap<>();
             g.getInitializerList().forEach(t -> initializers.put(t.getName(), t));
             Set<String> packedParts = new HashSet<>();
             for (OnnxMl.NodeProto n : g.getNodeList()) {
-                if (!isUnpack(n) || n.getInputCount() != 2 || !initializers.containsKey(n.getInput(0))) continue;
-                long[] counts = countPacked(n, initializers.get(n.getInput(0)));
+                if (!isUnpack(n) || n.getInputCount() < 2 || n.getInputCount() > 3
+                        || !n.getInputList().stream().allMatch(initializers::containsKey)) continue;
+                long[] counts = countPacked(n, initializers.get(n.getInput(0)),
+                        n.getInputCount() > 2 ? initializers.get(n.getInput(2)) : null);
                 if (counts == null) continue;
                 parameters += counts[0];
                 nonZero += counts[1];
@@ -726,16 +728,17 @@ public final class ModelBenchmark {
     }
 
     /**
-     * The elements of the weight an Unpack node makes from {@code bits}, and how many of them are not zero; null when
-     * it lacks an attribute the function needs.
+     * The elements of the weight an Unpack node makes from its entry stream {@code bits} and {@code high} stream (null
+     * for a node written before it had one), and how many of them are not zero; null when it lacks an attribute the
+     * function needs.
      */
-    private static long[] countPacked(OnnxMl.NodeProto n, OnnxMl.TensorProto bits) {
+    private static long[] countPacked(OnnxMl.NodeProto n, OnnxMl.TensorProto bits, OnnxMl.TensorProto high) {
         Map<String, OnnxMl.AttributeProto> at = new HashMap<>();
         n.getAttributeList().forEach(a -> at.put(a.getName(), a));
         if (!at.keySet().containsAll(List.of("entries", "width", "code_range", "shape"))) return null;
         long[] nonZero = {0};
         PackedEntries.read(bits.getRawData().toByteArray(), at.get("entries").getI(), (int) at.get("width").getI(),
-                at.get("code_range").getI(), (position, code) -> {
+                at.get("code_range").getI(), high == null ? null : high.getRawData().toByteArray(), (position, code) -> {
                     if (code != 0) nonZero[0]++;
                 });
         return new long[]{elements(at.get("shape").getIntsList()), nonZero[0]};
