@@ -35,7 +35,8 @@ import java.util.Map;
  * layers as uint8 (max pooling and flattening act on them directly). A residual block is its two paths and an Add
  * (int8: of the dequantized inputs, quantized to the block's output). The input is raw features ([batch, ...shape],
  * pixel values 0-255 for images): the model's normalization is the graph's first two nodes. Outputs: {@code logits}
- * and {@code probabilities}. A dense layer with 4-bit weights ({@link Int4Linear}) is DequantizeLinear of its INT4
+ * and {@code probabilities}, written by the nodes that compute them. Nodes have no names (their outputs tell them
+ * apart; a name is about 12 bytes a node). A dense layer with 4-bit weights ({@link Int4Linear}) is DequantizeLinear of its INT4
  * weights in blocks (opset 21), MatMul, Add of its float bias, and its activation: float in and out, which ONNX Runtime
  * fuses into MatMulNBits.
  */
@@ -55,7 +56,7 @@ public final class OnnxExporter {
     }
 
     public static OnnxGraph graph(StepNetwork net, Normalization normalization, String name) {
-        OnnxGraph g = new OnnxGraph(name);
+        OnnxGraph g = new OnnxGraph(name).unnamedNodes();
         long[] inputShape = net.inputShape();
         long features = Arrays.stream(inputShape).reduce(1, (a, b) -> a * b);
         String x = g.input(INPUT, DataType.FLOAT, batched(inputShape));

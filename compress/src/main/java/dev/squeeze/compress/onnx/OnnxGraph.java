@@ -38,6 +38,10 @@ public final class OnnxGraph {
     private final Set<String> reserved = new HashSet<>();
     /** Each small constant written so far (a scale, a zero point), by its value: written once, read by every node. */
     private final Map<SmallConstant, String> smallConstants = new HashMap<>();
+    /** Values {@link #output} gave a graph output's name, by the name they had. */
+    private final Map<String, String> renamedOutputs = new HashMap<>();
+    /** Whether nodes are written with names ({@link #unnamedNodes}). */
+    private boolean namedNodes = true;
 
     /** Constants of at most this many bytes are shared by value ({@link #initializer}). */
     private static final int SHARED_BYTES = 8;
@@ -80,11 +84,35 @@ public final class OnnxGraph {
         return name;
     }
 
-    /** Names {@code value} as a graph output (through an Identity node when it has another name). */
+    /**
+     * Names {@code value} as a graph output: the node that computes it writes {@code name} instead (its readers read
+     * that), or, when no node of this graph computes it, it is an output already, or {@code name} is taken, an Identity
+     * node copies it to {@code name}.
+     */
     public String output(String name, String value, OnnxMl.TensorProto.DataType type, long... dims) {
-        if (!name.equals(value)) node("Identity", List.of(value), Map.of(), name);
+        String current = renamedOutputs.getOrDefault(value, value);
+        if (!name.equals(current)) {
+            OnnxMl.NodeProto.Builder producer = graph.getNodeBuilderList().stream()
+                    .filter(n -> n.getOutputList().contains(current)).findFirst().orElse(null);
+            boolean isOutput = graph.getOutputList().stream().anyMatch(v -> v.getName().equals(current));
+            if (producer == null || isOutput || namesInUse(graph.build()).contains(name) || reserved.contains(name)) {
+                node("Identity", List.of(current), Map.of(), name);
+            } else {
+                for (OnnxMl.NodeProto.Builder n : graph.getNodeBuilderList()) {
+                    for (int i = 0; i < n.getInputCount(); i++) if (n.getInput(i).equals(current)) n.setInput(i, name);
+                    for (int i = 0; i < n.getOutputCount(); i++) if (n.getOutput(i).equals(current)) n.setOutput(i, name);
+                }
+                renamedOutputs.put(value, name);
+            }
+        }
         graph.addOutput(valueInfo(name, type, dims));
         return name;
+    }
+
+    /** Writes nodes without names from now on: their outputs' names tell them apart, and the file is smaller. */
+    public OnnxGraph unnamedNodes() {
+        namedNodes = false;
+        return this;
     }
 
     public String floats(String name, float[] values, long... dims) {
@@ -336,8 +364,8 @@ public final class OnnxGraph {
     }
 
     private String node(String op, List<String> inputs, Map<String, Object> attributes, String output, String name) {
-        OnnxMl.NodeProto.Builder n = OnnxMl.NodeProto.newBuilder().setOpType(op).setName(name)
-                .addAllInput(inputs).addOutput(output);
+        OnnxMl.NodeProto.Builder n = OnnxMl.NodeProto.newBuilder().setOpType(op).addAllInput(inputs).addOutput(output);
+        if (namedNodes) n.setName(name);
         attributes.forEach((k, v) -> n.addAttribute(attribute(k, v)));
         graph.addNode(n);
         return output;

@@ -164,7 +164,8 @@ class OnnxExportParityTest {
     /**
      * What the int8 file spends besides weights: a scale and a zero point written once however many nodes read them
      * (a QuantizeLinear and the DequantizeLinear after it), and no zero points where they are 0 by default and ONNX
-     * Runtime fuses without them (int32 biases, convolution weights).
+     * Runtime fuses without them (int32 biases, convolution weights), no node names, and no Identity node for the
+     * outputs: the last layer's Gemm writes {@code logits} and the Softmax {@code probabilities}.
      */
     private static void assertWritesNoConstantTwice(String model, byte[] written) throws Exception {
         var g = OnnxMl.ModelProto.parseFrom(written).getGraph();
@@ -185,10 +186,17 @@ class OnnxExportParityTest {
             dequantize++;
             boolean int32 = types.getOrDefault(n.getInput(0), -1) == OnnxMl.TensorProto.DataType.INT32_VALUE;
             if (int32 || convWeights.contains(n.getOutput(0))) {
-                assertEquals(2, n.getInputCount(), model + ": " + n.getName() + " writes a zero point of 0");
+                assertEquals(2, n.getInputCount(), model + ": " + n.getOutput(0) + " writes a zero point of 0");
             }
         }
         assertTrue(dequantize > 0, model + ": no DequantizeLinear in the int8 file");
+        Map<String, String> producers = new HashMap<>();
+        for (var n : g.getNodeList()) {
+            assertEquals("", n.getName(), model + ": the node writing " + n.getOutput(0) + " has a name");
+            n.getOutputList().forEach(o -> producers.put(o, n.getOpType()));
+        }
+        assertEquals("Gemm", producers.get(OnnxExporter.LOGITS), model);
+        assertEquals("Softmax", producers.get(OnnxExporter.PROBABILITIES), model);
     }
 
     @Test
