@@ -32,8 +32,8 @@ import java.util.TreeMap;
  * number every distinct value and zero: at most 8 for an int8 weight, 4 with weight sharing at 15 values.
  *
  * <p>The unpacking is one node per weight, {@code dev.squeeze.Unpack(bits, codebook, high)}, a function defined in the
- * model ({@link #function}) from Range, Gather, integer Div and Mod, NonZero, CumSum, Expand, ScatterElements and
- * Reshape; ONNX Runtime inlines model functions before it optimizes. {@link #unpack} computes the same in Java, for
+ * model ({@link #function}) from Range, Gather, MatMul, integer Div and Mod, NonZero, CumSum, Expand, ScatterElements
+ * and Reshape; ONNX Runtime inlines model functions before it optimizes. {@link #unpack} computes the same in Java, for
  * code that reads weights from the initializers; it also reads the two-input nodes of files written before the high
  * stream existed (their own function definition unpacks them in ONNX Runtime).
  */
@@ -216,23 +216,23 @@ public final class PackedWeights {
         String one = b.ints(1);
         String eight = b.ints(8);
         String axis1 = b.ints(new long[]{1});
-        // Entry e's bits start at bit e*width: in byte e*width/8, shifted by e*width%8; 4 bytes hold every entry.
+        String powers = b.ints(new long[]{1, 2, 4, 8, 16, 32, 64, 128});
+        // Entry e's bits start at bit e*width: in byte e*width/8, shifted by e*width%8; 4 bytes hold every entry, and
+        // a MatMul makes their little-endian word.
         String entry = b.node("Range", zero, entries, one);
         String bit = b.node("Mul", entry, width);
         String at = b.node("Add", b.node("Unsqueeze", b.node("Div", bit, eight), axis1), b.ints(new long[]{0, 1, 2, 3}));
         String bytes = b.node("Gather", b.node("Cast", Map.of("to", (long) DataType.INT64_VALUE), "bits"), at);
-        String word = b.node("ReduceSum", Map.of("keepdims", 0L),
-                b.node("Mul", bytes, b.ints(new long[]{1, 1 << 8, 1 << 16, 1 << 24})), axis1);
-        String powers = b.ints(new long[]{1, 2, 4, 8, 16, 32, 64, 128});
+        String word = b.node("MatMul", bytes, b.ints(new long[]{1, 1 << 8, 1 << 16, 1 << 24}));
         String shifted = b.node("Div", word, b.node("Gather", powers, b.node("Mod", bit, eight)));
-        String entryRange = b.node("Pow", b.ints(2), width);
+        String two = b.ints(2);
+        String entryRange = b.node("Pow", two, width);
         String value = b.node("Mod", shifted, entryRange);
-        // The high stream's bits, least significant first; entry e's unary code ends at its (e+1)-th 1 bit, so the
-        // high parts of gaps 0..e sum to that bit's index less e.
-        String highBits = b.node("Reshape", b.node("Mod", b.node("Div", b.node("Unsqueeze",
-                b.node("Cast", Map.of("to", (long) DataType.INT64_VALUE), "high"), axis1), powers), b.ints(2)),
-                b.ints(new long[]{-1}));
-        String ends = b.node("Reshape", b.node("NonZero", highBits), b.ints(new long[]{-1}));
+        // The high stream's bits, least significant first, as one row; entry e's unary code ends at its (e+1)-th 1
+        // bit (NonZero's second row holds their columns), so the high parts of gaps 0..e sum to that bit's index less e.
+        String highBits = b.node("Flatten", Map.of("axis", 0L), b.node("Mod", b.node("Div", b.node("Unsqueeze",
+                b.node("Cast", Map.of("to", (long) DataType.INT64_VALUE), "high"), axis1), powers), two));
+        String ends = b.node("Gather", b.node("NonZero", highBits), one);
         String highSum = b.node("Mul", b.node("Sub", ends, entry), b.node("Div", entryRange, codeRange));
         String step = b.node("Add", b.node("Div", value, codeRange), one);
         String position = b.node("Add", b.node("Sub", b.node("CumSum", step, zero), one), highSum);
@@ -246,7 +246,7 @@ public final class PackedWeights {
                 .addAllAttribute(List.of("entries", "width", "code_range", "shape"))
                 .addAllNode(b.nodes)
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))
-                .setDocString("A pruned weight from its (gap, code) entries and codebook: see Squeeze's docs/export.md")
+                .setDocString("A packed weight: see Squeeze's docs/export.md")
                 .build();
     }
 
