@@ -24,16 +24,18 @@ import java.util.TreeMap;
  * {@code gapBits} bits go with its code (its value's place in the codebook, whose first value is zero) into a
  * fixed-width entry of the <em>entry stream</em>, {@code low * 2^codeBits + code} in {@code gapBits + codeBits} bits,
  * packed least significant bit first; the rest, {@code gap >> gapBits}, goes in unary into the <em>high stream</em>
- * (that many 0 bits, then a 1). The positions of the 1 bits are what a fixed-width code cannot give without a
- * sequential decoder: ONNX's NonZero finds them all at once, so the decoding stays a handful of vector operators.
+ * (that many 0 bits, then a 1). Where each entry's unary code ends is what a fixed-width code cannot give without a
+ * sequential decoder: a CumSum ranks the 1 bits and a ScatterElements that adds counts the 0s before each, all at
+ * once, in a handful of vector operators whose shapes ONNX Runtime can infer (it folds no node of a data-dependent
+ * shape, such as NonZero).
  * Gaps of a pruned layer are near geometric, for which Rice coding is within a few percent of their entropy: a
  * 6%-dense layer's take about 5.5 bits (low 4 bits and 1.5 unary), where a fixed 6-bit gap and fillers for the longer
  * ones took 6.2. {@code gapBits} is chosen per weight for the fewest bits in all; the code width is the fewest that
  * number every distinct value and zero: at most 8 for an int8 weight, 4 with weight sharing at 15 values.
  *
  * <p>The unpacking is one node per weight, {@code dev.squeeze.Unpack(bits, codebook, high)}, a function defined in the
- * model ({@link #function}) from Range, Gather, MatMul, integer Div and Mod, NonZero, CumSum, Expand, ScatterElements
- * and Reshape; ONNX Runtime inlines model functions before it optimizes. {@link #unpack} computes the same in Java, for
+ * model ({@link #function}) from Range, Gather, MatMul, integer Div and Mod, CumSum, Expand, ScatterElements and
+ * Reshape (opset 16: a ScatterElements that adds); ONNX Runtime inlines model functions before it optimizes. {@link #unpack} computes the same in Java, for
  * code that reads weights from the initializers; it also reads the two-input nodes of files written before the high
  * stream existed (their own function definition unpacks them in ONNX Runtime).
  */
@@ -42,6 +44,8 @@ public final class PackedWeights {
     public static final String DOMAIN = PackedEntries.DOMAIN;
     /** The unpacking function's name. */
     public static final String OP = PackedEntries.OP;
+    /** The first opset the function is written in: its ScatterElements adds what lands on one index (reduction). */
+    public static final long FIRST_OPSET = 16;
     /** Bytes of zeros after the entries, so that the 4 bytes read for the last entry are in the stream. */
     private static final int PADDING = 3;
     /** Widest entry: its first bit is one of a byte's 8 and it must end within the 4 bytes read for it. */
@@ -203,8 +207,8 @@ public final class PackedWeights {
     }
 
     /**
-     * The Unpack function, in the ONNX operators of {@code opset} (13 or later: Unsqueeze and ReduceSum take their
-     * axes as inputs), for a model's {@code functions}.
+     * The Unpack function, in the ONNX operators of {@code opset} ({@link #FIRST_OPSET} or later), for a model's
+     * {@code functions}.
      */
     public static OnnxMl.FunctionProto function(long opset) {
         Body b = new Body();
@@ -228,14 +232,18 @@ public final class PackedWeights {
         String two = b.ints(2);
         String entryRange = b.node("Pow", two, width);
         String value = b.node("Mod", shifted, entryRange);
-        // The high stream's bits, least significant first, as one row; entry e's unary code ends at its (e+1)-th 1
-        // bit (NonZero's second row holds their columns), so the high parts of gaps 0..e sum to that bit's index less e.
-        String highBits = b.node("Flatten", Map.of("axis", 0L), b.node("Mod", b.node("Div", b.node("Unsqueeze",
-                b.node("Cast", Map.of("to", (long) DataType.INT64_VALUE), "high"), axis1), powers), two));
-        String ends = b.node("Gather", b.node("NonZero", highBits), one);
-        String highSum = b.node("Mul", b.node("Sub", ends, entry), b.node("Div", entryRange, codeRange));
-        String step = b.node("Add", b.node("Div", value, codeRange), one);
-        String position = b.node("Add", b.node("Sub", b.node("CumSum", step, zero), one), highSum);
+        // The high stream's bits, least significant first. A 0 bit before entry e's terminating 1 is the e-th 1 bit's
+        // rank (the 1s before it), so adding each 0 at its rank counts every entry's high part at once; the padding's
+        // 0s after the last 1 land at rank `entries`, which no entry reads. Every shape here follows from the tensors'
+        // shapes, so ONNX Runtime folds it (it leaves a node of a data-dependent shape, such as NonZero, to run).
+        String highBits = b.node("Reshape", b.node("Mod", b.node("Div", b.node("Unsqueeze",
+                b.node("Cast", Map.of("to", (long) DataType.INT64_VALUE), "high"), axis1), powers), two), b.ints(new long[]{-1}));
+        String rank = b.node("CumSum", highBits, zero);
+        String counts = b.scatterAdd(b.node("Sub", highBits, highBits), rank, b.node("Sub", one, highBits));
+        String high = b.node("Gather", counts, entry);
+        String step = b.node("Add", b.node("Add", b.node("Div", value, codeRange), one),
+                b.node("Mul", high, b.node("Div", entryRange, codeRange)));
+        String position = b.node("Sub", b.node("CumSum", step, zero), one);
         String values = b.node("Gather", "codebook", b.node("Mod", value, codeRange));
         String zeros = b.node("Expand", b.node("Gather", "codebook", zero),
                 b.node("ReduceProd", Map.of("keepdims", 1L), shape));
@@ -287,6 +295,15 @@ public final class PackedWeights {
 
         String node(String op, List<String> inputs, Map<String, Long> attributes, String output) {
             return node(inputs, attributes, op, output);
+        }
+
+        /** ScatterElements along axis 0 that adds what lands on the same index (opset 16). */
+        String scatterAdd(String data, String indices, String updates) {
+            String out = "t" + count++;
+            nodes.add(OnnxMl.NodeProto.newBuilder().setOpType("ScatterElements").addInput(data).addInput(indices)
+                    .addInput(updates).addOutput(out).addAttribute(OnnxMl.AttributeProto.newBuilder().setName("reduction")
+                            .setType(AttributeType.STRING).setS(ByteString.copyFromUtf8("add"))).build());
+            return out;
         }
 
         private String node(List<String> inputs, Map<String, Long> attributes, String op, String output) {

@@ -46,8 +46,11 @@ public final class SparseInitializers {
             "Gather", Set.of(0), "DequantizeLinear", Set.of(0), "MatMulInteger", Set.of(1), "ConvInteger", Set.of(1));
 
 
-    /** The first opset in which {@link PackedWeights}' function can be written; and the IR version of model functions. */
-    private static final long PACKED_OPSET = 13;
+    /**
+     * The first opset in which {@link PackedWeights}' function can be written (ScatterElements adds duplicates from 16);
+     * and the IR version of model functions.
+     */
+    private static final long PACKED_OPSET = PackedWeights.FIRST_OPSET;
     private static final long PACKED_IR = 8;
 
     /** Most elements a part may have: its linearized indices then fit in int16. */
