@@ -46,9 +46,10 @@ public record ExportParams(
     public static final int COMPUTED_QUANTIZATION = 5;
     /**
      * {@link #writer}: a packed weight's gaps are Rice-coded, their high parts in a third stream ({@link PackedWeights}),
-     * where version 5 wrote fixed-width gaps and fillers.
+     * where version 5 wrote fixed-width gaps and fillers; nodes have no names and the outputs no Identity. (Version 6
+     * decoded the high stream with NonZero, which ONNX Runtime does not fold: not released.)
      */
-    public static final int RICE_GAPS = 6;
+    public static final int RICE_GAPS = 7;
 
     /** The settings, as options and recipe keys see them. */
     public static final StageSettings<ExportParams> SETTINGS = StageSettings.of(ExportParams.class);

@@ -38,7 +38,7 @@ class ExportParamsTest {
     @Test
     void theWriterVersionIsHashedWhereTheFileChanged() {
         ConfigHash auto = ConfigHash.of(new ExportParams("run-1", 17).withCurrentWriter(), ExportParams.HASH_BASE);
-        assertEquals("{\"source\":\"run-1\",\"sparse\":\"AUTO\",\"writer\":6}", auto.hashedJson());
+        assertEquals("{\"source\":\"run-1\",\"sparse\":\"AUTO\",\"writer\":7}", auto.hashedJson());
         ConfigHash never = ConfigHash.of(new ExportParams("run-1", 17, SparseStorage.NEVER).withCurrentWriter(),
                 ExportParams.HASH_BASE);
         assertEquals("b70e6cb12e01", never.value(), "the pinned dense hash");
