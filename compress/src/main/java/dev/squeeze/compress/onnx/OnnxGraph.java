@@ -140,6 +140,13 @@ public final class OnnxGraph {
         return initializer(name, OnnxMl.TensorProto.DataType.INT16, buf.array(), dims);
     }
 
+    /** A FLOAT16 tensor of the half-precision {@code bits} ({@code dev.squeeze.compress.quant.Float16#bits}). */
+    public String float16s(String name, short[] bits, long... dims) {
+        ByteBuffer buf = ByteBuffer.allocate(bits.length * Short.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asShortBuffer().put(bits);
+        return initializer(name, OnnxMl.TensorProto.DataType.FLOAT16, buf.array(), dims);
+    }
+
     public String int32s(String name, int[] values, long... dims) {
         ByteBuffer buf = ByteBuffer.allocate(values.length * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         buf.asIntBuffer().put(values);

@@ -2,6 +2,7 @@ package dev.squeeze.compress.onnx;
 
 import ai.onnx.proto.OnnxMl;
 import dev.squeeze.compress.network.ActivationQuant;
+import dev.squeeze.compress.quant.Float16;
 
 /**
  * The QDQ form that ONNX Runtime fuses into its integer kernels (QGemm, QLinearConv, QLinearMatMul), written into an
@@ -52,7 +53,7 @@ public final class QdqNodes {
         boolean perChannel = scales.length > 1 || shape[axis] == 1;
         int channels = scales.length;
         String wq = g.int8s(g.fresh("w_int8"), codes, shape);
-        String wScale = perChannel ? g.floats(g.fresh("w_scale"), scales, channels) : scale(g, scales[0]);
+        String wScale = perChannel ? weightScales(g, scales) : scale(g, scales[0]);
         String wZero = null;
         if (zeroPoints && !perChannel) {
             wZero = g.int8s(g.fresh("w_zero"), new byte[1]);
@@ -61,6 +62,20 @@ public final class QdqNodes {
                     : g.int8s(g.fresh("w_zero"), new byte[channels], channels);
         }
         return new Int8Weight(g.dequantizeLinear(wq, wScale, wZero, perChannel ? axis : -1), wScale, scales);
+    }
+
+    /**
+     * Per-channel weight scales: as FLOAT16 and a Cast to float when every scale is a float16 value (Squeeze's
+     * quantizer rounds them so, {@link Float16}) and that is smaller, else as floats. The Cast gives the same float32
+     * values, which ONNX Runtime folds into an initializer at load.
+     */
+    private static String weightScales(OnnxGraph g, float[] scales) {
+        boolean half = Short.BYTES * scales.length > NODE_BYTES;
+        for (int c = 0; c < scales.length && half; c++) half = Float16.exact(scales[c]);
+        if (!half) return g.floats(g.fresh("w_scale"), scales, scales.length);
+        short[] bits = new short[scales.length];
+        for (int c = 0; c < bits.length; c++) bits[c] = Float16.bits(scales[c]);
+        return g.cast(g.float16s(g.fresh("w_scale16"), bits, bits.length), OnnxMl.TensorProto.DataType.FLOAT);
     }
 
     /**

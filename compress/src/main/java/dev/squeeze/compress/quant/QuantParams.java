@@ -39,6 +39,10 @@ import java.util.TreeSet;
  *                       null: the figures they give are part of the run, so other inputs make another run
  * @param splitSeed      the seed of the split of an ONNX file's inputs into calibration and held-out examples (static
  *                       mode), or null when they are not split
+ * @param weightScales   the version of a Squeeze model's weight scales, where the quantizer changed them: null for
+ *                       float32, {@link #FLOAT16_SCALES} since they are rounded to float16 values. Not a user setting:
+ *                       {@link QuantizeService} fills it in, and the hash includes it when set, so a model quantized
+ *                       before is quantized again rather than reused
  */
 public record QuantParams(
         String source,
@@ -91,8 +95,11 @@ public record QuantParams(
                 choices = {AUTO, DYNAMIC, STATIC})
         String mode,
         String evaluation,
-        Long splitSeed) {
+        Long splitSeed,
+        Integer weightScales) {
 
+    /** {@link #weightScales}: a Squeeze model's weight scales are float16 values ({@link Float16}). */
+    public static final int FLOAT16_SCALES = 2;
     public static final String AUTO = "auto";
     public static final String DYNAMIC = "dynamic";
     public static final String STATIC = "static";
@@ -233,7 +240,12 @@ public record QuantParams(
     public QuantParams(String source, String calibration, double percentile, int samples, Granularity granularity,
                        List<Object> keepFloat, int qatEpochs, Object accuracyBudget, String mode) {
         this(source, calibration, percentile, samples, granularity, keepFloat, EIGHT_BITS, DEFAULTS.blockSize(), List.of(), 0, qatEpochs,
-                accuracyBudget, mode, null, null);
+                accuracyBudget, mode, null, null, null);
+    }
+
+    /** These settings with the version of the weight scales the quantizer now writes for a Squeeze model. */
+    public QuantParams withCurrentWeightScales() {
+        return SETTINGS.with(this, "weightScales", FLOAT16_SCALES);
     }
 
     public QuantParams withSource(String newSource) {

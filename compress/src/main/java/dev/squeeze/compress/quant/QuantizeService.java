@@ -84,7 +84,8 @@ public final class QuantizeService {
                     + ") is not built; quantize it post-training (without --qat-epochs)");
         }
         // Static and auto do the same to a Squeeze model: one run folder for both.
-        QuantParams params = QuantParams.SETTINGS.with(requested.withSource(source.identity()), "mode", QuantParams.AUTO);
+        QuantParams params = QuantParams.SETTINGS.with(requested.withSource(source.identity()), "mode", QuantParams.AUTO)
+                .withCurrentWeightScales();
         StepNetwork floatNetwork = Dl4jLayers.toFloatNetwork(loaded.network(), loaded.info().inputShape());
         checkKeepFloat(params.layerIndices(), floatNetwork);
         if (params.fourBit()) checkKeep8bit(params, floatNetwork);

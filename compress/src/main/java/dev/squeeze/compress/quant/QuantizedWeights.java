@@ -51,7 +51,9 @@ public record QuantizedWeights(byte[] values, long[] shape, int channelAxis, flo
     /**
      * Integer codes (as a new 'c'-ordered float array of {@code w}'s shape) and their scales ([channels], or [1]
      * per tensor), computed with ND4J operations so that quantization-aware training runs it on any backend:
-     * {@code scale = max|w| / 127} (1 where that is 0), {@code q = clamp(rint(w / scale), -127, 127)}.
+     * {@code scale = max|w| / 127} (1 where that is 0) rounded to the nearest float16 value ({@link Float16}: an ONNX
+     * file stores it in 2 bytes, and the codes are computed with the scale as stored),
+     * {@code q = clamp(rint(w / scale), -127, 127)}.
      */
     static Codes codes(INDArray w, int channelAxis, Granularity granularity) {
         if (channelAxis < 0 || channelAxis >= w.rank()) {
@@ -61,14 +63,15 @@ public record QuantizedWeights(byte[] values, long[] shape, int channelAxis, flo
         INDArray x = w.castTo(DataType.FLOAT).dup('c');
         if (granularity == Granularity.TENSOR) {
             float absMax = x.amaxNumber().floatValue();
-            float scale = absMax > 0 ? absMax / QMAX : 1f;
+            float scale = absMax > 0 ? Float16.round(absMax / QMAX) : 1f;
             x.divi(scale);
             roundAndClamp(x);
             return new Codes(x, Nd4j.createFromArray(scale), -1);
         }
         int[] others = IntStream.range(0, w.rank()).filter(d -> d != channelAxis).toArray();
         INDArray absMax = x.amax(others);                                        // [channels]
-        INDArray scales = absMax.div(QMAX).addi(absMax.eq(0).castTo(DataType.FLOAT));
+        INDArray scales = Nd4j.createFromArray(Float16.round(absMax.div(QMAX).addi(absMax.eq(0).castTo(DataType.FLOAT))
+                .toFloatVector()));
         Broadcast.div(x, scales, x, channelAxis);
         roundAndClamp(x);
         return new Codes(x, scales, channelAxis);

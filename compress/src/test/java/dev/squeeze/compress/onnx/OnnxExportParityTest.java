@@ -164,8 +164,9 @@ class OnnxExportParityTest {
     /**
      * What the int8 file spends besides weights: a scale and a zero point written once however many nodes read them
      * (a QuantizeLinear and the DequantizeLinear after it), and no zero points where they are 0 by default and ONNX
-     * Runtime fuses without them (int32 biases, convolution weights), no node names, and no Identity node for the
-     * outputs: the last layer's Gemm writes {@code logits} and the Softmax {@code probabilities}.
+     * Runtime fuses without them (int32 biases, convolution weights), weight scales in 2 bytes each, no node names, and
+     * no Identity node for the outputs: the last layer's Gemm writes {@code logits} and the Softmax
+     * {@code probabilities}.
      */
     private static void assertWritesNoConstantTwice(String model, byte[] written) throws Exception {
         var g = OnnxMl.ModelProto.parseFrom(written).getGraph();
@@ -195,6 +196,9 @@ class OnnxExportParityTest {
             assertEquals("", n.getName(), model + ": the node writing " + n.getOutput(0) + " has a name");
             n.getOutputList().forEach(o -> producers.put(o, n.getOpType()));
         }
+        // The quantizer rounds weight scales to float16 values: a layer of more than 32 channels stores them so.
+        assertTrue(g.getInitializerList().stream().anyMatch(t -> t.getDataType() == OnnxMl.TensorProto.DataType.FLOAT16_VALUE
+                && t.getDims(0) > 32), model + ": per-channel weight scales as FLOAT16");
         assertEquals("Gemm", producers.get(OnnxExporter.LOGITS), model);
         assertEquals("Softmax", producers.get(OnnxExporter.PROBABILITIES), model);
     }

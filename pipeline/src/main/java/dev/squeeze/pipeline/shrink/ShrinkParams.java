@@ -27,6 +27,8 @@ import java.util.List;
  *                 dev.squeeze.compress.onnx.ExportParams#withCurrentWriter}, set by the service): a search finished
  *                 with an older writer is searched again, its trainings found again by their own runs, its files
  *                 written anew
+ * @param weightScales the version of the int8 weight scales the candidates are quantized with ({@link
+ *                 dev.squeeze.compress.quant.QuantParams#withCurrentWeightScales}, set by the service): likewise
  */
 public record ShrinkParams(
         String source,
@@ -55,7 +57,8 @@ public record ShrinkParams(
                 + "data), tried smallest first.", label = "MODEL,MODEL", check = SettingChecks.ZooModel.class)
         List<String> students,
         List<String> variants,
-        Integer exportWriter) {
+        Integer exportWriter,
+        Integer weightScales) {
 
     /** The settings, as options and recipe keys see them. */
     public static final StageSettings<ShrinkParams> SETTINGS = StageSettings.of(ShrinkParams.class);
@@ -69,9 +72,9 @@ public record ShrinkParams(
         if (students != null) students = students.stream().distinct().sorted().toList();
     }
 
-    public ShrinkParams withSource(String source, List<String> variants, Integer exportWriter) {
-        return SETTINGS.with(SETTINGS.with(SETTINGS.with(this, "source", source), "variants", variants), "exportWriter",
-                exportWriter);
+    public ShrinkParams withSource(String source, List<String> variants, Integer exportWriter, Integer weightScales) {
+        ShrinkParams p = SETTINGS.with(SETTINGS.with(this, "source", source), "variants", variants);
+        return SETTINGS.with(SETTINGS.with(p, "exportWriter", exportWriter), "weightScales", weightScales);
     }
 
     /**

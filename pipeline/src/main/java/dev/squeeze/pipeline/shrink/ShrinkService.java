@@ -130,7 +130,8 @@ public final class ShrinkService {
         RunPaths.requireWritable(env.workspace().runsRoot());
         TrainedRun trained = TrainedRun.resolve(from, env.workspace(), TrainingService.STAGE);
         ShrinkParams params = requested.withSource(trained.run().configHash(),
-                Variant.ALL.stream().map(Variant::name).toList(), ExportParams.DEFAULTS.withCurrentWriter().writer());
+                Variant.ALL.stream().map(Variant::name).toList(), ExportParams.DEFAULTS.withCurrentWriter().writer(),
+                QuantParams.DEFAULTS.withCurrentWeightScales().weightScales());
         String id = params.searchId();
         StageRunner runner = env.runner().inSweep(id);
         BenchmarkOptions candidateBench = bench.with("callers", List.of(1));

@@ -173,15 +173,19 @@ class ShrinkServiceTest {
                 none.notes().toString());
     }
 
-    /** Files written by another export writer make another search: a finished one is not shown with stale files. */
+    /**
+     * Files written by another export writer, or models quantized with other weight scales, make another search: a
+     * finished one is not shown with stale files.
+     */
     @Test
-    void aNewExportWriterIsANewSearch() {
+    void aNewExportWriterOrQuantizerIsANewSearch() {
         List<String> variants = Variant.ALL.stream().map(Variant::name).toList();
         int current = dev.squeeze.compress.onnx.ExportParams.DEFAULTS.withCurrentWriter().writer();
-        ShrinkParams now = params(0.5).withSource("abc123", variants, current);
-        ShrinkParams before = params(0.5).withSource("abc123", variants, current - 1);
-        assertNotEquals(before.searchId(), now.searchId());
-        assertEquals(now.searchId(), params(2).withSource("abc123", variants, current).searchId(),
+        int scales = dev.squeeze.compress.quant.QuantParams.DEFAULTS.withCurrentWeightScales().weightScales();
+        ShrinkParams now = params(0.5).withSource("abc123", variants, current, scales);
+        assertNotEquals(params(0.5).withSource("abc123", variants, current - 1, scales).searchId(), now.searchId());
+        assertNotEquals(params(0.5).withSource("abc123", variants, current, null).searchId(), now.searchId());
+        assertEquals(now.searchId(), params(2).withSource("abc123", variants, current, scales).searchId(),
                 "the budget still is not part of it");
     }
 
