@@ -6,9 +6,10 @@ package dev.squeeze.core;
  * {@code low * codeRange + code}: the element's value is {@code code} in the weight's codebook, and {@code low} the
  * low bits of its gap, the zeros skipped since the previous element. The optional <em>high stream</em> holds the
  * rest of each gap in unary, Rice coding's quotient: for each entry, as many 0 bits as its gap's high part, then a 1,
- * so that the whole gap is {@code low + high * lowRange}, {@code lowRange = 2^width / codeRange}. Without it (files
- * written before it existed) a gap is only its low part, and a longer gap took filler entries of code 0 (zero). Read
- * here for the export, which writes it, and for the benchmark, which counts a packed model's parameters.
+ * so that the whole gap is {@code low + high * lowRange}, {@code lowRange = 2^width / codeRange}. Without high parts
+ * (no high stream: files written before it existed; or a stream of 1 bits alone: a weight whose gaps are short) a gap
+ * is only its low part, and a longer gap takes filler entries of code 0 (zero). Read here for the export, which
+ * writes it, and for the benchmark, which counts a packed model's parameters.
  */
 public final class PackedEntries {
     /** The ONNX domain of the function that unpacks a weight from its entries. */
@@ -27,36 +28,35 @@ public final class PackedEntries {
 
     /**
      * Reads {@code entries} entries of {@code width} bits from {@code stream}, in order, each gap's high part from
-     * {@code high} (null: none).
+     * {@code high} (null: none). As the ONNX function reads it, an entry's high part is the number of 0 bits between
+     * the 1 bit that ends the entry before it and its own; past the stream's last 1 bit, the next entry has the 0s
+     * after it and the others none, so a stream of 1 bits alone gives every entry a high part of 0.
      *
-     * @throws IllegalArgumentException when a stream is shorter than they need
+     * @throws IllegalArgumentException when the entry stream is shorter than they need
      */
     public static void read(byte[] stream, long entries, int width, long codeRange, byte[] high, Visitor visitor) {
         if (width < 1 || width > 32 || codeRange < 1 || (entries * width + 7) / 8 > stream.length) {
             throw new IllegalArgumentException(entries + " entries of " + width + " bits (codes below " + codeRange
                     + ") in " + stream.length + " bytes");
         }
+        long[] highParts = new long[Math.toIntExact(entries)];
+        if (high != null) {
+            long rank = 0;
+            for (long bit = 0; bit < 8L * high.length; bit++) {
+                if (((high[(int) (bit >>> 3)] >>> (bit & 7)) & 1) != 0) {
+                    rank++;
+                } else if (rank < entries) {
+                    highParts[(int) rank]++;
+                }
+            }
+        }
         long lowRange = (1L << width) / codeRange;
         long position = -1;
         long bit = 0;
-        long highBit = 0;
-        for (long e = 0; e < entries; e++) {
+        for (int e = 0; e < entries; e++) {
             long value = 0;
             for (int i = 0; i < width; i++, bit++) value |= (long) ((stream[(int) (bit >>> 3)] >>> (bit & 7)) & 1) << i;
-            long gap = value / codeRange;
-            if (high != null) {
-                long quotient = 0;
-                while (true) {
-                    if (highBit >= 8L * high.length) {
-                        throw new IllegalArgumentException("the high stream of " + high.length + " bytes ends at entry "
-                                + e + " of " + entries);
-                    }
-                    if (((high[(int) (highBit >>> 3)] >>> (highBit++ & 7)) & 1) != 0) break;
-                    quotient++;
-                }
-                gap += quotient * lowRange;
-            }
-            position += gap + 1;
+            position += value / codeRange + highParts[e] * lowRange + 1;
             visitor.entry(position, (int) (value % codeRange));
         }
     }

@@ -55,9 +55,29 @@ class PackedEntriesTest {
             assertEquals(position, read.get(k)[0], "entry " + k + "'s position");
             assertEquals(entries[k][1], read.get(k)[1], "entry " + k + "'s code");
         }
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> read(stream, entries.length, width, codeBits, Arrays.copyOf(high, 2)));
-        assertEquals("the high stream of 2 bytes ends at entry 3 of 6", e.getMessage());
+    }
+
+    /**
+     * A high stream of 1 bits alone gives every entry a high part of 0, however many entries there are (the fixed
+     * gaps of a weight packed without high parts), and one cut short gives the entries past its last 1 bit none.
+     */
+    @Test
+    void aHighStreamOfOnesAloneAddsNothing() {
+        int width = 6;           // 4-bit gaps, 2-bit codes
+        long[][] entries = {{3, 1}, {0, 2}, {15, 3}, {1, 1}, {2, 2}, {0, 3}, {7, 1}, {4, 2}, {9, 3}, {5, 1}};
+        byte[] stream = new byte[(entries.length * width + 7) / 8];
+        long bit = 0;
+        for (long[] e : entries) bit = PackedEntries.write(stream, bit, (e[0] << 2) | e[1], width);
+        List<long[]> plain = read(stream, entries.length, width, 2, null);
+        assertEquals(plain.stream().map(p -> p[0]).toList(),
+                read(stream, entries.length, width, 2, new byte[]{(byte) 0xff}).stream().map(p -> p[0]).toList());
+        assertEquals(3 + 1 + 0 + 1 + 15 + 1 - 1, plain.get(2)[0]);
+        // 0b00000101: entry 0 ends at bit 0, entry 1 has one 0 before its 1 at bit 2, entry 2 the five 0s after it.
+        List<long[]> cut = read(stream, entries.length, width, 2, new byte[]{0b101});
+        assertEquals(plain.get(0)[0], cut.get(0)[0]);
+        assertEquals(plain.get(1)[0] + 16, cut.get(1)[0], "a high part of 1: 2^4 more");
+        assertEquals(plain.get(2)[0] + 16 + 5 * 16, cut.get(2)[0], "then 5");
+        assertEquals(plain.get(9)[0] + 16 + 5 * 16, cut.get(9)[0], "and none after");
     }
 
     @Test

@@ -61,23 +61,21 @@ public final class PackedWeights {
      *
      * @param bits      the entry stream (UINT8, padded)
      * @param codebook  the distinct values, zero first (the weight's type)
-     * @param high      the high stream: each gap's high part in unary (UINT8)
+     * @param high      the high stream: each gap's high part in unary (UINT8), or one byte of 1 bits for none
      * @param node      the Unpack node whose output is the weight
-     * @param entries   entries in the stream: one per non-zero element
-     * @param gapBits   bits of each entry's gap in the entry stream (the low part)
+     * @param entries   entries in the stream: one per non-zero element, and fillers where the gaps are not Rice-coded
+     * @param nonzero   non-zero elements
+     * @param gapBits   bits of each entry's gap in the entry stream (the low part, when Rice-coded)
      * @param codeBits  bits of each entry's code
+     * @param rice      whether the gaps are Rice-coded (their high parts in the high stream), or fixed with fillers
      * @param highBits  bits of the high stream used
      */
     public record Packed(OnnxMl.TensorProto bits, OnnxMl.TensorProto codebook, OnnxMl.TensorProto high,
-                         OnnxMl.NodeProto node, long entries, int gapBits, int codeBits, long highBits) {
-        /** Non-zero elements stored. */
-        public long nonzero() {
-            return entries;
-        }
-
-        /** Bits a stored non-zero element costs in the two streams. */
+                         OnnxMl.NodeProto node, long entries, long nonzero, int gapBits, int codeBits, boolean rice,
+                         long highBits) {
+        /** Bits a stored non-zero element costs in the two streams, fillers included. */
         public double bitsPerElement() {
-            return entries == 0 ? 0 : (double) (entries * (gapBits + codeBits) + highBits) / entries;
+            return nonzero == 0 ? 0 : (double) (entries * (gapBits + codeBits) + highBits) / nonzero;
         }
     }
 
@@ -112,26 +110,41 @@ public final class PackedWeights {
         for (Map.Entry<Long, Integer> e : book.entrySet()) e.setValue(next++);
         long[] gaps = new long[nnz];
         for (int k = 0; k < nnz; k++) gaps[k] = positions[k] - (k == 0 ? 0 : positions[k - 1] + 1);
+        // Rice (each gap's high part in unary: a bit an element at least) or fixed gaps with fillers and no high parts
+        // (a weight whose gaps are all short, or none: a dense layer of shared values), whichever takes fewer bits.
+        boolean rice = false;
         int gapBits = 0;
         long fewest = Long.MAX_VALUE;
         for (int g = 0; g + codeBits <= MAX_ENTRY_BITS; g++) {
-            long bits = (long) nnz * (g + codeBits) + highBits(gaps, g);
-            if (bits < fewest) {
-                fewest = bits;
+            long riceBits = (long) nnz * (g + codeBits) + elementsPlusHighParts(gaps, g);
+            long fixedBits = elementsPlusHighParts(gaps, g) * (g + codeBits) + 8;
+            if (Math.min(riceBits, fixedBits) < fewest) {
+                fewest = Math.min(riceBits, fixedBits);
                 gapBits = g;
+                rice = riceBits < fixedBits;
             }
         }
         int width = gapBits + codeBits;
-        long highBits = highBits(gaps, gapBits);
-        byte[] stream = new byte[Math.toIntExact(((long) nnz * width + 7) / 8 + PADDING)];
-        byte[] highStream = new byte[Math.toIntExact(Math.max(1, (highBits + 7) / 8))];
+        long entries = rice ? nnz : elementsPlusHighParts(gaps, gapBits);
+        long highBits = rice ? elementsPlusHighParts(gaps, gapBits) : 8;
+        byte[] stream = new byte[Math.toIntExact((entries * width + 7) / 8 + PADDING)];
+        byte[] highStream = new byte[Math.toIntExact((highBits + 7) / 8)];
         long bit = 0;
         long highBit = 0;
         long lowMask = (1L << gapBits) - 1;
         for (int k = 0; k < nnz; k++) {
-            bit = PackedEntries.write(stream, bit, ((gaps[k] & lowMask) << codeBits) | book.get(patterns[k]), width);
-            highBit = PackedEntries.writeUnary(highStream, highBit, gaps[k] >>> gapBits);
+            long gap = gaps[k];
+            if (rice) {
+                highBit = PackedEntries.writeUnary(highStream, highBit, gap >>> gapBits);
+                gap &= lowMask;
+            }
+            while (gap > lowMask) {
+                bit = PackedEntries.write(stream, bit, lowMask << codeBits, width);
+                gap -= lowMask + 1;
+            }
+            bit = PackedEntries.write(stream, bit, (gap << codeBits) | book.get(patterns[k]), width);
         }
+        if (!rice) highStream[0] = (byte) 0xff;   // eight 1 bits and no 0: every high part is 0
         ByteString.Output values = ByteString.newOutput();
         for (int b = 0; b < size; b++) values.write(0);
         for (long pattern : book.keySet()) for (int b = 0; b < size; b++) values.write((int) (pattern >>> (8 * b)));
@@ -141,12 +154,12 @@ public final class PackedWeights {
                 .addDims(codes).setRawData(values.toByteString()).build();
         OnnxMl.NodeProto node = OnnxMl.NodeProto.newBuilder().setOpType(OP).setDomain(DOMAIN)
                 .addInput(bitsName).addInput(codebookName).addInput(highName).addOutput(t.getName())
-                .addAttribute(intAttribute("entries", nnz))
+                .addAttribute(intAttribute("entries", entries))
                 .addAttribute(intAttribute("width", width))
                 .addAttribute(intAttribute("code_range", 1L << codeBits))
                 .addAttribute(intsAttribute("shape", t.getDimsList()))
                 .build();
-        return new Packed(bitsTensor, codebook, highTensor, node, nnz, gapBits, codeBits, highBits);
+        return new Packed(bitsTensor, codebook, highTensor, node, entries, nnz, gapBits, codeBits, rice, highBits);
     }
 
     private static OnnxMl.TensorProto uint8s(String name, byte[] data) {
@@ -154,8 +167,12 @@ public final class PackedWeights {
                 .setRawData(ByteString.copyFrom(data)).build();
     }
 
-    /** Bits of the high stream for {@code gaps} whose low {@code gapBits} bits go in the entries: a 1 and the rest's 0s. */
-    private static long highBits(long[] gaps, int gapBits) {
+    /**
+     * The elements plus their gaps' high parts ({@code gap >> gapBits}): the bits of the high stream when the gaps are
+     * Rice-coded (a 1 an element, a 0 a unit of high part), or the entries with fillers when they are not (an entry an
+     * element, a filler for each 2^gapBits zeros skipped beyond the low part).
+     */
+    private static long elementsPlusHighParts(long[] gaps, int gapBits) {
         long count = gaps.length;
         for (long gap : gaps) count += gap >>> gapBits;
         return count;
@@ -232,14 +249,16 @@ public final class PackedWeights {
         String two = b.ints(2);
         String entryRange = b.node("Pow", two, width);
         String value = b.node("Mod", shifted, entryRange);
-        // The high stream's bits, least significant first. A 0 bit before entry e's terminating 1 is the e-th 1 bit's
-        // rank (the 1s before it), so adding each 0 at its rank counts every entry's high part at once; the padding's
-        // 0s after the last 1 land at rank `entries`, which no entry reads. Every shape here follows from the tensors'
+        // The high stream's bits, least significant first. A 0 bit before entry e's terminating 1 has rank e (the 1s
+        // before it), so adding each 0 at its rank counts every entry's high part at once, into zeros as long as the
+        // stream and the entries together; the padding's 0s after the last 1 land at rank `entries`, which no entry
+        // reads, and a stream of 1 bits alone gives every entry a high part of 0 (fixed gaps). Every shape here follows from the tensors'
         // shapes, so ONNX Runtime folds it (it leaves a node of a data-dependent shape, such as NonZero, to run).
         String highBits = b.node("Reshape", b.node("Mod", b.node("Div", b.node("Unsqueeze",
                 b.node("Cast", Map.of("to", (long) DataType.INT64_VALUE), "high"), axis1), powers), two), b.ints(new long[]{-1}));
         String rank = b.node("CumSum", highBits, zero);
-        String counts = b.scatterAdd(b.node("Sub", highBits, highBits), rank, b.node("Sub", one, highBits));
+        String counts = b.scatterAdd(b.node("Concat", Map.of("axis", 0L), b.node("Sub", highBits, highBits),
+                b.node("Mul", entry, zero)), rank, b.node("Sub", one, highBits));
         String high = b.node("Gather", counts, entry);
         String step = b.node("Add", b.node("Add", b.node("Div", value, codeRange), one),
                 b.node("Mul", high, b.node("Div", entryRange, codeRange)));

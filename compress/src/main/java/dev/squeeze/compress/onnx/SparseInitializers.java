@@ -250,8 +250,9 @@ public final class SparseInitializers {
                 + CodedOutputStream.computeMessageSize(INITIALIZER_FIELD, p.high())
                 + CodedOutputStream.computeMessageSize(NODE_FIELD, p.node());
         long entryOverhead = CodedOutputStream.computeMessageSize(INITIALIZER_FIELD, t) - t.getSerializedSize();
-        String packing = String.format(java.util.Locale.ROOT, "packed, %.1f bits an element (Rice gaps of %d low bits, %d-bit codes of %d values)",
-                p.bitsPerElement(), p.gapBits(), p.codeBits(), p.codebook().getDims(0) - 1);
+        String packing = String.format(java.util.Locale.ROOT, "packed, %.1f bits an element (%s, %d-bit codes of %d values)",
+                p.bitsPerElement(), p.rice() ? "Rice gaps of " + p.gapBits() + " low bits" : p.gapBits() + "-bit gaps",
+                p.codeBits(), p.codebook().getDims(0) - 1);
         return new Stored(List.of(p.bits(), p.codebook(), p.high()), List.of(), p.node(), bytes, bytes - entryOverhead, p.nonzero(),
                 "none", 1, packing);
     }

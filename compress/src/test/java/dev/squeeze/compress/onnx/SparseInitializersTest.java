@@ -346,10 +346,30 @@ class SparseInitializersTest {
         assertTrue(first.packing().contains("2-bit codes of 3 values"), first.toString());
         PackedWeights.Packed p = PackedWeights.pack(initializers(dense).get(first.name()), 4, true, "b", "v", "h");
         assertEquals(first.nonzero(), p.nonzero());
+        assertTrue(p.rice(), p.toString());
         assertEquals(p.nonzero(), p.entries(), "one entry an element, no fillers");
         assertTrue(p.highBits() >= p.entries() + 32_000 / (1L << p.gapBits()), "the run's gap in unary: " + p);
         assertEquals(3, p.node().getInputCount());
         assertUnpacksTo(dense, packed.model());
+    }
+
+    /**
+     * A dense weight of three shared values packs into its 2-bit codes alone: its gaps are all 0, so it takes fixed
+     * 0-bit gaps and no high parts (a unary high stream would cost a bit an element more).
+     */
+    @Test
+    void aDenseWeightOfSharedValuesTakesItsCodesAlone() throws Exception {
+        float[][] w = weights(1.0);
+        float[] shared = {-0.25f, 0.5f, 0.125f};
+        for (int i = 0; i < w[0].length; i++) w[0][i] = shared[i % 3];
+        OnnxMl.ModelProto dense = floatModel(w);
+        SparseInitializers.SparseTensor first = SparseInitializers.apply(dense, SparseStorage.AUTO).tensors().get(0);
+        assertTrue(first.packing().contains("(0-bit gaps, 2-bit codes of 3 values)"), first.toString());
+        PackedWeights.Packed p = PackedWeights.pack(initializers(dense).get(first.name()), 4, true, "b", "v", "h");
+        assertFalse(p.rice());
+        assertEquals(2.0, p.bitsPerElement(), 0.01);
+        assertEquals(1, p.high().getDims(0), "one byte of 1 bits: no high parts");
+        assertUnpacksTo(dense, SparseInitializers.apply(dense, SparseStorage.AUTO).model());
     }
 
     @Test
