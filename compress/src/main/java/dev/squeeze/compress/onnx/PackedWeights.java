@@ -28,16 +28,21 @@ import java.util.TreeMap;
  * sequential decoder: a CumSum ranks the 1 bits and a ScatterElements that adds counts the 0s before each, all at
  * once, in a handful of vector operators whose shapes ONNX Runtime can infer (it folds no node of a data-dependent
  * shape, such as NonZero).
- * Gaps of a pruned layer are near geometric, for which Rice coding is within a few percent of their entropy: a
- * 6%-dense layer's take about 5.5 bits (low 4 bits and 1.5 unary), where a fixed 6-bit gap and fillers for the longer
- * ones took 6.2. {@code gapBits} is chosen per weight for the fewest bits in all; the code width is the fewest that
- * number every distinct value and zero: at most 8 for an int8 weight, 4 with weight sharing at 15 values.
+ *
+ * <p>Gaps of a pruned layer are near geometric, for which Rice coding is within a few percent of their entropy: a
+ * 6%-dense layer's take about 5.5 bits (3 low bits and 2.5 in unary; their entropy is 5.4), where a fixed 6-bit gap
+ * and fillers for the longer ones took 6.2. Where that fixed form is smaller (every gap short: a dense layer of shared
+ * values, whose gaps are all 0), it is kept: fixed gaps, a filler entry of code 0 for each {@code 2^gapBits} zeros of
+ * a longer one, and a high stream of one byte of 1 bits, which adds nothing. {@code gapBits} and the form are chosen
+ * per weight for the fewest bits in all; the code width is the fewest that number every distinct value and zero: at
+ * most 8 for an int8 weight, 4 with weight sharing at 15 values.
  *
  * <p>The unpacking is one node per weight, {@code dev.squeeze.Unpack(bits, codebook, high)}, a function defined in the
- * model ({@link #function}) from Range, Gather, MatMul, integer Div and Mod, CumSum, Expand, ScatterElements and
- * Reshape (opset 16: a ScatterElements that adds); ONNX Runtime inlines model functions before it optimizes. {@link #unpack} computes the same in Java, for
- * code that reads weights from the initializers; it also reads the two-input nodes of files written before the high
- * stream existed (their own function definition unpacks them in ONNX Runtime).
+ * model ({@link #function}) from Range, Gather, MatMul, integer Div and Mod, CumSum, Concat, Expand, ScatterElements
+ * and Reshape (opset 16: a ScatterElements that adds); ONNX Runtime inlines model functions before it optimizes.
+ * {@link #unpack} computes the same in Java, for code that reads weights from the initializers; it also reads the
+ * two-input nodes of files written before the high stream existed (their own function definition unpacks them in
+ * ONNX Runtime).
  */
 public final class PackedWeights {
     /** The domain of the unpacking function. */
@@ -128,7 +133,7 @@ public final class PackedWeights {
         long entries = rice ? nnz : elementsPlusHighParts(gaps, gapBits);
         long highBits = rice ? elementsPlusHighParts(gaps, gapBits) : 8;
         byte[] stream = new byte[Math.toIntExact((entries * width + 7) / 8 + PADDING)];
-        byte[] highStream = new byte[Math.toIntExact((highBits + 7) / 8)];
+        byte[] highStream = new byte[Math.toIntExact(Math.max(1, (highBits + 7) / 8))];
         long bit = 0;
         long highBit = 0;
         long lowMask = (1L << gapBits) - 1;
