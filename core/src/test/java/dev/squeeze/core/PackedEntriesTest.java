@@ -20,13 +20,7 @@ class PackedEntriesTest {
         long bit = 0;
         for (long[] e : entries) bit = PackedEntries.write(stream, bit, (e[0] << codeBits) | e[1], width);
         assertEquals(entries.length * width, bit);
-        long position = -1;
-        List<long[]> read = read(stream, entries.length, width, codeBits, null);
-        for (int k = 0; k < entries.length; k++) {
-            position += entries[k][0] + 1;
-            assertEquals(position, read.get(k)[0], "entry " + k + "'s position: the gaps and one a step");
-            assertEquals(entries[k][1], read.get(k)[1], "entry " + k + "'s code");
-        }
+        assertReadBack(entries, read(stream, entries.length, width, codeBits, null));
     }
 
     /**
@@ -48,7 +42,11 @@ class PackedEntriesTest {
             highBit = PackedEntries.writeUnary(high, highBit, e[0] >>> gapBits);
         }
         assertEquals(entries.length + (0 + 0 + 1 + 125 + 2 + 0), highBit, "a 1 an entry and the high parts' 0s");
-        List<long[]> read = read(stream, entries.length, width, codeBits, high);
+        assertReadBack(entries, read(stream, entries.length, width, codeBits, high));
+    }
+
+    /** Each (gap, code) of {@code entries} read back: its position the gaps so far and one a step, and its code. */
+    private static void assertReadBack(long[][] entries, List<long[]> read) {
         long position = -1;
         for (int k = 0; k < entries.length; k++) {
             position += entries[k][0] + 1;
