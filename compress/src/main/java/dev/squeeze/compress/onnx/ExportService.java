@@ -239,13 +239,15 @@ public final class ExportService {
             try (OnnxRuntimeModel ort = new OnnxRuntimeModel(unlabelled, info.inputShape(), 1, optimized)) {
                 got = ort.runAll(OnnxExporter.PROBABILITIES, rawTest);
             }
+            OnnxMl.GraphProto optimizedGraph = optimized == null ? null
+                    : OnnxMl.ModelProto.parseFrom(Files.readAllBytes(optimized)).getGraph();
             if (source.int8()) {
-                List<String> kernels = kernels(optimized);
+                List<String> kernels = kernels(optimizedGraph);
                 fused = String.join(", ", new TreeSet<>(kernels));
                 fourBitFused = kernels.stream().filter(FOUR_BIT_KERNEL::equals).count();
                 int8Fused = kernels.stream().anyMatch(INTEGER_KERNELS::contains);
             }
-            if (packed) unfolded = unfoldedUnpacking(optimized, dense, params.opset());
+            if (packed) unfolded = unfoldedUnpacking(optimizedGraph, dense, params.opset());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write ONNX Runtime's optimized graph next to " + target, e);
         } finally {
@@ -340,21 +342,21 @@ public final class ExportService {
      * The operators of the Unpack function that ONNX Runtime's optimized graph still runs and the graph without
      * packing does not have: none when it folded the unpacking at load, as it must.
      */
-    static Set<String> unfoldedUnpacking(Path optimized, OnnxMl.ModelProto unpacked, long opset) throws IOException {
+    static Set<String> unfoldedUnpacking(OnnxMl.GraphProto optimized, OnnxMl.ModelProto unpacked, long opset) {
         Set<String> unpacking = new TreeSet<>();
         PackedWeights.function(opset).getNodeList().forEach(n -> unpacking.add(n.getOpType()));
         unpacked.getGraph().getNodeList().forEach(n -> unpacking.remove(n.getOpType()));
         Set<String> left = new TreeSet<>();
-        for (OnnxMl.NodeProto n : OnnxMl.ModelProto.parseFrom(Files.readAllBytes(optimized)).getGraph().getNodeList()) {
+        for (OnnxMl.NodeProto n : optimized.getNodeList()) {
             if (unpacking.contains(n.getOpType())) left.add(n.getOpType());
         }
         return left;
     }
 
     /** The integer and 4-bit kernels of ONNX Runtime's optimized graph, one entry per node. */
-    static List<String> kernels(Path optimized) throws IOException {
+    static List<String> kernels(OnnxMl.GraphProto optimized) {
         List<String> ops = new ArrayList<>();
-        for (OnnxMl.NodeProto n : OnnxMl.ModelProto.parseFrom(Files.readAllBytes(optimized)).getGraph().getNodeList()) {
+        for (OnnxMl.NodeProto n : optimized.getNodeList()) {
             if (INTEGER_KERNELS.contains(n.getOpType()) || FOUR_BIT_KERNEL.equals(n.getOpType())) ops.add(n.getOpType());
         }
         return ops;

@@ -95,7 +95,7 @@ public final class OnnxGraph {
             OnnxMl.NodeProto.Builder producer = graph.getNodeBuilderList().stream()
                     .filter(n -> n.getOutputList().contains(current)).findFirst().orElse(null);
             boolean isOutput = graph.getOutputList().stream().anyMatch(v -> v.getName().equals(current));
-            if (producer == null || isOutput || namesInUse(graph.build()).contains(name) || reserved.contains(name)) {
+            if (producer == null || isOutput || namesInUse(graph).contains(name) || reserved.contains(name)) {
                 node("Identity", List.of(current), Map.of(), name);
             } else {
                 for (OnnxMl.NodeProto.Builder n : graph.getNodeBuilderList()) {
@@ -135,16 +135,19 @@ public final class OnnxGraph {
     }
 
     public String int16s(String name, short[] values, long... dims) {
-        ByteBuffer buf = ByteBuffer.allocate(values.length * Short.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        buf.asShortBuffer().put(values);
-        return initializer(name, OnnxMl.TensorProto.DataType.INT16, buf.array(), dims);
+        return shorts(name, OnnxMl.TensorProto.DataType.INT16, values, dims);
     }
 
     /** A FLOAT16 tensor of the half-precision {@code bits} ({@code dev.squeeze.compress.quant.Float16#bits}). */
     public String float16s(String name, short[] bits, long... dims) {
-        ByteBuffer buf = ByteBuffer.allocate(bits.length * Short.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        buf.asShortBuffer().put(bits);
-        return initializer(name, OnnxMl.TensorProto.DataType.FLOAT16, buf.array(), dims);
+        return shorts(name, OnnxMl.TensorProto.DataType.FLOAT16, bits, dims);
+    }
+
+    /** A tensor of {@code type}, whose elements are 2 bytes each: {@code values}, little-endian. */
+    private String shorts(String name, OnnxMl.TensorProto.DataType type, short[] values, long... dims) {
+        ByteBuffer buf = ByteBuffer.allocate(values.length * Short.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asShortBuffer().put(values);
+        return initializer(name, type, buf.array(), dims);
     }
 
     public String int32s(String name, int[] values, long... dims) {
@@ -331,7 +334,7 @@ public final class OnnxGraph {
      * Every name {@code g} already gives a tensor or a node (initializers, sparse initializers, inputs, outputs, value
      * infos, node inputs, outputs and names): what a rewrite must not reuse for what it adds.
      */
-    public static Set<String> namesInUse(OnnxMl.GraphProto g) {
+    public static Set<String> namesInUse(OnnxMl.GraphProtoOrBuilder g) {
         Set<String> taken = new HashSet<>();
         g.getInitializerList().forEach(t -> taken.add(t.getName()));
         g.getSparseInitializerList().forEach(t -> taken.add(t.getValues().getName()));

@@ -121,8 +121,9 @@ public final class PackedWeights {
         int gapBits = 0;
         long fewest = Long.MAX_VALUE;
         for (int g = 0; g + codeBits <= MAX_ENTRY_BITS; g++) {
-            long riceBits = (long) nnz * (g + codeBits) + elementsPlusHighParts(gaps, g);
-            long fixedBits = elementsPlusHighParts(gaps, g) * (g + codeBits) + 8;
+            long spilled = elementsPlusHighParts(gaps, g);
+            long riceBits = (long) nnz * (g + codeBits) + spilled;
+            long fixedBits = spilled * (g + codeBits) + 8;
             if (Math.min(riceBits, fixedBits) < fewest) {
                 fewest = Math.min(riceBits, fixedBits);
                 gapBits = g;
@@ -130,8 +131,9 @@ public final class PackedWeights {
             }
         }
         int width = gapBits + codeBits;
-        long entries = rice ? nnz : elementsPlusHighParts(gaps, gapBits);
-        long highBits = rice ? elementsPlusHighParts(gaps, gapBits) : 8;
+        long spilled = elementsPlusHighParts(gaps, gapBits);
+        long entries = rice ? nnz : spilled;
+        long highBits = rice ? spilled : 8;
         byte[] stream = new byte[Math.toIntExact((entries * width + 7) / 8 + PADDING)];
         byte[] highStream = new byte[Math.toIntExact(Math.max(1, (highBits + 7) / 8))];
         long bit = 0;

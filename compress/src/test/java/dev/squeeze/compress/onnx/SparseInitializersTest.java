@@ -132,16 +132,16 @@ class SparseInitializersTest {
         return ExportService.kernels(optimized(model));
     }
 
-    private Path optimized(OnnxMl.ModelProto model) throws Exception {
+    /** ONNX Runtime's optimized graph of {@code model}. */
+    private OnnxMl.GraphProto optimized(OnnxMl.ModelProto model) throws Exception {
         Path optimized = Files.createTempFile(tmp, "optimized-", ".onnx");
         new OnnxRuntimeModel(model.toByteArray(), new long[]{SIZES[0]}, 1, optimized).close();
-        return optimized;
+        return OnnxMl.ModelProto.parseFrom(Files.readAllBytes(optimized)).getGraph();
     }
 
     /** Every operator of ONNX Runtime's optimized graph of {@code model}, in order. */
     private List<String> optimizedOperators(OnnxMl.ModelProto model) throws Exception {
-        return OnnxMl.ModelProto.parseFrom(Files.readAllBytes(optimized(model))).getGraph().getNodeList().stream()
-                .map(OnnxMl.NodeProto::getOpType).toList();
+        return optimized(model).getNodeList().stream().map(OnnxMl.NodeProto::getOpType).toList();
     }
 
     @Test
