@@ -20,6 +20,7 @@ import java.util.List;
  * @param levels   most pruning levels of each kind; a kind stops going deeper once a level's models are all over
  *                 budget
  * @param rate     fraction of the surviving weights (unstructured) or neurons/channels (structured) removed per level
+ * @param rewindTo where the pruning levels rewind their survivors to ({@link dev.squeeze.compress.prune.PruneParams#rewindTo})
  * @param students zoo models to distil into; null for every zoo model smaller than the trained one that fits its data
  * @param variants the names of the {@link Variant}s each model is measured as (set by the service): a variant added
  *                 later makes a new search, whose candidates measured before are found again by their own runs
@@ -53,6 +54,11 @@ public record ShrinkParams(
                 + "per level.", label = "F", defaultValue = "0.5", min = 0, minExclusive = true, max = 1,
                 maxExclusive = true)
         double rate,
+        @Setting(name = "rewind-to", help = "Where each pruning level rewinds the surviving weights before retraining: "
+                + "0 (the initialisation) or an early point of the training, 500it or 1ep (late rewinding, which holds "
+                + "accuracy better at high sparsity). A training run without weights saved there is trained once more "
+                + "with them.", label = "POINT", defaultValue = "0", check = SettingChecks.TrainingPoint.class)
+        String rewindTo,
         @Setting(help = "Zoo models to distil into (default: every zoo model smaller than the trained one that fits its "
                 + "data), tried smallest first.", label = "MODEL,MODEL", check = SettingChecks.ZooModel.class)
         List<String> students,

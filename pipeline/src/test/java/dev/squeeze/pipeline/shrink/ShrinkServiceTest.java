@@ -174,6 +174,42 @@ class ShrinkServiceTest {
     }
 
     /**
+     * {@code --rewind-to 20it}: the pruning levels rewind to that iteration of the training, which is trained once more
+     * to save its weights there; a search of its own, while rewinding to 0 keeps the id searches had before the option.
+     */
+    @Test
+    void aLateRewindPrunesFromThatPointInASearchOfItsOwn() {
+        Path home = tmp.resolve("late");
+        TrainOutcome dense = new TrainingService(workspace(home), new DatasetLocator(null, null, null),
+                TrainingMonitor.SILENT).train(DENSE, data(), false);
+        Map<String, Object> settings = Map.of("budget", 0.01, "try", List.of("prune"), "levels", 1, "rate", 0.9);
+        ShrinkParams init = ShrinkParams.SETTINGS.build(settings);
+        Map<String, Object> late = new java.util.HashMap<>(settings);
+        late.put("rewind-to", "20it");
+        ShrinkParams rewound = ShrinkParams.SETTINGS.build(late);
+        late.put("rewind-to", "0");
+        assertEquals(init.withSource("abc123", List.of("float"), 7, 2).searchId(),
+                ShrinkParams.SETTINGS.build(late).withSource("abc123", List.of("float"), 7, 2).searchId(),
+                "rewinding to 0 is the default, left out of the id as before the option");
+        assertNotEquals(init.withSource("abc123", List.of("float"), 7, 2).searchId(),
+                rewound.withSource("abc123", List.of("float"), 7, 2).searchId());
+
+        List<String> progress = new ArrayList<>();
+        ShrinkOutcome outcome = service(home, progress).shrink(rewound, dense.run().id(), null, QUICK, data());
+        assertTrue(progress.stream().anyMatch(l -> l.startsWith("prune: up to 1 levels at rate 0.9, rewind to 20it")),
+                progress.toString());
+        assertEquals(5, outcome.candidates().size(), outcome.format());
+        try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
+            List<RunRecord> levels = ledger.query(RunQuery.all().withSweepId(outcome.searchId())).stream()
+                    .filter(r -> r.stage().equals("prune")).toList();
+            assertEquals(1, levels.size(), levels.toString());
+            assertTrue(levels.get(0).details().contains("\"rewind_to\":\"20it\""), levels.get(0).details());
+            assertEquals(2, ledger.query(RunQuery.all().withStage(TrainingService.STAGE)).size(),
+                    "the dense run, and the same training again with its weights saved at iteration 20");
+        }
+    }
+
+    /**
      * Files written by another export writer, or models quantized with other weight scales, make another search: a
      * finished one is not shown with stale files.
      */
