@@ -15,7 +15,8 @@ import dev.squeeze.core.settings.StageSettings;
  * @param writer the version of the file these settings make, where the exporter changed it: null for the first,
  *               {@link #SPARSE_PARTS} for {@code auto} since large weights are stored in parts, {@link #PACKED} since
  *               weights are packed, {@link #COMPUTED_QUANTIZATION} since int8 scales are computed, {@link #RICE_GAPS} since
- *               packed gaps are Rice-coded. Not a user setting:
+ *               packed gaps are Rice-coded, {@link #SCALAR_BIAS_SCALE} since a per-tensor layer has one bias scale.
+ *               Not a user setting:
  *               {@link ExportService} fills it in, and the hash includes it when set, so an export an older writer
  *               made is not reused where the file would now differ
  */
@@ -50,6 +51,12 @@ public record ExportParams(
      * decoded the high stream with NonZero, which ONNX Runtime does not fold: not released.)
      */
     public static final int RICE_GAPS = 7;
+    /**
+     * {@link #writer}: an int8 layer with one weight scale (per-tensor) has one bias scale, where version 7 wrote the
+     * same value once per channel. {@code never} and {@code int64} files changed too and keep their hashes, as for
+     * {@link #COMPUTED_QUANTIZATION}.
+     */
+    public static final int SCALAR_BIAS_SCALE = 8;
 
     /** The settings, as options and recipe keys see them. */
     public static final StageSettings<ExportParams> SETTINGS = StageSettings.of(ExportParams.class);
@@ -85,6 +92,6 @@ public record ExportParams(
 
     /** These settings with the version of the file the exporter now writes for them filled in. */
     public ExportParams withCurrentWriter() {
-        return new ExportParams(source, opset, sparse, sparse == SparseStorage.AUTO ? Integer.valueOf(RICE_GAPS) : null);
+        return new ExportParams(source, opset, sparse, sparse == SparseStorage.AUTO ? Integer.valueOf(SCALAR_BIAS_SCALE) : null);
     }
 }

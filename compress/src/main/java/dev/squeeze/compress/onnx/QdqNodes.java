@@ -82,19 +82,22 @@ public final class QdqNodes {
      * DequantizeLinear of int32 bias {@code codes}, one per output channel, at scale {@code inputScale ×
      * weight.scales[c]} (one weight scale per channel, or one for all), along axis 0; zero points 0, left to the
      * operator's default rather than written (ONNX Runtime fuses the bias into QLinearConv and QGemm either way). With
-     * per-channel weight scales the bias scales are a Mul of the input scale and the weight's scales, and codes that
+     * one weight scale the bias scale is one value too; with per-channel weight scales the bias scales are a Mul of
+     * the input scale and the weight's scales where that is smaller, and codes that
      * fit in 16 bits are written so and Cast to int32, when those are smaller (float products, so the same values).
      */
     public static String int32Bias(OnnxGraph g, int[] codes, float inputScale, Int8Weight weight) {
         int channels = codes.length;
         float[] weightScales = weight.scales();
         String biasScale;
-        if (weightScales.length == channels && Float.BYTES * channels > NODE_BYTES) {
+        if (weightScales.length == 1) {
+            biasScale = scale(g, inputScale * weightScales[0]); // as Int8Linear.biasScale
+        } else if (Float.BYTES * channels > NODE_BYTES) {
             biasScale = g.mul(scale(g, inputScale), weight.scale());
         } else {
             float[] biasScales = new float[channels];
             for (int c = 0; c < channels; c++) {
-                biasScales[c] = inputScale * weightScales[weightScales.length == 1 ? 0 : c]; // as Int8Linear.biasScale
+                biasScales[c] = inputScale * weightScales[c]; // as Int8Linear.biasScale
             }
             biasScale = g.floats(g.fresh("b_scale"), biasScales, channels);
         }

@@ -167,6 +167,36 @@ class QdqNodesTest {
         assertTrue(saved > 4 * 400 + 2 * 400 + 300 - 5 * QdqNodes.NODE_BYTES - 100, "saved " + saved + " bytes");
     }
 
+    /**
+     * Layers with one weight scale (per-tensor): the bias scale is one value too, where export writer 7 wrote the same
+     * value once per channel; the same kernels and logits.
+     */
+    @Test
+    void aPerTensorLayerHasOneBiasScale() throws Exception {
+        Layer[] layers = layers(20_000);
+        for (int l = 0; l < layers.length; l++) {
+            layers[l] = new Layer(layers[l].codes(), new float[]{layers[l].scales()[0]}, layers[l].bias());
+        }
+        OnnxMl.ModelProto computed = computed(layers);
+        OnnxMl.ModelProto perChannelBiasScales = mlp(layers, (g, layer, in, out, input) -> {
+            String w = g.dequantizeLinear(g.int8s(g.fresh("w_int8"), layer.codes(), in, out),
+                    g.floats(g.fresh("w_scale"), layer.scales()), g.int8s(g.fresh("w_zero"), new byte[1]), -1);
+            float[] biasScales = new float[out];
+            java.util.Arrays.fill(biasScales, input.scale() * layer.scales()[0]);
+            String b = g.dequantizeLinear(g.int32s(g.fresh("b_int32"), layer.bias(), out),
+                    g.floats(g.fresh("b_scale"), biasScales, out), null, 0);
+            return new String[]{w, b};
+        });
+        for (OnnxMl.TensorProto t : computed.getGraph().getInitializerList()) {
+            if (t.getDataType() == DataType.FLOAT_VALUE) {
+                assertEquals(0, t.getDimsCount(), t.getName() + " is one value: " + t.getDimsList());
+            }
+        }
+        assertSameFusedModel(computed, perChannelBiasScales);
+        int saved = perChannelBiasScales.getSerializedSize() - computed.getSerializedSize();
+        assertTrue(saved > 4 * 400, "bias scales of 400 channels written once each: saved " + saved + " bytes");
+    }
+
     @Test
     void biasCodesBeyondSixteenBitsStayInt32() throws Exception {
         Layer[] layers = layers(1_000_000);
