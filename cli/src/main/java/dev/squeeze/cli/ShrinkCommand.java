@@ -23,8 +23,9 @@ import java.util.concurrent.Callable;
                 "at int8 and with 4-bit weights (no training); unstructured pruning levels, each retrained; structured",
                 "pruning (neurons, or channels in convolutional networks), each level retrained; distillation into",
                 "each zoo model smaller than the trained one (and the same student trained alone). Every model is",
-                "measured as float, int8, int4 (dense layers at 4 bits, convolutions at 8) and int8/15 (int8 weights",
-                "sharing 15 values a layer), its pruned weights stored as ONNX sparse initializers, or packed as codes",
+                "measured as float, int8, int4 (dense layers at 4 bits, convolutions at 8), int8/15 and int8/31 (int8",
+                "weights sharing 15 or 31 codes a layer, scaled per channel) and int8/15t and int8/31t (one scale a",
+                "layer: 15 or 31 values), its pruned weights stored as ONNX sparse initializers, or packed as codes",
                 "and gaps, where that is smaller. Pruning stops going deeper once a level's models are all over the",
                 "budget; with",
                 "--target size a student whose weights alone cannot beat the best file within the budget is not trained.",
@@ -43,7 +44,8 @@ import java.util.concurrent.Callable;
                 "(the Pareto plots).", ""},
         footer = {"", "Examples:", "  squeeze shrink --from 3f2a9c1b --budget 0.5 --output small.onnx",
                 "  squeeze shrink --from 3f2a9c1b --target latency --try quantize,structured",
-                "  squeeze shrink --from 3f2a9c1b --try distill --students mlp-tiny,mlp-100"})
+                "  squeeze shrink --from 3f2a9c1b --try distill --students mlp-tiny,mlp-100",
+                "  squeeze shrink --from 3f2a9c1b --rewind-to 500it      # late rewinding: deeper pruning holds up"})
 final class ShrinkCommand extends SqueezeSubcommand implements Callable<Integer> {
     /** The search's settings and how latency is measured, as options: made from their settings records. */
     public static final class Options implements IModelTransformer {

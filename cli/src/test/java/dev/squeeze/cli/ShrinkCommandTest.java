@@ -41,9 +41,9 @@ class ShrinkCommandTest {
         CliRun shrink = shrink("--from", id, "--budget", "100", "--try", "structured,quantize", "--levels", "1",
                 "--output", output.toString());
         assertEquals(ExitCodes.OK, shrink.exitCode(), shrink.err());
-        // int8, int4, int8/15 and int8/31 of the trained model, then the neurons level as float and the same four: one
-        // progress line each, in that order.
-        assertEquals(9, shrink.err().lines().filter(l -> l.startsWith("candidate ")).count(), shrink.err());
+        // int8, int4, int8/15, int8/31, int8/15t and int8/31t of the trained model, then the neurons level as float and
+        // the same six: one progress line each, in that order.
+        assertEquals(13, shrink.err().lines().filter(l -> l.startsWith("candidate ")).count(), shrink.err());
         assertTrue(shrink.err().lines().filter(l -> l.startsWith("candidate ")).findFirst().orElseThrow()
                 .startsWith("candidate 1: int8 of trained model"), shrink.err());
         assertTrue(shrink.out().contains("neurons L1"), shrink.out());
@@ -52,7 +52,7 @@ class ShrinkCommandTest {
         String searchId = shrink.out().lines().filter(l -> l.startsWith("runs ")).findFirst().orElseThrow()
                 .split("--sweep ")[1].split("'")[0];
         CliRun runs = CliRun.run(home, "runs", "--sweep", searchId, "--stage", "shrink-candidate");
-        assertEquals(11, runs.out().lines().count(), "a header, the dense model and 9 candidates:\n" + runs.out());
+        assertEquals(15, runs.out().lines().count(), "a header, the dense model and 13 candidates:\n" + runs.out());
 
         // Not a training run: the int8 model the search made.
         String quantized = CliRun.run(home, "runs", "--stage", "quantize").out().lines().skip(1).findFirst()

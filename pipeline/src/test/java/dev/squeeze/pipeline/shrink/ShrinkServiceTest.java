@@ -79,27 +79,32 @@ class ShrinkServiceTest {
 
         // A budget everyone meets: the choice must be the smallest file.
         ShrinkOutcome all = service(home, progress).shrink(params(100), dense.run().id(), output, QUICK, data());
-        // int8, int4, int8/15 and int8/31 of the trained model; each of the 2 levels as float (its pruned weights
-        // sparse), int8, int4, int8/15 and int8/31 (packed); mlp-tiny distilled and alone, the same five.
-        assertEquals(24, all.candidates().size(), all.format());
-        List<String> kinds = new ArrayList<>(java.util.Collections.nCopies(4, "quantize"));
-        kinds.addAll(java.util.Collections.nCopies(10, "prune"));
-        kinds.addAll(java.util.Collections.nCopies(10, "distill"));
+        // int8, int4, int8/15, int8/31, int8/15t and int8/31t of the trained model; each of the 2 levels as float (its
+        // pruned weights sparse) and the same six (packed); mlp-tiny distilled and alone, the same seven.
+        assertEquals(34, all.candidates().size(), all.format());
+        List<String> kinds = new ArrayList<>(java.util.Collections.nCopies(6, "quantize"));
+        kinds.addAll(java.util.Collections.nCopies(14, "prune"));
+        kinds.addAll(java.util.Collections.nCopies(14, "distill"));
         assertEquals(kinds, all.candidates().stream().map(Candidate::kind).toList(), "cheapest training first");
-        assertEquals(List.of("int8", "int4", "int8/15", "int8/31", "float", "int8", "int4", "int8/15", "int8/31"),
-                all.candidates().subList(0, 9).stream().map(Candidate::variant).toList());
-        Candidate prunedFloat = all.candidates().get(9);   // level 2, 25% of the weights, as float
-        Candidate prunedInt8 = all.candidates().get(10);
-        Candidate prunedShared = all.candidates().get(12);
+        assertEquals(List.of("int8", "int4", "int8/15", "int8/31", "int8/15t", "int8/31t", "float", "int8", "int4",
+                "int8/15", "int8/31", "int8/15t", "int8/31t"),
+                all.candidates().subList(0, 13).stream().map(Candidate::variant).toList());
+        Candidate prunedFloat = all.candidates().get(13);   // level 2, 25% of the weights, as float
+        Candidate prunedInt8 = all.candidates().get(14);
+        Candidate prunedShared = all.candidates().get(16);
+        Candidate prunedSharedTensor = all.candidates().get(18);
         assertEquals("int8/15", prunedShared.variant());
         assertTrue(prunedShared.fileBytes() < prunedInt8.fileBytes(), "15 shared values pack in 4-bit codes: "
                 + prunedShared.describe() + " vs " + prunedInt8.describe());
+        assertEquals("int8/15t", prunedSharedTensor.variant());
+        assertTrue(prunedSharedTensor.fileBytes() < prunedShared.fileBytes(), "the same 4-bit codes and gaps, without "
+                + "per-channel scales: " + prunedSharedTensor.describe() + " vs " + prunedShared.describe());
         assertEquals(prunedInt8.params(), prunedShared.params(), "a packed weight counts as the weight it unpacks to");
         assertEquals(prunedInt8.nonzeroParams(), prunedShared.nonzeroParams(), "sharing values makes no weight zero");
         assertEquals("float", prunedFloat.variant());
         assertTrue(prunedFloat.fileBytes() < all.dense().fileBytes() * 0.8,
                 "the level's float file stores its pruned weights sparse: " + prunedFloat.describe());
-        assertEquals(24, progress.stream().filter(l -> l.startsWith("candidate ")).count(), "one line per candidate");
+        assertEquals(34, progress.stream().filter(l -> l.startsWith("candidate ")).count(), "one line per candidate");
         for (Candidate c : all.candidates()) {
             assertTrue(c.withinBudget());
             assertTrue(c.fileBytes() > 0 && c.latencyP50Micros() > 0, c.describe());
@@ -124,7 +129,7 @@ class ShrinkServiceTest {
         try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
             List<RunRecord> rows = ledger.query(RunQuery.all().withSweepId(all.searchId()));
             List<RunRecord> measured = rows.stream().filter(r -> r.stage().equals(ShrinkService.CANDIDATE_STAGE)).toList();
-            assertEquals(25, measured.size(), "24 candidates and the dense model");
+            assertEquals(35, measured.size(), "34 candidates and the dense model");
             for (Candidate c : all.candidates()) {
                 RunRecord row = ledger.get(c.measureRun()).orElseThrow();
                 assertEquals(c.exportRun(), row.parentId());
@@ -147,7 +152,7 @@ class ShrinkServiceTest {
         Candidate within = again.chosenCandidate();
         if (within != null) assertTrue(within.valAcc() >= again.dense().valAcc() - 0.5, "never over budget");
         try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
-            assertEquals(25, ledger.query(RunQuery.all().withStage(ShrinkService.CANDIDATE_STAGE)).size(),
+            assertEquals(35, ledger.query(RunQuery.all().withStage(ShrinkService.CANDIDATE_STAGE)).size(),
                     "every measurement found again");
         }
     }
@@ -161,7 +166,8 @@ class ShrinkServiceTest {
         ShrinkParams params = ShrinkParams.SETTINGS.build(Map.of("budget", 0.01, "try", List.of("prune"), "levels", 3,
                 "rate", 0.99));
         ShrinkOutcome none = service(home, new ArrayList<>()).shrink(params, dense.run().id(), null, QUICK, data());
-        assertEquals(5, none.candidates().size(), "level 1 only, as float, int8, int4, int8/15 and int8/31: " + none.format());
+        assertEquals(7, none.candidates().size(), "level 1 only, as float, int8, int4, int8/15, int8/31, int8/15t and "
+                + "int8/31t: " + none.format());
         for (Candidate c : none.candidates()) {
             assertTrue(c.valAcc() < none.dense().valAcc() - 0.0001, none.format());
             assertFalse(c.withinBudget());
@@ -198,7 +204,7 @@ class ShrinkServiceTest {
         ShrinkOutcome outcome = service(home, progress).shrink(rewound, dense.run().id(), null, QUICK, data());
         assertTrue(progress.stream().anyMatch(l -> l.startsWith("prune: up to 1 levels at rate 0.9, rewind to 20it")),
                 progress.toString());
-        assertEquals(5, outcome.candidates().size(), outcome.format());
+        assertEquals(7, outcome.candidates().size(), outcome.format());
         try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
             List<RunRecord> levels = ledger.query(RunQuery.all().withSweepId(outcome.searchId())).stream()
                     .filter(r -> r.stage().equals("prune")).toList();
