@@ -34,7 +34,10 @@ import java.util.stream.IntStream;
  * </pre>
  * Steps smaller than half a quantization step therefore accumulate in the shadow instead of being rounded away.
  * Biases stay in float. Layers named as 4-bit are fake-quantized block-wise ({@link Int4Weights#fakeQuantize}), the
- * others to int8.
+ * others to int8, and with {@code sharedValues} their int8 codes shared among that many values a layer as
+ * {@link WeightSharing} shares them (re-clustered at every step, so training moves the shared values: Deep
+ * Compression's retraining of the codebook). A weight that is zero at the first call (pruned) stays zero: its
+ * shadow is held at zero, so quantization-aware training of a lottery ticket keeps its sparsity.
  *
  * <p>The shadows belong to one network: a call with a different network object (e.g. one just loaded from a resume
  * checkpoint) starts afresh from that network's weights. Not thread-safe.
@@ -46,7 +49,9 @@ public final class FakeQuantizedWeights implements Consumer<MultiLayerNetwork> {
     private final Granularity granularity;
     private final Set<Integer> fourBitLayers;
     private final int blockSize;
+    private final int sharedValues;
     private final Map<Integer, INDArray> shadows = new HashMap<>();
+    private final Map<Integer, INDArray> survivors = new HashMap<>();
     private final Map<Integer, INDArray> lastFakeQuant = new HashMap<>();
     private MultiLayerNetwork owner;
 
@@ -64,6 +69,16 @@ public final class FakeQuantizedWeights implements Consumer<MultiLayerNetwork> {
      * @param blockSize     the int4 blocks' size (ignored without int4 layers)
      */
     public FakeQuantizedWeights(int[] int8Layers, Granularity granularity, int[] int4Layers, int blockSize) {
+        this(int8Layers, granularity, int4Layers, blockSize, 0);
+    }
+
+    /**
+     * @param sharedValues  the int8 layers' codes shared among at most this many values ({@link WeightSharing}); 0 for
+     *                      none
+     */
+    public FakeQuantizedWeights(int[] int8Layers, Granularity granularity, int[] int4Layers, int blockSize,
+                                int sharedValues) {
+        this.sharedValues = sharedValues;
         this.layers = IntStream.concat(IntStream.of(int8Layers), IntStream.of(int4Layers)).toArray();
         this.granularity = granularity;
         this.fourBitLayers = IntStream.of(int4Layers).boxed().collect(java.util.stream.Collectors.toUnmodifiableSet());
@@ -106,6 +121,7 @@ public final class FakeQuantizedWeights implements Consumer<MultiLayerNetwork> {
     public void accept(MultiLayerNetwork net) {
         if (net != owner) {
             shadows.clear();
+            survivors.clear();
             lastFakeQuant.clear();
             owner = net;
         }
@@ -118,10 +134,13 @@ public final class FakeQuantizedWeights implements Consumer<MultiLayerNetwork> {
                 if (shadow == null) {
                     shadow = w.dup('c');
                     shadows.put(i, shadow);
+                    survivors.put(i, w.neq(0).castTo(w.dataType()));
                 } else {
-                    shadow.addi(w.sub(lastFakeQuant.get(i)));
+                    shadow.addi(w.sub(lastFakeQuant.get(i))).muli(survivors.get(i));
                 }
                 INDArray fq = (fourBitLayers.contains(i) ? Int4Weights.fakeQuantize(shadow, blockSize)
+                        : sharedValues > 0 ? WeightSharing.shared(QuantizedWeights.quantize(shadow, axis, granularity),
+                        sharedValues).dequantized()
                         : fakeQuantize(shadow, axis, granularity)).castTo(w.dataType());
                 lastFakeQuant.put(i, fq);
                 w.assign(fq);   // into the parameter view, not a replacement of it

@@ -39,8 +39,10 @@ import java.util.TreeSet;
  *                       null: the figures they give are part of the run, so other inputs make another run
  * @param splitSeed      the seed of the split of an ONNX file's inputs into calibration and held-out examples (static
  *                       mode), or null when they are not split
- * @param weightScales   the version of a Squeeze model's weight scales, where the quantizer changed them: null for
- *                       float32, {@link #FLOAT16_SCALES} since they are rounded to float16 values. Not a user setting:
+ * @param weightScales   the version of a Squeeze model's quantized weights, where the quantizer changed them: null for
+ *                       float32 scales, {@link #FLOAT16_SCALES} since they are rounded to float16 values,
+ *                       {@link #QAT_KEEPS_ZEROS} for settings that may train (QAT) since that training keeps pruned
+ *                       weights at zero and trains shared values. Not a user setting:
  *                       {@link QuantizeService} fills it in, and the hash includes it when set, so a model quantized
  *                       before is quantized again rather than reused
  */
@@ -100,6 +102,12 @@ public record QuantParams(
 
     /** {@link #weightScales}: a Squeeze model's weight scales are float16 values ({@link Float16}). */
     public static final int FLOAT16_SCALES = 2;
+    /**
+     * {@link #weightScales}: quantization-aware training keeps a pruned weight at zero and, with weight sharing,
+     * trains the shared values (version 2 let pruned weights grow back and shared the codes after training). Only
+     * settings that may train take it, so no other run's hash changes.
+     */
+    public static final int QAT_KEEPS_ZEROS = 3;
     public static final String AUTO = "auto";
     public static final String DYNAMIC = "dynamic";
     public static final String STATIC = "static";
@@ -245,7 +253,8 @@ public record QuantParams(
 
     /** These settings with the version of the weight scales the quantizer now writes for a Squeeze model. */
     public QuantParams withCurrentWeightScales() {
-        return SETTINGS.with(this, "weightScales", FLOAT16_SCALES);
+        boolean mayTrain = qatEpochs() > 0 || accuracyBudget() != null;
+        return SETTINGS.with(this, "weightScales", mayTrain ? QAT_KEEPS_ZEROS : FLOAT16_SCALES);
     }
 
     public QuantParams withSource(String newSource) {

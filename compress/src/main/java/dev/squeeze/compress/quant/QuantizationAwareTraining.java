@@ -47,12 +47,14 @@ public final class QuantizationAwareTraining {
      * @param points the calibrated quantization of every calibration point ({@link StepNetwork#forward})
      * @param keep    DL4J layer indices left in float
      * @param fourBit null for int8 throughout; else the 4-bit settings {@link NetworkQuantizer} takes
+     * @param sharedValues the int8 layers' weights trained shared among this many values a layer (0: not shared)
      * @param data   normalised splits; validation picks the best epoch
      * @param paths  where the fine-tuned float checkpoints go (an interrupted run resumes from them)
      */
     public StepNetwork fineTune(Network network, ModelInfo info, StepNetwork floatNetwork,
                                      List<ActivationQuant> points, Granularity granularity, Set<Integer> keep,
-                                     NetworkQuantizer.FourBit fourBit, int epochs, QuantizeService.Splits data,
+                                     NetworkQuantizer.FourBit fourBit, int sharedValues, int epochs,
+                                     QuantizeService.Splits data,
                                      RunPaths paths) {
         MultiLayerNetwork net = network.asStack();   // QuantizeService refuses QAT of a graph before any run
         List<Integer> layers = floatNetwork.linearSteps().stream().map(StepNetwork::layerOf).toList();
@@ -85,7 +87,7 @@ public final class QuantizationAwareTraining {
 
         FakeQuantizedWeights weights = new FakeQuantizedWeights(int8Layers.stream().mapToInt(Integer::intValue).toArray(),
                 granularity, int4Layers.stream().mapToInt(Integer::intValue).toArray(),
-                fourBit == null ? 0 : fourBit.blockSize());
+                fourBit == null ? 0 : fourBit.blockSize(), sharedValues);
         // Its own schedule and rule, pinned: the quantize hash does not hold them, so a change of the training
         // defaults must not change what the same quantize settings produce.
         TrainParams params = TrainParams.of(info.model(), info.dataset(), epochs, TrainParams.DEFAULT_BATCH, LEARNING_RATE,

@@ -201,7 +201,7 @@ public final class QuantizeService {
             }
             Calibration method = Calibration.parse(bestTrial.calibration());
             StepNetwork qat = WeightSharing.apply(new QuantizationAwareTraining(monitor).fineTune(net, info, floatNetwork,
-                    bestPoints, params.granularity(), keep, fourBit, qatEpochs, data, new RunPaths(paths.dir().resolve("qat"))),
+                    bestPoints, params.granularity(), keep, fourBit, params.weightSharing(), qatEpochs, data, new RunPaths(paths.dir().resolve("qat"))),
                     params.weightSharing());
             double val = Evaluator.evaluate(qat, data.validation(), info.classNames()).accuracy();
             var trial = new QuantizeOutcome.Trial(method.label(), params.granularity().label(), qatEpochs, val, floatVal - val);

@@ -292,6 +292,56 @@ class FakeQuantizedWeightsTest {
         }
     }
 
+    /**
+     * A pruned network trained with the hook and 3 shared values a layer: its pruned weights stay zero (Adam moves
+     * every weight, so without the hook holding them they would grow back), each layer's weights take at most 3
+     * non-zero values, and the loss still falls: the shared values themselves are trained.
+     */
+    @ParameterizedTest
+    @EnumSource(Granularity.class)
+    void trainingWithSharedValuesKeepsPrunedWeightsAtZero(Granularity g) {
+        Random r = new Random(4);
+        int n = 128;
+        INDArray x = gaussian(r, 1.0, n, 4);
+        float[] labels = new float[n * 3];
+        float[] f = values(x);
+        for (int i = 0; i < n; i++) {
+            float s = f[4 * i] - f[4 * i + 1] + 0.5f * f[4 * i + 3];
+            labels[3 * i + (s < -0.4 ? 0 : s < 0.4 ? 1 : 2)] = 1;
+        }
+        DataSet data = new DataSet(x, Nd4j.create(labels, new long[]{n, 3}, 'c'));
+        MultiLayerNetwork net = denseNet(12);
+        boolean[][] pruned = new boolean[2][];
+        for (int layer = 0; layer < 2; layer++) {
+            INDArray w = net.getLayer(layer).getParam("W");
+            float[] v = values(w);
+            pruned[layer] = new boolean[v.length];
+            for (int i = 0; i < v.length; i += 2) pruned[layer][i] = true;   // half of each layer, in place
+            for (int i = 0; i < v.length; i++) if (pruned[layer][i]) v[i] = 0;
+            w.assign(Nd4j.create(v, w.shape(), 'c'));
+        }
+        var hook = new FakeQuantizedWeights(new int[]{0, 1}, g, new int[0], 0, 3);
+        hook.accept(net);
+        double first = net.score(data);
+        for (int step = 0; step < 80; step++) {
+            net.fit(data);
+            hook.accept(net);
+        }
+        double last = net.score(data);
+        assertTrue(last < 0.8 * first, "loss " + first + " -> " + last);
+        for (int layer = 0; layer < 2; layer++) {
+            float[] v = values(net.getLayer(layer).getParam("W"));
+            java.util.Set<Float> distinct = new java.util.HashSet<>();
+            for (int i = 0; i < v.length; i++) {
+                if (pruned[layer][i]) assertEquals(0f, v[i], 0f, "layer " + layer + " weight " + i + " was pruned");
+                else if (v[i] != 0) distinct.add(v[i]);
+            }
+            if (g == Granularity.TENSOR) {   // one scale: 3 values a layer (per channel: 3 codes, scaled per channel)
+                assertTrue(distinct.size() <= 3 && distinct.size() > 0, "layer " + layer + ": " + distinct);
+            }
+        }
+    }
+
     /** Every value is an integer multiple (|q| <= 127) of its channel's (or the tensor's) max|w| / 127. */
     private static void assertOnGrid(INDArray w, Granularity g) {
         float[][] m = w.castTo(DataType.FLOAT).toFloatMatrix();   // [nIn][nOut]
