@@ -31,14 +31,14 @@ class ExportParamsTest {
     }
 
     /**
-     * Since {@code auto} stores large weights in parts, packs them, and computes int8 scales, its files differ from
-     * those written before: the writer's version is hashed, so an older auto export is not reused. Dense and int64
-     * hashes stay (their int8 files compute the same outputs as before).
+     * Since {@code auto} stores large weights in parts, packs them, computes int8 scales and writes one bias scale for
+     * one weight scale, its files differ from those written before: the writer's version is hashed, so an older auto
+     * export is not reused. Dense and int64 hashes stay (their int8 files compute the same outputs as before).
      */
     @Test
     void theWriterVersionIsHashedWhereTheFileChanged() {
         ConfigHash auto = ConfigHash.of(new ExportParams("run-1", 17).withCurrentWriter(), ExportParams.HASH_BASE);
-        assertEquals("{\"source\":\"run-1\",\"sparse\":\"AUTO\",\"writer\":7}", auto.hashedJson());
+        assertEquals("{\"source\":\"run-1\",\"sparse\":\"AUTO\",\"writer\":8}", auto.hashedJson());
         ConfigHash never = ConfigHash.of(new ExportParams("run-1", 17, SparseStorage.NEVER).withCurrentWriter(),
                 ExportParams.HASH_BASE);
         assertEquals("b70e6cb12e01", never.value(), "the pinned dense hash");
