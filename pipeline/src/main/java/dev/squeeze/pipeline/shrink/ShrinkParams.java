@@ -55,9 +55,9 @@ public record ShrinkParams(
                 maxExclusive = true)
         double rate,
         @Setting(name = "rewind-to", help = "Where each pruning level rewinds the surviving weights before retraining: "
-                + "0 (the initialisation) or an early point of the training, 500it or 1ep (late rewinding, which holds "
-                + "accuracy better at high sparsity). A training run without weights saved there is trained once more "
-                + "with them.", label = "POINT", defaultValue = "0", check = SettingChecks.TrainingPoint.class)
+                + "0 (the initialisation) or an early point of the training, 500it or 1ep (late rewinding, for deeper "
+                + "networks). A training run without weights saved there is trained once more with them.",
+                label = "POINT", defaultValue = "0", check = SettingChecks.TrainingPoint.class)
         String rewindTo,
         @Setting(help = "Zoo models to distil into (default: every zoo model smaller than the trained one that fits its "
                 + "data), tried smallest first.", label = "MODEL,MODEL", check = SettingChecks.ZooModel.class)
