@@ -313,7 +313,12 @@ public final class ShrinkService {
                 }
                 return within;
             });
-            for (LevelResult level : outcome.tickets()) measureLevel(kind, structure, level);
+            List<Candidate> last = List.of();
+            for (LevelResult level : outcome.tickets()) last = measureLevel(kind, structure, level);
+            if (outcome.tickets().size() == params.levels() && last.stream().anyMatch(Candidate::withinBudget)) {
+                notes.add(String.format(Locale.ROOT, "%s reached its last level (--levels %d) with models still within "
+                        + "the budget: more levels may find a smaller one", kind, params.levels()));
+            }
             tag(params.searchId(), outcome.tickets().stream().map(LevelResult::runId).toList());
         }
 

@@ -117,6 +117,8 @@ class ShrinkServiceTest {
         assertTrue(chosen.fileBytes() < all.dense().fileBytes() / 3, "int8 of a smaller student is smaller still");
         assertFalse(ParetoReport.frontier(all.points(), ParetoReport.FILE_KB).isEmpty());
         assertTrue(all.format().contains("<- chosen"), all.format());
+        assertTrue(all.notes().contains("prune reached its last level (--levels 2) with models still within the budget: "
+                + "more levels may find a smaller one"), all.notes().toString());
 
         // Written out, benchmarked, reported.
         assertArrayEquals(Files.readAllBytes(Path.of(chosen.file())), Files.readAllBytes(output));
@@ -177,6 +179,7 @@ class ShrinkServiceTest {
         assertTrue(none.format().contains("chosen  none: no candidate is within 0.01 points"), none.format());
         assertTrue(none.notes().stream().anyMatch(n -> n.startsWith("prune stopped after level 1 of 3")),
                 none.notes().toString());
+        assertTrue(none.notes().stream().noneMatch(n -> n.contains("reached its last level")), none.notes().toString());
     }
 
     /**
