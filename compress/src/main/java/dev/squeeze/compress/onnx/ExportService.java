@@ -23,6 +23,7 @@ import dev.squeeze.compress.ledger.RunRecord;
 import dev.squeeze.compress.ledger.RunResult;
 import dev.squeeze.compress.network.Dl4jLayers;
 import dev.squeeze.compress.quant.Int4Linear;
+import dev.squeeze.compress.quant.WeightOnlyInt8Linear;
 import dev.squeeze.compress.quant.Int8Linear;
 import dev.squeeze.compress.quant.QuantizedModelFile;
 import dev.squeeze.compress.network.StepNetwork;
@@ -135,7 +136,8 @@ public final class ExportService {
 
     /** What the export holds: float, int8, int4 (4-bit dense weights, the rest float) or int4+int8 (mixed). */
     static String mode(StepNetwork network) {
-        boolean int8 = network.linearSteps().stream().anyMatch(s -> s instanceof Int8Linear);
+        boolean int8 = network.linearSteps().stream().anyMatch(s -> s instanceof Int8Linear
+                || s instanceof WeightOnlyInt8Linear);
         if (fourBitLayers(network) > 0) return int8 ? "int4+int8" : "int4";
         return int8 || !network.isFullyFloat() ? "int8" : "float";
     }
@@ -270,7 +272,9 @@ public final class ExportService {
                     + "(nothing packed) and report this");
         }
         boolean int8Layers = source.network().linearSteps().stream().anyMatch(s -> s instanceof Int8Linear);
-        if (source.int8() && (int8Layers || fourBitLayers(source.network()) == 0) && !int8Fused) {
+        boolean floatActivations = source.network().linearSteps().stream()
+                .anyMatch(s -> s instanceof Int4Linear || s instanceof WeightOnlyInt8Linear);
+        if (source.int8() && (int8Layers || !floatActivations) && !int8Fused) {
             throw new IllegalStateException("ONNX Runtime did not fuse the int8 graph into integer kernels; not written");
         }
         long fourBit = fourBitLayers(source.network());

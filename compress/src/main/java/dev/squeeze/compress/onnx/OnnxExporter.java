@@ -7,6 +7,7 @@ import dev.squeeze.compress.network.Geometry;
 import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.compress.network.Step;
 import dev.squeeze.compress.quant.Int4Linear;
+import dev.squeeze.compress.quant.WeightOnlyInt8Linear;
 import dev.squeeze.compress.quant.Int8Linear;
 import dev.squeeze.compress.quant.QuantizedWeights;
 import dev.squeeze.core.BadInputException;
@@ -38,7 +39,8 @@ import java.util.Map;
  * and {@code probabilities}, written by the nodes that compute them. Nodes have no names (their outputs tell them
  * apart; a name is about 12 bytes a node). A dense layer with 4-bit weights ({@link Int4Linear}) is DequantizeLinear of its INT4
  * weights in blocks (opset 21), MatMul, Add of its float bias, and its activation: float in and out, which ONNX Runtime
- * fuses into MatMulNBits.
+ * fuses into MatMulNBits. A layer with int8 weights and float activations ({@link WeightOnlyInt8Linear}) is
+ * DequantizeLinear of its int8 weights into a float Conv or Gemm.
  */
 public final class OnnxExporter {
     public static final String INPUT = "input";
@@ -109,9 +111,13 @@ public final class OnnxExporter {
                     v = residual(r, v);
                 } else {
                     String pre = step instanceof Int8Linear q ? int8Linear(g, q, v)
-                            : step instanceof Int4Linear q4 ? int4Linear(g, q4, v) : floatLinear(g, (FloatLinear) step, v);
+                            : step instanceof Int4Linear q4 ? int4Linear(g, q4, v)
+                            : step instanceof WeightOnlyInt8Linear w8 ? weightOnlyInt8Linear(g, w8, v)
+                            : floatLinear(g, (FloatLinear) step, v);
                     IActivation activation = step instanceof Int8Linear q ? q.activation()
-                            : step instanceof Int4Linear q4 ? q4.activation() : ((FloatLinear) step).activation();
+                            : step instanceof Int4Linear q4 ? q4.activation()
+                            : step instanceof WeightOnlyInt8Linear w8 ? w8.activation()
+                            : ((FloatLinear) step).activation();
                     long[] outShape = outShape(step, v.shape());
                     if (step == last) {
                         if (!top) return v;   // graph() refuses it
@@ -156,6 +162,21 @@ public final class OnnxExporter {
         String b = g.floats(g.fresh("b"), f.bias().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat(),
                 f.bias().length());
         return linear(g, f.geometry(), x, w, b);
+    }
+
+    /**
+     * DequantizeLinear of the int8 weights (zero points left to the default, 0) into the float Conv or Gemm, with a
+     * float bias: ONNX Runtime's QDQ rules fuse a convolution only with its input dequantized too, so this one runs on
+     * the float kernel, the weights dequantized as the graph says.
+     */
+    private static String weightOnlyInt8Linear(OnnxGraph g, WeightOnlyInt8Linear q, Value in) {
+        String x = in.quantized() ? dequantize(g, in) : in.name();
+        QuantizedWeights w = q.weights();
+        String weights = QdqNodes.int8Weight(g, w.values(), w.shape(), w.scales(), q.geometry().outputChannelAxis(),
+                false).dequantized();
+        String b = g.floats(g.fresh("b"), q.bias().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat(),
+                q.bias().length());
+        return linear(g, q.geometry(), x, weights, b);
     }
 
     private static String int8Linear(OnnxGraph g, Int8Linear q, Value in) {
@@ -288,6 +309,7 @@ public final class OnnxExporter {
         if (geometry instanceof Geometry.Conv c) return new long[]{c.outChannels(), c.outH(), c.outW()};
         INDArray w = step instanceof FloatLinear f ? f.weights() : null;
         long out = w != null ? w.size(1) : step instanceof Int4Linear q4 ? q4.weights().outputs()
+                : step instanceof WeightOnlyInt8Linear w8 ? w8.weights().shape()[1]
                 : ((Int8Linear) step).weights().shape()[1];
         return new long[]{out};
     }

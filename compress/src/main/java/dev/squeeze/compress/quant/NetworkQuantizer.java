@@ -2,6 +2,7 @@ package dev.squeeze.compress.quant;
 
 import dev.squeeze.compress.network.ActivationQuant;
 import dev.squeeze.compress.network.FloatLinear;
+import dev.squeeze.compress.network.Geometry;
 import dev.squeeze.compress.network.StepNetwork;
 import dev.squeeze.compress.network.Step;
 import dev.squeeze.core.BadInputException;
@@ -21,7 +22,8 @@ import java.util.Set;
  *
  * <p>With {@link FourBit} (4-bit weights), each dense layer not kept in float nor at 8 bits becomes an
  * {@link Int4Linear}: weight-only, real values in and out, as a float layer passes them; convolutions stay int8 (ONNX
- * Runtime has no 4-bit convolution kernel).
+ * Runtime has no 4-bit convolution kernel). With {@link ConvActivations#FLOAT}, each convolution not kept in float
+ * becomes a {@link WeightOnlyInt8Linear}: int8 weights, real values in and out.
  */
 public final class NetworkQuantizer {
     private NetworkQuantizer() {
@@ -34,7 +36,45 @@ public final class NetworkQuantizer {
      */
     public static StepNetwork quantize(StepNetwork floatNetwork, List<ActivationQuant> points,
                                             Granularity granularity, Set<Integer> keepFloat) {
-        return quantize(floatNetwork, points, granularity, keepFloat, null);
+        return quantize(floatNetwork, points, new Scheme(granularity, keepFloat, null, ConvActivations.INT8));
+    }
+
+    /**
+     * How each dense and convolutional layer is quantized.
+     *
+     * @param granularity     int8 weight scales per channel or per tensor
+     * @param keepFloat       DL4J layer indices left in float
+     * @param fourBit         null for 8-bit weights throughout; else dense layers get 4-bit weights as it says
+     * @param convActivations what the convolutions not kept in float compute in
+     */
+    public record Scheme(Granularity granularity, Set<Integer> keepFloat, FourBit fourBit,
+                         ConvActivations convActivations) {
+        public Scheme {
+            keepFloat = Set.copyOf(keepFloat);
+        }
+
+        /** The same with {@code keepFloat} left in float instead. */
+        public Scheme keeping(Set<Integer> keepFloat) {
+            return new Scheme(granularity, keepFloat, fourBit, convActivations);
+        }
+
+        /** The layer's form: float, 4-bit weights, int8 weights with float activations, or int8. */
+        Form form(FloatLinear f) {
+            if (keepFloat.contains(f.layer())) return Form.FLOAT;
+            if (fourBit != null && fourBit.applies(f)) return Form.FOUR_BIT;
+            if (convActivations == ConvActivations.FLOAT && f.geometry() instanceof Geometry.Conv) return Form.WEIGHT_ONLY_INT8;
+            return Form.INT8;
+        }
+    }
+
+    /** What a layer becomes. */
+    enum Form {
+        FLOAT, FOUR_BIT, WEIGHT_ONLY_INT8, INT8;
+
+        /** Whether its weights are int8: the weights quantization-aware training fake-quantizes at 8 bits. */
+        boolean int8Weights() {
+            return this == WEIGHT_ONLY_INT8 || this == INT8;
+        }
     }
 
     /**
@@ -58,13 +98,17 @@ public final class NetworkQuantizer {
      */
     public static StepNetwork quantize(StepNetwork floatNetwork, List<ActivationQuant> points,
                                             Granularity granularity, Set<Integer> keepFloat, FourBit fourBit) {
+        return quantize(floatNetwork, points, new Scheme(granularity, keepFloat, fourBit, ConvActivations.INT8));
+    }
+
+    public static StepNetwork quantize(StepNetwork floatNetwork, List<ActivationQuant> points, Scheme scheme) {
         int count = floatNetwork.calibrationPointCount();
         if (points.size() < count) {
             throw new IllegalArgumentException(points.size() + " calibration points for " + count + " needed");
         }
         List<Step> linear = floatNetwork.linearSteps();
         if (linear.isEmpty()) throw new IllegalArgumentException("the network has no dense or convolutional layer");
-        Walk walk = new Walk(points, granularity, keepFloat, fourBit, linear.get(linear.size() - 1));
+        Walk walk = new Walk(points, scheme, linear.get(linear.size() - 1));
         List<Step> steps = new ArrayList<>();
         walk.steps(floatNetwork.steps(), new Flow(points.get(0), false), steps);
         return new StepNetwork(floatNetwork.inputShape(), steps);
@@ -80,43 +124,37 @@ public final class NetworkQuantizer {
     /** One pass over the float steps, taking the calibration points in {@link StepNetwork#forward}'s order. */
     private static final class Walk {
         private final List<ActivationQuant> points;
-        private final Granularity granularity;
-        private final Set<Integer> keepFloat;
-        private final FourBit fourBit;
+        private final Scheme scheme;
         private final Step lastLayer;
         private int next = 1;   // point 0 is the input
 
-        Walk(List<ActivationQuant> points, Granularity granularity, Set<Integer> keepFloat, FourBit fourBit,
-             Step lastLayer) {
+        Walk(List<ActivationQuant> points, Scheme scheme, Step lastLayer) {
             this.points = points;
-            this.granularity = granularity;
-            this.keepFloat = keepFloat;
-            this.fourBit = fourBit;
+            this.scheme = scheme;
             this.lastLayer = lastLayer;
         }
 
         /** Appends the int8 form of {@code steps} to {@code out}; returns the tensor they leave. */
         Flow steps(List<Step> steps, Flow at, List<Step> out) {
             for (Step step : steps) {
-                if (step instanceof Int8Linear || step instanceof Int4Linear
+                if (step instanceof Int8Linear || step instanceof Int4Linear || step instanceof WeightOnlyInt8Linear
                         || step instanceof Step.Residual r && r.output() != null) {
                     throw new IllegalArgumentException("already quantized: " + step.describe());
                 }
                 if (step instanceof FloatLinear f) {
                     boolean last = f == lastLayer;
                     ActivationQuant output = last ? null : points.get(next++);
-                    if (keepFloat.contains(f.layer())) {
-                        out.add(f);
-                        at = new Flow(output, false);
-                    } else if (fourBit != null && fourBit.applies(f)) {
-                        out.add(Int4Linear.quantize(f, fourBit.blockSize()));   // real in, real out
-                        at = new Flow(output, false);
-                    } else {
-                        boolean relu = !last && hiddenActivationIsRelu(f);
-                        out.add(Int8Linear.quantize(f, f.geometry().outputChannelAxis(), granularity, at.quant(),
-                                output, relu));
-                        at = new Flow(output, !last);
+                    switch (scheme.form(f)) {
+                        case FLOAT -> out.add(f);
+                        case FOUR_BIT -> out.add(Int4Linear.quantize(f, scheme.fourBit().blockSize()));   // real in and out
+                        case WEIGHT_ONLY_INT8 -> out.add(WeightOnlyInt8Linear.quantize(f, scheme.granularity()));
+                        case INT8 -> {
+                            boolean relu = !last && hiddenActivationIsRelu(f);
+                            out.add(Int8Linear.quantize(f, f.geometry().outputChannelAxis(), scheme.granularity(),
+                                    at.quant(), output, relu));
+                        }
                     }
+                    at = new Flow(output, scheme.form(f) == Form.INT8 && !last);
                 } else if (step instanceof Step.Residual r) {
                     List<Step> main = new ArrayList<>();
                     List<Step> shortcut = new ArrayList<>();

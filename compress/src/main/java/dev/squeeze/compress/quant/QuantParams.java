@@ -29,6 +29,8 @@ import java.util.TreeSet;
  * @param keep8bit       with 4 bits: DL4J indices of the dense layers left at 8 bits; null (not given) reads as none
  * @param weightSharing  int8: the most distinct non-zero values each layer's weights share ({@link WeightSharing}); 0:
  *                       every code its own value
+ * @param convActivations a Squeeze model's convolutions: int8 activations (QLinearConv), or float ones with int8
+ *                       weights ({@link WeightOnlyInt8Linear})
  * @param mode           {@code dynamic}, {@code static} or {@code auto}: how an ONNX file is quantized
  * @param qatEpochs      epochs of quantization-aware training (0: none, unless the budget calls for it)
  * @param accuracyBudget for a Squeeze model, the most validation accuracy, in points, the int8 model may lose (a
@@ -80,6 +82,10 @@ public record QuantParams(
                 + "each weight in ceil(log2(K+1)) bits and its gap. 0 (the default): off.", label = "K",
                 defaultValue = "0", min = 0, max = 255)
         int weightSharing,
+        @Setting(name = "conv-activations", help = "Squeeze models: what the convolutions compute in, int8 or float; "
+                + "float keeps their weights int8 (as small in the file) but runs ONNX Runtime's float convolution, "
+                + "faster than its int8 one on few channels (lenet-5's).", label = "int8|float", defaultValue = "int8")
+        ConvActivations convActivations,
         @Setting(name = "qat-epochs", help = "Epochs of quantization-aware training after calibration; 0 for none.",
                 defaultValue = "0", min = 0)
         int qatEpochs,
@@ -247,7 +253,8 @@ public record QuantParams(
     /** Settings measured on no inputs of the user's own (every Squeeze model, and an ONNX file given none). */
     public QuantParams(String source, String calibration, double percentile, int samples, Granularity granularity,
                        List<Object> keepFloat, int qatEpochs, Object accuracyBudget, String mode) {
-        this(source, calibration, percentile, samples, granularity, keepFloat, EIGHT_BITS, DEFAULTS.blockSize(), List.of(), 0, qatEpochs,
+        this(source, calibration, percentile, samples, granularity, keepFloat, EIGHT_BITS, DEFAULTS.blockSize(), List.of(), 0,
+                ConvActivations.INT8, qatEpochs,
                 accuracyBudget, mode, null, null, null);
     }
 

@@ -22,7 +22,6 @@ import dev.squeeze.models.zoo.Network;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Quantization-aware training: the float model fine-tuned through the guarded training loop with fake quantization
@@ -45,15 +44,14 @@ public final class QuantizationAwareTraining {
 
     /**
      * @param points the calibrated quantization of every calibration point ({@link StepNetwork#forward})
-     * @param keep    DL4J layer indices left in float
-     * @param fourBit null for int8 throughout; else the 4-bit settings {@link NetworkQuantizer} takes
+     * @param scheme how each layer is quantized, as {@link NetworkQuantizer} takes it
      * @param sharedValues the int8 layers' weights trained shared among this many values a layer (0: not shared)
      * @param data   normalised splits; validation picks the best epoch
      * @param paths  where the fine-tuned float checkpoints go (an interrupted run resumes from them)
      */
     public StepNetwork fineTune(Network network, ModelInfo info, StepNetwork floatNetwork,
-                                     List<ActivationQuant> points, Granularity granularity, Set<Integer> keep,
-                                     NetworkQuantizer.FourBit fourBit, int sharedValues, int epochs,
+                                     List<ActivationQuant> points, NetworkQuantizer.Scheme scheme,
+                                     int sharedValues, int epochs,
                                      QuantizeService.Splits data,
                                      RunPaths paths) {
         MultiLayerNetwork net = network.asStack();   // QuantizeService refuses QAT of a graph before any run
@@ -61,18 +59,15 @@ public final class QuantizationAwareTraining {
         int count = layers.size();
         List<dev.squeeze.compress.network.Step> steps = floatNetwork.linearSteps();
         boolean[] int8 = new boolean[count];   // 8-bit: weights and the activations around them quantized
-        boolean[] int4 = new boolean[count];   // 4-bit weights, float activations
+        List<Integer> int8Layers = new ArrayList<>();   // int8 weights (with int8 or float activations)
+        List<Integer> int4Layers = new ArrayList<>();   // 4-bit weights, float activations
         for (int k = 0; k < count; k++) {
-            boolean quantized = !keep.contains(layers.get(k));
-            int4[k] = quantized && fourBit != null && fourBit.applies((FloatLinear) steps.get(k));
-            int8[k] = quantized && !int4[k];
+            NetworkQuantizer.Form form = scheme.form((FloatLinear) steps.get(k));
+            int8[k] = form == NetworkQuantizer.Form.INT8;
+            if (form.int8Weights()) int8Layers.add(layers.get(k));
+            if (form == NetworkQuantizer.Form.FOUR_BIT) int4Layers.add(layers.get(k));
         }
-        List<Integer> int8Layers = new ArrayList<>();
-        List<Integer> int4Layers = new ArrayList<>();
-        for (int k = 0; k < count; k++) {
-            if (int8[k]) int8Layers.add(layers.get(k));
-            if (int4[k]) int4Layers.add(layers.get(k));
-        }
+        NetworkQuantizer.FourBit fourBit = scheme.fourBit();
 
         MultiLayerConfiguration conf = net.getLayerWiseConfigurations().clone();
         for (int k = 0; k < count - 1; k++) {
@@ -86,7 +81,7 @@ public final class QuantizationAwareTraining {
                 info.normalization());
 
         FakeQuantizedWeights weights = new FakeQuantizedWeights(int8Layers.stream().mapToInt(Integer::intValue).toArray(),
-                granularity, int4Layers.stream().mapToInt(Integer::intValue).toArray(),
+                scheme.granularity(), int4Layers.stream().mapToInt(Integer::intValue).toArray(),
                 fourBit == null ? 0 : fourBit.blockSize(), sharedValues);
         // Its own schedule and rule, pinned: the quantize hash does not hold them, so a change of the training
         // defaults must not change what the same quantize settings produce.
@@ -104,7 +99,7 @@ public final class QuantizationAwareTraining {
         }, n -> weights.accept(n.asStack()), false));
         Network tuned = ModelFile.load(paths.model(), false).network();
         StepNetwork tunedFloat = Dl4jLayers.toFloatNetwork(tuned, info.inputShape());
-        return NetworkQuantizer.quantize(tunedFloat, points, granularity, keep, fourBit);
+        return NetworkQuantizer.quantize(tunedFloat, points, scheme);
     }
 
     /** The examples as the int8 model's first layer sees them: rounded to its input quantization's grid. */

@@ -120,6 +120,7 @@ public final class QuantizeService {
                     .withNotes((params.fourBit() ? "int4 blocks of " + params.blockSize() + (params.keep8bit().isEmpty()
                             ? "" : ", 8-bit " + params.keep8bit()) : "int8 " + params.granularity().label())
                             + (params.weightSharing() > 0 ? ", " + params.weightSharing() + " shared values a layer" : "")
+                            + (params.convActivations() == ConvActivations.FLOAT ? ", float convolutions" : "")
                             + ", calibration " + params.calibration());
         }
 
@@ -161,8 +162,7 @@ public final class QuantizeService {
         monitor.message(String.format(Locale.ROOT, "run %s: calibrating on %d training examples; float validation "
                 + "accuracy %.2f%%", run.id(), calibrationSet.size(), 100 * floatVal));
         CalibrationStatistics stats = CalibrationStatistics.collect(floatNetwork, calibrationSet);
-        Set<Integer> keep = new HashSet<>(params.layerIndices());
-        NetworkQuantizer.FourBit fourBit = fourBit(params);
+        NetworkQuantizer.Scheme scheme = scheme(params);
 
         List<QuantizeOutcome.Trial> trials = new ArrayList<>();
         StepNetwork best = null;
@@ -170,8 +170,8 @@ public final class QuantizeService {
         List<ActivationQuant> bestPoints = null;
         for (Calibration method : params.methods()) {
             List<ActivationQuant> points = stats.quantizations(method, params.percentile());
-            StepNetwork q = WeightSharing.apply(NetworkQuantizer.quantize(floatNetwork, points, params.granularity(), keep,
-                    fourBit), params.weightSharing());
+            StepNetwork q = WeightSharing.apply(NetworkQuantizer.quantize(floatNetwork, points, scheme),
+                    params.weightSharing());
             double val = Evaluator.evaluate(q, data.validation(), info.classNames()).accuracy();
             var trial = new QuantizeOutcome.Trial(method.label(), params.granularity().label(), 0, val, floatVal - val);
             monitor.message(String.format(Locale.ROOT, "  %-10s %s validation accuracy %.2f%% (drop %.2f points)",
@@ -201,7 +201,7 @@ public final class QuantizeService {
             }
             Calibration method = Calibration.parse(bestTrial.calibration());
             StepNetwork qat = WeightSharing.apply(new QuantizationAwareTraining(monitor).fineTune(net, info, floatNetwork,
-                    bestPoints, params.granularity(), keep, fourBit, params.weightSharing(), qatEpochs, data, new RunPaths(paths.dir().resolve("qat"))),
+                    bestPoints, scheme, params.weightSharing(), qatEpochs, data, new RunPaths(paths.dir().resolve("qat"))),
                     params.weightSharing());
             double val = Evaluator.evaluate(qat, data.validation(), info.classNames()).accuracy();
             var trial = new QuantizeOutcome.Trial(method.label(), params.granularity().label(), qatEpochs, val, floatVal - val);
@@ -234,11 +234,13 @@ public final class QuantizeService {
         List<Integer> layers = floatNetwork.linearSteps().stream().map(StepNetwork::layerOf).toList();
         // At 4 bits every dense layer is measured at 4 bits, those kept at 8 too: the list says which to keep.
         NetworkQuantizer.FourBit fourBit = params.fourBit() ? new NetworkQuantizer.FourBit(params.blockSize(), Set.of()) : null;
+        NetworkQuantizer.Scheme scheme = new NetworkQuantizer.Scheme(params.granularity(), Set.of(), fourBit,
+                params.convActivations());
         List<QuantizeOutcome.Sensitivity> out = new ArrayList<>();
         for (Step step : floatNetwork.linearSteps()) {
             int layer = StepNetwork.layerOf(step);
             Set<Integer> others = layers.stream().filter(l -> l != layer).collect(Collectors.toSet());
-            StepNetwork q = NetworkQuantizer.quantize(floatNetwork, points, params.granularity(), others, fourBit);
+            StepNetwork q = NetworkQuantizer.quantize(floatNetwork, points, scheme.keeping(others));
             double val = Evaluator.evaluate(q, data.validation(), info.classNames()).accuracy();
             boolean fourBitLayer = fourBit != null && fourBit.applies((FloatLinear) step);
             out.add(new QuantizeOutcome.Sensitivity(layer, StepNetwork.labelOf(step), val, floatVal - val,
@@ -286,6 +288,12 @@ public final class QuantizeService {
         }
     }
 
+    /** How the quantizer quantizes each layer, as the settings say. */
+    static NetworkQuantizer.Scheme scheme(QuantParams params) {
+        return new NetworkQuantizer.Scheme(params.granularity(), new HashSet<>(params.layerIndices()), fourBit(params),
+                params.convActivations());
+    }
+
     /** The 4-bit settings the quantizer takes, or null for int8 throughout. */
     static NetworkQuantizer.FourBit fourBit(QuantParams params) {
         return params.fourBit() ? new NetworkQuantizer.FourBit(params.blockSize(), new HashSet<>(params.keep8bit())) : null;
@@ -293,7 +301,8 @@ public final class QuantizeService {
 
     /** The layers of {@code network} with int8 weights (a 4-bit model's convolutions and --keep-8bit layers). */
     private static List<Integer> eightBitLayers(StepNetwork network) {
-        return network.linearSteps().stream().filter(s -> s instanceof Int8Linear).map(StepNetwork::layerOf).toList();
+        return network.linearSteps().stream().filter(s -> s instanceof Int8Linear || s instanceof WeightOnlyInt8Linear)
+                .map(StepNetwork::layerOf).toList();
     }
 
     /**

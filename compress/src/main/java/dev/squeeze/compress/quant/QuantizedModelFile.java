@@ -37,13 +37,17 @@ import java.util.zip.ZipOutputStream;
  * network's steps with their scales, zero points and int32 biases ({@code squeeze-int8.json}; a residual block holds
  * the steps of its two paths), and one binary entry per layer: int8 weights as raw bytes, or float32 little-endian
  * for layers kept in float; a 4-bit layer ({@link Int4Linear}) has its codes packed two to a byte as ONNX packs INT4,
- * and its block scales and float biases as float32 entries. Written atomically. Version 2 added residual blocks and
- * global pooling, version 3 4-bit layers; a file is written at the lowest version that holds it (a network with none
- * of them as version 1, which every Squeeze reads).
+ * and its block scales and float biases as float32 entries; a layer with int8 weights and float activations
+ * ({@link WeightOnlyInt8Linear}) has its weights as raw bytes and its biases as float32. Written atomically. Version 2
+ * added residual blocks and global pooling, version 3 4-bit layers, version 4 int8 weights with float activations; a
+ * file is written at the lowest version that holds it (a network with none of them as version 1, which every Squeeze
+ * reads).
  */
 public final class QuantizedModelFile {
     static final String FORMAT = "squeeze-int8";
-    static final int VERSION = 3;
+    static final int VERSION = 4;
+    /** The version of a file with 4-bit layers but no layer with int8 weights and float activations. */
+    static final int FOUR_BIT_VERSION = 3;
     /** The version of a file with residual blocks or global pooling but no 4-bit layer. */
     static final int RESIDUAL_VERSION = 2;
     /** The version of a file without residual blocks or global pooling. */
@@ -76,7 +80,9 @@ public final class QuantizedModelFile {
         boolean layerStack = network.flattened().stream()
                 .noneMatch(st -> st instanceof Step.Residual || st instanceof Step.GlobalPooling);
         boolean fourBit = network.flattened().stream().anyMatch(st -> st instanceof Int4Linear);
-        int version = fourBit ? VERSION : layerStack ? LAYER_STACK_VERSION : RESIDUAL_VERSION;
+        boolean weightOnly = network.flattened().stream().anyMatch(st -> st instanceof WeightOnlyInt8Linear);
+        int version = weightOnly ? VERSION : fourBit ? FOUR_BIT_VERSION : layerStack ? LAYER_STACK_VERSION
+                : RESIDUAL_VERSION;
         String json = Json.write(new NetworkSpec(FORMAT, version, network.inputShape(), specs));
         AtomicFiles.write(target, tmp -> {
             try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(tmp))) {
@@ -146,6 +152,15 @@ public final class QuantizedModelFile {
                     q.weights().channelAxis(), q.weights().scales(), q.bias(), q.input(), q.output(), q.relu(),
                     q.activation() == null ? null : activationJson(q.activation()), entry, null, null, null, null, null, null);
         }
+        if (step instanceof WeightOnlyInt8Linear q) {
+            String entry = "layer-" + q.layer() + ".int8";
+            String biasEntry = "layer-" + q.layer() + "-bias.f32";
+            blobs.put(entry, q.weights().values());
+            blobs.put(biasEntry, floats(q.bias()));
+            return new StepSpec("int8-weights", null, null, q.layer(), q.label(), conv(q.geometry()), q.weights().shape(),
+                    q.weights().channelAxis(), q.weights().scales(), null, null, null, null, activationJson(q.activation()),
+                    entry, biasEntry, null, null, null, null, null);
+        }
         if (step instanceof Int4Linear q) {
             String entry = "layer-" + q.layer() + ".int4";
             String scalesEntry = "layer-" + q.layer() + "-scales.f32";
@@ -177,6 +192,9 @@ public final class QuantizedModelFile {
                     new QuantizedWeights(blob(entries, s.weights(), file), s.weightShape(), s.channelAxis(), s.scales()),
                     s.bias(), s.input(), s.output(), Boolean.TRUE.equals(s.relu()),
                     s.activation() == null ? null : activation(s.activation()));
+            case "int8-weights" -> new WeightOnlyInt8Linear(s.layer(), s.label(), geometry(s.conv()),
+                    new QuantizedWeights(blob(entries, s.weights(), file), s.weightShape(), s.channelAxis(), s.scales()),
+                    floats(blob(entries, s.floatBias(), file), null), activation(s.activation()));
             case "int4" -> new Int4Linear(s.layer(), s.label(), new Int4Weights(
                     Int4Weights.unpack(blob(entries, s.weights(), file), (int) (s.weightShape()[0] * s.weightShape()[1])),
                     s.weightShape(), s.blockSize(), floats(blob(entries, s.blockScales(), file), null).toFloatVector()),

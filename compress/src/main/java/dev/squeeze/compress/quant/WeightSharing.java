@@ -21,7 +21,7 @@ public final class WeightSharing {
     private WeightSharing() {
     }
 
-    /** {@code network} with every int8 layer's weights shared among at most {@code k} values; itself when k is 0. */
+    /** {@code network} with every int8 layer's weights (float activations or not) shared among at most {@code k} values; itself when k is 0. */
     public static StepNetwork apply(StepNetwork network, int k) {
         if (k <= 0) return network;
         return new StepNetwork(network.inputShape(), shared(network.steps(), k));
@@ -33,6 +33,8 @@ public final class WeightSharing {
             if (s instanceof Int8Linear l) {
                 out.add(new Int8Linear(l.layer(), l.label(), l.geometry(), shared(l.weights(), k), l.bias(), l.input(),
                         l.output(), l.relu(), l.activation()));
+            } else if (s instanceof WeightOnlyInt8Linear l) {
+                out.add(l.withWeights(shared(l.weights(), k)));
             } else if (s instanceof Step.Residual r) {
                 out.add(new Step.Residual(r.label(), shared(r.main(), k), shared(r.shortcut(), k), r.activation(), r.output()));
             } else {

@@ -12,6 +12,7 @@ import dev.squeeze.compress.prune.PruneParams;
 import dev.squeeze.compress.prune.PruneScope;
 import dev.squeeze.compress.prune.PruneService;
 import dev.squeeze.compress.prune.Structure;
+import dev.squeeze.compress.quant.ConvActivations;
 import dev.squeeze.compress.quant.QuantParams;
 import dev.squeeze.compress.quant.QuantizeOutcome;
 import dev.squeeze.compress.quant.QuantizeService;
@@ -302,6 +303,28 @@ class ExportServiceTest {
         assertEquals(1.0, packed.top1Agreement(), 0.0);
         assertTrue(packed.fusedOperators().contains("QGemm"), packed.format());
         assertTrue(packed.format().contains("packed, "), packed.format());
+    }
+
+    /**
+     * {@code quantize --conv-activations float} of a CNN: the run says so, and the export is checked as every int8
+     * export is (ONNX Runtime's top-1 against ND4J's), with the dense layers on the integer kernels and the
+     * convolutions on the float one.
+     */
+    @Test
+    void floatConvolutionActivationsExportRunsConvolutionsInFloatAndDenseLayersInInt8() {
+        TrainOutcome lenet5 = new TrainingService(workspace(), locator(), TrainingMonitor.SILENT).train(
+                TrainParams.of("lenet-5", "fashion-mnist", 1, 60, 1e-3, 5, 1, 0.1, 0.8), Fixtures.fashionMnistDir(), false);
+        QuantizeOutcome q = new QuantizeService(workspace(), locator(), TrainingMonitor.SILENT).quantize(
+                lenet5.run().id(), QuantParams.SETTINGS.with(QuantParams.DEFAULTS, "convActivations", ConvActivations.FLOAT),
+                Fixtures.fashionMnistDir());
+        try (RunLedger ledger = RunLedger.open(workspace().ledgerLocation())) {
+            String notes = ledger.get(q.runId()).orElseThrow().notes();
+            assertTrue(notes.contains("float convolutions"), notes);
+        }
+        ExportOutcome o = export(q.model(), home.resolve("float-convolutions.onnx"));
+        assertTrue(o.fusedOperators().contains("QGemm") && !o.fusedOperators().contains("QLinearConv"), o.format());
+        assertTrue(o.top1Agreement() >= 0.995, o.format());
+        assertEquals(q.int8TestAcc(), o.onnxTestAccuracy(), 0.005, o.format());
     }
 
     @Test

@@ -6,6 +6,7 @@ import dev.squeeze.compress.eval.Evaluator;
 import dev.squeeze.compress.quant.Calibration;
 import dev.squeeze.compress.quant.CalibrationStatistics;
 import dev.squeeze.compress.network.Dl4jLayers;
+import dev.squeeze.compress.quant.ConvActivations;
 import dev.squeeze.compress.quant.Granularity;
 import dev.squeeze.compress.quant.NetworkQuantizer;
 import dev.squeeze.compress.network.StepNetwork;
@@ -159,6 +160,38 @@ class OnnxExportParityTest {
             assertTrue(!ops.contains("Gemm") && !ops.contains("Conv") && !ops.contains("DequantizeLinear"),
                     model + " keeps no float layer: " + ops);
         }
+    }
+
+    /**
+     * Float convolution activations ({@code --conv-activations float}): the file holds the convolutions' weights as int8
+     * (no float tensor of a convolution's size), ONNX Runtime runs them on its float Conv and the dense layers on its
+     * integer kernels, and computes what ND4J computes (the float convolutions' sums in another order: top-1 within
+     * 0.5%).
+     */
+    @Test
+    void floatConvolutionActivationsRunOnTheFloatConvWithInt8WeightsInTheFile() throws Exception {
+        MultiLayerNetwork net = trained(Trainer.newNetwork(TrainParams.of("lenet-5"), images).asStack(), images, 1);
+        StepNetwork f = Dl4jLayers.toFloatNetwork(net, images.inputShape());
+        var points = CalibrationStatistics.collect(f, images.train().head(300)).quantizations(Calibration.MINMAX, 100);
+        StepNetwork q = NetworkQuantizer.quantize(f, points,
+                new NetworkQuantizer.Scheme(Granularity.CHANNEL, Set.of(), null, ConvActivations.FLOAT));
+        byte[] written = onnx(q, images);
+        for (var t : OnnxMl.ModelProto.parseFrom(written).getGraph().getInitializerList()) {
+            long elements = t.getDimsList().stream().reduce(1L, (a, b) -> a * b);
+            assertTrue(t.getDataType() != OnnxMl.TensorProto.DataType.FLOAT_VALUE || elements < 150,
+                    t.getName() + ": " + elements + " floats");
+        }
+        Path optimized = tmp.resolve("float-convolutions-optimized.onnx");
+        float[][] ort = ort(written, images, rawImages, optimized);
+        Set<String> ops = new TreeSet<>();
+        for (var n : OnnxMl.ModelProto.parseFrom(Files.readAllBytes(optimized)).getGraph().getNodeList()) ops.add(n.getOpType());
+        assertTrue(ops.contains("QGemm") && !ops.contains("QLinearConv"), ops.toString());
+        assertTrue(ops.contains("Conv") || ops.contains("FusedConv"), ops.toString());
+
+        float[][] nd4j = Evaluator.probabilities(q, images.test());
+        int agree = 0;
+        for (int i = 0; i < ort.length; i++) if (Evaluator.argmax(ort[i]) == Evaluator.argmax(nd4j[i])) agree++;
+        assertTrue(agree >= 0.995 * ort.length, "top-1 agreement " + agree + "/" + ort.length);
     }
 
     /**

@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -93,6 +94,50 @@ class QuantizedNetworkTest {
         assertInstanceOf(Int8Linear.class, linear.get(1));
         assertInstanceOf(FloatLinear.class, linear.get(linear.size() - 1));
         assertEquals(1, ((Int8Linear) linear.get(1)).weights().scales().length, "per tensor: one scale");
+    }
+
+    @Test
+    void floatConvolutionActivationsKeepInt8WeightsSharedAndStoredAndComputeAsTheirDequantizedFloatLayers() throws Exception {
+        StepNetwork f = Dl4jLayers.toFloatNetwork(lenet5, data.inputShape());
+        var points = CalibrationStatistics.collect(f, data.train().head(300)).quantizations(Calibration.MINMAX, 100);
+        StepNetwork q = NetworkQuantizer.quantize(f, points,
+                new NetworkQuantizer.Scheme(Granularity.CHANNEL, Set.of(), null, ConvActivations.FLOAT));
+        var linear = q.linearSteps();
+        var floatLinear = f.linearSteps();
+        for (int k = 0; k < linear.size(); k++) {
+            boolean conv = ((FloatLinear) floatLinear.get(k)).geometry() instanceof dev.squeeze.compress.network.Geometry.Conv;
+            Class<?> want = conv ? WeightOnlyInt8Linear.class : Int8Linear.class;
+            assertEquals(want, linear.get(k).getClass(), linear.get(k).describe());
+        }
+        WeightOnlyInt8Linear first = (WeightOnlyInt8Linear) linear.get(0);
+        FloatLinear firstFloat = (FloatLinear) floatLinear.get(0);
+        QuantizedWeights int8 = QuantizedWeights.quantize(firstFloat.weights(), 0, Granularity.CHANNEL);
+        assertArrayEquals(int8.values(), first.weights().values(), "the int8 layer's weights");
+        assertArrayEquals(int8.scales(), first.weights().scales());
+        INDArray x = data.test().toDataSet(null, 0, 200).getFeatures();
+        var in = dev.squeeze.compress.network.Tensor.real(x.reshape(x.size(0), 1, 28, 28));
+        assertEquals(new FloatLinear(0, "c", first.geometry(), first.weights().dequantized(), firstFloat.bias(),
+                firstFloat.activation()).apply(in).values(), first.apply(in).values(), "float, on the dequantized weights");
+        double off = first.apply(in).values().sub(firstFloat.apply(in).values()).amaxNumber().doubleValue();
+        // Each weight is off by at most half its channel's scale, over the inputs of one output (ReLU only shrinks it).
+        double maxScale = 0;
+        for (float sc : int8.scales()) maxScale = Math.max(maxScale, sc);
+        double bound = 0.5 * maxScale * (firstFloat.weights().length() / int8.channels()) * x.amaxNumber().doubleValue();
+        assertTrue(off > 0 && off <= bound, "off the float layer by the weights' rounding alone: " + off + " > " + bound);
+        double floatAcc = Evaluator.evaluate(Network.of(lenet5), data.test(), data.classNames()).accuracy();
+        assertTrue(Math.abs(floatAcc - Evaluator.evaluate(q, data.test(), data.classNames()).accuracy()) <= 0.02);
+
+        StepNetwork shared = WeightSharing.apply(q, 3);
+        byte[] codes = ((WeightOnlyInt8Linear) shared.linearSteps().get(1)).weights().values();
+        assertTrue(IntStream.range(0, codes.length).map(i -> codes[i]).filter(c -> c != 0).distinct().count() <= 3,
+                "weight sharing shares a float-activation layer's int8 weights too");
+
+        Path file = tmp.resolve("float-convolutions.zip");
+        QuantizedModelFile.save(file, shared, new ModelInfo("lenet-5", "fashion-mnist", null, data.inputShape(),
+                data.classNames(), data.normalization(), "abc", "run1", 2, 0.7));
+        StepNetwork loaded = QuantizedModelFile.load(file).network();
+        assertEquals(shared.probabilities(x), loaded.probabilities(x));
+        assertEquals(shared.linearSteps().get(1).describe(), loaded.linearSteps().get(1).describe());
     }
 
     @Test

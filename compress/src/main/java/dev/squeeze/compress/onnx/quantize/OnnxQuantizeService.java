@@ -123,6 +123,10 @@ public final class OnnxQuantizeService {
             throw new BadInputException("--weight-sharing is built for Squeeze models (quantize their run or model file); "
                     + "leave it out for an ONNX file");
         }
+        if (requested.convActivations() != QuantParams.DEFAULTS.convActivations()) {
+            throw new BadInputException("--conv-activations is built for Squeeze models (quantize their run or model "
+                    + "file); for an ONNX file, --keep-float NODE keeps a convolution float");
+        }
         FigureBudget budget = requested.figureBudget();
         if (budget != null && !data.given()) {
             throw new BadInputException("--accuracy-budget " + budget.text() + " is measured on your inputs; give them "
