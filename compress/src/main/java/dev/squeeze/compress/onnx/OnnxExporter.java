@@ -39,8 +39,8 @@ import java.util.Map;
  * and {@code probabilities}, written by the nodes that compute them. Nodes have no names (their outputs tell them
  * apart; a name is about 12 bytes a node). A dense layer with 4-bit weights ({@link Int4Linear}) is DequantizeLinear of its INT4
  * weights in blocks (opset 21), MatMul, Add of its float bias, and its activation: float in and out, which ONNX Runtime
- * fuses into MatMulNBits. A layer with int8 weights and float activations ({@link WeightOnlyInt8Linear}) is
- * DequantizeLinear of its int8 weights into a float Conv or Gemm.
+ * fuses into MatMulNBits. A layer with int8 weights and float activations ({@link WeightOnlyInt8Linear}) is its int8
+ * weights, Cast and multiplied by their scales, into a float Conv or Gemm.
  */
 public final class OnnxExporter {
     public static final String INPUT = "input";
@@ -165,15 +165,14 @@ public final class OnnxExporter {
     }
 
     /**
-     * DequantizeLinear of the int8 weights (zero points left to the default, 0) into the float Conv or Gemm, with a
-     * float bias: ONNX Runtime's QDQ rules fuse a convolution only with its input dequantized too, so this one runs on
-     * the float kernel, the weights dequantized as the graph says.
+     * The int8 weights, Cast and multiplied by their scales ({@link QdqNodes#int8WeightAsFloat}), into the float Conv or
+     * Gemm, with a float bias: ONNX Runtime folds the weights into a float initializer at load and runs the float
+     * kernel on them, as on a float layer's.
      */
     private static String weightOnlyInt8Linear(OnnxGraph g, WeightOnlyInt8Linear q, Value in) {
         String x = in.quantized() ? dequantize(g, in) : in.name();
         QuantizedWeights w = q.weights();
-        String weights = QdqNodes.int8Weight(g, w.values(), w.shape(), w.scales(), q.geometry().outputChannelAxis(),
-                false).dequantized();
+        String weights = QdqNodes.int8WeightAsFloat(g, w.values(), w.shape(), w.scales(), q.geometry().outputChannelAxis());
         String b = g.floats(g.fresh("b"), q.bias().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat(),
                 q.bias().length());
         return linear(g, q.geometry(), x, weights, b);

@@ -65,17 +65,39 @@ public final class QdqNodes {
     }
 
     /**
+     * Int8 weight {@code codes} of {@code shape} as float weights, {@code codes × scale} with one scale per channel along
+     * {@code axis} (or one for the tensor): Cast to float and Mul by the scales, shaped to broadcast along the axis. The
+     * same float values as DequantizeLinear's ({@code (float) q × scale}), but ONNX Runtime folds Cast and Mul of
+     * constants when it loads the file, where it leaves a DequantizeLinear to run per request: the float layer reading
+     * them gets constant weights, which its kernel prepacks and fuses with its activation (a weight-only layer).
+     */
+    public static String int8WeightAsFloat(OnnxGraph g, byte[] codes, long[] shape, float[] scales, int axis) {
+        String wq = g.int8s(g.fresh("w_int8"), codes, shape);
+        long[] dims = new long[scales.length == 1 ? 0 : shape.length - axis];
+        if (dims.length > 0) {
+            java.util.Arrays.fill(dims, 1);
+            dims[0] = scales.length;
+        }
+        return g.mul(g.cast(wq, OnnxMl.TensorProto.DataType.FLOAT), weightScales(g, scales, dims));
+    }
+
+    /**
      * Per-channel weight scales: as FLOAT16 and a Cast to float when every scale is a float16 value (Squeeze's
      * quantizer rounds them so, {@link Float16}) and that is smaller, else as floats. The Cast gives the same float32
      * values, which ONNX Runtime folds into an initializer at load.
      */
     private static String weightScales(OnnxGraph g, float[] scales) {
+        return weightScales(g, scales, scales.length);
+    }
+
+    /** {@link #weightScales(OnnxGraph, float[])} of the given dims (their product the scales' count). */
+    private static String weightScales(OnnxGraph g, float[] scales, long... dims) {
         boolean half = Short.BYTES * scales.length > NODE_BYTES;
         for (int c = 0; c < scales.length && half; c++) half = Float16.exact(scales[c]);
-        if (!half) return g.floats(g.fresh("w_scale"), scales, scales.length);
+        if (!half) return g.floats(g.fresh("w_scale"), scales, dims);
         short[] bits = new short[scales.length];
         for (int c = 0; c < bits.length; c++) bits[c] = Float16.bits(scales[c]);
-        return g.cast(g.float16s(g.fresh("w_scale16"), bits, bits.length), OnnxMl.TensorProto.DataType.FLOAT);
+        return g.cast(g.float16s(g.fresh("w_scale16"), bits, dims), OnnxMl.TensorProto.DataType.FLOAT);
     }
 
     /**

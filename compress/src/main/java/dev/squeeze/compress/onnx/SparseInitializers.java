@@ -23,8 +23,8 @@ import java.util.Set;
  * the same outputs. Only the file shrinks.
  *
  * <p>A weight is an initializer read only as an input of Gemm, MatMul, Conv or ConvTranspose, as the data of a
- * Gather, as the quantized input of a DequantizeLinear (int8 QDQ weights and int32 biases), or as the int8 weights
- * of MatMulInteger or ConvInteger; scales, zero points, shapes and other constants are left as they are, as are
+ * Gather, as the quantized input of a DequantizeLinear (int8 QDQ weights and int32 biases), as the int8 weights
+ * of MatMulInteger or ConvInteger, or as the input of a Cast (int8 weights of a layer with float activations); scales, zero points, shapes and other constants are left as they are, as are
  * initializers that are also graph inputs, tensors whose data is not in {@code raw_data} in the file, and element
  * types this pass does not handle (4-bit, 8-bit float, bool, string, complex). An element is zero when all its bytes
  * are, but for a float's sign bit: pruning by a mask turns each negative weight it removes into {@code -0.0}, and
@@ -43,7 +43,8 @@ public final class SparseInitializers {
     /** Inputs read as weights, by operator; every reader of a weight must be one of these. */
     private static final Map<String, Set<Integer>> WEIGHT_INPUTS = Map.of(
             "Gemm", Set.of(0, 1, 2), "MatMul", Set.of(0, 1), "Conv", Set.of(1, 2), "ConvTranspose", Set.of(1, 2),
-            "Gather", Set.of(0), "DequantizeLinear", Set.of(0), "MatMulInteger", Set.of(1), "ConvInteger", Set.of(1));
+            "Gather", Set.of(0), "DequantizeLinear", Set.of(0), "MatMulInteger", Set.of(1), "ConvInteger", Set.of(1),
+            "Cast", Set.of(0));
 
 
     /**
