@@ -1,5 +1,6 @@
 package dev.squeeze.pipeline.shrink;
 
+import dev.squeeze.compress.quant.ConvActivations;
 import dev.squeeze.compress.train.SettingChecks;
 import dev.squeeze.core.settings.Setting;
 import dev.squeeze.core.settings.StageSettings;
@@ -21,6 +22,8 @@ import java.util.List;
  *                 budget
  * @param rate     fraction of the surviving weights (unstructured) or neurons/channels (structured) removed per level
  * @param rewindTo where the pruning levels rewind their survivors to ({@link dev.squeeze.compress.prune.PruneParams#rewindTo})
+ * @param convActivations what every quantized candidate's convolutions compute in ({@link
+ *                 dev.squeeze.compress.quant.QuantParams#convActivations}): the int8 variants' quantize setting
  * @param students zoo models to distil into; null for every zoo model smaller than the trained one that fits its data
  * @param variants the names of the {@link Variant}s each model is measured as (set by the service): a variant added
  *                 later makes a new search, whose candidates measured before are found again by their own runs
@@ -59,6 +62,11 @@ public record ShrinkParams(
                 + "networks). A training run without weights saved there is trained once more with them.",
                 label = "POINT", defaultValue = "0", check = SettingChecks.TrainingPoint.class)
         String rewindTo,
+        @Setting(name = "conv-activations", help = "What the quantized candidates' convolutions compute in: int8, or "
+                + "float with their weights int8 (the same file size; ONNX Runtime's float convolution is the faster on "
+                + "few channels, as lenet-5's: see 'squeeze quantize --conv-activations').", label = "int8|float",
+                defaultValue = "int8")
+        ConvActivations convActivations,
         @Setting(help = "Zoo models to distil into (default: every zoo model smaller than the trained one that fits its "
                 + "data), tried smallest first.", label = "MODEL,MODEL", check = SettingChecks.ZooModel.class)
         List<String> students,

@@ -56,6 +56,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -253,10 +254,12 @@ public final class ShrinkService {
                     false, true);
             dense = measure(trainedModel, Variant.FLOAT, 0);
             env.monitor().message(String.format(Locale.ROOT, "shrink %s: dense %s, %s, val %.2f%%, test %.2f%%; budget "
-                            + "%s points, smallest %s; trying %s", params.searchId(), trained.run().model(),
+                            + "%s points, smallest %s; trying %s%s", params.searchId(), trained.run().model(),
                     Candidate.kb(dense.fileBytes()), 100 * dense.valAcc(), 100 * dense.testAcc(),
                     dev.squeeze.core.settings.SettingSpec.number(params.budget()),
-                    params.target().name().toLowerCase(Locale.ROOT), String.join(", ", params.kinds())));
+                    params.target().name().toLowerCase(Locale.ROOT), String.join(", ", params.kinds()),
+                    params.convActivations() == QuantParams.DEFAULTS.convActivations() ? ""
+                            : "; quantized convolutions compute in float"));
             for (String kind : params.kinds()) {
                 switch (kind) {
                     case "quantize" -> measureAll(new Source("quantize", "trained model", trained.run().model(),
@@ -395,7 +398,11 @@ public final class ShrinkService {
         private Candidate measure(Source source, Variant variant, int number) {
             String modelRun = source.run();
             if (variant.quantized()) {
-                QuantParams quantize = QuantParams.SETTINGS.build(variant.quantize());
+                Map<String, Object> settings = new HashMap<>(variant.quantize());
+                if (params.convActivations() != QuantParams.DEFAULTS.convActivations()) {
+                    settings.put("conv-activations", params.convActivations());
+                }
+                QuantParams quantize = QuantParams.SETTINGS.build(settings);
                 modelRun = new QuantizeService(env.workspace(), env.locator(), env.monitor())
                         .quantize(source.run(), quantize, dataDir).runId();
             }

@@ -631,6 +631,7 @@ public final class ModelBenchmark {
      *       count;</li>
      *   <li>with more than one element, leaving out scalar constants;</li>
      *   <li>not used only as a scale or zero point of QuantizeLinear, DequantizeLinear or a QLinear/Integer operator,
+     *       or as the scales a Cast's output is multiplied by (int8 weights made float: {@code Mul(Cast(w), scale)}),
      *       so per-channel quantization parameters do not count either.</li>
      * </ul>
      * INT64/UINT64 initializers (shapes, axes, indices), BOOL, STRING and complex ones do not count. Non-zero: raw
@@ -699,9 +700,15 @@ public final class ModelBenchmark {
     private static Set<String> quantizationOnly(List<OnnxMl.GraphProto> graphs) {
         Set<String> quantizationUses = new HashSet<>();
         Map<String, List<OnnxMl.NodeProto>> otherReaders = new HashMap<>();
+        Set<String> cast = new HashSet<>();
+        for (OnnxMl.GraphProto g : graphs) {
+            for (OnnxMl.NodeProto n : g.getNodeList()) if (n.getOpType().equals("Cast")) cast.addAll(n.getOutputList());
+        }
         for (OnnxMl.GraphProto g : graphs) {
             for (OnnxMl.NodeProto n : g.getNodeList()) {
-                Set<Integer> q = QUANTIZATION_PARAMETERS.getOrDefault(n.getOpType(), Set.of());
+                // Integer weights Cast to float and multiplied by their scales (a weight-only int8 layer's weights).
+                boolean castTimesScale = n.getOpType().equals("Mul") && n.getInputCount() == 2 && cast.contains(n.getInput(0));
+                Set<Integer> q = castTimesScale ? Set.of(1) : QUANTIZATION_PARAMETERS.getOrDefault(n.getOpType(), Set.of());
                 for (int i = 0; i < n.getInputCount(); i++) {
                     if (q.contains(i)) quantizationUses.add(n.getInput(i));
                     else otherReaders.computeIfAbsent(n.getInput(i), k -> new ArrayList<>()).add(n);

@@ -189,6 +189,26 @@ class ModelBenchmarkTest {
     }
 
     /**
+     * A weight-only int8 layer's weights as Squeeze writes them (float activations): int8 codes Cast to float and
+     * multiplied by per-output scales, into a float MatMul. The codes count; their scales do not.
+     */
+    @Test
+    void int8WeightsCastAndScaledToFloatCountAsTheirCodes() throws Exception {
+        OnnxMl.ModelProto m = TestModels.graph("weight-only")
+                .input("x", TensorType.FP32, -1, 3)
+                .floats("w_scale", new float[]{0.1f, 0.2f, 0.3f, 0.4f}, 4)
+                .node("Cast", List.of("wq"), List.of("wf"), "to", (long) OnnxMl.TensorProto.DataType.FLOAT_VALUE)
+                .node("Mul", List.of("wf", "w_scale"), List.of("w"))
+                .node("MatMul", List.of("x", "w"), List.of("y"))
+                .output("y", TensorType.FP32, -1, 4)
+                .build();
+        OnnxMl.ModelProto.Builder b = m.toBuilder();
+        b.getGraphBuilder().addInitializer(raw("wq", OnnxMl.TensorProto.DataType.INT8,
+                new byte[]{1, 0, -2, 0, 3, 4, 0, 5, 0, 6, 7, 8}, 3, 4));
+        assertCounts(write(dir.resolve("weight-only.onnx"), b.build()), 12, 8, 1);
+    }
+
+    /**
      * {@code file}'s parameters, non-zero parameters and counted initializers, counted alone and in a full
      * measurement (the model really runs in ONNX Runtime); the measurement.
      */
