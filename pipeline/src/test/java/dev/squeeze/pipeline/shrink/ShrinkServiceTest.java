@@ -219,6 +219,40 @@ class ShrinkServiceTest {
     }
 
     /**
+     * {@code --conv-activations float} on a CNN: every quantized candidate is quantized with float convolutions (its
+     * run says so), in a search of its own, while the default keeps the id searches had before the option.
+     */
+    @Test
+    void floatConvolutionActivationsQuantizeEveryCandidateSoInASearchOfItsOwn() {
+        Path home = tmp.resolve("cnn");
+        TrainOutcome cnn = new TrainingService(workspace(home), new DatasetLocator(null, null, null),
+                TrainingMonitor.SILENT).train(TrainParams.of("lenet-5", "fashion-mnist", 1, 60, 1e-3, 5, 1, 0.1, 0.8)
+                .withRefit(Refit.NEVER), data(), false);
+        Map<String, Object> settings = new java.util.HashMap<>(Map.of("budget", 50.0, "try", List.of("quantize")));
+        ShrinkParams int8 = ShrinkParams.SETTINGS.build(settings);
+        settings.put("conv-activations", dev.squeeze.compress.quant.ConvActivations.FLOAT);
+        ShrinkParams floatConv = ShrinkParams.SETTINGS.build(settings);
+        assertEquals(params(0.5).withSource("abc123", List.of("float"), 7, 2).searchId(), ShrinkParams.SETTINGS.with(
+                params(0.5), "convActivations", dev.squeeze.compress.quant.ConvActivations.INT8)
+                .withSource("abc123", List.of("float"), 7, 2).searchId(), "int8 is the default, left out of the id");
+        assertNotEquals(int8.withSource("abc123", List.of("float"), 7, 2).searchId(),
+                floatConv.withSource("abc123", List.of("float"), 7, 2).searchId());
+
+        List<String> progress = new ArrayList<>();
+        ShrinkOutcome outcome = service(home, progress).shrink(floatConv, cnn.run().id(), null, QUICK, data());
+        assertTrue(progress.stream().anyMatch(l -> l.contains("quantized convolutions compute in float")),
+                progress.toString());
+        assertEquals(6, outcome.candidates().size(), outcome.format());
+        try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
+            for (Candidate c : outcome.candidates()) {
+                String notes = ledger.get(c.modelRun()).orElseThrow().notes();
+                assertTrue(notes.contains("float convolutions"), c.variant() + ": " + notes);
+            }
+        }
+        assertNotNull(outcome.chosenCandidate(), outcome.format());
+    }
+
+    /**
      * Files written by another export writer, or models quantized with other weight scales, make another search: a
      * finished one is not shown with stale files.
      */
