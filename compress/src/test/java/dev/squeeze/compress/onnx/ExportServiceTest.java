@@ -306,8 +306,8 @@ class ExportServiceTest {
     }
 
     /**
-     * {@code quantize --conv-activations float} of a CNN: the run says so, and the export is checked as every int8
-     * export is (ONNX Runtime's top-1 against ND4J's), with the dense layers on the integer kernels and the
+     * {@code quantize --conv-activations float} of a CNN, with quantization-aware training (the convolutions' weights
+     * fake-quantized, their activations float): the run says so, and the export is checked as every int8 export is (ONNX Runtime's top-1 against ND4J's), with the dense layers on the integer kernels and the
      * convolutions on the float one.
      */
     @Test
@@ -315,8 +315,9 @@ class ExportServiceTest {
         TrainOutcome lenet5 = new TrainingService(workspace(), locator(), TrainingMonitor.SILENT).train(
                 TrainParams.of("lenet-5", "fashion-mnist", 1, 60, 1e-3, 5, 1, 0.1, 0.8), Fixtures.fashionMnistDir(), false);
         QuantizeOutcome q = new QuantizeService(workspace(), locator(), TrainingMonitor.SILENT).quantize(
-                lenet5.run().id(), QuantParams.SETTINGS.with(QuantParams.DEFAULTS, "convActivations", ConvActivations.FLOAT),
-                Fixtures.fashionMnistDir());
+                lenet5.run().id(), QuantParams.SETTINGS.with(QuantParams.SETTINGS.with(QuantParams.DEFAULTS,
+                        "convActivations", ConvActivations.FLOAT), "qatEpochs", 1), Fixtures.fashionMnistDir());
+        assertEquals(1, q.kept().qatEpochs(), "the quantization-aware training's model is kept: " + q.trials());
         try (RunLedger ledger = RunLedger.open(workspace().ledgerLocation())) {
             String notes = ledger.get(q.runId()).orElseThrow().notes();
             assertTrue(notes.contains("float convolutions"), notes);
