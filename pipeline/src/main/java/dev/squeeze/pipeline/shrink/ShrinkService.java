@@ -254,12 +254,16 @@ public final class ShrinkService {
                     false, true);
             dense = measure(trainedModel, Variant.FLOAT, 0);
             env.monitor().message(String.format(Locale.ROOT, "shrink %s: dense %s, %s, val %.2f%%, test %.2f%%; budget "
-                            + "%s points, smallest %s; trying %s%s", params.searchId(), trained.run().model(),
+                            + "%s points, smallest %s; trying %s", params.searchId(), trained.run().model(),
                     Candidate.kb(dense.fileBytes()), 100 * dense.valAcc(), 100 * dense.testAcc(),
                     dev.squeeze.core.settings.SettingSpec.number(params.budget()),
-                    params.target().name().toLowerCase(Locale.ROOT), String.join(", ", params.kinds()),
-                    params.convActivations() == QuantParams.DEFAULTS.convActivations() ? ""
-                            : "; quantized convolutions compute in float"));
+                    params.target().name().toLowerCase(Locale.ROOT), String.join(", ", params.kinds())));
+            if (params.convActivations() != QuantParams.DEFAULTS.convActivations()) {
+                String note = "the quantized variants compute their convolutions in float over int8 weights "
+                        + "(--conv-activations float)";
+                notes.add(note);
+                env.monitor().message(note);
+            }
             for (String kind : params.kinds()) {
                 switch (kind) {
                     case "quantize" -> measureAll(new Source("quantize", "trained model", trained.run().model(),

@@ -240,7 +240,9 @@ class ShrinkServiceTest {
 
         List<String> progress = new ArrayList<>();
         ShrinkOutcome outcome = service(home, progress).shrink(floatConv, cnn.run().id(), null, QUICK, data());
-        assertTrue(progress.stream().anyMatch(l -> l.contains("quantized convolutions compute in float")),
+        assertTrue(outcome.notes().stream().anyMatch(n -> n.contains("convolutions in float over int8 weights")),
+                outcome.notes().toString());
+        assertTrue(progress.stream().anyMatch(l -> l.contains("convolutions in float over int8 weights")),
                 progress.toString());
         assertEquals(6, outcome.candidates().size(), outcome.format());
         try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
