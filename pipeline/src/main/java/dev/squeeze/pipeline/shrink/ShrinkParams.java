@@ -1,5 +1,6 @@
 package dev.squeeze.pipeline.shrink;
 
+import dev.squeeze.compress.prune.PruneScope;
 import dev.squeeze.compress.quant.ConvActivations;
 import dev.squeeze.compress.train.SettingChecks;
 import dev.squeeze.core.settings.Setting;
@@ -22,6 +23,8 @@ import java.util.List;
  *                 budget
  * @param rate     fraction of the surviving weights (unstructured) or neurons/channels (structured) removed per level
  * @param rewindTo where the pruning levels rewind their survivors to ({@link dev.squeeze.compress.prune.PruneParams#rewindTo})
+ * @param scope    which weights the unstructured levels compare ({@link dev.squeeze.compress.prune.PruneParams#scope});
+ *                 the structured levels are per layer
  * @param convActivations what every quantized candidate's convolutions compute in ({@link
  *                 dev.squeeze.compress.quant.QuantParams#convActivations}): the int8 variants' quantize setting
  * @param students zoo models to distil into; null for every zoo model smaller than the trained one that fits its data
@@ -62,6 +65,10 @@ public record ShrinkParams(
                 + "networks). A training run without weights saved there is trained once more with them.",
                 label = "POINT", defaultValue = "0", check = SettingChecks.TrainingPoint.class)
         String rewindTo,
+        @Setting(help = "Which weights each unstructured pruning level compares: layer (each layer loses the rate, the "
+                + "output layer half of it) or global (one magnitude threshold over every layer, so layers with larger "
+                + "weights keep more). Structured levels are per layer.", defaultValue = "layer")
+        PruneScope scope,
         @Setting(name = "conv-activations", help = "What the quantized candidates' convolutions compute in: int8, or "
                 + "float with their weights int8 (the same file size; ONNX Runtime's float convolution is the faster on "
                 + "few channels, as lenet-5's: see 'squeeze quantize --conv-activations').", label = "int8|float",

@@ -306,10 +306,12 @@ public final class ShrinkService {
         /** Pruning levels of one structure, each level's models measured as it finishes; stops once all are over. */
         private void prune(Structure structure) {
             String kind = structure == Structure.NONE ? "prune" : "structured";
-            PruneParams prune = new PruneParams(null, params.levels(), params.rate(), params.rewindTo(), PruneScope.LAYER,
+            PruneScope scope = structure == Structure.NONE ? params.scope() : PruneScope.LAYER;
+            PruneParams prune = new PruneParams(null, params.levels(), params.rate(), params.rewindTo(), scope,
                     PruneControl.NONE, structure);
-            env.monitor().message(String.format(Locale.ROOT, "%s: up to %d levels at rate %s, rewind to %s%s", kind,
+            env.monitor().message(String.format(Locale.ROOT, "%s: up to %d levels at rate %s, rewind to %s%s%s", kind,
                     params.levels(), dev.squeeze.core.settings.SettingSpec.number(params.rate()), prune.rewindTo(),
+                    scope == PruneScope.GLOBAL ? ", one threshold over every layer" : "",
                     structure == Structure.NONE ? "" : " (" + structure.cliName() + ")"));
             PruneService service = new PruneService(env.workspace(), env.locator(), env.monitor());
             PruneOutcome outcome = service.prune(prune, trained.run().id(), dataDir, level -> {

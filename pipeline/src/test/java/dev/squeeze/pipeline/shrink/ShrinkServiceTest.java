@@ -219,6 +219,43 @@ class ShrinkServiceTest {
     }
 
     /**
+     * {@code --scope global}: the unstructured levels prune with one threshold over every layer, in a search of its own;
+     * the default, per layer, keeps the id searches had before the option.
+     */
+    @Test
+    void aGlobalScopePrunesWithOneThresholdInASearchOfItsOwn() throws Exception {
+        Path home = tmp.resolve("global");
+        TrainOutcome dense = new TrainingService(workspace(home), new DatasetLocator(null, null, null),
+                TrainingMonitor.SILENT).train(DENSE, data(), false);
+        Map<String, Object> settings = new java.util.HashMap<>(Map.of("budget", 0.01, "try", List.of("prune"),
+                "levels", 1, "rate", 0.9));
+        ShrinkParams layer = ShrinkParams.SETTINGS.build(settings);
+        settings.put("scope", dev.squeeze.compress.prune.PruneScope.GLOBAL);
+        ShrinkParams global = ShrinkParams.SETTINGS.build(settings);
+        assertEquals(params(0.5).withSource("abc123", List.of("float"), 7, 2).searchId(), ShrinkParams.SETTINGS.with(
+                params(0.5), "scope", dev.squeeze.compress.prune.PruneScope.LAYER)
+                .withSource("abc123", List.of("float"), 7, 2).searchId(), "layer is the default, left out of the id");
+        assertNotEquals(layer.withSource("abc123", List.of("float"), 7, 2).searchId(),
+                global.withSource("abc123", List.of("float"), 7, 2).searchId());
+
+        List<String> progress = new ArrayList<>();
+        ShrinkOutcome outcome = service(home, progress).shrink(global, dense.run().id(), null, QUICK, data());
+        assertTrue(progress.stream().anyMatch(l -> l.startsWith("prune: up to 1 levels at rate 0.9, rewind to 0, one "
+                + "threshold over every layer")), progress.toString());
+        try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
+            List<RunRecord> levels = ledger.query(RunQuery.all().withSweepId(outcome.searchId())).stream()
+                    .filter(r -> r.stage().equals("prune")).toList();
+            assertEquals(1, levels.size(), levels.toString());
+            // Per layer, the hidden layer would keep 10% and the output layer 55%; one threshold keeps other shares.
+            Map<?, ?> remaining = (Map<?, ?>) dev.squeeze.compress.artifacts.Json.read(levels.get(0).details(), Map.class)
+                    .get("remaining");
+            assertEquals(0.1, ((Number) remaining.get("total")).doubleValue(), 0.01, remaining.toString());
+            assertTrue(remaining.values().stream().mapToDouble(v -> ((Number) v).doubleValue())
+                    .noneMatch(v -> Math.abs(v - 0.55) < 0.01), remaining.toString());
+        }
+    }
+
+    /**
      * {@code --conv-activations float} on a CNN: every quantized candidate is quantized with float convolutions (its
      * run says so), in a search of its own, while the default keeps the id searches had before the option.
      */
