@@ -363,7 +363,7 @@ class RecipeParserTest {
                 + "patience, val_fraction, lr_decay, init, label, categorical, snapshot, tolerance, refit, example_decay, "
                 + "drop, image_size, channels, augment), got 'lenet-300-100'", error("train: lenet-300-100\n"));
         assertEquals("recipe.yaml line 3: quantize must be a mapping of its keys (enabled, calibration, percentile, samples, "
-                + "granularity, keep_float, bits, block_size, keep_8bit, weight_sharing, qat_epochs, accuracy_budget) or true/false, got nothing", error(MINIMAL + "quantize:\nexport: true\n"));
+                + "granularity, keep_float, bits, block_size, keep_8bit, weight_sharing, conv_activations, qat_epochs, accuracy_budget) or true/false, got nothing", error(MINIMAL + "quantize:\nexport: true\n"));
         assertEquals("recipe.yaml line 4: bench must be a mapping of its keys (enabled, window_ms, warmup_ms, max_windows, "
                 + "min_runs_per_window, stability, threads, callers) or true/false, got a list", error(MINIMAL + "bench:\n  - window_ms: 3\n"));
         assertStarts("recipe.yaml line 1: a recipe is a mapping of keys and sections (name, dataset, data, train,",
