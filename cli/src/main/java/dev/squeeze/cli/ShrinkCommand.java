@@ -45,8 +45,9 @@ import java.util.concurrent.Callable;
         footer = {"", "Examples:", "  squeeze shrink --from 3f2a9c1b --budget 0.5 --output small.onnx",
                 "  squeeze shrink --from 3f2a9c1b --target latency --try quantize,structured",
                 "  squeeze shrink --from 3f2a9c1b --try distill --students mlp-tiny,mlp-100",
-                "  squeeze shrink --from 3f2a9c1b --rate 0.3 --levels 9  # finer pruning",
-                "  squeeze shrink --from 3f2a9c1b --rewind-to 500it      # late rewinding"})
+                "  squeeze shrink --from 3f2a9c1b --rate 0.5 --levels 6  # coarser: fewer retrainings",
+                "  squeeze shrink --from 3f2a9c1b --rewind-to 500it      # late rewinding",
+                "  squeeze shrink --from 3f2a9c1b --scope global --conv-activations float  # CNN"})
 final class ShrinkCommand extends SqueezeSubcommand implements Callable<Integer> {
     /** The search's settings and how latency is measured, as options: made from their settings records. */
     public static final class Options implements IModelTransformer {

@@ -305,6 +305,16 @@ class ShrinkServiceTest {
         assertNotEquals(params(0.5).withSource("abc123", variants, current, null).searchId(), now.searchId());
         assertEquals(now.searchId(), params(2).withSource("abc123", variants, current, scales).searchId(),
                 "the budget still is not part of it");
+        // The defaults became rate 0.3 and 12 levels; a search asked for the old ones (0.5, 6, then the defaults) is
+        // hashed as it was, and one at the new defaults is another search.
+        ShrinkParams built = ShrinkParams.SETTINGS.build(Map.of());
+        assertEquals(0.3, built.rate());
+        assertEquals(12, built.levels());
+        ShrinkParams old = ShrinkParams.SETTINGS.build(Map.of("rate", 0.5, "levels", 6));
+        assertEquals(ShrinkParams.DEFAULTS.withSource("abc123", variants, current, scales).searchId(),
+                old.withSource("abc123", variants, current, scales).searchId());
+        assertNotEquals(built.withSource("abc123", variants, current, scales).searchId(),
+                old.withSource("abc123", variants, current, scales).searchId());
     }
 
     @Test
