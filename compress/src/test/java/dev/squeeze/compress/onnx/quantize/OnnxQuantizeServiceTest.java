@@ -247,6 +247,10 @@ class OnnxQuantizeServiceTest {
         var qat = assertThrows(BadInputException.class, () -> service().quantize(b, QuantParams.SETTINGS.with(STATIC,
                 "qat-epochs", 2), null, one));
         assertTrue(qat.getMessage().startsWith("--qat-epochs trains a Squeeze model"), qat.getMessage());
+        var convActivations = assertThrows(BadInputException.class, () -> service().quantize(b, QuantParams.SETTINGS
+                .with(QuantParams.DEFAULTS, "conv-activations", dev.squeeze.compress.quant.ConvActivations.FLOAT), null, null));
+        assertTrue(convActivations.getMessage().startsWith("--conv-activations is built for Squeeze models"),
+                convActivations.getMessage());
 
         try (Stream<Path> files = Files.list(home)) {
             assertEquals(List.of(), files.filter(f -> f.getFileName().toString().startsWith("quantize-")).toList(),
