@@ -63,6 +63,25 @@ class ShrinkServiceTest {
         });
     }
 
+    /**
+     * {@code settings} with {@code key} at {@code value}, after checking that this is another search than at the
+     * setting's default, which is left out of the id (so searches made before the setting keep theirs).
+     */
+    private static ShrinkParams aSearchOfItsOwn(Map<String, Object> settings, String key, Object defaultValue,
+                                                Object value) {
+        Map<String, Object> changed = new java.util.HashMap<>(settings);
+        changed.put(key, value);
+        ShrinkParams out = ShrinkParams.SETTINGS.build(changed);
+        assertEquals(id(params(0.5)), id(ShrinkParams.SETTINGS.with(params(0.5), key, defaultValue)),
+                key + "'s default is left out of the id");
+        assertNotEquals(id(ShrinkParams.SETTINGS.build(settings)), id(out));
+        return out;
+    }
+
+    private static String id(ShrinkParams p) {
+        return p.withSource("abc123", List.of("float"), 7, 2).searchId();
+    }
+
     private static ShrinkParams params(double budget) {
         return ShrinkParams.SETTINGS.build(Map.of("budget", budget, "try", List.of("quantize", "prune", "distill"),
                 "levels", 2, "rate", 0.5, "students", List.of("mlp-tiny")));
@@ -227,16 +246,8 @@ class ShrinkServiceTest {
         Path home = tmp.resolve("global");
         TrainOutcome dense = new TrainingService(workspace(home), new DatasetLocator(null, null, null),
                 TrainingMonitor.SILENT).train(DENSE, data(), false);
-        Map<String, Object> settings = new java.util.HashMap<>(Map.of("budget", 0.01, "try", List.of("prune"),
-                "levels", 1, "rate", 0.9));
-        ShrinkParams layer = ShrinkParams.SETTINGS.build(settings);
-        settings.put("scope", dev.squeeze.compress.prune.PruneScope.GLOBAL);
-        ShrinkParams global = ShrinkParams.SETTINGS.build(settings);
-        assertEquals(params(0.5).withSource("abc123", List.of("float"), 7, 2).searchId(), ShrinkParams.SETTINGS.with(
-                params(0.5), "scope", dev.squeeze.compress.prune.PruneScope.LAYER)
-                .withSource("abc123", List.of("float"), 7, 2).searchId(), "layer is the default, left out of the id");
-        assertNotEquals(layer.withSource("abc123", List.of("float"), 7, 2).searchId(),
-                global.withSource("abc123", List.of("float"), 7, 2).searchId());
+        ShrinkParams global = aSearchOfItsOwn(Map.of("budget", 0.01, "try", List.of("prune"), "levels", 1, "rate", 0.9),
+                "scope", dev.squeeze.compress.prune.PruneScope.LAYER, dev.squeeze.compress.prune.PruneScope.GLOBAL);
 
         List<String> progress = new ArrayList<>();
         ShrinkOutcome outcome = service(home, progress).shrink(global, dense.run().id(), null, QUICK, data());
@@ -265,15 +276,8 @@ class ShrinkServiceTest {
         TrainOutcome cnn = new TrainingService(workspace(home), new DatasetLocator(null, null, null),
                 TrainingMonitor.SILENT).train(TrainParams.of("lenet-5", "fashion-mnist", 1, 60, 1e-3, 5, 1, 0.1, 0.8)
                 .withRefit(Refit.NEVER), data(), false);
-        Map<String, Object> settings = new java.util.HashMap<>(Map.of("budget", 50.0, "try", List.of("quantize")));
-        ShrinkParams int8 = ShrinkParams.SETTINGS.build(settings);
-        settings.put("conv-activations", dev.squeeze.compress.quant.ConvActivations.FLOAT);
-        ShrinkParams floatConv = ShrinkParams.SETTINGS.build(settings);
-        assertEquals(params(0.5).withSource("abc123", List.of("float"), 7, 2).searchId(), ShrinkParams.SETTINGS.with(
-                params(0.5), "convActivations", dev.squeeze.compress.quant.ConvActivations.INT8)
-                .withSource("abc123", List.of("float"), 7, 2).searchId(), "int8 is the default, left out of the id");
-        assertNotEquals(int8.withSource("abc123", List.of("float"), 7, 2).searchId(),
-                floatConv.withSource("abc123", List.of("float"), 7, 2).searchId());
+        ShrinkParams floatConv = aSearchOfItsOwn(Map.of("budget", 50.0, "try", List.of("quantize")), "conv-activations",
+                dev.squeeze.compress.quant.ConvActivations.INT8, dev.squeeze.compress.quant.ConvActivations.FLOAT);
 
         List<String> progress = new ArrayList<>();
         ShrinkOutcome outcome = service(home, progress).shrink(floatConv, cnn.run().id(), null, QUICK, data());
