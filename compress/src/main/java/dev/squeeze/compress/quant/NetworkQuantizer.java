@@ -144,7 +144,8 @@ public final class NetworkQuantizer {
                 if (step instanceof FloatLinear f) {
                     boolean last = f == lastLayer;
                     ActivationQuant output = last ? null : points.get(next++);
-                    switch (scheme.form(f)) {
+                    Form form = scheme.form(f);
+                    switch (form) {
                         case FLOAT -> out.add(f);
                         case FOUR_BIT -> out.add(Int4Linear.quantize(f, scheme.fourBit().blockSize()));   // real in and out
                         case WEIGHT_ONLY_INT8 -> out.add(WeightOnlyInt8Linear.quantize(f, scheme.granularity()));
@@ -154,7 +155,7 @@ public final class NetworkQuantizer {
                                     at.quant(), output, relu));
                         }
                     }
-                    at = new Flow(output, scheme.form(f) == Form.INT8 && !last);
+                    at = new Flow(output, form == Form.INT8 && !last);
                 } else if (step instanceof Step.Residual r) {
                     List<Step> main = new ArrayList<>();
                     List<Step> shortcut = new ArrayList<>();

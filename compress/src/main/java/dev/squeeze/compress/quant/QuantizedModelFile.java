@@ -188,13 +188,12 @@ public final class QuantizedModelFile {
             case "globalpooling" -> s.globalPooling();
             case "residual" -> new Step.Residual(s.label(), steps(s.main(), entries, file), steps(s.shortcut(), entries, file),
                     activation(s.activation()), s.output());
-            case "int8" -> new Int8Linear(s.layer(), s.label(), geometry(s.conv()),
-                    new QuantizedWeights(blob(entries, s.weights(), file), s.weightShape(), s.channelAxis(), s.scales()),
+            case "int8" -> new Int8Linear(s.layer(), s.label(), geometry(s.conv()), int8Weights(s, entries, file),
                     s.bias(), s.input(), s.output(), Boolean.TRUE.equals(s.relu()),
                     s.activation() == null ? null : activation(s.activation()));
             case "int8-weights" -> new WeightOnlyInt8Linear(s.layer(), s.label(), geometry(s.conv()),
-                    new QuantizedWeights(blob(entries, s.weights(), file), s.weightShape(), s.channelAxis(), s.scales()),
-                    floats(blob(entries, s.floatBias(), file), null), activation(s.activation()));
+                    int8Weights(s, entries, file), floats(blob(entries, s.floatBias(), file), null),
+                    activation(s.activation()));
             case "int4" -> new Int4Linear(s.layer(), s.label(), new Int4Weights(
                     Int4Weights.unpack(blob(entries, s.weights(), file), (int) (s.weightShape()[0] * s.weightShape()[1])),
                     s.weightShape(), s.blockSize(), floats(blob(entries, s.blockScales(), file), null).toFloatVector()),
@@ -204,6 +203,11 @@ public final class QuantizedModelFile {
                     floats(blob(entries, s.floatBias(), file), null), activation(s.activation()));
             default -> throw new BadInputException(file + " holds an unknown step type '" + s.type() + "'");
         };
+    }
+
+    /** A stored layer's int8 weights: its raw-bytes entry, shape, channel axis and scales. */
+    private static QuantizedWeights int8Weights(StepSpec s, Map<String, byte[]> entries, Path file) {
+        return new QuantizedWeights(blob(entries, s.weights(), file), s.weightShape(), s.channelAxis(), s.scales());
     }
 
     private static List<Step> steps(List<StepSpec> specs, Map<String, byte[]> entries, Path file) throws IOException {

@@ -12,7 +12,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * A dense or convolutional layer with int8 weights and float activations (weight-only quantization, {@code quantize
  * --conv-activations float}): the layer computed in float, as {@link FloatLinear} computes it, with the weights
  * {@code q * scale} the int8 codes stand for and a float bias. That is what the exported graph computes:
- * DequantizeLinear of the int8 weights into a float Conv (or Gemm), which ONNX Runtime runs on its float kernel. The
+ * the int8 weights Cast to float and multiplied by their scales (the same float values), into a float Conv (or
+ * Gemm); ONNX Runtime folds the weights at load and runs its float kernel. The
  * file stores the weights as int8 (shared and packed like any int8 layer's); only the activations are not quantized.
  *
  * @param layer      the layer's index in the DL4J network
