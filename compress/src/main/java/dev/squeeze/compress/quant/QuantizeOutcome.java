@@ -16,21 +16,29 @@ import java.util.Locale;
  * @param bits        the weight bits asked for: 8, or 4 (dense layers 4-bit); null in outcomes written before 4 bits
  * @param blockSize   with 4 bits, the weights that share a scale; else null
  * @param kept8bit    with 4 bits, the layers at 8 bits: those named by --keep-8bit and every convolution; else null
+ * @param floatConvolutions whether convolutions compute in float over int8 weights ({@code --conv-activations float});
+ *                    null in outcomes written before that setting
  */
 public record QuantizeOutcome(String runId, String sourceRun, String sourceFile, String model, double floatValAcc,
                               double floatTestAcc, long floatFileBytes, List<Trial> trials, List<Sensitivity> sensitivity,
                               Trial kept, double int8TestAcc, long int8FileBytes, long params, List<Integer> keptFloat,
-                              Double budget, boolean budgetMet, Integer bits, Integer blockSize, List<Integer> kept8bit) {
+                              Double budget, boolean budgetMet, Integer bits, Integer blockSize, List<Integer> kept8bit,
+                              Boolean floatConvolutions) {
 
     /** Whether dense layers have 4-bit weights. */
     public boolean fourBit() {
         return bits != null && bits == QuantParams.FOUR_BITS;
     }
 
-    /** The quantized model's weights in a few words: "int8 channel", "int4 blocks of 32", "int4 blocks of 32 + int8". */
+    /**
+     * The quantized model's weights in a few words: "int8 channel", "int4 blocks of 32", "int4 blocks of 32 + int8",
+     * with ", float convolutions" where convolutions compute in float over their int8 weights.
+     */
     String weights(String granularity) {
-        if (!fourBit()) return "int8 " + granularity;
-        return "int4 blocks of " + blockSize + (kept8bit == null || kept8bit.isEmpty() ? "" : " + int8 " + granularity);
+        String convolutions = Boolean.TRUE.equals(floatConvolutions) ? ", float convolutions" : "";
+        if (!fourBit()) return "int8 " + granularity + convolutions;
+        return "int4 blocks of " + blockSize + (kept8bit == null || kept8bit.isEmpty() ? "" : " + int8 " + granularity)
+                + convolutions;
     }
 
     /** One int8 variant: how it was made and its validation accuracy. */

@@ -225,7 +225,8 @@ public final class QuantizeService {
                 source.file().toAbsolutePath().toString(), paths.model().toString(), floatVal, floatTest,
                 size(source.file()), trials, sensitivity, bestTrial, int8Test, size(paths.model()),
                 best.parameterCount(), params.layerIndices(), budget, met, params.bits(),
-                params.fourBit() ? params.blockSize() : null, params.fourBit() ? eightBitLayers(best) : null);
+                params.fourBit() ? params.blockSize() : null, params.fourBit() ? eightBitLayers(best) : null,
+                params.convActivations() == ConvActivations.FLOAT);
     }
 
     /** Validation accuracy with one layer at a time in int8 and every other layer float, worst first. */

@@ -307,7 +307,8 @@ class ExportServiceTest {
 
     /**
      * {@code quantize --conv-activations float} of a CNN, with quantization-aware training (the convolutions' weights
-     * fake-quantized, their activations float): the run says so, and the export is checked as every int8 export is (ONNX Runtime's top-1 against ND4J's), with the dense layers on the integer kernels and the
+     * fake-quantized, their activations float): the run's notes and console table say so, and the export is checked as
+     * every int8 export is (ONNX Runtime's top-1 against ND4J's), with the dense layers on the integer kernels and the
      * convolutions on the float one.
      */
     @Test
@@ -322,6 +323,7 @@ class ExportServiceTest {
             String notes = ledger.get(q.runId()).orElseThrow().notes();
             assertTrue(notes.contains("float convolutions"), notes);
         }
+        assertTrue(q.format().contains("int8 channel, float convolutions"), "the console table says so too: " + q.format());
         ExportOutcome o = export(q.model(), home.resolve("float-convolutions.onnx"));
         assertTrue(o.fusedOperators().contains("QGemm") && !o.fusedOperators().contains("QLinearConv"), o.format());
         assertTrue(o.top1Agreement() >= 0.995, o.format());
