@@ -35,7 +35,6 @@ import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.TrainValSplit;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import dev.squeeze.models.zoo.Network;
-import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -260,9 +259,7 @@ public final class DistillService {
             TrainingResult result = new Trainer(env.monitor()).train(student, data, paths, info, new TrainingHooks(
                     () -> studentNetwork(params, data), net -> { }, false, soft));
             // The saved student is a plain classifier: downstream stages know nothing of distillation.
-            ModelFile.Loaded best = ModelFile.load(paths.model(), false);
-            best.network().outputLayer().setLossFn(new LossMCXENT());
-            ModelFile.save(paths.model(), best.network(), best.info());
+            ModelFile.Loaded best = SoftTargets.asPlainClassifier(paths.model());
             Evaluation test = Evaluator.evaluate(best.network(), data.test(), data.classNames());
             ModelSize size = ModelSize.of(best.network(), paths.model());
             return new RecordedRun.Finished<>(RunResult.of(result.trainAccuracyAtBest(),
@@ -291,6 +288,6 @@ public final class DistillService {
         if (params.studentFrom() != null) {
             net.setParams(ModelFile.load(Path.of(params.studentFrom()), false).network().params().dup());
         }
-        return net.withOutputLayer(out -> out.setLossFn(new DistillationLoss(params.alpha(), params.temperature())));
+        return SoftTargets.learning(net, params.alpha(), params.temperature());
     }
 }

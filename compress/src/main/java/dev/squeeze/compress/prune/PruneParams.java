@@ -18,6 +18,8 @@ import dev.squeeze.core.settings.StageSettings;
  * @param structure {@link Structure#NONE} to prune single weights (zeros in a dense file), or whole neurons/channels
  *                  (a physically smaller network). Hashed as before it had a NONE: runs made when unstructured was
  *                  null keep their folders (null and NONE are both the default, left out of the hash)
+ * @param teacher   what each level's retraining learns from besides the labels: nothing, or the dense model's soft
+ *                  targets ({@link PruneTeacher}); null in configurations written before it, which read as NONE
  */
 public record PruneParams(
         String source,
@@ -40,7 +42,12 @@ public record PruneParams(
                 + "filters of convolutions by their norm (in a graph, channels tied by a residual Add go together), "
                 + "writing a physically smaller, faster network.",
                 defaultValue = "none")
-        Structure structure) {
+        Structure structure,
+        @Setting(help = "What each level's retraining learns from besides the labels: none, or dense (the dense model's "
+                + "soft targets, knowledge distillation at the temperature and alpha 'squeeze distill' defaults to): "
+                + "a sparse network that imitates the one it was cut from holds accuracy better at high "
+                + "sparsity.", defaultValue = "none")
+        PruneTeacher teacher) {
 
     /** The settings, as options and recipe keys see them. */
     public static final StageSettings<PruneParams> SETTINGS = StageSettings.of(PruneParams.class);
@@ -57,6 +64,7 @@ public record PruneParams(
      */
     public PruneParams {
         if (structure == null) structure = Structure.NONE;
+        if (teacher == null) teacher = PruneTeacher.NONE;
         if (rewindTo != null) rewindTo = dev.squeeze.compress.artifacts.RewindPoint.parse(rewindTo).label();
         if (structure.structured() && control != PruneControl.NONE) {
             throw new BadInputException("control applies to unstructured pruning; leave it out when structure is set");
@@ -67,9 +75,15 @@ public record PruneParams(
         }
     }
 
-    /** Unstructured settings. */
+    /** Unstructured settings, retrained on the labels only. */
     public PruneParams(String source, int levels, double rate, String rewindTo, PruneScope scope, PruneControl control) {
         this(source, levels, rate, rewindTo, scope, control, Structure.NONE);
+    }
+
+    /** Retrained on the labels only. */
+    public PruneParams(String source, int levels, double rate, String rewindTo, PruneScope scope, PruneControl control,
+                       Structure structure) {
+        this(source, levels, rate, rewindTo, scope, control, structure, PruneTeacher.NONE);
     }
 
     public PruneParams withSource(String source) {

@@ -27,8 +27,11 @@ import dev.squeeze.compress.train.TrainingMonitor;
 import dev.squeeze.compress.train.TrainingResult;
 import dev.squeeze.compress.train.TrainingService;
 import dev.squeeze.core.BadInputException;
+import dev.squeeze.models.data.Dataset;
 import dev.squeeze.models.data.DatasetLocator;
 import dev.squeeze.models.data.Datasets;
+import dev.squeeze.compress.distill.DistillParams;
+import dev.squeeze.compress.distill.SoftTargets;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import dev.squeeze.models.zoo.Network;
 
@@ -108,10 +111,16 @@ public final class PruneService {
                     return finished.get().outcome();
                 }
                 TrainParams train = source.params().withSnapshot(null);
-                TrainingData data = TrainingData.prepare(train.openDataset(dataDir, locator, monitor::message),
-                        train.validationFraction());
+                Dataset dataset = train.openDataset(dataDir, locator, monitor::message);
+                TrainingData data = TrainingData.prepare(dataset, train.validationFraction());
                 int steps = (data.train().size() + train.batch() - 1) / train.batch();
                 ModelFile.Loaded dense = ModelFile.load(source.paths().model(), false);
+                float[] softTargets = null;
+                if (params.teacher() == PruneTeacher.DENSE) {
+                    monitor.message("the dense model's soft targets for " + data.train().size()
+                            + " training examples, computed once: every level learns from them and the labels");
+                    softTargets = SoftTargets.of(dense, dataset, train.validationFraction(), DistillParams.DEFAULT_TEMPERATURE);
+                }
                 AtomicFiles.writeString(search.config(), config.configJson());
                 LevelResult denseResult = new LevelResult(0, "dense", source.run().id(), Mask.dense(dense.network()).fractions(),
                         source.run().testAcc(), source.run().valAcc(), (long) dense.info().epoch() * steps,
@@ -121,7 +130,7 @@ public final class PruneService {
                 monitor.message(String.format(Locale.ROOT, "search %s: %d levels from run %s (dense test %.2f%%), rewind to %s",
                         hash, params.levels(), source.run().id(), 100 * denseResult.testAccuracy(), rewind.label()));
 
-                Level level = new Level(this, ledger, params, train, data, source, hash, steps);
+                Level level = new Level(this, ledger, params, train, data, source, hash, steps, softTargets);
                 Mask mask = Mask.dense(dense.network());
                 Mask randomMask = mask;
                 Network trained = dense.network();
@@ -272,7 +281,7 @@ public final class PruneService {
 
     /** Trains one level's network (ticket or control) with the mask enforced, records it in the ledger. */
     private record Level(PruneService service, RunLedger ledger, PruneParams params, TrainParams train, TrainingData data,
-                         TrainedRun source, String hash, int steps) {
+                         TrainedRun source, String hash, int steps, float[] softTargets) {
 
         LevelResult train(int level, String kind, Path dir, String parent, Mask mask, Supplier<Network> start) {
             return train(level, kind, dir, parent, mask.fractions(), start, mask::applyTo);
@@ -288,9 +297,10 @@ public final class PruneService {
             boolean control = !kind.equals("ticket");
             String what = params.structure() == Structure.NONE ? "lottery ticket"
                     : "structured (" + params.structure().cliName() + ")";
-            String note = String.format(Locale.ROOT, "%s level %d/%d: %.1f%% of weights remain; rewind to %s%s",
+            String note = String.format(Locale.ROOT, "%s level %d/%d: %.1f%% of weights remain; rewind to %s%s%s",
                     control ? kind + " control of" : what, level, params.levels(), 100 * remaining.get("total"),
-                    params.rewindTo(), control && kind.equals("reinit") ? " (fresh random init)" : "");
+                    params.rewindTo(), control && kind.equals("reinit") ? " (fresh random init)" : "",
+                    softTargets == null ? "" : "; learns from the dense model's soft targets");
             NewRun newRun = NewRun.of(control ? CONTROL_STAGE : STAGE, train.model(), data.dataset(), null)
                     .withParent(parent).withCodeCommit(CodeVersion.commit()).withArtifactDir(dir.toString())
                     .withNotes(note);
@@ -300,9 +310,12 @@ public final class PruneService {
                 RunPaths paths = new RunPaths(dir);
                 ModelInfo info = new ModelInfo(train.model(), train.dataset(), train.tableOptions(), data.inputShape(),
                         data.classNames(), data.normalization(), hash, run.id(), 0, Double.NaN);
+                Supplier<Network> starting = softTargets == null ? start : () -> SoftTargets.learning(start.get(),
+                        DistillParams.DEFAULT_ALPHA, DistillParams.DEFAULT_TEMPERATURE);
                 TrainingResult result = new Trainer(service.env.monitor()).train(train, data, paths, info,
-                        new TrainingHooks(start, afterStep, false));
-                Network best = ModelFile.load(paths.model(), false).network();
+                        new TrainingHooks(starting, afterStep, false, softTargets));
+                Network best = (softTargets == null ? ModelFile.load(paths.model(), false)
+                        : SoftTargets.asPlainClassifier(paths.model())).network();
                 Evaluation test = Evaluator.evaluate(best, data.test(), data.classNames());
                 ModelSize size = ModelSize.of(best, paths.model());
                 double seconds = (System.nanoTime() - begin) / 1e9;
@@ -314,6 +327,7 @@ public final class PruneService {
                 details.put("early_stop_iteration", earlyStop);
                 details.put("seconds", Math.round(seconds * 10) / 10.0);
                 details.put("rewind_to", params.rewindTo());
+                if (softTargets != null) details.put("teacher", "dense");
                 if (params.structure().structured()) details.put("widths", widths(best));
                 RunResult measured = RunResult.of(result.trainAccuracyAtBest(), result.bestValidationAccuracy(),
                         test.accuracy()).withSizes(size.params(), size.nonzeroParams(), size.fileBytes())

@@ -27,6 +27,10 @@ class PruneParamsTest {
         ConfigHash tuned = ConfigHash.of(new PruneParams(DENSE, 3, 0.5, "500it", PruneScope.GLOBAL, PruneControl.REINIT),
                 PruneParams.DEFAULTS);
         assertEquals("853c3f4bd649", tuned.value());
+        ConfigHash taught = ConfigHash.of(new PruneParams(DENSE, 5, 0.2, "0", PruneScope.LAYER, PruneControl.NONE,
+                Structure.NONE, PruneTeacher.DENSE), PruneParams.DEFAULTS);
+        assertEquals("{\"source\":\"ad87d3baea3e\",\"teacher\":\"DENSE\"}", taught.hashedJson(),
+                "a search that learns from the dense model has a folder of its own");
     }
 
     @Test
@@ -43,6 +47,7 @@ class PruneParamsTest {
         PruneParams old = Json.read("{\"control\":\"NONE\",\"levels\":5,\"rate\":0.2,\"rewindTo\":\"0\",\"scope\":\"LAYER\","
                 + "\"source\":\"ad87d3baea3e\",\"structure\":null}", PruneParams.class);
         assertEquals(Structure.NONE, old.structure());
+        assertEquals(PruneTeacher.NONE, old.teacher(), "written before the teacher setting: labels only");
         assertEquals("20f4f36bb92d", ConfigHash.of(old, PruneParams.DEFAULTS).value());
     }
 

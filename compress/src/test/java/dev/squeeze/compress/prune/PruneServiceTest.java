@@ -322,4 +322,56 @@ class PruneServiceTest {
         assertThrows(dev.squeeze.core.BadInputException.class, () -> prune(home, dense.run().id(), new PruneParams(null, 1,
                 0.5, "0", PruneScope.LAYER, PruneControl.NONE, Structure.NEURONS), TrainingMonitor.SILENT));
     }
+
+    /**
+     * {@code --teacher dense}: the same masks (pruning reads the trained weights, not the teacher), a search of its own,
+     * tickets trained on the dense model's soft targets (so other weights than the labels alone give), still pruned,
+     * and written as plain classifiers that later stages (quantize, export) read as any model.
+     */
+    @Test
+    void aTeacherDenseSearchPrunesAlikeTrainsOnTheDenseModelsSoftTargetsAndWritesPlainClassifiers() {
+        Path home = tmp.resolve("t");
+        TrainOutcome dense = dense(home);
+        PruneOutcome labels = prune(home, dense.run().id(), new PruneParams(null, 1, 0.5, "0", PruneScope.LAYER,
+                PruneControl.NONE), TrainingMonitor.SILENT);
+        List<String> progress = new java.util.ArrayList<>();
+        PruneOutcome taught = prune(home, dense.run().id(), new PruneParams(null, 1, 0.5, "0", PruneScope.LAYER,
+                PruneControl.NONE, Structure.NONE, PruneTeacher.DENSE), new TrainingMonitor() {
+            @Override
+            public void message(String line) {
+                progress.add(line);
+            }
+        });
+        assertFalse(labels.searchId().equals(taught.searchId()), "a search of its own");
+        assertTrue(progress.stream().anyMatch(l -> l.contains("soft targets for") && l.contains("computed once")),
+                progress.toString());
+
+        Path labelsLevel = labels.ticket().getParent().resolve("level-1");
+        Path taughtLevel = taught.ticket().getParent().resolve("level-1");
+        Mask mask = Mask.load(taughtLevel.resolve("mask.bin"));
+        assertEquals(Mask.load(labelsLevel.resolve("mask.bin")).flags().keySet(), mask.flags().keySet());
+        for (var e : mask.flags().entrySet()) {
+            assertArrayEquals(Mask.load(labelsLevel.resolve("mask.bin")).flags().get(e.getKey()), e.getValue(),
+                    "the same weights pruned");
+        }
+        Network ticket = ModelFile.load(new RunPaths(taughtLevel).model(), false).network();
+        for (var e : mask.flags().entrySet()) {
+            float[] w = ticket.getParam(e.getKey()).dup('c').data().asFloat();
+            for (int i = 0; i < w.length; i++) if (!e.getValue()[i]) assertEquals(0f, w[i], 0f, "pruned stays pruned");
+        }
+        assertFalse(java.util.Arrays.equals(params(new RunPaths(labelsLevel).model()), params(new RunPaths(taughtLevel).model())),
+                "the soft targets change what training finds");
+        assertTrue(ticket.outputLayer().getLossFn() instanceof org.nd4j.linalg.lossfunctions.impl.LossMCXENT,
+                "written as a plain classifier: " + ticket.outputLayer().getLossFn());
+        assertTrue(ModelFile.load(taught.ticket(), false).network().outputLayer().getLossFn()
+                instanceof org.nd4j.linalg.lossfunctions.impl.LossMCXENT, "the exported ticket too");
+
+        try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
+            RunRecord level = ledger.get(taught.tickets().get(0).runId()).orElseThrow();
+            assertTrue(level.notes().contains("learns from the dense model's soft targets"), level.notes());
+            assertTrue(level.details().contains("\"teacher\":\"dense\""), level.details());
+            assertEquals(RunStatus.DONE, level.status());
+        }
+        assertTrue(taught.tickets().get(0).testAccuracy() > 0.5, "a classifier: " + taught.tickets().get(0));
+    }
 }

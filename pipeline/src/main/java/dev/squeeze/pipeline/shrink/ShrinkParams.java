@@ -1,6 +1,7 @@
 package dev.squeeze.pipeline.shrink;
 
 import dev.squeeze.compress.prune.PruneScope;
+import dev.squeeze.compress.prune.PruneTeacher;
 import dev.squeeze.compress.quant.ConvActivations;
 import dev.squeeze.compress.train.SettingChecks;
 import dev.squeeze.core.settings.Setting;
@@ -28,6 +29,8 @@ import java.util.List;
  * @param rewindTo where the pruning levels rewind their survivors to ({@link dev.squeeze.compress.prune.PruneParams#rewindTo})
  * @param scope    which weights the unstructured levels compare ({@link dev.squeeze.compress.prune.PruneParams#scope});
  *                 the structured levels are per layer
+ * @param teacher  what every pruning level's retraining learns from besides the labels ({@link
+ *                 dev.squeeze.compress.prune.PruneParams#teacher})
  * @param convActivations what every quantized candidate's convolutions compute in ({@link
  *                 dev.squeeze.compress.quant.QuantParams#convActivations}): the int8 variants' quantize setting
  * @param students zoo models to distil into; null for every zoo model smaller than the trained one that fits its data
@@ -73,6 +76,10 @@ public record ShrinkParams(
                 + "output layer half of it) or global (one magnitude threshold over every layer, so layers with larger "
                 + "weights keep more). Structured levels are per layer.", defaultValue = "layer")
         PruneScope scope,
+        @Setting(help = "What every pruning level's retraining learns from besides the labels: none, or dense (the "
+                + "trained model's soft targets, as 'squeeze distill' teaches a student): the sparse levels imitate the "
+                + "model they were cut from, which holds accuracy better deep down.", defaultValue = "none")
+        PruneTeacher teacher,
         @Setting(name = "conv-activations", help = "What the quantized candidates' convolutions compute in: int8, or "
                 + "float with their weights int8 (the same file size; ONNX Runtime's float convolution is the faster on "
                 + "few channels, as lenet-5's: see 'squeeze quantize --conv-activations').", label = "int8|float",

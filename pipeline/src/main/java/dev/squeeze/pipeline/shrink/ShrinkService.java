@@ -22,6 +22,7 @@ import dev.squeeze.compress.prune.PruneControl;
 import dev.squeeze.compress.prune.PruneOutcome;
 import dev.squeeze.compress.prune.PruneParams;
 import dev.squeeze.compress.prune.PruneScope;
+import dev.squeeze.compress.prune.PruneTeacher;
 import dev.squeeze.compress.prune.PruneService;
 import dev.squeeze.compress.prune.Structure;
 import dev.squeeze.compress.quant.QuantParams;
@@ -308,10 +309,11 @@ public final class ShrinkService {
             String kind = structure == Structure.NONE ? "prune" : "structured";
             PruneScope scope = structure == Structure.NONE ? params.scope() : PruneScope.LAYER;
             PruneParams prune = new PruneParams(null, params.levels(), params.rate(), params.rewindTo(), scope,
-                    PruneControl.NONE, structure);
-            env.monitor().message(String.format(Locale.ROOT, "%s: up to %d levels at rate %s, rewind to %s%s%s", kind,
+                    PruneControl.NONE, structure, params.teacher());
+            env.monitor().message(String.format(Locale.ROOT, "%s: up to %d levels at rate %s, rewind to %s%s%s%s", kind,
                     params.levels(), dev.squeeze.core.settings.SettingSpec.number(params.rate()), prune.rewindTo(),
                     scope == PruneScope.GLOBAL ? ", one threshold over every layer" : "",
+                    prune.teacher() == PruneTeacher.DENSE ? ", learning from the trained model's soft targets" : "",
                     structure == Structure.NONE ? "" : " (" + structure.cliName() + ")"));
             PruneService service = new PruneService(env.workspace(), env.locator(), env.monitor());
             PruneOutcome outcome = service.prune(prune, trained.run().id(), dataDir, level -> {
