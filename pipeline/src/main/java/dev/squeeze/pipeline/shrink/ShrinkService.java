@@ -265,6 +265,11 @@ public final class ShrinkService {
                 notes.add(note);
                 env.monitor().message(note);
             }
+            if (params.teacher() == PruneTeacher.DENSE && params.kinds().stream().anyMatch(k -> k.equals("prune")
+                    || k.equals("structured"))) {
+                notes.add("the pruning levels learned from the trained model's soft targets as well as the labels "
+                        + "(--teacher dense)");
+            }
             for (String kind : params.kinds()) {
                 switch (kind) {
                     case "quantize" -> measureAll(new Source("quantize", "trained model", trained.run().model(),

@@ -219,7 +219,7 @@ class RecipeParserTest {
     @Test
     void suggestionsCatchSwappedLetters() {
         assertTrue(error("train:\n  modle: lenet-300-100\n").endsWith("(did you mean 'model'?)"));
-        assertTrue(error(MINIMAL + "prune:\n  rewind: 0\n").endsWith("allowed: enabled, levels, rate, rewind_to, scope, control, structure"),
+        assertTrue(error(MINIMAL + "prune:\n  rewind: 0\n").endsWith("allowed: enabled, levels, rate, rewind_to, scope, control, structure, teacher"),
                 "no far-fetched guesses");
     }
 
@@ -331,7 +331,7 @@ class RecipeParserTest {
         assertEquals("recipe.yaml line 4: prune.enabled must be true or false, got 'yes'",
                 error(MINIMAL + "prune:\n  enabled: yes\n"));
         assertEquals("recipe.yaml line 3: prune must be a mapping of its keys (enabled, levels, rate, rewind_to, scope, control, "
-                + "structure) or true/false, got 'off'", error(MINIMAL + "prune: off\n"));
+                + "structure, teacher) or true/false, got 'off'", error(MINIMAL + "prune: off\n"));
     }
 
     @Test
@@ -440,7 +440,7 @@ class RecipeParserTest {
 
     @Test
     void overrideErrorsNameTheOverride() {
-        assertStarts("--set prune.levelz=5: unknown key 'levelz' in prune; allowed: enabled, levels, rate, rewind_to, scope, control, structure",
+        assertStarts("--set prune.levelz=5: unknown key 'levelz' in prune; allowed: enabled, levels, rate, rewind_to, scope, control, structure, teacher",
                 error(MINIMAL, "prune.levelz=5"));
         assertEquals("--set prune.levels=many: prune.levels must be an integer >= 1, got 'many'",
                 error(MINIMAL, "prune.levels=many"));

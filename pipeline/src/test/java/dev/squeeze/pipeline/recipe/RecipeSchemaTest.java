@@ -33,11 +33,12 @@ class RecipeSchemaTest {
     @Test
     void everyKeyIsDescribedAndEveryValueIsCovered() {
         List<RecipeSchema.Key> keys = RecipeSchema.allKeys();
-        assertEquals(81, keys.size(), "39 before the train section took every training setting but the dataset; 48 "
+        assertEquals(83, keys.size(), "39 before the train section took every training setting but the dataset; 48 "
                 + "before prune, quantize, bench and serve took every setting of theirs; 60 before image folders' size "
                 + "and channels, and augmentation; 63 before serve.grpc_port and bench.callers (issue 18); 65 before "
                 + "export.sparse, quantize.bits, block_size and keep_8bit, and the shrink section (issue 19); 76 before "
-                + "quantize.weight_sharing; 77 before shrink.rewind_to; 78 before quantize.conv_activations, shrink.scope and shrink.conv_activations");
+                + "quantize.weight_sharing; 77 before shrink.rewind_to; 78 before quantize.conv_activations, shrink.scope and shrink.conv_activations; 81 before prune.teacher and "
+                + "shrink.teacher");
         Map<String, Object> values = Recipes.builtIn("demo", List.of()).values();
         assertEquals(keys.stream().map(RecipeSchema.Key::path).toList(), List.copyOf(values.keySet()),
                 "the schema and the record agree key for key, in order");

@@ -267,6 +267,33 @@ class ShrinkServiceTest {
     }
 
     /**
+     * {@code --teacher dense}: every pruning level learns from the trained model's soft targets (its run says so), in a
+     * search of its own whose outcome notes it, while the default keeps the id searches had before the option.
+     */
+    @Test
+    void aDenseTeacherTrainsEveryPruningLevelOnTheTrainedModelsSoftTargetsInASearchOfItsOwn() {
+        Path home = tmp.resolve("teacher");
+        TrainOutcome dense = new TrainingService(workspace(home), new DatasetLocator(null, null, null),
+                TrainingMonitor.SILENT).train(DENSE, data(), false);
+        ShrinkParams taught = aSearchOfItsOwn(Map.of("budget", 50.0, "try", List.of("prune"), "levels", 1, "rate", 0.5),
+                "teacher", dev.squeeze.compress.prune.PruneTeacher.NONE, dev.squeeze.compress.prune.PruneTeacher.DENSE);
+
+        List<String> progress = new ArrayList<>();
+        ShrinkOutcome outcome = service(home, progress).shrink(taught, dense.run().id(), null, QUICK, data());
+        assertTrue(progress.stream().anyMatch(l -> l.startsWith("prune: up to 1 levels at rate 0.5, rewind to 0, "
+                + "learning from the trained model's soft targets")), progress.toString());
+        assertTrue(outcome.notes().stream().anyMatch(n -> n.contains("--teacher dense")), outcome.notes().toString());
+        assertTrue(outcome.format().contains("learned from the trained model's soft targets"), outcome.format());
+        try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
+            List<RunRecord> levels = ledger.query(RunQuery.all().withSweepId(outcome.searchId())).stream()
+                    .filter(r -> r.stage().equals("prune")).toList();
+            assertEquals(1, levels.size(), levels.toString());
+            assertTrue(levels.get(0).notes().contains("learns from the dense model's soft targets"), levels.get(0).notes());
+        }
+        assertTrue(outcome.candidates().stream().anyMatch(c -> c.source().startsWith("pruned")), outcome.format());
+    }
+
+    /**
      * {@code --conv-activations float} on a CNN: every quantized candidate is quantized with float convolutions (its
      * run says so), in a search of its own, while the default keeps the id searches had before the option.
      */
