@@ -244,25 +244,35 @@ class ShrinkServiceTest {
     @Test
     void aGlobalScopePrunesWithOneThresholdInASearchOfItsOwn() throws Exception {
         Path home = tmp.resolve("global");
-        TrainOutcome dense = new TrainingService(workspace(home), new DatasetLocator(null, null, null),
-                TrainingMonitor.SILENT).train(DENSE, data(), false);
         ShrinkParams global = aSearchOfItsOwn(Map.of("budget", 0.01, "try", List.of("prune"), "levels", 1, "rate", 0.9),
                 "scope", dev.squeeze.compress.prune.PruneScope.LAYER, dev.squeeze.compress.prune.PruneScope.GLOBAL);
 
         List<String> progress = new ArrayList<>();
-        ShrinkOutcome outcome = service(home, progress).shrink(global, dense.run().id(), null, QUICK, data());
+        ShrinkOutcome outcome = searchFromADenseRun(home, global, progress);
         assertTrue(progress.stream().anyMatch(l -> l.startsWith("prune: up to 1 levels at rate 0.9, rewind to 0, one "
                 + "threshold over every layer")), progress.toString());
+        List<RunRecord> levels = pruneLevels(home, outcome);
+        assertEquals(1, levels.size(), levels.toString());
+        // Per layer, the hidden layer would keep 10% and the output layer 55%; one threshold keeps other shares.
+        Map<?, ?> remaining = (Map<?, ?>) dev.squeeze.compress.artifacts.Json.read(levels.get(0).details(), Map.class)
+                .get("remaining");
+        assertEquals(0.1, ((Number) remaining.get("total")).doubleValue(), 0.01, remaining.toString());
+        assertTrue(remaining.values().stream().mapToDouble(v -> ((Number) v).doubleValue())
+                .noneMatch(v -> Math.abs(v - 0.55) < 0.01), remaining.toString());
+    }
+
+    /** A dense run trained in {@code home}, and a search from it whose progress lines go to {@code progress}. */
+    private static ShrinkOutcome searchFromADenseRun(Path home, ShrinkParams params, List<String> progress) {
+        TrainOutcome dense = new TrainingService(workspace(home), new DatasetLocator(null, null, null),
+                TrainingMonitor.SILENT).train(DENSE, data(), false);
+        return service(home, progress).shrink(params, dense.run().id(), null, QUICK, data());
+    }
+
+    /** The search's unstructured pruning levels, as the ledger holds them. */
+    private static List<RunRecord> pruneLevels(Path home, ShrinkOutcome outcome) {
         try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
-            List<RunRecord> levels = ledger.query(RunQuery.all().withSweepId(outcome.searchId())).stream()
+            return ledger.query(RunQuery.all().withSweepId(outcome.searchId())).stream()
                     .filter(r -> r.stage().equals("prune")).toList();
-            assertEquals(1, levels.size(), levels.toString());
-            // Per layer, the hidden layer would keep 10% and the output layer 55%; one threshold keeps other shares.
-            Map<?, ?> remaining = (Map<?, ?>) dev.squeeze.compress.artifacts.Json.read(levels.get(0).details(), Map.class)
-                    .get("remaining");
-            assertEquals(0.1, ((Number) remaining.get("total")).doubleValue(), 0.01, remaining.toString());
-            assertTrue(remaining.values().stream().mapToDouble(v -> ((Number) v).doubleValue())
-                    .noneMatch(v -> Math.abs(v - 0.55) < 0.01), remaining.toString());
         }
     }
 
@@ -273,23 +283,18 @@ class ShrinkServiceTest {
     @Test
     void aDenseTeacherTrainsEveryPruningLevelOnTheTrainedModelsSoftTargetsInASearchOfItsOwn() {
         Path home = tmp.resolve("teacher");
-        TrainOutcome dense = new TrainingService(workspace(home), new DatasetLocator(null, null, null),
-                TrainingMonitor.SILENT).train(DENSE, data(), false);
         ShrinkParams taught = aSearchOfItsOwn(Map.of("budget", 50.0, "try", List.of("prune"), "levels", 1, "rate", 0.5),
                 "teacher", dev.squeeze.compress.prune.PruneTeacher.NONE, dev.squeeze.compress.prune.PruneTeacher.DENSE);
 
         List<String> progress = new ArrayList<>();
-        ShrinkOutcome outcome = service(home, progress).shrink(taught, dense.run().id(), null, QUICK, data());
+        ShrinkOutcome outcome = searchFromADenseRun(home, taught, progress);
         assertTrue(progress.stream().anyMatch(l -> l.startsWith("prune: up to 1 levels at rate 0.5, rewind to 0, "
                 + "learning from the trained model's soft targets")), progress.toString());
         assertTrue(outcome.notes().stream().anyMatch(n -> n.contains("--teacher dense")), outcome.notes().toString());
         assertTrue(outcome.format().contains("learned from the trained model's soft targets"), outcome.format());
-        try (RunLedger ledger = RunLedger.open(workspace(home).ledgerLocation())) {
-            List<RunRecord> levels = ledger.query(RunQuery.all().withSweepId(outcome.searchId())).stream()
-                    .filter(r -> r.stage().equals("prune")).toList();
-            assertEquals(1, levels.size(), levels.toString());
-            assertTrue(levels.get(0).notes().contains("learns from the dense model's soft targets"), levels.get(0).notes());
-        }
+        List<RunRecord> levels = pruneLevels(home, outcome);
+        assertEquals(1, levels.size(), levels.toString());
+        assertTrue(levels.get(0).notes().contains("learns from the dense model's soft targets"), levels.get(0).notes());
         assertTrue(outcome.candidates().stream().anyMatch(c -> c.source().startsWith("pruned")), outcome.format());
     }
 
