@@ -6,7 +6,8 @@ public enum PruneTeacher {
     NONE,
     /**
      * The dense model's soft targets as well (knowledge distillation at {@code distill}'s default temperature and
-     * alpha): a sparse network imitates the network it was cut from, which holds accuracy better at high sparsity.
+     * alpha): a sparse network imitates the network it was cut from. On lenet-5 and Fashion-MNIST this held the deep
+     * levels' validation accuracy better than their test accuracy, so it is not the default.
      */
     DENSE
 }

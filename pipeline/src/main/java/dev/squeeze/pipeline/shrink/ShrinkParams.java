@@ -77,8 +77,9 @@ public record ShrinkParams(
                 + "weights keep more). Structured levels are per layer.", defaultValue = "layer")
         PruneScope scope,
         @Setting(help = "What every pruning level's retraining learns from besides the labels: none, or dense (the "
-                + "trained model's soft targets, as 'squeeze distill' teaches a student): the sparse levels imitate the "
-                + "model they were cut from, which holds accuracy better deep down.", defaultValue = "none")
+                + "trained model's soft targets, as 'squeeze distill' teaches a student). The choice is made on "
+                + "validation accuracy, and on lenet-5 dense held validation accuracy deeper down, test accuracy less "
+                + "so: check the chosen model's test accuracy (docs/shrink.md).", defaultValue = "none")
         PruneTeacher teacher,
         @Setting(name = "conv-activations", help = "What the quantized candidates' convolutions compute in: int8, or "
                 + "float with their weights int8 (the same file size; ONNX Runtime's float convolution is the faster on "
