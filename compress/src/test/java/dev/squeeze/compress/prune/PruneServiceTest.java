@@ -349,10 +349,10 @@ class PruneServiceTest {
         Path labelsLevel = labels.ticket().getParent().resolve("level-1");
         Path taughtLevel = taught.ticket().getParent().resolve("level-1");
         Mask mask = Mask.load(taughtLevel.resolve("mask.bin"));
-        assertEquals(Mask.load(labelsLevel.resolve("mask.bin")).flags().keySet(), mask.flags().keySet());
+        Mask labelsMask = Mask.load(labelsLevel.resolve("mask.bin"));
+        assertEquals(labelsMask.flags().keySet(), mask.flags().keySet());
         for (var e : mask.flags().entrySet()) {
-            assertArrayEquals(Mask.load(labelsLevel.resolve("mask.bin")).flags().get(e.getKey()), e.getValue(),
-                    "the same weights pruned");
+            assertArrayEquals(labelsMask.flags().get(e.getKey()), e.getValue(), "the same weights pruned");
         }
         Network ticket = ModelFile.load(new RunPaths(taughtLevel).model(), false).network();
         for (var e : mask.flags().entrySet()) {
